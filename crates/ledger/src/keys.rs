@@ -1,0 +1,62 @@
+//! Names of the counters both backends keep, retention, and the budget rule
+//! shared by the SQLite backend (the Redis script mirrors it in Lua).
+
+use crate::model::{BudgetScope, ReplyRequest, ReplyVerdict, SpendTotals};
+
+/// How long a provider message id is remembered for dedupe.
+pub const MESSAGE_ID_TTL_SECONDS: i64 = 7 * 86_400;
+
+/// Spend counters are kept this long after their period ends (reporting).
+pub const PERIOD_RETENTION_SECONDS: i64 = 62 * 86_400;
+
+pub fn number_day(number: &str, day: &str) -> String {
+    format!("spend:number:{number}:{day}")
+}
+
+pub fn tenant_month(tenant: &str, month: &str) -> String {
+    format!("spend:tenant:{tenant}:{month}")
+}
+
+pub fn deployment_month(month: &str) -> String {
+    format!("spend:deployment:{month}")
+}
+
+/// Replies of a number in the UTC minute of `now_seconds`.
+pub fn rate(number: &str, now_seconds: i64) -> String {
+    format!("rate:{number}:{}", now_seconds.div_euclid(60))
+}
+
+/// Shielded replies of a number in the UTC hour of `now_seconds`.
+pub fn trickle(number: &str, now_seconds: i64) -> String {
+    format!("trickle:{number}:{}", now_seconds.div_euclid(3_600))
+}
+
+/// The first budget the reply would cross, in order: number/day,
+/// tenant/month, deployment/month, prepaid balance.
+pub fn budget_refusal(r: &ReplyRequest, totals: &SpendTotals) -> Option<ReplyVerdict> {
+    let over = |spent: antirelou_domain::Money, cap: Option<antirelou_domain::Money>| {
+        cap.is_some_and(|cap| spent.micros().saturating_add(r.cost.micros()) > cap.micros())
+    };
+    let scope = if over(totals.number_day, r.caps.number_daily) {
+        Some((BudgetScope::NumberDaily, Some(r.periods.day_ends_micros)))
+    } else if over(totals.tenant_month, r.caps.tenant_monthly) {
+        Some((
+            BudgetScope::TenantMonthly,
+            Some(r.periods.month_ends_micros),
+        ))
+    } else if over(totals.deployment_month, r.caps.deployment_monthly) {
+        Some((
+            BudgetScope::DeploymentMonthly,
+            Some(r.periods.month_ends_micros),
+        ))
+    } else if r.prepaid && totals.balance.unwrap_or_default() < r.cost {
+        Some((BudgetScope::Balance, None))
+    } else {
+        None
+    };
+    scope.map(|(scope, until_micros)| ReplyVerdict::BudgetExhausted {
+        scope,
+        until_micros,
+        totals: *totals,
+    })
+}
