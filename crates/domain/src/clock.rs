@@ -41,9 +41,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn starting_at(start: DateTime<Utc>) -> ManualClock {
-        ManualClock {
-            micros: AtomicI64::new(start.timestamp_micros()),
-        }
+        ManualClock { micros: AtomicI64::new(start.timestamp_micros()) }
     }
 
     pub fn set_micros(&self, micros: i64) {

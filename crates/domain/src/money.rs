@@ -9,9 +9,7 @@ const MICROS_PER_UNIT: i64 = 1_000_000;
 const MAX_DECIMALS: usize = 6;
 
 /// An amount of the deployment currency in micro-units. Never a float.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -66,17 +64,10 @@ impl Money {
             return Err(MoneyError::TooPrecise(text.to_owned()));
         }
         let too_large = || MoneyError::TooLarge(text.to_owned());
-        let whole_value: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| too_large())?
-        };
+        let whole_value: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_large())? };
         let mut fraction_value: i64 = 0;
         for position in 0..MAX_DECIMALS {
-            let digit = fraction
-                .as_bytes()
-                .get(position)
-                .map_or(0, |b| i64::from(b - b'0'));
+            let digit = fraction.as_bytes().get(position).map_or(0, |b| i64::from(b - b'0'));
             fraction_value = fraction_value * 10 + digit;
         }
         whole_value
@@ -146,30 +137,15 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_amount() {
-        assert_eq!(
-            Money::parse("abc"),
-            Err(MoneyError::NotDecimal("abc".into()))
-        );
+        assert_eq!(Money::parse("abc"), Err(MoneyError::NotDecimal("abc".into())));
         assert_eq!(Money::parse("-1"), Err(MoneyError::Negative));
-        assert_eq!(
-            Money::parse("0.0000001"),
-            Err(MoneyError::TooPrecise("0.0000001".into()))
-        );
+        assert_eq!(Money::parse("0.0000001"), Err(MoneyError::TooPrecise("0.0000001".into())));
         assert_eq!(Money::parse(""), Err(MoneyError::Empty));
         assert!(matches!(Money::parse("1."), Err(MoneyError::NotDecimal(_))));
-        assert!(matches!(
-            Money::parse("1,5"),
-            Err(MoneyError::NotDecimal(_))
-        ));
+        assert!(matches!(Money::parse("1,5"), Err(MoneyError::NotDecimal(_))));
         assert!(matches!(Money::parse("+1"), Err(MoneyError::NotDecimal(_))));
-        assert!(matches!(
-            Money::parse("1e3"),
-            Err(MoneyError::NotDecimal(_))
-        ));
-        assert!(matches!(
-            Money::parse("99999999999999999"),
-            Err(MoneyError::TooLarge(_))
-        ));
+        assert!(matches!(Money::parse("1e3"), Err(MoneyError::NotDecimal(_))));
+        assert!(matches!(Money::parse("99999999999999999"), Err(MoneyError::TooLarge(_))));
     }
 
     #[test]

@@ -43,9 +43,7 @@ fn local_midnight_micros(date: NaiveDate, timezone: Tz) -> i64 {
     let mut naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     for _ in 0..4 {
         match timezone.from_local_datetime(&naive) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
-                return t.with_timezone(&Utc).timestamp_micros()
-            }
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return t.with_timezone(&Utc).timestamp_micros(),
             LocalResult::None => naive += chrono::Duration::minutes(30),
         }
     }
@@ -68,13 +66,8 @@ pub fn parse_duration(text: &str) -> Result<u64, DurationError> {
     let mut number: Option<u64> = None;
     for c in trimmed.chars() {
         if let Some(d) = c.to_digit(10) {
-            number = Some(
-                number
-                    .unwrap_or(0)
-                    .checked_mul(10)
-                    .and_then(|n| n.checked_add(u64::from(d)))
-                    .ok_or_else(error)?,
-            );
+            number =
+                Some(number.unwrap_or(0).checked_mul(10).and_then(|n| n.checked_add(u64::from(d))).ok_or_else(error)?);
             continue;
         }
         let unit = match c {
@@ -86,10 +79,7 @@ pub fn parse_duration(text: &str) -> Result<u64, DurationError> {
             _ => return Err(error()),
         };
         let n = number.take().ok_or_else(error)?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(error)?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(error)?;
     }
     if number.is_some() {
         return Err(error());
@@ -110,12 +100,7 @@ mod tests {
         assert_eq!(paris.month, "2027-01");
         let utc = Periods::at(now, chrono_tz::UTC);
         assert_eq!(utc.day, "2026-12-31");
-        assert_eq!(
-            utc.day_ends_micros,
-            Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
-                .unwrap()
-                .timestamp_micros()
-        );
+        assert_eq!(utc.day_ends_micros, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap().timestamp_micros());
         assert_eq!(utc.month_ends_micros, utc.day_ends_micros);
     }
 
@@ -124,18 +109,8 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 7, 10, 12, 0, 0).unwrap();
         let paris = Periods::at(now, chrono_tz::Europe::Paris);
         // Paris is UTC+2 in July: local midnight is 22:00 UTC.
-        assert_eq!(
-            paris.day_ends_micros,
-            Utc.with_ymd_and_hms(2026, 7, 10, 22, 0, 0)
-                .unwrap()
-                .timestamp_micros()
-        );
-        assert_eq!(
-            paris.month_ends_micros,
-            Utc.with_ymd_and_hms(2026, 7, 31, 22, 0, 0)
-                .unwrap()
-                .timestamp_micros()
-        );
+        assert_eq!(paris.day_ends_micros, Utc.with_ymd_and_hms(2026, 7, 10, 22, 0, 0).unwrap().timestamp_micros());
+        assert_eq!(paris.month_ends_micros, Utc.with_ymd_and_hms(2026, 7, 31, 22, 0, 0).unwrap().timestamp_micros());
     }
 
     #[test]

@@ -24,14 +24,9 @@ impl PhoneNumber {
         if !is_e164(text) {
             return Err(PhoneNumberError::NotE164(text.to_owned()));
         }
-        let country = phonenumber::parse(None, text)
-            .ok()
-            .and_then(|n| n.country().id())
-            .and_then(|id| country_code(id.as_ref()));
-        Ok(PhoneNumber {
-            e164: text.to_owned(),
-            country,
-        })
+        let country =
+            phonenumber::parse(None, text).ok().and_then(|n| n.country().id()).and_then(|id| country_code(id.as_ref()));
+        Ok(PhoneNumber { e164: text.to_owned(), country })
     }
 
     pub fn as_str(&self) -> &str {
@@ -41,9 +36,7 @@ impl PhoneNumber {
     /// ISO 3166 alpha-2 code (`"FR"`), or `None` for numbers outside any country plan.
     pub fn country(&self) -> Option<&str> {
         // The bytes are two ASCII uppercase letters (see `country_code`).
-        self.country
-            .as_ref()
-            .and_then(|c| std::str::from_utf8(c).ok())
+        self.country.as_ref().and_then(|c| std::str::from_utf8(c).ok())
     }
 }
 
@@ -58,9 +51,7 @@ pub fn is_e164(text: &str) -> bool {
     let Some(digits) = text.strip_prefix('+') else {
         return false;
     };
-    (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
+    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 /// A two-letter uppercase code as bytes, so `PhoneNumber` stays cheap to clone.
@@ -80,31 +71,14 @@ mod tests {
         let fr = PhoneNumber::parse("+33612345678").unwrap();
         assert_eq!(fr.as_str(), "+33612345678");
         assert_eq!(fr.country(), Some("FR"));
-        assert_eq!(
-            PhoneNumber::parse("+32470123456").unwrap().country(),
-            Some("BE")
-        );
-        assert_eq!(
-            PhoneNumber::parse("+14155552671").unwrap().country(),
-            Some("US")
-        );
-        assert_eq!(
-            PhoneNumber::parse("+4915123456789").unwrap().country(),
-            Some("DE")
-        );
+        assert_eq!(PhoneNumber::parse("+32470123456").unwrap().country(), Some("BE"));
+        assert_eq!(PhoneNumber::parse("+14155552671").unwrap().country(), Some("US"));
+        assert_eq!(PhoneNumber::parse("+4915123456789").unwrap().country(), Some("DE"));
     }
 
     #[test]
     fn rejects_what_is_not_e164() {
-        for bad in [
-            "0612345678",
-            "+0612345678",
-            "+33 6 12 34 56 78",
-            "+331",
-            "+1234567890123456",
-            "abc",
-            "",
-        ] {
+        for bad in ["0612345678", "+0612345678", "+33 6 12 34 56 78", "+331", "+1234567890123456", "abc", ""] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad} should be rejected");
         }
     }

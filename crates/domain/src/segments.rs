@@ -84,11 +84,7 @@ fn split(encoding: Encoding, widths: &[usize], single: usize, per_segment: usize
         }
         segments
     };
-    SegmentCount {
-        encoding,
-        units,
-        segments,
-    }
+    SegmentCount { encoding, units, segments }
 }
 
 #[cfg(test)]
@@ -120,14 +116,8 @@ mod tests {
     fn extension_characters_count_double() {
         assert_eq!(seg("€"), (Encoding::Gsm7, 2, 1));
         assert_eq!(seg("{}[]~|^\\"), (Encoding::Gsm7, 16, 1));
-        assert_eq!(
-            seg(&format!("{}€", "a".repeat(158))),
-            (Encoding::Gsm7, 160, 1)
-        );
-        assert_eq!(
-            seg(&format!("{}€", "a".repeat(159))),
-            (Encoding::Gsm7, 161, 2)
-        );
+        assert_eq!(seg(&format!("{}€", "a".repeat(158))), (Encoding::Gsm7, 160, 1));
+        assert_eq!(seg(&format!("{}€", "a".repeat(159))), (Encoding::Gsm7, 161, 2));
     }
 
     #[test]
@@ -143,14 +133,8 @@ mod tests {
     fn any_other_character_makes_the_whole_text_ucs2() {
         assert_eq!(seg("ê"), (Encoding::Ucs2, 1, 1));
         assert_eq!(seg(&"a".repeat(70)), (Encoding::Gsm7, 70, 1));
-        assert_eq!(
-            seg(&format!("{}ê", "a".repeat(69))),
-            (Encoding::Ucs2, 70, 1)
-        );
-        assert_eq!(
-            seg(&format!("{}ê", "a".repeat(70))),
-            (Encoding::Ucs2, 71, 2)
-        );
+        assert_eq!(seg(&format!("{}ê", "a".repeat(69))), (Encoding::Ucs2, 70, 1));
+        assert_eq!(seg(&format!("{}ê", "a".repeat(70))), (Encoding::Ucs2, 71, 2));
         assert_eq!(seg(&"ô".repeat(134)), (Encoding::Ucs2, 134, 2));
         assert_eq!(seg(&"ô".repeat(135)), (Encoding::Ucs2, 135, 3));
     }

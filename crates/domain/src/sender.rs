@@ -40,8 +40,7 @@ pub struct SenderHasher {
 impl SenderHasher {
     pub fn new(secret: &[u8]) -> SenderHasher {
         // HMAC accepts keys of any length, so this cannot fail.
-        let keyed =
-            <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
         SenderHasher { keyed }
     }
 
@@ -77,10 +76,7 @@ mod tests {
     fn key_is_hmac_sha256_of_the_number() {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         let key = SenderHasher::new(b"Jefe").key("what do ya want for nothing?");
-        assert_eq!(
-            key.to_hex(),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        assert_eq!(key.to_hex(), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 
     #[test]

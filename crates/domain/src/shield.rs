@@ -89,19 +89,12 @@ pub struct ShieldState {
 
 impl ShieldState {
     pub fn is_active(&self, now_seconds: i64) -> bool {
-        self.active_until_seconds
-            .is_some_and(|until| now_seconds < until)
+        self.active_until_seconds.is_some_and(|until| now_seconds < until)
     }
 
     /// Applies the policy to the last minute's totals.
-    pub fn evaluate(
-        &mut self,
-        policy: &ShieldPolicy,
-        totals: MinuteTotals,
-        now_seconds: i64,
-    ) -> ShieldTransition {
-        let surge = totals.inbound > policy.trigger_per_minute
-            || totals.new_senders > policy.new_senders_per_minute;
+    pub fn evaluate(&mut self, policy: &ShieldPolicy, totals: MinuteTotals, now_seconds: i64) -> ShieldTransition {
+        let surge = totals.inbound > policy.trigger_per_minute || totals.new_senders > policy.new_senders_per_minute;
         let was_active = self.is_active(now_seconds);
         if surge {
             let until_seconds = now_seconds.saturating_add(policy.hold_seconds as i64);
@@ -136,12 +129,8 @@ impl ShieldState {
 mod tests {
     use super::*;
 
-    const POLICY: ShieldPolicy = ShieldPolicy {
-        trigger_per_minute: 60,
-        new_senders_per_minute: 20,
-        hold_seconds: 3_600,
-        trickle_per_hour: 10,
-    };
+    const POLICY: ShieldPolicy =
+        ShieldPolicy { trigger_per_minute: 60, new_senders_per_minute: 20, hold_seconds: 3_600, trickle_per_hour: 10 };
 
     #[test]
     fn window_forgets_after_a_minute() {
@@ -150,13 +139,7 @@ mod tests {
             w.record(1_000 + s, s % 2 == 0);
             w.record(1_000 + s, false);
         }
-        assert_eq!(
-            w.totals(1_029),
-            MinuteTotals {
-                inbound: 60,
-                new_senders: 15
-            }
-        );
+        assert_eq!(w.totals(1_029), MinuteTotals { inbound: 60, new_senders: 15 });
         assert_eq!(w.totals(1_059).inbound, 60);
         assert_eq!(w.totals(1_060).inbound, 58);
         assert_eq!(w.totals(1_089).inbound, 0);
@@ -165,53 +148,22 @@ mod tests {
     #[test]
     fn enters_on_volume_extends_while_surging_and_exits_after_hold() {
         let mut state = ShieldState::default();
-        let calm = MinuteTotals {
-            inbound: 60,
-            new_senders: 20,
-        };
-        assert_eq!(
-            state.evaluate(&POLICY, calm, 0),
-            ShieldTransition::Unchanged
-        );
-        let surge = MinuteTotals {
-            inbound: 61,
-            new_senders: 0,
-        };
-        assert_eq!(
-            state.evaluate(&POLICY, surge, 10),
-            ShieldTransition::Entered {
-                until_seconds: 3_610
-            }
-        );
+        let calm = MinuteTotals { inbound: 60, new_senders: 20 };
+        assert_eq!(state.evaluate(&POLICY, calm, 0), ShieldTransition::Unchanged);
+        let surge = MinuteTotals { inbound: 61, new_senders: 0 };
+        assert_eq!(state.evaluate(&POLICY, surge, 10), ShieldTransition::Entered { until_seconds: 3_610 });
         assert!(state.is_active(3_609));
-        assert_eq!(
-            state.evaluate(&POLICY, surge, 100),
-            ShieldTransition::Extended {
-                until_seconds: 3_700
-            }
-        );
-        assert_eq!(
-            state.evaluate(&POLICY, calm, 3_699),
-            ShieldTransition::Unchanged
-        );
-        assert_eq!(
-            state.evaluate(&POLICY, calm, 3_700),
-            ShieldTransition::Exited
-        );
+        assert_eq!(state.evaluate(&POLICY, surge, 100), ShieldTransition::Extended { until_seconds: 3_700 });
+        assert_eq!(state.evaluate(&POLICY, calm, 3_699), ShieldTransition::Unchanged);
+        assert_eq!(state.evaluate(&POLICY, calm, 3_700), ShieldTransition::Exited);
         assert!(!state.is_active(3_700));
     }
 
     #[test]
     fn enters_on_new_senders_alone() {
         let mut state = ShieldState::default();
-        let spoofed = MinuteTotals {
-            inbound: 21,
-            new_senders: 21,
-        };
-        assert!(matches!(
-            state.evaluate(&POLICY, spoofed, 5),
-            ShieldTransition::Entered { .. }
-        ));
+        let spoofed = MinuteTotals { inbound: 21, new_senders: 21 };
+        assert!(matches!(state.evaluate(&POLICY, spoofed, 5), ShieldTransition::Entered { .. }));
     }
 
     #[test]

@@ -1,0 +1,102 @@
+//! The built-in demo configuration of `antirelou serve` without `--config`:
+//! one tenant, one number, a demo Twilio account, an embedded ledger.
+
+use std::path::Path;
+
+use crate::error::SettingsError;
+use crate::settings::Settings;
+
+/// Stands for the ledger file path in [`DEMO_TOML`]; [`demo_toml`] replaces it.
+pub const DEMO_LEDGER_PATH_PLACEHOLDER: &str = "\"@DATA_DIR@/ledger.sqlite3\"";
+
+/// The demo configuration, with [`DEMO_LEDGER_PATH_PLACEHOLDER`] for the ledger path.
+pub const DEMO_TOML: &str = r#"# antirelou built-in demo: try it with `antirelou send`.
+[server]
+listen = "127.0.0.1:8080"
+public_url = "http://127.0.0.1:8080"
+
+[ledger]
+backend = "embedded"
+path = "@DATA_DIR@/ledger.sqlite3"
+currency = "EUR"
+timezone = "Europe/Paris"
+
+[privacy]
+sender_key = "demo-sender-key-change-me"
+
+[[tenants]]
+id = "demo"
+monthly_cap = "50.00"
+provider = { kind = "twilio", account_sid = "AC0123456789abcdef0123456789abcdef", auth_token = "demo-auth-token" }
+
+[[tenants.numbers]]
+number = "+33612345678"
+reply = "Bonjour. Vous avez mis mal à l'aise la personne qui vous a donné ce numéro. Elle ne souhaite pas poursuivre. Non, c'est non. Merci de la laisser tranquille."
+price_per_segment = "0.08"
+daily_cap = "5.00"
+"#;
+
+/// [`DEMO_TOML`] with its ledger at `data_dir/ledger.sqlite3`.
+pub fn demo_toml(data_dir: &Path) -> String {
+    let ledger_path = data_dir.join("ledger.sqlite3");
+    let quoted = toml::Value::String(ledger_path.to_string_lossy().into_owned()).to_string();
+    DEMO_TOML.replace(DEMO_LEDGER_PATH_PLACEHOLDER, &quoted)
+}
+
+impl Settings {
+    /// The built-in demo, without environment overrides.
+    pub fn demo(data_dir: &Path) -> Settings {
+        // The demo text is fixed and the data dir only becomes a quoted TOML
+        // string, so this only fails if DEMO_TOML itself is broken, which
+        // `the_demo_validates` rules out.
+        Settings::from_toml_str_with_env(&demo_toml(data_dir), std::iter::empty::<(String, String)>())
+            .unwrap_or_else(|e| panic!("the built-in demo configuration is invalid:\n{e}"))
+    }
+
+    /// The built-in demo with the process's `ANTIRELOU__` overrides applied
+    /// (e.g. `ANTIRELOU__SERVER__LISTEN=0.0.0.0:8080` in a container).
+    pub fn demo_with_env(data_dir: &Path) -> Result<Settings, SettingsError> {
+        Settings::from_toml_str(&demo_toml(data_dir))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use antirelou_domain::segments::Encoding;
+    use antirelou_domain::Money;
+
+    use super::*;
+    use crate::{LedgerBackend, ProviderSettings};
+
+    #[test]
+    fn the_demo_validates() {
+        let dir = Path::new("/tmp/antirelou demo \"quoted\"");
+        let demo = Settings::demo(dir);
+        assert_eq!(demo.number_count(), 1);
+        let tenant = &demo.tenants[0];
+        assert_eq!(tenant.id, "demo");
+        assert_eq!(tenant.monthly_cap, Some(Money::parse("50.00").unwrap()));
+        let ProviderSettings::Twilio { account_sid, auth_token } = &tenant.provider;
+        assert_eq!(account_sid.len(), 34);
+        assert_eq!(auth_token.expose(), "demo-auth-token");
+        let number = &tenant.numbers[0];
+        assert_eq!(number.number.as_str(), "+33612345678");
+        assert_eq!(number.price_per_segment, Money::parse("0.08").unwrap());
+        assert_eq!(number.daily_cap, Some(Money::parse("5.00").unwrap()));
+        assert_eq!(demo.privacy.sender_key.expose(), "demo-sender-key-change-me");
+        assert_eq!(demo.server.listen, "127.0.0.1:8080");
+        assert_eq!(demo.server.public_url, "http://127.0.0.1:8080");
+        match &demo.ledger.backend {
+            LedgerBackend::Embedded { path } => assert_eq!(path, &dir.join("ledger.sqlite3")),
+            other => panic!("expected embedded, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_demo_reply_is_one_gsm7_segment() {
+        let demo = Settings::demo(Path::new("data"));
+        let number = &demo.tenants[0].numbers[0];
+        assert_eq!((number.reply_segments.encoding, number.reply_segments.segments), (Encoding::Gsm7, 1));
+        assert_eq!(number.reply_cost, Money::parse("0.08").unwrap());
+    }
+}

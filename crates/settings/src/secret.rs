@@ -1,0 +1,131 @@
+//! [`Secret`]: a token or key that never prints, and the three ways to give
+//! one in the configuration: a literal string, `{ env = "NAME" }` or
+//! `{ file = "PATH" }`.
+
+use std::fmt;
+
+use crate::env::Env;
+use crate::node::Node;
+
+/// A secret value. `Debug` and `Display` print `<redacted>`; read it with
+/// [`Secret::expose`] only where it is used (and compare it in constant time).
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Reads a secret-capable value: the literal, the named variable, or the
+/// file's content without its trailing newline. Empty is an error.
+pub(crate) fn resolve(env: &Env, node: Node) -> Result<String, String> {
+    let value = match node {
+        Node::Text(literal) => literal,
+        Node::Table(table) => {
+            let mut entries = table.into_iter();
+            match (entries.next(), entries.next()) {
+                (Some((kind, Node::Text(name))), None) if kind == "env" => from_env(env, &name)?,
+                (Some((kind, Node::Text(path))), None) if kind == "file" => from_file(&path)?,
+                _ => return Err(shape_error("a table with other keys")),
+            }
+        }
+        other => return Err(shape_error(&other.describe())),
+    };
+    if value.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    Ok(value)
+}
+
+/// A secret with at least `min_bytes` bytes (keys and bearer tokens).
+pub(crate) fn resolve_strong(env: &Env, node: Node, min_bytes: usize) -> Result<Secret, String> {
+    let value = resolve(env, node)?;
+    if value.len() < min_bytes {
+        return Err(format!("too short: at least {min_bytes} bytes are required, got {}", value.len()));
+    }
+    Ok(Secret(value))
+}
+
+fn from_env(env: &Env, name: &str) -> Result<String, String> {
+    match env.get(name) {
+        None => Err(format!("environment variable {name} is not set")),
+        Some("") => Err(format!("environment variable {name} is empty")),
+        Some(value) => Ok(value.to_owned()),
+    }
+}
+
+fn from_file(path: &str) -> Result<String, String> {
+    let content = std::fs::read_to_string(path).map_err(|e| format!("cannot read secret file {path:?}: {e}"))?;
+    let value = content.trim_end_matches(['\n', '\r']);
+    if value.is_empty() {
+        return Err(format!("secret file {path:?} is empty"));
+    }
+    Ok(value.to_owned())
+}
+
+fn shape_error(got: &str) -> String {
+    format!("expected a string, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}, got {got}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn table(kind: &str, value: &str) -> Node {
+        Node::Table(BTreeMap::from([(kind.to_owned(), Node::Text(value.to_owned()))]))
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(format!("{secret:?} {secret}"), "<redacted> <redacted>");
+        assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn a_secret_comes_from_a_literal_a_variable_or_a_file() {
+        let env = Env::from_pairs([("TOKEN", "from-env"), ("BLANK", "")]);
+        assert_eq!(resolve(&env, Node::Text("literal".into())), Ok("literal".to_owned()));
+        assert_eq!(resolve(&env, table("env", "TOKEN")), Ok("from-env".to_owned()));
+        assert_eq!(resolve(&env, table("env", "MISSING")), Err("environment variable MISSING is not set".into()));
+        assert_eq!(resolve(&env, table("env", "BLANK")), Err("environment variable BLANK is empty".into()));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "from-file\r\n").unwrap();
+        let path = path.to_str().unwrap();
+        assert_eq!(resolve(&env, table("file", path)), Ok("from-file".to_owned()));
+        let missing = dir.path().join("absent").to_str().unwrap().to_owned();
+        let error = resolve(&env, table("file", &missing)).unwrap_err();
+        assert!(error.starts_with(&format!("cannot read secret file {missing:?}")), "{error}");
+    }
+
+    #[test]
+    fn a_secret_of_another_shape_is_refused() {
+        let env = Env::default();
+        assert!(resolve(&env, Node::Integer(3)).unwrap_err().contains("{ env = \"NAME\" }"));
+        assert!(resolve(&env, table("vault", "x")).is_err());
+        assert_eq!(resolve(&env, Node::Text(String::new())), Err("must not be empty".into()));
+        assert!(resolve_strong(&env, Node::Text("short".into()), 16).unwrap_err().contains("at least 16 bytes"));
+    }
+}
