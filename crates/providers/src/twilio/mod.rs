@@ -1,0 +1,13 @@
+//! Twilio Programmable Messaging: inbound webhooks, `X-Twilio-Signature`,
+//! and TwiML replies.
+
+pub mod emulate;
+pub mod form;
+pub mod signature;
+pub mod twiml;
+pub mod webhook_url;
+
+pub use emulate::{encode_form, inbound_form, message_sid_from};
+pub use form::{FormError, InboundSms, WebhookForm};
+pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_HEADER};
+pub use twiml::{twiml_empty, twiml_message, twiml_reply_text};
