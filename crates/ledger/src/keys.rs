@@ -40,23 +40,13 @@ pub fn budget_refusal(r: &ReplyRequest, totals: &SpendTotals) -> Option<ReplyVer
     let scope = if over(totals.number_day, r.caps.number_daily) {
         Some((BudgetScope::NumberDaily, Some(r.periods.day_ends_micros)))
     } else if over(totals.tenant_month, r.caps.tenant_monthly) {
-        Some((
-            BudgetScope::TenantMonthly,
-            Some(r.periods.month_ends_micros),
-        ))
+        Some((BudgetScope::TenantMonthly, Some(r.periods.month_ends_micros)))
     } else if over(totals.deployment_month, r.caps.deployment_monthly) {
-        Some((
-            BudgetScope::DeploymentMonthly,
-            Some(r.periods.month_ends_micros),
-        ))
+        Some((BudgetScope::DeploymentMonthly, Some(r.periods.month_ends_micros)))
     } else if r.prepaid && totals.balance.unwrap_or_default() < r.cost {
         Some((BudgetScope::Balance, None))
     } else {
         None
     };
-    scope.map(|(scope, until_micros)| ReplyVerdict::BudgetExhausted {
-        scope,
-        until_micros,
-        totals: *totals,
-    })
+    scope.map(|(scope, until_micros)| ReplyVerdict::BudgetExhausted { scope, until_micros, totals: *totals })
 }

@@ -4,6 +4,7 @@
 //! - [`Ledger`]: the trait both backends implement with identical semantics.
 //! - [`model`]: requests, verdicts, entries and totals.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
+//! - [`redis`]: the backend shared by several replicas (one Lua script per decision).
 //! - [`conformance`]: the behaviour suite every backend must pass; the tests
 //!   of each backend run it.
 //!
@@ -13,14 +14,18 @@ pub mod conformance;
 mod error;
 pub mod keys;
 pub mod model;
+pub mod redis;
+#[cfg(any(test, feature = "test-support"))]
+pub mod redis_server;
 pub mod sqlite;
 
 use async_trait::async_trait;
 
+pub use crate::redis::RedisLedger;
 pub use error::LedgerError;
 pub use model::{
-    BudgetScope, Caps, Entry, EntryFilter, EntryKind, InboundBatch, ReplyRequest, ReplyVerdict,
-    SpendTotals, TotalsQuery,
+    BudgetScope, Caps, Entry, EntryFilter, EntryKind, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals,
+    TotalsQuery,
 };
 pub use sqlite::SqliteLedger;
 
@@ -45,13 +50,7 @@ pub trait Ledger: Send + Sync + 'static {
     async fn record_inbound(&self, batch: &InboundBatch) -> Result<(), LedgerError>;
 
     /// Credits a tenant's prepaid balance; returns the new balance.
-    async fn top_up(
-        &self,
-        tenant: &str,
-        amount: Money,
-        note: &str,
-        now_micros: i64,
-    ) -> Result<Money, LedgerError>;
+    async fn top_up(&self, tenant: &str, amount: Money, note: &str, now_micros: i64) -> Result<Money, LedgerError>;
 
     /// Current spend of one number/tenant in the given periods, and the tenant's balance.
     async fn totals(&self, query: &TotalsQuery) -> Result<SpendTotals, LedgerError>;
@@ -63,19 +62,10 @@ pub trait Ledger: Send + Sync + 'static {
     async fn entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>, LedgerError>;
 
     /// The shared shield end of a number (unix seconds), if one is recorded and not over.
-    async fn shield_until(
-        &self,
-        number: &str,
-        now_seconds: i64,
-    ) -> Result<Option<i64>, LedgerError>;
+    async fn shield_until(&self, number: &str, now_seconds: i64) -> Result<Option<i64>, LedgerError>;
 
     /// Records that a number is shielded until `until_seconds` (keeps the later end).
-    async fn set_shield(
-        &self,
-        number: &str,
-        until_seconds: i64,
-        now_seconds: i64,
-    ) -> Result<(), LedgerError>;
+    async fn set_shield(&self, number: &str, until_seconds: i64, now_seconds: i64) -> Result<(), LedgerError>;
 
     /// Cheap reachability check for `/readyz`.
     async fn ping(&self) -> Result<(), LedgerError>;

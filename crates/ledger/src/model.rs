@@ -47,12 +47,8 @@ pub enum BudgetScope {
 }
 
 impl BudgetScope {
-    pub const ALL: [BudgetScope; 4] = [
-        BudgetScope::NumberDaily,
-        BudgetScope::TenantMonthly,
-        BudgetScope::DeploymentMonthly,
-        BudgetScope::Balance,
-    ];
+    pub const ALL: [BudgetScope; 4] =
+        [BudgetScope::NumberDaily, BudgetScope::TenantMonthly, BudgetScope::DeploymentMonthly, BudgetScope::Balance];
 
     /// The `scope` label of `antirelou_budget_remaining`.
     pub const fn as_str(self) -> &'static str {
@@ -96,11 +92,7 @@ pub enum ReplyVerdict {
     Shielded,
     /// The reply would cross a cap or the balance. `until_micros`: when the
     /// scope's period ends (`None` for the balance, which changes on top-up).
-    BudgetExhausted {
-        scope: BudgetScope,
-        until_micros: Option<i64>,
-        totals: SpendTotals,
-    },
+    BudgetExhausted { scope: BudgetScope, until_micros: Option<i64>, totals: SpendTotals },
 }
 
 /// Inbound messages received by one number since the last batch.
@@ -145,9 +137,7 @@ impl EntryKind {
     }
 
     pub fn from_label(label: &str) -> Option<EntryKind> {
-        [EntryKind::Reply, EntryKind::Inbound, EntryKind::TopUp]
-            .into_iter()
-            .find(|k| k.as_str() == label)
+        [EntryKind::Reply, EntryKind::Inbound, EntryKind::TopUp].into_iter().find(|k| k.as_str() == label)
     }
 }
 

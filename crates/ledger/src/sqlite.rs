@@ -2,23 +2,22 @@
 //! transaction per decision, `synchronous=FULL` so a reply that was paid for
 //! is on disk before the provider hears about it.
 //!
-//! Calls run on Tokio's blocking pool behind one mutex: SQLite has a single
-//! writer anyway, and other processes (the `ledger` CLI) may share the file.
+//! Calls run on one dedicated thread that owns the connection, fed by a
+//! bounded queue: SQLite has a single writer anyway, and other processes
+//! (the `ledger` CLI) may share the file.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use antirelou_domain::Money;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::model::{
-    Entry, EntryFilter, EntryKind, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals,
-    TotalsQuery,
-};
+use crate::model::{Entry, EntryFilter, EntryKind, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery};
 use crate::{keys, Ledger, LedgerError, LedgerEvent};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -51,68 +50,103 @@ pub struct SqliteLedger {
 struct Inner {
     path: PathBuf,
     events: broadcast::Sender<LedgerEvent>,
-    state: Mutex<State>,
+    jobs: mpsc::SyncSender<Job>,
 }
+
+/// Work for the ledger thread. It gets the connection and whether the
+/// caller has given up waiting.
+type Job = Box<dyn FnOnce(&mut State) + Send>;
 
 struct State {
     connection: Connection,
     last_sweep_micros: i64,
 }
 
+/// Jobs waiting for the ledger thread; beyond this, calls fail at once
+/// (the engine answers `ledger_unavailable`) instead of queueing without bound.
+const QUEUE_CAPACITY: usize = 4_096;
+
+/// How long one statement waits for a lock held by another process (the CLI, a backup).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl SqliteLedger {
-    /// Opens (creating if needed) the ledger file and its parent directory.
+    /// Opens (creating if needed) the ledger file and its parent directory,
+    /// and starts the thread that owns the connection.
     pub fn open(path: &Path) -> Result<SqliteLedger, LedgerError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
-                LedgerError::Refused(format!(
-                    "cannot create the ledger directory {}: {e}",
-                    parent.display()
-                ))
+                LedgerError::Refused(format!("cannot create the ledger directory {}: {e}", parent.display()))
             })?;
         }
         let connection = Connection::open(path)?;
-        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.execute_batch(SCHEMA)?;
-        Ok(SqliteLedger {
-            inner: Arc::new(Inner {
-                path: path.to_owned(),
-                events: broadcast::channel(256).0,
-                state: Mutex::new(State {
-                    connection,
-                    last_sweep_micros: 0,
-                }),
-            }),
-        })
+        let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
+        let mut state = State { connection, last_sweep_micros: 0 };
+        std::thread::Builder::new()
+            .name("antirelou-sqlite".into())
+            .spawn(move || {
+                // Ends when every `SqliteLedger` clone is dropped.
+                while let Ok(job) = queue.recv() {
+                    job(&mut state);
+                }
+            })
+            .map_err(|e| LedgerError::Worker(format!("cannot start the ledger thread: {e}")))?;
+        Ok(SqliteLedger { inner: Arc::new(Inner { path: path.to_owned(), events: broadcast::channel(256).0, jobs }) })
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
 
-    /// Runs `work` on the blocking pool with the connection.
+    /// Runs `work` on the ledger thread.
     async fn run<T, F>(&self, work: F) -> Result<T, LedgerError>
     where
         T: Send + 'static,
         F: FnOnce(&mut State) -> Result<T, LedgerError> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let mut state = lock(&inner.state);
-            work(&mut state)
-        })
-        .await
-        .map_err(|e| LedgerError::Worker(e.to_string()))?
+        self.run_abandonable(move |state, _| work(state)).await
+    }
+
+    /// Like `run`, and `work` is told (through the flag) when the caller
+    /// stopped waiting (its timeout fired): a decision then rolls back
+    /// instead of committing a debit for a reply nobody will send, and a
+    /// job still queued when abandoned never starts.
+    async fn run_abandonable<T, F>(&self, work: F) -> Result<T, LedgerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut State, &AtomicBool) -> Result<T, LedgerError> + Send + 'static,
+    {
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let guard = AbandonOnDrop(Arc::clone(&abandoned));
+        let (answer, result) = oneshot::channel();
+        let job: Job = Box::new(move |state| {
+            let outcome = if abandoned.load(Ordering::SeqCst) {
+                Err(LedgerError::Worker("abandoned before it started".into()))
+            } else {
+                work(state, &abandoned)
+            };
+            let _ = answer.send(outcome);
+        });
+        self.inner.jobs.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => LedgerError::Worker("ledger queue full".into()),
+            mpsc::TrySendError::Disconnected(_) => LedgerError::Worker("ledger thread stopped".into()),
+        })?;
+        let outcome = result.await.map_err(|_| LedgerError::Worker("ledger thread dropped the call".into()))?;
+        std::mem::forget(guard);
+        outcome
     }
 }
 
-/// A panic while holding the lock rolls its transaction back (rusqlite
-/// `Transaction` drops roll back), so the connection is still consistent.
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Sets the flag when the awaiting future is dropped before completion.
+struct AbandonOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
@@ -123,46 +157,28 @@ impl Ledger for SqliteLedger {
 
     async fn decide_reply(&self, request: &ReplyRequest) -> Result<ReplyVerdict, LedgerError> {
         let request = request.clone();
-        self.run(move |state| {
+        self.run_abandonable(move |state, abandoned| {
             state.sweep_if_due(request.now_micros)?;
-            decide(&mut state.connection, &request)
+            decide(&mut state.connection, &request, abandoned)
         })
         .await
     }
 
     async fn record_inbound(&self, batch: &InboundBatch) -> Result<(), LedgerError> {
         let batch = batch.clone();
-        self.run(move |state| record_inbound(&mut state.connection, &batch))
-            .await
+        self.run(move |state| record_inbound(&mut state.connection, &batch)).await
     }
 
-    async fn top_up(
-        &self,
-        tenant: &str,
-        amount: Money,
-        note: &str,
-        now_micros: i64,
-    ) -> Result<Money, LedgerError> {
+    async fn top_up(&self, tenant: &str, amount: Money, note: &str, now_micros: i64) -> Result<Money, LedgerError> {
         let (tenant, note) = (tenant.to_owned(), note.to_owned());
         self.run(move |state| {
-            let tx = state
-                .connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = state.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute(
                 "INSERT INTO balances (tenant, micros) VALUES (?1, ?2)
                  ON CONFLICT (tenant) DO UPDATE SET micros = micros + excluded.micros",
                 params![tenant, amount.micros()],
             )?;
-            insert_entry(
-                &tx,
-                now_micros,
-                &tenant,
-                "",
-                EntryKind::TopUp,
-                amount,
-                1,
-                &note,
-            )?;
+            insert_entry(&tx, now_micros, &tenant, "", EntryKind::TopUp, amount, 1, &note)?;
             let balance = read_balance(&tx, &tenant)?.unwrap_or(Money::ZERO);
             tx.commit()?;
             Ok((tenant, balance))
@@ -181,10 +197,7 @@ impl Ledger for SqliteLedger {
             let c = &state.connection;
             Ok(SpendTotals {
                 number_day: read_counter(c, &keys::number_day(&query.number, &query.periods.day))?,
-                tenant_month: read_counter(
-                    c,
-                    &keys::tenant_month(&query.tenant, &query.periods.month),
-                )?,
+                tenant_month: read_counter(c, &keys::tenant_month(&query.tenant, &query.periods.month))?,
                 deployment_month: read_counter(c, &keys::deployment_month(&query.periods.month))?,
                 balance: read_balance(c, &query.tenant)?,
             })
@@ -194,12 +207,9 @@ impl Ledger for SqliteLedger {
 
     async fn balances(&self) -> Result<Vec<(String, Money)>, LedgerError> {
         self.run(|state| {
-            let mut statement = state
-                .connection
-                .prepare("SELECT tenant, micros FROM balances ORDER BY tenant")?;
-            let rows = statement.query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, Money::from_micros(row.get(1)?)))
-            })?;
+            let mut statement = state.connection.prepare("SELECT tenant, micros FROM balances ORDER BY tenant")?;
+            let rows =
+                statement.query_map([], |row| Ok((row.get::<_, String>(0)?, Money::from_micros(row.get(1)?))))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
@@ -235,11 +245,7 @@ impl Ledger for SqliteLedger {
         .await
     }
 
-    async fn shield_until(
-        &self,
-        number: &str,
-        now_seconds: i64,
-    ) -> Result<Option<i64>, LedgerError> {
+    async fn shield_until(&self, number: &str, now_seconds: i64) -> Result<Option<i64>, LedgerError> {
         let number = number.to_owned();
         self.run(move |state| {
             Ok(state
@@ -254,17 +260,9 @@ impl Ledger for SqliteLedger {
         .await
     }
 
-    async fn set_shield(
-        &self,
-        number: &str,
-        until_seconds: i64,
-        _now_seconds: i64,
-    ) -> Result<(), LedgerError> {
+    async fn set_shield(&self, number: &str, until_seconds: i64, _now_seconds: i64) -> Result<(), LedgerError> {
         let number = number.to_owned();
-        let event = LedgerEvent::Shield {
-            number: number.clone(),
-            until_seconds,
-        };
+        let event = LedgerEvent::Shield { number: number.clone(), until_seconds };
         self.run(move |state| {
             state.connection.execute(
                 "INSERT INTO shields (number, until_seconds) VALUES (?1, ?2)
@@ -279,8 +277,7 @@ impl Ledger for SqliteLedger {
     }
 
     async fn ping(&self) -> Result<(), LedgerError> {
-        self.run(|state| Ok(state.connection.query_row("SELECT 1", [], |_| Ok(()))?))
-            .await
+        self.run(|state| Ok(state.connection.query_row("SELECT 1", [], |_| Ok(()))?)).await
     }
 
     fn events(&self) -> broadcast::Receiver<LedgerEvent> {
@@ -289,9 +286,7 @@ impl Ledger for SqliteLedger {
 
     async fn flush(&self) -> Result<(), LedgerError> {
         self.run(|state| {
-            state
-                .connection
-                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            state.connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
             Ok(())
         })
         .await
@@ -306,16 +301,13 @@ impl State {
         }
         self.last_sweep_micros = now_micros;
         for table in ["messages", "senders", "counters"] {
-            self.connection.execute(
-                &format!("DELETE FROM {table} WHERE expires_micros <= ?1"),
-                [now_micros],
-            )?;
+            self.connection.execute(&format!("DELETE FROM {table} WHERE expires_micros <= ?1"), [now_micros])?;
         }
         Ok(())
     }
 }
 
-fn decide(connection: &mut Connection, r: &ReplyRequest) -> Result<ReplyVerdict, LedgerError> {
+fn decide(connection: &mut Connection, r: &ReplyRequest, abandoned: &AtomicBool) -> Result<ReplyVerdict, LedgerError> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = r.now_micros;
     let earlier: Option<bool> = tx
@@ -355,45 +347,26 @@ fn decide(connection: &mut Connection, r: &ReplyRequest) -> Result<ReplyVerdict,
         r.periods.month_ends_micros + period_keep,
     )?;
     if r.max_replies_per_minute.is_some() {
-        add_counter(
-            &tx,
-            &keys::rate(&r.number, now_seconds),
-            1,
-            now + 120 * 1_000_000,
-        )?;
+        add_counter(&tx, &keys::rate(&r.number, now_seconds), 1, now + 120 * 1_000_000)?;
     }
     if r.shield_trickle_per_hour.is_some() {
-        add_counter(
-            &tx,
-            &keys::trickle(&r.number, now_seconds),
-            1,
-            now + 7_200 * 1_000_000,
-        )?;
+        add_counter(&tx, &keys::trickle(&r.number, now_seconds), 1, now + 7_200 * 1_000_000)?;
     }
     if r.prepaid {
         tx.prepare_cached("UPDATE balances SET micros = micros - ?2 WHERE tenant = ?1")?
             .execute(params![&*r.tenant, r.cost.micros()])?;
     }
-    let entry_id = insert_entry(
-        &tx,
-        now,
-        &r.tenant,
-        &r.number,
-        EntryKind::Reply,
-        r.cost,
-        1,
-        &r.message_id,
-    )?;
+    let entry_id = insert_entry(&tx, now, &r.tenant, &r.number, EntryKind::Reply, r.cost, 1, &r.message_id)?;
     tx.prepare_cached(
         "INSERT INTO senders (number, sender, expires_micros) VALUES (?1, ?2, ?3)
          ON CONFLICT (number, sender) DO UPDATE SET expires_micros = excluded.expires_micros",
     )?
-    .execute(params![
-        &*r.number,
-        &r.sender.as_bytes()[..],
-        now + r.reply_once_per_seconds as i64 * 1_000_000
-    ])?;
+    .execute(params![&*r.number, &r.sender.as_bytes()[..], now + r.reply_once_per_seconds as i64 * 1_000_000])?;
     let totals = read_totals(&tx, r)?;
+    if abandoned.load(Ordering::SeqCst) {
+        // Dropping `tx` rolls the debit back.
+        return Err(LedgerError::Worker("the caller stopped waiting; decision rolled back".into()));
+    }
     tx.commit()?;
     Ok(ReplyVerdict::Replied { entry_id, totals })
 }
@@ -402,12 +375,8 @@ fn decide(connection: &mut Connection, r: &ReplyRequest) -> Result<ReplyVerdict,
 fn refusal(tx: &Connection, r: &ReplyRequest) -> Result<Option<ReplyVerdict>, LedgerError> {
     let now = r.now_micros;
     let remembered: Option<i64> = tx
-        .prepare_cached(
-            "SELECT 1 FROM senders WHERE number = ?1 AND sender = ?2 AND expires_micros > ?3",
-        )?
-        .query_row(params![&*r.number, &r.sender.as_bytes()[..], now], |row| {
-            row.get(0)
-        })
+        .prepare_cached("SELECT 1 FROM senders WHERE number = ?1 AND sender = ?2 AND expires_micros > ?3")?
+        .query_row(params![&*r.number, &r.sender.as_bytes()[..], now], |row| row.get(0))
         .optional()?;
     if remembered.is_some() {
         return Ok(Some(ReplyVerdict::RepeatSender));
@@ -419,8 +388,7 @@ fn refusal(tx: &Connection, r: &ReplyRequest) -> Result<Option<ReplyVerdict>, Le
         }
     }
     if let Some(trickle) = r.shield_trickle_per_hour {
-        if read_counter(tx, &keys::trickle(&r.number, now_seconds))?.micros() >= i64::from(trickle)
-        {
+        if read_counter(tx, &keys::trickle(&r.number, now_seconds))?.micros() >= i64::from(trickle) {
             return Ok(Some(ReplyVerdict::Shielded));
         }
     }
@@ -463,40 +431,22 @@ fn record_inbound(connection: &mut Connection, b: &InboundBatch) -> Result<(), L
             b.periods.month_ends_micros + keep,
         )?;
         if b.prepaid {
-            tx.prepare_cached(
-                "UPDATE balances SET micros = max(0, micros - ?2) WHERE tenant = ?1",
-            )?
-            .execute(params![&*b.tenant, b.amount.micros()])?;
+            tx.prepare_cached("UPDATE balances SET micros = max(0, micros - ?2) WHERE tenant = ?1")?
+                .execute(params![&*b.tenant, b.amount.micros()])?;
         }
-        insert_entry(
-            &tx,
-            b.now_micros,
-            &b.tenant,
-            &b.number,
-            EntryKind::Inbound,
-            b.amount,
-            b.count,
-            "",
-        )?;
+        insert_entry(&tx, b.now_micros, &b.tenant, &b.number, EntryKind::Inbound, b.amount, b.count, "")?;
     }
     tx.commit()?;
     Ok(())
 }
 
 fn read_counter(c: &Connection, key: &str) -> Result<Money, LedgerError> {
-    let value: Option<i64> = c
-        .prepare_cached("SELECT value FROM counters WHERE key = ?1")?
-        .query_row([key], |row| row.get(0))
-        .optional()?;
+    let value: Option<i64> =
+        c.prepare_cached("SELECT value FROM counters WHERE key = ?1")?.query_row([key], |row| row.get(0)).optional()?;
     Ok(Money::from_micros(value.unwrap_or(0)))
 }
 
-fn add_counter(
-    c: &Connection,
-    key: &str,
-    delta: i64,
-    expires_micros: i64,
-) -> Result<(), LedgerError> {
+fn add_counter(c: &Connection, key: &str, delta: i64, expires_micros: i64) -> Result<(), LedgerError> {
     c.prepare_cached(
         "INSERT INTO counters (key, value, expires_micros) VALUES (?1, ?2, ?3)
          ON CONFLICT (key) DO UPDATE SET value = value + excluded.value,
@@ -529,15 +479,7 @@ fn insert_entry(
         "INSERT INTO entries (at_micros, tenant, number, kind, amount_micros, count, reference)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![
-        at_micros,
-        tenant,
-        number,
-        kind.as_str(),
-        amount.micros(),
-        count,
-        reference
-    ])?;
+    .execute(params![at_micros, tenant, number, kind.as_str(), amount.micros(), count, reference])?;
     Ok(c.last_insert_rowid() as u64)
 }
 
@@ -560,22 +502,13 @@ mod tests {
         let first = crate::conformance::request("paris", "+33612345678", "SM1", "+33700000001");
         {
             let ledger = SqliteLedger::open(&path).unwrap();
-            assert!(matches!(
-                ledger.decide_reply(&first).await.unwrap(),
-                ReplyVerdict::Replied { .. }
-            ));
+            assert!(matches!(ledger.decide_reply(&first).await.unwrap(), ReplyVerdict::Replied { .. }));
         }
         let ledger = SqliteLedger::open(&path).unwrap();
         let mut again = first.clone();
         again.message_id = "SM2".into();
-        assert_eq!(
-            ledger.decide_reply(&again).await.unwrap(),
-            ReplyVerdict::RepeatSender
-        );
-        assert_eq!(
-            ledger.decide_reply(&first).await.unwrap(),
-            ReplyVerdict::Duplicate { replied: true }
-        );
+        assert_eq!(ledger.decide_reply(&again).await.unwrap(), ReplyVerdict::RepeatSender);
+        assert_eq!(ledger.decide_reply(&first).await.unwrap(), ReplyVerdict::Duplicate { replied: true });
         let totals = ledger
             .totals(&TotalsQuery {
                 tenant: "paris".into(),

@@ -1,0 +1,303 @@
+//! The Redis ledger: the same semantics as [`SqliteLedger`](crate::SqliteLedger),
+//! shared by every replica.
+//!
+//! - Each state change is one Lua script (EVALSHA; on NOSCRIPT, after a
+//!   `SCRIPT FLUSH`, a restart or a failover, redis-rs loads it and retries):
+//!   a decision is one round-trip and is atomic, so no key is left half-written
+//!   if a process dies. See `decide.lua` for the rules and the key layout.
+//! - Every key shares the hash tag `{prefix}`, so one deployment lives in one
+//!   Redis Cluster slot.
+//! - Every key has a TTL except the balances hash, the entries stream and the
+//!   entry id counter. TTLs are relative to the caller's `now` (what the rules
+//!   compare is stored in the values), so a virtual clock gives the same
+//!   answers as SQLite.
+//! - One [`ConnectionManager`] with connect and response timeouts: errors and
+//!   timeouts are returned as [`LedgerError`] (the caller fails closed), and it
+//!   reconnects by itself when Redis returns. Every call is also bounded by the
+//!   response timeout as a whole, since requests made while it reconnects
+//!   wait for the new connection.
+//! - A timed-out decision may still have happened in Redis (the script ran
+//!   after the client gave up): the spend is then recorded without a reply
+//!   sent, never the reverse, and a provider retry of the same message id
+//!   gets `Duplicate { replied: true }`, never a second debit.
+
+mod entries;
+mod events;
+mod script;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Client, RedisResult, Value};
+use antirelou_domain::Money;
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use crate::model::{Entry, EntryFilter, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery};
+use crate::{keys, Ledger, LedgerError, LedgerEvent};
+use script::{KeySpace, Scripts};
+
+pub use script::ENTRIES_MAXLEN;
+
+/// The Redis-backed [`Ledger`]. Cheap to clone; the event listener stops when
+/// the last clone is dropped.
+#[derive(Clone)]
+pub struct RedisLedger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    manager: ConnectionManager,
+    keys: KeySpace,
+    scripts: Scripts,
+    response_timeout: Duration,
+    events: broadcast::Sender<LedgerEvent>,
+    listener: tokio::task::AbortHandle,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl RedisLedger {
+    /// Connects, refuses a Redis that may evict ledger keys, loads the
+    /// scripts and subscribes to the events channel.
+    ///
+    /// `key_prefix` becomes the hash tag of every key (`{prefix}:...`).
+    /// `connect_timeout` bounds each connection attempt (and this whole
+    /// call, but for one response timeout per setup command);
+    /// `response_timeout` bounds every later call.
+    pub async fn connect(
+        url: &str,
+        key_prefix: &str,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> Result<RedisLedger, LedgerError> {
+        let keys = KeySpace::new(key_prefix)?;
+        let client = Client::open(url)?;
+        // A lost connection is re-established in the background by a few
+        // quick attempts; calls made meanwhile wait for them (bounded by the
+        // response timeout) and fail if they fail, and the next call starts
+        // new attempts. So a dead Redis sees at most a few connection
+        // attempts per call, and a returning one is used within ~0.2 s.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(connect_timeout))
+            .set_response_timeout(Some(response_timeout))
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500));
+        let manager = tokio::time::timeout(connect_timeout, ConnectionManager::new_with_config(client.clone(), config))
+            .await
+            .map_err(|_| LedgerError::Timeout(connect_timeout))??;
+
+        check_eviction_policy(&manager, response_timeout).await?;
+        let scripts = Scripts::new();
+        for script in scripts.all() {
+            // Not required (EVALSHA reloads on NOSCRIPT) but makes the
+            // first decision one round-trip.
+            bounded(response_timeout, script.load_async(&mut manager.clone())).await?;
+        }
+
+        let channel = keys.events();
+        let setup_timeout = connect_timeout + response_timeout;
+        let first = events::subscribe(&client, &channel, setup_timeout).await?;
+        let (events_tx, _) = broadcast::channel(256);
+        let listener =
+            tokio::spawn(events::listen(client, channel, first, events_tx.clone(), setup_timeout)).abort_handle();
+
+        Ok(RedisLedger {
+            inner: Arc::new(Inner { manager, keys, scripts, response_timeout, events: events_tx, listener }),
+        })
+    }
+
+    /// `{prefix}:`, what every key of this ledger starts with.
+    pub fn key_tag(&self) -> &str {
+        self.inner.keys.tag()
+    }
+
+    fn connection(&self) -> ConnectionManager {
+        self.inner.manager.clone()
+    }
+
+    async fn bounded<T>(&self, call: impl std::future::Future<Output = RedisResult<T>>) -> Result<T, LedgerError> {
+        bounded(self.inner.response_timeout, call).await
+    }
+}
+
+/// `call` within `limit`, errors as [`LedgerError`].
+async fn bounded<T>(
+    limit: Duration,
+    call: impl std::future::Future<Output = RedisResult<T>>,
+) -> Result<T, LedgerError> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(LedgerError::Timeout(limit)),
+    }
+}
+
+/// Refuses `allkeys-*` and `volatile-*`: balances, entries, sender memory and
+/// message ids must never be evicted (an evicted message id or sender memory
+/// would pay twice). A Redis that hides CONFIG (managed services) is trusted,
+/// with a warning.
+async fn check_eviction_policy(manager: &ConnectionManager, limit: Duration) -> Result<(), LedgerError> {
+    let reply = tokio::time::timeout(
+        limit,
+        ::redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("maxmemory-policy")
+            .query_async::<HashMap<String, String>>(&mut manager.clone()),
+    )
+    .await
+    .map_err(|_| LedgerError::Timeout(limit))?;
+    let policy = match reply {
+        Ok(config) => config.get("maxmemory-policy").cloned(),
+        // The server answered with an error: CONFIG is renamed or denied.
+        Err(error) if error.code().is_some() => {
+            tracing::warn!(
+                %error,
+                "cannot read redis maxmemory-policy (CONFIG GET refused); make sure it is \
+                 noeviction, or ledger keys may be evicted"
+            );
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    match policy {
+        Some(policy) if evicts_ledger_keys(&policy) => Err(LedgerError::Refused(format!(
+            "redis maxmemory-policy is {policy}: it may evict ledger keys (balances, entries, \
+             sender memory); set it to noeviction"
+        ))),
+        Some(_) => Ok(()),
+        None => {
+            tracing::warn!("redis did not report its maxmemory-policy; make sure it is noeviction");
+            Ok(())
+        }
+    }
+}
+
+/// `allkeys-*` may evict anything; `volatile-*` may evict keys with a TTL,
+/// which message ids and sender memories are.
+fn evicts_ledger_keys(policy: &str) -> bool {
+    policy.starts_with("allkeys-") || policy.starts_with("volatile-")
+}
+
+#[async_trait]
+impl Ledger for RedisLedger {
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn decide_reply(&self, request: &ReplyRequest) -> Result<ReplyVerdict, LedgerError> {
+        let call = self.inner.scripts.decide_call(&self.inner.keys, request);
+        let reply: Vec<Value> = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        script::decode_verdict(request, &reply)
+    }
+
+    async fn record_inbound(&self, batch: &InboundBatch) -> Result<(), LedgerError> {
+        if batch.count == 0 || batch.amount <= Money::ZERO {
+            return Ok(());
+        }
+        let call = self.inner.scripts.inbound_call(&self.inner.keys, batch);
+        let _entry_id: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        Ok(())
+    }
+
+    async fn top_up(&self, tenant: &str, amount: Money, note: &str, now_micros: i64) -> Result<Money, LedgerError> {
+        if amount < Money::ZERO {
+            return Err(LedgerError::Refused(format!("a top-up must not be negative (got {amount})")));
+        }
+        let ks = &self.inner.keys;
+        let event = events::encode(&LedgerEvent::TopUp { tenant: tenant.to_owned() });
+        let mut call = self.inner.scripts.top_up.prepare_invoke();
+        call.key(ks.balances())
+            .key(ks.entry_ids())
+            .key(ks.entries())
+            .arg(tenant)
+            .arg(amount.micros().to_string())
+            .arg(now_micros.to_string())
+            .arg(note)
+            .arg(ENTRIES_MAXLEN)
+            .arg(ks.events())
+            .arg(event);
+        let balance: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        Ok(Money::from_micros(balance))
+    }
+
+    async fn totals(&self, query: &TotalsQuery) -> Result<SpendTotals, LedgerError> {
+        let ks = &self.inner.keys;
+        let mut pipe = ::redis::pipe();
+        pipe.cmd("MGET")
+            .arg(ks.key(&keys::number_day(&query.number, &query.periods.day)))
+            .arg(ks.key(&keys::tenant_month(&query.tenant, &query.periods.month)))
+            .arg(ks.key(&keys::deployment_month(&query.periods.month)))
+            .cmd("HGET")
+            .arg(ks.balances())
+            .arg(&query.tenant);
+        let (spent, balance): (Vec<Option<i64>>, Option<i64>) =
+            self.bounded(pipe.query_async(&mut self.connection())).await?;
+        let spent = |i: usize| Money::from_micros(spent.get(i).copied().flatten().unwrap_or(0));
+        Ok(SpendTotals {
+            number_day: spent(0),
+            tenant_month: spent(1),
+            deployment_month: spent(2),
+            balance: balance.map(Money::from_micros),
+        })
+    }
+
+    async fn balances(&self) -> Result<Vec<(String, Money)>, LedgerError> {
+        let all: HashMap<String, i64> = self
+            .bounded(::redis::cmd("HGETALL").arg(self.inner.keys.balances()).query_async(&mut self.connection()))
+            .await?;
+        let mut balances: Vec<(String, Money)> =
+            all.into_iter().map(|(tenant, micros)| (tenant, Money::from_micros(micros))).collect();
+        balances.sort();
+        Ok(balances)
+    }
+
+    async fn entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>, LedgerError> {
+        entries::read(self, filter).await
+    }
+
+    async fn shield_until(&self, number: &str, now_seconds: i64) -> Result<Option<i64>, LedgerError> {
+        let until: Option<i64> = self
+            .bounded(::redis::cmd("GET").arg(self.inner.keys.shield(number)).query_async(&mut self.connection()))
+            .await?;
+        Ok(until.filter(|until| *until > now_seconds))
+    }
+
+    async fn set_shield(&self, number: &str, until_seconds: i64, now_seconds: i64) -> Result<(), LedgerError> {
+        let ks = &self.inner.keys;
+        let event = events::encode(&LedgerEvent::Shield { number: number.to_owned(), until_seconds });
+        let mut call = self.inner.scripts.shield.prepare_invoke();
+        call.key(ks.shield(number))
+            .arg(until_seconds.to_string())
+            .arg(script::shield_ttl_millis(until_seconds, now_seconds).to_string())
+            .arg(ks.events())
+            .arg(event);
+        let _: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), LedgerError> {
+        let _: String = self.bounded(::redis::cmd("PING").query_async(&mut self.connection())).await?;
+        Ok(())
+    }
+
+    /// A PING: every call above already waited for Redis to acknowledge its
+    /// writes, so nothing is buffered here. Durability is the server's: with
+    /// AOF `appendfsync everysec` Redis may lose about the last second of
+    /// writes if it crashes (see docs/operations.md).
+    async fn flush(&self) -> Result<(), LedgerError> {
+        self.ping().await
+    }
+
+    fn events(&self) -> broadcast::Receiver<LedgerEvent> {
+        self.inner.events.subscribe()
+    }
+}

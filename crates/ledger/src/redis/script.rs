@@ -1,0 +1,260 @@
+//! The key layout and the Lua scripts of the Redis ledger: how a request
+//! becomes KEYS/ARGV, and how a script's reply becomes a verdict.
+
+use ::redis::{Script, ScriptInvocation, Value};
+use antirelou_domain::Money;
+
+use crate::keys;
+use crate::model::{BudgetScope, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals};
+use crate::LedgerError;
+
+/// The entries stream is trimmed (approximately) to this many entries; older
+/// ones should have been exported for reconciliation long before.
+pub const ENTRIES_MAXLEN: u64 = 1_000_000;
+
+/// Longest TTL written (about 34 years): `reply_once_per` beyond that is cut.
+const MAX_TTL_MILLIS: i64 = 1 << 40;
+
+/// Every key of one deployment: `{prefix}:...`, one hash tag, one cluster slot.
+#[derive(Clone, Debug)]
+pub struct KeySpace {
+    tag: String,
+}
+
+impl KeySpace {
+    /// Refuses prefixes that would break the hash tag.
+    pub fn new(prefix: &str) -> Result<KeySpace, LedgerError> {
+        if prefix.is_empty() || prefix.contains(['{', '}']) || prefix.contains(char::is_whitespace) {
+            return Err(LedgerError::Refused(format!(
+                "redis key prefix {prefix:?} must be non-empty, without braces or spaces \
+                 (it becomes the hash tag {{prefix}} shared by every ledger key)"
+            )));
+        }
+        Ok(KeySpace { tag: format!("{{{prefix}}}:") })
+    }
+
+    /// `{prefix}:` — what every key starts with (for SCAN).
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.tag)
+    }
+
+    pub fn message(&self, number: &str, message_id: &str) -> String {
+        self.key(&format!("msg:{number}:{message_id}"))
+    }
+
+    pub fn sender(&self, number: &str, sender_hex: &str) -> String {
+        self.key(&format!("sender:{number}:{sender_hex}"))
+    }
+
+    pub fn shield(&self, number: &str) -> String {
+        self.key(&format!("shield:{number}"))
+    }
+
+    pub fn balances(&self) -> String {
+        self.key("balances")
+    }
+
+    pub fn entries(&self) -> String {
+        self.key("entries")
+    }
+
+    pub fn entry_ids(&self) -> String {
+        self.key("entry_id")
+    }
+
+    /// The pub/sub channel of budget and shield events.
+    pub fn events(&self) -> String {
+        self.key("events")
+    }
+}
+
+/// The four scripts, hashed once; `invoke_async` sends EVALSHA and on
+/// NOSCRIPT loads the script and retries (redis-rs 1.x `ScriptInvocation`).
+pub struct Scripts {
+    pub decide: Script,
+    pub inbound: Script,
+    pub top_up: Script,
+    pub shield: Script,
+}
+
+impl Scripts {
+    pub fn new() -> Scripts {
+        Scripts {
+            decide: Script::new(include_str!("decide.lua")),
+            inbound: Script::new(include_str!("inbound.lua")),
+            top_up: Script::new(include_str!("top_up.lua")),
+            shield: Script::new(include_str!("shield.lua")),
+        }
+    }
+
+    pub fn all(&self) -> [&Script; 4] {
+        [&self.decide, &self.inbound, &self.top_up, &self.shield]
+    }
+
+    pub fn decide_call<'a>(&'a self, ks: &KeySpace, r: &ReplyRequest) -> ScriptInvocation<'a> {
+        let now = r.now_micros;
+        let now_seconds = now.div_euclid(1_000_000);
+        let cost = r.cost.micros();
+        let reply_once_per = i64::try_from(r.reply_once_per_seconds).unwrap_or(i64::MAX);
+        let sender_ttl = reply_once_per.saturating_mul(1_000).min(MAX_TTL_MILLIS);
+        let limit =
+            |cap: Option<Money>| cap.map(|cap| cap.micros().saturating_sub(cost).to_string()).unwrap_or_default();
+        let optional = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        let mut call = self.decide.prepare_invoke();
+        call.key(ks.message(&r.number, &r.message_id))
+            .key(ks.sender(&r.number, &r.sender.to_hex()))
+            .key(ks.key(&keys::rate(&r.number, now_seconds)))
+            .key(ks.key(&keys::trickle(&r.number, now_seconds)))
+            .key(ks.key(&keys::number_day(&r.number, &r.periods.day)))
+            .key(ks.key(&keys::tenant_month(&r.tenant, &r.periods.month)))
+            .key(ks.key(&keys::deployment_month(&r.periods.month)))
+            .key(ks.balances())
+            .key(ks.entry_ids())
+            .key(ks.entries())
+            .arg(now.to_string())
+            .arg(&*r.tenant)
+            .arg(&*r.number)
+            .arg(&r.message_id)
+            .arg(cost.to_string())
+            .arg(cost.saturating_neg().to_string())
+            .arg(now.saturating_add(keys::MESSAGE_ID_TTL_SECONDS * 1_000_000).to_string())
+            .arg((keys::MESSAGE_ID_TTL_SECONDS * 1_000).to_string())
+            .arg(now.saturating_add(reply_once_per.saturating_mul(1_000_000)).to_string())
+            .arg(sender_ttl.to_string())
+            .arg(optional(r.max_replies_per_minute))
+            .arg(optional(r.shield_trickle_per_hour))
+            .arg(limit(r.caps.number_daily))
+            .arg(limit(r.caps.tenant_monthly))
+            .arg(limit(r.caps.deployment_monthly))
+            .arg(if r.prepaid { "1" } else { "0" })
+            .arg(period_ttl_millis(r.periods.day_ends_micros, now).to_string())
+            .arg(period_ttl_millis(r.periods.month_ends_micros, now).to_string())
+            .arg(ENTRIES_MAXLEN);
+        call
+    }
+
+    pub fn inbound_call<'a>(&'a self, ks: &KeySpace, b: &InboundBatch) -> ScriptInvocation<'a> {
+        let now = b.now_micros;
+        let mut call = self.inbound.prepare_invoke();
+        call.key(ks.key(&keys::number_day(&b.number, &b.periods.day)))
+            .key(ks.key(&keys::tenant_month(&b.tenant, &b.periods.month)))
+            .key(ks.key(&keys::deployment_month(&b.periods.month)))
+            .key(ks.balances())
+            .key(ks.entry_ids())
+            .key(ks.entries())
+            .arg(now.to_string())
+            .arg(&*b.tenant)
+            .arg(&*b.number)
+            .arg(b.amount.micros().to_string())
+            .arg(b.amount.micros().saturating_neg().to_string())
+            .arg(b.count.to_string())
+            .arg(if b.prepaid { "1" } else { "0" })
+            .arg(period_ttl_millis(b.periods.day_ends_micros, now).to_string())
+            .arg(period_ttl_millis(b.periods.month_ends_micros, now).to_string())
+            .arg(ENTRIES_MAXLEN);
+        call
+    }
+}
+
+/// A spend counter lives until its period ends plus the retention; relative
+/// to the caller's `now`, so a virtual clock works too. At least a second.
+fn period_ttl_millis(period_ends_micros: i64, now_micros: i64) -> i64 {
+    period_ends_micros
+        .saturating_add(keys::PERIOD_RETENTION_SECONDS * 1_000_000)
+        .saturating_sub(now_micros)
+        .div_euclid(1_000)
+        .clamp(1_000, MAX_TTL_MILLIS)
+}
+
+/// The shield key's TTL: until its end, from the caller's `now` (≤ 0: nothing to keep).
+pub fn shield_ttl_millis(until_seconds: i64, now_seconds: i64) -> i64 {
+    until_seconds.saturating_sub(now_seconds).saturating_mul(1_000).min(MAX_TTL_MILLIS)
+}
+
+/// Decodes decide.lua's reply.
+pub fn decode_verdict(r: &ReplyRequest, reply: &[Value]) -> Result<ReplyVerdict, LedgerError> {
+    let at = |i: usize| reply.get(i).ok_or_else(|| corrupt(reply));
+    let int = |i: usize| at(i).and_then(|v| integer(v).ok_or_else(|| corrupt(reply)));
+    let totals = || -> Result<SpendTotals, LedgerError> {
+        Ok(SpendTotals {
+            number_day: Money::from_micros(int(2)?),
+            tenant_month: Money::from_micros(int(3)?),
+            deployment_month: Money::from_micros(int(4)?),
+            balance: match at(5)? {
+                Value::BulkString(b) if b.is_empty() => None,
+                v => Some(Money::from_micros(integer(v).ok_or_else(|| corrupt(reply))?)),
+            },
+        })
+    };
+    Ok(match int(0)? {
+        0 => ReplyVerdict::Replied { entry_id: u64::try_from(int(1)?).map_err(|_| corrupt(reply))?, totals: totals()? },
+        1 => ReplyVerdict::Duplicate { replied: int(1)? == 1 },
+        2 => ReplyVerdict::RepeatSender,
+        3 => ReplyVerdict::RateLimited,
+        4 => ReplyVerdict::Shielded,
+        5 => {
+            let (scope, until_micros) = match int(1)? {
+                1 => (BudgetScope::NumberDaily, Some(r.periods.day_ends_micros)),
+                2 => (BudgetScope::TenantMonthly, Some(r.periods.month_ends_micros)),
+                3 => (BudgetScope::DeploymentMonthly, Some(r.periods.month_ends_micros)),
+                4 => (BudgetScope::Balance, None),
+                _ => return Err(corrupt(reply)),
+            };
+            ReplyVerdict::BudgetExhausted { scope, until_micros, totals: totals()? }
+        }
+        _ => return Err(corrupt(reply)),
+    })
+}
+
+/// An integer reply, or a decimal string (what GET returns for counters).
+pub fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(i) => Some(*i),
+        Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        Value::SimpleString(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn corrupt(reply: &[Value]) -> LedgerError {
+    LedgerError::Corrupt(format!("unexpected decision script reply {reply:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_that_break_the_hash_tag_are_refused() {
+        for bad in ["", "a{b", "a}b", "a b"] {
+            assert!(KeySpace::new(bad).is_err(), "{bad:?}");
+        }
+        let ks = KeySpace::new("antirelou").unwrap();
+        assert_eq!(ks.balances(), "{antirelou}:balances");
+        assert_eq!(
+            ks.key(&keys::number_day("+33612345678", "2026-11-28")),
+            "{antirelou}:spend:number:+33612345678:2026-11-28"
+        );
+    }
+
+    #[test]
+    fn period_ttl_is_relative_to_now_and_at_least_a_second() {
+        let keep = keys::PERIOD_RETENTION_SECONDS * 1_000;
+        assert_eq!(period_ttl_millis(10_000_000, 4_000_000), 6_000 + keep);
+        assert_eq!(period_ttl_millis(0, i64::MAX), 1_000);
+        assert_eq!(shield_ttl_millis(500, 100), 400_000);
+        assert!(shield_ttl_millis(100, 500) < 0);
+    }
+
+    #[test]
+    fn integers_decode_from_ints_and_strings() {
+        assert_eq!(integer(&Value::Int(7)), Some(7));
+        assert_eq!(integer(&Value::BulkString(b"-12".to_vec())), Some(-12));
+        assert_eq!(integer(&Value::BulkString(Vec::new())), None);
+        assert_eq!(integer(&Value::Nil), None);
+    }
+}

@@ -1,0 +1,15 @@
+-- Credits a tenant's prepaid balance, records the entry and tells every
+-- replica (pub/sub). Mirrors sqlite.rs `top_up`; the caller refuses negative
+-- amounts.
+--
+-- KEYS: 1 balances (hash), 2 entry id counter, 3 entries (stream)
+-- ARGV: 1 tenant, 2 amount, 3 now micros, 4 note, 5 stream MAXLEN,
+--       6 events channel, 7 event payload
+-- Returns the new balance.
+local balance = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+local id = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*',
+  'id', id, 'at', ARGV[3], 'tenant', ARGV[1], 'number', '',
+  'kind', 'top_up', 'amount', ARGV[2], 'count', '1', 'ref', ARGV[4])
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return balance
