@@ -1,0 +1,68 @@
+//! `antirelou check-config`.
+
+use std::process::ExitCode;
+
+use antirelou_settings::{AllowedCountries, Settings};
+
+use crate::cli::CheckConfigArgs;
+use crate::config;
+
+pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
+    let settings = match config::load(Some(&args.config)) {
+        Ok(settings) => settings,
+        Err(bad) => return Ok(bad.into()),
+    };
+    print!("{}", report(&settings));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The human summary of a valid configuration.
+pub fn report(settings: &Settings) -> String {
+    let currency = &settings.ledger.currency;
+    let cap = |c: Option<antirelou_domain::Money>| c.map_or_else(|| "none".to_owned(), |m| format!("{m} {currency}"));
+    let mut out = format!(
+        "configuration OK: {} tenant(s), {} number(s); ledger {} ({}), timezone {}, deployment monthly cap {}\n\n",
+        settings.tenants.len(),
+        settings.number_count(),
+        settings.ledger.backend.name(),
+        currency,
+        settings.ledger.timezone.name(),
+        cap(settings.ledger.monthly_cap),
+    );
+    let header = [
+        "tenant",
+        "number",
+        "encoding",
+        "segments",
+        "cost/reply",
+        "daily cap",
+        "tenant monthly cap",
+        "countries",
+        "paused",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    for (tenant, number) in settings.numbers() {
+        rows.push(vec![
+            tenant.id.clone(),
+            number.number.to_string(),
+            number.reply_segments.encoding.to_string(),
+            number.reply_segments.segments.to_string(),
+            format!("{} {currency}", number.reply_cost),
+            cap(number.daily_cap),
+            cap(tenant.monthly_cap),
+            match &number.allowed_countries {
+                AllowedCountries::Any => "any".to_owned(),
+                AllowedCountries::Only(list) => list.join(","),
+            },
+            if number.paused { "yes" } else { "no" }.to_owned(),
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..header.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    for row in &rows {
+        let line: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,36 @@
+//! `antirelou`: the command line. `main` only parses and dispatches; each
+//! command lives in its own module.
+
+mod check;
+mod cli;
+mod config;
+mod ledger_cmd;
+mod send;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Exit status for a configuration the service refuses (bad file, bad key,
+/// unusable Redis): operators and scripts can tell it from a crash.
+pub const EXIT_BAD_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::CheckConfig(args) => check::run(args),
+        Command::Send(args) => send::run(args),
+        Command::Ledger(args) => ledger_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! `antirelou serve`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use antirelou_domain::SystemClock;
+use antirelou_settings::{LogFormat, LogSettings, Settings};
+use antirelou_web::Application;
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::ServeArgs;
+use crate::config;
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let settings = match config::load(args.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(bad) => return Ok(bad.into()),
+    };
+    init_tracing(&settings.log);
+    let demo = args.config.is_none();
+    actix_web::rt::System::new().block_on(async move {
+        let ledger = match config::open_ledger(&settings).await {
+            Ok(ledger) => ledger,
+            Err(bad) => return Ok(bad.into()),
+        };
+        let app = Application::build(&settings, ledger, Arc::new(SystemClock)).context("starting the server")?;
+        let base = local_url(&settings.server.listen, app.port());
+        println!(
+            "antirelou listening on {base} ({} numbers, {} ledger)",
+            settings.number_count(),
+            settings.ledger.backend.name()
+        );
+        if demo {
+            print_demo_tour(&settings, &base);
+        }
+        app.run_until_stopped().await.context("serving")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The URL to reach a listen address from this machine.
+pub fn local_url(listen: &str, port: u16) -> String {
+    let host = listen.rsplit_once(':').map_or(listen, |(host, _)| host);
+    let host = match host {
+        "0.0.0.0" | "" => "127.0.0.1",
+        "[::]" => "[::1]",
+        other => other,
+    };
+    format!("http://{host}:{port}")
+}
+
+fn print_demo_tour(settings: &Settings, base: &str) {
+    let Some((tenant, number)) = settings.numbers().next() else { return };
+    println!(
+        "\nDemo mode: tenant {:?}, number {}, embedded ledger under ./{}.\n\
+         Try it from another terminal:\n\n  \
+         antirelou send --to {} --from +33611223344 \"t'es charmante, on se revoit ?\"\n\n\
+         Send it twice: the second time the sender gets nothing (one reply per sender).\n\
+         Watch the decisions:  curl -s {base}/metrics | grep antirelou_inbound_total\n",
+        tenant.id,
+        number.number,
+        config::DEMO_DATA_DIR,
+        number.number,
+    );
+}
+
+fn init_tracing(log: &LogSettings) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_url_reaches_wildcard_listen_addresses() {
+        assert_eq!(local_url("0.0.0.0:8080", 8080), "http://127.0.0.1:8080");
+        assert_eq!(local_url("127.0.0.1:0", 4321), "http://127.0.0.1:4321");
+        assert_eq!(local_url("[::]:8080", 8080), "http://[::1]:8080");
+    }
+}

@@ -1,0 +1,219 @@
+//! The `antirelou` binary as an operator uses it: exit codes, messages, the
+//! README tour (serve the demo, send, metrics, graceful stop) and the ledger CLI.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_antirelou");
+
+fn antirelou(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN).args(args).current_dir(dir).env_remove("RUST_LOG").output().unwrap()
+}
+
+fn examples_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// Every `env = "NAME"` an example reads, set to a dummy secret.
+fn example_env(text: &str) -> Vec<(String, String)> {
+    text.split("env = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"').map(|(name, _)| name.to_owned()))
+        .map(|name| (name, "a-dummy-secret-for-tests-0123456789".to_owned()))
+        .collect()
+}
+
+#[test]
+fn check_config_accepts_every_shipped_example_and_prints_each_number() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(examples_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let output = Command::new(BIN)
+            .args(["check-config", "--config", path.to_str().unwrap()])
+            .envs(example_env(&text))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
+        assert!(stdout.contains("configuration OK"), "{stdout}");
+        for line in text.lines().filter(|l| l.trim_start().starts_with("number = ")) {
+            let number = line.split('"').nth(1).unwrap();
+            let row =
+                stdout.lines().find(|l| l.contains(number)).unwrap_or_else(|| panic!("{number} missing:\n{stdout}"));
+            assert!(row.contains("GSM-7") || row.contains("UCS-2"), "{row}");
+            assert!(row.contains("EUR"), "{row}");
+        }
+    }
+}
+
+const VALID: &str = r#"
+[server]
+public_url = "https://sms.example.org"
+[ledger]
+path = "ledger.sqlite3"
+[privacy]
+sender_key = "a-sender-key-of-some-length"
+[[tenants]]
+id = "paris"
+provider = { kind = "twilio", account_sid = "AC11111111111111111111111111111111", auth_token = "token-of-paris" }
+[[tenants.numbers]]
+number = "+33612345678"
+reply = "Non, c'est non."
+price_per_segment = "0.08"
+daily_cap = "5.00"
+"#;
+
+#[test]
+fn each_kind_of_bad_config_exits_2_and_names_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("price_per_segment = \"0.08\"", "price_per_segment = \"abc\"", "tenants[0].numbers[0].price_per_segment"),
+        ("daily_cap = \"5.00\"", "daily_cap = \"-5\"", "tenants[0].numbers[0].daily_cap"),
+        ("daily_cap = \"5.00\"", "daily_cap = \"0.0000001\"", "tenants[0].numbers[0].daily_cap"),
+        ("daily_cap = \"5.00\"", "daily_cap = 5.5", "tenants[0].numbers[0].daily_cap"),
+        ("number = \"+33612345678\"", "number = \"0612345678\"", "tenants[0].numbers[0].number"),
+        ("reply = \"Non, c'est non.\"", "reply = \"\"", "tenants[0].numbers[0].reply"),
+        (
+            "daily_cap = \"5.00\"",
+            "daily_cap = \"5.00\"\nreply_once_per = \"forever\"",
+            "tenants[0].numbers[0].reply_once_per",
+        ),
+        ("[ledger]", "[ledger]\ntimezone = \"Mars/Olympus\"", "ledger.timezone"),
+        ("[ledger]", "[ledger]\nbackend = \"redis\"", "ledger.redis_url"),
+        (
+            "sender_key = \"a-sender-key-of-some-length\"",
+            "sender_key = { env = \"ANTIRELOU_TEST_UNSET_SECRET\" }",
+            "privacy.sender_key",
+        ),
+        (
+            "auth_token = \"token-of-paris\"",
+            "auth_token = { file = \"/nonexistent/token\" }",
+            "tenants[0].provider.auth_token",
+        ),
+        ("id = \"paris\"", "id = \"paris\"\nmontly_cap = \"10\"", "tenants[0].montly_cap"),
+        ("public_url = \"https://sms.example.org\"", "public_url = \"sms.example.org\"", "server.public_url"),
+    ];
+    for (from, to, key) in cases {
+        let config = dir.path().join("bad.toml");
+        std::fs::write(&config, VALID.replacen(from, to, 1)).unwrap();
+        let output = antirelou(dir.path(), &["check-config", "--config", config.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{to}: {stderr}");
+        assert!(stderr.contains(key), "{to}: expected {key} in:\n{stderr}");
+    }
+    // Several problems are all reported at once.
+    let config = dir.path().join("many.toml");
+    std::fs::write(
+        &config,
+        VALID.replace("\"0.08\"", "\"abc\"").replace("+33612345678", "nope").replace("Europe", "x"),
+    )
+    .unwrap();
+    let output = antirelou(dir.path(), &["check-config", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("price_per_segment") && stderr.contains("numbers[0].number"), "{stderr}");
+    // A missing file is a bad config too.
+    let output = antirelou(dir.path(), &["check-config", "--config", "missing.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    // serve refuses the same way, before binding anything.
+    let output = antirelou(dir.path(), &["serve", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+/// A running `antirelou serve` that is killed if the test fails.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `serve` in `dir` and returns it with its base URL (read from its first line).
+fn serve(dir: &Path, args: &[&str]) -> (Server, String) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env("ANTIRELOU__SERVER__LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line}")).to_owned();
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in stdout.lines() {});
+    (Server(child), url)
+}
+
+#[test]
+fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = serve(dir.path(), &[]);
+    let send = |from: &str| {
+        let output = antirelou(
+            dir.path(),
+            &["send", "--url", &url, "--to", "+33612345678", "--from", from, "tu me donnes ton 06 ?"],
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first = send("+33611223344");
+    assert!(first.contains("HTTP 200") && first.contains("Non, c'est non"), "{first}");
+    let second = send("+33611223344");
+    assert!(second.contains("no reply"), "{second}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let metrics =
+        runtime.block_on(async { reqwest::get(format!("{url}/metrics")).await.unwrap().text().await.unwrap() });
+    assert!(
+        metrics.contains(r#"antirelou_inbound_total{number="+33612345678",outcome="replied",tenant="demo"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"antirelou_inbound_total{number="+33612345678",outcome="repeat_sender",tenant="demo"} 1"#)
+    );
+
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "graceful exit: {status:?}");
+    assert!(dir.path().join("data/ledger.sqlite3").exists(), "demo ledger under ./data");
+
+    // The ledger CLI reads what the server recorded.
+    let entries = antirelou(dir.path(), &["ledger", "entries", "--format", "csv"]);
+    let csv = String::from_utf8(entries.stdout).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows[1].contains(",demo,+33612345678,reply,0.08,EUR,1,SM"), "{csv}");
+    let top_up =
+        antirelou(dir.path(), &["ledger", "top-up", "--tenant", "demo", "--amount", "12.50", "--note", "gala"]);
+    assert!(String::from_utf8_lossy(&top_up.stdout).contains("balance 12.50 EUR"));
+    let balances = String::from_utf8(antirelou(dir.path(), &["ledger", "balances"]).stdout).unwrap();
+    assert!(balances.contains("demo: this month 0.08 EUR") && balances.contains("balance 12.50 EUR"), "{balances}");
+    let json = antirelou(dir.path(), &["ledger", "entries", "--format", "json"]);
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed.as_array().unwrap().len(), 2);
+    assert_eq!(parsed[1]["kind"], "top_up");
+    let unknown = antirelou(dir.path(), &["ledger", "top-up", "--tenant", "nobody", "--amount", "1"]);
+    assert!(!unknown.status.success());
+}

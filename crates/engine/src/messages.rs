@@ -1,0 +1,74 @@
+//! The messages a [`NumberActor`](crate::NumberActor) handles.
+
+use std::sync::Arc;
+
+use actix::Message;
+use antirelou_domain::{Outcome, SenderKey};
+use antirelou_ledger::{BudgetScope, LedgerEvent};
+use tokio::sync::oneshot;
+
+/// What happened to an inbound SMS and what, if anything, to answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub outcome: Outcome,
+    /// The reply text, when one is (or was, for a duplicate) paid for.
+    pub reply: Option<Arc<str>>,
+}
+
+impl Decision {
+    pub fn silent(outcome: Outcome) -> Decision {
+        Decision { outcome, reply: None }
+    }
+}
+
+/// One verified inbound SMS. The decision comes back on `reply_to`, so the
+/// caller can use `try_send` (shed at once when the mailbox is full) and
+/// still await the answer with a timeout.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Inbound {
+    pub message_id: Arc<str>,
+    pub sender: SenderKey,
+    /// The sender's number in clear, used only to look up its country; never stored or logged.
+    pub sender_number: String,
+    pub reply_to: oneshot::Sender<Decision>,
+}
+
+/// Pauses (`true`) or resumes (`false`) the number.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetPaused(pub bool);
+
+/// A budget or shield change recorded by the ledger (any process or replica).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct LedgerChanged(pub LedgerEvent);
+
+/// Records the inbound charges accumulated so far (graceful shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FlushInbound;
+
+/// Asks for the actor's current state.
+#[derive(Message)]
+#[rtype(result = "NumberSnapshot")]
+pub struct Snapshot;
+
+/// A view of one number's actor, for the admin API and tests.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NumberSnapshot {
+    pub tenant: String,
+    pub number: String,
+    pub paused: bool,
+    pub shield_until_seconds: Option<i64>,
+    pub budget_exhausted: Option<BudgetScope>,
+    pub cached_senders: usize,
+    pub ledger_calls_in_flight: usize,
+    pub restarts: u32,
+}
+
+/// Makes the actor panic inside a handler (supervision tests only).
+#[cfg(feature = "testing")]
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Crash;

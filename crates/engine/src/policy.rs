@@ -1,0 +1,74 @@
+//! A number's rules, resolved once from settings and shared with its actor.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use antirelou_domain::shield::ShieldPolicy;
+use antirelou_domain::{Money, SenderKey};
+use antirelou_ledger::Caps;
+use antirelou_settings::{AllowedCountries, NumberSettings, ProviderSettings, Secret, Settings, TenantSettings};
+use chrono_tz::Tz;
+
+/// What the web layer needs to authenticate a tenant's webhooks and admin calls.
+#[derive(Debug)]
+pub struct TenantRoute {
+    pub id: Arc<str>,
+    pub provider: ProviderSettings,
+    pub admin_token: Option<Secret>,
+}
+
+impl TenantRoute {
+    pub fn from_settings(tenant: &TenantSettings) -> TenantRoute {
+        TenantRoute {
+            id: Arc::from(tenant.id.as_str()),
+            provider: tenant.provider.clone(),
+            admin_token: tenant.admin_token.clone(),
+        }
+    }
+}
+
+/// Everything one number's actor decides with.
+#[derive(Debug, Clone)]
+pub struct NumberPolicy {
+    pub tenant: Arc<str>,
+    pub number: Arc<str>,
+    pub paused: bool,
+    pub reply: Arc<str>,
+    pub reply_cost: Money,
+    pub inbound_price: Money,
+    pub caps: Caps,
+    pub prepaid: bool,
+    pub reply_once_per_seconds: u64,
+    pub max_replies_per_minute: u32,
+    pub allowed_countries: AllowedCountries,
+    pub shield: ShieldPolicy,
+    pub blocklist: Arc<HashSet<SenderKey>>,
+    pub alert_webhook: Option<Arc<str>>,
+    pub timezone: Tz,
+}
+
+impl NumberPolicy {
+    pub fn from_settings(settings: &Settings, tenant: &TenantSettings, number: &NumberSettings) -> NumberPolicy {
+        NumberPolicy {
+            tenant: Arc::from(tenant.id.as_str()),
+            number: Arc::from(number.number.as_str()),
+            paused: number.paused,
+            reply: Arc::from(number.reply.as_str()),
+            reply_cost: number.reply_cost,
+            inbound_price: number.inbound_price,
+            caps: Caps {
+                number_daily: number.daily_cap,
+                tenant_monthly: tenant.monthly_cap,
+                deployment_monthly: settings.ledger.monthly_cap,
+            },
+            prepaid: tenant.prepaid,
+            reply_once_per_seconds: number.reply_once_per_seconds,
+            max_replies_per_minute: number.max_replies_per_minute,
+            allowed_countries: number.allowed_countries.clone(),
+            shield: number.shield,
+            blocklist: Arc::new(tenant.blocklist.iter().copied().collect()),
+            alert_webhook: tenant.alert_webhook.as_deref().map(Arc::from),
+            timezone: settings.ledger.timezone,
+        }
+    }
+}

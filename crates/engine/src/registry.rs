@@ -1,0 +1,226 @@
+//! `NumberRegistry`: the actors of every configured number, spread over a
+//! few arbiters (threads), and the one way the web layer reaches them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::dev::SendError;
+use actix::prelude::*;
+use antirelou_domain::{Outcome, SenderHasher, SharedClock};
+use antirelou_ledger::{Ledger, LedgerEvent};
+use antirelou_settings::Settings;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::alerts::AlertSender;
+use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, Snapshot};
+use crate::metrics::{Metrics, NumberMetrics};
+use crate::number_actor::NumberActor;
+use crate::policy::{NumberPolicy, TenantRoute};
+
+/// Engine tuning, from `[server]` settings.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Messages an actor's mailbox holds before new ones are shed as `overloaded`.
+    pub mailbox_capacity: usize,
+    /// The longest a webhook waits for its decision.
+    pub decision_timeout: Duration,
+    /// The longest an actor waits for the ledger (shorter than the decision timeout).
+    pub ledger_timeout: Duration,
+    /// Ledger calls one actor may have pending before shedding.
+    pub max_ledger_calls_in_flight: usize,
+    /// Senders one number remembers in memory (LRU).
+    pub sender_cache_capacity: usize,
+    /// Arbiter threads for the actors (0: one per core).
+    pub arbiters: usize,
+}
+
+impl EngineOptions {
+    pub fn from_settings(settings: &Settings) -> EngineOptions {
+        let decision_timeout = Duration::from_millis(settings.server.decision_timeout_ms.max(10));
+        EngineOptions {
+            mailbox_capacity: settings.server.mailbox_capacity.max(1),
+            decision_timeout,
+            ledger_timeout: decision_timeout.mul_f64(0.8),
+            max_ledger_calls_in_flight: settings.server.max_pending_ledger_calls.max(1),
+            sender_cache_capacity: 20_000,
+            arbiters: settings.server.arbiters,
+        }
+    }
+}
+
+/// One number as the web layer sees it.
+#[derive(Clone)]
+pub struct NumberHandle {
+    pub addr: Addr<NumberActor>,
+    pub tenant: Arc<TenantRoute>,
+    pub policy: Arc<NumberPolicy>,
+    pub metrics: NumberMetrics,
+}
+
+/// Routes inbound SMS to number actors.
+#[derive(Clone)]
+pub struct NumberRegistry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    numbers: HashMap<String, NumberHandle>,
+    tenants: HashMap<String, Arc<TenantRoute>>,
+    hasher: SenderHasher,
+    options: EngineOptions,
+    metrics: Metrics,
+    ledger: Arc<dyn Ledger>,
+    _arbiters: Vec<ArbiterHandle>,
+}
+
+impl NumberRegistry {
+    /// Starts one supervised actor per number. Must run inside an actix `System`.
+    pub fn start(settings: &Settings, ledger: Arc<dyn Ledger>, clock: SharedClock, metrics: Metrics) -> NumberRegistry {
+        let options = EngineOptions::from_settings(settings);
+        let arbiter_count = if options.arbiters == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            options.arbiters
+        };
+        let arbiters: Vec<ArbiterHandle> = (0..arbiter_count).map(|_| Arbiter::new().handle()).collect();
+        let alerts = AlertSender::spawn();
+        let mut numbers = HashMap::new();
+        let mut tenants = HashMap::new();
+        let mut index = 0usize;
+        for tenant in &settings.tenants {
+            let route = Arc::new(TenantRoute::from_settings(tenant));
+            tenants.insert(tenant.id.clone(), Arc::clone(&route));
+            for number in &tenant.numbers {
+                let policy = Arc::new(NumberPolicy::from_settings(settings, tenant, number));
+                let number_metrics = metrics.for_number(&tenant.id, number.number.as_str());
+                let arbiter = &arbiters[index % arbiters.len()];
+                index += 1;
+                let actor = {
+                    let (policy, ledger, clock) = (Arc::clone(&policy), Arc::clone(&ledger), Arc::clone(&clock));
+                    let (number_metrics, alerts, options) = (number_metrics.clone(), alerts.clone(), options.clone());
+                    move |_: &mut Context<NumberActor>| {
+                        NumberActor::new(policy, ledger, clock, number_metrics, alerts, options)
+                    }
+                };
+                let addr = Supervisor::start_in_arbiter(arbiter, actor);
+                numbers.insert(
+                    number.number.as_str().to_owned(),
+                    NumberHandle { addr, tenant: Arc::clone(&route), policy, metrics: number_metrics },
+                );
+            }
+        }
+        metrics.numbers_configured.set(numbers.len() as f64);
+        let registry = NumberRegistry {
+            inner: Arc::new(Inner {
+                numbers,
+                tenants,
+                hasher: settings.privacy.hasher.clone(),
+                options,
+                metrics,
+                ledger: Arc::clone(&ledger),
+                _arbiters: arbiters,
+            }),
+        };
+        registry.forward_ledger_events(ledger.events());
+        registry
+    }
+
+    /// The number's handle, if we serve it.
+    pub fn route(&self, number: &str) -> Option<&NumberHandle> {
+        self.inner.numbers.get(number)
+    }
+
+    pub fn tenant(&self, id: &str) -> Option<&Arc<TenantRoute>> {
+        self.inner.tenants.get(id)
+    }
+
+    pub fn numbers(&self) -> impl Iterator<Item = &NumberHandle> {
+        self.inner.numbers.values()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn ledger(&self) -> &Arc<dyn Ledger> {
+        &self.inner.ledger
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.inner.options
+    }
+
+    /// Decides one inbound SMS for `handle`'s number and counts its outcome.
+    /// Never waits longer than the decision timeout; a full mailbox answers
+    /// `overloaded` at once.
+    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_number: &str) -> Decision {
+        let (reply_to, answer) = oneshot::channel();
+        let inbound = Inbound {
+            message_id: Arc::from(message_id),
+            sender: self.inner.hasher.key(sender_number),
+            sender_number: sender_number.to_owned(),
+            reply_to,
+        };
+        let decision = match handle.addr.try_send(inbound) {
+            Err(SendError::Full(_)) => {
+                handle.metrics.mailbox_full.inc();
+                Decision::silent(Outcome::Overloaded)
+            }
+            Err(SendError::Closed(_)) => Decision::silent(Outcome::Overloaded),
+            Ok(()) => match tokio::time::timeout(self.inner.options.decision_timeout, answer).await {
+                Ok(Ok(decision)) => decision,
+                // Timed out, or the actor panicked and dropped the request.
+                _ => Decision::silent(Outcome::Overloaded),
+            },
+        };
+        handle.metrics.count(decision.outcome);
+        decision
+    }
+
+    pub async fn set_paused(&self, handle: &NumberHandle, paused: bool) -> Result<(), MailboxError> {
+        handle.addr.send(SetPaused(paused)).await
+    }
+
+    pub async fn snapshot(&self, handle: &NumberHandle) -> Result<NumberSnapshot, MailboxError> {
+        handle.addr.send(Snapshot).await
+    }
+
+    /// Graceful shutdown: every actor writes its pending inbound charges,
+    /// then the ledger makes everything durable.
+    pub async fn flush(&self) {
+        for handle in self.inner.numbers.values() {
+            let _ = tokio::time::timeout(self.inner.options.decision_timeout, handle.addr.send(FlushInbound)).await;
+        }
+        if self.inner.ledger.flush().await.is_err() {
+            self.inner.metrics.ledger_errors.with_label_values(&[self.inner.ledger.backend(), "flush"]).inc();
+        }
+    }
+
+    /// Passes ledger events (top-ups, shared shields) to the actors concerned.
+    fn forward_ledger_events(&self, mut events: broadcast::Receiver<LedgerEvent>) {
+        let registry = self.clone();
+        actix::spawn(async move {
+            loop {
+                let event = match events.recv().await {
+                    Ok(event) => event,
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                };
+                let targets: Vec<Addr<NumberActor>> = registry
+                    .inner
+                    .numbers
+                    .values()
+                    .filter(|h| match &event {
+                        LedgerEvent::TopUp { tenant } => *h.policy.tenant == **tenant,
+                        LedgerEvent::Shield { number, .. } => *h.policy.number == **number,
+                    })
+                    .map(|h| h.addr.clone())
+                    .collect();
+                for addr in targets {
+                    let _ = addr.send(LedgerChanged(event.clone())).await;
+                }
+            }
+        });
+    }
+}

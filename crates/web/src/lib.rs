@@ -1,0 +1,16 @@
+//! The HTTP face of antirelou (actix-web).
+//!
+//! - [`Application`] (startup.rs): builds the server on a port (0 in tests),
+//!   starts the number engine, runs until SIGTERM/SIGINT, then flushes the ledger.
+//! - `routes/twilio.rs`: `POST /webhooks/twilio` — route by `To`, verify the
+//!   signature with that tenant's token, check `AccountSid`, decide, answer TwiML.
+//! - `routes/health.rs`: `/healthz`, `/readyz`, `/metrics`.
+//! - `routes/admin.rs`: the `/v1/` admin API (tenant and operator bearer tokens).
+//! - [`WebhookRejection`] (error.rs): the only place errors become status codes.
+
+mod error;
+mod routes;
+mod startup;
+
+pub use error::WebhookRejection;
+pub use startup::{AppState, Application, StartupError, WEBHOOK_BODY_LIMIT_BYTES};

@@ -1,0 +1,83 @@
+//! `POST /webhooks/twilio`: one URL for every Twilio number.
+
+use std::time::Instant;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_providers::twilio::{self, WebhookForm};
+use antirelou_settings::ProviderSettings;
+use futures_util::StreamExt;
+
+use crate::error::WebhookRejection;
+use crate::startup::{AppState, WEBHOOK_BODY_LIMIT_BYTES};
+
+/// Verifies, decides and answers one inbound SMS. Every verified webhook gets
+/// a fast `200` with TwiML, whatever the outcome, so Twilio never retries.
+pub async fn inbound(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebhookRejection> {
+    let result = verify_and_decide(&request, payload, &state).await;
+    if let Err(rejection) = &result {
+        state.registry.metrics().webhook_rejected.with_label_values(&["twilio", rejection.reason()]).inc();
+        tracing::info!(reason = rejection.reason(), "webhook rejected");
+    }
+    result
+}
+
+async fn verify_and_decide(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<HttpResponse, WebhookRejection> {
+    let body = read_body(request, payload).await?;
+    let form = WebhookForm::parse(&body).map_err(|_| WebhookRejection::Malformed)?;
+    let to = form.get("To").ok_or(WebhookRejection::Malformed)?;
+    let handle = state.registry.route(to.trim()).ok_or(WebhookRejection::UnknownNumber)?;
+    let ProviderSettings::Twilio { account_sid, auth_token } = &handle.tenant.provider;
+    let url = signed_url(&state.public_url, request);
+    let header = request.headers().get(twilio::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    twilio::verify_signature(auth_token.expose(), &url, form.pairs(), header)
+        .map_err(|_| WebhookRejection::BadSignature)?;
+    let sms = form.to_inbound().map_err(|_| WebhookRejection::Malformed)?;
+    if sms.account_sid != *account_sid {
+        return Err(WebhookRejection::AccountMismatch);
+    }
+
+    let started = Instant::now();
+    let decision = state.registry.decide(handle, &sms.message_sid, &sms.from).await;
+    state.registry.metrics().observe_decision(decision.outcome, started.elapsed().as_secs_f64());
+    tracing::debug!(tenant = %handle.policy.tenant, number = %handle.policy.number, outcome = %decision.outcome, "decision");
+    let twiml = match &decision.reply {
+        Some(text) => twilio::twiml_message(text),
+        None => twilio::twiml_empty(),
+    };
+    Ok(HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(twiml))
+}
+
+/// The URL Twilio signed: the public base URL plus the path and query we received.
+fn signed_url(public_url: &str, request: &HttpRequest) -> String {
+    let path_and_query = request.uri().path_and_query().map_or("/webhooks/twilio", |pq| pq.as_str());
+    format!("{public_url}{path_and_query}")
+}
+
+/// Reads the body, refusing more than the limit without buffering it.
+async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, WebhookRejection> {
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > WEBHOOK_BODY_LIMIT_BYTES) {
+        return Err(WebhookRejection::TooLarge);
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(WEBHOOK_BODY_LIMIT_BYTES));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| WebhookRejection::Malformed)?;
+        if body.len() + chunk.len() > WEBHOOK_BODY_LIMIT_BYTES {
+            return Err(WebhookRejection::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

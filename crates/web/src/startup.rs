@@ -1,0 +1,124 @@
+//! Building and running the application.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, App, HttpServer};
+use antirelou_domain::SharedClock;
+use antirelou_engine::{Metrics, NumberRegistry};
+use antirelou_ledger::Ledger;
+use antirelou_settings::Settings;
+
+use crate::routes::{admin, health, twilio};
+
+/// Bodies above this get `413` (SPEC §7).
+pub const WEBHOOK_BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub registry: NumberRegistry,
+    pub prometheus: prometheus::Registry,
+    /// `server.public_url` without a trailing slash: the base Twilio signs.
+    pub public_url: String,
+    pub operator_token: Option<String>,
+    pub currency: String,
+    pub clock: SharedClock,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("metrics registry: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// A built, not yet awaited, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    registry: NumberRegistry,
+    prometheus: prometheus::Registry,
+}
+
+impl Application {
+    /// Binds `server.listen` (port 0 picks a free port), starts the number
+    /// engine and returns the server ready to run. Call inside an actix System.
+    pub fn build(
+        settings: &Settings,
+        ledger: Arc<dyn Ledger>,
+        clock: SharedClock,
+    ) -> Result<Application, StartupError> {
+        let address = settings.server.listen.clone();
+        let listener =
+            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
+        let prometheus = prometheus::Registry::new();
+        let metrics = Metrics::register(&prometheus)?;
+        let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics);
+        let state = web::Data::new(AppState {
+            registry: registry.clone(),
+            prometheus: prometheus.clone(),
+            public_url: settings.server.public_url.trim_end_matches('/').to_owned(),
+            operator_token: settings.server.operator_token.as_ref().map(|t| t.expose().to_owned()),
+            currency: settings.ledger.currency.clone(),
+            clock,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::JsonConfig::default().limit(4096))
+                .route("/webhooks/twilio", web::post().to(twilio::inbound))
+                .route("/healthz", web::get().to(health::healthz))
+                .route("/readyz", web::get().to(health::readyz))
+                .route("/metrics", web::get().to(health::metrics))
+                .service(
+                    web::scope("/v1")
+                        .route("/numbers", web::get().to(admin::list_numbers))
+                        .route("/numbers/{number}/{action}", web::post().to(admin::set_paused))
+                        .route("/tenants/{tenant}/top-up", web::post().to(admin::top_up))
+                        .route("/tenants/{tenant}/entries", web::get().to(admin::entries)),
+                )
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address: settings.server.listen.clone(), source })?
+        .run();
+        Ok(Application { port, server, registry, prometheus })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn registry(&self) -> &NumberRegistry {
+        &self.registry
+    }
+
+    pub fn prometheus(&self) -> &prometheus::Registry {
+        &self.prometheus
+    }
+
+    /// Stops the server gracefully when called (tests, embedding).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or `handle().stop(true)`): stops
+    /// accepting, lets in-flight decisions finish, then flushes the ledger.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        tracing::info!("server stopped; flushing the ledger");
+        let flush = self.registry.flush();
+        if tokio::time::timeout(Duration::from_secs(10), flush).await.is_err() {
+            tracing::error!("ledger flush did not finish within 10 s");
+        }
+        result
+    }
+}

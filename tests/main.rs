@@ -1,0 +1,16 @@
+//! Integration tests: the real server on a free port, real HTTP, real SQLite
+//! files (and, where needed, real `redis-server` processes).
+//!
+//! One binary indexes every module so the suite links once.
+
+mod support;
+
+mod admin;
+mod concurrency;
+mod outcomes;
+mod restart;
+mod sdk_crosscheck;
+mod shield_alerts;
+mod supervision;
+mod tenants;
+mod webhook;

@@ -1,0 +1,124 @@
+//! Every outcome of SPEC §3 is reachable and counted; spend equals replies × cost.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+const PAUSED: &str = "+33612345679";
+const LIMITED: &str = "+33612345670";
+const SHIELDED: &str = "+33612345672";
+
+fn outcome_config(dir: &std::path::Path) -> String {
+    let extra = format!(
+        r#"daily_cap = "0.16"
+
+[[tenants.numbers]]
+number = "{PAUSED}"
+paused = true
+reply = "{REPLY}"
+price_per_segment = "0.08"
+
+[[tenants.numbers]]
+number = "{LIMITED}"
+reply = "{REPLY}"
+price_per_segment = "0.08"
+max_replies_per_minute = 1
+
+[[tenants.numbers]]
+number = "{SHIELDED}"
+reply = "{REPLY}"
+price_per_segment = "0.08"
+shield = {{ trigger_per_minute = 2, new_senders_per_minute = 2, hold = "1h", trickle_per_hour = 1 }}
+"#
+    );
+    let tenants = two_tenants(&extra).replace(
+        "admin_token = \"paris-admin-token-0123456789\"",
+        "admin_token = \"paris-admin-token-0123456789\"\nblocklist = [\"+33600000666\"]",
+    );
+    config_toml(dir, "", &tenants)
+}
+
+#[actix_web::test]
+async fn each_outcome_is_reachable_and_counted_and_only_replies_cost() {
+    let app = spawn_app(outcome_config).await;
+    let reply = Some(REPLY.to_owned());
+    let to =
+        |number: &'static str, from: &'static str, sid: &str| Sms { to: number, ..Sms::paris(from, sid.to_owned()) };
+
+    assert_eq!(app.post_sms(&Sms::paris("+33700000001", "SM1")).await.reply(), reply, "replied");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000001", "SM2")).await.reply(), None, "repeat_sender");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000001", "SM1")).await.reply(), reply, "duplicate answers as before");
+    assert_eq!(app.post_sms(&Sms::paris("+14155552671", "SM3")).await.reply(), None, "country_not_allowed");
+    assert_eq!(app.post_sms(&Sms::paris("+33600000666", "SM4")).await.reply(), None, "blocked");
+    assert_eq!(app.post_sms(&Sms::paris("+32470123456", "SM5")).await.reply(), reply, "replied (BE allowed)");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000003", "SM6")).await.reply(), None, "budget_exhausted");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000004", "SM7")).await.reply(), None, "budget_exhausted, cached");
+    assert_eq!(app.post_sms(&to(PAUSED, "+33700000001", "SM8")).await.reply(), None, "paused");
+    assert_eq!(app.post_sms(&to(LIMITED, "+33700000001", "SM9")).await.reply(), reply, "replied");
+    assert_eq!(app.post_sms(&to(LIMITED, "+33700000002", "SM10")).await.reply(), None, "rate_limited");
+    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000001", "SM11")).await.reply(), reply, "replied");
+    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000002", "SM12")).await.reply(), reply, "replied");
+    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000003", "SM13")).await.reply(), reply, "shield on: trickle reply");
+    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000004", "SM14")).await.reply(), None, "shielded");
+
+    let m = app.metrics().await;
+    let count = |number, outcome| m.outcome("paris", number, outcome);
+    assert_eq!(count(PARIS_NUMBER, "replied"), 2);
+    assert_eq!(count(PARIS_NUMBER, "repeat_sender"), 1);
+    assert_eq!(count(PARIS_NUMBER, "duplicate"), 1);
+    assert_eq!(count(PARIS_NUMBER, "country_not_allowed"), 1);
+    assert_eq!(count(PARIS_NUMBER, "blocked"), 1);
+    assert_eq!(count(PARIS_NUMBER, "budget_exhausted"), 2);
+    assert_eq!(count(PAUSED, "paused"), 1);
+    assert_eq!(count(LIMITED, "replied"), 1);
+    assert_eq!(count(LIMITED, "rate_limited"), 1);
+    assert_eq!(count(SHIELDED, "replied"), 3);
+    assert_eq!(count(SHIELDED, "shielded"), 1);
+    assert_eq!(m.value("antirelou_inbound_total", &[]), 15.0, "one outcome per webhook");
+    assert_eq!(m.value("antirelou_shield_active", &[("number", SHIELDED)]), 1.0);
+
+    let replies = 6;
+    assert_eq!(app.ledger_spend_micros().await, replies * COST_MICROS, "spend = replies x cost");
+    let entries = app.ledger.entries(&Default::default()).await.unwrap();
+    assert_eq!(entries.len() as i64, replies, "one entry per reply, nothing else");
+    let spend_metric = m.value("antirelou_spend_total", &[("kind", "reply")]);
+    assert!((spend_metric - 0.48).abs() < 1e-9, "{spend_metric}");
+    let remaining = m.value("antirelou_budget_remaining", &[("number", PARIS_NUMBER), ("scope", "number_daily")]);
+    assert!(remaining.abs() < 1e-9, "daily cap fully used: {remaining}");
+}
+
+#[actix_web::test]
+async fn a_locked_ledger_fails_closed_and_a_flood_sheds_as_overloaded() {
+    let app =
+        spawn_app(|dir| config_toml(dir, "decision_timeout_ms = 600\nmax_pending_ledger_calls = 16", &two_tenants("")))
+            .await;
+    // Another process holds the write lock, as a stuck backup job could.
+    let locker = rusqlite::Connection::open(app.dir.join("ledger.sqlite3")).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+
+    let senders: Vec<String> = (0..200).map(|i| format!("+33710{i:06}")).collect();
+    let posts = senders.iter().enumerate().map(|(i, from)| {
+        let app = &app;
+        async move { app.post_sms(&Sms::paris(from, format!("SMlock{i}"))).await }
+    });
+    let answers = futures_util::future::join_all(posts).await;
+    assert!(answers.iter().all(|a| a.status == 200 && a.reply().is_none()), "fast 200, no reply");
+
+    let m = app.metrics().await;
+    let unavailable = m.outcome("paris", PARIS_NUMBER, "ledger_unavailable");
+    let overloaded = m.outcome("paris", PARIS_NUMBER, "overloaded");
+    assert_eq!(unavailable + overloaded, 200);
+    assert!(unavailable >= 1 && overloaded >= 1, "unavailable {unavailable}, overloaded {overloaded}");
+    assert!(m.value("antirelou_ledger_errors_total", &[("backend", "embedded"), ("op", "decide_reply")]) >= 1.0);
+
+    locker.execute_batch("ROLLBACK").unwrap();
+    // Abandoned decisions never commit: nothing was paid while nobody was answered.
+    let settled = eventually(Duration::from_secs(10), || async {
+        app.post_sms(&Sms::paris("+33799999999", "SMafter")).await.reply().is_some()
+    })
+    .await;
+    assert!(settled, "service resumes once the lock is gone");
+    let entries = app.ledger.entries(&Default::default()).await.unwrap();
+    assert_eq!(entries.len(), 1, "only the reply that was sent is in the ledger");
+    assert_eq!(entries[0].reference, "SMafter");
+}

@@ -1,0 +1,66 @@
+//! Shield mode: entered on a surge, shown in metrics, alerted as JSON.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+
+use crate::support::*;
+
+/// A chat-style incoming webhook that records what it receives.
+async fn alert_receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&received);
+    let server = HttpServer::new(move || {
+        let sink = Arc::clone(&sink);
+        App::new().route(
+            "/hook",
+            web::post().to(move |body: web::Json<serde_json::Value>| {
+                let sink = Arc::clone(&sink);
+                async move {
+                    sink.lock().unwrap().push(body.into_inner());
+                    HttpResponse::Ok().finish()
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://{}/hook", server.addrs()[0]);
+    actix_web::rt::spawn(server.run());
+    (url, received)
+}
+
+#[actix_web::test]
+async fn a_surge_enters_shield_mode_and_posts_an_alert_without_sender_data() {
+    let (hook, received) = alert_receiver().await;
+    let app = spawn_app(|dir| {
+        let tenants = two_tenants("").replace(
+            "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, hold = \"1h\", trickle_per_hour = 10 }",
+            "shield = { trigger_per_minute = 5, new_senders_per_minute = 100, hold = \"1h\", trickle_per_hour = 10 }",
+        );
+        let tenants = tenants.replacen("id = \"paris\"", &format!("id = \"paris\"\nalert_webhook = \"{hook}\""), 1);
+        config_toml(dir, "", &tenants)
+    })
+    .await;
+    for i in 0..8 {
+        app.post_sms(&Sms::paris("+33700000001", format!("SM{i}"))).await;
+    }
+    let m = app.metrics().await;
+    assert_eq!(m.value("antirelou_shield_active", &[("tenant", "paris"), ("number", PARIS_NUMBER)]), 1.0);
+    assert_eq!(m.value("antirelou_shield_active", &[("tenant", "lyon")]), 0.0);
+    let alerted = eventually(Duration::from_secs(5), || async { !received.lock().unwrap().is_empty() }).await;
+    assert!(alerted, "alert posted");
+    let alert = received.lock().unwrap()[0].clone();
+    assert_eq!(alert["event"], "shield_entered");
+    assert_eq!(alert["tenant"], "paris");
+    assert_eq!(alert["number"], PARIS_NUMBER);
+    assert_eq!(alert["inbound_last_minute"], 6);
+    let text = alert.to_string();
+    assert!(!text.contains("+33700000001") && !text.contains("salut"), "no sender, no body: {text}");
+    // The shared shield state is in the ledger for other replicas and restarts.
+    let now = chrono::Utc::now().timestamp();
+    let until = app.ledger.shield_until(PARIS_NUMBER, now).await.unwrap().expect("shield recorded");
+    assert!(until > now + 3_500 && until <= now + 3_600, "{until} vs {now}");
+}

@@ -1,0 +1,272 @@
+//! `spawn_app` and friends: a real server per test, its own ledger file and
+//! Prometheus registry.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use antirelou_domain::SystemClock;
+use antirelou_engine::NumberRegistry;
+use antirelou_ledger::{Ledger, SqliteLedger};
+use antirelou_providers::twilio;
+use antirelou_settings::Settings;
+use antirelou_web::Application;
+
+pub const PARIS_SID: &str = "AC11111111111111111111111111111111";
+pub const PARIS_TOKEN: &str = "paris-auth-token-for-tests";
+pub const LYON_SID: &str = "AC22222222222222222222222222222222";
+pub const LYON_TOKEN: &str = "lyon-auth-token-for-tests";
+pub const PARIS_NUMBER: &str = "+33612345678";
+pub const LYON_NUMBER: &str = "+33612345671";
+/// 134 GSM-7 characters: one segment, 0.08 per reply.
+pub const REPLY: &str = "Bonjour. Vous avez mis mal a l'aise la personne qui vous a donne ce numero. Non, c'est non. Merci de la laisser tranquille.";
+pub const COST_MICROS: i64 = 80_000;
+
+/// The `[server]`, `[ledger]` and `[privacy]` sections for a test in `dir`,
+/// followed by `tenants` (TOML with `[[tenants]]` tables).
+pub fn config_toml(dir: &Path, server_extra: &str, tenants: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+public_url = "https://sms.example.org"
+{server_extra}
+
+[ledger]
+backend = "embedded"
+path = "{ledger}"
+timezone = "Europe/Paris"
+
+[privacy]
+sender_key = "integration-test-sender-key"
+
+{tenants}
+"#,
+        ledger = dir.join("ledger.sqlite3").display()
+    )
+}
+
+/// Paris (one number, the given extra keys) and Lyon (one number).
+pub fn two_tenants(paris_number_extra: &str) -> String {
+    format!(
+        r#"
+[[tenants]]
+id = "paris"
+admin_token = "paris-admin-token-0123456789"
+provider = {{ kind = "twilio", account_sid = "{PARIS_SID}", auth_token = "{PARIS_TOKEN}" }}
+
+[[tenants.numbers]]
+number = "{PARIS_NUMBER}"
+reply = "{REPLY}"
+price_per_segment = "0.08"
+allowed_countries = ["FR", "BE"]
+max_replies_per_minute = 100000
+shield = {{ trigger_per_minute = 100000, new_senders_per_minute = 100000, hold = "1h", trickle_per_hour = 10 }}
+{paris_number_extra}
+
+[[tenants]]
+id = "lyon"
+admin_token = "lyon-admin-token-0123456789"
+provider = {{ kind = "twilio", account_sid = "{LYON_SID}", auth_token = "{LYON_TOKEN}" }}
+
+[[tenants.numbers]]
+number = "{LYON_NUMBER}"
+reply = "{REPLY}"
+price_per_segment = "0.08"
+"#
+    )
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub dir: PathBuf,
+    pub registry: NumberRegistry,
+    pub ledger: Arc<dyn Ledger>,
+    pub handle: ServerHandle,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+/// Starts the application on a free port with `toml` (written for `dir`).
+pub async fn spawn_app_in(dir: &Path, toml: &str) -> TestApp {
+    let settings = Settings::from_toml_str_with_env(toml, std::iter::empty::<(String, String)>())
+        .unwrap_or_else(|e| panic!("test configuration is invalid:\n{e}"));
+    let ledger: Arc<dyn Ledger> = match &settings.ledger.backend {
+        antirelou_settings::LedgerBackend::Embedded { path } => Arc::new(SqliteLedger::open(path).unwrap()),
+        antirelou_settings::LedgerBackend::Redis { .. } => panic!("use spawn_app_with_ledger for redis"),
+    };
+    spawn_app_with_ledger(dir, settings, ledger).await
+}
+
+pub async fn spawn_app_with_ledger(dir: &Path, settings: Settings, ledger: Arc<dyn Ledger>) -> TestApp {
+    let app = Application::build(&settings, Arc::clone(&ledger), Arc::new(SystemClock)).unwrap();
+    let base_url = format!("http://127.0.0.1:{}", app.port());
+    let registry = app.registry().clone();
+    let handle = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        base_url,
+        dir: dir.to_owned(),
+        registry,
+        ledger,
+        handle,
+        client: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
+        settings,
+        _tempdir: None,
+    }
+}
+
+/// Starts the application in a fresh temporary directory; `make_toml` gets that directory.
+pub async fn spawn_app(make_toml: impl FnOnce(&Path) -> String) -> TestApp {
+    let tempdir = tempfile::tempdir().unwrap();
+    let toml = make_toml(tempdir.path());
+    let mut app = spawn_app_in(tempdir.path(), &toml).await;
+    app._tempdir = Some(tempdir);
+    app
+}
+
+/// What a webhook got back.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn reply(&self) -> Option<String> {
+        twilio::twiml_reply_text(&self.body)
+    }
+}
+
+/// One inbound SMS as Twilio would post it.
+pub struct Sms<'a> {
+    pub to: &'a str,
+    pub from: &'a str,
+    pub body: &'a str,
+    pub message_sid: String,
+    pub account_sid: &'a str,
+    pub token: &'a str,
+}
+
+impl<'a> Sms<'a> {
+    pub fn paris(from: &'a str, message_sid: impl Into<String>) -> Sms<'a> {
+        Sms {
+            to: PARIS_NUMBER,
+            from,
+            body: "salut",
+            message_sid: message_sid.into(),
+            account_sid: PARIS_SID,
+            token: PARIS_TOKEN,
+        }
+    }
+
+    pub fn lyon(from: &'a str, message_sid: impl Into<String>) -> Sms<'a> {
+        Sms {
+            to: LYON_NUMBER,
+            from,
+            body: "salut",
+            message_sid: message_sid.into(),
+            account_sid: LYON_SID,
+            token: LYON_TOKEN,
+        }
+    }
+
+    pub fn form(&self) -> Vec<(String, String)> {
+        twilio::inbound_form(self.account_sid, &self.message_sid, self.from, self.to, self.body)
+    }
+}
+
+impl TestApp {
+    pub fn webhook_url(&self) -> String {
+        format!("{}/webhooks/twilio", self.base_url)
+    }
+
+    /// The URL Twilio signs (the configured public URL).
+    pub fn signed_url(&self) -> String {
+        format!("{}/webhooks/twilio", self.settings.server.public_url)
+    }
+
+    pub async fn post_sms(&self, sms: &Sms<'_>) -> Answer {
+        let form = sms.form();
+        let signature = twilio::signature(sms.token, &self.signed_url(), &form);
+        self.post_raw(twilio::encode_form(&form), Some(&signature)).await
+    }
+
+    pub async fn post_raw(&self, body: String, signature: Option<&str>) -> Answer {
+        let mut request =
+            self.client.post(self.webhook_url()).header("Content-Type", "application/x-www-form-urlencoded").body(body);
+        if let Some(signature) = signature {
+            request = request.header(twilio::SIGNATURE_HEADER, signature);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        Answer { status, content_type, body: response.text().await.unwrap() }
+    }
+
+    pub async fn metrics(&self) -> Metrics {
+        let text = self.client.get(format!("{}/metrics", self.base_url)).send().await.unwrap().text().await.unwrap();
+        Metrics(text)
+    }
+
+    pub async fn ledger_spend_micros(&self) -> i64 {
+        let entries = self.ledger.entries(&Default::default()).await.unwrap();
+        entries.iter().filter(|e| e.kind == antirelou_ledger::EntryKind::Reply).map(|e| e.amount.micros()).sum()
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// A scraped `/metrics` page.
+pub struct Metrics(pub String);
+
+impl Metrics {
+    /// The value of the series `name{labels}` (labels in any order), 0 when absent.
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.0
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                let (series_name, rest) = series.split_once('{').unwrap_or((series, "}"));
+                if series_name != name {
+                    return None;
+                }
+                let all = labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+                all.then(|| value.parse::<f64>().ok()).flatten()
+            })
+            .sum()
+    }
+
+    pub fn outcome(&self, tenant: &str, number: &str, outcome: &str) -> u64 {
+        self.value("antirelou_inbound_total", &[("tenant", tenant), ("number", number), ("outcome", outcome)]) as u64
+    }
+
+    pub fn rejected(&self, reason: &str) -> u64 {
+        self.value("antirelou_webhook_rejected_total", &[("provider", "twilio"), ("reason", reason)]) as u64
+    }
+}
+
+/// Polls `check` until it holds or `deadline` passes (no blind sleeps).
+pub async fn eventually<F, Fut>(deadline: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    loop {
+        if check().await {
+            return true;
+        }
+        if start.elapsed() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
