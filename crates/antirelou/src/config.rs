@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use antirelou_ledger::{Ledger, SqliteLedger};
+use std::time::Duration;
+
+use antirelou_ledger::{Ledger, LedgerError, RedisLedger, SqliteLedger};
 use antirelou_settings::{LedgerBackend, Settings};
 
 use crate::EXIT_BAD_CONFIG;
@@ -18,6 +20,23 @@ pub struct BadConfig;
 impl From<BadConfig> for ExitCode {
     fn from(_: BadConfig) -> ExitCode {
         ExitCode::from(EXIT_BAD_CONFIG)
+    }
+}
+
+/// Why the ledger could not be opened, with the message already printed.
+pub enum LedgerUnusable {
+    /// The configuration asks for something unsafe or impossible: exit 2.
+    BadConfig,
+    /// The ledger is unreachable right now (e.g. Redis down): exit 1, a restart may succeed.
+    Unreachable,
+}
+
+impl From<LedgerUnusable> for ExitCode {
+    fn from(reason: LedgerUnusable) -> ExitCode {
+        match reason {
+            LedgerUnusable::BadConfig => ExitCode::from(EXIT_BAD_CONFIG),
+            LedgerUnusable::Unreachable => ExitCode::FAILURE,
+        }
     }
 }
 
@@ -36,18 +55,34 @@ pub fn load(path: Option<&Path>) -> Result<Settings, BadConfig> {
 
 /// Opens the configured ledger. An unusable ledger (unwritable path, a Redis
 /// that may evict keys) is a configuration error.
-pub async fn open_ledger(settings: &Settings) -> Result<Arc<dyn Ledger>, BadConfig> {
+pub async fn open_ledger(settings: &Settings) -> Result<Arc<dyn Ledger>, LedgerUnusable> {
     match &settings.ledger.backend {
         LedgerBackend::Embedded { path } => match SqliteLedger::open(path) {
             Ok(ledger) => Ok(Arc::new(ledger)),
             Err(error) => {
                 eprintln!("error: ledger.path: cannot open {}: {error}", path.display());
-                Err(BadConfig)
+                Err(LedgerUnusable::BadConfig)
             }
         },
-        LedgerBackend::Redis { .. } => {
-            eprintln!("error: ledger.backend: the redis backend is not available in this build");
-            Err(BadConfig)
+        LedgerBackend::Redis { url, key_prefix, connect_timeout_ms, response_timeout_ms } => {
+            let connected = RedisLedger::connect(
+                url,
+                key_prefix,
+                Duration::from_millis(*connect_timeout_ms),
+                Duration::from_millis(*response_timeout_ms),
+            )
+            .await;
+            match connected {
+                Ok(ledger) => Ok(Arc::new(ledger)),
+                Err(LedgerError::Refused(reason)) => {
+                    eprintln!("error: ledger.redis_url: {reason}");
+                    Err(LedgerUnusable::BadConfig)
+                }
+                Err(error) => {
+                    eprintln!("error: ledger.redis_url: Redis is unreachable: {error}");
+                    Err(LedgerUnusable::Unreachable)
+                }
+            }
         }
     }
 }

@@ -1,12 +1,13 @@
 //! The `antirelou` binary as an operator uses it: exit codes, messages, the
 //! README tour (serve the demo, send, metrics, graceful stop) and the ledger CLI.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_antirelou");
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::{Server, BIN};
 
 fn antirelou(dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN).args(args).current_dir(dir).env_remove("RUST_LOG").output().unwrap()
@@ -127,41 +128,11 @@ fn each_kind_of_bad_config_exits_2_and_names_its_key() {
     assert_eq!(output.status.code(), Some(2));
 }
 
-/// A running `antirelou serve` that is killed if the test fails.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `serve` in `dir` and returns it with its base URL (read from its first line).
-fn serve(dir: &Path, args: &[&str]) -> (Server, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(args)
-        .current_dir(dir)
-        .env("ANTIRELOU__SERVER__LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line}")).to_owned();
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in stdout.lines() {});
-    (Server(child), url)
-}
-
 #[test]
 fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, url) = serve(dir.path(), &[]);
+    let mut server = Server::start(dir.path(), &[]);
+    let url = server.url.clone();
     let send = |from: &str| {
         let output = antirelou(
             dir.path(),
@@ -186,16 +157,7 @@ fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully(
         metrics.contains(r#"antirelou_inbound_total{number="+33612345678",outcome="repeat_sender",tenant="demo"} 1"#)
     );
 
-    let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = server.terminate(Duration::from_secs(20));
     assert!(status.success(), "graceful exit: {status:?}");
     assert!(dir.path().join("data/ledger.sqlite3").exists(), "demo ledger under ./data");
 

@@ -13,4 +13,4 @@ mod routes;
 mod startup;
 
 pub use error::WebhookRejection;
-pub use startup::{AppState, Application, StartupError, WEBHOOK_BODY_LIMIT_BYTES};
+pub use startup::{routes, AppState, Application, StartupError, WEBHOOK_BODY_LIMIT_BYTES};

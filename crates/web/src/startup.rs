@@ -27,6 +27,42 @@ pub struct AppState {
     pub clock: SharedClock,
 }
 
+impl AppState {
+    /// Registers the metrics and starts the number engine. Call inside an
+    /// actix System. Used by [`Application::build`] and by in-process
+    /// drivers (the simulator) that serve requests without a socket.
+    pub fn start(settings: &Settings, ledger: Arc<dyn Ledger>, clock: SharedClock) -> Result<AppState, StartupError> {
+        let prometheus = prometheus::Registry::new();
+        let metrics = Metrics::register(&prometheus)?;
+        let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics);
+        Ok(AppState {
+            registry,
+            prometheus,
+            public_url: settings.server.public_url.trim_end_matches('/').to_owned(),
+            operator_token: settings.server.operator_token.as_ref().map(|t| t.expose().to_owned()),
+            currency: settings.ledger.currency.clone(),
+            clock,
+        })
+    }
+}
+
+/// Every route of the application, for `App::configure`.
+pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    cfg.app_data(state)
+        .app_data(web::JsonConfig::default().limit(4096))
+        .route("/webhooks/twilio", web::post().to(twilio::inbound))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
+        .service(
+            web::scope("/v1")
+                .route("/numbers", web::get().to(admin::list_numbers))
+                .route("/numbers/{number}/{action}", web::post().to(admin::set_paused))
+                .route("/tenants/{tenant}/top-up", web::post().to(admin::top_up))
+                .route("/tenants/{tenant}/entries", web::get().to(admin::entries)),
+        );
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot listen on {address}: {source}")]
@@ -59,37 +95,15 @@ impl Application {
         let listener =
             TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
-        let prometheus = prometheus::Registry::new();
-        let metrics = Metrics::register(&prometheus)?;
-        let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics);
-        let state = web::Data::new(AppState {
-            registry: registry.clone(),
-            prometheus: prometheus.clone(),
-            public_url: settings.server.public_url.trim_end_matches('/').to_owned(),
-            operator_token: settings.server.operator_token.as_ref().map(|t| t.expose().to_owned()),
-            currency: settings.ledger.currency.clone(),
-            clock,
-        });
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(web::JsonConfig::default().limit(4096))
-                .route("/webhooks/twilio", web::post().to(twilio::inbound))
-                .route("/healthz", web::get().to(health::healthz))
-                .route("/readyz", web::get().to(health::readyz))
-                .route("/metrics", web::get().to(health::metrics))
-                .service(
-                    web::scope("/v1")
-                        .route("/numbers", web::get().to(admin::list_numbers))
-                        .route("/numbers/{number}/{action}", web::post().to(admin::set_paused))
-                        .route("/tenants/{tenant}/top-up", web::post().to(admin::top_up))
-                        .route("/tenants/{tenant}/entries", web::get().to(admin::entries)),
-                )
-        })
-        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
-        .listen(listener)
-        .map_err(|source| StartupError::Bind { address: settings.server.listen.clone(), source })?
-        .run();
+        let state = AppState::start(settings, ledger, clock)?;
+        let registry = state.registry.clone();
+        let prometheus = state.prometheus.clone();
+        let state = web::Data::new(state);
+        let server = HttpServer::new(move || App::new().configure(|cfg| routes(cfg, state.clone())))
+            .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+            .listen(listener)
+            .map_err(|source| StartupError::Bind { address: settings.server.listen.clone(), source })?
+            .run();
         Ok(Application { port, server, registry, prometheus })
     }
 

@@ -1,0 +1,149 @@
+//! Running `antirelou serve` processes from tests, and talking to them as Twilio would.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use antirelou_providers::twilio;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_antirelou");
+
+/// A running `antirelou serve`, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `serve` in `dir` on a free port and waits for its first line.
+    pub fn start(dir: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .current_dir(dir)
+            .env("ANTIRELOU__SERVER__LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
+            .to_owned();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in stdout.lines() {});
+        Server { child, url }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Resident memory in KiB (Linux `/proc`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// The Twilio account a test config gives its tenant.
+pub struct Account<'a> {
+    pub sid: &'a str,
+    pub token: &'a str,
+    pub public_url: &'a str,
+}
+
+/// One webhook's answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub reply: Option<String>,
+}
+
+/// Posts a correctly signed inbound SMS to `server_url`.
+pub async fn post_sms(
+    client: &reqwest::Client,
+    server_url: &str,
+    account: &Account<'_>,
+    to: &str,
+    from: &str,
+    message_sid: &str,
+) -> Result<Answer, reqwest::Error> {
+    let form = twilio::inbound_form(account.sid, message_sid, from, to, "msg");
+    let signature = twilio::signature(account.token, &format!("{}/webhooks/twilio", account.public_url), &form);
+    let response = client
+        .post(format!("{server_url}/webhooks/twilio"))
+        .header(twilio::SIGNATURE_HEADER, signature)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(twilio::encode_form(&form))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let body = response.text().await?;
+    Ok(Answer { status, reply: twilio::twiml_reply_text(&body) })
+}
+
+/// Sum of the series of `name` whose labels include all of `labels`.
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (series_name, rest) = series.split_once('{').unwrap_or((series, "}"));
+            (series_name == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
+        })
+        .sum()
+}
+
+pub async fn scrape(client: &reqwest::Client, server_url: &str) -> String {
+    client.get(format!("{server_url}/metrics")).send().await.unwrap().text().await.unwrap()
+}
+
+/// Polls `check` until it holds or `deadline` passes.
+pub async fn eventually<F, Fut>(deadline: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    loop {
+        if check().await {
+            return true;
+        }
+        if start.elapsed() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
