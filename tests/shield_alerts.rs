@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
+use antirelou_domain::{Clock, ManualClock};
 
 use crate::support::*;
 
@@ -35,15 +36,15 @@ async fn alert_receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
 #[actix_web::test]
 async fn a_surge_enters_shield_mode_and_posts_an_alert_without_sender_data() {
     let (hook, received) = alert_receiver().await;
-    let app = spawn_app(|dir| {
-        let tenants = two_tenants("").replace(
-            "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, hold = \"1h\", trickle_per_hour = 10 }",
-            "shield = { trigger_per_minute = 5, new_senders_per_minute = 100, hold = \"1h\", trickle_per_hour = 10 }",
-        );
-        let tenants = tenants.replacen("id = \"paris\"", &format!("id = \"paris\"\nalert_webhook = \"{hook}\""), 1);
-        config_toml(dir, "", &tenants)
-    })
-    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = two_tenants("").replace(
+        "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, hold = \"1h\", trickle_per_hour = 10 }",
+        "shield = { trigger_per_minute = 5, new_senders_per_minute = 100, hold = \"1h\", trickle_per_hour = 10 }",
+    );
+    let tenants = tenants.replacen("id = \"paris\"", &format!("id = \"paris\"\nalert_webhook = \"{hook}\""), 1);
+    let (settings, ledger) = settings_and_ledger(&config_toml(dir.path(), "", &tenants));
+    let clock = Arc::new(ManualClock::starting_at(chrono::Utc::now()));
+    let app = spawn_app_with_clock(dir.path(), settings, ledger, clock.clone()).await;
     for i in 0..8 {
         app.post_sms(&Sms::paris("+33700000001", format!("SM{i}"))).await;
     }
@@ -60,7 +61,18 @@ async fn a_surge_enters_shield_mode_and_posts_an_alert_without_sender_data() {
     let text = alert.to_string();
     assert!(!text.contains("+33700000001") && !text.contains("salut"), "no sender, no body: {text}");
     // The shared shield state is in the ledger for other replicas and restarts.
-    let now = chrono::Utc::now().timestamp();
+    let now = clock.now_seconds();
     let until = app.ledger.shield_until(PARIS_NUMBER, now).await.unwrap().expect("shield recorded");
-    assert!(until > now + 3_500 && until <= now + 3_600, "{until} vs {now}");
+    assert_eq!(until, now + 3_600);
+
+    // An hour later, with no message at all, the shield ends and says so.
+    clock.advance_seconds(3_601);
+    let exited = eventually(Duration::from_secs(5), || async {
+        received.lock().unwrap().iter().any(|a| a["event"] == "shield_exited")
+    })
+    .await;
+    assert!(exited, "exit alert posted");
+    let m = app.metrics().await;
+    assert_eq!(m.value("antirelou_shield_active", &[("tenant", "paris"), ("number", PARIS_NUMBER)]), 0.0);
+    assert_eq!(m.value("antirelou_alert_webhooks_total", &[("tenant", "paris"), ("result", "ok")]), 2.0);
 }

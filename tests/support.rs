@@ -91,17 +91,32 @@ pub struct TestApp {
 
 /// Starts the application on a free port with `toml` (written for `dir`).
 pub async fn spawn_app_in(dir: &Path, toml: &str) -> TestApp {
+    let (settings, ledger) = settings_and_ledger(toml);
+    spawn_app_with_ledger(dir, settings, ledger).await
+}
+
+/// Validated settings and their embedded ledger.
+pub fn settings_and_ledger(toml: &str) -> (Settings, Arc<dyn Ledger>) {
     let settings = Settings::from_toml_str_with_env(toml, std::iter::empty::<(String, String)>())
         .unwrap_or_else(|e| panic!("test configuration is invalid:\n{e}"));
     let ledger: Arc<dyn Ledger> = match &settings.ledger.backend {
         antirelou_settings::LedgerBackend::Embedded { path } => Arc::new(SqliteLedger::open(path).unwrap()),
         antirelou_settings::LedgerBackend::Redis { .. } => panic!("use spawn_app_with_ledger for redis"),
     };
-    spawn_app_with_ledger(dir, settings, ledger).await
+    (settings, ledger)
 }
 
 pub async fn spawn_app_with_ledger(dir: &Path, settings: Settings, ledger: Arc<dyn Ledger>) -> TestApp {
-    let app = Application::build(&settings, Arc::clone(&ledger), Arc::new(SystemClock)).unwrap();
+    spawn_app_with_clock(dir, settings, ledger, Arc::new(SystemClock)).await
+}
+
+pub async fn spawn_app_with_clock(
+    dir: &Path,
+    settings: Settings,
+    ledger: Arc<dyn Ledger>,
+    clock: antirelou_domain::SharedClock,
+) -> TestApp {
+    let app = Application::build(&settings, Arc::clone(&ledger), clock).unwrap();
     let base_url = format!("http://127.0.0.1:{}", app.port());
     let registry = app.registry().clone();
     let handle = app.handle();

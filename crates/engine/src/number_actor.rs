@@ -32,6 +32,11 @@ const BALANCE_RECHECK_MICROS: i64 = 10 * 1_000_000;
 const INBOUND_FLUSH_EVERY: Duration = Duration::from_secs(1);
 const INBOUND_BATCH: u32 = 500;
 const MESSAGE_CACHE_CAPACITY: usize = 4_096;
+/// A surge that goes on pushes the shared shield end at most this often.
+const SHIELD_SHARE_EVERY_SECONDS: i64 = 10;
+/// Budget gauges are re-read from the ledger this often (spend by other
+/// replicas, period roll-over on an idle number).
+const BUDGET_READ_EVERY_SECONDS: u32 = 60;
 /// Messages of one sender that may wait for that sender's pending verdict.
 const MAX_PARKED_PER_SENDER: usize = 64;
 
@@ -76,6 +81,12 @@ pub struct NumberActor {
     /// wait for that verdict instead of asking the ledger again.
     parked: HashMap<SenderKey, Vec<Inbound>>,
     pending_inbound: u32,
+    /// The shield end last written to the ledger (shared with replicas).
+    shared_shield_until: i64,
+    /// This replica detected the current surge and alerted its start.
+    alerted_shield: bool,
+    /// Seconds since the budget gauges were last read from the ledger.
+    seconds_since_budget_read: u32,
     restarts: u32,
 }
 
@@ -113,6 +124,9 @@ impl NumberActor {
             in_flight: 0,
             parked: HashMap::new(),
             pending_inbound: 0,
+            shared_shield_until: i64::MIN,
+            alerted_shield: false,
+            seconds_since_budget_read: 0,
             restarts: 0,
         }
     }
@@ -268,23 +282,28 @@ impl NumberActor {
                     "shield mode entered");
                 self.metrics.set_shield(true);
                 self.share_shield(until_seconds, now_seconds);
+                self.alerted_shield = true;
                 self.alert("shield_entered", Some(until_seconds), totals);
             }
             ShieldTransition::Extended { until_seconds } => {
                 // Share the new end at most every few seconds, not per message.
-                if until_seconds % 10 == 0 {
+                if until_seconds >= self.shared_shield_until + SHIELD_SHARE_EVERY_SECONDS {
                     self.share_shield(until_seconds, now_seconds);
                 }
             }
             ShieldTransition::Exited => {
                 tracing::info!(tenant = %self.policy.tenant, number = %self.policy.number, "shield mode exited");
                 self.metrics.set_shield(false);
-                self.alert("shield_exited", None, totals);
+                // Only the replica that raised the alert closes it.
+                if std::mem::take(&mut self.alerted_shield) {
+                    self.alert("shield_exited", None, totals);
+                }
             }
         }
     }
 
-    fn share_shield(&self, until_seconds: i64, now_seconds: i64) {
+    fn share_shield(&mut self, until_seconds: i64, now_seconds: i64) {
+        self.shared_shield_until = until_seconds;
         let ledger = Arc::clone(&self.ledger);
         let number = Arc::clone(&self.policy.number);
         let metrics = self.metrics.clone();
@@ -363,8 +382,9 @@ impl NumberActor {
         })
     }
 
-    /// Reads spend totals and shared shield state (start, restart).
-    fn load_from_ledger(&self, ctx: &mut Context<Self>) {
+    /// Reads spend totals and shared shield state (start, restart, every minute).
+    fn load_from_ledger(&mut self, ctx: &mut Context<Self>) {
+        self.seconds_since_budget_read = 0;
         let ledger = Arc::clone(&self.ledger);
         let query = TotalsQuery {
             tenant: self.policy.tenant.to_string(),
@@ -372,19 +392,25 @@ impl NumberActor {
             periods: Periods::at(self.clock.now(), self.policy.timezone),
         };
         let now_seconds = self.clock.now_seconds();
+        let timeout = self.options.ledger_timeout;
         let fut = async move {
-            let totals = ledger.totals(&query).await;
-            let shield = ledger.shield_until(&query.number, now_seconds).await;
+            let totals = tokio::time::timeout(timeout, ledger.totals(&query)).await;
+            let shield = tokio::time::timeout(timeout, ledger.shield_until(&query.number, now_seconds)).await;
             (totals, shield)
         };
         ctx.spawn(fut.into_actor(self).map(move |(totals, shield), act, _| {
-            if let Ok(totals) = totals {
-                act.publish_budget(&totals);
+            match totals {
+                Ok(Ok(totals)) => act.publish_budget(&totals),
+                _ => act.metrics.ledger_error(act.ledger.backend(), "read_totals"),
             }
-            if let Ok(Some(until)) = shield {
-                if act.shield.adopt(until, now_seconds) {
-                    act.metrics.set_shield(true);
+            match shield {
+                Ok(Ok(Some(until))) => {
+                    if act.shield.adopt(until, now_seconds) {
+                        act.metrics.set_shield(true);
+                    }
                 }
+                Ok(Ok(None)) => {}
+                _ => act.metrics.ledger_error(act.ledger.backend(), "read_shield"),
             }
         }));
     }
@@ -415,6 +441,12 @@ impl Actor for NumberActor {
             if let Some(fut) = act.flush_inbound() {
                 ctx.spawn(fut.into_actor(act));
             }
+            // A shield ends even when no message comes to notice it.
+            act.evaluate_shield(act.clock.now_seconds());
+            act.seconds_since_budget_read += 1;
+            if act.seconds_since_budget_read >= BUDGET_READ_EVERY_SECONDS {
+                act.load_from_ledger(ctx);
+            }
         });
         self.load_from_ledger(ctx);
     }
@@ -441,6 +473,8 @@ impl Supervised for NumberActor {
         self.shield = ShieldState::default();
         self.trickle_spent_until_micros = i64::MIN;
         self.budget_block = None;
+        self.shared_shield_until = i64::MIN;
+        self.alerted_shield = false;
         self.in_flight = 0;
         self.parked.clear();
         self.paused = self.policy.paused;

@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertSender;
 use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, Snapshot};
-use crate::metrics::{Metrics, NumberMetrics};
+use crate::metrics::{Metrics, NumberMetrics, LEDGER_OPS};
 use crate::number_actor::NumberActor;
 use crate::policy::{NumberPolicy, TenantRoute};
 
@@ -111,6 +111,11 @@ impl NumberRegistry {
             }
         }
         metrics.numbers_configured.set(numbers.len() as f64);
+        // Series exist from the start, so rate() sees the first error and dashboards are never empty.
+        for op in LEDGER_OPS {
+            metrics.ledger_errors.with_label_values(&[ledger.backend(), op]);
+        }
+        metrics.ledger_up.set(1.0);
         let registry = NumberRegistry {
             inner: Arc::new(Inner {
                 numbers,
