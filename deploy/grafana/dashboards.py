@@ -1,0 +1,521 @@
+#!/usr/bin/env python3
+"""Writes the Grafana dashboards of antirelou: antirelou-overview.json and
+antirelou-tenant.json, next to this file.
+
+The JSON files are what Grafana, the compose stack and the Helm chart load;
+this script is how they are edited. After a change run
+
+    python3 deploy/grafana/dashboards.py
+    cp deploy/grafana/antirelou-*.json helm/antirelou/dashboards/
+
+tests/deploy checks that the JSON is this script's output, that the chart's
+copies are identical, and (end to end) that every query returns data.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+HERE = pathlib.Path(__file__).resolve().parent
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+RATE = "$__rate_interval"
+# Money is in the ledger's currency (ledger.currency), major units.
+MONEY = {"unit": "none", "decimals": 2}
+
+
+class Layout:
+    """Places panels left to right on Grafana's 24-column grid."""
+
+    def __init__(self) -> None:
+        self.panels: list[dict] = []
+        self.x = 0
+        self.y = 0
+        self.row_height = 0
+        self.next_id = 1
+
+    def _id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def row(self, title: str) -> None:
+        if self.x:
+            self.y += self.row_height
+        self.panels.append(
+            {
+                "type": "row",
+                "id": self._id(),
+                "title": title,
+                "collapsed": False,
+                "gridPos": {"h": 1, "w": 24, "x": 0, "y": self.y},
+                "panels": [],
+            }
+        )
+        self.x, self.row_height = 0, 0
+        self.y += 1
+
+    def add(self, panel: dict, w: int, h: int = 8) -> None:
+        if self.x + w > 24:
+            self.x = 0
+            self.y += self.row_height
+            self.row_height = 0
+        panel["id"] = self._id()
+        panel["gridPos"] = {"h": h, "w": w, "x": self.x, "y": self.y}
+        self.panels.append(panel)
+        self.x += w
+        self.row_height = max(self.row_height, h)
+
+
+def targets(*queries: tuple[str, str]) -> list[dict]:
+    return [
+        {
+            "datasource": DATASOURCE,
+            "expr": expr,
+            "legendFormat": legend,
+            "refId": chr(ord("A") + i),
+        }
+        for i, (expr, legend) in enumerate(queries)
+    ]
+
+
+def timeseries(
+    title: str,
+    description: str,
+    *queries: tuple[str, str],
+    unit: str = "short",
+    decimals: int | None = None,
+    stack: bool = False,
+    min_zero: bool = True,
+) -> dict:
+    defaults: dict = {
+        "unit": unit,
+        "custom": {
+            "drawStyle": "line",
+            "lineWidth": 1,
+            "fillOpacity": 20 if stack else 10,
+            "showPoints": "never",
+            "stacking": {"mode": "normal" if stack else "none", "group": "A"},
+        },
+    }
+    if min_zero:
+        defaults["min"] = 0
+    if decimals is not None:
+        defaults["decimals"] = decimals
+    return {
+        "type": "timeseries",
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "targets": targets(*queries),
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": {
+            "legend": {"displayMode": "table", "placement": "right", "showLegend": True,
+                       "calcs": ["lastNotNull", "max"]},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+    }
+
+
+def stat(
+    title: str,
+    description: str,
+    *queries: tuple[str, str],
+    unit: str = "short",
+    decimals: int | None = None,
+    thresholds: list[tuple[float | None, str]] | None = None,
+) -> dict:
+    steps = [{"color": color, "value": value} for value, color in (thresholds or [(None, "green")])]
+    defaults: dict = {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}}
+    if decimals is not None:
+        defaults["decimals"] = decimals
+    return {
+        "type": "stat",
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "targets": targets(*queries),
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "colorMode": "value",
+            "graphMode": "area",
+            "textMode": "auto",
+        },
+    }
+
+
+def bargauge(
+    title: str,
+    description: str,
+    *queries: tuple[str, str],
+    unit: str = "short",
+    decimals: int | None = None,
+    max_value: float | None = None,
+    thresholds: list[tuple[float | None, str]] | None = None,
+) -> dict:
+    steps = [{"color": color, "value": value} for value, color in (thresholds or [(None, "blue")])]
+    defaults: dict = {"unit": unit, "min": 0, "thresholds": {"mode": "absolute", "steps": steps}}
+    if max_value is not None:
+        defaults["max"] = max_value
+    if decimals is not None:
+        defaults["decimals"] = decimals
+    return {
+        "type": "bargauge",
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "targets": [dict(t, instant=True) for t in targets(*queries)],
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": {
+            "displayMode": "gradient",
+            "orientation": "horizontal",
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "showUnfilled": True,
+        },
+    }
+
+
+def datasource_variable() -> dict:
+    return {
+        "type": "datasource",
+        "name": "datasource",
+        "label": "Data source",
+        "query": "prometheus",
+        "current": {},
+        "hide": 0,
+        "refresh": 1,
+        "regex": "",
+        "options": [],
+    }
+
+
+def query_variable(name: str, label: str, query: str, *, multi: bool) -> dict:
+    return {
+        "type": "query",
+        "name": name,
+        "label": label,
+        "datasource": DATASOURCE,
+        "definition": query,
+        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+        "refresh": 2,
+        "sort": 1,
+        "multi": multi,
+        "includeAll": multi,
+        "allValue": ".*" if multi else None,
+        "current": {},
+        "hide": 0,
+        "options": [],
+        "regex": "",
+    }
+
+
+def dashboard(uid: str, title: str, description: str, layout: Layout, variables: list[dict],
+              links: list[dict]) -> dict:
+    return {
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": ["antirelou"],
+        "timezone": "",
+        "editable": True,
+        "graphTooltip": 1,
+        "refresh": "30s",
+        "schemaVersion": 39,
+        "version": 1,
+        "time": {"from": "now-6h", "to": "now"},
+        "timepicker": {},
+        "fiscalYearStartMonth": 0,
+        "liveNow": False,
+        "annotations": {"list": []},
+        "links": links,
+        "templating": {"list": variables},
+        "panels": layout.panels,
+    }
+
+
+def spent_share(selector: str) -> str:
+    """1 - remaining / cap per tenant, number and scope; caps of 0 (none) are left out."""
+    f = "{" + selector + "}" if selector else ""
+    return (
+        f"1 - min by (tenant, number, scope) (antirelou_budget_remaining{f})"
+        f" / max by (tenant, number, scope) (antirelou_budget_cap{f} > 0)"
+    )
+
+
+CAP_THRESHOLDS = [(None, "green"), (0.8, "orange"), (1, "red")]
+
+
+def overview() -> dict:
+    f = ""
+    lay = Layout()
+
+    lay.row("Traffic and outcomes")
+    lay.add(timeseries(
+        "Inbound SMS by outcome",
+        "Every inbound SMS gets exactly one outcome; only `replied` costs a reply.",
+        (f"sum by (outcome) (rate(antirelou_inbound_total[{RATE}]))", "{{outcome}}"),
+        unit="reqps", stack=True), w=12)
+    lay.add(timeseries(
+        "Inbound SMS by tenant",
+        "Messages per second received by each collective's numbers.",
+        (f"sum by (tenant) (rate(antirelou_inbound_total[{RATE}]))", "{{tenant}}"),
+        unit="reqps", stack=True), w=8)
+    lay.add(stat(
+        "Share replied",
+        "Replied messages out of all messages (a flood drives it down, as it should).",
+        (f'sum(rate(antirelou_inbound_total{{outcome="replied"}}[{RATE}]))'
+         f" / sum(rate(antirelou_inbound_total[{RATE}]))", "replied"),
+        unit="percentunit", decimals=1), w=4, h=4)
+    lay.x -= 4
+    lay.y += 4
+    lay.add(stat(
+        "Replies, last 24h",
+        "Replies paid for by all tenants in the last 24 hours.",
+        ('sum(increase(antirelou_inbound_total{outcome="replied"}[24h]))', "replies"),
+        decimals=0), w=4, h=4)
+    lay.y -= 4
+
+    lay.row("Money")
+    lay.add(timeseries(
+        "Burn rate per hour, by tenant",
+        "Spend per hour (replies and inbound charges), in the ledger currency.",
+        (f"sum by (tenant) (rate(antirelou_spend_total[{RATE}])) * 3600", "{{tenant}}"),
+        **MONEY, stack=True), w=8)
+    lay.add(bargauge(
+        "Budget spent, share of each cap",
+        "1 - remaining / cap, per tenant, number and cap (number_daily, tenant_monthly, "
+        "deployment_monthly, balance). At 100% that cap stops all replies.",
+        (spent_share(f), "{{tenant}} {{number}} {{scope}}"),
+        unit="percentunit", decimals=0, max_value=1, thresholds=CAP_THRESHOLDS), w=10)
+    lay.add(stat(
+        "Deployment budget left this month",
+        "What remains of the deployment's monthly cap (ledger.monthly_cap).",
+        ('min(antirelou_budget_remaining{scope="deployment_monthly"})', "remaining"),
+        decimals=2), w=6, h=4)
+    lay.x -= 6
+    lay.y += 4
+    lay.add(stat(
+        "Spend, last 24h",
+        "Spend of all tenants in the last 24 hours, in the ledger currency.",
+        ("sum(increase(antirelou_spend_total[24h]))", "spend"),
+        decimals=2), w=6, h=4)
+    lay.y -= 4
+    lay.add(bargauge(
+        "Spend, last 24h, by tenant and kind",
+        "Replies and inbound charges per tenant over the last 24 hours.",
+        ("sum by (tenant, kind) (increase(antirelou_spend_total[24h]))", "{{tenant}} {{kind}}"),
+        **MONEY), w=12)
+    lay.add(timeseries(
+        "Replies refused for budget",
+        "Messages that got no reply because a cap or the prepaid balance was reached.",
+        (f'sum by (tenant, number) (rate(antirelou_inbound_total{{outcome="budget_exhausted"}}[{RATE}]))',
+         "{{tenant}} {{number}}"),
+        unit="reqps"), w=12)
+
+    lay.row("Shield")
+    lay.add(stat(
+        "Numbers in shield mode",
+        "Numbers currently under a flood (shield mode), over all tenants.",
+        ("sum(max by (tenant, number) (antirelou_shield_active))", "shielded"),
+        decimals=0, thresholds=[(None, "green"), (1, "orange")]), w=4)
+    lay.add(timeseries(
+        "Shield mode by number",
+        "1 while the number is in shield mode.",
+        ("max by (tenant, number) (antirelou_shield_active)", "{{tenant}} {{number}}"),
+        decimals=0), w=10)
+    lay.add(timeseries(
+        "Messages held back by the shield",
+        "Messages from new senders left unanswered because the shield's trickle was spent.",
+        (f'sum by (tenant, number) (rate(antirelou_inbound_total{{outcome="shielded"}}[{RATE}]))',
+         "{{tenant}} {{number}}"),
+        unit="reqps", stack=True), w=10)
+
+    lay.row("Ledger and actors")
+    lay.add(timeseries(
+        "Decision latency",
+        "Time to decide on one inbound SMS, all numbers.",
+        *[(f"histogram_quantile({q}, sum by (le) (rate(antirelou_decision_duration_seconds_bucket[{RATE}])))",
+           f"p{label}") for q, label in (("0.5", "50"), ("0.99", "99"), ("0.999", "99.9"))],
+        unit="s"), w=8)
+    lay.add(timeseries(
+        "Ledger errors",
+        "Failed ledger operations. The service fails closed: no reply is paid without the ledger.",
+        (f"sum by (backend, op) (rate(antirelou_ledger_errors_total[{RATE}]))", "{{backend}} {{op}}"),
+        unit="ops"), w=8)
+    lay.add(timeseries(
+        "Ledger reachable, by replica",
+        "1 when the replica's ledger answers (this is also its /readyz).",
+        ("min by (instance) (antirelou_ledger_up)", "{{instance}}"),
+        decimals=0), w=8)
+    lay.add(timeseries(
+        "Mailbox full (messages shed)",
+        "Messages answered at once without a decision because the number's actor was saturated.",
+        (f"sum by (tenant, number) (rate(antirelou_actor_mailbox_full_total[{RATE}]))",
+         "{{tenant}} {{number}}"),
+        unit="reqps"), w=12)
+    lay.add(timeseries(
+        "Actor restarts, last hour",
+        "Number actors restarted after a crash (a bug: see the runbook).",
+        ("sum by (tenant, number) (increase(antirelou_actor_restarts_total[1h]))", "{{tenant}} {{number}}"),
+        decimals=0), w=12)
+
+    lay.row("Webhook rejections")
+    lay.add(timeseries(
+        "Rejected webhooks by reason",
+        "Requests refused before any decision. bad_signature / account_mismatch: forgery, "
+        "or a wrong public_url or auth token.",
+        (f"sum by (provider, reason) (rate(antirelou_webhook_rejected_total[{RATE}]))",
+         "{{provider}} {{reason}}"),
+        unit="reqps", stack=True), w=16)
+    lay.add(bargauge(
+        "Rejected webhooks, last 24h",
+        "Rejected requests by reason over the last 24 hours.",
+        ("sum by (reason) (increase(antirelou_webhook_rejected_total[24h]))", "{{reason}}"),
+        decimals=0), w=8)
+
+    return dashboard(
+        "antirelou-overview",
+        "antirelou / Overview",
+        "All tenants of one antirelou deployment: traffic, money, shields, ledger, rejected webhooks.",
+        lay,
+        [datasource_variable()],
+        [{"title": "Tenant", "type": "dashboards", "tags": ["antirelou"], "asDropdown": True,
+          "includeVars": False, "keepTime": True}],
+    )
+
+
+def tenant() -> dict:
+    f = 'tenant="$tenant", number=~"$number"'
+    lay = Layout()
+
+    lay.row("Traffic and outcomes")
+    lay.add(timeseries(
+        "Inbound SMS by outcome",
+        "Every inbound SMS gets exactly one outcome; only `replied` costs a reply.",
+        (f"sum by (outcome) (rate(antirelou_inbound_total{{{f}}}[{RATE}]))", "{{outcome}}"),
+        unit="reqps", stack=True), w=12)
+    lay.add(timeseries(
+        "Inbound SMS by number",
+        "Messages per second received by each number.",
+        (f"sum by (number) (rate(antirelou_inbound_total{{{f}}}[{RATE}]))", "{{number}}"),
+        unit="reqps", stack=True), w=6)
+    lay.add(bargauge(
+        "Outcomes, last 24h",
+        "Decisions by outcome over the last 24 hours.",
+        (f"sum by (outcome) (increase(antirelou_inbound_total{{{f}}}[24h]))", "{{outcome}}"),
+        decimals=0), w=6)
+
+    lay.row("Money")
+    lay.add(timeseries(
+        "Budget remaining and cap",
+        "What remains of each cap (solid) against the cap itself, in the ledger currency.",
+        (f"min by (number, scope) (antirelou_budget_remaining{{{f}}})", "{{number}} {{scope}} remaining"),
+        (f"max by (number, scope) (antirelou_budget_cap{{{f}}})", "{{number}} {{scope}} cap"),
+        **MONEY), w=12)
+    lay.add(bargauge(
+        "Budget spent, share of each cap",
+        "1 - remaining / cap. At 100% that cap stops all replies.",
+        (spent_share(f), "{{number}} {{scope}}"),
+        unit="percentunit", decimals=0, max_value=1, thresholds=CAP_THRESHOLDS), w=12)
+    lay.add(timeseries(
+        "Burn rate per hour",
+        "Spend per hour by number and kind (reply, inbound), in the ledger currency.",
+        (f"sum by (number, kind) (rate(antirelou_spend_total{{{f}}}[{RATE}])) * 3600", "{{number}} {{kind}}"),
+        **MONEY, stack=True), w=8)
+    lay.add(stat(
+        "Spend, last 24h",
+        "Spend of the selected numbers in the last 24 hours.",
+        (f"sum(increase(antirelou_spend_total{{{f}}}[24h]))", "spend"),
+        decimals=2), w=4)
+    lay.add(timeseries(
+        "Replies refused for budget",
+        "Messages that got no reply because a cap or the prepaid balance was reached.",
+        (f'sum by (number) (rate(antirelou_inbound_total{{{f}, outcome="budget_exhausted"}}[{RATE}]))',
+         "{{number}}"),
+        unit="reqps"), w=12)
+
+    lay.row("Shield")
+    lay.add(timeseries(
+        "Shield mode",
+        "1 while the number is in shield mode.",
+        (f"max by (number) (antirelou_shield_active{{{f}}})", "{{number}}"),
+        decimals=0), w=8)
+    lay.add(timeseries(
+        "Flood filtering",
+        "Messages left unanswered by the flood defences: repeat senders, rate limit, shield.",
+        (f'sum by (number, outcome) (rate(antirelou_inbound_total{{{f}, '
+         f'outcome=~"repeat_sender|rate_limited|shielded"}}[{RATE}]))', "{{number}} {{outcome}}"),
+        unit="reqps", stack=True), w=16)
+
+    lay.row("Ledger and actors")
+    lay.add(timeseries(
+        "Decision latency p99 by outcome (all tenants)",
+        "The decision histogram is not per tenant: this is the whole deployment.",
+        (f"histogram_quantile(0.99, sum by (le, outcome) (rate(antirelou_decision_duration_seconds_bucket[{RATE}])))",
+         "{{outcome}}"),
+        unit="s"), w=8)
+    lay.add(timeseries(
+        "Unanswered for lack of ledger or capacity",
+        "Outcomes ledger_unavailable (fail closed) and overloaded (mailbox full or decision timeout).",
+        (f'sum by (number, outcome) (rate(antirelou_inbound_total{{{f}, '
+         f'outcome=~"ledger_unavailable|overloaded"}}[{RATE}]))', "{{number}} {{outcome}}"),
+        unit="reqps"), w=8)
+    lay.add(timeseries(
+        "Ledger errors (all tenants)",
+        "Failed ledger operations of the whole deployment.",
+        (f"sum by (backend, op) (rate(antirelou_ledger_errors_total[{RATE}]))", "{{backend}} {{op}}"),
+        unit="ops"), w=8)
+    lay.add(timeseries(
+        "Mailbox full (messages shed)",
+        "Messages shed because the number's actor mailbox was full.",
+        (f"sum by (number) (rate(antirelou_actor_mailbox_full_total{{{f}}}[{RATE}]))", "{{number}}"),
+        unit="reqps"), w=12)
+    lay.add(timeseries(
+        "Actor restarts, last hour",
+        "Number actors restarted after a crash.",
+        (f"sum by (number) (increase(antirelou_actor_restarts_total{{{f}}}[1h]))", "{{number}}"),
+        decimals=0), w=12)
+
+    lay.row("Webhook rejections")
+    lay.add(timeseries(
+        "Rejected webhooks by reason (all tenants)",
+        "A rejected webhook has no verified tenant, so this is the whole deployment.",
+        (f"sum by (provider, reason) (rate(antirelou_webhook_rejected_total[{RATE}]))",
+         "{{provider}} {{reason}}"),
+        unit="reqps", stack=True), w=24)
+
+    return dashboard(
+        "antirelou-tenant",
+        "antirelou / Tenant",
+        "One collective's numbers: traffic, caps and spend, shield, actors.",
+        lay,
+        [
+            datasource_variable(),
+            query_variable("tenant", "Tenant", "label_values(antirelou_inbound_total, tenant)", multi=False),
+            query_variable("number", "Number",
+                           'label_values(antirelou_inbound_total{tenant="$tenant"}, number)', multi=True),
+        ],
+        [{"title": "Overview", "type": "dashboards", "tags": ["antirelou"], "asDropdown": True,
+          "includeVars": False, "keepTime": True}],
+    )
+
+
+def render(board: dict) -> str:
+    return json.dumps(board, indent=2, ensure_ascii=False) + "\n"
+
+
+DASHBOARDS = {
+    "antirelou-overview.json": overview,
+    "antirelou-tenant.json": tenant,
+}
+
+
+def main() -> None:
+    for name, build in DASHBOARDS.items():
+        (HERE / name).write_text(render(build()), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

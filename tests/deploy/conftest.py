@@ -1,0 +1,230 @@
+"""Shared helpers of the deployment tests (tests/deploy).
+
+Run them with tests/deploy/run.sh, which installs what they need: Python
+packages from requirements.txt, Debian's `prometheus` (prometheus and
+promtool) and `redis-server`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import tomllib
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "antirelou"
+DEPLOY = ROOT / "deploy"
+DOCS = ROOT / "docs"
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
+CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
+DASHBOARDS = sorted((DEPLOY / "grafana").glob("*.json"))
+ALERTS = DEPLOY / "prometheus" / "alerts.yml"
+
+RELEASE = "rel"
+NAMESPACE = "antirelou-test"
+
+# The metric names the service exports (docs/metrics.md); dashboards and
+# alerts may only use these. Histograms add _bucket, _sum and _count.
+METRICS = {
+    "antirelou_inbound_total",
+    "antirelou_spend_total",
+    "antirelou_budget_remaining",
+    "antirelou_budget_cap",
+    "antirelou_shield_active",
+    "antirelou_webhook_rejected_total",
+    "antirelou_ledger_errors_total",
+    "antirelou_actor_restarts_total",
+    "antirelou_actor_mailbox_full_total",
+    "antirelou_ledger_up",
+}
+HISTOGRAMS = {"antirelou_decision_duration_seconds"}
+SERIES_NAMES = METRICS | {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")}
+
+
+def load_yaml(path: pathlib.Path):
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def render(values: dict | None, *, name: str = RELEASE, namespace: str = NAMESPACE) -> dict[str, str]:
+    """Renders the chart with Helm's own engine (helm-python-sdk binds Helm's
+    Go SDK): template path -> text. Raises helm_python.HelmError on failure."""
+    import helm_python
+
+    with helm_python.Chart.load(str(CHART)) as chart:
+        return chart.render(values, name=name, namespace=namespace, is_install=True)
+
+
+def manifests(rendered: dict[str, str]) -> list[dict]:
+    """Every Kubernetes object of a render (NOTES.txt excluded)."""
+    docs = []
+    for path, text in sorted(rendered.items()):
+        if path.endswith("NOTES.txt"):
+            continue
+        for doc in yaml.safe_load_all(text):
+            if doc:
+                docs.append(doc)
+    return docs
+
+
+def by_kind(docs: list[dict], kind: str) -> list[dict]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def one(docs: list[dict], kind: str, name_suffix: str = "") -> dict:
+    found = [d for d in by_kind(docs, kind) if d["metadata"]["name"].endswith(name_suffix)]
+    assert len(found) == 1, f"expected one {kind} named *{name_suffix}, found {[d['metadata']['name'] for d in found]}"
+    return found[0]
+
+
+def settings_toml(docs: list[dict]) -> str:
+    """The antirelou.toml of the rendered ConfigMap."""
+    found = [d["data"]["antirelou.toml"] for d in by_kind(docs, "ConfigMap") if "antirelou.toml" in (d.get("data") or {})]
+    assert len(found) == 1, f"expected one ConfigMap with antirelou.toml, found {len(found)}"
+    return found[0]
+
+
+def env_names(toml_text: str) -> set[str]:
+    """Names of the `{ env = "NAME" }` secrets of a settings file."""
+    names: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if set(node) == {"env"} and isinstance(node["env"], str):
+                names.add(node["env"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(tomllib.loads(toml_text))
+    return names
+
+
+def dummy_secret_env(names: set[str]) -> dict[str, str]:
+    """Plausible values for secrets: 64 hex characters each (long enough for
+    the sender key, shaped like a Twilio auth token otherwise)."""
+    return {n: (f"{abs(hash(n)):016x}" * 4)[:64] for n in sorted(names)}
+
+
+@functools.cache
+def antirelou_bin() -> str | None:
+    """The antirelou binary: $ANTIRELOU_BIN, else target/{debug,release}."""
+    candidates = [os.environ.get("ANTIRELOU_BIN")] + [
+        str(ROOT / "target" / profile / "antirelou") for profile in ("debug", "release")
+    ]
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            try:
+                subprocess.run([c, "--help"], capture_output=True, timeout=20, check=True)
+            except (subprocess.SubprocessError, OSError):
+                continue
+            return c
+    return None
+
+
+@pytest.fixture
+def binary() -> str:
+    path = antirelou_bin()
+    if path is None:
+        pytest.skip(
+            "the antirelou binary is not built: set ANTIRELOU_BIN or run `cargo build -p antirelou` "
+            "(tests/deploy/run.sh builds it when cargo is there)"
+        )
+    return path
+
+
+def check_config(binary: str, toml_text: str, tmp_path: pathlib.Path, extra_env: dict[str, str] | None = None):
+    """Runs `antirelou check-config` on a settings text, with a value for
+    every secret it names; returns the CompletedProcess."""
+    path = tmp_path / "antirelou.toml"
+    path.write_text(toml_text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTIRELOU__")}
+    env.update(dummy_secret_env(env_names(toml_text)))
+    env.update(extra_env or {})
+    return subprocess.run(
+        [binary, "check-config", "--config", str(path)],
+        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+    )
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: tests/deploy/run.sh installs it (apt-get install prometheus)")
+    return path
+
+
+# ---------------------------------------------------------------- PromQL
+
+def dashboard_queries(board: dict) -> list[tuple[str, str]]:
+    """(panel title, expr) of every target of every panel, rows included."""
+    out = []
+
+    def walk(panels):
+        for p in panels:
+            for t in p.get("targets", []):
+                if t.get("expr"):
+                    out.append((p.get("title", "?"), t["expr"]))
+            walk(p.get("panels", []))
+
+    walk(board.get("panels", []))
+    return out
+
+
+def alert_rules() -> list[dict]:
+    rules = []
+    for group in load_yaml(ALERTS)["groups"]:
+        rules.extend(r for r in group["rules"] if "alert" in r)
+    return rules
+
+
+PROMQL_WORDS = {
+    # aggregations and keywords
+    "sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile",
+    "count_values", "group", "by", "without", "on", "ignoring", "group_left", "group_right",
+    "bool", "and", "or", "unless", "offset", "atan2", "inf", "nan",
+    # functions used or plausible
+    "rate", "irate", "increase", "delta", "idelta", "deriv", "histogram_quantile", "abs", "clamp",
+    "clamp_min", "clamp_max", "label_replace", "label_join", "vector", "scalar", "time",
+    "absent", "absent_over_time", "avg_over_time", "max_over_time", "min_over_time",
+    "sum_over_time", "count_over_time", "last_over_time", "changes", "resets", "round",
+    "ceil", "floor", "sort", "sort_desc", "predict_linear", "timestamp",
+}
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names used by a PromQL expression (static: strings, label
+    matchers, grouping clauses and ranges are removed first)."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    text = re.sub(r"\{[^}]*\}", " ", text)
+    text = re.sub(r"\[[^\]]*\]", " ", text)
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    text = re.sub(r"\$\{?\w+\}?", " ", text)
+    words = set(re.findall(r"\b[a-zA-Z_:][a-zA-Z0-9_:]*\b", text))
+    words -= {w for w in words if re.fullmatch(r"\d+(\.\d+)?(e[+-]?\d+)?", w)}
+    return {w for w in words if w.lower() not in PROMQL_WORDS}
+
+
+def grafana_to_promql(expr: str, *, tenant: str = ".*", number: str = ".*", rate: str = "1m") -> str:
+    """A dashboard expression as Grafana would send it to Prometheus."""
+    return (
+        expr.replace("$__rate_interval", rate)
+        .replace("$__interval", "15s")
+        .replace("$__range", "1h")
+        .replace("$tenant", tenant)
+        .replace("$number", number)
+    )
+
+
+def json_dump(obj) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True)

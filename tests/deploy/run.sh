@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the deployment tests (tests/deploy) from any directory, on a fresh
+# Debian machine as root (or with sudo):
+#   - Debian packages: prometheus (prometheus + promtool), redis-server,
+#     python3-venv, when missing;
+#   - a virtualenv (tests/deploy/.venv, or $ANTIRELOU_DEPLOY_VENV) with
+#     requirements.txt;
+#   - the antirelou binary: $ANTIRELOU_BIN if set, else `cargo build -p
+#     antirelou` when cargo is there (set ANTIRELOU_SKIP_BUILD=1 to use
+#     target/debug/antirelou as it is);
+# then pytest. Extra arguments go to pytest (e.g. -k e2e, -x).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+
+missing=()
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "tests/deploy: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+venv=${ANTIRELOU_DEPLOY_VENV:-$ROOT/tests/deploy/.venv}
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/deploy/requirements.txt
+
+if [ -z "${ANTIRELOU_BIN:-}" ] && [ -z "${ANTIRELOU_SKIP_BUILD:-}" ] && command -v cargo >/dev/null 2>&1; then
+    cargo build --quiet --locked -p antirelou
+fi
+if [ -z "${ANTIRELOU_BIN:-}" ] && [ -x target/debug/antirelou ]; then
+    export ANTIRELOU_BIN="$ROOT/target/debug/antirelou"
+fi
+
+echo "tests/deploy: $("$venv/bin/python" -c 'import helm_python as h; print("helm SDK", h.helm_sdk_version())'), $(promtool --version 2>&1 | head -1), antirelou=${ANTIRELOU_BIN:-none}"
+exec "$venv/bin/python" -m pytest tests/deploy -p no:cacheprovider "$@"
