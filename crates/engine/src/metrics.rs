@@ -25,7 +25,8 @@ pub const ALERTS_SENT_TOTAL: &str = "antirelou_alert_webhooks_total";
 pub const NUMBERS_CONFIGURED: &str = "antirelou_numbers_configured";
 
 /// The `op` label values of `antirelou_ledger_errors_total`.
-pub const LEDGER_OPS: [&str; 6] = ["decide_reply", "record_inbound", "set_shield", "read_totals", "read_shield", "flush"];
+pub const LEDGER_OPS: [&str; 6] =
+    ["decide_reply", "record_inbound", "set_shield", "read_totals", "read_shield", "flush"];
 
 /// Reasons a webhook is refused before any decision.
 pub const REJECT_REASONS: [&str; 5] = ["bad_signature", "unknown_number", "malformed", "too_large", "account_mismatch"];

@@ -72,7 +72,7 @@ pub struct NumberActor {
     paused: bool,
     window: SurgeWindow,
     shield: ShieldState,
-    /// Trickle of the current hour spent: no candidate before this instant.
+    /// Trickle of the current pacing slot spent: no candidate before this instant.
     trickle_spent_until_micros: i64,
     /// A budget is exhausted: no candidate before this instant.
     budget_block: Option<(BudgetScope, i64)>,
@@ -240,8 +240,8 @@ impl NumberActor {
                 Decision::silent(Outcome::RateLimited)
             }
             Ok(ReplyVerdict::Shielded) => {
-                let hour_end = (request.now_micros.div_euclid(3_600_000_000) + 1) * 3_600_000_000;
-                self.trickle_spent_until_micros = hour_end;
+                let slot = self.policy.shield.trickle_slot();
+                self.trickle_spent_until_micros = slot.next_start(request.now_micros.div_euclid(1_000_000)) * 1_000_000;
                 self.messages.remember(message_id, false);
                 Decision::silent(Outcome::Shielded)
             }

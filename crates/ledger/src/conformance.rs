@@ -211,14 +211,29 @@ pub async fn global_reply_rate_limits_per_minute(ledger: &dyn Ledger) {
 }
 
 pub async fn shield_trickle_pays_only_n_replies_per_hour(ledger: &dyn Ledger) {
-    let mut verdicts = Vec::new();
-    for i in 0..4 {
-        let mut r = request("paris", "+33612345678", &format!("SM{i}"), &format!("+3370000000{i}"));
+    // 2 per hour, paced: one per half hour, whoever comes first in each half.
+    let at = |i: usize, offset_seconds: i64| {
+        let mut r = request_at(
+            "paris",
+            "+33612345678",
+            &format!("SM{i}"),
+            &format!("+3370000{i:04}"),
+            NOON_MICROS + offset_seconds * 1_000_000,
+        );
         r.shield_trickle_per_hour = Some(2);
-        verdicts.push(ledger.decide_reply(&r).await.unwrap());
+        r
+    };
+    let mut replied_at = Vec::new();
+    let mut shielded = 0;
+    for (i, offset) in [0, 1, 60, 1_799, 1_800, 1_801, 3_599, 3_600].into_iter().enumerate() {
+        match ledger.decide_reply(&at(i, offset)).await.unwrap() {
+            ReplyVerdict::Replied { .. } => replied_at.push(offset),
+            ReplyVerdict::Shielded => shielded += 1,
+            other => panic!("unexpected {other:?}"),
+        }
     }
-    assert_eq!(verdicts.iter().filter(|v| replied(v)).count(), 2);
-    assert_eq!(verdicts[3], ReplyVerdict::Shielded);
+    assert_eq!(replied_at, [0, 1_800, 3_600]);
+    assert_eq!(shielded, 5);
     assert_eq!(ledger.shield_until("+33612345678", 100).await.unwrap(), None);
     ledger.set_shield("+33612345678", 500, 100).await.unwrap();
     ledger.set_shield("+33612345678", 400, 100).await.unwrap();

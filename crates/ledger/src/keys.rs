@@ -1,6 +1,8 @@
 //! Names of the counters both backends keep, retention, and the budget rule
 //! shared by the SQLite backend (the Redis script mirrors it in Lua).
 
+use antirelou_domain::shield::TrickleSlot;
+
 use crate::model::{BudgetScope, ReplyRequest, ReplyVerdict, SpendTotals};
 
 /// How long a provider message id is remembered for dedupe.
@@ -26,9 +28,10 @@ pub fn rate(number: &str, now_seconds: i64) -> String {
     format!("rate:{number}:{}", now_seconds.div_euclid(60))
 }
 
-/// Shielded replies of a number in the UTC hour of `now_seconds`.
-pub fn trickle(number: &str, now_seconds: i64) -> String {
-    format!("trickle:{number}:{}", now_seconds.div_euclid(3_600))
+/// Shielded replies of a number in the trickle slot of `now_seconds`
+/// (see `ShieldPolicy::trickle_slot`: the hourly trickle is paced evenly).
+pub fn trickle(number: &str, now_seconds: i64, slot: TrickleSlot) -> String {
+    format!("trickle:{number}:{}s:{}", slot.seconds, slot.index(now_seconds))
 }
 
 /// The first budget the reply would cross, in order: number/day,

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -349,8 +350,9 @@ fn decide(connection: &mut Connection, r: &ReplyRequest, abandoned: &AtomicBool)
     if r.max_replies_per_minute.is_some() {
         add_counter(&tx, &keys::rate(&r.number, now_seconds), 1, now + 120 * 1_000_000)?;
     }
-    if r.shield_trickle_per_hour.is_some() {
-        add_counter(&tx, &keys::trickle(&r.number, now_seconds), 1, now + 7_200 * 1_000_000)?;
+    if let Some(per_hour) = r.shield_trickle_per_hour {
+        let slot = TrickleSlot::for_rate(per_hour);
+        add_counter(&tx, &keys::trickle(&r.number, now_seconds, slot), 1, now + (slot.seconds + 60) * 1_000_000)?;
     }
     if r.prepaid {
         tx.prepare_cached("UPDATE balances SET micros = micros - ?2 WHERE tenant = ?1")?
@@ -387,8 +389,9 @@ fn refusal(tx: &Connection, r: &ReplyRequest) -> Result<Option<ReplyVerdict>, Le
             return Ok(Some(ReplyVerdict::RateLimited));
         }
     }
-    if let Some(trickle) = r.shield_trickle_per_hour {
-        if read_counter(tx, &keys::trickle(&r.number, now_seconds))?.micros() >= i64::from(trickle) {
+    if let Some(per_hour) = r.shield_trickle_per_hour {
+        let slot = TrickleSlot::for_rate(per_hour);
+        if read_counter(tx, &keys::trickle(&r.number, now_seconds, slot))?.micros() >= i64::from(slot.replies) {
             return Ok(Some(ReplyVerdict::Shielded));
         }
     }

@@ -6,13 +6,13 @@
 -- the script only compares them: sums are done by INCRBY/HINCRBY in Redis,
 -- and anything passed back to Redis commands is an ARGV string.
 --
--- KEYS: 1 message id, 2 sender memory, 3 rate (minute), 4 trickle (hour),
+-- KEYS: 1 message id, 2 sender memory, 3 rate (minute), 4 trickle (pacing slot),
 --       5 number/day, 6 tenant/month, 7 deployment/month, 8 balances (hash),
 --       9 entry id counter, 10 entries (stream)
 -- ARGV: 1 now micros, 2 tenant, 3 number, 4 message id, 5 cost, 6 -cost,
 --       7 message-id expiry micros, 8 message-id TTL ms,
 --       9 sender expiry micros, 10 sender TTL ms (0: not remembered),
---       11 max replies per minute, 12 trickle per hour,
+--       11 max replies per minute, 12 replies allowed in this trickle slot,
 --       13/14/15 number-day/tenant-month/deployment-month limit (spend above
 --       it refuses: cap - cost), '' for "no such rule",
 --       16 prepaid '1'|'0', 17 day counter TTL ms, 18 month counter TTL ms,

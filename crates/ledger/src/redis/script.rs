@@ -2,6 +2,7 @@
 //! becomes KEYS/ARGV, and how a script's reply becomes a verdict.
 
 use ::redis::{Script, ScriptInvocation, Value};
+use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 
 use crate::keys;
@@ -104,11 +105,12 @@ impl Scripts {
         let limit =
             |cap: Option<Money>| cap.map(|cap| cap.micros().saturating_sub(cost).to_string()).unwrap_or_default();
         let optional = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        let trickle = r.shield_trickle_per_hour.map(TrickleSlot::for_rate);
         let mut call = self.decide.prepare_invoke();
         call.key(ks.message(&r.number, &r.message_id))
             .key(ks.sender(&r.number, &r.sender.to_hex()))
             .key(ks.key(&keys::rate(&r.number, now_seconds)))
-            .key(ks.key(&keys::trickle(&r.number, now_seconds)))
+            .key(ks.key(&keys::trickle(&r.number, now_seconds, trickle.unwrap_or(TrickleSlot::for_rate(0)))))
             .key(ks.key(&keys::number_day(&r.number, &r.periods.day)))
             .key(ks.key(&keys::tenant_month(&r.tenant, &r.periods.month)))
             .key(ks.key(&keys::deployment_month(&r.periods.month)))
@@ -126,7 +128,7 @@ impl Scripts {
             .arg(now.saturating_add(reply_once_per.saturating_mul(1_000_000)).to_string())
             .arg(sender_ttl.to_string())
             .arg(optional(r.max_replies_per_minute))
-            .arg(optional(r.shield_trickle_per_hour))
+            .arg(optional(trickle.map(|slot| slot.replies)))
             .arg(limit(r.caps.number_daily))
             .arg(limit(r.caps.tenant_monthly))
             .arg(limit(r.caps.deployment_monthly))

@@ -65,7 +65,7 @@ async fn only_balances_entries_and_the_entry_counter_live_without_ttl() {
     ledger.top_up("paris", Money::from_micros(1_000_000), "gala", NOON_MICROS).await.unwrap();
     let limits = |r: &mut ReplyRequest| {
         r.max_replies_per_minute = Some(2);
-        r.shield_trickle_per_hour = Some(3);
+        r.shield_trickle_per_hour = Some(7_200); // 2 per one-second slot: the trickle key is written, never binding
         r.prepaid = true;
         r.caps.number_daily = Some(Money::from_micros(1_000_000));
         r.caps.tenant_monthly = Some(Money::from_micros(1_000_000));
