@@ -22,6 +22,8 @@ pub enum Command {
     Send(SendArgs),
     /// Balances, top-ups and entries of the spend ledger.
     Ledger(LedgerArgs),
+    /// Replay a reproducible flood (flood-2017, spoofed-senders or a TOML file) and report what it cost.
+    Simulate(SimulateArgs),
 }
 
 #[derive(Args, Debug)]
@@ -99,4 +101,68 @@ pub enum LedgerCommand {
 pub enum EntriesFormat {
     Csv,
     Json,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// `flood-2017`, `spoofed-senders`, or a scenario TOML file (see docs/simulator.md).
+    #[arg(long, default_value = "flood-2017")]
+    pub scenario: String,
+    /// Seed of the generator: the same seed gives the same messages and economics. Default: the file's, else 1.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Attacker numbers, or `every-message` (a new number per attack message).
+    #[arg(long)]
+    pub attackers: Option<String>,
+    /// Attack messages.
+    #[arg(long)]
+    pub messages: Option<u32>,
+    /// Genuine senders (each sends one or two messages).
+    #[arg(long)]
+    pub genuine: Option<u32>,
+    /// Scenario duration, e.g. `4h`, `20m`.
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Price per SMS segment of the simulated number, e.g. `0.16`.
+    #[arg(long)]
+    pub price: Option<String>,
+    /// Daily cap of the simulated number (`none` for no cap).
+    #[arg(long)]
+    pub daily_cap: Option<String>,
+    /// Monthly cap of the simulated tenant (`none` for no cap).
+    #[arg(long)]
+    pub monthly_cap: Option<String>,
+    /// In-process ledger: `redis://HOST:PORT/DB` (random key prefix); default: SQLite in a temporary directory.
+    #[arg(long)]
+    pub ledger: Option<String>,
+    /// Drive a running server at this base URL (e.g. `http://127.0.0.1:8080`) instead of in-process.
+    #[arg(long, requires = "config")]
+    pub target: Option<String>,
+    /// The target server's configuration (tokens, public URL, numbers, prices).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// The number to flood (default: the first of --config).
+    #[arg(long, conflicts_with = "all_numbers")]
+    pub number: Option<String>,
+    /// Spread the messages over every number of --config.
+    #[arg(long)]
+    pub all_numbers: bool,
+    /// Requests in flight at once (HTTP mode).
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Replay at X times real time (HTTP mode; default: as fast as possible).
+    #[arg(long, conflicts_with = "rate")]
+    pub speed: Option<f64>,
+    /// Send at this many messages per second, evenly spaced (HTTP mode).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Write report.json and spend.svg into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print report.json on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Never show the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }

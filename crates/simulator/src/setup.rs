@@ -1,0 +1,148 @@
+//! The simulated deployment: one tenant (`sim`) with one number, written as
+//! a settings TOML and loaded by the real validator, so a simulation runs
+//! exactly the configuration an operator could write.
+
+use std::path::Path;
+
+use antirelou_domain::shield::ShieldPolicy;
+use antirelou_domain::Money;
+use antirelou_settings::{Settings, DEFAULT_REPLY_ONCE_PER_SECONDS, DEFAULT_SHIELD};
+
+/// The simulated tenant.
+pub const SIM_TENANT: &str = "sim";
+/// The simulated number (a French mobile, so French senders are allowed by default).
+pub const SIM_NUMBER: &str = "+33644556677";
+pub const SIM_ACCOUNT_SID: &str = "AC5157000000000000000000000000a17e";
+pub const SIM_AUTH_TOKEN: &str = "simulator-twilio-auth-token";
+/// What the simulated provider signs (never contacted).
+pub const SIM_PUBLIC_URL: &str = "https://sim.antirelou.invalid";
+/// 124 GSM-7 characters: one segment.
+pub const SIM_REPLY: &str = "Bonjour. Vous avez mis mal a l'aise la personne qui vous a donne ce numero. \
+Non, c'est non. Merci de la laisser tranquille.";
+
+/// The simulated number's price, caps and limits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumberSetup {
+    pub reply: String,
+    pub price_per_segment: Money,
+    pub inbound_price: Money,
+    /// `daily_cap` of the number; `None`: no cap.
+    pub daily_cap: Option<Money>,
+    /// `monthly_cap` of the tenant; `None`: no cap.
+    pub monthly_cap: Option<Money>,
+    pub reply_once_per_seconds: u64,
+    pub max_replies_per_minute: u32,
+    pub shield: ShieldPolicy,
+    /// ISO codes, or `["*"]`.
+    pub allowed_countries: Vec<String>,
+}
+
+impl Default for NumberSetup {
+    /// SPEC §9: about EUR 0.16 per processed message in 2017; a 20.00 daily
+    /// cap on the number, 100.00 a month for the tenant; every other rule at
+    /// its default.
+    fn default() -> NumberSetup {
+        NumberSetup {
+            reply: SIM_REPLY.to_owned(),
+            price_per_segment: Money::from_micros(160_000),
+            inbound_price: Money::ZERO,
+            daily_cap: Some(Money::from_micros(20_000_000)),
+            monthly_cap: Some(Money::from_micros(100_000_000)),
+            reply_once_per_seconds: DEFAULT_REPLY_ONCE_PER_SECONDS,
+            max_replies_per_minute: 30,
+            shield: DEFAULT_SHIELD,
+            allowed_countries: vec!["FR".to_owned()],
+        }
+    }
+}
+
+impl NumberSetup {
+    /// The settings TOML of the simulated deployment, ledger file at `ledger_path`.
+    pub fn settings_toml(&self, ledger_path: &Path) -> String {
+        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+        let cap = |key: &str, cap: Option<Money>| cap.map(|c| format!("{key} = \"{c}\"\n")).unwrap_or_default();
+        let countries: Vec<String> = self.allowed_countries.iter().map(|c| quote(c)).collect();
+        let shield = &self.shield;
+        format!(
+            r#"[server]
+listen = "127.0.0.1:0"
+public_url = "{SIM_PUBLIC_URL}"
+
+[ledger]
+backend = "embedded"
+path = {path}
+currency = "EUR"
+timezone = "Europe/Paris"
+
+[privacy]
+sender_key = "simulator-sender-key-0123456789"
+
+[log]
+level = "warn"
+
+[[tenants]]
+id = "{SIM_TENANT}"
+{monthly_cap}provider = {{ kind = "twilio", account_sid = "{SIM_ACCOUNT_SID}", auth_token = "{SIM_AUTH_TOKEN}" }}
+
+[[tenants.numbers]]
+number = "{SIM_NUMBER}"
+reply = {reply}
+price_per_segment = "{price}"
+inbound_price = "{inbound}"
+{daily_cap}reply_once_per = {reply_once_per}
+max_replies_per_minute = {max_replies}
+allowed_countries = [{countries}]
+shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, hold = {hold}, trickle_per_hour = {trickle} }}
+"#,
+            path = quote(&ledger_path.to_string_lossy()),
+            monthly_cap = cap("monthly_cap", self.monthly_cap),
+            reply = quote(&self.reply),
+            price = self.price_per_segment,
+            inbound = self.inbound_price,
+            daily_cap = cap("daily_cap", self.daily_cap),
+            reply_once_per = self.reply_once_per_seconds,
+            max_replies = self.max_replies_per_minute,
+            countries = countries.join(", "),
+            trigger = shield.trigger_per_minute,
+            new_senders = shield.new_senders_per_minute,
+            hold = shield.hold_seconds,
+            trickle = shield.trickle_per_hour,
+        )
+    }
+
+    /// Loads [`settings_toml`](Self::settings_toml) through the real validator
+    /// (no environment overrides: a simulation is reproducible).
+    pub fn settings(&self, ledger_path: &Path) -> Result<Settings, antirelou_settings::SettingsError> {
+        Settings::from_toml_str_with_env(&self.settings_toml(ledger_path), std::iter::empty::<(String, String)>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use antirelou_domain::segments::Encoding;
+
+    use super::*;
+
+    #[test]
+    fn the_default_setup_is_valid_and_replies_in_one_gsm7_segment_at_016() {
+        let settings = NumberSetup::default().settings(Path::new("/tmp/sim \"x\"/ledger.sqlite3")).unwrap();
+        let tenant = &settings.tenants[0];
+        let number = &tenant.numbers[0];
+        assert_eq!(tenant.id, SIM_TENANT);
+        assert_eq!(tenant.monthly_cap, Some(Money::parse("100.00").unwrap()));
+        assert_eq!(number.number.as_str(), SIM_NUMBER);
+        assert_eq!((number.reply_segments.encoding, number.reply_segments.segments), (Encoding::Gsm7, 1));
+        assert_eq!(number.reply_cost, Money::parse("0.16").unwrap());
+        assert_eq!(number.daily_cap, Some(Money::parse("20.00").unwrap()));
+        assert_eq!(number.max_replies_per_minute, 30);
+        assert_eq!(number.shield, DEFAULT_SHIELD);
+    }
+
+    #[test]
+    fn caps_can_be_removed() {
+        let setup = NumberSetup { daily_cap: None, monthly_cap: None, ..NumberSetup::default() };
+        let settings = setup.settings(Path::new("ledger.sqlite3")).unwrap();
+        assert_eq!(settings.tenants[0].monthly_cap, None);
+        assert_eq!(settings.tenants[0].numbers[0].daily_cap, None);
+    }
+}
