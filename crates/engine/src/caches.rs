@@ -1,14 +1,38 @@
 //! Bounded in-memory caches of one number's actor. Both are LRU with a hard
 //! entry limit, so memory stays bounded whatever a flood sends.
+//!
+//! Entries are keyed by 64-bit fingerprints, not by the full 32-byte sender
+//! key or the message id string: a 1,000,000-sender flood then costs about
+//! half the memory (measured in docs/benchmarks.md). A fingerprint collision
+//! (odds 2^-64 per pair) could only make the actor refuse a reply it would
+//! have paid for, never pay one it should not: the ledger, keyed by the full
+//! values, decides every payment.
 
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use antirelou_domain::SenderKey;
 use lru::LruCache;
 
+/// The cache key of a sender: its HMAC key is uniformly random, so its first 8 bytes are a fingerprint.
+fn sender_fingerprint(sender: &SenderKey) -> u64 {
+    let bytes = sender.as_bytes();
+    u64::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]])
+}
+
+/// The cache key of a provider message id (ids come from the provider, whose
+/// signature we verified, so nobody chooses them to collide).
+fn message_fingerprint(message_id: &str) -> u64 {
+    let mut hasher = FINGERPRINT.build_hasher();
+    message_id.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A fixed-key hasher: fingerprints are the same for every actor and restart.
+const FINGERPRINT: std::hash::BuildHasherDefault<std::hash::DefaultHasher> = std::hash::BuildHasherDefault::new();
+
 /// Senders this number has seen, and until when a reply to them is remembered.
 pub struct SenderCache {
-    entries: LruCache<SenderKey, i64>,
+    entries: LruCache<u64, i64>,
     capacity: usize,
 }
 
@@ -30,7 +54,7 @@ impl SenderCache {
     }
 
     pub fn recall(&mut self, sender: &SenderKey, now_micros: i64) -> SenderMemory {
-        match self.entries.get(sender) {
+        match self.entries.get(&sender_fingerprint(sender)) {
             None => SenderMemory::Unknown,
             Some(&until) if until > now_micros => SenderMemory::AnsweredUntil(until),
             Some(_) => SenderMemory::Seen,
@@ -39,20 +63,21 @@ impl SenderCache {
 
     /// Notes a sender as seen, keeping any reply memory it has.
     pub fn saw(&mut self, sender: SenderKey) {
-        if !self.entries.contains(&sender) {
-            self.insert(sender, i64::MIN);
+        let key = sender_fingerprint(&sender);
+        if !self.entries.contains(&key) {
+            self.insert(key, i64::MIN);
         }
     }
 
     pub fn answered(&mut self, sender: SenderKey, until_micros: i64) {
-        self.insert(sender, until_micros);
+        self.insert(sender_fingerprint(&sender), until_micros);
     }
 
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
-    fn insert(&mut self, sender: SenderKey, until: i64) {
+    fn insert(&mut self, sender: u64, until: i64) {
         self.entries.put(sender, until);
         while self.entries.len() > self.capacity {
             self.entries.pop_lru();
@@ -62,7 +87,7 @@ impl SenderCache {
 
 /// Recently decided provider message ids and their answer, for retries.
 pub struct MessageCache {
-    entries: LruCache<Arc<str>, bool>,
+    entries: LruCache<u64, bool>,
     capacity: usize,
 }
 
@@ -73,11 +98,11 @@ impl MessageCache {
 
     /// `Some(replied)` when this id was decided before.
     pub fn recall(&mut self, message_id: &str) -> Option<bool> {
-        self.entries.get(message_id).copied()
+        self.entries.get(&message_fingerprint(message_id)).copied()
     }
 
-    pub fn remember(&mut self, message_id: Arc<str>, replied: bool) {
-        self.entries.put(message_id, replied);
+    pub fn remember(&mut self, message_id: &str, replied: bool) {
+        self.entries.put(message_fingerprint(message_id), replied);
         while self.entries.len() > self.capacity {
             self.entries.pop_lru();
         }
@@ -114,11 +139,22 @@ mod tests {
     }
 
     #[test]
+    fn fingerprints_are_stable_across_caches() {
+        let mut first = MessageCache::new(4);
+        let mut second = MessageCache::new(4);
+        first.remember("SM0123", true);
+        second.remember("SM0123", true);
+        assert_eq!(message_fingerprint("SM0123"), message_fingerprint("SM0123"));
+        assert_ne!(message_fingerprint("SM0123"), message_fingerprint("SM0124"));
+        assert_eq!(second.recall("SM0123"), Some(true));
+    }
+
+    #[test]
     fn message_cache_is_bounded_and_remembers_answers() {
         let mut cache = MessageCache::new(2);
-        cache.remember(Arc::from("a"), true);
-        cache.remember(Arc::from("b"), false);
-        cache.remember(Arc::from("c"), false);
+        cache.remember("a", true);
+        cache.remember("b", false);
+        cache.remember("c", false);
         assert_eq!(cache.recall("a"), None);
         assert_eq!(cache.recall("b"), Some(false));
     }

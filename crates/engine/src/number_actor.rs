@@ -172,9 +172,9 @@ impl NumberActor {
         if !country_ok {
             return self.remembered(msg, false, Outcome::CountryNotAllowed);
         }
-        if self.limiter.check().is_err() {
-            return self.remembered(msg, false, Outcome::RateLimited);
-        }
+        // Known refusals first: the reply-rate limiter only spends its
+        // allowance on messages that could really be paid for (otherwise a
+        // shielded flood drains it and the trickle's replies get rate-limited).
         let shielded = self.shield.is_active(now_seconds);
         if shielded && now_micros < self.trickle_spent_until_micros {
             return self.remembered(msg, false, Outcome::Shielded);
@@ -184,6 +184,9 @@ impl NumberActor {
                 return self.remembered(msg, false, Outcome::BudgetExhausted);
             }
             self.budget_block = None;
+        }
+        if self.limiter.check().is_err() {
+            return self.remembered(msg, false, Outcome::RateLimited);
         }
         if self.in_flight >= self.options.max_ledger_calls_in_flight {
             return Step::Decided(Decision::silent(Outcome::Overloaded));
@@ -207,14 +210,14 @@ impl NumberActor {
 
     /// A silent local outcome that a retry of the same message must repeat.
     fn remembered(&mut self, msg: &Inbound, replied: bool, outcome: Outcome) -> Step {
-        self.messages.remember(Arc::clone(&msg.message_id), replied);
+        self.messages.remember(&msg.message_id, replied);
         Step::Decided(Decision::silent(outcome))
     }
 
     /// Applies the ledger's verdict to the caches and turns it into a decision.
     fn apply_verdict(&mut self, request: &ReplyRequest, verdict: Result<ReplyVerdict, ()>) -> Decision {
         let reply = || Some(Arc::clone(&self.policy.reply));
-        let message_id: Arc<str> = Arc::from(request.message_id.as_str());
+        let message_id = request.message_id.as_str();
         let remember_until = request.now_micros.saturating_add(request.reply_once_per_seconds as i64 * 1_000_000);
         match verdict {
             Err(()) => Decision::silent(Outcome::LedgerUnavailable),
