@@ -8,7 +8,7 @@
 //! have paid for, never pay one it should not: the ledger, keyed by the full
 //! values, decides every payment.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use antirelou_domain::SenderKey;
 use lru::LruCache;
@@ -22,9 +22,7 @@ fn sender_fingerprint(sender: &SenderKey) -> u64 {
 /// The cache key of a provider message id (ids come from the provider, whose
 /// signature we verified, so nobody chooses them to collide).
 fn message_fingerprint(message_id: &str) -> u64 {
-    let mut hasher = FINGERPRINT.build_hasher();
-    message_id.hash(&mut hasher);
-    hasher.finish()
+    FINGERPRINT.hash_one(message_id)
 }
 
 /// A fixed-key hasher: fingerprints are the same for every actor and restart.

@@ -15,6 +15,7 @@
 
 pub mod alerts;
 mod caches;
+mod inbound_counters;
 pub mod messages;
 pub mod metrics;
 mod number_actor;

@@ -8,7 +8,11 @@ use prometheus::{
     Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 
+use std::sync::Arc;
+
 use antirelou_domain::Outcome;
+
+use crate::inbound_counters::{InboundCollector, NumberCounters};
 
 pub const INBOUND_TOTAL: &str = "antirelou_inbound_total";
 pub const SPEND_TOTAL: &str = "antirelou_spend_total";
@@ -34,7 +38,7 @@ pub const REJECT_REASONS: [&str; 5] = ["bad_signature", "unknown_number", "malfo
 /// The metric families. Cheap to clone (handles to shared collectors).
 #[derive(Clone)]
 pub struct Metrics {
-    pub inbound: IntCounterVec,
+    pub inbound: InboundCollector,
     pub spend: GaugeCounter,
     pub budget_remaining: GaugeVec,
     pub budget_cap: GaugeVec,
@@ -67,10 +71,7 @@ impl GaugeCounter {
 impl Metrics {
     /// Creates and registers every family in `registry`.
     pub fn register(registry: &Registry) -> Result<Metrics, prometheus::Error> {
-        let inbound = IntCounterVec::new(
-            Opts::new(INBOUND_TOTAL, "Inbound SMS by decision outcome."),
-            &["tenant", "number", "outcome"],
-        )?;
+        let inbound = InboundCollector::new(INBOUND_TOTAL, "Inbound SMS by decision outcome.")?;
         let spend = prometheus::CounterVec::new(
             Opts::new(SPEND_TOTAL, "Money recorded in the ledger, in major units of ledger.currency."),
             &["tenant", "number", "kind"],
@@ -154,7 +155,7 @@ impl Metrics {
 
     /// Resolved handles for one number, so the hot path does no label lookup.
     pub fn for_number(&self, tenant: &str, number: &str) -> NumberMetrics {
-        let outcomes = Outcome::ALL.map(|o| self.inbound.with_label_values(&[tenant, number, o.as_str()]));
+        let outcomes = self.inbound.for_number(tenant, number);
         for kind in ["reply", "inbound"] {
             self.spend.vec.with_label_values(&[tenant, number, kind]);
         }
@@ -181,7 +182,7 @@ impl Metrics {
 /// One number's metric handles.
 #[derive(Clone)]
 pub struct NumberMetrics {
-    outcomes: [IntCounter; 11],
+    outcomes: Arc<NumberCounters>,
     pub mailbox_full: IntCounter,
     tenant: String,
     number: String,
@@ -190,9 +191,7 @@ pub struct NumberMetrics {
 
 impl NumberMetrics {
     pub fn count(&self, outcome: Outcome) {
-        if let Some(i) = Outcome::ALL.iter().position(|o| *o == outcome) {
-            self.outcomes[i].inc();
-        }
+        self.outcomes.inc(outcome);
     }
 
     pub fn add_spend(&self, kind: &str, micros: i64) {
