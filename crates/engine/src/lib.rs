@@ -15,10 +15,10 @@
 
 pub mod alerts;
 mod caches;
-mod inbound_counters;
 pub mod messages;
 pub mod metrics;
 mod number_actor;
+pub mod number_series;
 pub mod policy;
 mod registry;
 

@@ -160,7 +160,7 @@ impl NumberActor {
         }
         // A remembered reply implies the country was allowed then (same number, same rule).
         if let SenderMemory::AnsweredUntil(_) = memory {
-            return self.remembered(msg, false, Outcome::RepeatSender);
+            return Self::silent(Outcome::RepeatSender);
         }
         self.senders.saw(msg.sender);
         let country_ok = match &policy.allowed_countries {
@@ -170,23 +170,23 @@ impl NumberActor {
             }
         };
         if !country_ok {
-            return self.remembered(msg, false, Outcome::CountryNotAllowed);
+            return Self::silent(Outcome::CountryNotAllowed);
         }
         // Known refusals first: the reply-rate limiter only spends its
         // allowance on messages that could really be paid for (otherwise a
         // shielded flood drains it and the trickle's replies get rate-limited).
         let shielded = self.shield.is_active(now_seconds);
         if shielded && now_micros < self.trickle_spent_until_micros {
-            return self.remembered(msg, false, Outcome::Shielded);
+            return Self::silent(Outcome::Shielded);
         }
         if let Some((_, until)) = self.budget_block {
             if now_micros < until {
-                return self.remembered(msg, false, Outcome::BudgetExhausted);
+                return Self::silent(Outcome::BudgetExhausted);
             }
             self.budget_block = None;
         }
         if self.limiter.check().is_err() {
-            return self.remembered(msg, false, Outcome::RateLimited);
+            return Self::silent(Outcome::RateLimited);
         }
         if self.in_flight >= self.options.max_ledger_calls_in_flight {
             return Step::Decided(Decision::silent(Outcome::Overloaded));
@@ -208,9 +208,12 @@ impl NumberActor {
         }))
     }
 
-    /// A silent local outcome that a retry of the same message must repeat.
-    fn remembered(&mut self, msg: &Inbound, replied: bool, outcome: Outcome) -> Step {
-        self.messages.remember(&msg.message_id, replied);
+    /// A silent local outcome. Its message id is not remembered: a retry is
+    /// decided again by the same rules (silent again unless, say, the budget
+    /// rolled over meanwhile, and then paid once). Remembering the id of every
+    /// flood message would cost ~75 bytes each; ids of replies and of
+    /// ledger decisions are remembered (here and in the ledger).
+    fn silent(outcome: Outcome) -> Step {
         Step::Decided(Decision::silent(outcome))
     }
 

@@ -169,7 +169,7 @@ impl NumberRegistry {
         };
         let decision = match handle.addr.try_send(inbound) {
             Err(SendError::Full(_)) => {
-                handle.metrics.mailbox_full.inc();
+                handle.metrics.mailbox_full();
                 Decision::silent(Outcome::Overloaded)
             }
             Err(SendError::Closed(_)) => Decision::silent(Outcome::Overloaded),

@@ -69,9 +69,8 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
 
     let number = &settings.tenants[0].numbers[0];
     let reply_cost = number.reply_cost.micros();
-    let counters =
-        Outcome::ALL.map(|o| state.registry.metrics().inbound.with_label_values(&[SIM_TENANT, SIM_NUMBER, o.as_str()]));
-    let mut seen: [u64; 11] = counters.each_ref().map(|c| c.get());
+    let counters = state.registry.metrics().numbers.for_number(SIM_TENANT, SIM_NUMBER);
+    let mut seen: [u64; 11] = counters.snapshot();
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
     let signed_url = format!("{SIM_PUBLIC_URL}/webhooks/twilio");
     let start_micros = scenario.start_micros();
@@ -104,7 +103,7 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
         latencies.record(sent.elapsed());
         let replied = ok && std::str::from_utf8(&body).ok().and_then(twilio::twiml_reply_text).is_some();
 
-        let now: [u64; 11] = counters.each_ref().map(|c| c.get());
+        let now: [u64; 11] = counters.snapshot();
         let label = match (0..Outcome::ALL.len()).find(|&i| now[i] > seen[i]) {
             Some(i) => Outcome::ALL[i].as_str(),
             None if ok => "undecided",
