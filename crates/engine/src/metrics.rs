@@ -81,7 +81,6 @@ impl Metrics {
             &["tenant", "result"],
         )?;
         let numbers_configured = Gauge::new(NUMBERS_CONFIGURED, "Numbers served by this process.")?;
-        registry.register(Box::new(numbers.clone()))?;
         registry.register(Box::new(webhook_rejected.clone()))?;
         registry.register(Box::new(decision_duration.clone()))?;
         registry.register(Box::new(ledger_errors.clone()))?;

@@ -6,15 +6,19 @@
 //! Every configured number has about 25 series from startup. With the
 //! `prometheus` crate's metric vectors each series owns a copy of its
 //! descriptor and label strings (about 700 bytes): 10,000 numbers cost
-//! ~170 MB before any traffic (measured, docs/benchmarks.md). Here a number's
-//! series are a few atomics, and label pairs exist only while a scrape runs.
+//! ~170 MB before any traffic (measured, docs/benchmarks.md), and every
+//! scrape builds as many objects again. Here a number's series are a few
+//! atomics, written as text straight into the scrape's response, a chunk of
+//! numbers at a time (`/metrics` in the web crate streams the chunks).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use antirelou_domain::Outcome;
-use prometheus::core::{Collector, Desc};
-use prometheus::proto::{Counter, Gauge, LabelPair, Metric, MetricFamily, MetricType};
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use prometheus::core::Desc;
 
 /// `spend_total` kinds, in index order.
 pub const SPEND_KINDS: [&str; 2] = ["reply", "inbound"];
@@ -115,15 +119,6 @@ struct Inner {
     numbers: RwLock<Vec<Arc<NumberSeries>>>,
 }
 
-/// Index of each family in `descs`.
-const INBOUND: usize = 0;
-const SPEND: usize = 1;
-const REMAINING: usize = 2;
-const CAP: usize = 3;
-const SHIELD: usize = 4;
-const RESTARTS: usize = 5;
-const MAILBOX_FULL: usize = 6;
-
 impl NumberSeriesCollector {
     pub fn new(names: &SeriesNames) -> Result<NumberSeriesCollector, prometheus::Error> {
         let desc = |name: &str, help: &str, extra: Option<&str>| {
@@ -157,108 +152,148 @@ impl NumberSeriesCollector {
         numbers.push(Arc::clone(&series));
         series
     }
+}
 
-    fn family(&self, index: usize, kind: MetricType, metrics: Vec<Metric>) -> MetricFamily {
-        let desc = &self.inner.descs[index];
-        let mut family = MetricFamily::default();
-        family.set_name(desc.fq_name.clone());
-        family.set_help(desc.help.clone());
-        family.set_field_type(kind);
-        family.set_metric(metrics);
-        family
+/// What one family writes per number.
+#[derive(Clone, Copy)]
+enum Shape {
+    Inbound,
+    Spend,
+    Remaining,
+    Cap,
+    Shield,
+    Restarts,
+    MailboxFull,
+}
+
+const SHAPES: [(Shape, &str); FAMILIES] = [
+    (Shape::Inbound, "counter"),
+    (Shape::Spend, "counter"),
+    (Shape::Remaining, "gauge"),
+    (Shape::Cap, "gauge"),
+    (Shape::Shield, "gauge"),
+    (Shape::Restarts, "counter"),
+    (Shape::MailboxFull, "counter"),
+];
+
+impl NumberSeriesCollector {
+    /// Numbers with series.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<NumberSeries>>> {
+        self.inner.numbers.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends the Prometheus text exposition of family `family` (0 to
+    /// [`FAMILIES`]) for the numbers in `range`; with `range.start == 0`
+    /// the `# HELP` / `# TYPE` lines first. A scrape writes the families
+    /// in chunks of numbers, so 10,000 numbers never need the ~100 MB of
+    /// intermediate objects a `Collector` would build for 250,000 series.
+    pub fn encode_text(&self, family: usize, range: Range<usize>, out: &mut String) {
+        let Some(&(shape, kind)) = SHAPES.get(family) else { return };
+        let desc = &self.inner.descs[family];
+        let numbers = self.read();
+        if range.start == 0 && numbers.iter().any(|s| has_samples(s, shape)) {
+            let _ = writeln!(out, "# HELP {} {}", desc.fq_name, escape_help(&desc.help));
+            let _ = writeln!(out, "# TYPE {} {kind}", desc.fq_name);
+        }
+        let end = range.end.min(numbers.len());
+        for s in numbers.get(range.start.min(end)..end).unwrap_or_default() {
+            let name = desc.fq_name.as_str();
+            match shape {
+                Shape::Inbound => {
+                    for outcome in Outcome::ALL {
+                        let value = s.outcomes[outcome as usize].load(Ordering::Relaxed);
+                        sample(out, name, s, Some(("outcome", outcome.as_str())), value as f64);
+                    }
+                }
+                Shape::Spend => {
+                    for (i, kind) in SPEND_KINDS.iter().enumerate() {
+                        sample(out, name, s, Some(("kind", kind)), major(s.spend_micros[i].load(Ordering::Relaxed)));
+                    }
+                }
+                Shape::Remaining | Shape::Cap => {
+                    let values = if matches!(shape, Shape::Remaining) { &s.remaining_micros } else { &s.cap_micros };
+                    for (i, scope) in BUDGET_SCOPES.iter().enumerate() {
+                        let value = values[i].load(Ordering::Relaxed);
+                        if value != UNSET {
+                            sample(out, name, s, Some(("scope", scope)), major(value));
+                        }
+                    }
+                }
+                Shape::Shield => {
+                    sample(out, name, s, None, f64::from(u8::from(s.shield_active.load(Ordering::Relaxed))))
+                }
+                Shape::Restarts => sample(out, name, s, None, s.restarts.load(Ordering::Relaxed) as f64),
+                Shape::MailboxFull => sample(out, name, s, None, s.mailbox_full.load(Ordering::Relaxed) as f64),
+            }
+        }
     }
 }
 
-fn label(name: &str, value: &str) -> LabelPair {
-    let mut pair = LabelPair::default();
-    pair.set_name(name.to_owned());
-    pair.set_value(value.to_owned());
-    pair
+/// Number of families [`NumberSeriesCollector::encode_text`] writes.
+pub const FAMILIES: usize = 7;
+
+fn has_samples(s: &NumberSeries, shape: Shape) -> bool {
+    match shape {
+        Shape::Remaining => s.remaining_micros.iter().any(|v| v.load(Ordering::Relaxed) != UNSET),
+        Shape::Cap => s.cap_micros.iter().any(|v| v.load(Ordering::Relaxed) != UNSET),
+        _ => true,
+    }
 }
 
-/// Labels sorted by name, as the prometheus crate's own metrics are.
-fn labels(series: &NumberSeries, extra: Option<(&str, &str)>) -> Vec<LabelPair> {
-    let mut pairs = vec![("number", series.number.as_str()), ("tenant", series.tenant.as_str())];
-    pairs.extend(extra);
-    pairs.sort_unstable_by_key(|(name, _)| *name);
-    pairs.into_iter().map(|(name, value)| label(name, value)).collect()
+/// One line: labels in name order, as the prometheus crate writes them.
+fn sample(out: &mut String, name: &str, s: &NumberSeries, extra: Option<(&str, &str)>, value: f64) {
+    let mut labels = [("number", s.number.as_str()), ("tenant", s.tenant.as_str()), ("", "")];
+    let mut count = 2;
+    if let Some(extra) = extra {
+        labels[2] = extra;
+        count = 3;
+    }
+    let labels = &mut labels[..count];
+    labels.sort_unstable_by_key(|(label, _)| *label);
+    out.push_str(name);
+    out.push('{');
+    for (i, (label, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(label);
+        out.push_str("=\"");
+        escape_label_value(value, out);
+        out.push('"');
+    }
+    let _ = writeln!(out, "}} {value}");
 }
 
-fn counter(labels: Vec<LabelPair>, value: f64) -> Metric {
-    let mut counter = Counter::default();
-    counter.set_value(value);
-    let mut metric = Metric::default();
-    metric.set_label(labels);
-    metric.set_counter(counter);
-    metric
+fn escape_label_value(value: &str, out: &mut String) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
 }
 
-fn gauge(labels: Vec<LabelPair>, value: f64) -> Metric {
-    let mut gauge = Gauge::default();
-    gauge.set_value(value);
-    let mut metric = Metric::default();
-    metric.set_label(labels);
-    metric.set_gauge(gauge);
-    metric
+fn escape_help(help: &str) -> String {
+    help.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
 fn major(micros: i64) -> f64 {
     micros as f64 / 1_000_000.0
 }
 
-impl Collector for NumberSeriesCollector {
-    fn desc(&self) -> Vec<&Desc> {
-        self.inner.descs.iter().collect()
-    }
-
-    fn collect(&self) -> Vec<MetricFamily> {
-        let numbers = self.inner.numbers.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut families: [Vec<Metric>; 7] = Default::default();
-        for s in numbers.iter() {
-            for outcome in Outcome::ALL {
-                let value = s.outcomes[outcome as usize].load(Ordering::Relaxed) as f64;
-                families[INBOUND].push(counter(labels(s, Some(("outcome", outcome.as_str()))), value));
-            }
-            for (i, kind) in SPEND_KINDS.iter().enumerate() {
-                let value = major(s.spend_micros[i].load(Ordering::Relaxed));
-                families[SPEND].push(counter(labels(s, Some(("kind", kind))), value));
-            }
-            for (i, scope) in BUDGET_SCOPES.iter().enumerate() {
-                let remaining = s.remaining_micros[i].load(Ordering::Relaxed);
-                if remaining != UNSET {
-                    families[REMAINING].push(gauge(labels(s, Some(("scope", scope))), major(remaining)));
-                }
-                let cap = s.cap_micros[i].load(Ordering::Relaxed);
-                if cap != UNSET {
-                    families[CAP].push(gauge(labels(s, Some(("scope", scope))), major(cap)));
-                }
-            }
-            families[SHIELD].push(gauge(labels(s, None), f64::from(u8::from(s.shield_active.load(Ordering::Relaxed)))));
-            families[RESTARTS].push(counter(labels(s, None), s.restarts.load(Ordering::Relaxed) as f64));
-            families[MAILBOX_FULL].push(counter(labels(s, None), s.mailbox_full.load(Ordering::Relaxed) as f64));
-        }
-        let kinds = [
-            MetricType::COUNTER,
-            MetricType::COUNTER,
-            MetricType::GAUGE,
-            MetricType::GAUGE,
-            MetricType::GAUGE,
-            MetricType::COUNTER,
-            MetricType::COUNTER,
-        ];
-        families
-            .into_iter()
-            .enumerate()
-            .filter(|(_, metrics)| !metrics.is_empty())
-            .map(|(index, metrics)| self.family(index, kinds[index], metrics))
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prometheus::{Encoder, Registry, TextEncoder};
 
     const NAMES: SeriesNames = SeriesNames {
         inbound: "antirelou_inbound_total",
@@ -273,8 +308,6 @@ mod tests {
     #[test]
     fn series_are_exported_like_metric_vectors() {
         let collector = NumberSeriesCollector::new(&NAMES).unwrap();
-        let registry = Registry::new();
-        registry.register(Box::new(collector.clone())).unwrap();
         let paris = collector.for_number("paris", "+33612345678");
         paris.count(Outcome::Replied);
         paris.count(Outcome::Replied);
@@ -285,9 +318,13 @@ mod tests {
         paris.set_shield(true);
         paris.mailbox_was_full();
         collector.for_number("lyon", "+33612345671");
-        let mut text = Vec::new();
-        TextEncoder::new().encode(&registry.gather(), &mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
+        let mut text = String::new();
+        for family in 0..FAMILIES {
+            // In two chunks, as a scrape does.
+            collector.encode_text(family, 0..1, &mut text);
+            collector.encode_text(family, 1..10, &mut text);
+        }
+        assert_eq!(text.matches("# TYPE antirelou_inbound_total counter").count(), 1);
         for line in [
             "# TYPE antirelou_inbound_total counter",
             r#"antirelou_inbound_total{number="+33612345678",outcome="replied",tenant="paris"} 2"#,

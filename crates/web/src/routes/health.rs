@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
+use antirelou_engine::number_series::FAMILIES;
+use futures_util::{future, stream, StreamExt};
 use prometheus::{Encoder, TextEncoder};
 
 use crate::startup::AppState;
@@ -32,11 +34,31 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// `GET /metrics`: Prometheus text format from this application's own registry.
+/// Numbers written per chunk of a `/metrics` response.
+const NUMBERS_PER_CHUNK: usize = 256;
+
+/// `GET /metrics`: Prometheus text format. The application's own registry
+/// (a few small families) first, then the per-number families streamed a
+/// chunk of numbers at a time, so a scrape of 10,000 numbers (~250,000
+/// series) holds one chunk in memory, not the whole page.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let mut buffer = Vec::with_capacity(16 * 1024);
-    match TextEncoder::new().encode(&state.prometheus.gather(), &mut buffer) {
-        Ok(()) => HttpResponse::Ok().content_type(prometheus::TEXT_FORMAT).body(buffer),
-        Err(error) => HttpResponse::InternalServerError().body(error.to_string()),
+    let mut head = Vec::with_capacity(16 * 1024);
+    if let Err(error) = TextEncoder::new().encode(&state.prometheus.gather(), &mut head) {
+        return HttpResponse::InternalServerError().body(error.to_string());
     }
+    let series = state.registry.metrics().numbers.clone();
+    let numbers = series.len();
+    let chunks = (0..FAMILIES).flat_map(move |family| {
+        (0..numbers.max(1))
+            .step_by(NUMBERS_PER_CHUNK)
+            .map(move |start| (family, start..(start + NUMBERS_PER_CHUNK).min(numbers)))
+    });
+    let body = stream::once(future::ready(Ok::<_, actix_web::Error>(web::Bytes::from(head)))).chain(
+        stream::iter(chunks).map(move |(family, range)| {
+            let mut text = String::with_capacity(range.len() * 1024 + 256);
+            series.encode_text(family, range, &mut text);
+            Ok(web::Bytes::from(text))
+        }),
+    );
+    HttpResponse::Ok().content_type(prometheus::TEXT_FORMAT).streaming(body)
 }
