@@ -31,7 +31,8 @@ const BALANCE_RECHECK_MICROS: i64 = 10 * 1_000_000;
 /// Inbound charges are written at least this often, or every `INBOUND_BATCH` messages.
 const INBOUND_FLUSH_EVERY: Duration = Duration::from_secs(1);
 const INBOUND_BATCH: u32 = 500;
-const MESSAGE_CACHE_CAPACITY: usize = 4_096;
+/// Provider retries come within minutes: the last 1,024 ids of a number suffice.
+const MESSAGE_CACHE_CAPACITY: usize = 1_024;
 /// A surge that goes on pushes the shared shield end at most this often.
 const SHIELD_SHARE_EVERY_SECONDS: i64 = 10;
 /// Budget gauges are re-read from the ledger this often (spend by other
@@ -160,7 +161,7 @@ impl NumberActor {
         }
         // A remembered reply implies the country was allowed then (same number, same rule).
         if let SenderMemory::AnsweredUntil(_) = memory {
-            return Self::silent(Outcome::RepeatSender);
+            return self.remembered(msg, Outcome::RepeatSender);
         }
         self.senders.saw(msg.sender);
         let country_ok = match &policy.allowed_countries {
@@ -170,23 +171,23 @@ impl NumberActor {
             }
         };
         if !country_ok {
-            return Self::silent(Outcome::CountryNotAllowed);
+            return self.remembered(msg, Outcome::CountryNotAllowed);
         }
         // Known refusals first: the reply-rate limiter only spends its
         // allowance on messages that could really be paid for (otherwise a
         // shielded flood drains it and the trickle's replies get rate-limited).
         let shielded = self.shield.is_active(now_seconds);
         if shielded && now_micros < self.trickle_spent_until_micros {
-            return Self::silent(Outcome::Shielded);
+            return self.remembered(msg, Outcome::Shielded);
         }
         if let Some((_, until)) = self.budget_block {
             if now_micros < until {
-                return Self::silent(Outcome::BudgetExhausted);
+                return self.remembered(msg, Outcome::BudgetExhausted);
             }
             self.budget_block = None;
         }
         if self.limiter.check().is_err() {
-            return Self::silent(Outcome::RateLimited);
+            return self.remembered(msg, Outcome::RateLimited);
         }
         if self.in_flight >= self.options.max_ledger_calls_in_flight {
             return Step::Decided(Decision::silent(Outcome::Overloaded));
@@ -208,12 +209,10 @@ impl NumberActor {
         }))
     }
 
-    /// A silent local outcome. Its message id is not remembered: a retry is
-    /// decided again by the same rules (silent again unless, say, the budget
-    /// rolled over meanwhile, and then paid once). Remembering the id of every
-    /// flood message would cost ~75 bytes each; ids of replies and of
-    /// ledger decisions are remembered (here and in the ledger).
-    fn silent(outcome: Outcome) -> Step {
+    /// A silent local outcome that a retry of the same message must repeat
+    /// (as `duplicate`), so its id is remembered too.
+    fn remembered(&mut self, msg: &Inbound, outcome: Outcome) -> Step {
+        self.messages.remember(&msg.message_id, false);
         Step::Decided(Decision::silent(outcome))
     }
 
