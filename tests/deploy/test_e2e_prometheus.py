@@ -558,9 +558,23 @@ def test_a_lost_ledger_is_alerted(stack):
                    down, ALERT_SECONDS, 1)
     except pytest.fail.Exception as e:
         raise AssertionError(f"{e}\nlast seen: {json.dumps(seen, indent=1)}") from None
-    unavailable = prom.value(f'sum(antirelou_inbound_total{{number="{QUIET_NUMBER}", outcome="ledger_unavailable"}})')
-    quiet = {r["metric"]["outcome"]: float(r["value"][1]) for r in prom.query(
-        f'sum by (outcome) (antirelou_inbound_total{{number="{QUIET_NUMBER}"}}) > 0')}
-    assert unavailable == 4, f"outcomes of {QUIET_NUMBER}: {quiet}"
+    # The replicas themselves counted every decision (read from their own /metrics) ...
+    series = f'antirelou_inbound_total{{number="{QUIET_NUMBER}",outcome="ledger_unavailable",'
+    direct = 0.0
+    for url in stack["replicas"]:
+        text = http("GET", url + "/metrics", timeout=5)[1]
+        direct += sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(series))
+    assert direct == 4, f"ledger_unavailable counted by the replicas: {direct}"
+
+    # ... and Prometheus sees them once its next scrapes have landed.
+    def all_seen():
+        value = prom.value(f'sum(antirelou_inbound_total{{number="{QUIET_NUMBER}", outcome="ledger_unavailable"}})')
+        seen["quiet"] = {r["metric"]["outcome"]: float(r["value"][1]) for r in prom.query(
+            f'sum by (outcome) (antirelou_inbound_total{{number="{QUIET_NUMBER}"}}) > 0')}
+        return value == 4 or None
+    try:
+        wait_until("Prometheus to see the 4 ledger_unavailable decisions", all_seen, SETTLE_SECONDS, 0.5)
+    except pytest.fail.Exception as e:
+        raise AssertionError(f"{e}\noutcomes of {QUIET_NUMBER}: {seen.get('quiet')}") from None
     spent = prom.value(f'sum(antirelou_spend_total{{number="{QUIET_NUMBER}"}})')
     assert spent == pytest.approx(2 * REPLY_COST), "nothing more was paid without the ledger"
