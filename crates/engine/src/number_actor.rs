@@ -132,19 +132,22 @@ impl NumberActor {
         }
     }
 
-    /// Counts an arriving message: surge window, shield state, inbound charge.
-    fn observe(&mut self, msg: &Inbound, now_micros: i64) {
-        let now_seconds = now_micros.div_euclid(1_000_000);
-        let new_sender = self.senders.recall(&msg.sender, now_micros) == SenderMemory::Unknown;
-        self.window.record(now_seconds, new_sender);
-        self.pending_inbound += 1;
-        self.evaluate_shield(now_seconds);
-    }
-
-    /// SPEC §3 up to the point where only the ledger can answer.
-    fn decide_locally(&mut self, msg: &Inbound, now_micros: i64) -> Step {
+    /// Counts an arriving message: surge window, shield state, inbound
+    /// charge. Returns what the sender cache knows of the sender (one lookup
+    /// serves both the surge window and the decision).
+    fn observe(&mut self, msg: &Inbound, now_micros: i64) -> SenderMemory {
         let now_seconds = now_micros.div_euclid(1_000_000);
         let memory = self.senders.recall(&msg.sender, now_micros);
+        self.window.record(now_seconds, memory == SenderMemory::Unknown);
+        self.pending_inbound += 1;
+        self.evaluate_shield(now_seconds);
+        memory
+    }
+
+    /// SPEC §3 up to the point where only the ledger can answer; `memory`
+    /// is the sender cache's answer for this sender at `now_micros`.
+    fn decide_locally(&mut self, msg: &Inbound, now_micros: i64, memory: SenderMemory) -> Step {
+        let now_seconds = now_micros.div_euclid(1_000_000);
         let policy = Arc::clone(&self.policy);
 
         if self.paused {
@@ -494,8 +497,8 @@ impl Handler<Inbound> for NumberActor {
     fn handle(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
         let now_micros = self.clock.now_micros();
         let step = catch_unwind(AssertUnwindSafe(|| {
-            self.observe(&msg, now_micros);
-            self.decide_locally(&msg, now_micros)
+            let memory = self.observe(&msg, now_micros);
+            self.decide_locally(&msg, now_micros, memory)
         }));
         let Ok(step) = step else {
             // State may be half-updated: let the supervisor rebuild it.
@@ -571,7 +574,9 @@ impl NumberActor {
                     continue;
                 }
                 // The caches now hold the verdict: most waiting messages are decided locally.
-                let step = act.decide_locally(&waiting, act.clock.now_micros());
+                let now_micros = act.clock.now_micros();
+                let memory = act.senders.recall(&waiting.sender, now_micros);
+                let step = act.decide_locally(&waiting, now_micros, memory);
                 act.dispatch(waiting, step, ctx);
             }
         }));

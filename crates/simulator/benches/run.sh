@@ -96,8 +96,8 @@ BARE_PID=$!
 PIDS+=("$BARE_PID")
 wait_http "http://127.0.0.1:$P_SERVE/healthz"
 sleep 0.5
-run_wrk() { # PORT SCRIPT FILE LOG [DURATION]
-  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${5:-$DURATION}s" -s "$BENCHES/wrk/$2" "http://127.0.0.1:$1" -- "$3" "$WRK_THREADS" >"$4" 2>&1
+run_wrk() { # PORT SCRIPT FILE LOG [DURATION] [once]
+  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${5:-$DURATION}s" -s "$BENCHES/wrk/$2" "http://127.0.0.1:$1" -- "$3" "$WRK_THREADS" ${6:-} >"$4" 2>&1
 }
 run_wrk "$P_SERVE" replay.lua "$OUT/repeat.txt" "$OUT/wrk-warm-serve.txt" 3
 run_wrk "$P_BARE" replay.lua "$OUT/repeat.txt" "$OUT/wrk-warm-bare.txt" 3
@@ -155,7 +155,7 @@ for round in $(seq 1 "$ROUNDS"); do
   start_serve "$OUT/candidate.toml" "$OUT/serve-candidate-$round.log"
   CAND_PID=$SERVE_PID
   wait_http "http://127.0.0.1:$P_CAND/healthz"
-  run_wrk "$P_CAND" replay-once.lua "$OUT/distinct.txt" "$OUT/wrk-candidate-$round.txt"
+  run_wrk "$P_CAND" replay.lua "$OUT/distinct.txt" "$OUT/wrk-candidate-$round.txt" "$DURATION" once
   CAND_RPS+=("$(wrk_rps "$OUT/wrk-candidate-$round.txt")")
   CAND_OUTCOMES=$(outcomes "http://127.0.0.1:$P_CAND")
   stop "$CAND_PID"

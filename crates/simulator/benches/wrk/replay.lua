@@ -1,6 +1,10 @@
 -- Replays pre-signed Twilio webhooks written by `sim-bench requests`
 -- (one per line: signature TAB body), cycling through them.
--- Usage: wrk -s replay.lua URL -- FILE THREADS
+-- Usage: wrk -s replay.lua URL -- FILE THREADS [once]
+-- With `once`, each message is sent at most once: a thread that runs out of
+-- lines repeats its last one (a duplicate, never a new sender), which the
+-- server's outcomes then show. Size the file so it never runs out (run.sh
+-- writes more lines than the run can send).
 -- Thread i of n sends lines i, i+n, i+2n, ... so threads never send the same message.
 
 local next_id = 0
@@ -11,6 +15,7 @@ end
 
 function init(args)
   local path, threads = args[1], tonumber(args[2] or "1")
+  once = args[3] == "once"
   requests = {}
   local line_number = 0
   for line in io.lines(path) do
@@ -27,8 +32,9 @@ function init(args)
 end
 
 function request()
-  index = index + 1
-  if index > #requests then
+  if index < #requests then
+    index = index + 1
+  elseif not once then
     index = 1
   end
   return requests[index]
