@@ -6,6 +6,7 @@
 //! - [`segments`]: SMS encoding and segment count per GSM 03.38.
 //! - [`SenderKey`] / [`SenderHasher`]: the keyed hash that stands for a sender.
 //! - [`Outcome`]: what happened to one inbound SMS (SPEC §3).
+//! - [`ProviderKind`]: the SMS providers, as configured and as labelled.
 //! - [`Clock`]: injectable time (system or manual/virtual).
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
 //! - [`shield`]: surge detection maths for shield mode (SPEC §5).
@@ -17,6 +18,7 @@ mod money;
 mod outcome;
 mod period;
 mod phone;
+mod provider;
 pub mod segments;
 mod sender;
 pub mod shield;
@@ -26,5 +28,6 @@ pub use money::{Money, MoneyError};
 pub use outcome::Outcome;
 pub use period::{parse_duration, DurationError, Periods};
 pub use phone::{PhoneNumber, PhoneNumberError};
+pub use provider::ProviderKind;
 pub use segments::{Encoding, SegmentCount};
 pub use sender::{SenderHasher, SenderKey};

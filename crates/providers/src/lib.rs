@@ -1,28 +1,33 @@
-//! SMS provider wire formats: everything antirelou needs to speak to a
-//! provider, and nothing about decisions, money or actors.
+//! SMS provider wire formats and APIs: everything antirelou needs to speak to
+//! a provider, and nothing about decisions, money or actors.
 //!
-//! Today there is one provider, [`twilio`]. Its parts, in the order a webhook
-//! meets them:
+//! - [`inbound`]: [`InboundSms`], what every provider's inbound path produces.
+//! - [`send`]: [`SendApi`], how a reply that is not inline is sent.
+//! - One folder per provider, with the same files in each where the provider
+//!   has the part: `inbound.rs` (parse + verify into `InboundSms`),
+//!   `signature.rs`, `reply.rs` (the inline answer), `send.rs` (the REST send
+//!   API), `emulate.rs` (the requests the provider would send, for
+//!   `antirelou send`, the simulator and tests).
+//!   - [`twilio`]: form webhooks, `X-Twilio-Signature`, TwiML. Start reading
+//!     here: `twilio::signature` is the hot path.
+//!   - [`vonage`]: SMS API webhooks (GET or POST), `sig` signatures, `/sms/json`.
+//!   - [`plivo`]: webhooks signed with `X-Plivo-Signature-V3`, Plivo XML.
+//!   - [`ovh`]: OVHcloud SMS virtual numbers, polled through the signed OVHcloud API.
 //!
-//! - [`twilio::form`]: [`WebhookForm`] keeps the posted form exactly as
-//!   received (order and repeated keys), [`InboundSms`] is what we read from it.
-//! - [`twilio::signature`](mod@twilio::signature): [`verify_signature`] checks `X-Twilio-Signature`
-//!   the way the official SDKs do (port variants, constant-time comparison);
-//!   [`signature()`] computes one. Start reading here: it is the hot path.
-//! - [`twilio::webhook_url`]: the URL variants the SDKs accept (port removed
-//!   or default port added).
-//! - [`twilio::twiml`]: the reply, [`twiml_message`] or [`twiml_empty`], and
-//!   [`twiml_reply_text`] to read a reply back.
-//! - [`twilio::emulate`]: the requests Twilio would send ([`inbound_form`],
-//!   [`encode_form`], [`message_sid_from`]), for `antirelou send`, the
-//!   simulator and tests.
-//!
-//! Invariant: no IO, no actix, no ledger. Every function is synchronous and
-//! deterministic.
+//! Invariant: no actix, no ledger, no settings. Parsing and signing are
+//! synchronous and deterministic; the only IO is the outbound HTTP of the
+//! send and polling clients.
 
+pub mod inbound;
+pub mod ovh;
+pub mod plivo;
+pub mod send;
 pub mod twilio;
+pub mod vonage;
 
+pub use inbound::InboundSms;
+pub use send::{OutboundSms, SendApi, SendError, SendReceipt};
 pub use twilio::{
     encode_form, inbound_form, message_sid_from, signature, twiml_empty, twiml_message, twiml_reply_text,
-    verify_signature, FormError, InboundSms, SignatureError, WebhookForm, SIGNATURE_HEADER,
+    verify_signature, FormError, SignatureError, WebhookForm, SIGNATURE_HEADER,
 };

@@ -1,0 +1,9 @@
+//! OVHcloud SMS: virtual numbers whose inbound SMS are polled through the
+//! signed OVHcloud API (no webhook), and replies sent as SMS jobs.
+
+/// The OVHcloud API roots by `endpoint` name (as the official SDKs name them).
+pub const ENDPOINTS: [(&str, &str); 3] = [
+    ("ovh-eu", "https://eu.api.ovh.com/1.0"),
+    ("ovh-ca", "https://ca.api.ovh.com/1.0"),
+    ("ovh-us", "https://api.us.ovhcloud.com/1.0"),
+];

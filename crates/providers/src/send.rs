@@ -1,0 +1,63 @@
+//! Replies that are not inline (deferred judgements, replies whose inline
+//! answer was lost) go through a provider's send API. The engine sees only
+//! [`SendApi`]; each provider's `send.rs` implements it over HTTP.
+//!
+//! Retry rule, the same for every provider: a request is retried (bounded,
+//! with back-off) only when the provider certainly did not accept it: the
+//! connection could not be made, or it answered 429 / a documented "not
+//! processed" status. Anything ambiguous (a timeout after the request was
+//! written, a 5xx) is reported as [`SendError::Ambiguous`] and never retried,
+//! so one debit never becomes two SMS.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+/// One SMS to send. `Debug` hides the recipient and the text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutboundSms {
+    /// Our number, E.164 with `+`.
+    pub from: String,
+    /// The recipient, E.164 with `+`.
+    pub to: String,
+    pub text: String,
+    /// Where the provider should post delivery status (Twilio `StatusCallback`), if anywhere.
+    pub status_callback: Option<String>,
+}
+
+impl fmt::Debug for OutboundSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutboundSms")
+            .field("from", &self.from)
+            .field("to", &"<hidden>")
+            .field("text", &format_args!("<{} chars>", self.text.chars().count()))
+            .field("status_callback", &self.status_callback)
+            .finish()
+    }
+}
+
+/// The provider took the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendReceipt {
+    /// The provider's id of the sent message (Twilio `sid`, Vonage `message-id`, ...).
+    pub provider_message_id: String,
+}
+
+/// Why a send did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Certainly not sent (refused with a definite answer, e.g. 400/401/403/404,
+    /// or not reachable after the bounded retries): the reply was not delivered.
+    #[error("provider refused the message: {0}")]
+    Refused(String),
+    /// Maybe sent (timeout after writing, 5xx): never retried.
+    #[error("provider answer is ambiguous (the message may have been sent): {0}")]
+    Ambiguous(String),
+}
+
+/// A provider's send API, as the engine uses it.
+#[async_trait]
+pub trait SendApi: Send + Sync + 'static {
+    /// Sends one SMS: at most one provider request is accepted per call.
+    async fn send(&self, sms: &OutboundSms) -> Result<SendReceipt, SendError>;
+}
