@@ -74,7 +74,5 @@ async fn a_prepaid_tenant_resumes_replies_as_soon_as_it_is_topped_up() {
     );
     let m = app.metrics().await;
     assert_eq!(m.outcome("paris", PARIS_NUMBER, "budget_exhausted"), 3);
-    assert!(
-        (m.value("antirelou_budget_remaining", &[("number", PARIS_NUMBER), ("scope", "balance")]) - 0.02).abs() < 1e-9
-    );
+    assert!((m.value("antirelou_budget_remaining", &[("tenant", "paris"), ("scope", "balance")]) - 0.02).abs() < 1e-9);
 }

@@ -2,8 +2,10 @@
 
 use std::process::ExitCode;
 
+use std::io::Write as _;
+
 use antirelou_domain::{Clock, Money, Periods, SystemClock};
-use antirelou_ledger::{EntryFilter, TotalsQuery};
+use antirelou_ledger::{export, EntryFilter, Ledger, TotalsQuery};
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -22,12 +24,31 @@ pub fn run(args: LedgerArgs) -> anyhow::Result<ExitCode> {
             Err(bad) => return Ok(bad.into()),
         };
         let currency = settings.ledger.currency.clone();
-        match args.command {
+        let mut out = std::io::stdout().lock();
+        let result = run_command(args.command, &settings, &*ledger, &currency, &mut out).await;
+        match result {
+            // `| head`: the reader is gone, which is not an error.
+            Err(error) if is_broken_pipe(&error) => Ok(ExitCode::SUCCESS),
+            Err(error) => Err(error),
+            Ok(()) => Ok(ExitCode::SUCCESS),
+        }
+    })
+}
+
+async fn run_command(
+    command: LedgerCommand,
+    settings: &antirelou_settings::Settings,
+    ledger: &dyn Ledger,
+    currency: &str,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    {
+        match command {
             LedgerCommand::Balances => {
                 let now = SystemClock.now();
                 let periods = Periods::at(now, settings.ledger.timezone);
                 let balances = ledger.balances().await.context("reading balances")?;
-                println!("day {} / month {} ({})", periods.day, periods.month, settings.ledger.timezone.name());
+                writeln!(out, "day {} / month {} ({})", periods.day, periods.month, settings.ledger.timezone.name())?;
                 for tenant in &settings.tenants {
                     let balance = balances.iter().find(|(t, _)| *t == tenant.id).map(|(_, b)| *b);
                     let mut month = Money::ZERO;
@@ -48,9 +69,9 @@ pub fn run(args: LedgerArgs) -> anyhow::Result<ExitCode> {
                     let balance =
                         balance.map_or_else(|| "no prepaid balance".to_owned(), |b| format!("balance {b} {currency}"));
                     let cap = tenant.monthly_cap.map_or_else(|| "no cap".to_owned(), |c| format!("cap {c}"));
-                    println!("{}: this month {month} {currency} ({cap}), {balance}", tenant.id);
+                    writeln!(out, "{}: this month {month} {currency} ({cap}), {balance}", tenant.id)?;
                     for line in lines {
-                        println!("{line}");
+                        writeln!(out, "{line}")?;
                     }
                 }
             }
@@ -64,51 +85,20 @@ pub fn run(args: LedgerArgs) -> anyhow::Result<ExitCode> {
                 }
                 let balance =
                     ledger.top_up(&tenant, amount, &note, SystemClock.now_micros()).await.context("top-up")?;
-                println!("credited {amount} {currency} to {tenant}: balance {balance} {currency}");
+                writeln!(out, "credited {amount} {currency} to {tenant}: balance {balance} {currency}")?;
             }
             LedgerCommand::Entries { tenant, since, until, format } => {
                 let filter = EntryFilter {
                     tenant,
                     since_micros: since.as_deref().map(parse_instant).transpose().context("--since")?,
                     until_micros: until.as_deref().map(parse_instant).transpose().context("--until")?,
-                    limit: None,
+                    ..EntryFilter::default()
                 };
-                let entries = ledger.entries(&filter).await.context("reading entries")?;
-                match format {
-                    EntriesFormat::Csv => {
-                        println!("id,at,tenant,number,kind,amount,currency,count,reference");
-                        for e in &entries {
-                            println!(
-                                "{},{},{},{},{},{},{currency},{},{}",
-                                e.id,
-                                rfc3339(e.at_micros),
-                                csv_field(&e.tenant),
-                                csv_field(&e.number),
-                                e.kind.as_str(),
-                                e.amount,
-                                e.count,
-                                csv_field(&e.reference)
-                            );
-                        }
-                    }
-                    EntriesFormat::Json => {
-                        let rows: Vec<_> = entries
-                            .iter()
-                            .map(|e| {
-                                serde_json::json!({
-                                    "id": e.id, "at": rfc3339(e.at_micros), "tenant": e.tenant, "number": e.number,
-                                    "kind": e.kind, "amount": e.amount.to_string(), "currency": currency,
-                                    "count": e.count, "reference": e.reference,
-                                })
-                            })
-                            .collect();
-                        println!("{}", serde_json::to_string_pretty(&rows)?);
-                    }
-                }
+                write_entries(ledger, filter, format, currency, out).await?;
             }
         }
-        Ok(ExitCode::SUCCESS)
-    })
+        Ok(())
+    }
 }
 
 fn parse_instant(text: &str) -> anyhow::Result<i64> {
@@ -120,29 +110,55 @@ fn parse_instant(text: &str) -> anyhow::Result<i64> {
     Ok(date.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp_micros()))
 }
 
-fn rfc3339(micros: i64) -> String {
-    DateTime::from_timestamp_micros(micros).map_or_else(String::new, |t| t.to_rfc3339())
+/// Streams every entry of `filter`, page by page (memory stays bounded
+/// whatever the ledger holds), as CSV lines or one JSON array.
+async fn write_entries(
+    ledger: &dyn Ledger,
+    mut filter: EntryFilter,
+    format: EntriesFormat,
+    currency: &str,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(out);
+    let mut first = true;
+    match format {
+        EntriesFormat::Csv => writeln!(out, "{}", export::CSV_HEADER)?,
+        EntriesFormat::Json => write!(out, "[")?,
+    }
+    loop {
+        let page = ledger.entries(&filter).await.context("reading entries")?;
+        for entry in &page.entries {
+            match format {
+                EntriesFormat::Csv => writeln!(out, "{}", export::csv_row(entry, currency))?,
+                EntriesFormat::Json => {
+                    let separator = if first { "\n  " } else { ",\n  " };
+                    write!(out, "{separator}{}", export::json_row(entry, currency))?;
+                }
+            }
+            first = false;
+        }
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => break,
+        }
+    }
+    if matches!(format, EntriesFormat::Json) {
+        writeln!(out, "{}]", if first { "" } else { "\n" })?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
-/// Quotes a CSV field when it needs it (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
+/// Whether `error` comes from writing to a closed pipe.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("gala"), "gala");
-        assert_eq!(csv_field("gala, 2026"), "\"gala, 2026\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 
     #[test]
     fn instants_parse_as_rfc3339_or_dates() {

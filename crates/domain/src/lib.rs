@@ -5,9 +5,10 @@
 //! - [`PhoneNumber`]: an E.164 number and its country.
 //! - [`segments`]: SMS encoding and segment count per GSM 03.38.
 //! - [`SenderKey`] / [`SenderHasher`]: the keyed hash that stands for a sender.
-//! - [`Outcome`]: what happened to one inbound SMS (SPEC §3).
+//! - [`Outcome`]: what happened to one inbound SMS, in rule order; [`DeferredResult`]: how a deferred judgement ended.
 //! - [`ProviderKind`]: the SMS providers, as configured and as labelled.
 //! - [`Clock`]: injectable time (system or manual/virtual).
+//! - [`is_opt_out`]: the STOP keywords.
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
 //! - [`shield`]: surge detection maths for shield mode (SPEC §5).
 //!
@@ -15,6 +16,7 @@
 
 mod clock;
 mod money;
+mod opt_out;
 mod outcome;
 mod period;
 mod phone;
@@ -25,9 +27,10 @@ pub mod shield;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use money::{Money, MoneyError};
-pub use outcome::Outcome;
+pub use opt_out::{is_opt_out, OPT_OUT_KEYWORDS};
+pub use outcome::{DeferredResult, Outcome};
 pub use period::{parse_duration, DurationError, Periods};
-pub use phone::{PhoneNumber, PhoneNumberError};
+pub use phone::{is_e164, PhoneNumber, PhoneNumberError};
 pub use provider::ProviderKind;
 pub use segments::{Encoding, SegmentCount};
 pub use sender::{SenderHasher, SenderKey};

@@ -1,67 +1,110 @@
-//! Shield alerts: a JSON POST to the tenant's `alert_webhook` on entry and
-//! exit. Sending never blocks a decision: alerts go through a bounded queue
-//! to one background task, and are dropped (and counted) when it is full.
+//! Alerts the engine raises for a tenant (a shield entered or exited; the
+//! budget alerts of the console are raised the same way). The engine only
+//! emits them into a bounded [`AlertOutbox`]; delivery (the HTTP POST to the
+//! tenant's `alert_webhook`, the metric of its result) is the web crate's.
+//! Emitting never blocks a decision: a full outbox drops the alert and says so.
 
-use std::time::Duration;
-
+use chrono::DateTime;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-/// What the webhook receives. `text` makes chat webhooks (Mattermost, Slack,
-/// Rocket.Chat) show it as is.
+use antirelou_domain::shield::MinuteTotals;
+
+/// What an alert is about: the `kind` label of `antirelou_alert_webhooks_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    Shield,
+    Budget,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 2] = [AlertKind::Shield, AlertKind::Budget];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Shield => "shield",
+            AlertKind::Budget => "budget",
+        }
+    }
+}
+
+/// One alert, as POSTed (JSON). `text` makes chat webhooks (Mattermost,
+/// Slack, Rocket.Chat) show it as is. Never holds a sender or a body.
 #[derive(Clone, Debug, Serialize)]
-pub struct ShieldAlert {
+pub struct Alert {
+    pub kind: AlertKind,
+    /// `shield_entered`, `shield_exited`, `budget_50`, ...
     pub event: &'static str,
     pub tenant: String,
-    pub number: String,
-    pub shield_until: Option<String>,
-    pub inbound_last_minute: u32,
-    pub new_senders_last_minute: u32,
+    pub number: Option<String>,
     pub text: String,
+    /// Event-specific figures (`shield_until`, `inbound_last_minute`, ...).
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Where to send and what, plus a callback for the outcome metric.
-pub struct AlertJob {
-    pub url: String,
-    pub alert: ShieldAlert,
-    pub done: Box<dyn FnOnce(bool) + Send>,
-}
-
-/// Handle to the alert task. Cheap to clone.
-#[derive(Clone)]
-pub struct AlertSender {
-    queue: mpsc::Sender<AlertJob>,
-}
-
-const QUEUE_CAPACITY: usize = 256;
-const POST_TIMEOUT: Duration = Duration::from_secs(5);
-
-impl AlertSender {
-    /// Starts the background task on the current Tokio runtime.
-    pub fn spawn() -> AlertSender {
-        let (queue, mut jobs) = mpsc::channel::<AlertJob>(QUEUE_CAPACITY);
-        let client = reqwest::Client::builder().timeout(POST_TIMEOUT).build().unwrap_or_default();
-        tokio::spawn(async move {
-            while let Some(job) = jobs.recv().await {
-                let ok = match client.post(&job.url).json(&job.alert).send().await {
-                    Ok(response) => response.status().is_success(),
-                    Err(_) => false,
-                };
-                if !ok {
-                    tracing::warn!(tenant = %job.alert.tenant, event = job.alert.event, "alert webhook failed");
-                }
-                (job.done)(ok);
-            }
-        });
-        AlertSender { queue }
+impl Alert {
+    /// A number entered shield mode until `until_seconds`.
+    pub fn shield_entered(tenant: &str, number: &str, until_seconds: i64, totals: MinuteTotals) -> Alert {
+        let until = DateTime::from_timestamp(until_seconds, 0).map(|t| t.to_rfc3339());
+        let text = format!(
+            "antirelou: number {number} of {tenant} is under a flood ({} messages, {} new senders in the last minute). \
+             Shield mode is on until {}: new senders are judged before they get a reply.",
+            totals.inbound,
+            totals.new_senders,
+            until.as_deref().unwrap_or("later"),
+        );
+        let mut details = serde_json::Map::new();
+        details.insert("shield_until".into(), until.into());
+        details.insert("inbound_last_minute".into(), totals.inbound.into());
+        details.insert("new_senders_last_minute".into(), totals.new_senders.into());
+        Alert {
+            kind: AlertKind::Shield,
+            event: "shield_entered",
+            tenant: tenant.into(),
+            number: Some(number.into()),
+            text,
+            details,
+        }
     }
 
-    /// Queues an alert; when the queue is full the alert is dropped and reported failed.
-    pub fn send(&self, job: AlertJob) {
-        if let Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) =
-            self.queue.try_send(job)
-        {
-            (job.done)(false);
+    /// The flood on a number is over.
+    pub fn shield_exited(tenant: &str, number: &str, totals: MinuteTotals) -> Alert {
+        let text = format!("antirelou: the flood on number {number} of {tenant} is over; shield mode is off.");
+        let mut details = serde_json::Map::new();
+        details.insert("shield_until".into(), serde_json::Value::Null);
+        details.insert("inbound_last_minute".into(), totals.inbound.into());
+        details.insert("new_senders_last_minute".into(), totals.new_senders.into());
+        Alert {
+            kind: AlertKind::Shield,
+            event: "shield_exited",
+            tenant: tenant.into(),
+            number: Some(number.into()),
+            text,
+            details,
         }
+    }
+}
+
+/// Where the engine drops alerts. Cheap to clone.
+#[derive(Clone)]
+pub struct AlertOutbox {
+    queue: mpsc::Sender<Alert>,
+}
+
+/// Alerts waiting for delivery; beyond this they are dropped (and counted failed).
+pub const ALERT_QUEUE_CAPACITY: usize = 256;
+
+impl AlertOutbox {
+    /// An outbox and the receiving end the deliverer reads.
+    pub fn channel() -> (AlertOutbox, mpsc::Receiver<Alert>) {
+        let (queue, alerts) = mpsc::channel(ALERT_QUEUE_CAPACITY);
+        (AlertOutbox { queue }, alerts)
+    }
+
+    /// Queues an alert; `false` when it was dropped (full outbox, or nobody delivers).
+    pub fn emit(&self, alert: Alert) -> bool {
+        self.queue.try_send(alert).is_ok()
     }
 }

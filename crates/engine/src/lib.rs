@@ -1,29 +1,33 @@
 //! The number engine: one actix actor per configured phone number.
 //!
+//! - [`number`]: one number. [`NumberState`](number::NumberState) holds every
+//!   rule of the decision as a plain, unit-tested value; [`NumberActor`] moves
+//!   messages, calls the ledger and runs the timers. Start with
+//!   `number::state`.
 //! - [`NumberRegistry`] (registry.rs): builds the actors from settings over a
 //!   few arbiters, routes an inbound SMS by number, sheds load with bounded
 //!   mailboxes and a decision timeout, forwards ledger events.
-//! - [`NumberActor`] (number_actor.rs): owns one number's policy, local rate
-//!   limiter, caches and shield state; decides in memory when it can and asks
-//!   the [`Ledger`](antirelou_ledger::Ledger) only for candidate replies.
 //! - [`messages`]: what actors are sent.
 //! - [`policy`]: a number's rules, resolved from settings.
-//! - [`metrics`]: every Prometheus family.
-//! - [`alerts`]: shield alerts POSTed to a tenant's `alert_webhook`.
+//! - [`options`]: the engine's tuning.
+//! - [`metrics`]: every Prometheus family of the engine.
+//! - [`alerts`]: alerts the engine emits (delivery is the caller's).
 //!
-//! Start with `NumberActor::decide_locally`.
+//! The engine knows no HTTP: it emits alerts into an [`AlertOutbox`] and
+//! calls providers only through their `SendApi` trait.
 
 pub mod alerts;
-mod caches;
 pub mod messages;
 pub mod metrics;
-mod number_actor;
-pub mod number_series;
+pub mod number;
+pub mod options;
 pub mod policy;
 mod registry;
 
+pub use alerts::{Alert, AlertKind, AlertOutbox};
 pub use messages::{Decision, NumberSnapshot};
 pub use metrics::Metrics;
-pub use number_actor::NumberActor;
+pub use number::NumberActor;
+pub use options::EngineOptions;
 pub use policy::{NumberPolicy, TenantRoute};
-pub use registry::{EngineOptions, NumberHandle, NumberRegistry};
+pub use registry::{NumberHandle, NumberRegistry};

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use actix::Message;
 use antirelou_domain::{Outcome, SenderKey};
 use antirelou_ledger::{BudgetScope, LedgerEvent};
+
+use crate::policy::NumberPolicy;
 use tokio::sync::oneshot;
 
 /// What happened to an inbound SMS and what, if anything, to answer.
@@ -29,8 +31,12 @@ impl Decision {
 pub struct Inbound {
     pub message_id: Arc<str>,
     pub sender: SenderKey,
-    /// The sender's number in clear, used only to look up its country; never stored or logged.
+    /// The sender's number in clear, used only for the phone-number and
+    /// country checks; never stored or logged.
     pub sender_number: String,
+    /// The text, read only for the STOP keywords (and, in shield mode, a
+    /// keyed fingerprint); never stored or logged.
+    pub body: String,
     pub reply_to: oneshot::Sender<Decision>,
 }
 
@@ -38,6 +44,11 @@ pub struct Inbound {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct SetPaused(pub bool);
+
+/// New rules for the number (a reload or a runtime change).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetPolicy(pub Arc<NumberPolicy>);
 
 /// A budget or shield change recorded by the ledger (any process or replica).
 #[derive(Message)]

@@ -72,3 +72,35 @@ impl NumberPolicy {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use antirelou_domain::shield::ShieldPolicy;
+
+    /// A number of tenant paris: 0.08 a reply, no caps, 3 replies a minute, FR only.
+    pub(crate) fn sample_policy() -> NumberPolicy {
+        NumberPolicy {
+            tenant: Arc::from("paris"),
+            number: Arc::from("+33612345678"),
+            paused: false,
+            reply: Arc::from("Non, c'est non."),
+            reply_cost: Money::from_micros(80_000),
+            inbound_price: Money::ZERO,
+            caps: Caps::default(),
+            prepaid: false,
+            reply_once_per_seconds: 30 * 86_400,
+            max_replies_per_minute: 3,
+            allowed_countries: AllowedCountries::Only(vec!["FR".into()]),
+            shield: ShieldPolicy {
+                trigger_per_minute: 60,
+                new_senders_per_minute: 20,
+                hold_seconds: 3_600,
+                trickle_per_hour: 10,
+            },
+            blocklist: Arc::new(HashSet::new()),
+            alert_webhook: None,
+            timezone: chrono_tz::Europe::Paris,
+        }
+    }
+}

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix::dev::SendError;
 use actix::prelude::*;
@@ -12,42 +11,12 @@ use antirelou_ledger::{Ledger, LedgerEvent};
 use antirelou_settings::Settings;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::alerts::AlertSender;
+use crate::alerts::AlertOutbox;
 use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, Snapshot};
-use crate::metrics::{Metrics, NumberMetrics, LEDGER_OPS};
-use crate::number_actor::NumberActor;
+use crate::metrics::{LedgerOp, Metrics, NumberMetrics};
+use crate::number::NumberActor;
+use crate::options::EngineOptions;
 use crate::policy::{NumberPolicy, TenantRoute};
-
-/// Engine tuning, from `[server]` settings.
-#[derive(Clone, Debug)]
-pub struct EngineOptions {
-    /// Messages an actor's mailbox holds before new ones are shed as `overloaded`.
-    pub mailbox_capacity: usize,
-    /// The longest a webhook waits for its decision.
-    pub decision_timeout: Duration,
-    /// The longest an actor waits for the ledger (shorter than the decision timeout).
-    pub ledger_timeout: Duration,
-    /// Ledger calls one actor may have pending before shedding.
-    pub max_ledger_calls_in_flight: usize,
-    /// Senders one number remembers in memory (LRU).
-    pub sender_cache_capacity: usize,
-    /// Arbiter threads for the actors (0: one per core).
-    pub arbiters: usize,
-}
-
-impl EngineOptions {
-    pub fn from_settings(settings: &Settings) -> EngineOptions {
-        let decision_timeout = Duration::from_millis(settings.server.decision_timeout_ms.max(10));
-        EngineOptions {
-            mailbox_capacity: settings.server.mailbox_capacity.max(1),
-            decision_timeout,
-            ledger_timeout: decision_timeout.mul_f64(0.8),
-            max_ledger_calls_in_flight: settings.server.max_pending_ledger_calls.max(1),
-            sender_cache_capacity: 20_000,
-            arbiters: settings.server.arbiters,
-        }
-    }
-}
 
 /// One number as the web layer sees it.
 #[derive(Clone)]
@@ -75,8 +44,15 @@ struct Inner {
 }
 
 impl NumberRegistry {
-    /// Starts one supervised actor per number. Must run inside an actix `System`.
-    pub fn start(settings: &Settings, ledger: Arc<dyn Ledger>, clock: SharedClock, metrics: Metrics) -> NumberRegistry {
+    /// Starts one supervised actor per number. Must run inside an actix
+    /// `System`. Alerts go to `alerts`; the caller delivers them.
+    pub fn start(
+        settings: &Settings,
+        ledger: Arc<dyn Ledger>,
+        clock: SharedClock,
+        metrics: Metrics,
+        alerts: AlertOutbox,
+    ) -> NumberRegistry {
         let options = EngineOptions::from_settings(settings);
         let arbiter_count = if options.arbiters == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -84,7 +60,6 @@ impl NumberRegistry {
             options.arbiters
         };
         let arbiters: Vec<ArbiterHandle> = (0..arbiter_count).map(|_| Arbiter::new().handle()).collect();
-        let alerts = AlertSender::spawn();
         let mut numbers = HashMap::new();
         let mut tenants = HashMap::new();
         let mut index = 0usize;
@@ -111,11 +86,6 @@ impl NumberRegistry {
             }
         }
         metrics.numbers_configured.set(numbers.len() as f64);
-        // Series exist from the start, so rate() sees the first error and dashboards are never empty.
-        for op in LEDGER_OPS {
-            metrics.ledger_errors.with_label_values(&[ledger.backend(), op]);
-        }
-        metrics.ledger_up.set(1.0);
         let registry = NumberRegistry {
             inner: Arc::new(Inner {
                 numbers,
@@ -159,12 +129,13 @@ impl NumberRegistry {
     /// Decides one inbound SMS for `handle`'s number and counts its outcome.
     /// Never waits longer than the decision timeout; a full mailbox answers
     /// `overloaded` at once.
-    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_number: &str) -> Decision {
+    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_number: &str, body: &str) -> Decision {
         let (reply_to, answer) = oneshot::channel();
         let inbound = Inbound {
             message_id: Arc::from(message_id),
             sender: self.inner.hasher.key(sender_number),
             sender_number: sender_number.to_owned(),
+            body: body.to_owned(),
             reply_to,
         };
         let decision = match handle.addr.try_send(inbound) {
@@ -198,7 +169,7 @@ impl NumberRegistry {
             let _ = tokio::time::timeout(self.inner.options.decision_timeout, handle.addr.send(FlushInbound)).await;
         }
         if self.inner.ledger.flush().await.is_err() {
-            self.inner.metrics.ledger_errors.with_label_values(&[self.inner.ledger.backend(), "flush"]).inc();
+            self.inner.metrics.ledger_error(LedgerOp::Flush);
         }
     }
 

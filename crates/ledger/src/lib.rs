@@ -3,20 +3,26 @@
 //!
 //! - [`Ledger`]: the trait both backends implement with identical semantics.
 //! - [`model`]: requests, verdicts, entries and totals.
+//! - [`export`]: entries as CSV lines or JSON objects, for the CLI and the admin API.
+//! - [`rules`]: what both backends apply alike: retention, counter names,
+//!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
-//! - [`redis`]: the backend shared by several replicas (one Lua script per decision).
-//! - [`conformance`]: the behaviour suite every backend must pass; the tests
-//!   of each backend run it.
+//! - [`redis`]: the backend shared by several replicas (one Lua script per
+//!   decision; `redis/layout.rs` names every key).
+//! - `conformance` (tests and the `test-support` feature): the behaviour
+//!   suite every backend must pass; the tests of each backend run it.
 //!
 //! Start with [`Ledger::decide_reply`] and [`model::ReplyRequest`].
 
+#[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 mod error;
-pub mod keys;
+pub mod export;
 pub mod model;
 pub mod redis;
 #[cfg(any(test, feature = "test-support"))]
 pub mod redis_server;
+pub mod rules;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -24,12 +30,12 @@ use async_trait::async_trait;
 pub use crate::redis::RedisLedger;
 pub use error::LedgerError;
 pub use model::{
-    BudgetScope, Caps, Entry, EntryFilter, EntryKind, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals,
-    TotalsQuery,
+    BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
+    ReplyVerdict, SpendTotals, TotalsQuery, MAX_ENTRIES_PER_PAGE,
 };
 pub use sqlite::SqliteLedger;
 
-use antirelou_domain::Money;
+use antirelou_domain::{Money, SenderKey};
 
 /// A spend ledger shared by every actor (and, for networked backends, every replica).
 ///
@@ -40,16 +46,25 @@ pub trait Ledger: Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 
-    /// The atomic "may I reply" operation (SPEC §3/§4). In order: message-id
+    /// The atomic "may I reply" operation (docs/behaviour.md). In order: message-id
     /// dedupe, sender memory, global reply rate, shield trickle, caps,
     /// prepaid balance; then the debit, the entry and the sender memory.
     async fn decide_reply(&self, request: &ReplyRequest) -> Result<ReplyVerdict, LedgerError>;
 
-    /// Records the provider's charge for received messages (kind `inbound`).
-    /// Counts against caps, never refused; a prepaid balance is debited down to zero at most.
-    async fn record_inbound(&self, batch: &InboundBatch) -> Result<(), LedgerError>;
+    /// Records that `sender` texted STOP to `number`: every later decision
+    /// for them is [`ReplyVerdict::OptedOut`] (for [`rules::OPT_OUT_RETENTION_SECONDS`]).
+    async fn opt_out(&self, number: &str, sender: &SenderKey, now_micros: i64) -> Result<(), LedgerError>;
 
-    /// Credits a tenant's prepaid balance; returns the new balance.
+    /// Records the provider's charge for received messages (kind `inbound`),
+    /// once per provider message id (a replayed or retried webhook is never
+    /// charged twice). Counts against caps, never refused; a prepaid balance
+    /// is debited down to zero at most.
+    async fn record_inbound(&self, batch: &InboundBatch) -> Result<InboundCharged, LedgerError>;
+
+    /// Credits a tenant's prepaid balance; returns the new balance. Refused
+    /// (`LedgerError::Refused`, nothing written) when the amount is not
+    /// positive, above [`rules::MAX_TOP_UP`], or would take the balance past
+    /// [`rules::MAX_BALANCE`].
     async fn top_up(&self, tenant: &str, amount: Money, note: &str, now_micros: i64) -> Result<Money, LedgerError>;
 
     /// Current spend of one number/tenant in the given periods, and the tenant's balance.
@@ -58,8 +73,8 @@ pub trait Ledger: Send + Sync + 'static {
     /// Every tenant that has a balance, with it.
     async fn balances(&self) -> Result<Vec<(String, Money)>, LedgerError>;
 
-    /// Entries, oldest first, for reconciliation.
-    async fn entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>, LedgerError>;
+    /// One page of entries, oldest first, for reconciliation; bounded work per call.
+    async fn entries(&self, filter: &EntryFilter) -> Result<EntryPage, LedgerError>;
 
     /// The shared shield end of a number (unix seconds), if one is recorded and not over.
     async fn shield_until(&self, number: &str, now_seconds: i64) -> Result<Option<i64>, LedgerError>;
@@ -67,8 +82,12 @@ pub trait Ledger: Send + Sync + 'static {
     /// Records that a number is shielded until `until_seconds` (keeps the later end).
     async fn set_shield(&self, number: &str, until_seconds: i64, now_seconds: i64) -> Result<(), LedgerError>;
 
-    /// Cheap reachability check for `/readyz`.
+    /// Cheap reachability check.
     async fn ping(&self) -> Result<(), LedgerError>;
+
+    /// Writes something durable and small: `/readyz` fails on a ledger that
+    /// answers reads but refuses writes (full or read-only disk, Redis OOM).
+    async fn probe_write(&self, now_micros: i64) -> Result<(), LedgerError>;
 
     /// Makes everything recorded so far durable (graceful shutdown).
     async fn flush(&self) -> Result<(), LedgerError>;

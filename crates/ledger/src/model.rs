@@ -14,6 +14,18 @@ pub struct Caps {
     pub deployment_monthly: Option<Money>,
 }
 
+impl Caps {
+    /// The cap of `scope` (`None` for the balance, which is not a cap).
+    pub fn get(&self, scope: BudgetScope) -> Option<Money> {
+        match scope {
+            BudgetScope::NumberDaily => self.number_daily,
+            BudgetScope::TenantMonthly => self.tenant_monthly,
+            BudgetScope::DeploymentMonthly => self.deployment_monthly,
+            BudgetScope::Balance => None,
+        }
+    }
+}
+
 /// One candidate reply, as the number's actor asks for it.
 #[derive(Clone, Debug)]
 pub struct ReplyRequest {
@@ -39,6 +51,7 @@ pub struct ReplyRequest {
 
 /// Which budget stopped a reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BudgetScope {
     NumberDaily,
     TenantMonthly,
@@ -59,6 +72,10 @@ impl BudgetScope {
             BudgetScope::Balance => "balance",
         }
     }
+
+    pub const fn index(self) -> usize {
+        self as usize
+    }
 }
 
 impl fmt::Display for BudgetScope {
@@ -77,6 +94,20 @@ pub struct SpendTotals {
     pub balance: Option<Money>,
 }
 
+impl SpendTotals {
+    /// What is left in `scope`: the cap minus the spend (never below zero),
+    /// or the balance; `None` when the scope has no cap (or no balance).
+    pub fn remaining(&self, caps: &Caps, scope: BudgetScope) -> Option<Money> {
+        let spent = match scope {
+            BudgetScope::NumberDaily => self.number_day,
+            BudgetScope::TenantMonthly => self.tenant_month,
+            BudgetScope::DeploymentMonthly => self.deployment_month,
+            BudgetScope::Balance => return self.balance,
+        };
+        caps.get(scope).map(|cap| cap.saturating_sub(spent).max(Money::ZERO))
+    }
+}
+
 /// The ledger's answer to a [`ReplyRequest`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReplyVerdict {
@@ -84,6 +115,8 @@ pub enum ReplyVerdict {
     Replied { entry_id: u64, totals: SpendTotals },
     /// The message id was decided before: answer as then (`replied` says whether that was a reply).
     Duplicate { replied: bool },
+    /// This sender texted STOP to this number: never answered again.
+    OptedOut,
     /// This sender got a reply from this number within `reply_once_per`.
     RepeatSender,
     /// The number's reply rate across replicas is over its limit this minute.
@@ -95,16 +128,27 @@ pub enum ReplyVerdict {
     BudgetExhausted { scope: BudgetScope, until_micros: Option<i64>, totals: SpendTotals },
 }
 
-/// Inbound messages received by one number since the last batch.
+/// Inbound messages received by one number since the last batch, by
+/// provider message id: the ledger charges each id once, whatever replays
+/// or retries bring it back (within [`crate::rules::MESSAGE_ID_TTL_SECONDS`]).
 #[derive(Clone, Debug)]
 pub struct InboundBatch {
     pub tenant: Arc<str>,
     pub number: Arc<str>,
-    pub count: u32,
-    pub amount: Money,
+    pub message_ids: Vec<String>,
+    /// What the provider charges per received SMS (`inbound_price`).
+    pub unit_price: Money,
     pub prepaid: bool,
     pub now_micros: i64,
     pub periods: Periods,
+}
+
+/// What [`Ledger::record_inbound`](crate::Ledger::record_inbound) charged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InboundCharged {
+    /// Message ids never charged before (the others were replays or retries).
+    pub messages: u32,
+    pub amount: Money,
 }
 
 /// Which totals to read.
@@ -128,6 +172,9 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    pub const ALL: [EntryKind; 3] = [EntryKind::Reply, EntryKind::Inbound, EntryKind::TopUp];
+
+    /// The `kind` label of `antirelou_spend_total` and of exported entries.
     pub const fn as_str(self) -> &'static str {
         match self {
             EntryKind::Reply => "reply",
@@ -137,7 +184,11 @@ impl EntryKind {
     }
 
     pub fn from_label(label: &str) -> Option<EntryKind> {
-        [EntryKind::Reply, EntryKind::Inbound, EntryKind::TopUp].into_iter().find(|k| k.as_str() == label)
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == label)
+    }
+
+    pub const fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -158,13 +209,25 @@ pub struct Entry {
     pub reference: String,
 }
 
-/// Which entries to list.
-#[derive(Clone, Debug, Default)]
+/// The most entries one page may hold (`limit` of the admin API).
+pub const MAX_ENTRIES_PER_PAGE: usize = 1_000;
+
+/// Which entries to list: one page, oldest first, after an optional cursor.
+#[derive(Clone, Debug)]
 pub struct EntryFilter {
     pub tenant: Option<String>,
     pub since_micros: Option<i64>,
     pub until_micros: Option<i64>,
-    pub limit: Option<usize>,
+    /// Where the previous page ended ([`EntryPage::next`]); `None` from the start.
+    pub after: Option<String>,
+    /// At most this many entries (clamped to 1..=[`MAX_ENTRIES_PER_PAGE`]).
+    pub limit: usize,
+}
+
+impl Default for EntryFilter {
+    fn default() -> EntryFilter {
+        EntryFilter { tenant: None, since_micros: None, until_micros: None, after: None, limit: MAX_ENTRIES_PER_PAGE }
+    }
 }
 
 impl EntryFilter {
@@ -173,4 +236,19 @@ impl EntryFilter {
             && self.since_micros.is_none_or(|s| entry.at_micros >= s)
             && self.until_micros.is_none_or(|u| entry.at_micros < u)
     }
+
+    /// `limit` within 1..=[`MAX_ENTRIES_PER_PAGE`].
+    pub fn page_size(&self) -> usize {
+        self.limit.clamp(1, MAX_ENTRIES_PER_PAGE)
+    }
+}
+
+/// One page of entries. A backend may return fewer than `limit` entries (even
+/// none) with a `next` cursor when it stopped after a bounded amount of work;
+/// `next` is `None` only at the end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntryPage {
+    pub entries: Vec<Entry>,
+    /// An opaque cursor for [`EntryFilter::after`].
+    pub next: Option<String>,
 }

@@ -76,13 +76,13 @@ fn decision_path(c: &mut Criterion) {
     let (state, _dir) = engine(&system, false);
     let handle = state.registry.route(SIM_NUMBER).unwrap().clone();
     let sender = "+33611223344";
-    let first = system.block_on(state.registry.decide(&handle, "SMwarm", sender));
+    let first = system.block_on(state.registry.decide(&handle, "SMwarm", sender, "msg"));
     assert!(first.reply.is_some(), "the first message is answered");
     let counter = AtomicU64::new(0);
     group.bench_function("repeat_sender", |b| {
         b.iter(|| {
             let sid = format!("SM{:032x}", counter.fetch_add(1, Ordering::Relaxed));
-            system.block_on(state.registry.decide(&handle, &sid, sender))
+            system.block_on(state.registry.decide(&handle, &sid, sender, "msg"))
         })
     });
 
@@ -94,7 +94,7 @@ fn decision_path(c: &mut Criterion) {
             let i = counter.fetch_add(1, Ordering::Relaxed);
             let sid = format!("SM{i:032x}");
             let from = format!("+336{:08}", i % 100_000_000);
-            let decision = system.block_on(state.registry.decide(&handle, &sid, &from));
+            let decision = system.block_on(state.registry.decide(&handle, &sid, &from, "msg"));
             debug_assert!(decision.reply.is_some());
             decision
         })

@@ -70,7 +70,7 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
     let number = &settings.tenants[0].numbers[0];
     let reply_cost = number.reply_cost.micros();
     let counters = state.registry.metrics().numbers.for_number(SIM_TENANT, SIM_NUMBER);
-    let mut seen: [u64; 11] = counters.snapshot();
+    let mut seen: [u64; Outcome::COUNT] = counters.snapshot();
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
     let signed_url = format!("{SIM_PUBLIC_URL}/webhooks/twilio");
     let start_micros = scenario.start_micros();
@@ -103,7 +103,7 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
         latencies.record(sent.elapsed());
         let replied = ok && std::str::from_utf8(&body).ok().and_then(twilio::twiml_reply_text).is_some();
 
-        let now: [u64; 11] = counters.snapshot();
+        let now: [u64; Outcome::COUNT] = counters.snapshot();
         let label = match (0..Outcome::ALL.len()).find(|&i| now[i] > seen[i]) {
             Some(i) => Outcome::ALL[i].as_str(),
             None if ok => "undecided",

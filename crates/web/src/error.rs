@@ -20,6 +20,14 @@ pub enum WebhookRejection {
 }
 
 impl WebhookRejection {
+    pub const ALL: [WebhookRejection; 5] = [
+        WebhookRejection::BadSignature,
+        WebhookRejection::AccountMismatch,
+        WebhookRejection::UnknownNumber,
+        WebhookRejection::Malformed,
+        WebhookRejection::TooLarge,
+    ];
+
     /// The `reason` label.
     pub const fn reason(self) -> &'static str {
         match self {

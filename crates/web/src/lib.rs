@@ -6,8 +6,10 @@
 //!   signature with that tenant's token, check `AccountSid`, decide, answer TwiML.
 //! - `routes/health.rs`: `/healthz`, `/readyz`, `/metrics`.
 //! - `routes/admin.rs`: the `/v1/` admin API (tenant and operator bearer tokens).
-//! - [`WebhookRejection`] (error.rs): the only place errors become status codes.
+//! - `alert_delivery.rs`: POSTs the alerts the engine emits to each tenant's `alert_webhook`.
+//! - [`WebhookRejection`] (error.rs): webhook errors and their status codes.
 
+mod alert_delivery;
 mod error;
 mod routes;
 mod startup;

@@ -6,11 +6,15 @@ use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
+use antirelou_domain::ProviderKind;
 use antirelou_domain::SharedClock;
-use antirelou_engine::{Metrics, NumberRegistry};
+use antirelou_engine::{AlertOutbox, Metrics, NumberRegistry};
 use antirelou_ledger::Ledger;
 use antirelou_settings::Settings;
 
+use crate::error::WebhookRejection;
+
+use crate::alert_delivery;
 use crate::routes::{admin, health, twilio};
 
 /// Bodies above this get `413` (SPEC §7).
@@ -33,8 +37,21 @@ impl AppState {
     /// drivers (the simulator) that serve requests without a socket.
     pub fn start(settings: &Settings, ledger: Arc<dyn Ledger>, clock: SharedClock) -> Result<AppState, StartupError> {
         let prometheus = prometheus::Registry::new();
-        let metrics = Metrics::register(&prometheus)?;
-        let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics);
+        let metrics = Metrics::register(&prometheus, ledger.backend())?;
+        prometheus.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
+        for kind in ProviderKind::ALL {
+            for reason in WebhookRejection::ALL {
+                metrics.webhook_rejected.with_label_values(&[kind.as_str(), reason.reason(), "", ""]);
+            }
+        }
+        let (alerts, outbox) = AlertOutbox::channel();
+        let webhooks = settings
+            .tenants
+            .iter()
+            .filter_map(|t| t.alert_webhook.as_deref().map(|url| (t.id.clone(), Arc::from(url))))
+            .collect();
+        alert_delivery::spawn(outbox, webhooks, metrics.clone());
+        let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, alerts);
         Ok(AppState {
             registry,
             prometheus,

@@ -1,5 +1,5 @@
--- The "may I reply" decision, atomic (SPEC §3/§4). Mirrors sqlite.rs `decide`
--- and keys::budget_refusal. Deterministic: never reads the clock, touches
+-- The "may I reply" decision, atomic (docs/behaviour.md). Mirrors
+-- sqlite/decide.rs `decide` and rules::budget_refusal. Deterministic: never reads the clock, touches
 -- only KEYS. Every read comes before the first write, so a failure (wrong
 -- type, OOM on the first write) leaves nothing half-done. Money is integer
 -- micros; Lua numbers are doubles, exact up to 2^53 micros (9e9 units), and
@@ -8,7 +8,7 @@
 --
 -- KEYS: 1 message id, 2 sender memory, 3 rate (minute), 4 trickle (pacing slot),
 --       5 number/day, 6 tenant/month, 7 deployment/month, 8 balances (hash),
---       9 entry id counter, 10 entries (stream)
+--       9 entry id counter, 10 entries (stream), 11 opt-out of the sender
 -- ARGV: 1 now micros, 2 tenant, 3 number, 4 message id, 5 cost, 6 -cost,
 --       7 message-id expiry micros, 8 message-id TTL ms,
 --       9 sender expiry micros, 10 sender TTL ms (0: not remembered),
@@ -19,6 +19,7 @@
 --       19 stream MAXLEN
 -- Returns {0, entry_id, day, tenant_month, deployment_month, balance|''}
 --       | {1, replied 0|1} | {2} repeat sender | {3} rate limited | {4} shielded
+--       | {6} opted out
 --       | {5, scope 1..4, day, tenant_month, deployment_month, balance|''}
 local now = tonumber(ARGV[1])
 
@@ -36,6 +37,11 @@ end
 
 local function at_least(key, max)
   return max ~= '' and tonumber(redis.call('GET', key) or '0') >= tonumber(max)
+end
+
+if redis.call('EXISTS', KEYS[11]) == 1 then
+  remember('0')
+  return {6}
 end
 
 local remembered = redis.call('GET', KEYS[2])

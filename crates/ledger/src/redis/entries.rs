@@ -1,5 +1,9 @@
-//! Reading the entries stream for reconciliation: oldest first, filtered by
-//! [`EntryFilter`] (tenant, time window, then limit) as SQLite does.
+//! Reading the entries stream for reconciliation, one bounded page at a
+//! time: oldest first, filtered by [`EntryFilter`] (tenant, time window),
+//! the cursor being the last stream id examined. The stream has no index
+//! by tenant or time (entry times are the callers' clocks), so a call reads
+//! at most [`SCAN_PER_CALL`] stream entries and may return a short page
+//! with a cursor: memory and time per call stay bounded whatever the filter.
 
 use std::collections::HashMap;
 
@@ -8,21 +12,27 @@ use ::redis::Value;
 use antirelou_domain::Money;
 
 use super::{script, RedisLedger};
-use crate::model::{Entry, EntryFilter, EntryKind};
+use crate::model::{Entry, EntryFilter, EntryKind, EntryPage};
 use crate::LedgerError;
 
-/// Entries are read from the stream this many at a time.
+/// Stream entries read per XRANGE.
 pub const PAGE: usize = 1_000;
+/// Stream entries examined per call, at most.
+pub const SCAN_PER_CALL: usize = 20_000;
 
-/// Pages through the whole stream (entry times are the callers' clocks, not
-/// stream ids, so there is no index to seek with); each page is one call
-/// bounded by the response timeout.
-pub async fn read(ledger: &RedisLedger, filter: &EntryFilter) -> Result<Vec<Entry>, LedgerError> {
+pub async fn page(ledger: &RedisLedger, filter: &EntryFilter) -> Result<EntryPage, LedgerError> {
     let key = ledger.inner.keys.entries();
-    let limit = filter.limit.unwrap_or(usize::MAX);
-    let mut found = Vec::new();
-    let mut start = "-".to_owned();
-    while found.len() < limit {
+    let limit = filter.page_size();
+    let mut entries = Vec::with_capacity(limit.min(256));
+    let mut start = match filter.after.as_deref() {
+        None => "-".to_owned(),
+        Some(cursor) => {
+            next_stream_id(cursor).map_err(|_| LedgerError::Refused(format!("bad entries cursor {cursor:?}")))?
+        }
+    };
+    let mut scanned = 0;
+    loop {
+        let count = PAGE.min(SCAN_PER_CALL - scanned);
         let page: StreamRangeReply = ledger
             .bounded(
                 ::redis::cmd("XRANGE")
@@ -30,22 +40,31 @@ pub async fn read(ledger: &RedisLedger, filter: &EntryFilter) -> Result<Vec<Entr
                     .arg(&start)
                     .arg("+")
                     .arg("COUNT")
-                    .arg(PAGE)
+                    .arg(count)
                     .query_async(&mut ledger.connection()),
             )
             .await?;
+        let Some(last) = page.ids.last() else {
+            return Ok(EntryPage { entries, next: None });
+        };
         for item in &page.ids {
+            scanned += 1;
             let entry = decode(&item.map).ok_or_else(|| LedgerError::Corrupt(format!("ledger entry {}", item.id)))?;
-            if filter.matches(&entry) && found.len() < limit {
-                found.push(entry);
+            if filter.matches(&entry) {
+                entries.push(entry);
+                if entries.len() == limit {
+                    return Ok(EntryPage { entries, next: Some(item.id.clone()) });
+                }
             }
         }
-        match page.ids.last() {
-            Some(last) if page.ids.len() == PAGE => start = next_stream_id(&last.id)?,
-            _ => break,
+        if page.ids.len() < count {
+            return Ok(EntryPage { entries, next: None });
         }
+        if scanned >= SCAN_PER_CALL {
+            return Ok(EntryPage { entries, next: Some(last.id.clone()) });
+        }
+        start = next_stream_id(&last.id)?;
     }
-    Ok(found)
 }
 
 fn decode(fields: &HashMap<String, Value>) -> Option<Entry> {

@@ -23,7 +23,8 @@
 
 mod entries;
 mod events;
-mod script;
+pub mod layout;
+pub mod script;
 #[cfg(test)]
 mod tests;
 
@@ -33,13 +34,16 @@ use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Client, RedisResult, Value};
-use antirelou_domain::Money;
+use antirelou_domain::{Money, SenderKey};
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use crate::model::{Entry, EntryFilter, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery};
-use crate::{keys, Ledger, LedgerError, LedgerEvent};
-use script::{KeySpace, Scripts};
+use crate::model::{
+    EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery,
+};
+use crate::{rules, Ledger, LedgerError, LedgerEvent};
+use layout::KeySpace;
+use script::Scripts;
 
 pub use script::ENTRIES_MAXLEN;
 
@@ -199,19 +203,35 @@ impl Ledger for RedisLedger {
         script::decode_verdict(request, &reply)
     }
 
-    async fn record_inbound(&self, batch: &InboundBatch) -> Result<(), LedgerError> {
-        if batch.count == 0 || batch.amount <= Money::ZERO {
-            return Ok(());
-        }
-        let call = self.inner.scripts.inbound_call(&self.inner.keys, batch);
-        let _entry_id: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
+    async fn opt_out(&self, number: &str, sender: &SenderKey, _now_micros: i64) -> Result<(), LedgerError> {
+        let key = self.inner.keys.opt_out(number, &sender.to_hex());
+        let ttl_seconds = rules::OPT_OUT_RETENTION_SECONDS;
+        let _: String = self
+            .bounded(::redis::cmd("SET").arg(key).arg(1).arg("EX").arg(ttl_seconds).query_async(&mut self.connection()))
+            .await?;
         Ok(())
     }
 
-    async fn top_up(&self, tenant: &str, amount: Money, note: &str, now_micros: i64) -> Result<Money, LedgerError> {
-        if amount < Money::ZERO {
-            return Err(LedgerError::Refused(format!("a top-up must not be negative (got {amount})")));
+    async fn record_inbound(&self, batch: &InboundBatch) -> Result<InboundCharged, LedgerError> {
+        if batch.message_ids.is_empty() || batch.unit_price <= Money::ZERO {
+            return Ok(InboundCharged::default());
         }
+        // The script multiplies in Lua doubles: keep the product exact.
+        let count = u32::try_from(batch.message_ids.len()).unwrap_or(u32::MAX);
+        if batch.unit_price.checked_mul(count).is_none_or(|m| m > rules::MAX_BALANCE) {
+            return Err(LedgerError::Refused("inbound charge overflows".into()));
+        }
+        let call = self.inner.scripts.inbound_call(&self.inner.keys, batch);
+        let (messages, amount): (u32, String) = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        let amount = amount
+            .parse()
+            .map(Money::from_micros)
+            .map_err(|_| LedgerError::Corrupt(format!("inbound amount {amount:?}")))?;
+        Ok(InboundCharged { messages, amount })
+    }
+
+    async fn top_up(&self, tenant: &str, amount: Money, note: &str, now_micros: i64) -> Result<Money, LedgerError> {
+        rules::check_top_up(amount)?;
         let ks = &self.inner.keys;
         let event = events::encode(&LedgerEvent::TopUp { tenant: tenant.to_owned() });
         let mut call = self.inner.scripts.top_up.prepare_invoke();
@@ -224,8 +244,16 @@ impl Ledger for RedisLedger {
             .arg(note)
             .arg(ENTRIES_MAXLEN)
             .arg(ks.events())
-            .arg(event);
-        let balance: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
+            .arg(event)
+            .arg(rules::MAX_BALANCE.micros().to_string());
+        let (credited, balance): (i64, i64) = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        if credited == 0 {
+            return Err(LedgerError::Refused(format!(
+                "the balance would exceed {} (it is {})",
+                rules::MAX_BALANCE,
+                Money::from_micros(balance)
+            )));
+        }
         Ok(Money::from_micros(balance))
     }
 
@@ -233,9 +261,9 @@ impl Ledger for RedisLedger {
         let ks = &self.inner.keys;
         let mut pipe = ::redis::pipe();
         pipe.cmd("MGET")
-            .arg(ks.key(&keys::number_day(&query.number, &query.periods.day)))
-            .arg(ks.key(&keys::tenant_month(&query.tenant, &query.periods.month)))
-            .arg(ks.key(&keys::deployment_month(&query.periods.month)))
+            .arg(ks.key(&rules::number_day(&query.number, &query.periods.day)))
+            .arg(ks.key(&rules::tenant_month(&query.tenant, &query.periods.month)))
+            .arg(ks.key(&rules::deployment_month(&query.periods.month)))
             .cmd("HGET")
             .arg(ks.balances())
             .arg(&query.tenant);
@@ -260,8 +288,8 @@ impl Ledger for RedisLedger {
         Ok(balances)
     }
 
-    async fn entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>, LedgerError> {
-        entries::read(self, filter).await
+    async fn entries(&self, filter: &EntryFilter) -> Result<EntryPage, LedgerError> {
+        entries::page(self, filter).await
     }
 
     async fn shield_until(&self, number: &str, now_seconds: i64) -> Result<Option<i64>, LedgerError> {
@@ -286,6 +314,14 @@ impl Ledger for RedisLedger {
 
     async fn ping(&self) -> Result<(), LedgerError> {
         let _: String = self.bounded(::redis::cmd("PING").query_async(&mut self.connection())).await?;
+        Ok(())
+    }
+
+    /// A write with a TTL: fails when Redis refuses writes (out of memory
+    /// with `noeviction`, a read-only replica, a failed AOF write).
+    async fn probe_write(&self, now_micros: i64) -> Result<(), LedgerError> {
+        let set = ::redis::cmd("SET").arg(self.inner.keys.probe()).arg(now_micros).arg("PX").arg(60_000).to_owned();
+        let _: String = self.bounded(set.query_async(&mut self.connection())).await?;
         Ok(())
     }
 

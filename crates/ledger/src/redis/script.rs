@@ -1,13 +1,14 @@
-//! The key layout and the Lua scripts of the Redis ledger: how a request
-//! becomes KEYS/ARGV, and how a script's reply becomes a verdict.
+//! The Lua scripts of the Redis ledger: how a request becomes their
+//! KEYS/ARGV (the layout each `.lua` file documents at its top), and how a
+//! script's reply becomes a verdict. The key names are in [`super::layout`].
 
 use ::redis::{Script, ScriptInvocation, Value};
 use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 
-use crate::keys;
+use super::layout::KeySpace;
 use crate::model::{BudgetScope, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals};
-use crate::LedgerError;
+use crate::{rules, LedgerError};
 
 /// The entries stream is trimmed (approximately) to this many entries; older
 /// ones should have been exported for reconciliation long before.
@@ -16,63 +17,6 @@ pub const ENTRIES_MAXLEN: u64 = 1_000_000;
 /// Longest TTL written (about 34 years): `reply_once_per` beyond that is cut.
 const MAX_TTL_MILLIS: i64 = 1 << 40;
 
-/// Every key of one deployment: `{prefix}:...`, one hash tag, one cluster slot.
-#[derive(Clone, Debug)]
-pub struct KeySpace {
-    tag: String,
-}
-
-impl KeySpace {
-    /// Refuses prefixes that would break the hash tag.
-    pub fn new(prefix: &str) -> Result<KeySpace, LedgerError> {
-        if prefix.is_empty() || prefix.contains(['{', '}']) || prefix.contains(char::is_whitespace) {
-            return Err(LedgerError::Refused(format!(
-                "redis key prefix {prefix:?} must be non-empty, without braces or spaces \
-                 (it becomes the hash tag {{prefix}} shared by every ledger key)"
-            )));
-        }
-        Ok(KeySpace { tag: format!("{{{prefix}}}:") })
-    }
-
-    /// `{prefix}:` — what every key starts with (for SCAN).
-    pub fn tag(&self) -> &str {
-        &self.tag
-    }
-
-    pub fn key(&self, name: &str) -> String {
-        format!("{}{name}", self.tag)
-    }
-
-    pub fn message(&self, number: &str, message_id: &str) -> String {
-        self.key(&format!("msg:{number}:{message_id}"))
-    }
-
-    pub fn sender(&self, number: &str, sender_hex: &str) -> String {
-        self.key(&format!("sender:{number}:{sender_hex}"))
-    }
-
-    pub fn shield(&self, number: &str) -> String {
-        self.key(&format!("shield:{number}"))
-    }
-
-    pub fn balances(&self) -> String {
-        self.key("balances")
-    }
-
-    pub fn entries(&self) -> String {
-        self.key("entries")
-    }
-
-    pub fn entry_ids(&self) -> String {
-        self.key("entry_id")
-    }
-
-    /// The pub/sub channel of budget and shield events.
-    pub fn events(&self) -> String {
-        self.key("events")
-    }
-}
-
 /// The four scripts, hashed once; `invoke_async` sends EVALSHA and on
 /// NOSCRIPT loads the script and retries (redis-rs 1.x `ScriptInvocation`).
 pub struct Scripts {
@@ -80,6 +24,12 @@ pub struct Scripts {
     pub inbound: Script,
     pub top_up: Script,
     pub shield: Script,
+}
+
+impl Default for Scripts {
+    fn default() -> Scripts {
+        Scripts::new()
+    }
 }
 
 impl Scripts {
@@ -97,76 +47,101 @@ impl Scripts {
     }
 
     pub fn decide_call<'a>(&'a self, ks: &KeySpace, r: &ReplyRequest) -> ScriptInvocation<'a> {
-        let now = r.now_micros;
-        let now_seconds = now.div_euclid(1_000_000);
-        let cost = r.cost.micros();
-        let reply_once_per = i64::try_from(r.reply_once_per_seconds).unwrap_or(i64::MAX);
-        let sender_ttl = reply_once_per.saturating_mul(1_000).min(MAX_TTL_MILLIS);
-        let limit =
-            |cap: Option<Money>| cap.map(|cap| cap.micros().saturating_sub(cost).to_string()).unwrap_or_default();
-        let optional = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
-        let trickle = r.shield_trickle_per_hour.map(TrickleSlot::for_rate);
+        let (keys, args) = decide_layout(ks, r);
         let mut call = self.decide.prepare_invoke();
-        call.key(ks.message(&r.number, &r.message_id))
-            .key(ks.sender(&r.number, &r.sender.to_hex()))
-            .key(ks.key(&keys::rate(&r.number, now_seconds)))
-            .key(ks.key(&keys::trickle(&r.number, now_seconds, trickle.unwrap_or(TrickleSlot::for_rate(0)))))
-            .key(ks.key(&keys::number_day(&r.number, &r.periods.day)))
-            .key(ks.key(&keys::tenant_month(&r.tenant, &r.periods.month)))
-            .key(ks.key(&keys::deployment_month(&r.periods.month)))
-            .key(ks.balances())
-            .key(ks.entry_ids())
-            .key(ks.entries())
-            .arg(now.to_string())
-            .arg(&*r.tenant)
-            .arg(&*r.number)
-            .arg(&r.message_id)
-            .arg(cost.to_string())
-            .arg(cost.saturating_neg().to_string())
-            .arg(now.saturating_add(keys::MESSAGE_ID_TTL_SECONDS * 1_000_000).to_string())
-            .arg((keys::MESSAGE_ID_TTL_SECONDS * 1_000).to_string())
-            .arg(now.saturating_add(reply_once_per.saturating_mul(1_000_000)).to_string())
-            .arg(sender_ttl.to_string())
-            .arg(optional(r.max_replies_per_minute))
-            .arg(optional(trickle.map(|slot| slot.replies)))
-            .arg(limit(r.caps.number_daily))
-            .arg(limit(r.caps.tenant_monthly))
-            .arg(limit(r.caps.deployment_monthly))
-            .arg(if r.prepaid { "1" } else { "0" })
-            .arg(period_ttl_millis(r.periods.day_ends_micros, now).to_string())
-            .arg(period_ttl_millis(r.periods.month_ends_micros, now).to_string())
-            .arg(ENTRIES_MAXLEN);
+        for key in keys {
+            call.key(key);
+        }
+        for arg in args {
+            call.arg(arg);
+        }
         call
     }
 
+    /// The inbound charge of `b` (the caller skips batches with no id or a zero price).
     pub fn inbound_call<'a>(&'a self, ks: &KeySpace, b: &InboundBatch) -> ScriptInvocation<'a> {
         let now = b.now_micros;
+        let ids_ttl_micros = rules::MESSAGE_ID_TTL_SECONDS * 1_000_000;
         let mut call = self.inbound.prepare_invoke();
-        call.key(ks.key(&keys::number_day(&b.number, &b.periods.day)))
-            .key(ks.key(&keys::tenant_month(&b.tenant, &b.periods.month)))
-            .key(ks.key(&keys::deployment_month(&b.periods.month)))
+        call.key(ks.key(&rules::number_day(&b.number, &b.periods.day)))
+            .key(ks.key(&rules::tenant_month(&b.tenant, &b.periods.month)))
+            .key(ks.key(&rules::deployment_month(&b.periods.month)))
             .key(ks.balances())
             .key(ks.entry_ids())
             .key(ks.entries())
+            .key(ks.inbound_ids(&b.number))
             .arg(now.to_string())
             .arg(&*b.tenant)
             .arg(&*b.number)
-            .arg(b.amount.micros().to_string())
-            .arg(b.amount.micros().saturating_neg().to_string())
-            .arg(b.count.to_string())
+            .arg(b.unit_price.micros().to_string())
             .arg(if b.prepaid { "1" } else { "0" })
             .arg(period_ttl_millis(b.periods.day_ends_micros, now).to_string())
             .arg(period_ttl_millis(b.periods.month_ends_micros, now).to_string())
-            .arg(ENTRIES_MAXLEN);
+            .arg(ENTRIES_MAXLEN)
+            .arg(now.saturating_add(ids_ttl_micros).to_string())
+            .arg((ids_ttl_micros / 1_000).to_string());
+        for id in &b.message_ids {
+            call.arg(id);
+        }
         call
     }
+}
+
+/// The KEYS and ARGV of decide.lua for `r`, in the order its header
+/// documents: what [`Scripts::decide_call`] sends, and what the benchmarks
+/// replay with `redis-benchmark`.
+pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<String>) {
+    let now = r.now_micros;
+    let now_seconds = now.div_euclid(1_000_000);
+    let cost = r.cost.micros();
+    let reply_once_per = i64::try_from(r.reply_once_per_seconds).unwrap_or(i64::MAX);
+    let sender_ttl = reply_once_per.saturating_mul(1_000).min(MAX_TTL_MILLIS);
+    let limit = |cap: Option<Money>| cap.map(|cap| cap.micros().saturating_sub(cost).to_string()).unwrap_or_default();
+    let optional = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let trickle = r.shield_trickle_per_hour.map(TrickleSlot::for_rate);
+    let sender_hex = r.sender.to_hex();
+    let keys = vec![
+        ks.message(&r.number, &r.message_id),
+        ks.sender(&r.number, &sender_hex),
+        ks.key(&rules::rate(&r.number, now_seconds)),
+        ks.key(&rules::trickle(&r.number, now_seconds, trickle.unwrap_or(TrickleSlot::for_rate(0)))),
+        ks.key(&rules::number_day(&r.number, &r.periods.day)),
+        ks.key(&rules::tenant_month(&r.tenant, &r.periods.month)),
+        ks.key(&rules::deployment_month(&r.periods.month)),
+        ks.balances(),
+        ks.entry_ids(),
+        ks.entries(),
+        ks.opt_out(&r.number, &sender_hex),
+    ];
+    let args = vec![
+        now.to_string(),
+        r.tenant.to_string(),
+        r.number.to_string(),
+        r.message_id.clone(),
+        cost.to_string(),
+        cost.saturating_neg().to_string(),
+        now.saturating_add(rules::MESSAGE_ID_TTL_SECONDS * 1_000_000).to_string(),
+        (rules::MESSAGE_ID_TTL_SECONDS * 1_000).to_string(),
+        now.saturating_add(reply_once_per.saturating_mul(1_000_000)).to_string(),
+        sender_ttl.to_string(),
+        optional(r.max_replies_per_minute),
+        optional(trickle.map(|slot| slot.replies)),
+        limit(r.caps.number_daily),
+        limit(r.caps.tenant_monthly),
+        limit(r.caps.deployment_monthly),
+        if r.prepaid { "1" } else { "0" }.to_owned(),
+        period_ttl_millis(r.periods.day_ends_micros, now).to_string(),
+        period_ttl_millis(r.periods.month_ends_micros, now).to_string(),
+        ENTRIES_MAXLEN.to_string(),
+    ];
+    (keys, args)
 }
 
 /// A spend counter lives until its period ends plus the retention; relative
 /// to the caller's `now`, so a virtual clock works too. At least a second.
 fn period_ttl_millis(period_ends_micros: i64, now_micros: i64) -> i64 {
     period_ends_micros
-        .saturating_add(keys::PERIOD_RETENTION_SECONDS * 1_000_000)
+        .saturating_add(rules::PERIOD_RETENTION_SECONDS * 1_000_000)
         .saturating_sub(now_micros)
         .div_euclid(1_000)
         .clamp(1_000, MAX_TTL_MILLIS)
@@ -196,6 +171,7 @@ pub fn decode_verdict(r: &ReplyRequest, reply: &[Value]) -> Result<ReplyVerdict,
         0 => ReplyVerdict::Replied { entry_id: u64::try_from(int(1)?).map_err(|_| corrupt(reply))?, totals: totals()? },
         1 => ReplyVerdict::Duplicate { replied: int(1)? == 1 },
         2 => ReplyVerdict::RepeatSender,
+        6 => ReplyVerdict::OptedOut,
         3 => ReplyVerdict::RateLimited,
         4 => ReplyVerdict::Shielded,
         5 => {
@@ -231,21 +207,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prefixes_that_break_the_hash_tag_are_refused() {
-        for bad in ["", "a{b", "a}b", "a b"] {
-            assert!(KeySpace::new(bad).is_err(), "{bad:?}");
-        }
-        let ks = KeySpace::new("antirelou").unwrap();
-        assert_eq!(ks.balances(), "{antirelou}:balances");
-        assert_eq!(
-            ks.key(&keys::number_day("+33612345678", "2026-11-28")),
-            "{antirelou}:spend:number:+33612345678:2026-11-28"
-        );
-    }
-
-    #[test]
     fn period_ttl_is_relative_to_now_and_at_least_a_second() {
-        let keep = keys::PERIOD_RETENTION_SECONDS * 1_000;
+        let keep = rules::PERIOD_RETENTION_SECONDS * 1_000;
         assert_eq!(period_ttl_millis(10_000_000, 4_000_000), 6_000 + keep);
         assert_eq!(period_ttl_millis(0, i64::MAX), 1_000);
         assert_eq!(shield_ttl_millis(500, 100), 400_000);

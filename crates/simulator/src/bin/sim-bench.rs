@@ -18,9 +18,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use antirelou_domain::shield::TrickleSlot;
-use antirelou_domain::{Clock, Periods, SystemClock};
-use antirelou_ledger::keys;
+use antirelou_domain::{Clock, Money, Periods, SenderHasher, SystemClock};
+use antirelou_ledger::redis::layout::KeySpace;
+use antirelou_ledger::redis::script::decide_layout;
+use antirelou_ledger::{Caps, ReplyRequest};
 use antirelou_providers::twilio;
 use antirelou_settings::{ProviderSettings, Settings};
 
@@ -147,51 +148,30 @@ fn requests(options: &HashMap<String, String>) -> Result<(), String> {
 fn evalsha_args(options: &HashMap<String, String>) -> Result<(), String> {
     let sha = required(options, "sha")?;
     let prefix = options.get("prefix").map_or("antirelou-bench", String::as_str);
-    let tag = format!("{{{prefix}}}:");
-    let (tenant, number) = ("t000", "+33610000000");
+    let keyspace = KeySpace::new(prefix).map_err(|e| e.to_string())?;
     let clock = SystemClock;
-    let now = clock.now_micros();
-    let now_seconds = now.div_euclid(1_000_000);
-    let periods = Periods::at(clock.now(), chrono_tz::Europe::Paris);
-    let reply_once_per: i64 = 30 * 86_400;
-    let ttl =
-        |ends: i64| (ends + keys::PERIOD_RETENTION_SECONDS * 1_000_000 - now).div_euclid(1_000).max(1_000).to_string();
-    let cost = "160000";
-    let args: Vec<String> = vec![
-        "EVALSHA".into(),
-        sha.into(),
-        "10".into(),
-        format!("{tag}msg:{number}:SM__rand_int__"),
-        format!("{tag}sender:{number}:__rand_int__"),
-        format!("{tag}{}", keys::rate(number, now_seconds)),
-        format!("{tag}{}", keys::trickle(number, now_seconds, TrickleSlot::for_rate(0))),
-        format!("{tag}{}", keys::number_day(number, &periods.day)),
-        format!("{tag}{}", keys::tenant_month(tenant, &periods.month)),
-        format!("{tag}{}", keys::deployment_month(&periods.month)),
-        format!("{tag}balances"),
-        format!("{tag}entry_id"),
-        format!("{tag}entries"),
-        now.to_string(),
-        tenant.into(),
-        number.into(),
-        "SM__rand_int__".into(),
-        cost.into(),
-        format!("-{cost}"),
-        (now + keys::MESSAGE_ID_TTL_SECONDS * 1_000_000).to_string(),
-        (keys::MESSAGE_ID_TTL_SECONDS * 1_000).to_string(),
-        (now + reply_once_per * 1_000_000).to_string(),
-        (reply_once_per * 1_000).to_string(),
-        "100000000".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        "0".into(),
-        ttl(periods.day_ends_micros),
-        ttl(periods.month_ends_micros),
-        antirelou_ledger::redis::ENTRIES_MAXLEN.to_string(),
-    ];
-    println!("{}", args.join("\n"));
+    let sender = SenderHasher::new(b"sim-bench").key("+33700000000");
+    let request = ReplyRequest {
+        tenant: "t000".into(),
+        number: "+33610000000".into(),
+        message_id: "SM__rand_int__".into(),
+        sender,
+        cost: Money::from_micros(160_000),
+        now_micros: clock.now_micros(),
+        periods: Periods::at(clock.now(), chrono_tz::Europe::Paris),
+        reply_once_per_seconds: 30 * 86_400,
+        caps: Caps::default(),
+        prepaid: false,
+        max_replies_per_minute: Some(100_000_000),
+        shield_trickle_per_hour: None,
+    };
+    // The layout is the ledger's own; only the sender is made fresh per call.
+    let (keys, args) = decide_layout(&keyspace, &request);
+    let hex = sender.to_hex();
+    let mut line = vec!["EVALSHA".to_owned(), sha.to_owned(), keys.len().to_string()];
+    line.extend(keys.into_iter().map(|k| k.replace(&hex, "__rand_int__")));
+    line.extend(args);
+    println!("{}", line.join("\n"));
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::Money;
 use antirelou_engine::NumberHandle;
-use antirelou_ledger::EntryFilter;
+use antirelou_ledger::{export, EntryFilter, LedgerError, MAX_ENTRIES_PER_PAGE};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -130,27 +130,68 @@ pub async fn top_up(
     }
 }
 
-/// `GET /v1/tenants/{tenant}/entries`: the tenant's ledger entries (JSON).
-pub async fn entries(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+/// The query of `GET /v1/tenants/{tenant}/entries`.
+#[derive(Deserialize)]
+pub struct EntriesQuery {
+    /// At most this many entries (1 to 1,000, default 100).
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+}
+
+/// Entries per page when the caller does not say.
+const DEFAULT_ENTRIES_PER_PAGE: usize = 100;
+
+/// `GET /v1/tenants/{tenant}/entries?limit=&after=`: one page of the
+/// tenant's ledger entries, JSON (`{"entries": [...], "next": cursor}`) or,
+/// with `Accept: text/csv`, CSV with the cursor in a `Link`-like
+/// `X-Next-Cursor` header. Each call does bounded work in the ledger.
+pub async fn entries(
+    request: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<EntriesQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let tenant = path.into_inner();
     if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
         return not_found();
     }
-    let filter = EntryFilter { tenant: Some(tenant), ..EntryFilter::default() };
-    match state.registry.ledger().entries(&filter).await {
-        Ok(entries) => {
-            let rows: Vec<_> = entries
-                .iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "id": e.id, "at_micros": e.at_micros, "tenant": e.tenant, "number": e.number,
-                        "kind": e.kind, "amount": e.amount.to_string(), "count": e.count, "reference": e.reference,
-                    })
-                })
-                .collect();
-            HttpResponse::Ok().json(serde_json::json!({ "currency": state.currency, "entries": rows }))
-        }
-        Err(_) => HttpResponse::ServiceUnavailable().json(serde_json::json!({"error": "ledger unavailable"})),
+    let limit = query.limit.unwrap_or(DEFAULT_ENTRIES_PER_PAGE);
+    if !(1..=MAX_ENTRIES_PER_PAGE).contains(&limit) {
+        return HttpResponse::BadRequest()
+            .json(serde_json::json!({"error": format!("limit must be between 1 and {MAX_ENTRIES_PER_PAGE}")}));
     }
+    let filter = EntryFilter { tenant: Some(tenant), after: query.after.clone(), limit, ..EntryFilter::default() };
+    let page = match state.registry.ledger().entries(&filter).await {
+        Ok(page) => page,
+        Err(LedgerError::Refused(reason)) => {
+            return HttpResponse::BadRequest().json(serde_json::json!({"error": reason}));
+        }
+        Err(_) => {
+            return HttpResponse::ServiceUnavailable().json(serde_json::json!({"error": "ledger unavailable"}));
+        }
+    };
+    let wants_csv = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    if wants_csv {
+        let mut body = String::with_capacity(64 * (page.entries.len() + 1));
+        body.push_str(export::CSV_HEADER);
+        body.push_str("\r\n");
+        for entry in &page.entries {
+            body.push_str(&export::csv_row(entry, &state.currency));
+            body.push_str("\r\n");
+        }
+        let mut response = HttpResponse::Ok();
+        response.content_type("text/csv; charset=utf-8");
+        if let Some(next) = &page.next {
+            response.insert_header(("X-Next-Cursor", next.as_str()));
+        }
+        return response.body(body);
+    }
+    let rows: Vec<_> = page.entries.iter().map(|e| export::json_row(e, &state.currency)).collect();
+    HttpResponse::Ok().json(serde_json::json!({ "currency": state.currency, "entries": rows, "next": page.next }))
 }

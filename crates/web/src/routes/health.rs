@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
-use antirelou_engine::number_series::FAMILIES;
+use antirelou_engine::metrics::number_series::FAMILIES;
 use futures_util::{future, stream, StreamExt};
 use prometheus::{Encoder, TextEncoder};
 
@@ -16,15 +16,20 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-/// `GET /readyz`: config loaded and the ledger answers.
+/// `GET /readyz`: config loaded and the ledger takes a write (a ledger that
+/// answers reads but refuses writes, on a full or read-only disk or a Redis
+/// out of memory, could not record a single reply).
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ledger = state.registry.ledger();
-    let reachable = matches!(tokio::time::timeout(READY_TIMEOUT, ledger.ping()).await, Ok(Ok(())));
+    let now = state.clock.now_micros();
+    let writable = matches!(tokio::time::timeout(READY_TIMEOUT, ledger.probe_write(now)).await, Ok(Ok(())));
+    let reachable = writable || matches!(tokio::time::timeout(READY_TIMEOUT, ledger.ping()).await, Ok(Ok(())));
     let body = serde_json::json!({
-        "status": if reachable { "ready" } else { "not_ready" },
+        "status": if writable { "ready" } else { "not_ready" },
         "numbers": state.registry.numbers().count(),
-        "ledger": { "backend": ledger.backend(), "reachable": reachable },
+        "ledger": { "backend": ledger.backend(), "reachable": reachable, "writable": writable },
     });
+    let reachable = writable;
     if reachable {
         state.registry.metrics().ledger_up.set(1.0);
         HttpResponse::Ok().json(body)

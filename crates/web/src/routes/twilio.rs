@@ -17,10 +17,17 @@ pub async fn inbound(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebhookRejection> {
-    let result = verify_and_decide(&request, payload, &state).await;
+    let mut routed = None;
+    let result = verify_and_decide(&request, payload, &state, &mut routed).await;
     if let Err(rejection) = &result {
-        state.registry.metrics().webhook_rejected.with_label_values(&["twilio", rejection.reason()]).inc();
-        tracing::info!(reason = rejection.reason(), "webhook rejected");
+        let (tenant, number) = routed.as_ref().map_or(("", ""), |(t, n): &(String, String)| (t.as_str(), n.as_str()));
+        state
+            .registry
+            .metrics()
+            .webhook_rejected
+            .with_label_values(&["twilio", rejection.reason(), tenant, number])
+            .inc();
+        tracing::info!(reason = rejection.reason(), tenant, number, "webhook rejected");
     }
     result
 }
@@ -29,11 +36,13 @@ async fn verify_and_decide(
     request: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
+    routed: &mut Option<(String, String)>,
 ) -> Result<HttpResponse, WebhookRejection> {
     let body = read_body(request, payload).await?;
     let form = WebhookForm::parse(&body).map_err(|_| WebhookRejection::Malformed)?;
     let to = form.get("To").ok_or(WebhookRejection::Malformed)?;
     let handle = state.registry.route(to.trim()).ok_or(WebhookRejection::UnknownNumber)?;
+    *routed = Some((handle.policy.tenant.to_string(), handle.policy.number.to_string()));
     let ProviderSettings::Twilio { account_sid, auth_token } = &handle.tenant.provider;
     let url = signed_url(&state.public_url, request);
     let header = request.headers().get(twilio::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -45,7 +54,7 @@ async fn verify_and_decide(
     }
 
     let started = Instant::now();
-    let decision = state.registry.decide(handle, &sms.message_sid, &sms.from).await;
+    let decision = state.registry.decide(handle, &sms.message_sid, &sms.from, &sms.body).await;
     state.registry.metrics().observe_decision(decision.outcome, started.elapsed().as_secs_f64());
     tracing::debug!(tenant = %handle.policy.tenant, number = %handle.policy.number, outcome = %decision.outcome, "decision");
     let twiml = match &decision.reply {

@@ -33,7 +33,7 @@ async fn the_same_message_id_sent_100_times_at_once_debits_once() {
     assert_eq!(verdicts.iter().filter(|v| replied(v)).count(), 1);
     assert_eq!(verdicts.iter().filter(|v| **v == ReplyVerdict::Duplicate { replied: true }).count(), 99);
     assert_eq!(number_day(&ledgers[0], &r).await, r.cost);
-    assert_eq!(ledgers[1].entries(&EntryFilter::default()).await.unwrap().len(), 1);
+    assert_eq!(ledgers[1].entries(&EntryFilter::default()).await.unwrap().entries.len(), 1);
 }
 
 /// Decides fresh messages until one is replied to (each attempt is a new
@@ -72,7 +72,7 @@ async fn a_killed_redis_fails_closed_and_is_used_again_after_restart() {
     let attempts = replies_again_within(&ledger, Duration::from_secs(15), "b").await;
     println!("replied again after {attempts} failed attempts");
     // The restarted server is empty (no persistence in tests): one entry.
-    assert_eq!(ledger.entries(&EntryFilter::default()).await.unwrap().len(), 1);
+    assert_eq!(ledger.entries(&EntryFilter::default()).await.unwrap().entries.len(), 1);
 }
 
 #[tokio::test]
@@ -91,7 +91,7 @@ async fn a_paused_redis_times_out_and_recovers_on_resume() {
     let retried = ledger.decide_reply(&stuck).await.unwrap();
     assert_eq!(retried, ReplyVerdict::Duplicate { replied: true });
     let references: Vec<String> =
-        ledger.entries(&EntryFilter::default()).await.unwrap().into_iter().map(|e| e.reference).collect();
+        ledger.entries(&EntryFilter::default()).await.unwrap().entries.into_iter().map(|e| e.reference).collect();
     assert_eq!(references.iter().filter(|r| *r == "SMstuck").count(), 1, "{references:?}");
 }
 

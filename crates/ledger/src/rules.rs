@@ -1,15 +1,29 @@
-//! Names of the counters both backends keep, retention, and the budget rule
-//! shared by the SQLite backend (the Redis script mirrors it in Lua).
+//! The rules both backends apply, written once: retention, the names of the
+//! counters they keep, and the budget rule (the Redis script mirrors it in
+//! Lua; the conformance suite holds both to it).
 
 use antirelou_domain::shield::TrickleSlot;
+use antirelou_domain::Money;
 
 use crate::model::{BudgetScope, ReplyRequest, ReplyVerdict, SpendTotals};
 
 /// How long a provider message id is remembered for dedupe.
 pub const MESSAGE_ID_TTL_SECONDS: i64 = 7 * 86_400;
 
+/// How long a STOP is remembered: five years, "never again" in practice,
+/// while a keyed hash of the sender is not kept forever.
+pub const OPT_OUT_RETENTION_SECONDS: i64 = 5 * 365 * 86_400;
+
 /// Spend counters are kept this long after their period ends (reporting).
 pub const PERIOD_RETENTION_SECONDS: i64 = 62 * 86_400;
+
+/// The largest amount a top-up may credit: a billion units of the currency
+/// (far above any collective's fundraiser, far below overflow).
+pub const MAX_TOP_UP: Money = Money::from_micros(1_000_000_000_000_000);
+
+/// The largest balance a tenant may hold: 2^53 - 1 micros, the largest
+/// integer the Redis scripts (Lua doubles) compare exactly.
+pub const MAX_BALANCE: Money = Money::from_micros((1 << 53) - 1);
 
 pub fn number_day(number: &str, day: &str) -> String {
     format!("spend:number:{number}:{day}")
@@ -34,10 +48,20 @@ pub fn trickle(number: &str, now_seconds: i64, slot: TrickleSlot) -> String {
     format!("trickle:{number}:{}s:{}", slot.seconds, slot.index(now_seconds))
 }
 
+/// Refuses a top-up that is not positive or above [`MAX_TOP_UP`].
+pub fn check_top_up(amount: Money) -> Result<(), crate::LedgerError> {
+    if amount <= Money::ZERO || amount > MAX_TOP_UP {
+        return Err(crate::LedgerError::Refused(format!(
+            "a top-up must be positive and at most {MAX_TOP_UP} (got {amount})"
+        )));
+    }
+    Ok(())
+}
+
 /// The first budget the reply would cross, in order: number/day,
 /// tenant/month, deployment/month, prepaid balance.
 pub fn budget_refusal(r: &ReplyRequest, totals: &SpendTotals) -> Option<ReplyVerdict> {
-    let over = |spent: antirelou_domain::Money, cap: Option<antirelou_domain::Money>| {
+    let over = |spent: Money, cap: Option<Money>| {
         cap.is_some_and(|cap| spent.micros().saturating_add(r.cost.micros()) > cap.micros())
     };
     let scope = if over(totals.number_day, r.caps.number_daily) {

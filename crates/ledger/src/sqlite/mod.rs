@@ -5,20 +5,28 @@
 //! Calls run on one dedicated thread that owns the connection, fed by a
 //! bounded queue: SQLite has a single writer anyway, and other processes
 //! (the `ledger` CLI) may share the file.
+//!
+//! - this file: the connection, its thread, the schema, the trait impl;
+//! - [`decide`]: the money operations (decision, inbound charges);
+//! - [`entries`]: entries, top-ups, bounded pages.
+
+mod decide;
+mod entries;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use antirelou_domain::shield::TrickleSlot;
-use antirelou_domain::Money;
+use antirelou_domain::{Money, SenderKey};
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-
-use crate::model::{Entry, EntryFilter, EntryKind, InboundBatch, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery};
-use crate::{keys, Ledger, LedgerError, LedgerEvent};
+use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{broadcast, oneshot};
+
+use crate::model::{
+    EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery,
+};
+use crate::{Ledger, LedgerError, LedgerEvent};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -37,7 +45,17 @@ CREATE TABLE IF NOT EXISTS entries (
     count INTEGER NOT NULL, reference TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS entries_by_tenant ON entries (tenant, at_micros);
 CREATE TABLE IF NOT EXISTS shields (number TEXT PRIMARY KEY, until_seconds INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS inbound_ids (
+    number TEXT NOT NULL, message_id TEXT NOT NULL, expires_micros INTEGER NOT NULL,
+    PRIMARY KEY (number, message_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS opt_outs (
+    number TEXT NOT NULL, sender BLOB NOT NULL, expires_micros INTEGER NOT NULL,
+    PRIMARY KEY (number, sender)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_micros INTEGER NOT NULL);
 ";
+
+/// Tables whose rows carry `expires_micros` and are swept.
+const EXPIRING_TABLES: [&str; 5] = ["messages", "senders", "counters", "inbound_ids", "opt_outs"];
 
 /// Expired rows are swept at most this often.
 const SWEEP_EVERY_MICROS: i64 = 60 * 1_000_000;
@@ -160,50 +178,48 @@ impl Ledger for SqliteLedger {
         let request = request.clone();
         self.run_abandonable(move |state, abandoned| {
             state.sweep_if_due(request.now_micros)?;
-            decide(&mut state.connection, &request, abandoned)
+            decide::decide(&mut state.connection, &request, abandoned)
         })
         .await
     }
 
-    async fn record_inbound(&self, batch: &InboundBatch) -> Result<(), LedgerError> {
+    async fn opt_out(&self, number: &str, sender: &SenderKey, now_micros: i64) -> Result<(), LedgerError> {
+        let (number, sender) = (number.to_owned(), *sender);
+        let expires = now_micros.saturating_add(crate::rules::OPT_OUT_RETENTION_SECONDS * 1_000_000);
+        self.run(move |state| {
+            state.connection.execute(
+                "INSERT INTO opt_outs (number, sender, expires_micros) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (number, sender) DO UPDATE SET expires_micros = excluded.expires_micros",
+                params![number, &sender.as_bytes()[..], expires],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_inbound(&self, batch: &InboundBatch) -> Result<InboundCharged, LedgerError> {
+        if batch.message_ids.is_empty() || batch.unit_price <= Money::ZERO {
+            return Ok(InboundCharged::default());
+        }
         let batch = batch.clone();
-        self.run(move |state| record_inbound(&mut state.connection, &batch)).await
+        self.run(move |state| decide::record_inbound(&mut state.connection, &batch)).await
     }
 
     async fn top_up(&self, tenant: &str, amount: Money, note: &str, now_micros: i64) -> Result<Money, LedgerError> {
+        crate::rules::check_top_up(amount)?;
         let (tenant, note) = (tenant.to_owned(), note.to_owned());
-        self.run(move |state| {
-            let tx = state.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "INSERT INTO balances (tenant, micros) VALUES (?1, ?2)
-                 ON CONFLICT (tenant) DO UPDATE SET micros = micros + excluded.micros",
-                params![tenant, amount.micros()],
-            )?;
-            insert_entry(&tx, now_micros, &tenant, "", EntryKind::TopUp, amount, 1, &note)?;
-            let balance = read_balance(&tx, &tenant)?.unwrap_or(Money::ZERO);
-            tx.commit()?;
-            Ok((tenant, balance))
-        })
-        .await
-        .map(|(tenant, balance)| {
-            // Nobody listening is fine: no actor has cached anything yet.
-            let _ = self.inner.events.send(LedgerEvent::TopUp { tenant });
-            balance
-        })
+        let event_tenant = tenant.clone();
+        let balance =
+            self.run(move |state| entries::top_up(&mut state.connection, &tenant, amount, &note, now_micros)).await?;
+        // Nobody listening is fine: no actor has cached anything yet.
+        let _ = self.inner.events.send(LedgerEvent::TopUp { tenant: event_tenant });
+        Ok(balance)
     }
 
     async fn totals(&self, query: &TotalsQuery) -> Result<SpendTotals, LedgerError> {
         let query = query.clone();
-        self.run(move |state| {
-            let c = &state.connection;
-            Ok(SpendTotals {
-                number_day: read_counter(c, &keys::number_day(&query.number, &query.periods.day))?,
-                tenant_month: read_counter(c, &keys::tenant_month(&query.tenant, &query.periods.month))?,
-                deployment_month: read_counter(c, &keys::deployment_month(&query.periods.month))?,
-                balance: read_balance(c, &query.tenant)?,
-            })
-        })
-        .await
+        self.run(move |state| decide::read_totals(&state.connection, &query.tenant, &query.number, &query.periods))
+            .await
     }
 
     async fn balances(&self) -> Result<Vec<(String, Money)>, LedgerError> {
@@ -216,34 +232,9 @@ impl Ledger for SqliteLedger {
         .await
     }
 
-    async fn entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>, LedgerError> {
+    async fn entries(&self, filter: &EntryFilter) -> Result<EntryPage, LedgerError> {
         let filter = filter.clone();
-        self.run(move |state| {
-            let mut statement = state.connection.prepare(
-                "SELECT id, at_micros, tenant, number, kind, amount_micros, count, reference FROM entries
-                 WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR at_micros >= ?2) AND (?3 IS NULL OR at_micros < ?3)
-                 ORDER BY id LIMIT ?4",
-            )?;
-            let limit = filter.limit.map_or(-1, |l| l as i64);
-            let rows = statement.query_map(
-                params![filter.tenant, filter.since_micros, filter.until_micros, limit],
-                |row| {
-                    let kind: String = row.get(4)?;
-                    Ok(Entry {
-                        id: row.get::<_, i64>(0)? as u64,
-                        at_micros: row.get(1)?,
-                        tenant: row.get(2)?,
-                        number: row.get(3)?,
-                        kind: EntryKind::from_label(&kind).unwrap_or(EntryKind::Reply),
-                        amount: Money::from_micros(row.get(5)?),
-                        count: row.get(6)?,
-                        reference: row.get(7)?,
-                    })
-                },
-            )?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-        .await
+        self.run(move |state| entries::page(&state.connection, &filter)).await
     }
 
     async fn shield_until(&self, number: &str, now_seconds: i64) -> Result<Option<i64>, LedgerError> {
@@ -281,6 +272,19 @@ impl Ledger for SqliteLedger {
         self.run(|state| Ok(state.connection.query_row("SELECT 1", [], |_| Ok(()))?)).await
     }
 
+    /// Writes and commits one row (`synchronous=FULL`): fails on a full or
+    /// read-only disk, where a plain read would still succeed.
+    async fn probe_write(&self, now_micros: i64) -> Result<(), LedgerError> {
+        self.run(move |state| {
+            state.connection.execute(
+                "INSERT INTO probe (id, at_micros) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at_micros = excluded.at_micros",
+                [now_micros],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     fn events(&self) -> broadcast::Receiver<LedgerEvent> {
         self.inner.events.subscribe()
     }
@@ -301,189 +305,11 @@ impl State {
             return Ok(());
         }
         self.last_sweep_micros = now_micros;
-        for table in ["messages", "senders", "counters"] {
+        for table in EXPIRING_TABLES {
             self.connection.execute(&format!("DELETE FROM {table} WHERE expires_micros <= ?1"), [now_micros])?;
         }
         Ok(())
     }
-}
-
-fn decide(connection: &mut Connection, r: &ReplyRequest, abandoned: &AtomicBool) -> Result<ReplyVerdict, LedgerError> {
-    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let now = r.now_micros;
-    let earlier: Option<bool> = tx
-        .prepare_cached("SELECT replied FROM messages WHERE number = ?1 AND message_id = ?2 AND expires_micros > ?3")?
-        .query_row(params![&*r.number, r.message_id, now], |row| row.get(0))
-        .optional()?;
-    if let Some(replied) = earlier {
-        return Ok(ReplyVerdict::Duplicate { replied });
-    }
-    let verdict = refusal(&tx, r)?;
-    let replied = verdict.is_none();
-    tx.prepare_cached("INSERT INTO messages (number, message_id, replied, expires_micros) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![&*r.number, r.message_id, replied, now + keys::MESSAGE_ID_TTL_SECONDS * 1_000_000])?;
-    if let Some(verdict) = verdict {
-        tx.commit()?;
-        return Ok(verdict);
-    }
-
-    let now_seconds = now.div_euclid(1_000_000);
-    let period_keep = keys::PERIOD_RETENTION_SECONDS * 1_000_000;
-    add_counter(
-        &tx,
-        &keys::number_day(&r.number, &r.periods.day),
-        r.cost.micros(),
-        r.periods.day_ends_micros + period_keep,
-    )?;
-    add_counter(
-        &tx,
-        &keys::tenant_month(&r.tenant, &r.periods.month),
-        r.cost.micros(),
-        r.periods.month_ends_micros + period_keep,
-    )?;
-    add_counter(
-        &tx,
-        &keys::deployment_month(&r.periods.month),
-        r.cost.micros(),
-        r.periods.month_ends_micros + period_keep,
-    )?;
-    if r.max_replies_per_minute.is_some() {
-        add_counter(&tx, &keys::rate(&r.number, now_seconds), 1, now + 120 * 1_000_000)?;
-    }
-    if let Some(per_hour) = r.shield_trickle_per_hour {
-        let slot = TrickleSlot::for_rate(per_hour);
-        add_counter(&tx, &keys::trickle(&r.number, now_seconds, slot), 1, now + (slot.seconds + 60) * 1_000_000)?;
-    }
-    if r.prepaid {
-        tx.prepare_cached("UPDATE balances SET micros = micros - ?2 WHERE tenant = ?1")?
-            .execute(params![&*r.tenant, r.cost.micros()])?;
-    }
-    let entry_id = insert_entry(&tx, now, &r.tenant, &r.number, EntryKind::Reply, r.cost, 1, &r.message_id)?;
-    tx.prepare_cached(
-        "INSERT INTO senders (number, sender, expires_micros) VALUES (?1, ?2, ?3)
-         ON CONFLICT (number, sender) DO UPDATE SET expires_micros = excluded.expires_micros",
-    )?
-    .execute(params![&*r.number, &r.sender.as_bytes()[..], now + r.reply_once_per_seconds as i64 * 1_000_000])?;
-    let totals = read_totals(&tx, r)?;
-    if abandoned.load(Ordering::SeqCst) {
-        // Dropping `tx` rolls the debit back.
-        return Err(LedgerError::Worker("the caller stopped waiting; decision rolled back".into()));
-    }
-    tx.commit()?;
-    Ok(ReplyVerdict::Replied { entry_id, totals })
-}
-
-/// The first rule (after dedupe) that refuses the reply, if any.
-fn refusal(tx: &Connection, r: &ReplyRequest) -> Result<Option<ReplyVerdict>, LedgerError> {
-    let now = r.now_micros;
-    let remembered: Option<i64> = tx
-        .prepare_cached("SELECT 1 FROM senders WHERE number = ?1 AND sender = ?2 AND expires_micros > ?3")?
-        .query_row(params![&*r.number, &r.sender.as_bytes()[..], now], |row| row.get(0))
-        .optional()?;
-    if remembered.is_some() {
-        return Ok(Some(ReplyVerdict::RepeatSender));
-    }
-    let now_seconds = now.div_euclid(1_000_000);
-    if let Some(max) = r.max_replies_per_minute {
-        if read_counter(tx, &keys::rate(&r.number, now_seconds))?.micros() >= i64::from(max) {
-            return Ok(Some(ReplyVerdict::RateLimited));
-        }
-    }
-    if let Some(per_hour) = r.shield_trickle_per_hour {
-        let slot = TrickleSlot::for_rate(per_hour);
-        if read_counter(tx, &keys::trickle(&r.number, now_seconds, slot))?.micros() >= i64::from(slot.replies) {
-            return Ok(Some(ReplyVerdict::Shielded));
-        }
-    }
-    let totals = read_totals(tx, r)?;
-    Ok(keys::budget_refusal(r, &totals))
-}
-
-fn read_totals(c: &Connection, r: &ReplyRequest) -> Result<SpendTotals, LedgerError> {
-    Ok(SpendTotals {
-        number_day: read_counter(c, &keys::number_day(&r.number, &r.periods.day))?,
-        tenant_month: read_counter(c, &keys::tenant_month(&r.tenant, &r.periods.month))?,
-        deployment_month: read_counter(c, &keys::deployment_month(&r.periods.month))?,
-        balance: read_balance(c, &r.tenant)?,
-    })
-}
-
-fn record_inbound(connection: &mut Connection, b: &InboundBatch) -> Result<(), LedgerError> {
-    if b.count == 0 {
-        return Ok(());
-    }
-    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let keep = keys::PERIOD_RETENTION_SECONDS * 1_000_000;
-    if b.amount > Money::ZERO {
-        add_counter(
-            &tx,
-            &keys::number_day(&b.number, &b.periods.day),
-            b.amount.micros(),
-            b.periods.day_ends_micros + keep,
-        )?;
-        add_counter(
-            &tx,
-            &keys::tenant_month(&b.tenant, &b.periods.month),
-            b.amount.micros(),
-            b.periods.month_ends_micros + keep,
-        )?;
-        add_counter(
-            &tx,
-            &keys::deployment_month(&b.periods.month),
-            b.amount.micros(),
-            b.periods.month_ends_micros + keep,
-        )?;
-        if b.prepaid {
-            tx.prepare_cached("UPDATE balances SET micros = max(0, micros - ?2) WHERE tenant = ?1")?
-                .execute(params![&*b.tenant, b.amount.micros()])?;
-        }
-        insert_entry(&tx, b.now_micros, &b.tenant, &b.number, EntryKind::Inbound, b.amount, b.count, "")?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-fn read_counter(c: &Connection, key: &str) -> Result<Money, LedgerError> {
-    let value: Option<i64> =
-        c.prepare_cached("SELECT value FROM counters WHERE key = ?1")?.query_row([key], |row| row.get(0)).optional()?;
-    Ok(Money::from_micros(value.unwrap_or(0)))
-}
-
-fn add_counter(c: &Connection, key: &str, delta: i64, expires_micros: i64) -> Result<(), LedgerError> {
-    c.prepare_cached(
-        "INSERT INTO counters (key, value, expires_micros) VALUES (?1, ?2, ?3)
-         ON CONFLICT (key) DO UPDATE SET value = value + excluded.value,
-             expires_micros = max(expires_micros, excluded.expires_micros)",
-    )?
-    .execute(params![key, delta, expires_micros])?;
-    Ok(())
-}
-
-fn read_balance(c: &Connection, tenant: &str) -> Result<Option<Money>, LedgerError> {
-    let micros: Option<i64> = c
-        .prepare_cached("SELECT micros FROM balances WHERE tenant = ?1")?
-        .query_row([tenant], |row| row.get(0))
-        .optional()?;
-    Ok(micros.map(Money::from_micros))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn insert_entry(
-    c: &Connection,
-    at_micros: i64,
-    tenant: &str,
-    number: &str,
-    kind: EntryKind,
-    amount: Money,
-    count: u32,
-    reference: &str,
-) -> Result<u64, LedgerError> {
-    c.prepare_cached(
-        "INSERT INTO entries (at_micros, tenant, number, kind, amount_micros, count, reference)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![at_micros, tenant, number, kind.as_str(), amount.micros(), count, reference])?;
-    Ok(c.last_insert_rowid() as u64)
 }
 
 #[cfg(test)]

@@ -43,7 +43,13 @@ pub enum SenderMemory {
     Seen,
     /// Answered; no new reply before this instant (micros).
     AnsweredUntil(i64),
+    /// Texted STOP: never answered again.
+    OptedOut,
 }
+
+/// What the cache stores for a sender: a reply-memory end, or these marks.
+const SEEN: i64 = i64::MIN;
+const OPTED_OUT: i64 = i64::MAX;
 
 impl SenderCache {
     pub fn new(capacity: usize) -> SenderCache {
@@ -54,6 +60,7 @@ impl SenderCache {
     pub fn recall(&mut self, sender: &SenderKey, now_micros: i64) -> SenderMemory {
         match self.entries.get(&sender_fingerprint(sender)) {
             None => SenderMemory::Unknown,
+            Some(&OPTED_OUT) => SenderMemory::OptedOut,
             Some(&until) if until > now_micros => SenderMemory::AnsweredUntil(until),
             Some(_) => SenderMemory::Seen,
         }
@@ -63,16 +70,24 @@ impl SenderCache {
     pub fn saw(&mut self, sender: SenderKey) {
         let key = sender_fingerprint(&sender);
         if !self.entries.contains(&key) {
-            self.insert(key, i64::MIN);
+            self.insert(key, SEEN);
         }
     }
 
     pub fn answered(&mut self, sender: SenderKey, until_micros: i64) {
-        self.insert(sender_fingerprint(&sender), until_micros);
+        self.insert(sender_fingerprint(&sender), until_micros.min(OPTED_OUT - 1));
+    }
+
+    pub fn opted_out(&mut self, sender: SenderKey) {
+        self.insert(sender_fingerprint(&sender), OPTED_OUT);
     }
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     fn insert(&mut self, sender: u64, until: i64) {
@@ -134,6 +149,9 @@ mod tests {
         cache.saw(key);
         assert_eq!(cache.recall(&key, 99), SenderMemory::AnsweredUntil(100));
         assert_eq!(cache.recall(&key, 100), SenderMemory::Seen);
+        cache.opted_out(key);
+        cache.saw(key);
+        assert_eq!(cache.recall(&key, i64::MAX), SenderMemory::OptedOut);
     }
 
     #[test]

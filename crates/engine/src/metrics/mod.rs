@@ -1,0 +1,254 @@
+//! Every Prometheus metric of the engine, registered in a registry the
+//! caller owns (one per application, so tests never share counters).
+//!
+//! - this file: the metric names, the small families (prometheus vectors),
+//!   [`Metrics`] and one number's handles, [`NumberMetrics`];
+//! - [`number_series`]: the per-number and per-scope families, as atomics
+//!   written straight into the scrape.
+//!
+//! Labels come from bounded sets only: our configured tenants and numbers,
+//! and the vocabularies (`Outcome`, `DeferredResult`, `BudgetScope`,
+//! `EntryKind`, `ProviderKind`, [`LedgerOp`], [`AlertKind`]). A sender or a
+//! body is never a label. Every name is documented in docs/metrics.md.
+
+pub mod number_series;
+
+use std::sync::Arc;
+
+use antirelou_domain::{DeferredResult, Outcome};
+use antirelou_ledger::{BudgetScope, Caps, EntryKind, SpendTotals};
+use prometheus::{Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+
+use crate::alerts::AlertKind;
+use number_series::{NumberSeries, NumberSeriesCollector, SeriesNames};
+
+pub const INBOUND_TOTAL: &str = "antirelou_inbound_total";
+pub const SPEND_TOTAL: &str = "antirelou_spend_total";
+pub const DEFERRED_TOTAL: &str = "antirelou_deferred_total";
+pub const DEFERRED_PENDING: &str = "antirelou_deferred_pending";
+pub const BUDGET_REMAINING: &str = "antirelou_budget_remaining";
+pub const BUDGET_CAP: &str = "antirelou_budget_cap";
+pub const SHIELD_ACTIVE: &str = "antirelou_shield_active";
+pub const WEBHOOK_REJECTED_TOTAL: &str = "antirelou_webhook_rejected_total";
+pub const DECISION_DURATION_SECONDS: &str = "antirelou_decision_duration_seconds";
+pub const LEDGER_ERRORS_TOTAL: &str = "antirelou_ledger_errors_total";
+pub const LEDGER_UP: &str = "antirelou_ledger_up";
+pub const ACTOR_RESTARTS_TOTAL: &str = "antirelou_actor_restarts_total";
+pub const ACTOR_MAILBOX_FULL_TOTAL: &str = "antirelou_actor_mailbox_full_total";
+pub const ALERT_WEBHOOKS_TOTAL: &str = "antirelou_alert_webhooks_total";
+pub const NUMBERS_CONFIGURED: &str = "antirelou_numbers_configured";
+pub const BUILD_INFO: &str = "antirelou_build_info";
+
+/// The ledger operations the engine performs: the `op` label of
+/// `antirelou_ledger_errors_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LedgerOp {
+    DecideReply,
+    RecordInbound,
+    OptOut,
+    SetShield,
+    ReadTotals,
+    ReadShield,
+    Flush,
+}
+
+impl LedgerOp {
+    pub const ALL: [LedgerOp; 7] = [
+        LedgerOp::DecideReply,
+        LedgerOp::RecordInbound,
+        LedgerOp::OptOut,
+        LedgerOp::SetShield,
+        LedgerOp::ReadTotals,
+        LedgerOp::ReadShield,
+        LedgerOp::Flush,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LedgerOp::DecideReply => "decide_reply",
+            LedgerOp::RecordInbound => "record_inbound",
+            LedgerOp::OptOut => "opt_out",
+            LedgerOp::SetShield => "set_shield",
+            LedgerOp::ReadTotals => "read_totals",
+            LedgerOp::ReadShield => "read_shield",
+            LedgerOp::Flush => "flush",
+        }
+    }
+}
+
+/// The metric families. Cheap to clone (handles to shared collectors).
+#[derive(Clone)]
+pub struct Metrics {
+    /// Every per-number family and the budget gauges.
+    pub numbers: NumberSeriesCollector,
+    pub webhook_rejected: IntCounterVec,
+    pub decision_duration: HistogramVec,
+    pub ledger_errors: IntCounterVec,
+    pub ledger_up: Gauge,
+    pub alert_webhooks: IntCounterVec,
+    pub numbers_configured: Gauge,
+    backend: &'static str,
+}
+
+impl Metrics {
+    /// Creates and registers every family in `registry`; `backend` is the
+    /// ledger's (`embedded` or `redis`), the `backend` label of ledger errors.
+    pub fn register(registry: &Registry, backend: &'static str) -> Result<Metrics, prometheus::Error> {
+        let numbers = NumberSeriesCollector::new(&SeriesNames {
+            inbound: INBOUND_TOTAL,
+            spend: SPEND_TOTAL,
+            deferred: DEFERRED_TOTAL,
+            deferred_pending: DEFERRED_PENDING,
+            remaining: BUDGET_REMAINING,
+            cap: BUDGET_CAP,
+            shield: SHIELD_ACTIVE,
+            restarts: ACTOR_RESTARTS_TOTAL,
+            mailbox_full: ACTOR_MAILBOX_FULL_TOTAL,
+        })?;
+        let webhook_rejected = IntCounterVec::new(
+            Opts::new(WEBHOOK_REJECTED_TOTAL, "Webhooks refused before a decision."),
+            &["provider", "reason", "tenant", "number"],
+        )?;
+        let decision_duration = HistogramVec::new(
+            HistogramOpts::new(DECISION_DURATION_SECONDS, "Time from a verified webhook to its decision.").buckets(
+                vec![
+                    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                    1.0, 2.5,
+                ],
+            ),
+            &["outcome"],
+        )?;
+        let ledger_errors = IntCounterVec::new(
+            Opts::new(LEDGER_ERRORS_TOTAL, "Ledger operations that failed or timed out."),
+            &["backend", "op"],
+        )?;
+        let ledger_up = Gauge::new(LEDGER_UP, "1 when the last ledger operation succeeded.")?;
+        let alert_webhooks = IntCounterVec::new(
+            Opts::new(ALERT_WEBHOOKS_TOTAL, "Alerts POSTed to a tenant's alert_webhook, by kind and result."),
+            &["tenant", "kind", "result"],
+        )?;
+        let numbers_configured = Gauge::new(NUMBERS_CONFIGURED, "Numbers served by this process.")?;
+        let build_info = GaugeVec::new(Opts::new(BUILD_INFO, "Always 1; the version as a label."), &["version"])?;
+        registry.register(Box::new(webhook_rejected.clone()))?;
+        registry.register(Box::new(decision_duration.clone()))?;
+        registry.register(Box::new(ledger_errors.clone()))?;
+        registry.register(Box::new(ledger_up.clone()))?;
+        registry.register(Box::new(alert_webhooks.clone()))?;
+        registry.register(Box::new(numbers_configured.clone()))?;
+        registry.register(Box::new(build_info.clone()))?;
+        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1.0);
+        for outcome in Outcome::ALL {
+            decision_duration.with_label_values(&[outcome.as_str()]);
+        }
+        // Series exist from the start, so rate() sees the first error and dashboards are never empty.
+        for op in LedgerOp::ALL {
+            ledger_errors.with_label_values(&[backend, op.as_str()]);
+        }
+        ledger_up.set(1.0);
+        Ok(Metrics {
+            numbers,
+            webhook_rejected,
+            decision_duration,
+            ledger_errors,
+            ledger_up,
+            alert_webhooks,
+            numbers_configured,
+            backend,
+        })
+    }
+
+    /// The handles of one number, so the hot path does no label lookup.
+    pub fn for_number(&self, tenant: &str, number: &str) -> NumberMetrics {
+        for kind in AlertKind::ALL {
+            for result in ["ok", "failed"] {
+                self.alert_webhooks.with_label_values(&[tenant, kind.as_str(), result]);
+            }
+        }
+        NumberMetrics {
+            series: self.numbers.for_number(tenant, number),
+            tenant: Arc::from(tenant),
+            number: Arc::from(number),
+            families: self.clone(),
+        }
+    }
+
+    pub fn observe_decision(&self, outcome: Outcome, seconds: f64) {
+        self.decision_duration.with_label_values(&[outcome.as_str()]).observe(seconds);
+    }
+
+    pub fn ledger_error(&self, op: LedgerOp) {
+        self.ledger_errors.with_label_values(&[self.backend, op.as_str()]).inc();
+        self.ledger_up.set(0.0);
+    }
+
+    pub fn ledger_ok(&self) {
+        self.ledger_up.set(1.0);
+    }
+
+    /// Counts an alert delivery.
+    pub fn alert_delivered(&self, tenant: &str, kind: AlertKind, ok: bool) {
+        self.alert_webhooks.with_label_values(&[tenant, kind.as_str(), if ok { "ok" } else { "failed" }]).inc();
+    }
+
+    /// Publishes every budget gauge `totals` and `caps` describe.
+    pub fn publish_budget(&self, tenant: &str, number: &str, caps: &Caps, totals: &SpendTotals) {
+        for scope in BudgetScope::ALL {
+            if let Some(remaining) = totals.remaining(caps, scope) {
+                let cap = caps.get(scope).map(|c| c.micros());
+                self.numbers.set_budget(scope, tenant, number, cap, remaining.micros());
+            }
+        }
+    }
+}
+
+/// One number's metric handles.
+#[derive(Clone)]
+pub struct NumberMetrics {
+    pub series: Arc<NumberSeries>,
+    tenant: Arc<str>,
+    number: Arc<str>,
+    families: Metrics,
+}
+
+impl NumberMetrics {
+    pub fn count(&self, outcome: Outcome) {
+        self.series.count(outcome);
+    }
+
+    pub fn add_spend(&self, kind: EntryKind, micros: i64) {
+        self.series.add_spend(kind, micros);
+    }
+
+    pub fn count_deferred(&self, result: DeferredResult) {
+        self.series.count_deferred(result);
+    }
+
+    /// Publishes the budget gauges after a ledger answer.
+    pub fn publish_budget(&self, caps: &Caps, totals: &SpendTotals) {
+        self.families.publish_budget(&self.tenant, &self.number, caps, totals);
+    }
+
+    pub fn set_shield(&self, active: bool) {
+        self.series.set_shield(active);
+    }
+
+    pub fn restarted(&self) {
+        self.series.restarted();
+    }
+
+    pub fn mailbox_full(&self) {
+        self.series.mailbox_was_full();
+    }
+
+    pub fn ledger_error(&self, op: LedgerOp) {
+        self.families.ledger_error(op);
+    }
+
+    pub fn ledger_ok(&self) {
+        self.families.ledger_ok();
+    }
+
+    pub fn families(&self) -> &Metrics {
+        &self.families
+    }
+}

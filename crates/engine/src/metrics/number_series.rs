@@ -1,0 +1,502 @@
+//! The per-number and per-scope series without one Prometheus child object
+//! per series: `antirelou_inbound_total`, `_spend_total`, `_deferred_total`,
+//! `_deferred_pending`, `_budget_remaining`, `_budget_cap`, `_shield_active`,
+//! `_actor_restarts_total`, `_actor_mailbox_full_total`.
+//!
+//! Every configured number has about 30 series from startup. With the
+//! `prometheus` crate's metric vectors each series owns a copy of its
+//! descriptor and label strings (about 700 bytes): 10,000 numbers cost
+//! ~170 MB before any traffic (measured, docs/benchmarks.md), and every
+//! scrape builds as many objects again. Here a number's series are a few
+//! atomics, written as text straight into the scrape's response, a chunk of
+//! numbers at a time (`/metrics` in the web crate streams the chunks).
+//!
+//! Budget gauges are exported once per scope: `number_daily` per number,
+//! `tenant_monthly` and `balance` per tenant (no `number` label),
+//! `deployment_monthly` once (no `tenant` either), so one deployment cap is
+//! one series and one alert, not one per number.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use antirelou_domain::{DeferredResult, Outcome};
+use antirelou_ledger::{BudgetScope, EntryKind};
+use prometheus::core::Desc;
+
+/// `spend_total` kinds: the entry kinds that are debits.
+pub const SPEND_KINDS: [EntryKind; 2] = [EntryKind::Reply, EntryKind::Inbound];
+
+/// A gauge that is not exported until it is set.
+const UNSET: i64 = i64::MIN;
+
+/// One number's series.
+pub struct NumberSeries {
+    tenant: String,
+    number: String,
+    outcomes: [AtomicU64; Outcome::COUNT],
+    spend_micros: [AtomicI64; SPEND_KINDS.len()],
+    deferred: [AtomicU64; DeferredResult::ALL.len()],
+    deferred_pending: AtomicI64,
+    daily_remaining_micros: AtomicI64,
+    daily_cap_micros: AtomicI64,
+    shield_active: AtomicBool,
+    restarts: AtomicU64,
+    mailbox_full: AtomicU64,
+}
+
+impl NumberSeries {
+    fn new(tenant: &str, number: &str) -> NumberSeries {
+        NumberSeries {
+            tenant: tenant.to_owned(),
+            number: number.to_owned(),
+            outcomes: Default::default(),
+            spend_micros: Default::default(),
+            deferred: Default::default(),
+            deferred_pending: AtomicI64::new(0),
+            daily_remaining_micros: AtomicI64::new(UNSET),
+            daily_cap_micros: AtomicI64::new(UNSET),
+            shield_active: AtomicBool::new(false),
+            restarts: AtomicU64::new(0),
+            mailbox_full: AtomicU64::new(0),
+        }
+    }
+
+    pub fn count(&self, outcome: Outcome) {
+        self.outcomes[outcome.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Current outcome counts, in the order of [`Outcome::ALL`].
+    pub fn snapshot(&self) -> [u64; Outcome::COUNT] {
+        self.outcomes.each_ref().map(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Adds to `spend_total{kind}`; exact in micros. Credits are ignored.
+    pub fn add_spend(&self, kind: EntryKind, micros: i64) {
+        if let Some(i) = SPEND_KINDS.iter().position(|k| *k == kind) {
+            self.spend_micros[i].fetch_add(micros.max(0), Ordering::Relaxed);
+        }
+    }
+
+    pub fn count_deferred(&self, result: DeferredResult) {
+        self.deferred[result.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Current deferred-judgement counts, in the order of [`DeferredResult::ALL`].
+    pub fn deferred_snapshot(&self) -> [u64; DeferredResult::ALL.len()] {
+        self.deferred.each_ref().map(|c| c.load(Ordering::Relaxed))
+    }
+
+    pub fn set_deferred_pending(&self, pending: usize) {
+        self.deferred_pending.store(i64::try_from(pending).unwrap_or(i64::MAX), Ordering::Relaxed);
+    }
+
+    pub fn set_daily_budget(&self, cap_micros: i64, remaining_micros: i64) {
+        self.daily_cap_micros.store(cap_micros, Ordering::Relaxed);
+        self.daily_remaining_micros.store(remaining_micros, Ordering::Relaxed);
+    }
+
+    pub fn set_shield(&self, active: bool) {
+        self.shield_active.store(active, Ordering::Relaxed);
+    }
+
+    pub fn restarted(&self) {
+        self.restarts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn mailbox_was_full(&self) {
+        self.mailbox_full.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A scope wider than a number: a tenant's month or balance, or the deployment's month.
+struct ScopeSeries {
+    /// `None` for the deployment.
+    tenant: Option<String>,
+    scope: BudgetScope,
+    cap_micros: AtomicI64,
+    remaining_micros: AtomicI64,
+}
+
+/// Names and help texts of the families.
+pub struct SeriesNames {
+    pub inbound: &'static str,
+    pub spend: &'static str,
+    pub deferred: &'static str,
+    pub deferred_pending: &'static str,
+    pub remaining: &'static str,
+    pub cap: &'static str,
+    pub shield: &'static str,
+    pub restarts: &'static str,
+    pub mailbox_full: &'static str,
+}
+
+/// The collector of every number's series. Cheap to clone.
+#[derive(Clone)]
+pub struct NumberSeriesCollector {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    descs: Vec<Desc>,
+    numbers: RwLock<Vec<Arc<NumberSeries>>>,
+    scopes: RwLock<Vec<Arc<ScopeSeries>>>,
+}
+
+/// What one family writes per number.
+#[derive(Clone, Copy)]
+enum Shape {
+    Inbound,
+    Spend,
+    Deferred,
+    DeferredPending,
+    Remaining,
+    Cap,
+    Shield,
+    Restarts,
+    MailboxFull,
+}
+
+/// Number of families [`NumberSeriesCollector::encode_text`] writes.
+pub const FAMILIES: usize = 9;
+
+const SHAPES: [(Shape, &str); FAMILIES] = [
+    (Shape::Inbound, "counter"),
+    (Shape::Spend, "counter"),
+    (Shape::Deferred, "counter"),
+    (Shape::DeferredPending, "gauge"),
+    (Shape::Remaining, "gauge"),
+    (Shape::Cap, "gauge"),
+    (Shape::Shield, "gauge"),
+    (Shape::Restarts, "counter"),
+    (Shape::MailboxFull, "counter"),
+];
+
+impl NumberSeriesCollector {
+    pub fn new(names: &SeriesNames) -> Result<NumberSeriesCollector, prometheus::Error> {
+        let desc = |name: &str, help: &str, labels: &[&str]| {
+            Desc::new(
+                name.to_owned(),
+                help.to_owned(),
+                labels.iter().map(|l| (*l).to_owned()).collect(),
+                Default::default(),
+            )
+        };
+        let descs = vec![
+            desc(names.inbound, "Inbound SMS by decision outcome.", &["tenant", "number", "outcome"])?,
+            desc(
+                names.spend,
+                "Money recorded in the ledger, in major units of ledger.currency.",
+                &["tenant", "number", "kind"],
+            )?,
+            desc(names.deferred, "Deferred judgements that ended, by result.", &["tenant", "number", "result"])?,
+            desc(names.deferred_pending, "Deferred judgements waiting (this replica's view).", &["tenant", "number"])?,
+            desc(
+                names.remaining,
+                "What is left before a cap (or of the prepaid balance), in major units; one series per scope.",
+                &["tenant", "number", "scope"],
+            )?,
+            desc(
+                names.cap,
+                "Configured cap per scope, in major units; one series per scope.",
+                &["tenant", "number", "scope"],
+            )?,
+            desc(names.shield, "1 while the number is in shield mode.", &["tenant", "number"])?,
+            desc(names.restarts, "Number actors restarted after a panic.", &["tenant", "number"])?,
+            desc(names.mailbox_full, "Inbound SMS shed because the number's mailbox was full.", &["tenant", "number"])?,
+        ];
+        Ok(NumberSeriesCollector {
+            inner: Arc::new(Inner { descs, numbers: RwLock::new(Vec::new()), scopes: RwLock::new(Vec::new()) }),
+        })
+    }
+
+    /// The series of `tenant`/`number`, created at zero on first call.
+    pub fn for_number(&self, tenant: &str, number: &str) -> Arc<NumberSeries> {
+        let mut numbers = self.inner.numbers.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(existing) = numbers.iter().find(|n| n.tenant == tenant && n.number == number) {
+            return Arc::clone(existing);
+        }
+        let series = Arc::new(NumberSeries::new(tenant, number));
+        numbers.push(Arc::clone(&series));
+        series
+    }
+
+    /// Sets a budget gauge. `number_daily` needs `number`; `tenant_monthly`
+    /// and `balance` need `tenant`; `deployment_monthly` needs neither.
+    /// `cap` is `None` for the balance (it has none).
+    pub fn set_budget(&self, scope: BudgetScope, tenant: &str, number: &str, cap: Option<i64>, remaining_micros: i64) {
+        match scope {
+            BudgetScope::NumberDaily => {
+                self.for_number(tenant, number).set_daily_budget(cap.unwrap_or(UNSET), remaining_micros);
+            }
+            _ => {
+                let tenant = (scope != BudgetScope::DeploymentMonthly).then(|| tenant.to_owned());
+                let series = self.scope(scope, tenant);
+                series.cap_micros.store(cap.unwrap_or(UNSET), Ordering::Relaxed);
+                series.remaining_micros.store(remaining_micros, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn scope(&self, scope: BudgetScope, tenant: Option<String>) -> Arc<ScopeSeries> {
+        let mut scopes = self.inner.scopes.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(existing) = scopes.iter().find(|s| s.scope == scope && s.tenant == tenant) {
+            return Arc::clone(existing);
+        }
+        let series = Arc::new(ScopeSeries {
+            tenant,
+            scope,
+            cap_micros: AtomicI64::new(UNSET),
+            remaining_micros: AtomicI64::new(UNSET),
+        });
+        scopes.push(Arc::clone(&series));
+        series
+    }
+
+    /// Numbers with series.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<NumberSeries>>> {
+        self.inner.numbers.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends the Prometheus text exposition of family `family` (0 to
+    /// [`FAMILIES`]) for the numbers in `range`; with `range.start == 0`
+    /// the `# HELP` / `# TYPE` lines first, and with the last chunk the
+    /// tenant and deployment scopes of the budget families. A scrape writes
+    /// the families in chunks of numbers, so 10,000 numbers never need the
+    /// ~100 MB of intermediate objects a `Collector` would build.
+    pub fn encode_text(&self, family: usize, range: Range<usize>, out: &mut String) {
+        let Some(&(shape, kind)) = SHAPES.get(family) else { return };
+        let desc = &self.inner.descs[family];
+        let name = desc.fq_name.as_str();
+        let numbers = self.read();
+        let scopes = self.inner.scopes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let budget = matches!(shape, Shape::Remaining | Shape::Cap);
+        if range.start == 0 && (numbers.iter().any(|s| has_samples(s, shape)) || (budget && !scopes.is_empty())) {
+            let _ = writeln!(out, "# HELP {name} {}", escape_help(&desc.help));
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+        }
+        let end = range.end.min(numbers.len());
+        for s in numbers.get(range.start.min(end)..end).unwrap_or_default() {
+            let labels = [("tenant", s.tenant.as_str()), ("number", s.number.as_str())];
+            match shape {
+                Shape::Inbound => {
+                    for outcome in Outcome::ALL {
+                        let value = s.outcomes[outcome.index()].load(Ordering::Relaxed) as f64;
+                        sample(out, name, &labels, Some(("outcome", outcome.as_str())), value);
+                    }
+                }
+                Shape::Spend => {
+                    for (i, kind) in SPEND_KINDS.iter().enumerate() {
+                        let value = major(s.spend_micros[i].load(Ordering::Relaxed));
+                        sample(out, name, &labels, Some(("kind", kind.as_str())), value);
+                    }
+                }
+                Shape::Deferred => {
+                    for result in DeferredResult::ALL {
+                        let value = s.deferred[result.index()].load(Ordering::Relaxed) as f64;
+                        sample(out, name, &labels, Some(("result", result.as_str())), value);
+                    }
+                }
+                Shape::DeferredPending => {
+                    sample(out, name, &labels, None, s.deferred_pending.load(Ordering::Relaxed) as f64)
+                }
+                Shape::Remaining | Shape::Cap => {
+                    let value =
+                        if budget_is_remaining(shape) { &s.daily_remaining_micros } else { &s.daily_cap_micros };
+                    let value = value.load(Ordering::Relaxed);
+                    if value != UNSET {
+                        sample(out, name, &labels, Some(("scope", BudgetScope::NumberDaily.as_str())), major(value));
+                    }
+                }
+                Shape::Shield => {
+                    sample(out, name, &labels, None, f64::from(u8::from(s.shield_active.load(Ordering::Relaxed))))
+                }
+                Shape::Restarts => sample(out, name, &labels, None, s.restarts.load(Ordering::Relaxed) as f64),
+                Shape::MailboxFull => sample(out, name, &labels, None, s.mailbox_full.load(Ordering::Relaxed) as f64),
+            }
+        }
+        if budget && range.end >= numbers.len() {
+            for s in scopes.iter() {
+                let value = if budget_is_remaining(shape) { &s.remaining_micros } else { &s.cap_micros };
+                let value = value.load(Ordering::Relaxed);
+                if value == UNSET {
+                    continue;
+                }
+                match &s.tenant {
+                    Some(tenant) => {
+                        sample(out, name, &[("tenant", tenant)], Some(("scope", s.scope.as_str())), major(value))
+                    }
+                    None => sample(out, name, &[], Some(("scope", s.scope.as_str())), major(value)),
+                }
+            }
+        }
+    }
+}
+
+fn budget_is_remaining(shape: Shape) -> bool {
+    matches!(shape, Shape::Remaining)
+}
+
+fn has_samples(s: &NumberSeries, shape: Shape) -> bool {
+    match shape {
+        Shape::Remaining => s.daily_remaining_micros.load(Ordering::Relaxed) != UNSET,
+        Shape::Cap => s.daily_cap_micros.load(Ordering::Relaxed) != UNSET,
+        _ => true,
+    }
+}
+
+/// One line: labels in name order, as the prometheus crate writes them.
+fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], extra: Option<(&str, &str)>, value: f64) {
+    let mut all: [(&str, &str); 3] = [("", ""); 3];
+    let mut count = 0;
+    for label in labels.iter().copied().chain(extra) {
+        all[count] = label;
+        count += 1;
+    }
+    let all = &mut all[..count];
+    all.sort_unstable_by_key(|(label, _)| *label);
+    out.push_str(name);
+    if !all.is_empty() {
+        out.push('{');
+        for (i, (label, value)) in all.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(label);
+            out.push_str("=\"");
+            escape_label_value(value, out);
+            out.push('"');
+        }
+        out.push('}');
+    }
+    let _ = writeln!(out, " {value}");
+}
+
+fn escape_label_value(value: &str, out: &mut String) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn escape_help(help: &str) -> String {
+    help.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+fn major(micros: i64) -> f64 {
+    micros as f64 / 1_000_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: SeriesNames = SeriesNames {
+        inbound: "antirelou_inbound_total",
+        spend: "antirelou_spend_total",
+        deferred: "antirelou_deferred_total",
+        deferred_pending: "antirelou_deferred_pending",
+        remaining: "antirelou_budget_remaining",
+        cap: "antirelou_budget_cap",
+        shield: "antirelou_shield_active",
+        restarts: "antirelou_actor_restarts_total",
+        mailbox_full: "antirelou_actor_mailbox_full_total",
+    };
+
+    fn scrape(collector: &NumberSeriesCollector) -> String {
+        let mut text = String::new();
+        for family in 0..FAMILIES {
+            // In two chunks, as a scrape does.
+            collector.encode_text(family, 0..1, &mut text);
+            collector.encode_text(family, 1..10, &mut text);
+        }
+        text
+    }
+
+    #[test]
+    fn series_are_exported_like_metric_vectors() {
+        let collector = NumberSeriesCollector::new(&NAMES).unwrap();
+        let paris = collector.for_number("paris", "+33612345678");
+        paris.count(Outcome::Replied);
+        paris.count(Outcome::Replied);
+        collector.for_number("paris", "+33612345678").count(Outcome::Blocked);
+        paris.add_spend(EntryKind::Reply, 160_000);
+        paris.add_spend(EntryKind::TopUp, 5_000_000);
+        paris.count_deferred(DeferredResult::Sent);
+        paris.set_deferred_pending(3);
+        paris.set_shield(true);
+        paris.mailbox_was_full();
+        collector.for_number("lyon", "+33612345671");
+        let text = scrape(&collector);
+        assert_eq!(text.matches("# TYPE antirelou_inbound_total counter").count(), 1);
+        for line in [
+            r#"antirelou_inbound_total{number="+33612345678",outcome="replied",tenant="paris"} 2"#,
+            r#"antirelou_inbound_total{number="+33612345678",outcome="blocked",tenant="paris"} 1"#,
+            r#"antirelou_inbound_total{number="+33612345671",outcome="overloaded",tenant="lyon"} 0"#,
+            r#"antirelou_inbound_total{number="+33612345671",outcome="not_a_phone",tenant="lyon"} 0"#,
+            r#"antirelou_spend_total{kind="reply",number="+33612345678",tenant="paris"} 0.16"#,
+            r#"antirelou_spend_total{kind="inbound",number="+33612345671",tenant="lyon"} 0"#,
+            r#"antirelou_deferred_total{number="+33612345678",result="sent",tenant="paris"} 1"#,
+            r#"antirelou_deferred_total{number="+33612345671",result="send_failed",tenant="lyon"} 0"#,
+            r#"antirelou_deferred_pending{number="+33612345678",tenant="paris"} 3"#,
+            r#"antirelou_shield_active{number="+33612345678",tenant="paris"} 1"#,
+            r#"antirelou_shield_active{number="+33612345671",tenant="lyon"} 0"#,
+            r#"antirelou_actor_mailbox_full_total{number="+33612345678",tenant="paris"} 1"#,
+            r#"antirelou_actor_restarts_total{number="+33612345671",tenant="lyon"} 0"#,
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        let inbound = text.lines().filter(|l| l.starts_with("antirelou_inbound_total{")).count();
+        assert_eq!(inbound, 2 * Outcome::COUNT);
+        assert!(!text.contains("top_up"), "credits are not spend");
+        assert!(!text.contains("antirelou_budget"), "unset gauges are not exported");
+    }
+
+    #[test]
+    fn budget_gauges_are_one_series_per_scope() {
+        let collector = NumberSeriesCollector::new(&NAMES).unwrap();
+        collector.for_number("paris", "+33612345678");
+        collector.for_number("paris", "+33612345679");
+        collector.set_budget(BudgetScope::NumberDaily, "paris", "+33612345678", Some(5_000_000), 4_840_000);
+        for number in ["+33612345678", "+33612345679"] {
+            // Every number of the tenant publishes the same tenant and deployment figures.
+            collector.set_budget(BudgetScope::TenantMonthly, "paris", number, Some(100_000_000), 99_000_000);
+            collector.set_budget(BudgetScope::DeploymentMonthly, "paris", number, Some(500_000_000), 450_000_000);
+        }
+        collector.set_budget(BudgetScope::Balance, "paris", "+33612345678", None, 7_000_000);
+        let text = scrape(&collector);
+        let lines =
+            |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            lines("antirelou_budget_remaining{"),
+            [
+                r#"antirelou_budget_remaining{number="+33612345678",scope="number_daily",tenant="paris"} 4.84"#,
+                r#"antirelou_budget_remaining{scope="tenant_monthly",tenant="paris"} 99"#,
+                r#"antirelou_budget_remaining{scope="deployment_monthly"} 450"#,
+                r#"antirelou_budget_remaining{scope="balance",tenant="paris"} 7"#,
+            ]
+        );
+        assert_eq!(
+            lines("antirelou_budget_cap{"),
+            [
+                r#"antirelou_budget_cap{number="+33612345678",scope="number_daily",tenant="paris"} 5"#,
+                r#"antirelou_budget_cap{scope="tenant_monthly",tenant="paris"} 100"#,
+                r#"antirelou_budget_cap{scope="deployment_monthly"} 500"#,
+            ]
+        );
+        assert_eq!(text.matches("# TYPE antirelou_budget_remaining gauge").count(), 1);
+    }
+}

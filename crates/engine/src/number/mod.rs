@@ -1,0 +1,17 @@
+//! One number: its rules as a plain value, and the actor that runs them.
+//!
+//! - [`state`]: [`NumberState`], every rule of the decision, no actix, no IO;
+//!   unit-tested on a `ManualClock` (`state_tests.rs`). Start here.
+//! - [`actor`]: [`NumberActor`], the mailbox, the ledger calls, the timers.
+//! - [`caches`]: the bounded sender and message-id caches.
+//! - [`limiter`]: the local reply-rate limiter on our clock.
+//! - [`inbound_charges`]: the provider's charge per received SMS, batched by message id.
+
+pub mod actor;
+pub mod caches;
+pub mod inbound_charges;
+pub mod limiter;
+pub mod state;
+
+pub use actor::NumberActor;
+pub use state::{Arrival, NumberState, Step};

@@ -1,0 +1,345 @@
+//! [`NumberState`]: everything one number decides with, as a plain value.
+//! No actix, no IO: the actor feeds it messages and ledger verdicts, and it
+//! answers with a [`Step`] (decided here, or a request only the ledger can
+//! answer). Its rules, in the order of docs/behaviour.md:
+//!
+//! paused → blocked → duplicate (message id) → opted out (this message is
+//! STOP, or the sender sent it before) → not a phone → country → repeat
+//! sender → local reply rate → shield trickle known spent → budget known
+//! exhausted → too many ledger calls pending → ask the ledger.
+
+use std::sync::Arc;
+
+use antirelou_domain::shield::{MinuteTotals, ShieldState, ShieldTransition, SurgeWindow};
+use antirelou_domain::{is_e164, is_opt_out, Outcome, Periods, PhoneNumber, SenderKey, SharedClock};
+use antirelou_ledger::{BudgetScope, ReplyRequest, ReplyVerdict, SpendTotals};
+use antirelou_settings::AllowedCountries;
+
+use super::caches::{MessageCache, SenderCache, SenderMemory};
+use super::limiter::{reply_limiter, ReplyLimiter};
+use crate::messages::Decision;
+use crate::policy::NumberPolicy;
+
+/// How long a balance exhaustion is trusted before the ledger is asked
+/// again (a top-up from another process reaches us only through the ledger).
+pub const BALANCE_RECHECK_MICROS: i64 = 10 * 1_000_000;
+/// Provider retries come within minutes: the last 1,024 ids of a number suffice.
+pub const MESSAGE_CACHE_CAPACITY: usize = 1_024;
+
+/// One verified inbound SMS, as the rules see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival<'a> {
+    pub message_id: &'a str,
+    pub sender: SenderKey,
+    /// In clear, read only for the country and the phone-number check.
+    pub sender_number: &'a str,
+    /// Read only for the STOP keywords.
+    pub body: &'a str,
+}
+
+/// What [`NumberState::observe`] learnt from an arrival.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observation {
+    pub memory: SenderMemory,
+    pub shield: ShieldTransition,
+    pub last_minute: MinuteTotals,
+}
+
+/// What to do with an arrival.
+#[derive(Debug)]
+pub enum Step {
+    /// Decided without the ledger.
+    Decided(Decision),
+    /// The sender texted STOP: record it in the ledger (so every replica and
+    /// every restart honours it), and answer with this decision (`opted_out`,
+    /// or `paused`/`blocked` when those rules came first).
+    OptOut(Decision),
+    /// A candidate reply: only the ledger's atomic operation can say.
+    AskLedger(Box<ReplyRequest>),
+}
+
+/// The ledger did not answer (error or timeout): the decision fails closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerUnavailable;
+
+/// The outcome of a ledger verdict, for the actor to act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub decision: Decision,
+    /// Totals read by the ledger with the verdict, to publish as budget gauges.
+    pub totals: Option<SpendTotals>,
+}
+
+/// One number's rules, caches, limiter and shield view.
+pub struct NumberState {
+    policy: Arc<NumberPolicy>,
+    clock: SharedClock,
+    limiter: ReplyLimiter,
+    senders: SenderCache,
+    messages: MessageCache,
+    paused: bool,
+    surge: SurgeWindow,
+    shield: ShieldState,
+    /// The trickle of the current pacing slot is spent: no candidate before this instant.
+    trickle_spent_until_micros: i64,
+    /// A budget is exhausted: no candidate before this instant.
+    budget_block: Option<(BudgetScope, i64)>,
+    max_ledger_calls: usize,
+}
+
+impl NumberState {
+    /// A fresh state: empty caches, a full limiter, no shield.
+    pub fn new(
+        policy: Arc<NumberPolicy>,
+        clock: SharedClock,
+        sender_cache_capacity: usize,
+        max_ledger_calls: usize,
+    ) -> NumberState {
+        NumberState {
+            limiter: reply_limiter(policy.max_replies_per_minute, &clock),
+            senders: SenderCache::new(sender_cache_capacity),
+            messages: MessageCache::new(MESSAGE_CACHE_CAPACITY),
+            paused: policy.paused,
+            surge: SurgeWindow::default(),
+            shield: ShieldState::default(),
+            trickle_spent_until_micros: i64::MIN,
+            budget_block: None,
+            max_ledger_calls: max_ledger_calls.max(1),
+            policy,
+            clock,
+        }
+    }
+
+    pub fn policy(&self) -> &Arc<NumberPolicy> {
+        &self.policy
+    }
+
+    /// Replaces the rules (a reload or a runtime change); caches stay, the
+    /// limiter is rebuilt only if its rate changed.
+    pub fn set_policy(&mut self, policy: Arc<NumberPolicy>) {
+        if policy.max_replies_per_minute != self.policy.max_replies_per_minute {
+            self.limiter = reply_limiter(policy.max_replies_per_minute, &self.clock);
+        }
+        if policy.caps != self.policy.caps || policy.reply_cost != self.policy.reply_cost {
+            self.budget_block = None;
+        }
+        self.policy = policy;
+    }
+
+    /// Counts an arriving message in the surge window (new senders apart)
+    /// and re-evaluates the shield. One sender-cache lookup serves both the
+    /// window and the decision.
+    pub fn observe(&mut self, sender: &SenderKey, now_micros: i64) -> Observation {
+        let now_seconds = now_micros.div_euclid(1_000_000);
+        let memory = self.senders.recall(sender, now_micros);
+        self.surge.record(now_seconds, memory == SenderMemory::Unknown);
+        let (shield, last_minute) = self.evaluate_shield(now_seconds);
+        Observation { memory, shield, last_minute }
+    }
+
+    /// Re-evaluates the shield without a message (timers: a shield ends even when nothing comes).
+    pub fn evaluate_shield(&mut self, now_seconds: i64) -> (ShieldTransition, MinuteTotals) {
+        let totals = self.surge.totals(now_seconds);
+        (self.shield.evaluate(&self.policy.shield, totals, now_seconds), totals)
+    }
+
+    /// The rules up to the point where only the ledger can answer.
+    /// `memory` is what [`observe`](Self::observe) returned for this arrival.
+    pub fn decide(&mut self, msg: &Arrival<'_>, now_micros: i64, memory: SenderMemory, ledger_calls: usize) -> Step {
+        let now_seconds = now_micros.div_euclid(1_000_000);
+        // A STOP is honoured even on a paused number or from a blocked sender.
+        let stop = is_opt_out(msg.body);
+        let closed = if self.paused {
+            Some(Outcome::Paused)
+        } else if self.policy.blocklist.contains(&msg.sender) {
+            Some(Outcome::Blocked)
+        } else {
+            None
+        };
+        if let Some(outcome) = closed {
+            if stop {
+                self.senders.opted_out(msg.sender);
+                return Step::OptOut(Decision::silent(outcome));
+            }
+            return Step::Decided(Decision::silent(outcome));
+        }
+        if let Some(replied) = self.messages.recall(msg.message_id) {
+            return Step::Decided(Decision {
+                outcome: Outcome::Duplicate,
+                reply: replied.then(|| Arc::clone(&self.policy.reply)),
+            });
+        }
+        if memory == SenderMemory::OptedOut {
+            return self.remembered(msg, Outcome::OptedOut);
+        }
+        if stop {
+            self.senders.opted_out(msg.sender);
+            self.messages.remember(msg.message_id, false);
+            return Step::OptOut(Decision::silent(Outcome::OptedOut));
+        }
+        // The syntax check is cheap; the country lookup comes after the
+        // repeat-sender check, so a repeat flood never pays for it.
+        if !is_e164(msg.sender_number.trim()) {
+            return self.remembered(msg, Outcome::NotAPhone);
+        }
+        // A remembered reply implies the country was allowed then (same number, same rule).
+        if let SenderMemory::AnsweredUntil(_) = memory {
+            return self.remembered(msg, Outcome::RepeatSender);
+        }
+        self.senders.saw(msg.sender);
+        let country_ok = match &self.policy.allowed_countries {
+            AllowedCountries::Any => true,
+            allowed => {
+                allowed.allows(PhoneNumber::parse(msg.sender_number).ok().as_ref().and_then(PhoneNumber::country))
+            }
+        };
+        if !country_ok {
+            return self.remembered(msg, Outcome::CountryNotAllowed);
+        }
+        // Known refusals first: the reply-rate limiter only spends its
+        // allowance on messages that could really be paid for (otherwise a
+        // shielded flood drains it and the trickle's replies get rate-limited).
+        let shielded = self.shield.is_active(now_seconds);
+        if shielded && now_micros < self.trickle_spent_until_micros {
+            return self.remembered(msg, Outcome::Shielded);
+        }
+        if let Some((_, until)) = self.budget_block {
+            if now_micros < until {
+                return self.remembered(msg, Outcome::BudgetExhausted);
+            }
+            self.budget_block = None;
+        }
+        if self.limiter.check().is_err() {
+            return self.remembered(msg, Outcome::RateLimited);
+        }
+        if ledger_calls >= self.max_ledger_calls {
+            return Step::Decided(Decision::silent(Outcome::Overloaded));
+        }
+        let policy = &self.policy;
+        Step::AskLedger(Box::new(ReplyRequest {
+            tenant: Arc::clone(&policy.tenant),
+            number: Arc::clone(&policy.number),
+            message_id: msg.message_id.to_owned(),
+            sender: msg.sender,
+            cost: policy.reply_cost,
+            now_micros,
+            periods: Periods::at(self.clock.now(), policy.timezone),
+            reply_once_per_seconds: policy.reply_once_per_seconds,
+            caps: policy.caps,
+            prepaid: policy.prepaid,
+            max_replies_per_minute: Some(policy.max_replies_per_minute),
+            shield_trickle_per_hour: shielded.then_some(policy.shield.trickle_per_hour),
+        }))
+    }
+
+    /// Learns from the ledger's verdict on `request` and turns it into a decision.
+    pub fn apply_verdict(
+        &mut self,
+        request: &ReplyRequest,
+        verdict: Result<ReplyVerdict, LedgerUnavailable>,
+    ) -> Applied {
+        let message_id = request.message_id.as_str();
+        let remember_until = request.now_micros.saturating_add(request.reply_once_per_seconds as i64 * 1_000_000);
+        let silent = |outcome| Applied { decision: Decision::silent(outcome), totals: None };
+        let Ok(verdict) = verdict else {
+            return silent(Outcome::LedgerUnavailable);
+        };
+        match verdict {
+            ReplyVerdict::Replied { totals, .. } => {
+                self.senders.answered(request.sender, remember_until);
+                self.messages.remember(message_id, true);
+                Applied {
+                    decision: Decision { outcome: Outcome::Replied, reply: Some(Arc::clone(&self.policy.reply)) },
+                    totals: Some(totals),
+                }
+            }
+            ReplyVerdict::Duplicate { replied } => {
+                self.messages.remember(message_id, replied);
+                Applied {
+                    decision: Decision {
+                        outcome: Outcome::Duplicate,
+                        reply: replied.then(|| Arc::clone(&self.policy.reply)),
+                    },
+                    totals: None,
+                }
+            }
+            ReplyVerdict::OptedOut => {
+                self.senders.opted_out(request.sender);
+                self.messages.remember(message_id, false);
+                silent(Outcome::OptedOut)
+            }
+            ReplyVerdict::RepeatSender => {
+                // Answered elsewhere (another replica or before a restart).
+                self.senders.answered(request.sender, remember_until);
+                self.messages.remember(message_id, false);
+                silent(Outcome::RepeatSender)
+            }
+            ReplyVerdict::RateLimited => {
+                self.messages.remember(message_id, false);
+                silent(Outcome::RateLimited)
+            }
+            ReplyVerdict::Shielded => {
+                let slot = self.policy.shield.trickle_slot();
+                self.trickle_spent_until_micros = slot.next_start(request.now_micros.div_euclid(1_000_000)) * 1_000_000;
+                self.messages.remember(message_id, false);
+                silent(Outcome::Shielded)
+            }
+            ReplyVerdict::BudgetExhausted { scope, until_micros, totals } => {
+                let until = until_micros.unwrap_or(request.now_micros + BALANCE_RECHECK_MICROS);
+                self.budget_block = Some((scope, until));
+                self.messages.remember(message_id, false);
+                Applied { decision: Decision::silent(Outcome::BudgetExhausted), totals: Some(totals) }
+            }
+        }
+    }
+
+    /// The sender cache's answer for a sender, without counting a message
+    /// (messages parked behind a pending verdict are decided with it).
+    pub fn recall(&mut self, sender: &SenderKey, now_micros: i64) -> SenderMemory {
+        self.senders.recall(sender, now_micros)
+    }
+
+    /// Adopts a shield another replica started; `true` when it turns shield mode on here.
+    pub fn adopt_shield(&mut self, until_seconds: i64, now_seconds: i64) -> bool {
+        self.shield.adopt(until_seconds, now_seconds)
+    }
+
+    /// The shield's end, while it is on.
+    pub fn shield_until(&self, now_seconds: i64) -> Option<i64> {
+        self.shield.active_until_seconds.filter(|_| self.shield.is_active(now_seconds))
+    }
+
+    /// A top-up: a known balance exhaustion no longer holds.
+    pub fn lift_balance_block(&mut self) {
+        if matches!(self.budget_block, Some((BudgetScope::Balance, _))) {
+            self.budget_block = None;
+        }
+    }
+
+    pub fn budget_block(&self) -> Option<BudgetScope> {
+        self.budget_block.map(|(scope, _)| scope)
+    }
+
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    pub fn cached_senders(&self) -> usize {
+        self.senders.len()
+    }
+
+    /// A silent local outcome that a retry of the same message must repeat
+    /// (as `duplicate`), so its id is remembered too.
+    fn remembered(&mut self, msg: &Arrival<'_>, outcome: Outcome) -> Step {
+        self.messages.remember(msg.message_id, false);
+        Step::Decided(Decision::silent(outcome))
+    }
+}
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

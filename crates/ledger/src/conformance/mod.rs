@@ -1,0 +1,133 @@
+//! The behaviour every [`Ledger`] backend must show, written once. Each
+//! backend's tests expand [`ledger_conformance_suite!`](crate::ledger_conformance_suite)
+//! with a factory that returns a fresh, empty ledger.
+//!
+//! - [`decisions`]: the "may I reply" operation: dedupe, sender memory,
+//!   caps to the micro, rates, the shield trickle, concurrency.
+//! - [`money`]: inbound charges, top-ups, balances, entries and their pages.
+//!
+//! Compiled for tests and the `test-support` feature only.
+
+pub mod decisions;
+pub mod money;
+
+pub use decisions::*;
+pub use money::*;
+
+use std::sync::Arc;
+
+use antirelou_domain::{Money, Periods, SenderHasher};
+use chrono::{TimeZone, Utc};
+
+use crate::model::{Caps, EntryFilter, InboundBatch, ReplyRequest, ReplyVerdict, TotalsQuery};
+use crate::Ledger;
+
+/// 2026-11-28 12:00:00 UTC, a fixed instant for reproducible periods.
+pub const NOON_MICROS: i64 = 1_795_867_200_000_000;
+
+/// A reply request at [`NOON_MICROS`] costing 0.08, with no cap.
+pub fn request(tenant: &str, number: &str, message_id: &str, sender: &str) -> ReplyRequest {
+    request_at(tenant, number, message_id, sender, NOON_MICROS)
+}
+
+pub fn request_at(tenant: &str, number: &str, message_id: &str, sender: &str, now_micros: i64) -> ReplyRequest {
+    let now = Utc.timestamp_micros(now_micros).single().unwrap_or_default();
+    ReplyRequest {
+        tenant: Arc::from(tenant),
+        number: Arc::from(number),
+        message_id: message_id.to_owned(),
+        sender: SenderHasher::new(b"conformance-key").key(sender),
+        cost: Money::from_micros(80_000),
+        now_micros,
+        periods: Periods::at(now, chrono_tz::Europe::Paris),
+        reply_once_per_seconds: 30 * 86_400,
+        caps: Caps::default(),
+        prepaid: false,
+        max_replies_per_minute: None,
+        shield_trickle_per_hour: None,
+    }
+}
+
+/// Inbound messages `ids` of paris/+33612345678 at `now_micros`, 0.01 each.
+pub fn inbound(ids: &[&str], now_micros: i64) -> InboundBatch {
+    let probe = request_at("paris", "+33612345678", "x", "+1", now_micros);
+    InboundBatch {
+        tenant: Arc::from("paris"),
+        number: Arc::from("+33612345678"),
+        message_ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+        unit_price: Money::from_micros(10_000),
+        prepaid: false,
+        now_micros,
+        periods: probe.periods,
+    }
+}
+
+pub(crate) fn replied(v: &ReplyVerdict) -> bool {
+    matches!(v, ReplyVerdict::Replied { .. })
+}
+
+pub(crate) async fn number_day_spend(ledger: &dyn Ledger, r: &ReplyRequest) -> Money {
+    ledger
+        .totals(&TotalsQuery { tenant: r.tenant.to_string(), number: r.number.to_string(), periods: r.periods.clone() })
+        .await
+        .map(|t| t.number_day)
+        .unwrap_or(Money::from_micros(-1))
+}
+
+/// Every entry matching `filter`, following the cursor page after page.
+pub async fn all_entries(ledger: &dyn Ledger, filter: &EntryFilter) -> Vec<crate::Entry> {
+    let mut filter = filter.clone();
+    let mut found = Vec::new();
+    loop {
+        let page = ledger.entries(&filter).await.expect("entries page");
+        found.extend(page.entries);
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => return found,
+        }
+    }
+}
+
+/// Expands to one `#[tokio::test]` per conformance check. `$factory` is an
+/// async fn returning `(guard, Arc<dyn Ledger>)`; the guard lives for the test.
+#[macro_export]
+macro_rules! ledger_conformance_suite {
+    ($factory:path) => {
+        $crate::ledger_conformance_suite!(@tests $factory;
+            first_message_replies_then_sender_is_remembered,
+            same_message_id_is_paid_once_and_answered_alike,
+            a_message_id_is_forgotten_after_its_ttl,
+            an_opted_out_sender_is_never_answered_again,
+            sender_memory_expires_after_reply_once_per,
+            number_daily_cap_holds_to_the_micro_and_resets_next_day,
+            a_reply_that_exactly_reaches_a_cap_is_paid,
+            tenant_and_deployment_monthly_caps_hold,
+            global_reply_rate_limits_per_minute,
+            shield_trickle_pays_only_n_replies_per_hour,
+            free_prepaid_reply_creates_no_balance_and_zero_memory_remembers_nobody,
+            prepaid_balance_gates_replies_and_never_goes_negative,
+            inbound_charges_count_against_caps,
+            an_inbound_message_id_is_charged_once_whatever_replays_it,
+            entries_add_up_to_totals_and_filter_by_tenant,
+            bad_top_ups_are_refused_and_change_nothing,
+            a_balance_can_not_overflow,
+            entries_filter_by_time_window_then_limit,
+            entries_come_in_pages_that_join_up_exactly,
+            the_write_probe_succeeds_on_a_healthy_ledger
+        );
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {
+            let (_guard, ledger) = $factory().await;
+            $crate::conformance::concurrent_decisions_never_pay_twice_or_cross_a_cap(ledger).await;
+        }
+    };
+    (@tests $factory:path; $($check:ident),*) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let (_guard, ledger) = $factory().await;
+                $crate::conformance::$check(&*ledger).await;
+            }
+        )*
+    };
+}

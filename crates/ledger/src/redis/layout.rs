@@ -1,0 +1,98 @@
+//! The Redis key layout of one deployment: every key the ledger reads or
+//! writes is named here, under one hash tag (`{prefix}:`), so a deployment
+//! lives in one Redis Cluster slot. The counter names shared with SQLite
+//! come from [`crate::rules`].
+
+use crate::LedgerError;
+
+/// Every key of one deployment: `{prefix}:...`, one hash tag, one cluster slot.
+#[derive(Clone, Debug)]
+pub struct KeySpace {
+    tag: String,
+}
+
+impl KeySpace {
+    /// Refuses prefixes that would break the hash tag.
+    pub fn new(prefix: &str) -> Result<KeySpace, LedgerError> {
+        if prefix.is_empty() || prefix.contains(['{', '}']) || prefix.contains(char::is_whitespace) {
+            return Err(LedgerError::Refused(format!(
+                "redis key prefix {prefix:?} must be non-empty, without braces or spaces \
+                 (it becomes the hash tag {{prefix}} shared by every ledger key)"
+            )));
+        }
+        Ok(KeySpace { tag: format!("{{{prefix}}}:") })
+    }
+
+    /// `{prefix}:` — what every key starts with (for SCAN).
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.tag)
+    }
+
+    pub fn message(&self, number: &str, message_id: &str) -> String {
+        self.key(&format!("msg:{number}:{message_id}"))
+    }
+
+    pub fn sender(&self, number: &str, sender_hex: &str) -> String {
+        self.key(&format!("sender:{number}:{sender_hex}"))
+    }
+
+    /// A sender who texted STOP to a number.
+    pub fn opt_out(&self, number: &str, sender_hex: &str) -> String {
+        self.key(&format!("optout:{number}:{sender_hex}"))
+    }
+
+    pub fn shield(&self, number: &str) -> String {
+        self.key(&format!("shield:{number}"))
+    }
+
+    pub fn balances(&self) -> String {
+        self.key("balances")
+    }
+
+    pub fn entries(&self) -> String {
+        self.key("entries")
+    }
+
+    pub fn entry_ids(&self) -> String {
+        self.key("entry_id")
+    }
+
+    /// The pub/sub channel of budget and shield events.
+    pub fn events(&self) -> String {
+        self.key("events")
+    }
+
+    /// Provider message ids of a number already charged as inbound (sorted set scored by expiry).
+    pub fn inbound_ids(&self, number: &str) -> String {
+        self.key(&format!("inbound:{number}"))
+    }
+
+    /// The write probe of `/readyz`.
+    pub fn probe(&self) -> String {
+        self.key("probe")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules;
+
+    #[test]
+    fn prefixes_that_break_the_hash_tag_are_refused() {
+        for bad in ["", "a{b", "a}b", "a b"] {
+            assert!(KeySpace::new(bad).is_err(), "{bad:?}");
+        }
+        let ks = KeySpace::new("antirelou").unwrap();
+        assert_eq!(ks.balances(), "{antirelou}:balances");
+        assert_eq!(
+            ks.key(&rules::number_day("+33612345678", "2026-11-28")),
+            "{antirelou}:spend:number:+33612345678:2026-11-28"
+        );
+        assert_eq!(ks.inbound_ids("+33612345678"), "{antirelou}:inbound:+33612345678");
+    }
+}
