@@ -27,7 +27,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use money::{Money, MoneyError};
 pub use outcome::Outcome;
 pub use period::{parse_duration, DurationError, Periods};
-pub use phone::{PhoneNumber, PhoneNumberError};
+pub use phone::{is_e164, PhoneNumber, PhoneNumberError};
 pub use provider::ProviderKind;
 pub use segments::{Encoding, SegmentCount};
 pub use sender::{SenderHasher, SenderKey};
