@@ -33,7 +33,14 @@ fn cases() -> Vec<Case> {
                 "GET" => WebhookMethod::Get,
                 _ => WebhookMethod::Post,
             };
-            Case { token: text("token"), nonce: text("nonce"), method, url: text("url"), params, signature: text("signature") }
+            Case {
+                token: text("token"),
+                nonce: text("nonce"),
+                method,
+                url: text("url"),
+                params,
+                signature: text("signature"),
+            }
         })
         .collect()
 }
@@ -58,7 +65,10 @@ fn every_published_plivo_signature_is_reproduced_exactly() {
 fn the_published_signature_is_found_among_several() {
     for case in cases() {
         let header = format!("bm90IGl0,{}", case.signature);
-        assert_eq!(verify_signature_v3(case.method, &case.url, &case.params, &case.nonce, &case.token, &header), Ok(()));
+        assert_eq!(
+            verify_signature_v3(case.method, &case.url, &case.params, &case.nonce, &case.token, &header),
+            Ok(())
+        );
     }
 }
 
