@@ -17,8 +17,11 @@ pub const VONAGE_NOW: i64 = 1_760_000_000;
 pub const PLIVO_URL: &str = "https://sms.example.org/webhooks/plivo";
 pub const PLIVO_TOKEN: &str = "fuzz-plivo-token";
 
+/// A parser run on the raw bytes of one input.
+pub type Parser = fn(&[u8]);
+
 /// The parsers and their corpus folder names.
-pub const PARSERS: [(&str, fn(&[u8])); 8] = [
+pub const PARSERS: [(&str, Parser); 8] = [
     ("twilio_form", twilio_form),
     ("twilio_signature", twilio_signature),
     ("vonage_query", vonage_query),
