@@ -8,6 +8,7 @@ mod support;
 mod admin;
 mod concurrency;
 mod outcomes;
+mod provider_sdks;
 mod restart;
 mod sdk_crosscheck;
 mod shield_alerts;

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+pub use antirelou_domain::is_e164;
 use antirelou_domain::ProviderKind;
 
 /// One verified inbound SMS, normalised.
@@ -34,5 +35,60 @@ impl fmt::Debug for InboundSms {
             .field("from", &"<hidden>")
             .field("body", &format_args!("<{} chars>", self.body.chars().count()))
             .finish()
+    }
+}
+
+/// A sender as [`InboundSms::from`] holds it, from a provider that writes
+/// E.164 without its `+` (Vonage `msisdn`, Plivo `From`): `+` is added when
+/// the digits make an E.164 number; anything else (a short code, an
+/// alphanumeric sender) is kept as given.
+pub fn sender_with_plus(raw: &str) -> String {
+    match our_number_with_plus(raw) {
+        Some(e164) => e164,
+        None => raw.to_owned(),
+    }
+}
+
+/// Our number (E.164 with `+`) from a provider that may leave the `+` out,
+/// or `None` when the text is not an E.164 number either way.
+pub fn our_number_with_plus(raw: &str) -> Option<String> {
+    if is_e164(raw) {
+        return Some(raw.to_owned());
+    }
+    let with_plus = format!("+{raw}");
+    is_e164(&with_plus).then_some(with_plus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_of_an_e164_number_gain_their_plus() {
+        assert_eq!(sender_with_plus("33612345678"), "+33612345678");
+        assert_eq!(sender_with_plus("+33612345678"), "+33612345678");
+        assert_eq!(our_number_with_plus("14155552671").as_deref(), Some("+14155552671"));
+    }
+
+    #[test]
+    fn short_codes_and_alphanumeric_senders_are_kept_as_given() {
+        for raw in ["36180", "INFO", "", "+", "0612345678", "1234567890123456"] {
+            assert_eq!(sender_with_plus(raw), raw);
+            assert_eq!(our_number_with_plus(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_sender_and_the_body() {
+        let sms = InboundSms {
+            provider: ProviderKind::Vonage,
+            message_id: "0A01".into(),
+            from: "+33700000001".into(),
+            to: "+33939000001".into(),
+            body: "Bonjour".into(),
+        };
+        let shown = format!("{sms:?}");
+        assert!(shown.contains("0A01") && shown.contains("+33939000001"), "{shown}");
+        assert!(!shown.contains("33700000001") && !shown.contains("Bonjour"), "{shown}");
     }
 }

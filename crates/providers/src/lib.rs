@@ -18,14 +18,18 @@
 //! synchronous and deterministic; the only IO is the outbound HTTP of the
 //! send and polling clients.
 
+pub mod form;
 pub mod inbound;
+mod message_ids;
 pub mod ovh;
 pub mod plivo;
+pub mod reject;
 pub mod send;
 pub mod twilio;
 pub mod vonage;
 
-pub use inbound::InboundSms;
+pub use inbound::{is_e164, InboundSms};
+pub use reject::{InboundError, RejectReason};
 pub use send::{OutboundSms, SendApi, SendError, SendReceipt};
 pub use twilio::{
     encode_form, inbound_form, message_sid_from, signature, twiml_empty, twiml_message, twiml_reply_text,

@@ -1,2 +1,11 @@
 //! Plivo: inbound message webhooks signed with `X-Plivo-Signature-V3`, the
 //! inline Plivo XML reply, and the Message send API.
+
+pub mod emulate;
+pub mod inbound;
+pub mod reply;
+pub mod signature;
+
+pub use inbound::{inbound, is_uuid, routed_number, WebhookAuth};
+pub use reply::{read_reply, reply_empty, reply_message, reply_text, ReplyMessage};
+pub use signature::{signature_v3, verify_signature_v3, SignatureError, WebhookMethod, NONCE_HEADER, SIGNATURE_HEADER};

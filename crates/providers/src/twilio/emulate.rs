@@ -3,6 +3,9 @@
 
 use antirelou_domain::PhoneNumber;
 
+pub use crate::form::encode_form;
+use crate::message_ids::mix;
+
 /// Build the form Twilio would POST for an inbound SMS, as (key, value)
 /// pairs in Twilio's field order: ToCountry, ToState, SmsMessageSid,
 /// NumMedia=0, ToCity, FromZip, SmsSid, FromState, SmsStatus=received,
@@ -41,11 +44,6 @@ pub fn inbound_form(account_sid: &str, message_sid: &str, from: &str, to: &str, 
     .collect()
 }
 
-/// `application/x-www-form-urlencoded` body of `pairs`, in order (spaces as `+`).
-pub fn encode_form(pairs: &[(String, String)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
 /// A fresh-looking MessageSid: "SM" + 32 lowercase hex chars derived from the
 /// given u128 seed.
 ///
@@ -53,20 +51,6 @@ pub fn encode_form(pairs: &[(String, String)]) -> String {
 /// unrelated-looking ids and distinct seeds never collide.
 pub fn message_sid_from(seed: u128) -> String {
     format!("SM{:032x}", mix(seed))
-}
-
-/// Add, xorshift and multiply-by-odd rounds; each step is invertible
-/// modulo 2^128, so the whole is a bijection.
-fn mix(mut x: u128) -> u128 {
-    const ODD_1: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835;
-    const ODD_2: u128 = 0xbf58_476d_1ce4_e5b9_94d0_49bb_1331_11eb;
-    x = x.wrapping_add(ODD_2);
-    x ^= x >> 67;
-    x = x.wrapping_mul(ODD_1);
-    x ^= x >> 61;
-    x = x.wrapping_mul(ODD_2);
-    x ^= x >> 64;
-    x
 }
 
 fn country_of(number: &str) -> String {
@@ -148,12 +132,6 @@ mod tests {
         let header = signature("token", url, &pairs);
         let received = WebhookForm::parse(encode_form(&pairs).as_bytes()).expect("parses");
         assert_eq!(verify_signature("token", url, received.pairs(), &header), Ok(()));
-    }
-
-    #[test]
-    fn encode_form_uses_plus_for_spaces_and_escapes_reserved_bytes() {
-        let pairs = vec![("Body".to_owned(), "a b&c=d+é".to_owned())];
-        assert_eq!(encode_form(&pairs), "Body=a+b%26c%3Dd%2B%C3%A9");
     }
 
     #[test]

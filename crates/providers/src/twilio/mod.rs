@@ -3,11 +3,14 @@
 
 pub mod emulate;
 pub mod form;
+pub mod inbound;
 pub mod signature;
 pub mod twiml;
 pub mod webhook_url;
 
+pub use crate::form::{FormError, WebhookForm};
 pub use emulate::{encode_form, inbound_form, message_sid_from};
-pub use form::{FormError, InboundSms, WebhookForm};
+pub use form::TwilioInbound;
+pub use inbound::{inbound, is_message_sid, routed_number, WebhookAuth};
 pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_HEADER};
 pub use twiml::{twiml_empty, twiml_message, twiml_reply_text};

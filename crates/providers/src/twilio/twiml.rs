@@ -64,7 +64,7 @@ fn message_content_start(xml: &str) -> Option<usize> {
     }
 }
 
-fn push_escaped(xml: &mut String, text: &str) {
+pub(crate) fn push_escaped(xml: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => xml.push_str("&amp;"),
@@ -79,7 +79,7 @@ fn push_escaped(xml: &mut String, text: &str) {
     }
 }
 
-fn unescape(text: &str) -> String {
+pub(crate) fn unescape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(amp) = rest.find('&') {

@@ -1,7 +1,18 @@
 //! Vonage SMS API: inbound webhooks (GET query or POST), signed with `sig`;
 //! replies through `POST /sms/json`.
 
+pub mod concat;
+pub mod emulate;
+pub mod inbound;
+pub mod signature;
+
 use std::fmt;
+
+pub use concat::{ConcatAssembler, ConcatDrop, ConcatLimits, ConcatOutcome};
+pub use inbound::{
+    inbound, parse_form, parse_json, parse_query, parse_request, routed_number, ConcatPart, VonageInbound, WebhookAuth,
+};
+pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_PARAM};
 
 /// How Vonage signs webhooks (`signature_method` in the dashboard and in our configuration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,10 +1,10 @@
-//! The published `X-Twilio-Signature` vectors (tests/testdata), each already
+//! The published `X-Twilio-Signature` vectors (tests/data), each already
 //! re-checked against the official SDK, run through our implementation.
 
 use antirelou_providers::{signature, verify_signature, SignatureError};
 use serde_json::Value;
 
-const VECTORS: &str = include_str!("../../../tests/testdata/signature-vectors.json");
+const VECTORS: &str = include_str!("data/signature-vectors.json");
 
 struct Case {
     token: String,
