@@ -22,11 +22,13 @@ pub mod inbound;
 pub mod ovh;
 pub mod plivo;
 pub mod send;
+pub mod send_policy;
 pub mod twilio;
 pub mod vonage;
 
 pub use inbound::InboundSms;
 pub use send::{OutboundSms, SendApi, SendError, SendReceipt};
+pub use send_policy::{ClientBuildError, SendPolicy};
 pub use twilio::{
     encode_form, inbound_form, message_sid_from, signature, twiml_empty, twiml_message, twiml_reply_text,
     verify_signature, FormError, SignatureError, WebhookForm, SIGNATURE_HEADER,

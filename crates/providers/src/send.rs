@@ -55,6 +55,11 @@ pub enum SendError {
     Ambiguous(String),
 }
 
+/// A number in E.164 without its `+`, as Vonage and Plivo write numbers.
+pub fn without_plus(number: &str) -> &str {
+    number.strip_prefix('+').unwrap_or(number)
+}
+
 /// A provider's send API, as the engine uses it.
 #[async_trait]
 pub trait SendApi: Send + Sync + 'static {

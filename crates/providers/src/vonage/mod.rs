@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+pub mod send;
+
+pub use send::{VonageSendConfig, VonageSender};
+
 /// How Vonage signs webhooks (`signature_method` in the dashboard and in our configuration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SignatureMethod {
