@@ -22,7 +22,7 @@ pub mod vonage;
 
 pub use ovh::{start_ovh, OvhAccount, OvhEmulator, MAX_CLOCK_DRIFT_SECS};
 pub use plivo::{start_plivo, PlivoAccount};
-pub use recorded::{Expectation, Fixture, FixtureError, RecordedProvider, RecordedRequest};
+pub use recorded::{Exchange, Expectation, Fixture, FixtureError, RecordedProvider, RecordedRequest};
 pub use server::{AcceptedSms, Answer, Emulator, Fault, SeenAuth, SeenRequest};
 pub use twilio::{start_twilio, TwilioAccount};
 pub use vonage::{start_vonage, VonageAccount};
