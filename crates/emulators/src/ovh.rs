@@ -210,7 +210,8 @@ impl EmulatedApi for OvhApi {
             return self.create_job(request, journal);
         }
         let id = Self::incoming_id(&captured).unwrap_or(0);
-        let not_found = || Answer::new(404, json!({"message": format!("The requested object (id = {id}) does not exist")}));
+        let not_found =
+            || Answer::new(404, json!({"message": format!("The requested object (id = {id}) does not exist")}));
         if std::ptr::eq(route, &self.routes.get) {
             return match inbox.messages.get(&id) {
                 Some((sender, message)) => Answer::new(
@@ -238,7 +239,9 @@ impl EmulatedApi for OvhApi {
 impl OvhApi {
     fn create_job(&self, request: &SeenRequest, journal: &Journal) -> Answer {
         let receivers: Vec<String> = match request.fields.get("receivers") {
-            Some(serde_json::Value::Array(items)) => items.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect(),
+            Some(serde_json::Value::Array(items)) => {
+                items.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect()
+            }
             _ => Vec::new(),
         };
         let (valid, invalid): (Vec<_>, Vec<_>) = receivers.into_iter().partition(|r| is_receiver(r));

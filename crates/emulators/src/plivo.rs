@@ -40,7 +40,8 @@ impl PlivoApi {
 impl EmulatedApi for PlivoApi {
     fn answer(&self, request: &SeenRequest, journal: &Journal) -> Answer {
         let account = &self.account;
-        let checked = check(&self.send, request, &[("auth_id", &account.auth_id)], Some((&account.auth_id, &account.auth_token)));
+        let checked =
+            check(&self.send, request, &[("auth_id", &account.auth_id)], Some((&account.auth_id, &account.auth_token)));
         match checked {
             Ok(_) => {}
             Err(Refusal::NotFound) => return error(404, "not found"),

@@ -272,7 +272,8 @@ mod tests {
         assert_eq!(expectation.path_template, "/1.0/sms/{service_name}/virtualNumbers/{number}/incoming/{incoming_id}");
         assert_eq!(expectation.required_headers.len(), 4);
         let values = [("service_name", "sms-x-1"), ("number", "0033939000004")];
-        let captured = expectation.match_path("/1.0/sms/sms-x-1/virtualNumbers/0033939000004/incoming/17", &values).unwrap();
+        let captured =
+            expectation.match_path("/1.0/sms/sms-x-1/virtualNumbers/0033939000004/incoming/17", &values).unwrap();
         assert_eq!(captured.get("incoming_id").map(String::as_str), Some("17"));
         assert!(expectation.match_path("/1.0/sms/other/virtualNumbers/0033939000004/incoming/17", &values).is_none());
         assert!(expectation.match_path("/1.0/sms/sms-x-1/virtualNumbers/0033939000004/incoming/", &values).is_none());

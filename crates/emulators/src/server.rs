@@ -66,7 +66,10 @@ impl fmt::Debug for AcceptedSms {
 #[derive(Clone, PartialEq, Eq)]
 pub enum SeenAuth {
     None,
-    Basic { username: String, password: String },
+    Basic {
+        username: String,
+        password: String,
+    },
     /// Another scheme, or a Basic value that does not decode.
     Other(String),
 }
@@ -145,7 +148,10 @@ impl SeenRequest {
         SeenRequest {
             method: request.method().as_str().to_owned(),
             path: request.path().to_owned(),
-            target: request.uri().path_and_query().map_or_else(|| request.path().to_owned(), |pq| pq.as_str().to_owned()),
+            target: request
+                .uri()
+                .path_and_query()
+                .map_or_else(|| request.path().to_owned(), |pq| pq.as_str().to_owned()),
             auth: read_auth(headers.get("authorization").map(String::as_str)),
             content_type,
             headers,
@@ -279,9 +285,7 @@ impl Emulator {
                 }
             });
         })?;
-        let handle = ready_rx
-            .recv()
-            .map_err(|_| io::Error::other("the emulator thread ended before serving"))??;
+        let handle = ready_rx.recv().map_err(|_| io::Error::other("the emulator thread ended before serving"))??;
         Ok(Emulator { api_base: format!("{root_url}{api_path}"), root_url, shared, handle, thread: Some(thread) })
     }
 
@@ -375,7 +379,10 @@ mod tests {
     #[test]
     fn basic_auth_is_decoded_and_other_schemes_named() {
         let header = format!("Basic {}", STANDARD.encode("AC1:tok:en"));
-        assert_eq!(read_auth(Some(&header)), SeenAuth::Basic { username: "AC1".to_owned(), password: "tok:en".to_owned() });
+        assert_eq!(
+            read_auth(Some(&header)),
+            SeenAuth::Basic { username: "AC1".to_owned(), password: "tok:en".to_owned() }
+        );
         assert_eq!(read_auth(Some("Bearer x")), SeenAuth::Other("Bearer".to_owned()));
         assert_eq!(read_auth(Some("Basic !!!")), SeenAuth::Other("Basic".to_owned()));
         assert_eq!(read_auth(None), SeenAuth::None);

@@ -43,9 +43,14 @@ impl EmulatedApi for VonageApi {
         let checked = check(&self.send, request, &[], Some((&self.account.api_key, &self.account.api_secret)));
         match checked {
             Ok(_) => {}
-            Err(Refusal::NotFound) => return Answer::new(404, json!({"error-code": "404", "error-code-label": "Not Found"})),
+            Err(Refusal::NotFound) => {
+                return Answer::new(404, json!({"error-code": "404", "error-code-label": "Not Found"}))
+            }
             Err(Refusal::Unauthenticated) => {
-                return Answer::new(401, json!({"type": "https://developer.vonage.com/api-errors#unauthorized", "title": "Unauthorized"}))
+                return Answer::new(
+                    401,
+                    json!({"type": "https://developer.vonage.com/api-errors#unauthorized", "title": "Unauthorized"}),
+                )
             }
             Err(Refusal::MissingField(field)) => return part("2", &format!("Missing {field}")),
             Err(_) => return part("2", "Missing Parameters"),

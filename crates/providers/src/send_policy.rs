@@ -113,7 +113,11 @@ pub(crate) enum Verdict {
 /// Sends the request built by `build` under `policy`'s retry rule;
 /// `classify` reads each complete answer. At most one attempt can have been
 /// accepted: an attempt is only repeated after a certain "not accepted".
-pub(crate) async fn send_with_retries<B, C>(policy: &SendPolicy, mut build: B, classify: C) -> Result<SendReceipt, SendError>
+pub(crate) async fn send_with_retries<B, C>(
+    policy: &SendPolicy,
+    mut build: B,
+    classify: C,
+) -> Result<SendReceipt, SendError>
 where
     B: FnMut() -> Result<RequestBuilder, SendError>,
     C: Fn(StatusCode, &[u8]) -> Verdict,
@@ -123,7 +127,9 @@ where
     for attempt in 1..=attempts {
         let mut retry_after = None;
         let verdict = match build()?.send().await {
-            Err(error) if error.is_connect() => Verdict::NotAccepted(format!("connection failed: {}", error_chain(&error))),
+            Err(error) if error.is_connect() => {
+                Verdict::NotAccepted(format!("connection failed: {}", error_chain(&error)))
+            }
             Err(error) if error.is_timeout() => {
                 Verdict::Ambiguous(format!("no answer within {} ms", policy.request_timeout_ms))
             }

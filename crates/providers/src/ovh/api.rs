@@ -84,7 +84,11 @@ impl VirtualNumber {
         if service_name.is_empty() {
             return Err(ClientBuildError::InvalidValue("OVHcloud service_name is empty".to_owned()));
         }
-        Ok(VirtualNumber { service_name: service_name.to_owned(), e164: e164.to_owned(), path_number: path_number(e164)? })
+        Ok(VirtualNumber {
+            service_name: service_name.to_owned(),
+            e164: e164.to_owned(),
+            path_number: path_number(e164)?,
+        })
     }
 
     pub fn service_name(&self) -> &str {
@@ -169,19 +173,18 @@ impl OvhApi {
     /// `GET /auth/time` (unsigned): the server's Unix time in seconds.
     pub async fn server_time(&self) -> Result<i64, OvhApiError> {
         let url = self.url(&["auth", "time"])?;
-        let request = self
-            .http
-            .get(url)
-            .header(APPLICATION_HEADER, &self.config.credentials.application_key);
+        let request = self.http.get(url).header(APPLICATION_HEADER, &self.config.credentials.application_key);
         let body = self.exchange(request).await?;
-        serde_json::from_slice::<i64>(&body).map_err(|_| OvhApiError::Malformed("/auth/time is not an integer".to_owned()))
+        serde_json::from_slice::<i64>(&body)
+            .map_err(|_| OvhApiError::Malformed("/auth/time is not an integer".to_owned()))
     }
 
     /// `GET .../incoming`: ids of the SMS waiting on `number`.
     pub async fn list_incoming(&self, number: &VirtualNumber) -> Result<Vec<u64>, OvhApiError> {
         let url = self.number_url(number, &["incoming"])?;
         let body = self.signed(Method::GET, url, Vec::new()).await?;
-        serde_json::from_slice(&body).map_err(|_| OvhApiError::Malformed("incoming list is not a list of ids".to_owned()))
+        serde_json::from_slice(&body)
+            .map_err(|_| OvhApiError::Malformed("incoming list is not a list of ids".to_owned()))
     }
 
     /// `GET .../incoming/{id}`.
@@ -201,7 +204,8 @@ impl OvhApi {
     /// the first job id of OVHcloud's sending report.
     pub async fn create_job(&self, number: &VirtualNumber, job: &OvhJob<'_>) -> Result<SendReceipt, SendError> {
         let url = self.number_url(number, &["jobs"]).map_err(|error| SendError::Refused(error.to_string()))?;
-        let body = serde_json::to_vec(job).map_err(|error| SendError::Refused(format!("cannot encode the job: {error}")))?;
+        let body =
+            serde_json::to_vec(job).map_err(|error| SendError::Refused(format!("cannot encode the job: {error}")))?;
         // Nothing is sent before the clock is known: a failure here is a certain "not sent".
         let offset = self
             .clock_offset()
@@ -346,11 +350,7 @@ fn classify_job(status: StatusCode, body: &[u8]) -> Verdict {
         };
     }
     let error = serde_json::from_slice::<ApiErrorDocument>(body).unwrap_or_default();
-    let detail = format!(
-        "{} {}",
-        error.error_code.unwrap_or_default(),
-        truncate(&error.message.unwrap_or_default())
-    );
+    let detail = format!("{} {}", error.error_code.unwrap_or_default(), truncate(&error.message.unwrap_or_default()));
     status_verdict(status, detail.trim())
 }
 
@@ -380,20 +380,26 @@ mod tests {
 
     #[test]
     fn sending_reports_follow_the_retry_rule() {
-        let accepted = br#"{"ids":[123],"invalidReceivers":[],"totalCreditsRemoved":1,"validReceivers":["+33612345678"]}"#;
-        assert!(matches!(classify_job(StatusCode::OK, accepted), Verdict::Accepted(r) if r.provider_message_id == "123"));
+        let accepted =
+            br#"{"ids":[123],"invalidReceivers":[],"totalCreditsRemoved":1,"validReceivers":["+33612345678"]}"#;
+        assert!(
+            matches!(classify_job(StatusCode::OK, accepted), Verdict::Accepted(r) if r.provider_message_id == "123")
+        );
         let invalid = br#"{"ids":[],"invalidReceivers":["+3361"],"totalCreditsRemoved":0,"validReceivers":[]}"#;
         assert!(matches!(classify_job(StatusCode::OK, invalid), Verdict::Refused(_)));
         assert!(matches!(classify_job(StatusCode::OK, b"{}"), Verdict::Ambiguous(_)));
         let denied = br#"{"errorCode":"NOT_GRANTED_CALL","message":"This call has not been granted"}"#;
-        assert!(matches!(classify_job(StatusCode::FORBIDDEN, denied), Verdict::Refused(r) if r.contains("NOT_GRANTED_CALL")));
+        assert!(
+            matches!(classify_job(StatusCode::FORBIDDEN, denied), Verdict::Refused(r) if r.contains("NOT_GRANTED_CALL"))
+        );
         assert!(matches!(classify_job(StatusCode::TOO_MANY_REQUESTS, b""), Verdict::NotAccepted(_)));
         assert!(matches!(classify_job(StatusCode::BAD_GATEWAY, b""), Verdict::Ambiguous(_)));
     }
 
     #[test]
     fn credential_errors_are_told_apart() {
-        let refused = |status, code: &str| OvhApiError::Refused { status, error_code: code.to_owned(), message: String::new() };
+        let refused =
+            |status, code: &str| OvhApiError::Refused { status, error_code: code.to_owned(), message: String::new() };
         assert!(refused(403, "NOT_GRANTED_CALL").is_credentials());
         assert!(refused(400, "INVALID_SIGNATURE").is_credentials());
         assert!(!refused(400, "").is_credentials());

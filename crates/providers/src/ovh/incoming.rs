@@ -104,7 +104,10 @@ mod tests {
         .unwrap();
         let inbound = incoming.to_inbound("+33939000004");
         assert_eq!(inbound.provider, ProviderKind::Ovh);
-        assert_eq!((inbound.message_id.as_str(), inbound.from.as_str(), inbound.to.as_str()), ("4242", "+33611223344", "+33939000004"));
+        assert_eq!(
+            (inbound.message_id.as_str(), inbound.from.as_str(), inbound.to.as_str()),
+            ("4242", "+33611223344", "+33939000004")
+        );
         assert_eq!(inbound.body, "on se revoit ?");
         let shown = format!("{incoming:?}");
         assert!(!shown.contains("33611223344") && !shown.contains("revoit"), "{shown}");

@@ -46,7 +46,12 @@ pub fn signature(application_secret: &str, consumer_key: &str, request: SignedRe
 }
 
 /// Compares `header` with the expected signature in constant time.
-pub fn verify_signature(application_secret: &str, consumer_key: &str, request: SignedRequest<'_>, header: &str) -> bool {
+pub fn verify_signature(
+    application_secret: &str,
+    consumer_key: &str,
+    request: SignedRequest<'_>,
+    header: &str,
+) -> bool {
     let expected = signature(application_secret, consumer_key, request);
     expected.len() == header.len() && bool::from(expected.as_bytes().ct_eq(header.as_bytes()))
 }
@@ -59,7 +64,8 @@ mod tests {
     /// (`echo -n "$AS+$CK+$METHOD+$QUERY+$BODY+$TSTAMP" | sha1sum`).
     #[test]
     fn the_signature_is_sha1_of_the_plus_joined_parts() {
-        let request = SignedRequest { method: "get", url: "https://eu.api.ovh.com/1.0/sms", body: b"", timestamp: 1_700_000_000 };
+        let request =
+            SignedRequest { method: "get", url: "https://eu.api.ovh.com/1.0/sms", body: b"", timestamp: 1_700_000_000 };
         let joined = "secret+consumer+GET+https://eu.api.ovh.com/1.0/sms++1700000000";
         let expected = format!("$1${}", hex::encode(Sha1::digest(joined.as_bytes())));
         assert_eq!(signature("secret", "consumer", request), expected);

@@ -163,9 +163,13 @@ mod tests {
     #[test]
     fn answers_follow_the_retry_rule() {
         let queued = br#"{"api_id":"a","message":"message(s) queued","message_uuid":["db3ce55a"]}"#;
-        assert!(matches!(classify(StatusCode::ACCEPTED, queued), Verdict::Accepted(r) if r.provider_message_id == "db3ce55a"));
+        assert!(
+            matches!(classify(StatusCode::ACCEPTED, queued), Verdict::Accepted(r) if r.provider_message_id == "db3ce55a")
+        );
         assert!(matches!(classify(StatusCode::ACCEPTED, br#"{"message_uuid":[]}"#), Verdict::Ambiguous(_)));
-        assert!(matches!(classify(StatusCode::BAD_REQUEST, br#"{"error":"src is required"}"#), Verdict::Refused(r) if r.contains("src")));
+        assert!(
+            matches!(classify(StatusCode::BAD_REQUEST, br#"{"error":"src is required"}"#), Verdict::Refused(r) if r.contains("src"))
+        );
         assert!(matches!(classify(StatusCode::TOO_MANY_REQUESTS, b""), Verdict::NotAccepted(_)));
         assert!(matches!(classify(StatusCode::INTERNAL_SERVER_ERROR, b""), Verdict::Ambiguous(_)));
     }

@@ -11,7 +11,7 @@ pub mod webhook_url;
 
 pub use emulate::{encode_form, inbound_form, message_sid_from};
 pub use form::{FormError, InboundSms, WebhookForm};
-pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_HEADER};
 pub use send::{TwilioSendConfig, TwilioSender};
+pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_HEADER};
 pub use status::{DeliveryStatus, StatusCallback, StatusCallbackError};
 pub use twiml::{twiml_empty, twiml_message, twiml_reply_text};

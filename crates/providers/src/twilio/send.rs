@@ -101,7 +101,9 @@ fn classify(status: StatusCode, body: &[u8]) -> Verdict {
         };
     }
     let detail = serde_json::from_slice::<ErrorDocument>(body)
-        .map(|error| format!("Twilio error {}: {}", error.code.unwrap_or(0), truncate(&error.message.unwrap_or_default())))
+        .map(|error| {
+            format!("Twilio error {}: {}", error.code.unwrap_or(0), truncate(&error.message.unwrap_or_default()))
+        })
         .unwrap_or_default();
     status_verdict(status, &detail)
 }
@@ -146,7 +148,8 @@ mod tests {
     #[test]
     fn a_success_without_sid_is_ambiguous_and_errors_follow_the_rule() {
         assert!(matches!(classify(StatusCode::CREATED, b"{}"), Verdict::Ambiguous(_)));
-        let refused = classify(StatusCode::BAD_REQUEST, br#"{"code":21604,"message":"A 'To' phone number is required."}"#);
+        let refused =
+            classify(StatusCode::BAD_REQUEST, br#"{"code":21604,"message":"A 'To' phone number is required."}"#);
         assert!(matches!(refused, Verdict::Refused(reason) if reason.contains("21604")));
         assert!(matches!(classify(StatusCode::TOO_MANY_REQUESTS, b""), Verdict::NotAccepted(_)));
         assert!(matches!(classify(StatusCode::SERVICE_UNAVAILABLE, b""), Verdict::Ambiguous(_)));

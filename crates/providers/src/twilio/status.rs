@@ -220,7 +220,10 @@ mod tests {
             ("ErrorCode", ""),
         ]))
         .unwrap();
-        assert_eq!((callback.message_sid.as_str(), callback.status, callback.error_code), ("SM1", DeliveryStatus::Sent, None));
+        assert_eq!(
+            (callback.message_sid.as_str(), callback.status, callback.error_code),
+            ("SM1", DeliveryStatus::Sent, None)
+        );
         assert!(!callback.status.is_final());
     }
 
@@ -230,7 +233,8 @@ mod tests {
         assert_eq!(StatusCallback::from_pairs(&no_sid), Err(StatusCallbackError::Missing("MessageSid")));
         let odd = pairs(&[("MessageSid", "SM1"), ("MessageStatus", "teleported"), ("AccountSid", "AC1")]);
         assert_eq!(StatusCallback::from_pairs(&odd), Err(StatusCallbackError::UnknownStatus("teleported".to_owned())));
-        let bad = pairs(&[("MessageSid", "SM1"), ("MessageStatus", "failed"), ("AccountSid", "AC1"), ("ErrorCode", "x")]);
+        let bad =
+            pairs(&[("MessageSid", "SM1"), ("MessageStatus", "failed"), ("AccountSid", "AC1"), ("ErrorCode", "x")]);
         assert_eq!(StatusCallback::from_pairs(&bad), Err(StatusCallbackError::BadErrorCode));
     }
 

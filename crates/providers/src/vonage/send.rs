@@ -155,7 +155,12 @@ mod tests {
     use super::*;
 
     fn sms(text: &str) -> OutboundSms {
-        OutboundSms { from: "+33939000002".to_owned(), to: "+33612345678".to_owned(), text: text.to_owned(), status_callback: None }
+        OutboundSms {
+            from: "+33939000002".to_owned(),
+            to: "+33612345678".to_owned(),
+            text: text.to_owned(),
+            status_callback: None,
+        }
     }
 
     fn answer(statuses: &[&str]) -> Vec<u8> {
@@ -170,14 +175,23 @@ mod tests {
     #[test]
     fn numbers_lose_their_plus_and_ucs2_texts_are_typed_unicode() {
         let gsm = VonageSender::form(&sms("Non, c'est non."));
-        assert_eq!(gsm, [("from", "33939000002".to_owned()), ("to", "33612345678".to_owned()), ("text", "Non, c'est non.".to_owned())]);
+        assert_eq!(
+            gsm,
+            [
+                ("from", "33939000002".to_owned()),
+                ("to", "33612345678".to_owned()),
+                ("text", "Non, c'est non.".to_owned())
+            ]
+        );
         let ucs2 = VonageSender::form(&sms("Non 🙅"));
         assert_eq!(ucs2.last(), Some(&("type", "unicode".to_owned())));
     }
 
     #[test]
     fn part_statuses_follow_the_retry_rule() {
-        assert!(matches!(classify(StatusCode::OK, &answer(&["0"])), Verdict::Accepted(r) if r.provider_message_id == "ID0"));
+        assert!(
+            matches!(classify(StatusCode::OK, &answer(&["0"])), Verdict::Accepted(r) if r.provider_message_id == "ID0")
+        );
         assert!(matches!(classify(StatusCode::OK, &answer(&["0", "0"])), Verdict::Accepted(_)));
         assert!(matches!(classify(StatusCode::OK, &answer(&["1"])), Verdict::NotAccepted(_)));
         assert!(matches!(classify(StatusCode::OK, &answer(&["10"])), Verdict::NotAccepted(_)));

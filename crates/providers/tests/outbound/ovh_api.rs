@@ -52,7 +52,10 @@ async fn a_wrong_consumer_key_is_a_credentials_error_the_poller_must_report() {
     let (emulator, e) = ovh_emulator(0);
     let api = ovh_api(&emulator, OvhCredentials { consumer_key: "revoked".to_owned(), ..ovh_credentials(&e) });
     let error = api.list_incoming(&ovh_number(&e)).await.expect_err("refused");
-    assert!(matches!(&error, OvhApiError::Refused { status: 403, error_code, .. } if error_code == "INVALID_CREDENTIAL"), "{error:?}");
+    assert!(
+        matches!(&error, OvhApiError::Refused { status: 403, error_code, .. } if error_code == "INVALID_CREDENTIAL"),
+        "{error:?}"
+    );
     assert!(error.is_credentials());
 }
 
@@ -61,7 +64,10 @@ async fn a_wrong_application_key_is_refused_even_for_the_server_time() {
     let (emulator, e) = ovh_emulator(0);
     let api = ovh_api(&emulator, OvhCredentials { application_key: "other-app".to_owned(), ..ovh_credentials(&e) });
     let error = api.server_time().await.expect_err("refused");
-    assert!(matches!(&error, OvhApiError::Refused { status: 403, error_code, .. } if error_code == "INVALID_KEY"), "{error:?}");
+    assert!(
+        matches!(&error, OvhApiError::Refused { status: 403, error_code, .. } if error_code == "INVALID_KEY"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

@@ -35,7 +35,10 @@ async fn twilio_accepts_a_reply_and_exactly_one_sms_is_recorded() {
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].provider_message_id, receipt.provider_message_id);
     assert!(receipt.provider_message_id.starts_with("SM") && receipt.provider_message_id.len() == 34);
-    assert_eq!((accepted[0].to.as_str(), accepted[0].from.as_str()), (input(&e, "to").as_str(), input(&e, "from").as_str()));
+    assert_eq!(
+        (accepted[0].to.as_str(), accepted[0].from.as_str()),
+        (input(&e, "to").as_str(), input(&e, "from").as_str())
+    );
     assert_eq!(accepted[0].text, input(&e, "text"));
     assert_eq!(accepted[0].status_callback, Some(input(&e, "status_callback")));
 }
@@ -122,7 +125,8 @@ async fn an_unreachable_api_is_refused_after_the_bounded_retries() {
 #[tokio::test]
 async fn vonage_accepts_a_gsm_reply_without_a_type() {
     let (emulator, sender, e) = vonage();
-    let receipt = sender.send(&sms(&input(&e, "from"), &input(&e, "to"), &input(&e, "text"), None)).await.expect("accepted");
+    let receipt =
+        sender.send(&sms(&input(&e, "from"), &input(&e, "to"), &input(&e, "text"), None)).await.expect("accepted");
     let accepted = emulator.accepted();
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].provider_message_id, receipt.provider_message_id);
@@ -188,7 +192,10 @@ async fn vonage_500_is_ambiguous_after_one_request() {
 async fn plivo_accepts_a_reply_with_its_status_url() {
     let (emulator, sender, e) = plivo();
     let callback = Some(input(&e, "status_url"));
-    let receipt = sender.send(&sms(&input(&e, "from"), &input(&e, "to"), &input(&e, "text"), callback.clone())).await.expect("accepted");
+    let receipt = sender
+        .send(&sms(&input(&e, "from"), &input(&e, "to"), &input(&e, "text"), callback.clone()))
+        .await
+        .expect("accepted");
     let accepted = emulator.accepted();
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].provider_message_id, receipt.provider_message_id);
@@ -245,14 +252,19 @@ async fn ovh_signs_on_the_server_clock_even_an_hour_away_from_ours() {
     let from = sender.number().e164().to_owned();
     sender.send(&sms(&from, &input(&e, "to"), "Non.", None)).await.expect("accepted with the server's time");
     let requests = emulator.requests();
-    assert_eq!(requests.iter().map(|r| r.method.as_str()).collect::<Vec<_>>(), ["GET", "POST"], "/auth/time, then the job");
+    assert_eq!(
+        requests.iter().map(|r| r.method.as_str()).collect::<Vec<_>>(),
+        ["GET", "POST"],
+        "/auth/time, then the job"
+    );
     assert!(requests[0].path.ends_with("/auth/time"));
 }
 
 #[tokio::test]
 async fn ovh_refuses_a_job_signed_with_the_wrong_secret_once() {
     let (emulator, e) = ovh_emulator(0);
-    let credentials = antirelou_providers::ovh::OvhCredentials { application_secret: "wrong".to_owned(), ..ovh_credentials(&e) };
+    let credentials =
+        antirelou_providers::ovh::OvhCredentials { application_secret: "wrong".to_owned(), ..ovh_credentials(&e) };
     let sender = ovh_sender(ovh_api(&emulator, credentials), &e);
     let from = sender.number().e164().to_owned();
     let reason = refused(sender.send(&sms(&from, &input(&e, "to"), "Non.", None)).await);

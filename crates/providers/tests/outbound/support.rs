@@ -46,8 +46,9 @@ pub fn sms(from: &str, to: &str, text: &str, status_callback: Option<String>) ->
 
 pub fn twilio() -> (Emulator, TwilioSender, Exchange) {
     let e = exchange(RecordedProvider::Twilio, "send_with_status_callback");
-    let emulator = start_twilio(TwilioAccount { account_sid: input(&e, "account_sid"), auth_token: input(&e, "auth_token") })
-        .expect("twilio emulator");
+    let emulator =
+        start_twilio(TwilioAccount { account_sid: input(&e, "account_sid"), auth_token: input(&e, "auth_token") })
+            .expect("twilio emulator");
     let sender = twilio_sender(&emulator, &e, &input(&e, "auth_token"));
     (emulator, sender, e)
 }

@@ -91,21 +91,32 @@ async fn our_ovh_requests_are_the_sdk_requests() {
     let incoming_id: u64 = input(&e, "incoming_id").parse().unwrap();
     let sender = ovh_sender(api.clone(), &e);
 
-    let time = api.server_time().await.expect("time");
-    let _ = time;
+    api.server_time().await.expect("time");
     assert_same_request("ovh server_time", fixture.request("server_time", "GET").unwrap(), &emulator.requests()[0]);
 
     let from = number.e164().to_owned();
     sender.send(&sms(&from, &input(&e, "to"), &input(&e, "text"), None)).await.expect("job accepted");
-    assert_same_request("ovh job", fixture.request("send_with_options", "POST").unwrap(), &last_request(emulator.requests(), "POST"));
+    assert_same_request(
+        "ovh job",
+        fixture.request("send_with_options", "POST").unwrap(),
+        &last_request(emulator.requests(), "POST"),
+    );
 
     api.list_incoming(&number).await.expect("list");
-    assert_same_request("ovh list_incoming", fixture.request("list_incoming", "GET").unwrap(), &last_request(emulator.requests(), "GET"));
+    assert_same_request(
+        "ovh list_incoming",
+        fixture.request("list_incoming", "GET").unwrap(),
+        &last_request(emulator.requests(), "GET"),
+    );
 
     // The recorded id must exist for get and delete to pass: fill the inbox up to it.
     while emulator.push_incoming("+33611223344", "on se revoit ?") < incoming_id {}
     api.get_incoming(&number, incoming_id).await.expect("get");
-    assert_same_request("ovh get_incoming", fixture.request("get_incoming", "GET").unwrap(), &last_request(emulator.requests(), "GET"));
+    assert_same_request(
+        "ovh get_incoming",
+        fixture.request("get_incoming", "GET").unwrap(),
+        &last_request(emulator.requests(), "GET"),
+    );
     api.delete_incoming(&number, incoming_id).await.expect("delete");
     assert_same_request(
         "ovh delete_incoming",
