@@ -2,7 +2,10 @@
 //! a provider, and nothing about decisions, money or actors.
 //!
 //! - [`inbound`]: [`InboundSms`], what every provider's inbound path produces.
-//! - [`send`]: [`SendApi`], how a reply that is not inline is sent.
+//! - [`send`]: [`SendApi`], how a reply that is not inline is sent;
+//!   [`send_policy`]: the one retry rule and HTTP client every send client uses.
+//! - [`reject`]: [`RejectReason`], why a webhook is refused (the `reason` label).
+//! - [`form`]: the `application/x-www-form-urlencoded` reader (Twilio, Plivo, Vonage).
 //! - One folder per provider, with the same files in each where the provider
 //!   has the part: `inbound.rs` (parse + verify into `InboundSms`),
 //!   `signature.rs`, `reply.rs` (the inline answer), `send.rs` (the REST send
@@ -25,12 +28,14 @@ pub mod ovh;
 pub mod plivo;
 pub mod reject;
 pub mod send;
+pub mod send_policy;
 pub mod twilio;
 pub mod vonage;
 
 pub use inbound::{is_e164, InboundSms};
 pub use reject::{InboundError, RejectReason};
 pub use send::{OutboundSms, SendApi, SendError, SendReceipt};
+pub use send_policy::{ClientBuildError, SendPolicy};
 pub use twilio::{
     encode_form, inbound_form, message_sid_from, signature, twiml_empty, twiml_message, twiml_reply_text,
     verify_signature, FormError, SignatureError, WebhookForm, SIGNATURE_HEADER,

@@ -6,8 +6,11 @@
 //! with back-off) only when the provider certainly did not accept it: the
 //! connection could not be made, or it answered 429 / a documented "not
 //! processed" status. Anything ambiguous (a timeout after the request was
-//! written, a 5xx) is reported as [`SendError::Ambiguous`] and never retried,
-//! so one debit never becomes two SMS.
+//! written, a 5xx, a success without a message id) is reported as
+//! [`SendError::Ambiguous`] and never retried, so one debit never becomes
+//! two SMS. The loop lives once, in [`crate::send_policy`]; the timeouts
+//! and attempts are a [`crate::SendPolicy`]; each provider's table of
+//! answers is in docs/providers-apis.md.
 
 use std::fmt;
 
@@ -53,6 +56,11 @@ pub enum SendError {
     /// Maybe sent (timeout after writing, 5xx): never retried.
     #[error("provider answer is ambiguous (the message may have been sent): {0}")]
     Ambiguous(String),
+}
+
+/// A number in E.164 without its `+`, as Vonage and Plivo write numbers.
+pub fn without_plus(number: &str) -> &str {
+    number.strip_prefix('+').unwrap_or(number)
 }
 
 /// A provider's send API, as the engine uses it.

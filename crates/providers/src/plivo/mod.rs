@@ -4,8 +4,10 @@
 pub mod emulate;
 pub mod inbound;
 pub mod reply;
+pub mod send;
 pub mod signature;
 
 pub use inbound::{inbound, is_uuid, routed_number, WebhookAuth};
 pub use reply::{read_reply, reply_empty, reply_message, reply_text, ReplyMessage};
+pub use send::{PlivoSendConfig, PlivoSender};
 pub use signature::{signature_v3, verify_signature_v3, SignatureError, WebhookMethod, NONCE_HEADER, SIGNATURE_HEADER};

@@ -4,7 +4,9 @@
 pub mod emulate;
 pub mod form;
 pub mod inbound;
+pub mod send;
 pub mod signature;
+pub mod status;
 pub mod twiml;
 pub mod webhook_url;
 
@@ -12,5 +14,7 @@ pub use crate::form::{FormError, WebhookForm};
 pub use emulate::{encode_form, inbound_form, message_sid_from};
 pub use form::TwilioInbound;
 pub use inbound::{inbound, is_message_sid, routed_number, WebhookAuth};
+pub use send::{TwilioSendConfig, TwilioSender};
 pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_HEADER};
+pub use status::{DeliveryStatus, StatusCallback, StatusCallbackError};
 pub use twiml::{twiml_empty, twiml_message, twiml_reply_text};

@@ -4,6 +4,7 @@
 pub mod concat;
 pub mod emulate;
 pub mod inbound;
+pub mod send;
 pub mod signature;
 
 use std::fmt;
@@ -12,6 +13,7 @@ pub use concat::{ConcatAssembler, ConcatDrop, ConcatLimits, ConcatOutcome};
 pub use inbound::{
     inbound, parse_form, parse_json, parse_query, parse_request, routed_number, ConcatPart, VonageInbound, WebhookAuth,
 };
+pub use send::{VonageSendConfig, VonageSender};
 pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_PARAM};
 
 /// How Vonage signs webhooks (`signature_method` in the dashboard and in our configuration).
