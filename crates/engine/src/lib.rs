@@ -30,4 +30,4 @@ pub use metrics::Metrics;
 pub use number::NumberActor;
 pub use options::EngineOptions;
 pub use policy::{NumberPolicy, TenantRoute};
-pub use registry::{NumberHandle, NumberRegistry};
+pub use registry::{NumberHandle, NumberRegistry, SendApis, Wiring};

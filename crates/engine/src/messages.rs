@@ -55,6 +55,13 @@ pub struct SetPolicy(pub Arc<NumberPolicy>);
 #[rtype(result = "()")]
 pub struct LedgerChanged(pub LedgerEvent);
 
+/// Runs the actor's periodic work once, at the clock's current time:
+/// inbound charges, the shield's end, deferred judgements. Resolves when
+/// the ledger and provider calls it started have finished.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Tick;
+
 /// Records the inbound charges accumulated so far (graceful shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]

@@ -23,6 +23,10 @@ pub struct EngineOptions {
     pub sender_cache_capacity: usize,
     /// Arbiter threads for the actors (0: one per core).
     pub arbiters: usize,
+    /// When true the actors run no timers of their own: whoever drives the
+    /// clock calls [`NumberRegistry::tick`](crate::NumberRegistry::tick)
+    /// (the simulator, on virtual time, for exact and reproducible runs).
+    pub driven_timers: bool,
 }
 
 impl EngineOptions {
@@ -36,6 +40,7 @@ impl EngineOptions {
             max_ledger_calls_in_flight: settings.server.max_pending_ledger_calls.max(1),
             sender_cache_capacity: SENDER_CACHE_CAPACITY,
             arbiters: settings.server.arbiters,
+            driven_timers: false,
         }
     }
 }

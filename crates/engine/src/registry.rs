@@ -8,15 +8,27 @@ use actix::dev::SendError;
 use actix::prelude::*;
 use antirelou_domain::{Outcome, SenderHasher, SharedClock};
 use antirelou_ledger::{Ledger, LedgerEvent};
+use antirelou_providers::SendApi;
 use antirelou_settings::Settings;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
-use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, Snapshot};
+use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, Snapshot, Tick};
 use crate::metrics::{LedgerOp, Metrics, NumberMetrics};
 use crate::number::NumberActor;
 use crate::options::EngineOptions;
 use crate::policy::{NumberPolicy, TenantRoute};
+
+/// What the engine is plugged into, besides the ledger and the clock.
+pub struct Wiring {
+    pub alerts: AlertOutbox,
+    /// Each tenant's send API, by tenant id.
+    pub send_apis: SendApis,
+    pub options: EngineOptions,
+}
+
+/// Send APIs by tenant id.
+pub type SendApis = HashMap<String, Arc<dyn SendApi>>;
 
 /// One number as the web layer sees it.
 #[derive(Clone)]
@@ -45,15 +57,16 @@ struct Inner {
 
 impl NumberRegistry {
     /// Starts one supervised actor per number. Must run inside an actix
-    /// `System`. Alerts go to `alerts`; the caller delivers them.
+    /// `System`. Alerts go to `wiring.alerts` (the caller delivers them);
+    /// replies that are not inline go through `wiring.send_apis`.
     pub fn start(
         settings: &Settings,
         ledger: Arc<dyn Ledger>,
         clock: SharedClock,
         metrics: Metrics,
-        alerts: AlertOutbox,
+        wiring: Wiring,
     ) -> NumberRegistry {
-        let options = EngineOptions::from_settings(settings);
+        let Wiring { alerts, send_apis, options } = wiring;
         let arbiter_count = if options.arbiters == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {
@@ -74,8 +87,9 @@ impl NumberRegistry {
                 let actor = {
                     let (policy, ledger, clock) = (Arc::clone(&policy), Arc::clone(&ledger), Arc::clone(&clock));
                     let (number_metrics, alerts, options) = (number_metrics.clone(), alerts.clone(), options.clone());
+                    let send_api = send_apis.get(&tenant.id).cloned();
                     move |_: &mut Context<NumberActor>| {
-                        NumberActor::new(policy, ledger, clock, number_metrics, alerts, options)
+                        NumberActor::new(policy, ledger, clock, number_metrics, alerts, send_api.clone(), options)
                     }
                 };
                 let addr = Supervisor::start_in_arbiter(arbiter, actor);
@@ -160,6 +174,15 @@ impl NumberRegistry {
 
     pub async fn snapshot(&self, handle: &NumberHandle) -> Result<NumberSnapshot, MailboxError> {
         handle.addr.send(Snapshot).await
+    }
+
+    /// Runs every actor's periodic work once at the clock's current time and
+    /// waits for it (driven timers: the simulator calls this as it moves
+    /// its virtual clock).
+    pub async fn tick(&self) {
+        for handle in self.inner.numbers.values() {
+            let _ = handle.addr.send(Tick).await;
+        }
     }
 
     /// Graceful shutdown: every actor writes its pending inbound charges,

@@ -8,14 +8,15 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use antirelou_domain::ProviderKind;
 use antirelou_domain::SharedClock;
-use antirelou_engine::{AlertOutbox, Metrics, NumberRegistry};
+use antirelou_engine::{AlertOutbox, EngineOptions, Metrics, NumberRegistry, Wiring};
 use antirelou_ledger::Ledger;
+use antirelou_providers::SendApi;
 use antirelou_settings::Settings;
 
 use crate::error::WebhookRejection;
 
-use crate::alert_delivery;
 use crate::routes::{admin, health, twilio};
+use crate::{alert_delivery, send_apis};
 
 /// Bodies above this get `413` (SPEC §7).
 pub const WEBHOOK_BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -33,9 +34,20 @@ pub struct AppState {
 
 impl AppState {
     /// Registers the metrics and starts the number engine. Call inside an
-    /// actix System. Used by [`Application::build`] and by in-process
-    /// drivers (the simulator) that serve requests without a socket.
+    /// actix System. Used by [`Application::build`].
     pub fn start(settings: &Settings, ledger: Arc<dyn Ledger>, clock: SharedClock) -> Result<AppState, StartupError> {
+        AppState::start_with(settings, ledger, clock, AppHooks::default())
+    }
+
+    /// Like [`AppState::start`], with `hooks`: for in-process drivers (the
+    /// simulator, tests) that serve requests without a socket, drive the
+    /// timers on a virtual clock and record what would be sent.
+    pub fn start_with(
+        settings: &Settings,
+        ledger: Arc<dyn Ledger>,
+        clock: SharedClock,
+        hooks: AppHooks,
+    ) -> Result<AppState, StartupError> {
         let prometheus = prometheus::Registry::new();
         let metrics = Metrics::register(&prometheus, ledger.backend())?;
         prometheus.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
@@ -51,7 +63,14 @@ impl AppState {
             .filter_map(|t| t.alert_webhook.as_deref().map(|url| (t.id.clone(), Arc::from(url))))
             .collect();
         alert_delivery::spawn(outbox, webhooks, metrics.clone());
-        let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, alerts);
+        let send_apis = match hooks.send_api {
+            Some(api) => settings.tenants.iter().map(|t| (t.id.clone(), Arc::clone(&api))).collect(),
+            None => send_apis::from_settings(settings)?,
+        };
+        let mut options = EngineOptions::from_settings(settings);
+        options.driven_timers = hooks.driven_timers;
+        let wiring = Wiring { alerts, send_apis, options };
+        let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, wiring);
         Ok(AppState {
             registry,
             prometheus,
@@ -61,6 +80,15 @@ impl AppState {
             clock,
         })
     }
+}
+
+/// What in-process drivers change in the application.
+#[derive(Default)]
+pub struct AppHooks {
+    /// One send API for every tenant instead of each tenant's provider (a recorder).
+    pub send_api: Option<Arc<dyn SendApi>>,
+    /// No timers of the actors' own: the driver calls `NumberRegistry::tick`.
+    pub driven_timers: bool,
 }
 
 /// Every route of the application, for `App::configure`.
@@ -90,6 +118,12 @@ pub enum StartupError {
     },
     #[error("metrics registry: {0}")]
     Metrics(#[from] prometheus::Error),
+    #[error("tenant {tenant}: cannot build its provider client: {source}")]
+    Provider {
+        tenant: String,
+        #[source]
+        source: antirelou_providers::ClientBuildError,
+    },
 }
 
 /// A built, not yet awaited, server.

@@ -12,13 +12,19 @@ use std::time::Duration;
 use actix::prelude::*;
 use antirelou_domain::shield::ShieldTransition;
 use antirelou_domain::{Outcome, Periods, SenderKey, SharedClock};
-use antirelou_ledger::{EntryKind, Ledger, LedgerEvent, ReplyRequest, TotalsQuery};
+use antirelou_ledger::{
+    EntryKind, InboundBatch, InboundCharged, Ledger, LedgerError, LedgerEvent, ReplyRequest, TotalsQuery,
+};
+use antirelou_providers::SendApi;
 use tokio::sync::oneshot;
+use tokio::time::error::Elapsed;
 
 use super::inbound_charges::InboundCharges;
 use super::state::{Arrival, LedgerUnavailable, NumberState, Step};
 use crate::alerts::{Alert, AlertOutbox};
-use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, SetPolicy, Snapshot};
+use crate::messages::{
+    Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, SetPolicy, Snapshot, Tick,
+};
 use crate::metrics::{LedgerOp, NumberMetrics};
 use crate::options::EngineOptions;
 use crate::policy::NumberPolicy;
@@ -40,6 +46,9 @@ struct Deps {
     clock: SharedClock,
     metrics: NumberMetrics,
     alerts: AlertOutbox,
+    /// The tenant's provider send API, for replies that are not inline.
+    #[allow(dead_code)] // read by the deferred judgement, which lands next
+    send_api: Option<Arc<dyn SendApi>>,
     options: EngineOptions,
 }
 
@@ -93,10 +102,11 @@ impl NumberActor {
         clock: SharedClock,
         metrics: NumberMetrics,
         alerts: AlertOutbox,
+        send_api: Option<Arc<dyn SendApi>>,
         options: EngineOptions,
     ) -> NumberActor {
         let paused = policy.paused;
-        let deps = Deps { policy, ledger, clock, metrics, alerts, options };
+        let deps = Deps { policy, ledger, clock, metrics, alerts, send_api, options };
         NumberActor { live: Live::new(&deps, paused), deps, charges: InboundCharges::default(), restarts: 0 }
     }
 
@@ -266,21 +276,26 @@ impl NumberActor {
             let result = tokio::time::timeout(timeout, ledger.record_inbound(&batch)).await;
             (batch, result)
         };
-        ctx.spawn(fut.into_actor(self).map(|(batch, result), act, _| match result {
+        ctx.spawn(fut.into_actor(self).map(|(batch, result), act, _| act.charged(batch, result)));
+    }
+
+    /// Learns the result of an inbound-charge write; a failed batch is kept for the next one.
+    fn charged(&mut self, batch: InboundBatch, result: Result<Result<InboundCharged, LedgerError>, Elapsed>) {
+        match result {
             Ok(Ok(charged)) => {
-                act.deps.metrics.ledger_ok();
-                act.deps.metrics.add_spend(EntryKind::Inbound, charged.amount.micros());
+                self.deps.metrics.ledger_ok();
+                self.deps.metrics.add_spend(EntryKind::Inbound, charged.amount.micros());
             }
             _ => {
-                act.deps.metrics.ledger_error(LedgerOp::RecordInbound);
-                let dropped = act.charges.put_back(batch);
+                self.deps.metrics.ledger_error(LedgerOp::RecordInbound);
+                let dropped = self.charges.put_back(batch);
                 if dropped > 0 {
                     // The provider charged these messages: keep the count visible for reconciliation.
-                    tracing::error!(tenant = %act.deps.policy.tenant, number = %act.deps.policy.number,
+                    tracing::error!(tenant = %self.deps.policy.tenant, number = %self.deps.policy.number,
                         dropped, "inbound charges could not be recorded and were dropped");
                 }
             }
-        }));
+        }
     }
 
     /// Reads spend totals and shared shield state (start, restart, every minute).
@@ -318,6 +333,16 @@ impl NumberActor {
     }
 }
 
+impl NumberActor {
+    /// The periodic work: inbound charges, and a shield ends even when no
+    /// message comes to notice it.
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        self.flush_inbound(ctx);
+        let (transition, totals) = self.live.state.evaluate_shield(self.deps.clock.now_seconds());
+        self.on_shield(transition, totals);
+    }
+}
+
 fn arrival(msg: &Inbound) -> Arrival<'_> {
     Arrival { message_id: &msg.message_id, sender: msg.sender, sender_number: &msg.sender_number, body: &msg.body }
 }
@@ -327,16 +352,15 @@ impl Actor for NumberActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(self.deps.options.mailbox_capacity);
-        ctx.run_interval(INBOUND_FLUSH_EVERY, |act, ctx| {
-            act.flush_inbound(ctx);
-            // A shield ends even when no message comes to notice it.
-            let (transition, totals) = act.live.state.evaluate_shield(act.deps.clock.now_seconds());
-            act.on_shield(transition, totals);
-            act.live.seconds_since_budget_read += 1;
-            if act.live.seconds_since_budget_read >= BUDGET_READ_EVERY_SECONDS {
-                act.load_from_ledger(ctx);
-            }
-        });
+        if !self.deps.options.driven_timers {
+            ctx.run_interval(INBOUND_FLUSH_EVERY, |act, ctx| {
+                act.tick(ctx);
+                act.live.seconds_since_budget_read += 1;
+                if act.live.seconds_since_budget_read >= BUDGET_READ_EVERY_SECONDS {
+                    act.load_from_ledger(ctx);
+                }
+            });
+        }
         self.load_from_ledger(ctx);
     }
 
@@ -431,6 +455,40 @@ impl Handler<LedgerChanged> for NumberActor {
             }
             _ => {}
         }
+    }
+}
+
+impl Handler<Tick> for NumberActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    /// Runs the periodic work once (driven timers), resolving when its
+    /// ledger writes have finished.
+    fn handle(&mut self, _msg: Tick, ctx: &mut Context<Self>) -> Self::Result {
+        let (transition, totals) = self.live.state.evaluate_shield(self.deps.clock.now_seconds());
+        self.on_shield(transition, totals);
+        let _ = ctx;
+        let flush = self.charges.take(&self.deps.policy, &self.deps.clock).map(|batch| {
+            let ledger = Arc::clone(&self.deps.ledger);
+            let timeout = self.deps.options.ledger_timeout;
+            async move {
+                let result = tokio::time::timeout(timeout, ledger.record_inbound(&batch)).await;
+                (batch, result)
+            }
+        });
+        Box::pin(
+            async move {
+                match flush {
+                    Some(fut) => Some(fut.await),
+                    None => None,
+                }
+            }
+            .into_actor(self)
+            .map(|written, act, _| {
+                if let Some((batch, result)) = written {
+                    act.charged(batch, result);
+                }
+            }),
+        )
     }
 }
 
