@@ -79,7 +79,13 @@ fn assert_one_problem(text: &str, key: &str, reason: &str) {
     assert!(problems[0].reason.contains(reason), "{:?} should contain {reason:?}", problems[0].reason);
 }
 
+mod docs;
 mod examples;
 mod loading;
 mod overrides;
+mod patch;
 mod problems;
+mod providers;
+mod secrets;
+mod server;
+mod warnings;
