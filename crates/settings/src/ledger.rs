@@ -95,7 +95,9 @@ fn currency(n: Node) -> Result<String, String> {
 
 fn timezone(n: Node) -> Result<Tz, String> {
     let text = text(n)?;
-    text.trim().parse::<Tz>().map_err(|_| format!("unknown time zone {text:?} (use an IANA name such as \"Europe/Paris\")"))
+    text.trim()
+        .parse::<Tz>()
+        .map_err(|_| format!("unknown time zone {text:?} (use an IANA name such as \"Europe/Paris\")"))
 }
 
 fn redis_url(url: String) -> Result<String, String> {

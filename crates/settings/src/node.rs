@@ -52,7 +52,9 @@ impl Node {
             },
             Value::String(s) => Node::Text(s.clone()),
             Value::Array(items) => Node::List(items.iter().map(Node::from_json).collect()),
-            Value::Object(entries) => Node::Table(entries.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect()),
+            Value::Object(entries) => {
+                Node::Table(entries.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect())
+            }
         }
     }
 }

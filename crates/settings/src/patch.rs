@@ -16,7 +16,9 @@ use crate::check::{Check, Origin};
 use crate::env::Env;
 use crate::error::Problem;
 use crate::node::Node;
-use crate::number::{countries, reply_cost, reply_text, AllowedCountries, NumberSettings, DEFAULT_MAX_REPLIES_PER_MINUTE};
+use crate::number::{
+    countries, reply_cost, reply_text, AllowedCountries, NumberSettings, DEFAULT_MAX_REPLIES_PER_MINUTE,
+};
 use crate::read::{positive, positive_money};
 use crate::shield::ShieldPatch;
 use crate::table::Table;

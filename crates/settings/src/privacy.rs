@@ -64,13 +64,14 @@ fn read_key(check: &mut Check<'_>, key: &str, node: Node) -> Option<Secret> {
 /// Why `value` is not a usable key, if it is not.
 fn strong_key(value: &str, origin: Origin) -> Result<(), String> {
     if value.len() < MIN_KEY_BYTES {
-        return Err(format!("too short: at least {MIN_KEY_BYTES} bytes are required, got {} ({GENERATE})", value.len()));
+        return Err(format!(
+            "too short: at least {MIN_KEY_BYTES} bytes are required, got {} ({GENERATE})",
+            value.len()
+        ));
     }
     let distinct = value.chars().collect::<BTreeSet<char>>().len();
     if distinct < MIN_KEY_DISTINCT_CHARS {
-        return Err(format!(
-            "too weak: only {distinct} distinct characters, a key must be random ({GENERATE})"
-        ));
+        return Err(format!("too weak: only {distinct} distinct characters, a key must be random ({GENERATE})"));
     }
     if origin == Origin::File && [DEMO_SENDER_KEY, DEMO_SEALING_KEY].contains(&value) {
         return Err(format!(

@@ -126,7 +126,9 @@ fn from_file(path: &str) -> Result<String, String> {
         .read_to_string(&mut content)
         .map_err(cannot)?;
     if content.len() as u64 > MAX_SECRET_FILE_BYTES {
-        return Err(format!("secret file {path:?} is larger than {MAX_SECRET_FILE_BYTES} bytes: is it the right file?"));
+        return Err(format!(
+            "secret file {path:?} is larger than {MAX_SECRET_FILE_BYTES} bytes: is it the right file?"
+        ));
     }
     let value = content.trim_end_matches(['\n', '\r']);
     if value.is_empty() {

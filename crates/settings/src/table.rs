@@ -63,7 +63,12 @@ where
 }
 
 impl Table {
-    pub(crate) fn open(check: &Check<'_>, path: String, heading: &'static str, entries: BTreeMap<String, Node>) -> Table {
+    pub(crate) fn open(
+        check: &Check<'_>,
+        path: String,
+        heading: &'static str,
+        entries: BTreeMap<String, Node>,
+    ) -> Table {
         Table { path, heading, entries, known: Vec::new(), mark: check.problem_count() }
     }
 
@@ -109,7 +114,13 @@ impl Table {
     }
 
     /// A key with a default.
-    pub(crate) fn or<T>(&mut self, check: &mut Check<'_>, key: &'static str, default: T, read: impl Read<T>) -> Option<T> {
+    pub(crate) fn or<T>(
+        &mut self,
+        check: &mut Check<'_>,
+        key: &'static str,
+        default: T,
+        read: impl Read<T>,
+    ) -> Option<T> {
         self.optional(check, key, read).map(|value| value.unwrap_or(default))
     }
 
@@ -154,7 +165,9 @@ impl Table {
         let items = match self.take(check, key) {
             Some(Node::List(items)) if !items.is_empty() => items,
             // Describing the schema: one entry shows the entry's keys.
-            None if check.is_describing() => return read_table::<S>(check, index(&path, 0), BTreeMap::new()).map(|s| vec![s]),
+            None if check.is_describing() => {
+                return read_table::<S>(check, index(&path, 0), BTreeMap::new()).map(|s| vec![s])
+            }
             None | Some(Node::List(_)) => {
                 check.problem(path, empty);
                 return None;
@@ -211,15 +224,10 @@ impl Table {
             }
             return None;
         }
-        let value = match table.required(check, E::TAG, label::<E>) {
-            Some(label) => {
-                let value = E::read_variant(&label, &mut table, check);
-                table.finish(check);
-                value
-            }
-            // Without a valid tag, which keys belong is unknown: only the tag is reported.
-            None => None,
-        };
+        // Without a valid tag, which keys belong is unknown: only the tag is reported.
+        let label = table.required(check, E::TAG, label::<E>)?;
+        let value = E::read_variant(&label, &mut table, check);
+        table.finish(check);
         value
     }
 
@@ -233,9 +241,8 @@ impl Table {
             }
             return None;
         }
-        let value = self
-            .or(check, key, default.to_owned(), label::<E>)
-            .and_then(|label| E::read_variant(&label, self, check));
+        let value =
+            self.or(check, key, default.to_owned(), label::<E>).and_then(|label| E::read_variant(&label, self, check));
         for variant in E::VARIANTS {
             for key in variant.keys {
                 self.entries.remove(*key);
@@ -265,7 +272,11 @@ impl Table {
 }
 
 /// Opens `entries` as a table of `S`, reads it and reports its unknown keys.
-pub(crate) fn read_table<S: Section>(check: &mut Check<'_>, path: String, entries: BTreeMap<String, Node>) -> Option<S> {
+pub(crate) fn read_table<S: Section>(
+    check: &mut Check<'_>,
+    path: String,
+    entries: BTreeMap<String, Node>,
+) -> Option<S> {
     let mut table = Table::open(check, path, S::HEADING, entries);
     let value = S::read(&mut table, check);
     table.finish(check);

@@ -106,28 +106,140 @@ const ENV: [(&str, &str); 3] = [
 
 /// Key names the mutations pick from: the schema's, and some near misses.
 const KEYS: &[&str] = &[
-    "server", "ledger", "privacy", "log", "tenants", "numbers", "provider", "shield", "listen", "public_url",
-    "admin_listen", "metrics_listen", "decision_timeout_ms", "request_timeout_ms", "mailbox_capacity",
-    "max_connections", "max_connections_per_ip", "operator_token", "console_session_ttl", "backend", "path",
-    "redis_url", "key_prefix", "currency", "timezone", "monthly_cap", "sender_key", "sealing_key", "format",
-    "level", "id", "prepaid", "blocklist", "admin_token", "alert_webhook", "kind", "account_sid", "auth_token",
-    "api_base", "api_key", "api_secret", "signature_secret", "signature_method", "auth_id", "endpoint",
-    "application_key", "application_secret", "consumer_key", "service_name", "poll_interval", "number", "paused",
-    "reply", "price_per_segment", "inbound_price", "daily_cap", "reply_once_per", "max_replies_per_minute",
-    "allowed_countries", "trigger_per_minute", "new_senders_per_minute", "hold", "trickle_per_hour", "defer_for",
-    "env", "file", "", "0", "tenants[0]", "a.b", "ÿ", "KIND",
+    "server",
+    "ledger",
+    "privacy",
+    "log",
+    "tenants",
+    "numbers",
+    "provider",
+    "shield",
+    "listen",
+    "public_url",
+    "admin_listen",
+    "metrics_listen",
+    "decision_timeout_ms",
+    "request_timeout_ms",
+    "mailbox_capacity",
+    "max_connections",
+    "max_connections_per_ip",
+    "operator_token",
+    "console_session_ttl",
+    "backend",
+    "path",
+    "redis_url",
+    "key_prefix",
+    "currency",
+    "timezone",
+    "monthly_cap",
+    "sender_key",
+    "sealing_key",
+    "format",
+    "level",
+    "id",
+    "prepaid",
+    "blocklist",
+    "admin_token",
+    "alert_webhook",
+    "kind",
+    "account_sid",
+    "auth_token",
+    "api_base",
+    "api_key",
+    "api_secret",
+    "signature_secret",
+    "signature_method",
+    "auth_id",
+    "endpoint",
+    "application_key",
+    "application_secret",
+    "consumer_key",
+    "service_name",
+    "poll_interval",
+    "number",
+    "paused",
+    "reply",
+    "price_per_segment",
+    "inbound_price",
+    "daily_cap",
+    "reply_once_per",
+    "max_replies_per_minute",
+    "allowed_countries",
+    "trigger_per_minute",
+    "new_senders_per_minute",
+    "hold",
+    "trickle_per_hour",
+    "defer_for",
+    "env",
+    "file",
+    "",
+    "0",
+    "tenants[0]",
+    "a.b",
+    "ÿ",
+    "KIND",
 ];
 
 /// Strings near the edges of what readers accept.
 const STRINGS: &[&str] = &[
-    "", " ", "*", "0", "-1", "0.08", "1e3", "0.0000001", "9223372036854775807", "92233720368547.758071",
-    "99999999999999999999999999999999999999999", "30d", "0s", "3650d", "3651d", "18446744073709551615s",
-    "99999999999999999999w", "1h30m", "+33612345678", "+33937000001", "+1", "+000000000", "+", "FR", "fr",
-    "France", "twilio", "vonage", "plivo", "ovh", "sinch", "redis", "embedded", "md5hash", "sha512", "ovh-eu",
-    "sms-ab12345-1", "AC0123456789abcdef0123456789abcdef", "MA2025RK4E639VJFZAGV", "http://", "https://x/",
-    "redis://:pw@host", "redis://", "127.0.0.1:8080", "[::]:0", "0.0.0.0:65536", "Europe/Paris", "Mars/Olympus",
-    "EUR", "ôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôô", "🚨🚨🚨", "\u{0}",
-    "\u{202e}", "\u{fffd}", "e\u{301}", "\r\n", "FUZZ_SENDER_KEY", "/nonexistent/secret",
+    "",
+    " ",
+    "*",
+    "0",
+    "-1",
+    "0.08",
+    "1e3",
+    "0.0000001",
+    "9223372036854775807",
+    "92233720368547.758071",
+    "99999999999999999999999999999999999999999",
+    "30d",
+    "0s",
+    "3650d",
+    "3651d",
+    "18446744073709551615s",
+    "99999999999999999999w",
+    "1h30m",
+    "+33612345678",
+    "+33937000001",
+    "+1",
+    "+000000000",
+    "+",
+    "FR",
+    "fr",
+    "France",
+    "twilio",
+    "vonage",
+    "plivo",
+    "ovh",
+    "sinch",
+    "redis",
+    "embedded",
+    "md5hash",
+    "sha512",
+    "ovh-eu",
+    "sms-ab12345-1",
+    "AC0123456789abcdef0123456789abcdef",
+    "MA2025RK4E639VJFZAGV",
+    "http://",
+    "https://x/",
+    "redis://:pw@host",
+    "redis://",
+    "127.0.0.1:8080",
+    "[::]:0",
+    "0.0.0.0:65536",
+    "Europe/Paris",
+    "Mars/Olympus",
+    "EUR",
+    "ôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôôô",
+    "🚨🚨🚨",
+    "\u{0}",
+    "\u{202e}",
+    "\u{fffd}",
+    "e\u{301}",
+    "\r\n",
+    "FUZZ_SENDER_KEY",
+    "/nonexistent/secret",
 ];
 
 /// A configuration value, shaped like TOML's.
@@ -136,7 +248,8 @@ fn value() -> impl Strategy<Value = toml::Value> {
         prop::sample::select(STRINGS).prop_map(|s| toml::Value::String(s.to_owned())),
         "\\PC{0,24}".prop_map(toml::Value::String),
         any::<i64>().prop_map(toml::Value::Integer),
-        prop::sample::select(&[0i64, 1, -1, i64::MAX, i64::MIN, u32::MAX as i64, 86_400_001][..]).prop_map(toml::Value::Integer),
+        prop::sample::select(&[0i64, 1, -1, i64::MAX, i64::MIN, u32::MAX as i64, 86_400_001][..])
+            .prop_map(toml::Value::Integer),
         any::<f64>().prop_map(toml::Value::Float),
         any::<bool>().prop_map(toml::Value::Boolean),
     ];
@@ -249,9 +362,8 @@ fn override_var() -> impl Strategy<Value = (String, String)> {
         1 => "[A-Za-z0-9_-]{0,6}",
     ];
     let value = prop_oneof![prop::sample::select(STRINGS).prop_map(str::to_owned), "\\PC{0,16}"];
-    (prop::collection::vec(segment, 1..6), value).prop_map(|(segments, value)| {
-        (format!("ANTIRELOU__{}", segments.join("__")), value)
-    })
+    (prop::collection::vec(segment, 1..6), value)
+        .prop_map(|(segments, value)| (format!("ANTIRELOU__{}", segments.join("__")), value))
 }
 
 /// A TOML input with its environment, as saved in the corpus.
@@ -309,14 +421,17 @@ fn patch_input() -> impl Strategy<Value = Value> {
     let patch_key = prop::sample::select(
         &["reply", "daily_cap", "max_replies_per_minute", "allowed_countries", "shield", "paused", ""][..],
     );
-    let shield_key =
-        prop::sample::select(&["trigger_per_minute", "new_senders_per_minute", "hold", "trickle_per_hour", "defer_for"][..]);
+    let shield_key = prop::sample::select(
+        &["trigger_per_minute", "new_senders_per_minute", "hold", "trickle_per_hour", "defer_for"][..],
+    );
     (prop::collection::vec((patch_key, json.clone()), 0..5), prop::collection::vec((shield_key, json.clone()), 0..4))
         .prop_map(|(keys, shield)| {
-            let mut object: serde_json::Map<String, Value> =
-                keys.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let mut object: serde_json::Map<String, Value> = keys.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
             if !shield.is_empty() {
-                object.insert("shield".to_owned(), Value::Object(shield.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
+                object.insert(
+                    "shield".to_owned(),
+                    Value::Object(shield.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
+                );
             }
             Value::Object(object)
         })
@@ -345,7 +460,8 @@ fn read_patch(value: &Value) -> Result<(), String> {
     }
     let number = base_number();
     let patched = number.with_patch(&patch);
-    if patched.reply_cost != patched.price_per_segment.checked_mul(patched.reply_segments.segments).unwrap_or_default() {
+    if patched.reply_cost != patched.price_per_segment.checked_mul(patched.reply_segments.segments).unwrap_or_default()
+    {
         return Err(format!("the cost of {patch:?} was not recomputed"));
     }
     Ok(())
@@ -392,12 +508,10 @@ where
     S: Strategy,
     F: Fn(&S::Value) -> Result<(), String>,
 {
-    let result = runner(cases).run(&strategy, |input| {
-        match catch_unwind(AssertUnwindSafe(|| check(&input))) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(reason)) => Err(TestCaseError::fail(reason)),
-            Err(_) => Err(TestCaseError::fail("panicked")),
-        }
+    let result = runner(cases).run(&strategy, |input| match catch_unwind(AssertUnwindSafe(|| check(&input))) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reason)) => Err(TestCaseError::fail(reason)),
+        Err(_) => Err(TestCaseError::fail("panicked")),
     });
     match result {
         Ok(()) => {}

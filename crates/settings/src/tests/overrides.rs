@@ -12,7 +12,9 @@ fn environment_overrides_replace_file_values_and_money_stays_exact() {
         std::env::set_var(var, value);
     }
     let result = Settings::from_toml_str(&config(HEAD, PARIS, LYON));
-    for var in ["ANTIRELOU__SERVER__LISTEN", "ANTIRELOU__LEDGER__MONTHLY_CAP"].into_iter().chain(TEST_ENV.map(|(v, _)| v)) {
+    for var in
+        ["ANTIRELOU__SERVER__LISTEN", "ANTIRELOU__LEDGER__MONTHLY_CAP"].into_iter().chain(TEST_ENV.map(|(v, _)| v))
+    {
         std::env::remove_var(var);
     }
     let settings = result.unwrap();

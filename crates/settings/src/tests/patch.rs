@@ -107,10 +107,7 @@ fn a_later_patch_wins_key_by_key() {
     let first = NumberPatch::from_json(&json!({"reply": "A", "daily_cap": "1", "shield": {"hold": 60}})).unwrap();
     let later = NumberPatch::from_json(&json!({"daily_cap": null, "shield": {"trickle_per_hour": 3}})).unwrap();
     let both = first.then(&later);
-    assert_eq!(
-        both.to_json(),
-        json!({"reply": "A", "daily_cap": null, "shield": {"hold": 60, "trickle_per_hour": 3}})
-    );
+    assert_eq!(both.to_json(), json!({"reply": "A", "daily_cap": null, "shield": {"hold": 60, "trickle_per_hour": 3}}));
     assert!(NumberPatch::from_json(&json!({})).unwrap().is_empty());
     assert!(!both.is_empty());
 }

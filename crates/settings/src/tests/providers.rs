@@ -98,7 +98,11 @@ fn an_unknown_or_missing_kind_lists_the_kinds() {
             "expected \"twilio\", \"vonage\", \"plivo\" or \"ovh\", got \"sinch\""
         )]
     );
-    assert_one_problem(&config(HEAD, &paris_with("{ auth_token = \"t\" }"), LYON), "tenants[0].provider.kind", "required");
+    assert_one_problem(
+        &config(HEAD, &paris_with("{ auth_token = \"t\" }"), LYON),
+        "tenants[0].provider.kind",
+        "required",
+    );
     let missing = PARIS.lines().filter(|l| !l.starts_with("provider = ")).collect::<Vec<_>>().join("\n");
     assert_one_problem(&config(HEAD, &missing, LYON), "tenants[0].provider", "required, e.g. { kind = \"twilio\"");
 }
@@ -107,7 +111,9 @@ fn an_unknown_or_missing_kind_lists_the_kinds() {
 fn a_vonage_signature_method_is_one_of_vonages() {
     let vonage = |method: &str| {
         provider(
-            &format!(r#"{{ kind = "vonage", api_key = "k", api_secret = "s", signature_secret = "ss", signature_method = "{method}" }}"#),
+            &format!(
+                r#"{{ kind = "vonage", api_key = "k", api_secret = "s", signature_secret = "ss", signature_method = "{method}" }}"#
+            ),
             &[],
         )
     };
@@ -123,7 +129,9 @@ fn provider_secrets_never_print() {
     let settings = load_env(
         &config(
             HEAD,
-            &paris_with(r#"{ kind = "vonage", api_key = "k", api_secret = { env = "V" }, signature_secret = { env = "VS" } }"#),
+            &paris_with(
+                r#"{ kind = "vonage", api_key = "k", api_secret = { env = "V" }, signature_secret = { env = "VS" } }"#,
+            ),
             LYON,
         ),
         &[("V", "vonage-api-secret-value"), ("VS", "vonage-signature-secret-value")],

@@ -70,16 +70,17 @@ fn an_admin_token_equal_to_the_operator_token_is_refused() {
     let head = HEAD.replace("[server]\n", "[server]\noperator_token = { env = \"TEST_OPERATOR_TOKEN\" }\n");
     let paris = PARIS.replace("id = \"paris\"", "id = \"paris\"\nadmin_token = { env = \"TEST_ADMIN_TOKEN\" }");
     let token = "the-same-token-for-two-roles";
-    let error =
-        load_env(&config(&head, &paris, LYON), &[("TEST_OPERATOR_TOKEN", token), ("TEST_ADMIN_TOKEN", token)])
-            .unwrap_err();
+    let error = load_env(&config(&head, &paris, LYON), &[("TEST_OPERATOR_TOKEN", token), ("TEST_ADMIN_TOKEN", token)])
+        .unwrap_err();
     assert_eq!(error.problems().len(), 1, "{error}");
     assert_eq!(error.problems()[0].key, "tenants[0].admin_token");
     assert!(error.problems()[0].reason.starts_with("the same token as server.operator_token"), "{error}");
     assert!(!error.to_string().contains(token));
 
-    let settings =
-        load_env(&config(&head, &paris, LYON), &[("TEST_OPERATOR_TOKEN", token), ("TEST_ADMIN_TOKEN", "another-token-0123")])
-            .unwrap();
+    let settings = load_env(
+        &config(&head, &paris, LYON),
+        &[("TEST_OPERATOR_TOKEN", token), ("TEST_ADMIN_TOKEN", "another-token-0123")],
+    )
+    .unwrap();
     assert_eq!(settings.server.operator_token.unwrap().expose(), token);
 }

@@ -29,7 +29,8 @@ fn the_new_server_keys_are_read_and_checked() {
     assert_eq!((server.request_timeout_ms, server.max_connections, server.max_connections_per_ip), (2_500, 500, 0));
     assert_eq!(server.console_session_ttl_seconds, 1_800);
 
-    let error = server_with("admin_listen = \"admin.local:8081\"\nmax_connections = 0\nrequest_timeout_ms = 0").unwrap_err();
+    let error =
+        server_with("admin_listen = \"admin.local:8081\"\nmax_connections = 0\nrequest_timeout_ms = 0").unwrap_err();
     let keys: Vec<&str> = error.problems().iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, ["server.admin_listen", "server.request_timeout_ms", "server.max_connections"], "{error}");
 }
@@ -44,5 +45,6 @@ fn two_listeners_on_the_same_port_are_refused() {
             "127.0.0.1:8080 would bind the same port as server.listen: give each its own port"
         )]
     );
-    assert!(server_with("listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"").is_ok());
+    assert!(server_with("listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"")
+        .is_ok());
 }
