@@ -1,7 +1,7 @@
 //! The settings of an antirelou deployment: loading, secrets, validation,
 //! warnings, and runtime patches of a number.
 //!
-//! A TOML file (the `config` crate) is read into a tree of [`Node`s](node),
+//! A TOML file (the `config` crate) is read into a tree of values (`node.rs`),
 //! `ANTIRELOU__SECTION__KEY` environment variables override it (`env.rs`),
 //! and each table's declaration turns it into the typed [`Settings`], or
 //! into [`SettingsError::Invalid`] listing **every** problem with its key
