@@ -39,7 +39,8 @@ path = "{ledger}"
 timezone = "Europe/Paris"
 
 [privacy]
-sender_key = "integration-test-sender-key"
+sender_key = "integration-test-sender-key-0123456789"
+sealing_key = "integration-test-sealing-key-0123456789"
 
 {tenants}
 "#,

@@ -13,6 +13,10 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
         Err(bad) => return Ok(bad.into()),
     };
     print!("{}", report(&settings));
+    // Warnings do not refuse the configuration: the exit status stays 0.
+    for warning in &settings.warnings {
+        eprintln!("warning: {warning}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

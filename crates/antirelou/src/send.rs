@@ -22,7 +22,9 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let Some((tenant, _)) = settings.find_number(&to) else {
         bail!("--to {to}: no tenant of this configuration serves that number");
     };
-    let ProviderSettings::Twilio { account_sid, auth_token } = &tenant.provider;
+    let ProviderSettings::Twilio { account_sid, auth_token, .. } = &tenant.provider else {
+        bail!("--to {to}: tenant {} uses {}, and `send` signs as Twilio only", tenant.id, tenant.provider.kind());
+    };
     let message_sid = args.message_sid.clone().unwrap_or_else(fresh_message_sid);
     let params = twilio::inbound_form(account_sid, &message_sid, args.from.trim(), to.as_str(), &args.text);
     let signed_url = format!("{}/webhooks/twilio", settings.server.public_url.trim_end_matches('/'));

@@ -18,6 +18,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Err(bad) => return Ok(bad.into()),
     };
     init_tracing(&settings.log);
+    for warning in &settings.warnings {
+        tracing::warn!(key = %warning.key, "configuration: {}", warning.reason);
+    }
     let demo = args.config.is_none();
     actix_web::rt::System::new().block_on(async move {
         let ledger = match config::open_ledger(&settings).await {

@@ -17,12 +17,13 @@ fn examples_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
 
-/// Every `env = "NAME"` an example reads, set to a dummy secret.
+/// Every `env = "NAME"` an example reads, set to a dummy secret of its own
+/// (tokens and keys must all be different).
 fn example_env(text: &str) -> Vec<(String, String)> {
     text.split("env = \"")
         .skip(1)
         .filter_map(|rest| rest.split_once('"').map(|(name, _)| name.to_owned()))
-        .map(|name| (name, "a-dummy-secret-for-tests-0123456789".to_owned()))
+        .map(|name| (name.clone(), format!("a-dummy-secret-for-{name}")))
         .collect()
 }
 
@@ -60,7 +61,8 @@ public_url = "https://sms.example.org"
 [ledger]
 path = "ledger.sqlite3"
 [privacy]
-sender_key = "a-sender-key-of-some-length"
+sender_key = "a-sender-key-of-some-length-0123456789"
+sealing_key = "a-sealing-key-of-some-length-0123456789"
 [[tenants]]
 id = "paris"
 provider = { kind = "twilio", account_sid = "AC11111111111111111111111111111111", auth_token = "token-of-paris" }
@@ -70,6 +72,27 @@ reply = "Non, c'est non."
 price_per_segment = "0.08"
 daily_cap = "5.00"
 "#;
+
+#[test]
+fn check_config_warns_about_a_french_mobile_number_and_still_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mobile.toml");
+    std::fs::write(&config, VALID).unwrap();
+    let output = antirelou(dir.path(), &["check-config", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("configuration OK"));
+    assert!(
+        stderr.starts_with("warning: tenants[0].numbers[0].number: +33612345678 is a French mobile number"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ARCEP decision 2022-1583") && stderr.contains("docs/providers.md"), "{stderr}");
+
+    std::fs::write(&config, VALID.replace("+33612345678", "+33937000001")).unwrap();
+    let output = antirelou(dir.path(), &["check-config", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "", "a technical-platform number gets no warning");
+}
 
 #[test]
 fn each_kind_of_bad_config_exits_2_and_names_its_key() {
@@ -89,7 +112,7 @@ fn each_kind_of_bad_config_exits_2_and_names_its_key() {
         ("[ledger]", "[ledger]\ntimezone = \"Mars/Olympus\"", "ledger.timezone"),
         ("[ledger]", "[ledger]\nbackend = \"redis\"", "ledger.redis_url"),
         (
-            "sender_key = \"a-sender-key-of-some-length\"",
+            "sender_key = \"a-sender-key-of-some-length-0123456789\"",
             "sender_key = { env = \"ANTIRELOU_TEST_UNSET_SECRET\" }",
             "privacy.sender_key",
         ),

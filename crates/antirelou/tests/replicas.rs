@@ -38,7 +38,8 @@ key_prefix = "{prefix}"
 redis_response_timeout_ms = 300
 
 [privacy]
-sender_key = "replica-test-sender-key"
+sender_key = "replica-test-sender-key-0123456789"
+sealing_key = "replica-test-sealing-key-0123456789"
 
 [[tenants]]
 id = "paris"

@@ -65,7 +65,7 @@ impl NumberPolicy {
             reply_once_per_seconds: number.reply_once_per_seconds,
             max_replies_per_minute: number.max_replies_per_minute,
             allowed_countries: number.allowed_countries.clone(),
-            shield: number.shield,
+            shield: number.shield.policy(),
             blocklist: Arc::new(tenant.blocklist.iter().copied().collect()),
             alert_webhook: tenant.alert_webhook.as_deref().map(Arc::from),
             timezone: settings.ledger.timezone,

@@ -22,12 +22,12 @@ use crate::policy::{NumberPolicy, TenantRoute};
 /// What the engine is plugged into, besides the ledger and the clock.
 pub struct Wiring {
     pub alerts: AlertOutbox,
-    /// Each tenant's send API, by tenant id.
+    /// Each number's send API, by number (E.164).
     pub send_apis: SendApis,
     pub options: EngineOptions,
 }
 
-/// Send APIs by tenant id.
+/// Send APIs by number (E.164).
 pub type SendApis = HashMap<String, Arc<dyn SendApi>>;
 
 /// One number as the web layer sees it.
@@ -87,7 +87,7 @@ impl NumberRegistry {
                 let actor = {
                     let (policy, ledger, clock) = (Arc::clone(&policy), Arc::clone(&ledger), Arc::clone(&clock));
                     let (number_metrics, alerts, options) = (number_metrics.clone(), alerts.clone(), options.clone());
-                    let send_api = send_apis.get(&tenant.id).cloned();
+                    let send_api = send_apis.get(number.number.as_str()).cloned();
                     move |_: &mut Context<NumberActor>| {
                         NumberActor::new(policy, ledger, clock, number_metrics, alerts, send_api.clone(), options)
                     }

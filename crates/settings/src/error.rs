@@ -4,8 +4,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// One thing wrong with the configuration, at an exact key path such as
-/// `tenants[1].numbers[0].price_per_segment`.
+/// One thing wrong with the configuration (or, in [`Settings::warnings`],
+/// probably wrong) at an exact key path such as
+/// `tenants[1].numbers[0].price_per_segment`; also what is wrong with a
+/// [`NumberPatch`](crate::NumberPatch), at its key path (`shield.hold`).
+///
+/// [`Settings::warnings`]: crate::Settings::warnings
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// Dotted key path with list indexes (`ledger.redis_url`,

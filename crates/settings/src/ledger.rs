@@ -1,51 +1,53 @@
-//! `[ledger]` (where spend is recorded, in which currency and timezone, and
-//! the deployment cap) and `[privacy]` (the key that hashes senders).
+//! `[ledger]`: where spend is recorded (the backend and its keys), in which
+//! currency and timezone, and the deployment's monthly cap.
 
 use std::fmt;
 use std::path::PathBuf;
 
-use antirelou_domain::{Money, SenderHasher};
+use antirelou_domain::Money;
 use chrono_tz::Tz;
 
-use crate::check::{join, Check};
-use crate::node::{self, Node};
-use crate::raw::{RawLedger, RawPrivacy};
-use crate::secret::{self, Secret};
-use crate::server::positive;
+use crate::node::Node;
+use crate::read::{positive_money, text, timeout_ms};
+use crate::secret::secret_text;
 
-/// Minimum length of `privacy.sender_key`.
-pub(crate) const MIN_SENDER_KEY_BYTES: usize = 16;
-
-/// `[ledger]`.
-#[derive(Clone, Debug)]
-pub struct LedgerSettings {
-    pub backend: LedgerBackend,
-    /// ISO 4217 code of every amount (three uppercase letters). Default `EUR`.
-    pub currency: String,
-    /// Where days and months begin and end, for caps. Default `Europe/Paris`.
-    pub timezone: Tz,
-    /// Cap on the whole deployment's spend per month.
-    pub monthly_cap: Option<Money>,
+section! {
+    /// `[ledger]`.
+    #[derive(Clone, Debug)]
+    pub struct LedgerSettings in "[ledger]" {
+        /// `backend` and the keys of that backend.
+        backend: LedgerBackend = variant("embedded"),
+        /// ISO 4217 code of every amount (three uppercase letters). Default `EUR`.
+        currency: String = or("EUR".to_owned(), currency),
+        /// Where days and months begin and end, for caps. Default `Europe/Paris`.
+        timezone: Tz = or(chrono_tz::Europe::Paris, timezone),
+        /// Cap on the whole deployment's spend per month.
+        monthly_cap: Option<Money> = optional(positive_money),
+    }
 }
 
-/// `ledger.backend`: `embedded` (SQLite file, one replica) or `redis` (shared
-/// by several replicas).
-#[derive(Clone)]
-pub enum LedgerBackend {
-    Embedded {
-        /// `ledger.path`, default `data/ledger.sqlite3` (relative to the working directory).
-        path: PathBuf,
-    },
-    Redis {
-        /// `ledger.redis_url`: `redis://`, `rediss://` (TLS), `redis+unix://` or `unix://`.
-        url: String,
-        /// `ledger.key_prefix`, default `antirelou`.
-        key_prefix: String,
-        /// `ledger.redis_connect_timeout_ms`, default 1000.
-        connect_timeout_ms: u64,
-        /// `ledger.redis_response_timeout_ms`, default 500.
-        response_timeout_ms: u64,
-    },
+tagged! {
+    /// `ledger.backend`: `embedded` (SQLite file, one replica) or `redis`
+    /// (shared by several replicas). The keys of the backend not selected
+    /// are ignored, so one file can carry both.
+    #[derive(Clone)]
+    pub enum LedgerBackend by "backend" in "[ledger]" {
+        Embedded("embedded") in "[ledger]" {
+            /// `ledger.path`, default `data/ledger.sqlite3` (relative to the working directory).
+            path: PathBuf = or(PathBuf::from("data/ledger.sqlite3"), sqlite_path),
+        },
+        Redis("redis") in "[ledger]" {
+            /// `ledger.redis_url`: `redis://`, `rediss://` (TLS), `redis+unix://` or `unix://`.
+            /// The URL may hold a password, so it may also come from a secret.
+            url as "redis_url": String = required(secret_text(redis_url)),
+            /// `ledger.key_prefix`, default `antirelou`.
+            key_prefix: String = or("antirelou".to_owned(), key_prefix),
+            /// `ledger.redis_connect_timeout_ms`, default 1000.
+            connect_timeout_ms as "redis_connect_timeout_ms": u64 = or(1_000, timeout_ms),
+            /// `ledger.redis_response_timeout_ms`, default 500.
+            response_timeout_ms as "redis_response_timeout_ms": u64 = or(500, timeout_ms),
+        },
+    }
 }
 
 impl LedgerBackend {
@@ -74,81 +76,28 @@ impl fmt::Debug for LedgerBackend {
     }
 }
 
-/// `[privacy]`.
-#[derive(Clone, Debug)]
-pub struct PrivacySettings {
-    /// HMAC key that turns a sender's number into a `SenderKey` (at least 16 bytes).
-    pub sender_key: Secret,
-    /// The hasher built from `sender_key`.
-    pub hasher: SenderHasher,
+fn sqlite_path(n: Node) -> Result<PathBuf, String> {
+    let text = text(n)?;
+    if text.trim().is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    Ok(PathBuf::from(text))
 }
 
-pub(crate) fn ledger(check: &mut Check<'_>, raw: RawLedger) -> Option<LedgerSettings> {
-    const T: &str = "ledger";
-    check.unknown_keys(T, &raw.unknown, RawLedger::KEYS);
-    let env = check.env();
-    let backend_name = check.or(&join(T, "backend"), raw.backend, "embedded".to_owned(), |n| {
-        let text = node::text(n)?;
-        match text.trim() {
-            name @ ("embedded" | "redis") => Ok(name.to_owned()),
-            _ => Err(format!("expected \"embedded\" or \"redis\", got {text:?}")),
-        }
-    });
-    let backend = match backend_name.as_deref() {
-        Some("redis") => {
-            let url = check.required(&join(T, "redis_url"), raw.redis_url, |n| {
-                // The URL may hold a password, so it may also come from a secret.
-                redis_url(secret::resolve(env, n)?)
-            });
-            let key_prefix = check.or(&join(T, "key_prefix"), raw.key_prefix, "antirelou".to_owned(), key_prefix);
-            let connect =
-                check.or(&join(T, "redis_connect_timeout_ms"), raw.redis_connect_timeout_ms, 1_000, positive::<u64>);
-            let response =
-                check.or(&join(T, "redis_response_timeout_ms"), raw.redis_response_timeout_ms, 500, positive::<u64>);
-            match (url, key_prefix, connect, response) {
-                (Some(url), Some(key_prefix), Some(connect_timeout_ms), Some(response_timeout_ms)) => {
-                    Some(LedgerBackend::Redis { url, key_prefix, connect_timeout_ms, response_timeout_ms })
-                }
-                _ => None,
-            }
-        }
-        Some(_) => check
-            .or(&join(T, "path"), raw.path, "data/ledger.sqlite3".to_owned(), |n| {
-                let text = node::text(n)?;
-                if text.trim().is_empty() {
-                    return Err("must not be empty".to_owned());
-                }
-                Ok(text)
-            })
-            .map(|path| LedgerBackend::Embedded { path: PathBuf::from(path) }),
-        None => None,
-    };
-    let currency = check.or(&join(T, "currency"), raw.currency, "EUR".to_owned(), |n| {
-        let text = node::text(n)?;
-        if text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase()) {
-            Ok(text)
-        } else {
-            Err(format!("expected an ISO 4217 code of three uppercase letters such as \"EUR\", got {text:?}"))
-        }
-    });
-    let timezone = check.or(&join(T, "timezone"), raw.timezone, chrono_tz::Europe::Paris, |n| {
-        let text = node::text(n)?;
-        text.trim()
-            .parse::<Tz>()
-            .map_err(|_| format!("unknown time zone {text:?} (use an IANA name such as \"Europe/Paris\")"))
-    });
-    let monthly_cap = check.optional(&join(T, "monthly_cap"), raw.monthly_cap, node::positive_money);
-    Some(LedgerSettings { backend: backend?, currency: currency?, timezone: timezone?, monthly_cap: monthly_cap? })
+fn currency(n: Node) -> Result<String, String> {
+    let text = text(n)?;
+    if text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(text)
+    } else {
+        Err(format!("expected an ISO 4217 code of three uppercase letters such as \"EUR\", got {text:?}"))
+    }
 }
 
-pub(crate) fn privacy(check: &mut Check<'_>, raw: RawPrivacy) -> Option<PrivacySettings> {
-    const T: &str = "privacy";
-    check.unknown_keys(T, &raw.unknown, RawPrivacy::KEYS);
-    let env = check.env();
-    let sender_key = check
-        .required(&join(T, "sender_key"), raw.sender_key, |n| secret::resolve_strong(env, n, MIN_SENDER_KEY_BYTES))?;
-    let hasher = SenderHasher::new(sender_key.expose().as_bytes());
-    Some(PrivacySettings { sender_key, hasher })
+fn timezone(n: Node) -> Result<Tz, String> {
+    let text = text(n)?;
+    text.trim()
+        .parse::<Tz>()
+        .map_err(|_| format!("unknown time zone {text:?} (use an IANA name such as \"Europe/Paris\")"))
 }
 
 fn redis_url(url: String) -> Result<String, String> {
@@ -161,7 +110,7 @@ fn redis_url(url: String) -> Result<String, String> {
 }
 
 fn key_prefix(n: Node) -> Result<String, String> {
-    let text = node::text(n)?;
+    let text = text(n)?;
     let valid =
         !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'));
     if valid {

@@ -1,12 +1,12 @@
 //! [`Node`]: one configuration value as written (string, integer, float,
-//! boolean, list or table), and the scalar readers that turn it into a typed
-//! value or a reason. Leaves of the raw tree are `Node`s so that a wrong type
-//! is one more collected problem, never an abort.
+//! boolean, list or table), from TOML (through the `config` crate) or from a
+//! JSON patch. The whole file is read as a tree of `Node`s, so that a value
+//! of the wrong type is one more collected problem, never an abort; the
+//! readers of `read.rs` turn a `Node` into a typed value or a reason.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use antirelou_domain::{parse_duration, Money, MoneyError};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A configuration value before interpretation.
@@ -37,104 +37,25 @@ impl Node {
     }
 }
 
-/// A string, as is.
-pub(crate) fn text(node: Node) -> Result<String, String> {
-    match node {
-        Node::Text(s) => Ok(s),
-        other => Err(format!("expected a string, got {}", other.describe())),
-    }
-}
-
-/// A whole number of type `T`; also accepted as a string of digits (that is
-/// how environment overrides arrive).
-pub(crate) fn whole<T>(node: Node) -> Result<T, String>
-where
-    T: TryFrom<i128> + fmt::Display + Bounded,
-{
-    let value = match node {
-        Node::Integer(i) => i,
-        Node::Text(s) => {
-            s.trim().parse::<i128>().map_err(|_| format!("expected a whole number, got the string {s:?}"))?
+impl Node {
+    /// A JSON value as a node (a number beyond 64 bits is a float, as JSON has it).
+    pub(crate) fn from_json(value: &serde_json::Value) -> Node {
+        use serde_json::Value;
+        match value {
+            Value::Null => Node::Nil,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => Node::Integer(i128::from(i)),
+                (None, Some(u), _) => Node::Integer(i128::from(u)),
+                (None, None, Some(f)) => Node::Float(f),
+                (None, None, None) => Node::Nil,
+            },
+            Value::String(s) => Node::Text(s.clone()),
+            Value::Array(items) => Node::List(items.iter().map(Node::from_json).collect()),
+            Value::Object(entries) => {
+                Node::Table(entries.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect())
+            }
         }
-        other => return Err(format!("expected a whole number, got {}", other.describe())),
-    };
-    if value < 0 {
-        return Err(format!("must not be negative, got {value}"));
-    }
-    T::try_from(value).map_err(|_| format!("must be at most {}, got {value}", T::MAX))
-}
-
-/// The largest value of an unsigned integer type, for messages.
-pub(crate) trait Bounded {
-    const MAX: Self;
-}
-
-impl Bounded for u32 {
-    const MAX: u32 = u32::MAX;
-}
-
-impl Bounded for u64 {
-    const MAX: u64 = u64::MAX;
-}
-
-impl Bounded for usize {
-    const MAX: usize = usize::MAX;
-}
-
-/// `true` or `false`; also the strings `"true"`/`"false"` (any case).
-pub(crate) fn boolean(node: Node) -> Result<bool, String> {
-    match node {
-        Node::Bool(b) => Ok(b),
-        Node::Text(s) if s.trim().eq_ignore_ascii_case("true") => Ok(true),
-        Node::Text(s) if s.trim().eq_ignore_ascii_case("false") => Ok(false),
-        other => Err(format!("expected true or false, got {}", other.describe())),
-    }
-}
-
-/// An exact amount: a decimal string (`"0.08"`) or an integer (`5`). Floats
-/// are refused, since `0.1` is not exactly representable.
-pub(crate) fn money(node: Node) -> Result<Money, String> {
-    match node {
-        Node::Text(s) => Money::parse(&s).map_err(|e| e.to_string()),
-        Node::Integer(i) if i < 0 => Err(MoneyError::Negative.to_string()),
-        Node::Integer(i) => Money::parse(&i.to_string()).map_err(|e| e.to_string()),
-        Node::Float(f) => {
-            Err(format!("money must be exact: write it as a quoted decimal string such as \"{f}\", not the float {f}"))
-        }
-        other => Err(format!("expected a decimal string such as \"0.08\", got {}", other.describe())),
-    }
-}
-
-/// An amount that must be more than zero (caps).
-pub(crate) fn positive_money(node: Node) -> Result<Money, String> {
-    let amount = money(node)?;
-    if amount == Money::ZERO {
-        return Err("must be more than zero (leave the key out for no cap)".to_owned());
-    }
-    Ok(amount)
-}
-
-/// A duration in seconds: `"30d"`, `"1h30m"`, or a whole number of seconds.
-pub(crate) fn duration(node: Node) -> Result<u64, String> {
-    match node {
-        Node::Text(s) => parse_duration(&s).map_err(|e| e.to_string()),
-        Node::Integer(_) => whole::<u64>(node),
-        other => Err(format!("expected a duration such as \"30d\", got {}", other.describe())),
-    }
-}
-
-/// The elements of a list. A string is read as a comma-separated list, which
-/// is how a list arrives through an environment override.
-pub(crate) fn list(node: Node) -> Result<Vec<Node>, String> {
-    match node {
-        Node::List(items) => Ok(items),
-        Node::Text(s) => Ok(s
-            .split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
-            .map(|item| Node::Text(item.to_owned()))
-            .collect()),
-        other => Err(format!("expected a list, got {}", other.describe())),
     }
 }
 
@@ -218,54 +139,22 @@ impl<'de> Visitor<'de> for NodeVisitor {
 mod tests {
     use super::*;
 
-    fn s(text: &str) -> Node {
-        Node::Text(text.to_owned())
-    }
-
     #[test]
-    fn money_accepts_strings_and_integers_but_never_floats() {
-        assert_eq!(money(s("0.08")), Ok(Money::from_micros(80_000)));
-        assert_eq!(money(Node::Integer(5)), Ok(Money::from_micros(5_000_000)));
-        let float = money(Node::Float(0.08)).unwrap_err();
-        assert!(float.contains("quoted decimal string") && float.contains("\"0.08\""), "{float}");
-        assert_eq!(money(Node::Integer(-1)), Err("negative amounts are not allowed".to_owned()));
-        assert_eq!(money(s("abc")), Err("not a decimal number: \"abc\"".to_owned()));
-    }
-
-    #[test]
-    fn caps_must_be_more_than_zero() {
-        assert!(positive_money(s("0")).unwrap_err().contains("more than zero"));
-        assert_eq!(positive_money(s("0.01")), Ok(Money::from_micros(10_000)));
-    }
-
-    #[test]
-    fn whole_numbers_arrive_as_integers_or_digit_strings() {
-        assert_eq!(whole::<u32>(Node::Integer(30)), Ok(30));
-        assert_eq!(whole::<u32>(s(" 30 ")), Ok(30));
-        assert!(whole::<u32>(Node::Integer(-1)).unwrap_err().contains("negative"));
-        assert!(whole::<u32>(Node::Integer(1 << 40)).unwrap_err().contains("at most 4294967295"));
-        assert!(whole::<u32>(Node::Float(2.5)).unwrap_err().contains("whole number"));
-        assert!(whole::<u32>(s("many")).unwrap_err().contains("\"many\""));
-    }
-
-    #[test]
-    fn booleans_arrive_as_booleans_or_strings() {
-        assert_eq!(boolean(Node::Bool(true)), Ok(true));
-        assert_eq!(boolean(s("FALSE")), Ok(false));
-        assert!(boolean(s("yes")).is_err());
-    }
-
-    #[test]
-    fn durations_are_strings_with_units_or_seconds() {
-        assert_eq!(duration(s("30d")), Ok(30 * 86_400));
-        assert_eq!(duration(Node::Integer(90)), Ok(90));
-        assert!(duration(s("soon")).unwrap_err().contains("not a duration"));
-    }
-
-    #[test]
-    fn a_string_is_a_comma_separated_list() {
-        assert_eq!(list(s("FR, BE,")), Ok(vec![s("FR"), s("BE")]));
-        assert_eq!(list(Node::List(vec![s("FR")])), Ok(vec![s("FR")]));
-        assert!(list(Node::Integer(1)).is_err());
+    fn json_values_become_nodes() {
+        let json = serde_json::json!({"a": [1, -2, 1.5, "x", null, true], "b": {}, "c": 18446744073709551615u64});
+        let Node::Table(table) = Node::from_json(&json) else { panic!("expected a table") };
+        assert_eq!(
+            table["a"],
+            Node::List(vec![
+                Node::Integer(1),
+                Node::Integer(-2),
+                Node::Float(1.5),
+                Node::Text("x".into()),
+                Node::Nil,
+                Node::Bool(true)
+            ])
+        );
+        assert_eq!(table["b"], Node::Table(BTreeMap::new()));
+        assert_eq!(table["c"], Node::Integer(i128::from(u64::MAX)));
     }
 }

@@ -1,42 +1,50 @@
 //! `[[tenants.numbers]]`: one published number, its reply, what a reply
 //! costs, and the limits that protect its money.
 
-use std::collections::HashMap;
-
 use antirelou_domain::segments::{self, SegmentCount};
-use antirelou_domain::shield::ShieldPolicy;
 use antirelou_domain::{Money, PhoneNumber};
 
-use crate::check::{index, join, Check};
-use crate::node::{self, Node};
-use crate::raw::{RawNumber, RawShield};
-use crate::server::positive;
+use crate::check::{index, Check};
+use crate::node::Node;
+use crate::read::{boolean, list, money, positive, positive_duration, positive_money, text};
+use crate::shield::ShieldSettings;
+use crate::table::{with_check, Read};
 
 /// A reply longer than this many SMS segments is refused.
 pub const MAX_REPLY_SEGMENTS: u32 = 10;
 
-/// One configured number.
-#[derive(Clone, Debug)]
-pub struct NumberSettings {
-    /// Unique across the whole deployment.
-    pub number: PhoneNumber,
-    /// A paused number answers nobody (outcome `paused`).
-    pub paused: bool,
-    /// The reply text, surrounding whitespace trimmed; 1 to 10 segments.
-    pub reply: String,
-    pub reply_segments: SegmentCount,
-    pub price_per_segment: Money,
-    /// `reply_segments.segments × price_per_segment`.
-    pub reply_cost: Money,
-    /// What the provider charges per received SMS. Default 0.
-    pub inbound_price: Money,
-    pub daily_cap: Option<Money>,
-    /// A sender gets at most one reply per this many seconds. Default 30 days.
-    pub reply_once_per_seconds: u64,
-    /// Default 30.
-    pub max_replies_per_minute: u32,
-    pub allowed_countries: AllowedCountries,
-    pub shield: ShieldPolicy,
+/// Default `reply_once_per`: 30 days.
+pub const DEFAULT_REPLY_ONCE_PER_SECONDS: u64 = 30 * 86_400;
+
+/// Default `max_replies_per_minute`.
+pub const DEFAULT_MAX_REPLIES_PER_MINUTE: u32 = 30;
+
+section! {
+    /// One configured number.
+    #[derive(Clone, Debug)]
+    pub struct NumberSettings in "[[tenants.numbers]]" {
+        /// Unique across the whole deployment.
+        number: PhoneNumber = required(our_number()),
+        /// A paused number answers nobody (outcome `paused`).
+        paused: bool = or(false, boolean),
+        /// The reply text, surrounding whitespace trimmed; 1 to 10 segments.
+        reply: String = required(reply_text),
+        price_per_segment: Money = required(price_per_segment),
+        /// What the provider charges per received SMS. Default 0.
+        inbound_price: Money = or(Money::ZERO, money),
+        daily_cap: Option<Money> = optional(positive_money),
+        /// A sender gets at most one reply per this many seconds. Default 30 days.
+        reply_once_per_seconds as "reply_once_per": u64 = or(DEFAULT_REPLY_ONCE_PER_SECONDS, positive_duration),
+        /// Default 30.
+        max_replies_per_minute: u32 = or(DEFAULT_MAX_REPLIES_PER_MINUTE, positive::<u32>),
+        allowed_countries: AllowedCountries = or_else(countries(), |check, key| own_country(check, key, number.as_ref())),
+        shield: ShieldSettings = section(),
+    }
+    derived {
+        reply_segments: SegmentCount = segments::count(&reply),
+        /// `reply_segments.segments × price_per_segment`.
+        reply_cost: Money = reply_cost(price_per_segment, &reply_segments),
+    }
 }
 
 /// Countries whose senders may get a reply. Default: only the number's own
@@ -62,72 +70,16 @@ impl AllowedCountries {
     }
 }
 
-/// Shield defaults (SPEC §5).
-pub const DEFAULT_SHIELD: ShieldPolicy =
-    ShieldPolicy { trigger_per_minute: 60, new_senders_per_minute: 20, hold_seconds: 3_600, trickle_per_hour: 10 };
-
-/// Default `reply_once_per`: 30 days.
-pub const DEFAULT_REPLY_ONCE_PER_SECONDS: u64 = 30 * 86_400;
-
-/// Numbers already configured, by E.164, with the key path that configured them.
-pub(crate) type SeenNumbers = HashMap<String, String>;
-
-pub(crate) fn number(
-    check: &mut Check<'_>,
-    path: &str,
-    raw: RawNumber,
-    seen: &mut SeenNumbers,
-) -> Option<NumberSettings> {
-    check.unknown_keys(path, &raw.unknown, RawNumber::KEYS);
-    let number_key = join(path, "number");
-    let number =
-        check.required(&number_key, raw.number, |n| PhoneNumber::parse(&node::text(n)?).map_err(|e| e.to_string()));
-    if let Some(number) = &number {
-        if let Some(first) = seen.get(number.as_str()) {
-            check.problem(&number_key, format!("{number} is already configured at {first}"));
-        } else {
-            seen.insert(number.as_str().to_owned(), number_key.clone());
-        }
-    }
-    let paused = check.or(&join(path, "paused"), raw.paused, false, node::boolean);
-    let reply = check.required(&join(path, "reply"), raw.reply, reply);
-    let price_per_segment = check.required(&join(path, "price_per_segment"), raw.price_per_segment, node::money);
-    let inbound_price = check.or(&join(path, "inbound_price"), raw.inbound_price, Money::ZERO, node::money);
-    let daily_cap = check.optional(&join(path, "daily_cap"), raw.daily_cap, node::positive_money);
-    let reply_once_per_seconds =
-        check.or(&join(path, "reply_once_per"), raw.reply_once_per, DEFAULT_REPLY_ONCE_PER_SECONDS, positive_duration);
-    let max_replies_per_minute =
-        check.or(&join(path, "max_replies_per_minute"), raw.max_replies_per_minute, 30, positive::<u32>);
-    let allowed_countries = allowed_countries(check, &join(path, "allowed_countries"), raw.allowed_countries, &number);
-    let shield = match raw.shield {
-        Some(raw) => shield(check, &join(path, "shield"), raw),
-        None => Some(DEFAULT_SHIELD),
-    };
-
-    let (reply, reply_segments) = reply?;
-    let price_per_segment = price_per_segment?;
-    let reply_cost = price_per_segment.checked_mul(reply_segments.segments);
-    if reply_cost.is_none() {
-        check.problem(join(path, "price_per_segment"), "too large: the reply's cost overflows");
-    }
-    Some(NumberSettings {
-        number: number?,
-        paused: paused?,
-        reply,
-        reply_segments,
-        price_per_segment,
-        reply_cost: reply_cost?,
-        inbound_price: inbound_price?,
-        daily_cap: daily_cap?,
-        reply_once_per_seconds: reply_once_per_seconds?,
-        max_replies_per_minute: max_replies_per_minute?,
-        allowed_countries: allowed_countries?,
-        shield: shield?,
-    })
+/// What a reply of `segments` costs at `price_per_segment`.
+pub(crate) fn reply_cost(price_per_segment: Money, segments: &SegmentCount) -> Money {
+    // `price_per_segment` is refused when MAX_REPLY_SEGMENTS of it overflow,
+    // and a reply has at most that many segments: the fallback is unreachable.
+    price_per_segment.checked_mul(segments.segments).unwrap_or(Money::from_micros(i64::MAX))
 }
 
-fn reply(n: Node) -> Result<(String, SegmentCount), String> {
-    let text = node::text(n)?.trim().to_owned();
+/// The reply: trimmed, not empty, at most [`MAX_REPLY_SEGMENTS`] segments.
+pub(crate) fn reply_text(n: Node) -> Result<String, String> {
+    let text = text(n)?.trim().to_owned();
     if text.is_empty() {
         return Err("must not be empty: write the reply senders will receive".to_owned());
     }
@@ -138,88 +90,98 @@ fn reply(n: Node) -> Result<(String, SegmentCount), String> {
             count.segments, count.encoding, count.units
         ));
     }
-    Ok((text, count))
+    Ok(text)
 }
 
-fn positive_duration(n: Node) -> Result<u64, String> {
-    match node::duration(n)? {
-        0 => Err("must be longer than zero".to_owned()),
-        seconds => Ok(seconds),
-    }
-}
-
-fn allowed_countries(
-    check: &mut Check<'_>,
-    key: &str,
-    node: Option<Node>,
-    number: &Option<PhoneNumber>,
-) -> Option<AllowedCountries> {
-    let Some(node) = node.filter(|n| *n != Node::Nil) else {
-        // The default needs the number's country; an invalid number is already a problem.
-        let number = number.as_ref()?;
-        return match number.country() {
-            Some(country) => Some(AllowedCountries::Only(vec![country.to_owned()])),
-            None => {
-                check.problem(key, format!("required: {number} belongs to no country, so there is no default"));
-                None
-            }
-        };
-    };
-    let items = match node::list(node) {
-        Ok(items) => items,
-        Err(reason) => {
-            check.problem(key, reason);
+/// Reader of `allowed_countries`: `["*"]`, or country codes, each refused
+/// one a problem at its index.
+pub(crate) fn countries() -> impl Read<AllowedCountries> {
+    with_check(|check: &mut Check<'_>, key: &str, node: Node| {
+        let items = check.accept(key, list(node))?;
+        if items.is_empty() {
+            check.problem(key, "empty: list country codes such as [\"FR\"], use [\"*\"] for any country, or leave the key out for the number's own country");
             return None;
         }
-    };
-    if items.is_empty() {
-        check.problem(key, "empty: list country codes such as [\"FR\"], use [\"*\"] for any country, or leave the key out for the number's own country");
-        return None;
-    }
-    let wildcard = items.iter().any(|item| *item == Node::Text("*".to_owned()));
-    if wildcard {
-        if items.len() > 1 {
-            check.problem(key, "\"*\" (any country) cannot be combined with country codes");
-            return None;
-        }
-        return Some(AllowedCountries::Any);
-    }
-    let mut codes = Vec::new();
-    let mut valid = true;
-    for (i, item) in items.into_iter().enumerate() {
-        let code = node::text(item).and_then(|text| {
-            let code = text.trim().to_ascii_uppercase();
-            if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
-                Ok(code)
-            } else {
-                Err(format!("expected an ISO 3166 alpha-2 country code such as \"FR\", got {text:?}"))
+        if items.iter().any(|item| *item == Node::Text("*".to_owned())) {
+            if items.len() > 1 {
+                check.problem(key, "\"*\" (any country) cannot be combined with country codes");
+                return None;
             }
-        });
-        match code {
-            Ok(code) if !codes.contains(&code) => codes.push(code),
-            Ok(_) => {}
-            Err(reason) => {
-                check.problem(index(key, i), reason);
-                valid = false;
+            return Some(AllowedCountries::Any);
+        }
+        let mut codes = Some(Vec::new());
+        for (i, item) in items.into_iter().enumerate() {
+            match (check.accept(&index(key, i), country_code(item)), codes.as_mut()) {
+                (Some(code), Some(codes)) if !codes.contains(&code) => codes.push(code),
+                (Some(_), _) => {}
+                (None, _) => codes = None,
             }
         }
-    }
-    valid.then_some(AllowedCountries::Only(codes))
+        codes.map(AllowedCountries::Only)
+    })
 }
 
-fn shield(check: &mut Check<'_>, path: &str, raw: RawShield) -> Option<ShieldPolicy> {
-    check.unknown_keys(path, &raw.unknown, RawShield::KEYS);
-    let d = DEFAULT_SHIELD;
-    let trigger = check.or(&join(path, "trigger_per_minute"), raw.trigger_per_minute, d.trigger_per_minute, positive);
-    let new_senders =
-        check.or(&join(path, "new_senders_per_minute"), raw.new_senders_per_minute, d.new_senders_per_minute, positive);
-    let hold = check.or(&join(path, "hold"), raw.hold, d.hold_seconds, positive_duration);
-    let trickle = check.or(&join(path, "trickle_per_hour"), raw.trickle_per_hour, d.trickle_per_hour, node::whole);
-    Some(ShieldPolicy {
-        trigger_per_minute: trigger?,
-        new_senders_per_minute: new_senders?,
-        hold_seconds: hold?,
-        trickle_per_hour: trickle?,
+fn country_code(n: Node) -> Result<String, String> {
+    let text = text(n)?;
+    let code = text.trim().to_ascii_uppercase();
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(format!("expected an ISO 3166 alpha-2 country code such as \"FR\", got {text:?}"))
+    }
+}
+
+/// The default of `allowed_countries`: the number's own country. An invalid
+/// number is already a problem, so it adds none.
+fn own_country(check: &mut Check<'_>, key: &str, number: Option<&PhoneNumber>) -> Option<AllowedCountries> {
+    let number = number?;
+    match number.country() {
+        Some(country) => Some(AllowedCountries::Only(vec![country.to_owned()])),
+        None => {
+            check.problem(key, format!("required: {number} belongs to no country, so there is no default"));
+            None
+        }
+    }
+}
+
+/// What a provider charges per segment: an amount whose
+/// [`MAX_REPLY_SEGMENTS`] multiple the ledger can still count.
+fn price_per_segment(n: Node) -> Result<Money, String> {
+    let price = money(n)?;
+    if price.checked_mul(MAX_REPLY_SEGMENTS).is_none() {
+        return Err(format!("too large: a reply of {MAX_REPLY_SEGMENTS} segments would overflow the ledger"));
+    }
+    Ok(price)
+}
+
+/// Reader of `number`: E.164, configured once in the whole deployment, and
+/// a warning when it is a French mobile number.
+fn our_number() -> impl Read<PhoneNumber> {
+    with_check(|check: &mut Check<'_>, key: &str, node: Node| {
+        let number = text(node).and_then(|text| PhoneNumber::parse(&text).map_err(|e| e.to_string()));
+        let number = check.accept(key, number)?;
+        if let Some(first) = check.first_use("number", number.as_str(), key) {
+            check.problem(key, format!("{number} is already configured at {first}"));
+            return None;
+        }
+        if let Some(warning) = french_mobile_warning(&number) {
+            check.warn(key, warning);
+        }
+        Some(number)
+    })
+}
+
+/// Why a French mobile number (+33 6, +33 7) should not answer automatically.
+fn french_mobile_warning(number: &PhoneNumber) -> Option<String> {
+    let e164 = number.as_str();
+    (e164.starts_with("+336") || e164.starts_with("+337")).then(|| {
+        format!(
+            "{number} is a French mobile number: since 1 January 2023 French numbering reserves 06 and 07 \
+             numbers for interpersonal communication and gives exchanges with a technical platform the \
+             09 37 to 09 39 range (ARCEP decision 2022-1583), and Twilio's and Vonage's French mobile numbers \
+             may not be used for automated (A2P) messages; see docs/providers.md for the numbers and \
+             providers that fit"
+        )
     })
 }
 
@@ -238,12 +200,33 @@ mod tests {
     }
 
     #[test]
-    fn a_reply_is_trimmed_and_counted() {
-        let (text, count) = reply(Node::Text("  Non, c'est non.\n".into())).unwrap();
-        assert_eq!(text, "Non, c'est non.");
-        assert_eq!(count.segments, 1);
-        assert!(reply(Node::Text(" \n".into())).unwrap_err().starts_with("must not be empty"));
-        let long = reply(Node::Text("ô".repeat(67 * 10 + 1))).unwrap_err();
+    fn a_reply_is_trimmed_and_bounded() {
+        assert_eq!(reply_text(Node::Text("  Non, c'est non.\n".into())), Ok("Non, c'est non.".to_owned()));
+        assert!(reply_text(Node::Text(" \n".into())).unwrap_err().starts_with("must not be empty"));
+        let long = reply_text(Node::Text("ô".repeat(67 * 10 + 1))).unwrap_err();
         assert!(long.contains("11 segments (UCS-2"), "{long}");
+        assert!(reply_text(Node::Text("ô".repeat(67 * 10))).is_ok());
+    }
+
+    #[test]
+    fn a_price_whose_longest_reply_overflows_is_refused() {
+        let largest = Money::from_micros(i64::MAX / 10);
+        assert_eq!(price_per_segment(Node::Text(largest.to_string())), Ok(largest));
+        let too_large = Money::from_micros(i64::MAX / 10 + 1).to_string();
+        assert!(price_per_segment(Node::Text(too_large)).unwrap_err().starts_with("too large"));
+    }
+
+    #[test]
+    fn only_french_mobile_numbers_are_warned_about() {
+        let warned = |n: &str| french_mobile_warning(&PhoneNumber::parse(n).unwrap());
+        let warning = warned("+33612345678").unwrap();
+        for fact in ["1 January 2023", "09 37 to 09 39", "ARCEP decision 2022-1583", "Twilio", "Vonage", "A2P"] {
+            assert!(warning.contains(fact), "{fact} missing from {warning}");
+        }
+        assert!(warning.contains("docs/providers.md"));
+        assert!(warned("+33712345678").is_some());
+        for quiet in ["+33937123456", "+33123456789", "+32470123456", "+14155550100"] {
+            assert_eq!(warned(quiet), None, "{quiet}");
+        }
     }
 }

@@ -3,9 +3,19 @@
 //! `{ file = "PATH" }`.
 
 use std::fmt;
+use std::io::Read as _;
 
+use crate::check::Check;
 use crate::env::Env;
 use crate::node::Node;
+use crate::table::{with_check, Read};
+
+/// Minimum length of bearer tokens (`operator_token`, `admin_token`).
+pub(crate) const MIN_TOKEN_BYTES: usize = 16;
+
+/// A secret file larger than this is refused: secrets are short, and a
+/// mistaken path (a log, `/dev/zero`) must not be read whole.
+const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
 
 /// A secret value. `Debug` and `Display` print `<redacted>`; read it with
 /// [`Secret::expose`] only where it is used (and compare it in constant time).
@@ -64,6 +74,41 @@ pub(crate) fn resolve_strong(env: &Env, node: Node, min_bytes: usize) -> Result<
     Ok(Secret(value))
 }
 
+/// Reader of a secret of any length (a provider's auth token).
+pub(crate) fn secret() -> impl Read<Secret> {
+    with_check(|check: &mut Check<'_>, key: &str, node: Node| {
+        let value = resolve(check.env(), node).map(Secret);
+        check.accept(key, value)
+    })
+}
+
+/// Reader of a bearer token: at least [`MIN_TOKEN_BYTES`], and different from
+/// every other token of the file (a tenant must never be able to act as
+/// another tenant or as the operator). The token itself is never printed.
+pub(crate) fn token() -> impl Read<Secret> {
+    with_check(|check: &mut Check<'_>, key: &str, node: Node| {
+        let token = resolve_strong(check.env(), node, MIN_TOKEN_BYTES);
+        let token = check.accept(key, token)?;
+        if let Some(first) = check.first_use("token", token.expose(), key) {
+            check.problem(
+                key,
+                format!("the same token as {first}: every admin_token and the operator_token must be different"),
+            );
+            return None;
+        }
+        Some(token)
+    })
+}
+
+/// A string secret such as a URL with a password: the literal, or the
+/// content of `{ env }` / `{ file }`.
+pub(crate) fn secret_text(read: fn(String) -> Result<String, String>) -> impl Read<String> {
+    with_check(move |check: &mut Check<'_>, key: &str, node: Node| {
+        let value = resolve(check.env(), node).and_then(read);
+        check.accept(key, value)
+    })
+}
+
 fn from_env(env: &Env, name: &str) -> Result<String, String> {
     match env.get(name) {
         None => Err(format!("environment variable {name} is not set")),
@@ -73,7 +118,18 @@ fn from_env(env: &Env, name: &str) -> Result<String, String> {
 }
 
 fn from_file(path: &str) -> Result<String, String> {
-    let content = std::fs::read_to_string(path).map_err(|e| format!("cannot read secret file {path:?}: {e}"))?;
+    let cannot = |e: std::io::Error| format!("cannot read secret file {path:?}: {e}");
+    let mut content = String::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_SECRET_FILE_BYTES + 1)
+        .read_to_string(&mut content)
+        .map_err(cannot)?;
+    if content.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(format!(
+            "secret file {path:?} is larger than {MAX_SECRET_FILE_BYTES} bytes: is it the right file?"
+        ));
+    }
     let value = content.trim_end_matches(['\n', '\r']);
     if value.is_empty() {
         return Err(format!("secret file {path:?} is empty"));
@@ -127,5 +183,14 @@ mod tests {
         assert!(resolve(&env, table("vault", "x")).is_err());
         assert_eq!(resolve(&env, Node::Text(String::new())), Err("must not be empty".into()));
         assert!(resolve_strong(&env, Node::Text("short".into()), 16).unwrap_err().contains("at least 16 bytes"));
+    }
+
+    #[test]
+    fn a_secret_file_that_is_too_large_is_refused_without_being_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        std::fs::write(&path, "x".repeat(64 * 1024 + 1)).unwrap();
+        let error = resolve(&Env::default(), table("file", path.to_str().unwrap())).unwrap_err();
+        assert!(error.contains("larger than 65536 bytes"), "{error}");
     }
 }

@@ -1,46 +1,62 @@
 //! `[server]` and `[log]`: where the process listens, the URL providers sign,
-//! the actor system's limits, and how it logs.
+//! the limits on connections, requests and actors, and how it logs.
 
 use std::net::SocketAddr;
 
 use crate::check::{join, Check};
-use crate::node::{self, Node};
-use crate::raw::{RawLog, RawServer};
-use crate::secret::{self, Secret};
+use crate::node::Node;
+use crate::read::{base_url, positive, positive_duration, socket_address, text, timeout_ms, whole};
+use crate::secret::{token, Secret};
 
-/// Minimum length of bearer tokens (`operator_token`, `admin_token`).
-pub(crate) const MIN_TOKEN_BYTES: usize = 16;
-
-/// `[server]`.
-#[derive(Clone, Debug)]
-pub struct ServerSettings {
-    /// `host:port` to bind, checked to parse as a `SocketAddr`. Default `0.0.0.0:8080`.
-    pub listen: String,
-    /// The public base URL providers call and sign (`http(s)://...`, no
-    /// trailing slash, no query); webhook URLs are this plus their path.
-    pub public_url: String,
-    /// How long a webhook waits for its number's decision. Default 2000.
-    pub decision_timeout_ms: u64,
-    /// Bounded mailbox size of each number actor (> 0). Default 1024.
-    pub mailbox_capacity: usize,
-    /// Ledger calls one number may have pending before new candidates are
-    /// shed as `overloaded` (> 0). Default 1024.
-    pub max_pending_ledger_calls: usize,
-    /// Actor arbiters (threads); 0 means one per core. Default 0.
-    pub arbiters: usize,
-    /// Bearer token of the operator admin API; `None` disables it.
-    pub operator_token: Option<Secret>,
-    /// Grace period for in-flight decisions at shutdown. Default 30.
-    pub shutdown_timeout_seconds: u64,
+section! {
+    /// `[server]`.
+    #[derive(Clone, Debug)]
+    pub struct ServerSettings in "[server]" {
+        /// `host:port` to bind, checked to parse as a `SocketAddr`. Default `0.0.0.0:8080`.
+        listen: String = or("0.0.0.0:8080".to_owned(), socket_address),
+        /// The public base URL providers call and sign (`http(s)://...`, no
+        /// trailing slash, no query); webhook URLs are this plus their path.
+        public_url: String = required(base_url),
+        /// When set, the admin API (`/v1/*`) and the console (`/console/*`)
+        /// are served on this address and not on `listen`.
+        admin_listen: Option<String> = optional(socket_address),
+        /// When set, `/metrics` is served on this address and not on `listen`.
+        metrics_listen: Option<String> = optional(socket_address),
+        /// How long a webhook waits for its number's decision. Default 2000.
+        decision_timeout_ms: u64 = or(2_000, timeout_ms),
+        /// The whole request, head and body, must arrive within this (a
+        /// guard against slow bodies). Default 5000.
+        request_timeout_ms: u64 = or(5_000, timeout_ms),
+        /// Bounded mailbox size of each number actor (> 0). Default 1024.
+        mailbox_capacity: usize = or(1_024, positive::<usize>),
+        /// Ledger calls one number may have pending before new candidates are
+        /// shed as `overloaded` (> 0). Default 1024.
+        max_pending_ledger_calls: usize = or(1_024, positive::<usize>),
+        /// Open connections one process accepts (> 0). Default 10000.
+        max_connections: usize = or(10_000, positive::<usize>),
+        /// Open connections from one IP address; 0 means no limit. Default 256.
+        max_connections_per_ip: usize = or(256, whole::<usize>),
+        /// Actor arbiters (threads); 0 means one per core. Default 0.
+        arbiters: usize = or(0, whole::<usize>),
+        /// Bearer token of the operator admin API; `None` disables it.
+        operator_token: Option<Secret> = optional(token()),
+        /// Grace period for in-flight decisions at shutdown. Default 30.
+        shutdown_timeout_seconds: u64 = or(30, whole::<u64>),
+        /// How long a console login lasts. Default 12 hours.
+        console_session_ttl_seconds as "console_session_ttl": u64 = or(DEFAULT_CONSOLE_SESSION_TTL_SECONDS, positive_duration),
+    }
+    check distinct_addresses;
 }
 
-/// `[log]`.
-#[derive(Clone, Debug)]
-pub struct LogSettings {
-    /// `pretty` (default) or `json`.
-    pub format: LogFormat,
-    /// A `tracing` filter directive such as `info` or `antirelou=debug,info`. Default `info`.
-    pub level: String,
+section! {
+    /// `[log]`.
+    #[derive(Clone, Debug)]
+    pub struct LogSettings in "[log]" {
+        /// `pretty` (default) or `json`.
+        format: LogFormat = or(LogFormat::Pretty, log_format),
+        /// A `tracing` filter directive such as `info` or `antirelou=debug,info`. Default `info`.
+        level: String = or("info".to_owned(), log_level),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,129 +65,66 @@ pub enum LogFormat {
     Json,
 }
 
-pub(crate) fn server(check: &mut Check<'_>, raw: RawServer) -> Option<ServerSettings> {
-    const T: &str = "server";
-    check.unknown_keys(T, &raw.unknown, RawServer::KEYS);
-    let env = check.env();
-    let listen = check.or(&join(T, "listen"), raw.listen, "0.0.0.0:8080".to_owned(), |n| {
-        let text = node::text(n)?;
-        text.trim()
-            .parse::<SocketAddr>()
-            .map_err(|_| format!("not an address and port such as \"0.0.0.0:8080\" or \"[::]:8080\": {text:?}"))?;
-        Ok(text.trim().to_owned())
-    });
-    let public_url = check.required(&join(T, "public_url"), raw.public_url, |n| public_url(&node::text(n)?));
-    let decision_timeout_ms =
-        check.or(&join(T, "decision_timeout_ms"), raw.decision_timeout_ms, 2_000, positive::<u64>);
-    let mailbox_capacity = check.or(&join(T, "mailbox_capacity"), raw.mailbox_capacity, 1_024, positive::<usize>);
-    let max_pending_ledger_calls =
-        check.or(&join(T, "max_pending_ledger_calls"), raw.max_pending_ledger_calls, 1_024, positive::<usize>);
-    let arbiters = check.or(&join(T, "arbiters"), raw.arbiters, 0, node::whole::<usize>);
-    let operator_token = check
-        .optional(&join(T, "operator_token"), raw.operator_token, |n| secret::resolve_strong(env, n, MIN_TOKEN_BYTES));
-    let shutdown_timeout_seconds =
-        check.or(&join(T, "shutdown_timeout_seconds"), raw.shutdown_timeout_seconds, 30, node::whole::<u64>);
-    let (
-        Some(listen),
-        Some(public_url),
-        Some(decision_timeout_ms),
-        Some(mailbox_capacity),
-        Some(max_pending_ledger_calls),
-        Some(arbiters),
-        Some(operator_token),
-        Some(shutdown_timeout_seconds),
-    ) = (
-        listen,
-        public_url,
-        decision_timeout_ms,
-        mailbox_capacity,
-        max_pending_ledger_calls,
-        arbiters,
-        operator_token,
-        shutdown_timeout_seconds,
-    )
-    else {
-        return None;
-    };
-    Some(ServerSettings {
-        listen,
-        public_url,
-        decision_timeout_ms,
-        mailbox_capacity,
-        max_pending_ledger_calls,
-        arbiters,
-        operator_token,
-        shutdown_timeout_seconds,
-    })
-}
+/// Default `console_session_ttl`: 12 hours, a working day.
+pub const DEFAULT_CONSOLE_SESSION_TTL_SECONDS: u64 = 12 * 3_600;
 
-pub(crate) fn log(check: &mut Check<'_>, raw: RawLog) -> Option<LogSettings> {
-    const T: &str = "log";
-    check.unknown_keys(T, &raw.unknown, RawLog::KEYS);
-    let format = check.or(&join(T, "format"), raw.format, LogFormat::Pretty, |n| {
-        let text = node::text(n)?;
-        match text.trim().to_ascii_lowercase().as_str() {
-            "pretty" => Ok(LogFormat::Pretty),
-            "json" => Ok(LogFormat::Json),
-            _ => Err(format!("expected \"pretty\" or \"json\", got {text:?}")),
+/// Two of `listen`, `admin_listen` and `metrics_listen` that would bind the
+/// same port (port 0, "any free port", never clashes).
+fn distinct_addresses(server: &ServerSettings, path: &str, check: &mut Check<'_>) {
+    let addresses = [
+        ("listen", Some(&server.listen)),
+        ("admin_listen", server.admin_listen.as_ref()),
+        ("metrics_listen", server.metrics_listen.as_ref()),
+    ];
+    let parsed: Vec<(&str, SocketAddr)> =
+        addresses.iter().filter_map(|(key, text)| Some((*key, (*text)?.parse::<SocketAddr>().ok()?))).collect();
+    for (i, (key, address)) in parsed.iter().enumerate() {
+        let clash = parsed[..i].iter().find(|(_, earlier)| clashes(*earlier, *address));
+        if let Some((earlier, _)) = clash {
+            check.problem(
+                join(path, key),
+                format!("{address} would bind the same port as {}: give each its own port", join(path, earlier)),
+            );
         }
-    });
-    let level = check.or(&join(T, "level"), raw.level, "info".to_owned(), |n| {
-        let text = node::text(n)?;
-        if text.trim().is_empty() {
-            return Err("must not be empty (e.g. \"info\")".to_owned());
-        }
-        Ok(text.trim().to_owned())
-    });
-    Some(LogSettings { format: format?, level: level? })
+    }
 }
 
-/// A whole number above zero.
-pub(crate) fn positive<T>(n: Node) -> Result<T, String>
-where
-    T: TryFrom<i128> + std::fmt::Display + node::Bounded + Default + PartialEq,
-{
-    let value = node::whole::<T>(n)?;
-    if value == T::default() {
-        return Err("must be more than zero".to_owned());
-    }
-    Ok(value)
+/// Whether binding both addresses would fail: same port, and the same IP or a wildcard.
+fn clashes(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() != 0 && a.port() == b.port() && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
-/// An `http://` or `https://` URL with a host and no whitespace.
-pub(crate) fn http_url(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    let rest = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"))
-        .ok_or_else(|| format!("expected an http:// or https:// URL, got {text:?}"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || text.chars().any(char::is_whitespace) {
-        return Err(format!("not a URL with a host: {text:?}"));
+fn log_format(n: Node) -> Result<LogFormat, String> {
+    let text = text(n)?;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "pretty" => Ok(LogFormat::Pretty),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(format!("expected \"pretty\" or \"json\", got {text:?}")),
     }
-    Ok(text.to_owned())
 }
 
-/// The base URL providers sign: an http(s) URL without query or fragment,
-/// trailing slashes removed.
-fn public_url(text: &str) -> Result<String, String> {
-    let url = http_url(text)?;
-    if url.contains(['?', '#']) {
-        return Err(format!("must not have a query or fragment: {url:?}"));
+fn log_level(n: Node) -> Result<String, String> {
+    let text = text(n)?;
+    if text.trim().is_empty() {
+        return Err("must not be empty (e.g. \"info\")".to_owned());
     }
-    Ok(url.trim_end_matches('/').to_owned())
+    Ok(text.trim().to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn address(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
     #[test]
-    fn public_url_loses_its_trailing_slash_and_keeps_its_path() {
-        assert_eq!(public_url("https://sms.example.org/"), Ok("https://sms.example.org".into()));
-        assert_eq!(public_url("http://127.0.0.1:8080/antirelou"), Ok("http://127.0.0.1:8080/antirelou".into()));
-        assert!(public_url("sms.example.org").is_err());
-        assert!(public_url("https://").is_err());
-        assert!(public_url("https://x.org/?a=b").is_err());
+    fn addresses_clash_on_the_same_port_of_the_same_or_a_wildcard_ip() {
+        assert!(clashes(address("0.0.0.0:8080"), address("127.0.0.1:8080")));
+        assert!(clashes(address("127.0.0.1:9090"), address("127.0.0.1:9090")));
+        assert!(!clashes(address("127.0.0.1:8080"), address("10.0.0.1:8080")));
+        assert!(!clashes(address("127.0.0.1:8080"), address("127.0.0.1:9090")));
+        assert!(!clashes(address("127.0.0.1:0"), address("127.0.0.1:0")));
     }
 }

@@ -1,29 +1,40 @@
 //! [`Settings`]: the validated tree, and how it is loaded: a TOML file (or
-//! string), then `ANTIRELOU__SECTION__KEY` environment overrides, then
-//! [`validate`], which reports every problem at once.
+//! string), then `ANTIRELOU__SECTION__KEY` environment overrides, then the
+//! declarations of each table, which report every problem at once.
 
 use std::path::Path;
 
-use antirelou_domain::{PhoneNumber, SenderHasher};
-use config::{Config, ConfigError, File, FileFormat};
+use antirelou_domain::PhoneNumber;
+use config::{Config, File, FileFormat};
 
-use crate::check::Check;
+use crate::check::{Check, Origin};
 use crate::env::{Env, EnvOverrides};
 use crate::error::{Problem, SettingsError};
-use crate::ledger::{self, LedgerSettings, PrivacySettings};
+use crate::ledger::LedgerSettings;
+use crate::node::Node;
 use crate::number::NumberSettings;
-use crate::raw::RawSettings;
-use crate::server::{self, LogSettings, ServerSettings};
-use crate::tenant::{self, TenantSettings};
+use crate::privacy::PrivacySettings;
+use crate::server::{LogSettings, ServerSettings};
+use crate::table::Table;
+use crate::tenant::TenantSettings;
 
-/// Everything a deployment is configured with, validated and typed.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub server: ServerSettings,
-    pub ledger: LedgerSettings,
-    pub privacy: PrivacySettings,
-    pub log: LogSettings,
-    pub tenants: Vec<TenantSettings>,
+section! {
+    /// Everything a deployment is configured with, validated and typed.
+    #[derive(Clone, Debug)]
+    pub struct Settings in "" {
+        server: ServerSettings = section(),
+        ledger: LedgerSettings = section(),
+        privacy: PrivacySettings = section(),
+        log: LogSettings = section(),
+        tenants: Vec<TenantSettings> = tables("at least one tenant is required (a [[tenants]] table)"),
+    }
+    derived {
+        /// Values that are accepted but probably wrong (a French mobile number
+        /// answering automatically, ...), in file order; the loader fills them
+        /// once every table is read. `check-config` prints them and `serve`
+        /// logs them at warn level.
+        warnings: Vec<Problem> = Vec::new(),
+    }
 }
 
 impl Settings {
@@ -34,7 +45,7 @@ impl Settings {
 
     /// Parses TOML text, applies the process's `ANTIRELOU__` overrides, validates.
     pub fn from_toml_str(text: &str) -> Result<Settings, SettingsError> {
-        from_toml(text, None, &Env::from_process())
+        from_toml(text, None, &Env::from_process(), Origin::File)
     }
 
     /// Like [`Settings::load`], with an explicit environment (overrides and
@@ -56,7 +67,7 @@ impl Settings {
         K: Into<String>,
         V: Into<String>,
     {
-        from_toml(text, None, &Env::from_pairs(env))
+        from_toml(text, None, &Env::from_pairs(env), Origin::File)
     }
 
     /// How many numbers all tenants have.
@@ -82,93 +93,47 @@ impl Settings {
 
 fn load(path: &Path, env: &Env) -> Result<Settings, SettingsError> {
     let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.to_owned(), source })?;
-    from_toml(&text, Some(path), env)
+    from_toml(&text, Some(path), env, Origin::File)
 }
 
-fn from_toml(text: &str, path: Option<&Path>, env: &Env) -> Result<Settings, SettingsError> {
+/// Parses `text`, applies the overrides of `env`, and reads every table.
+pub(crate) fn from_toml(text: &str, path: Option<&Path>, env: &Env, origin: Origin) -> Result<Settings, SettingsError> {
     let (overrides, env_problems) = env.overrides();
+    let parse_error = |e: config::ConfigError| match path {
+        Some(path) => SettingsError::Parse(format!("{}: {e}", path.display())),
+        None => SettingsError::Parse(e.to_string()),
+    };
     let config = Config::builder()
         .add_source(File::from_str(text, FileFormat::Toml))
         .add_source(EnvOverrides(overrides))
         .build()
-        .map_err(|e| match path {
-            Some(path) => SettingsError::Parse(format!("{}: {e}", path.display())),
-            None => SettingsError::Parse(e.to_string()),
-        })?;
-    let raw: RawSettings = match config.try_deserialize() {
-        Ok(raw) => raw,
-        Err(error) => {
-            return Err(match shape_error(error) {
-                SettingsError::Invalid(mut problems) => {
-                    problems.extend(env_problems);
-                    SettingsError::Invalid(problems)
-                }
-                other => other,
-            })
-        }
+        .map_err(parse_error)?;
+    let root: Node = config.try_deserialize().map_err(parse_error)?;
+    let Node::Table(entries) = root else {
+        return Err(SettingsError::Parse("the configuration is not a table of keys".to_owned()));
     };
-    match validate(raw, env) {
-        Ok(settings) if env_problems.is_empty() => Ok(settings),
-        Ok(_) => Err(SettingsError::Invalid(env_problems)),
-        Err(mut problems) => {
-            problems.extend(env_problems);
-            Err(SettingsError::Invalid(problems))
-        }
+    let mut check = Check::new(env, origin);
+    let mut table = Table::open(&check, String::new(), "", entries);
+    let settings = <Settings as crate::schema::Section>::read(&mut table, &mut check);
+    table.finish(&mut check);
+    let (mut problems, warnings) = check.finish();
+    problems.extend(env_problems);
+    match settings {
+        Some(settings) if problems.is_empty() => Ok(Settings { warnings, ..settings }),
+        // Every refused value recorded its problem; this only guards against
+        // a reader that forgot to.
+        _ if problems.is_empty() => Err(SettingsError::Invalid(vec![Problem::new("", "invalid configuration")])),
+        _ => Err(SettingsError::Invalid(problems)),
     }
 }
 
-/// Turns the typed tree out of the raw one, or lists every problem.
-pub(crate) fn validate(raw: RawSettings, env: &Env) -> Result<Settings, Vec<Problem>> {
-    let mut check = Check::new(env);
-    check.unknown_keys("", &raw.unknown, RawSettings::KEYS);
-    let server = server::server(&mut check, raw.server);
-    let ledger = ledger::ledger(&mut check, raw.ledger);
-    let privacy = ledger::privacy(&mut check, raw.privacy);
-    let log = server::log(&mut check, raw.log);
-    // Without a valid key the blocklist is still checked (hashes are discarded).
-    let hasher = privacy.as_ref().map_or_else(|| SenderHasher::new(b"unused"), |p| p.hasher.clone());
-    let tenants = tenant::tenants(&mut check, raw.tenants, &hasher);
-    let problems = check.into_problems();
-    match (server, ledger, privacy, log, tenants) {
-        (Some(server), Some(ledger), Some(privacy), Some(log), Some(tenants)) if problems.is_empty() => {
-            Ok(Settings { server, ledger, privacy, log, tenants })
-        }
-        // Every `None` above recorded its problem; the fallback only guards
-        // against a validator that forgot to.
-        _ if problems.is_empty() => Err(vec![Problem::new("", "invalid configuration")]),
-        _ => Err(problems),
-    }
-}
-
-/// A value whose shape the raw tree cannot hold at all (a table where a
-/// list belongs, ...): one problem at the key `config` names.
-fn shape_error(error: ConfigError) -> SettingsError {
-    let (key, reason) = match error {
-        ConfigError::Type { unexpected, expected, key, .. } => {
-            (key.unwrap_or_default(), format!("invalid type: {unexpected}, expected {expected}"))
-        }
-        ConfigError::At { error, key, .. } => (key.unwrap_or_default(), error.to_string()),
-        ConfigError::NotFound(key) => (key, "required".to_owned()),
-        other => return SettingsError::Parse(other.to_string()),
-    };
-    let reason = if reason.contains("unit value") {
-        "missing: an environment override names a list index past the end of the list".to_owned()
-    } else {
-        reason
-    };
-    SettingsError::Invalid(vec![Problem::new(dotted(&key), reason)])
-}
-
-/// `config` writes `tenants[0]provider`; we write `tenants[0].provider`.
-pub(crate) fn dotted(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    let mut after_index = false;
-    for c in key.chars() {
-        if after_index && c != '[' && c != '.' {
-            out.push('.');
-        }
-        after_index = c == ']';
-        out.push(c);
-    }
-    out
+#[cfg(test)]
+/// Every `(heading, key)` the declarations read, nested tables and every
+/// provider kind included: what `docs/configuration.md` must document.
+pub(crate) fn declared_keys() -> Vec<(&'static str, &'static str)> {
+    let env = Env::default();
+    let mut check = Check::describing(&env);
+    let mut table = Table::open(&check, String::new(), "", Default::default());
+    let _ = <Settings as crate::schema::Section>::read(&mut table, &mut check);
+    check.described()
 }

@@ -84,7 +84,14 @@ impl HttpOptions {
             if !wanted {
                 continue;
             }
-            let ProviderSettings::Twilio { account_sid, auth_token } = &tenant.provider;
+            let ProviderSettings::Twilio { account_sid, auth_token, .. } = &tenant.provider else {
+                return Err(SimError::Target(format!(
+                    "{}: tenant {} uses {}, and the simulator signs as Twilio only",
+                    number.number,
+                    tenant.id,
+                    tenant.provider.kind()
+                )));
+            };
             if targets.is_empty() {
                 caps = (number.daily_cap, tenant.monthly_cap);
             }

@@ -75,7 +75,8 @@ currency = "EUR"
 timezone = "Europe/Paris"
 
 [privacy]
-sender_key = "simulator-sender-key-0123456789"
+sender_key = "simulator-sender-key-0123456789-abcdef"
+sealing_key = "simulator-sealing-key-0123456789-abcdef"
 
 [log]
 level = "warn"
@@ -135,7 +136,7 @@ mod tests {
         assert_eq!(number.reply_cost, Money::parse("0.16").unwrap());
         assert_eq!(number.daily_cap, Some(Money::parse("20.00").unwrap()));
         assert_eq!(number.max_replies_per_minute, 30);
-        assert_eq!(number.shield, DEFAULT_SHIELD);
+        assert_eq!(number.shield.policy(), DEFAULT_SHIELD);
     }
 
     #[test]

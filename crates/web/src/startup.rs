@@ -64,8 +64,8 @@ impl AppState {
             .collect();
         alert_delivery::spawn(outbox, webhooks, metrics.clone());
         let send_apis = match hooks.send_api {
-            Some(api) => settings.tenants.iter().map(|t| (t.id.clone(), Arc::clone(&api))).collect(),
-            None => send_apis::from_settings(settings)?,
+            Some(api) => settings.numbers().map(|(_, n)| (n.number.to_string(), Arc::clone(&api))).collect(),
+            None => send_apis::from_settings(settings)?.send,
         };
         let mut options = EngineOptions::from_settings(settings);
         options.driven_timers = hooks.driven_timers;

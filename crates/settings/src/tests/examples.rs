@@ -1,4 +1,7 @@
-//! Every example file shipped in the repository validates, and says the truth.
+//! Every example file shipped in the repository validates without a
+//! warning, and says the truth.
+
+use antirelou_domain::ProviderKind;
 
 use super::*;
 
@@ -14,15 +17,18 @@ fn every_shipped_example_validates() {
     assert!(files.len() >= 2, "expected example files in {}", examples.display());
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        // Give every `{ env = "NAME" }` secret a plausible value.
-        let env: Vec<(String, String)> = referenced_variables(&text)
-            .into_iter()
-            .map(|name| (name, "an-example-secret-value-0123456789".into()))
-            .collect();
+        let env = example_env(&text);
         let settings = Settings::load_with_env(&file, env)
             .unwrap_or_else(|e| panic!("{} does not validate:\n{e}", file.display()));
         assert!(settings.number_count() >= 2, "{} should show several numbers", file.display());
+        assert_eq!(settings.warnings, [], "{} should set an example without warnings", file.display());
     }
+}
+
+/// A plausible value for every `{ env = "NAME" }` secret, different for
+/// each variable (tokens and keys must be).
+fn example_env(text: &str) -> Vec<(String, String)> {
+    referenced_variables(text).into_iter().map(|name| (name.clone(), format!("an-example-secret-for-{name}"))).collect()
 }
 
 /// Names in `env = "NAME"`.
@@ -34,11 +40,7 @@ fn referenced_variables(text: &str) -> Vec<String> {
 fn the_main_example_says_the_truth_about_its_replies() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/antirelou.toml");
     let text = std::fs::read_to_string(&file).unwrap();
-    let env: Vec<(String, String)> = referenced_variables(&text)
-        .into_iter()
-        .map(|name| (name, "an-example-secret-value-0123456789".into()))
-        .collect();
-    let settings = Settings::load_with_env(&file, env).unwrap();
+    let settings = Settings::load_with_env(&file, example_env(&text)).unwrap();
     let segments: Vec<(String, u32, String)> = settings
         .numbers()
         .map(|(_, n)| (n.reply_segments.encoding.to_string(), n.reply_segments.segments, n.reply_cost.to_string()))
@@ -50,4 +52,13 @@ fn the_main_example_says_the_truth_about_its_replies() {
     assert_eq!(settings.tenants[1].numbers[0].reply_segments.units, 230);
     assert!(settings.tenants[1].prepaid);
     assert_eq!(settings.tenants[0].blocklist.len(), 2);
+}
+
+#[test]
+fn the_providers_example_has_one_tenant_per_provider_kind() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/providers.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let settings = Settings::load_with_env(&file, example_env(&text)).unwrap();
+    let kinds: Vec<ProviderKind> = settings.tenants.iter().map(|t| t.provider.kind()).collect();
+    assert_eq!(kinds, ProviderKind::ALL);
 }

@@ -31,7 +31,8 @@ fn a_minimal_config_gets_every_default() {
     assert_eq!(number.reply_once_per_seconds, 30 * 86_400);
     assert_eq!(number.max_replies_per_minute, 30);
     assert_eq!(number.allowed_countries, AllowedCountries::Only(vec!["FR".into()]));
-    assert_eq!(number.shield, crate::DEFAULT_SHIELD);
+    assert_eq!(number.shield.policy(), crate::DEFAULT_SHIELD);
+    assert_eq!(number.shield.defer_for_seconds, 45 * 60);
     assert_eq!(number.reply_cost, Money::parse("0.08").unwrap());
 
     let lyon_number = antirelou_domain::PhoneNumber::parse("+33612345679").unwrap();
@@ -49,15 +50,17 @@ fn integer_money_is_whole_units() {
 fn secrets_come_from_the_environment_and_from_files() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("sender-key");
-    std::fs::write(&key_file, "a-sender-key-read-from-a-file\n").unwrap();
+    std::fs::write(&key_file, "a-sender-key-read-from-a-file-0123456789\n").unwrap();
     let head = HEAD.replace("{ env = \"TEST_SENDER_KEY\" }", &format!("{{ file = {:?} }}", key_file.to_str().unwrap()));
     let settings = load(&config(&head, PARIS, LYON)).unwrap();
-    assert_eq!(settings.privacy.sender_key.expose(), "a-sender-key-read-from-a-file");
-    let ProviderSettings::Twilio { auth_token, .. } = &settings.tenants[0].provider;
+    assert_eq!(settings.privacy.sender_key.expose(), "a-sender-key-read-from-a-file-0123456789");
+    let ProviderSettings::Twilio { auth_token, .. } = &settings.tenants[0].provider else {
+        panic!("expected twilio, got {:?}", settings.tenants[0].provider);
+    };
     assert_eq!(auth_token.expose(), "paris-token");
 
     let debug = format!("{settings:?}");
-    for secret in ["a-sender-key-read-from-a-file", "paris-token", "lyon-token"] {
+    for secret in ["a-sender-key-read-from-a-file", "paris-token", "lyon-token", TEST_ENV[1].1] {
         assert!(!debug.contains(secret), "{secret} leaked into {debug}");
     }
 }
@@ -125,7 +128,7 @@ fn allowed_countries_default_to_the_numbers_own_country() {
 fn shield_settings_have_defaults_and_trickle_may_be_zero() {
     let paris = format!("{PARIS}shield = {{ hold = \"2h\", trickle_per_hour = 0 }}\n");
     let settings = load(&config(HEAD, &paris, LYON)).unwrap();
-    let shield = settings.tenants[0].numbers[0].shield;
+    let shield = &settings.tenants[0].numbers[0].shield;
     assert_eq!((shield.trigger_per_minute, shield.new_senders_per_minute), (60, 20));
     assert_eq!((shield.hold_seconds, shield.trickle_per_hour), (7_200, 0));
 

@@ -15,6 +15,7 @@ public_url = "https://sms.example.org/"
 
 [privacy]
 sender_key = { env = "TEST_SENDER_KEY" }
+sealing_key = { env = "TEST_SEALING_KEY" }
 "#;
 
 const PARIS: &str = r#"
@@ -39,8 +40,11 @@ reply = "Non, c'est non."
 price_per_segment = "0.08"
 "#;
 
-const TEST_ENV: [(&str, &str); 2] =
-    [("TEST_SENDER_KEY", "a-test-sender-key-of-32-bytes!!!"), ("TEST_TWILIO_TOKEN", "paris-token")];
+const TEST_ENV: [(&str, &str); 3] = [
+    ("TEST_SENDER_KEY", "a-test-sender-key-of-32-bytes!!!"),
+    ("TEST_SEALING_KEY", "a-test-sealing-key-of-33-bytes!!!"),
+    ("TEST_TWILIO_TOKEN", "paris-token"),
+];
 
 /// Only one test changes the process environment; it holds this lock, as
 /// must any future test that reads or writes it.
@@ -75,7 +79,13 @@ fn assert_one_problem(text: &str, key: &str, reason: &str) {
     assert!(problems[0].reason.contains(reason), "{:?} should contain {reason:?}", problems[0].reason);
 }
 
+mod docs;
 mod examples;
 mod loading;
 mod overrides;
+mod patch;
 mod problems;
+mod providers;
+mod secrets;
+mod server;
+mod warnings;

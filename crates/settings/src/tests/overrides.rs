@@ -8,10 +8,13 @@ fn environment_overrides_replace_file_values_and_money_stays_exact() {
     // Edition 2021: set_var is safe; no other test touches the process environment.
     std::env::set_var("ANTIRELOU__SERVER__LISTEN", "0.0.0.0:9000");
     std::env::set_var("ANTIRELOU__LEDGER__MONTHLY_CAP", "100.00");
-    std::env::set_var("TEST_SENDER_KEY", TEST_ENV[0].1);
-    std::env::set_var("TEST_TWILIO_TOKEN", TEST_ENV[1].1);
+    for (var, value) in TEST_ENV {
+        std::env::set_var(var, value);
+    }
     let result = Settings::from_toml_str(&config(HEAD, PARIS, LYON));
-    for var in ["ANTIRELOU__SERVER__LISTEN", "ANTIRELOU__LEDGER__MONTHLY_CAP", "TEST_SENDER_KEY", "TEST_TWILIO_TOKEN"] {
+    for var in
+        ["ANTIRELOU__SERVER__LISTEN", "ANTIRELOU__LEDGER__MONTHLY_CAP"].into_iter().chain(TEST_ENV.map(|(v, _)| v))
+    {
         std::env::remove_var(var);
     }
     let settings = result.unwrap();
@@ -44,7 +47,9 @@ fn environment_overrides_reach_sections_list_entries_and_the_backend() {
     assert_eq!(lyon.daily_cap, Some(Money::from_micros(2_500_000)));
     let paris = &settings.tenants[0];
     assert_eq!(paris.numbers[0].allowed_countries, AllowedCountries::Only(vec!["FR".into(), "BE".into()]));
-    let ProviderSettings::Twilio { auth_token, account_sid } = &paris.provider;
+    let ProviderSettings::Twilio { auth_token, account_sid, .. } = &paris.provider else {
+        panic!("expected twilio, got {:?}", paris.provider);
+    };
     assert_eq!((auth_token.expose(), account_sid.as_str()), ("overridden-token", "AC0123456789abcdef0123456789abcdef"));
 }
 

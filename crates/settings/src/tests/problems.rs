@@ -101,7 +101,7 @@ fn an_empty_reply_is_refused() {
 
 #[test]
 fn a_secret_from_an_unset_variable_names_the_key_and_the_variable() {
-    let problems = Settings::from_toml_str_with_env(&config(HEAD, PARIS, LYON), [("TEST_SENDER_KEY", "x".repeat(16))])
+    let problems = Settings::from_toml_str_with_env(&config(HEAD, PARIS, LYON), TEST_ENV.into_iter().take(2))
         .unwrap_err()
         .problems()
         .to_vec();
@@ -127,11 +127,11 @@ fn a_secret_from_a_missing_file_names_the_key_and_the_path() {
 fn a_short_sender_key_is_refused() {
     let problems = Settings::from_toml_str_with_env(
         &config(HEAD, PARIS, LYON),
-        [("TEST_SENDER_KEY", "short"), ("TEST_TWILIO_TOKEN", "t")],
+        [("TEST_SENDER_KEY", "short"), ("TEST_SEALING_KEY", TEST_ENV[1].1), ("TEST_TWILIO_TOKEN", "t")],
     )
     .unwrap_err();
     assert_eq!(problems.problems()[0].key, "privacy.sender_key");
-    assert!(problems.problems()[0].reason.contains("at least 16 bytes"));
+    assert!(problems.problems()[0].reason.contains("at least 32 bytes"));
 }
 
 #[test]
@@ -172,12 +172,13 @@ fn a_value_of_the_wrong_shape_is_a_problem_at_its_key() {
     let problems = problems(&format!("tenants = \"paris\"\n{HEAD}"));
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert_eq!(problems[0].key, "tenants");
-    assert!(problems[0].reason.contains("expected a sequence"), "{problems:#?}");
+    assert!(problems[0].reason.contains("expected a list of tables ([[tenants]])"), "{problems:#?}");
 }
 
 #[test]
 fn a_table_of_the_wrong_shape_is_reported_at_its_dotted_key() {
     let paris = format!("{PARIS}shield = \"big\"\n");
     assert_one_problem(&config(HEAD, &paris, LYON), "tenants[0].numbers[0].shield", "expected a table");
-    assert_eq!(crate::settings::dotted("tenants[0]numbers[1][2]shield"), "tenants[0].numbers[1][2].shield");
+    let paris = PARIS.replace("provider = {", "provider = \"twilio\"\n# {");
+    assert_one_problem(&config(HEAD, &paris, LYON), "tenants[0].provider", "expected a table such as { kind =");
 }

@@ -88,9 +88,11 @@ fn config(options: &HashMap<String, String>, unlimited: bool) -> Result<(), Stri
         (None, None) => return Err("--redis URL or --ledger-path PATH".to_owned()),
     };
     let mut text = format!(
-        "[server]\nlisten = \"{listen}\"\npublic_url = \"http://{listen}\"\nmailbox_capacity = 4096\n\n\
+        "[server]\nlisten = \"{listen}\"\npublic_url = \"http://{listen}\"\nmailbox_capacity = 4096\n\
+         max_connections_per_ip = 0\n\n\
          [ledger]\n{ledger}\ncurrency = \"EUR\"\ntimezone = \"Europe/Paris\"\n\n\
-         [privacy]\nsender_key = \"benchmark-sender-key-0123456789\"\n\n[log]\nlevel = \"warn\"\n"
+         [privacy]\nsender_key = \"benchmark-sender-key-0123456789-abcdef\"\n\
+         sealing_key = \"benchmark-sealing-key-0123456789-abcdef\"\n\n[log]\nlevel = \"warn\"\n"
     );
     let limits = if unlimited {
         "max_replies_per_minute = 100000000\n\
@@ -121,7 +123,13 @@ fn config(options: &HashMap<String, String>, unlimited: bool) -> Result<(), Stri
 fn requests(options: &HashMap<String, String>) -> Result<(), String> {
     let settings = Settings::load(std::path::Path::new(required(options, "config")?)).map_err(|e| e.to_string())?;
     let (tenant, number) = settings.numbers().next().ok_or("the configuration has no number")?;
-    let ProviderSettings::Twilio { account_sid, auth_token } = &tenant.provider;
+    let ProviderSettings::Twilio { account_sid, auth_token, .. } = &tenant.provider else {
+        return Err(format!(
+            "tenant {} uses {}: requests are signed as Twilio only",
+            tenant.id,
+            tenant.provider.kind()
+        ));
+    };
     let signed_url = format!("{}/webhooks/twilio", settings.server.public_url.trim_end_matches('/'));
     let count: u64 = get(options, "count", 100_000)?;
     let senders: u64 = get(options, "senders", 50)?;

@@ -42,8 +42,11 @@ async fn verify_and_decide(
     let form = WebhookForm::parse(&body).map_err(|_| WebhookRejection::Malformed)?;
     let to = form.get("To").ok_or(WebhookRejection::Malformed)?;
     let handle = state.registry.route(to.trim()).ok_or(WebhookRejection::UnknownNumber)?;
+    // A number of a tenant with another provider is not a Twilio number.
+    let ProviderSettings::Twilio { account_sid, auth_token, .. } = &handle.tenant.provider else {
+        return Err(WebhookRejection::UnknownNumber);
+    };
     *routed = Some((handle.policy.tenant.to_string(), handle.policy.number.to_string()));
-    let ProviderSettings::Twilio { account_sid, auth_token } = &handle.tenant.provider;
     let url = signed_url(&state.public_url, request);
     let header = request.headers().get(twilio::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     twilio::verify_signature(auth_token.expose(), &url, form.pairs(), header)

@@ -1,0 +1,45 @@
+//! `tenants[].numbers[].shield`: when a number enters shield mode, how long
+//! it stays, what it still pays for, and how long a deferred sender is
+//! judged. A new shield key is one line here (plus its row in
+//! `docs/configuration.md`); runtime patches get it too.
+
+use antirelou_domain::shield::ShieldPolicy;
+
+use crate::read::{duration_at_least, positive, positive_duration, whole};
+
+/// Shield defaults of the detection and trickle (docs/configuration.md, `shield`).
+pub const DEFAULT_SHIELD: ShieldPolicy =
+    ShieldPolicy { trigger_per_minute: 60, new_senders_per_minute: 20, hold_seconds: 3_600, trickle_per_hour: 10 };
+
+/// Default `shield.defer_for`: 45 minutes, long enough to see a flood's
+/// shape, short enough for a genuine sender still to care about the answer.
+pub const DEFAULT_DEFER_FOR_SECONDS: u64 = 45 * 60;
+
+section! {
+    /// A number's `shield` table.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct ShieldSettings in "shield", patch ShieldPatch {
+        /// Inbound messages in the last minute above which the number shields.
+        trigger_per_minute: u32 = or(DEFAULT_SHIELD.trigger_per_minute, positive::<u32>),
+        /// New distinct senders in the last minute above which the number shields.
+        new_senders_per_minute: u32 = or(DEFAULT_SHIELD.new_senders_per_minute, positive::<u32>),
+        /// How long shield mode lasts after the last surge.
+        hold_seconds as "hold": u64 = or(DEFAULT_SHIELD.hold_seconds, positive_duration),
+        /// Replies to new senders paid for per hour while shielded (0 allowed).
+        trickle_per_hour: u32 = or(DEFAULT_SHIELD.trickle_per_hour, whole::<u32>),
+        /// How long a deferred sender is judged at most (at least one minute).
+        defer_for_seconds as "defer_for": u64 = or(DEFAULT_DEFER_FOR_SECONDS, duration_at_least(60, "1m")),
+    }
+}
+
+impl ShieldSettings {
+    /// The detection and trickle settings, as the domain's shield maths take them.
+    pub fn policy(&self) -> ShieldPolicy {
+        ShieldPolicy {
+            trigger_per_minute: self.trigger_per_minute,
+            new_senders_per_minute: self.new_senders_per_minute,
+            hold_seconds: self.hold_seconds,
+            trickle_per_hour: self.trickle_per_hour,
+        }
+    }
+}
