@@ -4,6 +4,7 @@
 //! - [`Ledger`]: the trait both backends implement with identical semantics.
 //! - [`model`]: requests, verdicts, entries and totals.
 //! - [`export`]: entries as CSV lines or JSON objects, for the CLI and the admin API.
+//! - [`queue`]: the deferred-reply queue ([`ReplyQueue`]) and leases ([`Leases`]).
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -19,6 +20,7 @@ pub mod conformance;
 mod error;
 pub mod export;
 pub mod model;
+pub mod queue;
 pub mod redis;
 #[cfg(any(test, feature = "test-support"))]
 pub mod redis_server;
@@ -33,6 +35,7 @@ pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
     ReplyVerdict, SpendTotals, TotalsQuery, MAX_ENTRIES_PER_PAGE,
 };
+pub use queue::{Deferral, DeferredArrival, DeferredItem, DeferredState, Leases, Pacing, ReplyQueue};
 pub use sqlite::SqliteLedger;
 
 use antirelou_domain::{Money, SenderKey};
@@ -41,8 +44,10 @@ use antirelou_domain::{Money, SenderKey};
 ///
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
+/// The queue of deferred replies and the leases are the same backend's
+/// ([`ReplyQueue`], [`Leases`]).
 #[async_trait]
-pub trait Ledger: Send + Sync + 'static {
+pub trait Ledger: ReplyQueue + Leases + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 

@@ -58,6 +58,14 @@ pub fn check_top_up(amount: Money) -> Result<(), crate::LedgerError> {
     Ok(())
 }
 
+/// Deferred replies paid from a number's arrival slot (see `Pacing`).
+pub fn pace(number: &str, slot: i64) -> String {
+    format!("pace:{number}:{slot}")
+}
+
+/// A pacing counter is kept this long (a slot's judgements end within `shield.defer_for`).
+pub const PACE_RETENTION_SECONDS: i64 = 2 * 86_400;
+
 /// The first budget the reply would cross, in order: number/day,
 /// tenant/month, deployment/month, prepaid balance.
 pub fn budget_refusal(r: &ReplyRequest, totals: &SpendTotals) -> Option<ReplyVerdict> {

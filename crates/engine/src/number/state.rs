@@ -229,6 +229,7 @@ impl NumberState {
             prepaid: policy.prepaid,
             max_replies_per_minute: Some(policy.max_replies_per_minute),
             shield_trickle_per_hour: shielded.then_some(policy.shield.trickle_per_hour),
+            deferred: None,
         }))
     }
 

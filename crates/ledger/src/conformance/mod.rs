@@ -5,14 +5,17 @@
 //! - [`decisions`]: the "may I reply" operation: dedupe, sender memory,
 //!   caps to the micro, rates, the shield trickle, concurrency.
 //! - [`money`]: inbound charges, top-ups, balances, entries and their pages.
+//! - [`queue`]: the deferred-reply queue (pacing, one payment per judgement) and leases.
 //!
 //! Compiled for tests and the `test-support` feature only.
 
 pub mod decisions;
 pub mod money;
+pub mod queue;
 
 pub use decisions::*;
 pub use money::*;
+pub use queue::*;
 
 use std::sync::Arc;
 
@@ -45,6 +48,7 @@ pub fn request_at(tenant: &str, number: &str, message_id: &str, sender: &str, no
         prepaid: false,
         max_replies_per_minute: None,
         shield_trickle_per_hour: None,
+        deferred: None,
     }
 }
 
@@ -113,7 +117,13 @@ macro_rules! ledger_conformance_suite {
             a_balance_can_not_overflow,
             entries_filter_by_time_window_then_limit,
             entries_come_in_pages_that_join_up_exactly,
-            the_write_probe_succeeds_on_a_healthy_ledger
+            the_write_probe_succeeds_on_a_healthy_ledger,
+            a_deferred_sender_is_queued_once_and_its_messages_counted,
+            marks_count_deferred_senders_by_fingerprint_and_block_per_hour,
+            a_deferred_reply_is_paid_once_from_its_slots_allowance,
+            a_deferred_reply_needs_its_sender_still_pending,
+            a_full_queue_defers_nobody_more,
+            a_lease_has_one_holder_until_released_or_expired
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {

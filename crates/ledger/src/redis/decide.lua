@@ -8,7 +8,8 @@
 --
 -- KEYS: 1 message id, 2 sender memory, 3 rate (minute), 4 trickle (pacing slot),
 --       5 number/day, 6 tenant/month, 7 deployment/month, 8 balances (hash),
---       9 entry id counter, 10 entries (stream), 11 opt-out of the sender
+--       9 entry id counter, 10 entries (stream), 11 opt-out of the sender,
+--       12 deferred item of the sender, 13 pacing counter of its arrival slot
 -- ARGV: 1 now micros, 2 tenant, 3 number, 4 message id, 5 cost, 6 -cost,
 --       7 message-id expiry micros, 8 message-id TTL ms,
 --       9 sender expiry micros, 10 sender TTL ms (0: not remembered),
@@ -16,10 +17,13 @@
 --       13/14/15 number-day/tenant-month/deployment-month limit (spend above
 --       it refuses: cap - cost), '' for "no such rule",
 --       16 prepaid '1'|'0', 17 day counter TTL ms, 18 month counter TTL ms,
---       19 stream MAXLEN
+--       19 stream MAXLEN, 20 deferred '1'|'', 21 replies the arrival slot
+--       may pay, 22 pacing counter TTL ms
 -- Returns {0, entry_id, day, tenant_month, deployment_month, balance|''}
 --       | {1, replied 0|1} | {2} repeat sender | {3} rate limited | {4} shielded
---       | {6} opted out
+--       | {6} opted out | {7} deferred sender not pending
+-- A deferred reply records its message id only when paid: a refusal may
+-- be tried again (next minute, next slot).
 --       | {5, scope 1..4, day, tenant_month, deployment_month, balance|''}
 local now = tonumber(ARGV[1])
 
@@ -31,7 +35,12 @@ if earlier then
   end
 end
 
+local deferred = ARGV[20] == '1'
+
 local function remember(replied)
+  if deferred and replied == '0' then
+    return
+  end
   redis.call('SET', KEYS[1], replied .. ':' .. ARGV[7], 'PX', ARGV[8])
 end
 
@@ -49,12 +58,21 @@ if remembered and tonumber(remembered) > now then
   remember('0')
   return {2}
 end
+if deferred then
+  local item = redis.call('HMGET', KEYS[12], 'state', 'judge_by')
+  if item[1] ~= 'pending' or tonumber(item[2]) <= now then
+    return {7}
+  end
+end
 if at_least(KEYS[3], ARGV[11]) then
   remember('0')
   return {3}
 end
 if at_least(KEYS[4], ARGV[12]) then
   remember('0')
+  return {4}
+end
+if deferred and at_least(KEYS[13], ARGV[21]) then
   return {4}
 end
 
@@ -96,6 +114,11 @@ end
 if ARGV[12] ~= '' then
   redis.call('INCR', KEYS[4])
   redis.call('PEXPIRE', KEYS[4], 7200000)
+end
+if deferred then
+  redis.call('INCR', KEYS[13])
+  redis.call('PEXPIRE', KEYS[13], ARGV[22])
+  redis.call('HSET', KEYS[12], 'state', 'sending')
 end
 if ARGV[16] == '1' and balance then
   balance = redis.call('HINCRBY', KEYS[8], ARGV[2], ARGV[6])

@@ -24,6 +24,7 @@
 mod entries;
 mod events;
 pub mod layout;
+mod queue;
 pub mod script;
 #[cfg(test)]
 mod tests;
