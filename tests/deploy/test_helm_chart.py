@@ -1,7 +1,7 @@
 """The Helm chart, rendered by Helm's own engine (helm-python-sdk) for every
 ci/*-values.yaml, checked by `helm lint`, validated against the Kubernetes
-schemas (kubernetes-validate) and, where the binary is built, by
-`antirelou check-config` on the ConfigMap it renders."""
+schemas (kubernetes-validate) and by `antirelou check-config` on the
+ConfigMap it renders."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import (
-    ALERTS, CHART, CI_VALUES, DEPLOY, FIXTURES, NAMESPACE, RELEASE, by_kind, check_config,
+    ALERTS, CHART, CI_VALUES, DEPLOY, FIXTURES, NAMESPACE, RELEASE, ROOT, by_kind, check_config,
     load_yaml, manifests, one, render, settings_toml,
 )
 
@@ -149,8 +149,22 @@ def test_embedded_ledger_refuses_several_replicas(fixture, message):
          "not both"),
         ({"redis": {"enabled": True}}, "ledger.backend=embedded would not use"),
         ({"terminationGracePeriodSeconds": 20}, "terminationGracePeriodSeconds=20 is too short"),
+        # 10 s preStop + 25 s in-flight + 10 s ledger flush: 45 is not enough.
+        ({"terminationGracePeriodSeconds": 45}, "flushes the ledger for up to 10 s; set it above 45"),
+        ({"ports": {"http": 8080, "admin": 8080, "metrics": 9090}}, "must differ"),
+        ({"redis": {"resources": {"limits": {"memory": "32Mi"}}}, "ledger": {"backend": "redis"},
+          "persistence": {"enabled": False}} | {"redis": {"enabled": True, "auth": {"password": "p4ss"},
+                                                          "resources": {"limits": {"memory": "32Mi"}}}},
+         "below 64Mi"),
+        ({"secrets": {"ANTIRELOU_SENDER_KEY": "0123456789abcdef0123456789abcde"}},
+         "secrets.ANTIRELOU_SENDER_KEY (config.privacy.sender_key) is 31 bytes: it must be at least 32"),
+        ({"secrets": {"ANTIRELOU_SEALING_KEY": "abababababababababababababababab"}},
+         "secrets.ANTIRELOU_SEALING_KEY (config.privacy.sealing_key) has fewer than 8 distinct characters"),
+        ({"config": {"privacy": {"sealing_key": None}}}, "config.privacy.sealing_key is required"),
     ],
-    ids=["embedded-without-volume", "redis-without-redis", "two-redises", "unused-redis", "short-grace"],
+    ids=["embedded-without-volume", "redis-without-redis", "two-redises", "unused-redis", "short-grace",
+         "grace-equal-to-the-shutdown", "one-port-twice", "redis-too-small", "short-sender-key",
+         "monotonous-sealing-key", "no-sealing-key"],
 )
 def test_contradictory_values_fail_with_a_clear_message(values, message):
     with pytest.raises(helm_python.HelmError) as failure:
@@ -171,9 +185,16 @@ def test_contradictory_values_fail_with_a_clear_message(values, message):
                          "daly_cap": "1.00"}]}]}},
         {"config": {"ledger": {"monthly_cap": 500}}},
         {"redis": {"auth": {"password": "has/slash@"}}},
+        {"redis": {"image": {"tag": "7.2"}}},
+        {"redis": {"maxmemoryPercent": 80}},
+        {"redis": {"maxmemory": "200mb"}},
+        {"networkPolicy": {"ingressFrom": []}},
+        {"containerPort": 8080},
+        {"config": {"privacy": {"sender_key": "too-short-to-be-a-key"}}},
     ],
     ids=["typo-top-level", "unknown-backend", "bad-account-sid", "typo-in-number", "money-not-a-string",
-         "password-not-url-safe"],
+         "password-not-url-safe", "floating-redis-tag", "no-headroom-for-the-fork", "old-maxmemory-key",
+         "old-ingressFrom-key", "old-containerPort-key", "literal-short-key"],
 )
 def test_schema_refuses_mistakes(values):
     with pytest.raises(helm_python.HelmValuesError):
@@ -188,7 +209,9 @@ def expected_settings(values_file) -> dict:
     defaults = load_yaml(CHART / "values.yaml")
     values = merge_helm(defaults, load_yaml(values_file) if values_file else {})
     cfg = drop_nulls(values["config"])
-    cfg.setdefault("server", {})["listen"] = f"0.0.0.0:{values['containerPort']}"
+    ports = values["ports"]
+    cfg.setdefault("server", {}).update(listen=f"0.0.0.0:{ports['http']}", admin_listen=f"0.0.0.0:{ports['admin']}",
+                                        metrics_listen=f"0.0.0.0:{ports['metrics']}")
     if values["ingress"]["enabled"] and not cfg["server"].get("public_url"):
         cfg["server"]["public_url"] = "https://" + values["ingress"]["hosts"][0]["host"]
     ledger = cfg.setdefault("ledger", {})
@@ -236,7 +259,7 @@ def test_toml_rendering_keeps_types_and_escapes():
     want = copy.deepcopy(tricky)
     base = load_yaml(CHART / "values.yaml")["config"]
     want = drop_nulls(merge_helm(base, want))
-    want["server"]["listen"] = "0.0.0.0:8080"
+    want["server"].update(listen="0.0.0.0:8080", admin_listen="0.0.0.0:8081", metrics_listen="0.0.0.0:9090")
     want["ledger"].update(backend="embedded", path="/var/lib/antirelou/ledger.sqlite3")
     assert parsed == want
 
@@ -292,12 +315,13 @@ def test_probes_and_draining_never_drop_webhooks(values_file, rendered):
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
-    assert c["ports"][0]["name"] == "http"
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert c[probe]["httpGet"]["port"] == "http"
     sleep = c["lifecycle"]["preStop"]["exec"]["command"]
     assert sleep[0] == "sleep" and int(sleep[1]) > 0
     pod = workload(docs)["spec"]["template"]["spec"]
     shutdown = tomllib.loads(settings_toml(docs))["server"].get("shutdown_timeout_seconds", 30)
-    assert pod["terminationGracePeriodSeconds"] >= int(sleep[1]) + shutdown
+    assert pod["terminationGracePeriodSeconds"] > int(sleep[1]) + shutdown + ledger_flush_timeout_seconds()
     strategy = workload(docs)["spec"]["strategy"]
     if tomllib.loads(settings_toml(docs))["ledger"]["backend"] == "embedded":
         assert strategy == {"type": "Recreate"}
@@ -310,11 +334,194 @@ def test_probes_and_draining_never_drop_webhooks(values_file, rendered):
 def test_pods_roll_when_the_config_changes(values_file, rendered):
     annotations = workload(rendered[values_file.name])["spec"]["template"]["metadata"]["annotations"]
     assert re.fullmatch(r"[0-9a-f]{64}", annotations["checksum/config"])
+    if load_yaml(values_file).get("secrets") and not load_yaml(values_file).get("existingSecret"):
+        assert re.fullmatch(r"[0-9a-f]{64}", annotations["checksum/secret"])
     values = load_yaml(values_file)
     changed = copy.deepcopy(values)
     changed["config"]["tenants"][0]["numbers"][0]["paused"] = True
     again = workload(manifests(render(changed)))["spec"]["template"]["metadata"]["annotations"]
     assert again["checksum/config"] != annotations["checksum/config"]
+
+
+def ledger_flush_timeout_seconds() -> int:
+    """How long `antirelou serve` waits for the ledger flush after the server
+    stopped, read from the binary's source (crates/web/src/startup.rs), so
+    that the chart's grace period follows the binary."""
+    source = (ROOT / "crates" / "web" / "src" / "startup.rs").read_text()
+    found = re.findall(r"timeout\(Duration::from_secs\((\d+)\), flush\)", source) or re.findall(
+        r"LEDGER_FLUSH_TIMEOUT\w*: \w+ = (?:Duration::from_secs\()?(\d+)", source)
+    assert len(found) == 1, "the ledger flush timeout of crates/web/src/startup.rs moved: update this test"
+    return int(found[0])
+
+
+def test_chart_grace_check_uses_the_binarys_flush_timeout():
+    helpers = (CHART / "templates" / "_helpers.tpl").read_text()
+    assert f"{{{{- $flush := {ledger_flush_timeout_seconds()} }}}}" in helpers
+
+
+@ci_values
+def test_three_listeners_three_ports(values_file, rendered):
+    docs = rendered[values_file.name]
+    c = container(docs)
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert ports == {"http": 8080, "admin": 8081, "metrics": 9090}
+    server = tomllib.loads(settings_toml(docs))["server"]
+    assert (server["listen"], server["admin_listen"], server["metrics_listen"]) == (
+        "0.0.0.0:8080", "0.0.0.0:8081", "0.0.0.0:9090")
+    service = one(docs, "Service", f"{RELEASE}-antirelou")
+    assert {p["name"]: p["targetPort"] for p in service["spec"]["ports"]} == {
+        "http": "http", "admin": "admin", "metrics": "metrics"}
+    for ingress in by_kind(docs, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                port = path["backend"]["service"]["port"]["number"]
+                assert port == next(p["port"] for p in service["spec"]["ports"] if p["name"] == "http")
+
+
+def test_network_policy_lets_nobody_in_by_default():
+    docs = manifests(render({"networkPolicy": {"enabled": True}}))
+    policy = one(docs, "NetworkPolicy", f"{RELEASE}-antirelou")
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["spec"]["ingress"] in (None, []), "no peer configured: no pod may connect on any port"
+
+
+def test_network_policy_has_one_rule_per_port(rendered):
+    docs = rendered["all-enabled-values.yaml"]
+    values = load_yaml(CHART / "ci" / "all-enabled-values.yaml")["networkPolicy"]
+    policy = one(docs, "NetworkPolicy", f"{RELEASE}-antirelou")
+    rules = {tuple(p["port"] for p in r["ports"]): r["from"] for r in policy["spec"]["ingress"]}
+    test_pod = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "antirelou",
+                                                "app.kubernetes.io/instance": RELEASE,
+                                                "app.kubernetes.io/component": "helm-test"}}}
+    assert len(policy["spec"]["ingress"]) == 4
+    http_rules = [r["from"] for r in policy["spec"]["ingress"] if r["ports"][0]["port"] == "http"]
+    assert http_rules == [values["webhooksFrom"], [test_pod]]
+    assert rules[("metrics",)] == values["metricsFrom"]
+    assert rules[("admin",)] == values["adminFrom"]
+    redis_policy = one(docs, "NetworkPolicy", "-redis")
+    redis_rules = {r["ports"][0]["port"]: r["from"] for r in redis_policy["spec"]["ingress"]}
+    assert redis_rules["metrics"] == values["metricsFrom"], "Prometheus reaches redis_exporter only"
+    assert set(redis_rules) == {"redis", "metrics"}
+
+
+def test_helm_test_pod_checks_readyz(rendered):
+    for name, docs in rendered.items():
+        pod = one(docs, "Pod", "-test-readyz")
+        assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+        command = pod["spec"]["containers"][0]["command"]
+        assert command[0] == "wget" and command[-1] == f"http://{RELEASE}-antirelou:80/readyz", name
+        assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+", pod["spec"]["containers"][0]["image"])
+        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+        assert pod["spec"]["restartPolicy"] == "Never"
+
+
+def redis_values(**auth) -> dict:
+    return {"ledger": {"backend": "redis"}, "persistence": {"enabled": False},
+            "redis": {"enabled": True, "auth": auth}}
+
+
+def test_generated_redis_password_is_refused_without_a_cluster():
+    """helm template / Argo CD cannot find the Secret of an earlier render: a
+    new password each time would lock antirelou out, so the render fails and
+    says what to do."""
+    for _ in range(2):
+        with pytest.raises(helm_python.HelmError) as failure:
+            render(redis_values())
+        text = str(failure.value)
+        assert "redis.auth.existingSecret" in text and "each render would make a new one" in text
+
+
+def test_redis_password_is_the_same_at_every_render():
+    first, second = (one(manifests(render(redis_values(password="p4ssw0rd"))), "Secret", "-redis") for _ in range(2))
+    assert first["data"]["redis-password"] == second["data"]["redis-password"]
+    assert first["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+
+
+def test_existing_redis_secret_is_used_as_it_is(rendered):
+    docs = rendered["redis-bundled-values.yaml"]
+    assert not [s for s in by_kind(docs, "Secret") if s["metadata"]["name"].endswith("-redis")]
+    env = {e["name"]: e for e in container(docs)["env"]}
+    assert env["ANTIRELOU_REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "antirelou-redis-auth", "key": "redis-password"}
+    redis = one(docs, "StatefulSet", "-redis")["spec"]["template"]["spec"]["containers"][0]
+    assert {e["name"]: e for e in redis["env"]}["REDISCLI_AUTH"]["valueFrom"]["secretKeyRef"]["name"] == (
+        "antirelou-redis-auth")
+
+
+def pod_annotations(docs, kind, suffix=""):
+    return one(docs, kind, suffix)["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_redis_credentials_roll_app_and_redis_together():
+    docs = manifests(render(redis_values(password="p4ssw0rd")))
+    app, redis = pod_annotations(docs, "Deployment"), pod_annotations(docs, "StatefulSet", "-redis")
+    assert re.fullmatch(r"[0-9a-f]{64}", app["checksum/redis"])
+    assert app["checksum/redis"] == redis["checksum/redis"]
+    other = manifests(render(redis_values(password="an0ther")))
+    assert pod_annotations(other, "Deployment")["checksum/redis"] != app["checksum/redis"]
+    assert pod_annotations(other, "StatefulSet", "-redis")["checksum/redis"] != redis["checksum/redis"]
+    assert pod_annotations(other, "Deployment")["checksum/config"] == app["checksum/config"]
+    moved = manifests(render(redis_values(existingSecret="elsewhere")))
+    assert pod_annotations(moved, "Deployment")["checksum/redis"] != app["checksum/redis"]
+
+
+def test_redis_memory_leaves_room_for_the_aof_rewrite(rendered):
+    for name in ("redis-bundled-values.yaml", "all-enabled-values.yaml"):
+        sts = one(rendered[name], "StatefulSet", "-redis")
+        redis = sts["spec"]["template"]["spec"]["containers"][0]
+        args = " ".join(redis["args"])
+        maxmemory = int(re.search(r"--maxmemory (\d+)\b", args).group(1))
+        assert redis["resources"]["limits"]["memory"] == "512Mi"
+        assert maxmemory == 512 * 1024 * 1024 // 2, "maxmemory is half the container limit"
+        assert "--maxmemory-policy noeviction" in args
+    docs = manifests(render(redis_values(password="p4ssw0rd") | {"redis": {
+        "enabled": True, "auth": {"password": "p4ssw0rd"}, "maxmemoryPercent": 40,
+        "resources": {"limits": {"memory": "1Gi"}}}}))
+    args = " ".join(one(docs, "StatefulSet", "-redis")["spec"]["template"]["spec"]["containers"][0]["args"])
+    assert f"--maxmemory {1024 ** 3 * 40 // 100} " in args + " "
+
+
+def test_redis_image_is_pinned_and_has_a_disruption_budget(rendered):
+    docs = rendered["redis-bundled-values.yaml"]
+    image = one(docs, "StatefulSet", "-redis")["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert re.fullmatch(r"redis:\d+\.\d+\.\d+", image), image
+    pdb = one(docs, "PodDisruptionBudget", "-redis")
+    assert pdb["spec"]["maxUnavailable"] == 0
+    sts = one(docs, "StatefulSet", "-redis")
+    assert pdb["spec"]["selector"]["matchLabels"] == sts["spec"]["selector"]["matchLabels"]
+
+
+def test_redis_exporter_sidecar(rendered):
+    docs = rendered["all-enabled-values.yaml"]
+    pod = one(docs, "StatefulSet", "-redis")["spec"]["template"]["spec"]
+    exporter = next(c for c in pod["containers"] if c["name"] == "exporter")
+    assert re.fullmatch(r"oliver006/redis_exporter:v\d+\.\d+\.\d+", exporter["image"])
+    env = {e["name"]: e for e in exporter["env"]}
+    assert env["REDIS_ADDR"]["value"] == "redis://localhost:6379"
+    assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "redis-password"
+    assert exporter["ports"] == [{"name": "metrics", "containerPort": 9121, "protocol": "TCP"}]
+    assert exporter["securityContext"]["readOnlyRootFilesystem"] is True
+    service = one(docs, "Service", "-redis")
+    assert {p["name"] for p in service["spec"]["ports"]} == {"redis", "metrics"}
+    monitor = one(docs, "ServiceMonitor", "-redis")
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    bundled = rendered["redis-bundled-values.yaml"]
+    assert [c["name"] for c in one(bundled, "StatefulSet", "-redis")["spec"]["template"]["spec"]["containers"]] == [
+        "redis"], "the exporter is optional and off by default"
+
+
+def test_every_config_carries_strong_privacy_keys(rendered):
+    for name, docs in rendered.items():
+        privacy = tomllib.loads(settings_toml(docs))["privacy"]
+        assert set(privacy) == {"sender_key", "sealing_key"}, name
+        secret = next((s for s in by_kind(docs, "Secret") if not s["metadata"]["name"].endswith("-redis")), None)
+        if secret is None:
+            continue
+        import base64
+        for key in privacy.values():
+            value = base64.b64decode(secret["data"][key["env"]]).decode()
+            assert len(value) >= 32 and len(set(value)) >= 8, (name, key)
 
 
 def test_embedded_ledger_runs_one_pod_on_a_volume(rendered):
@@ -356,8 +563,6 @@ def test_bundled_redis_is_durable_and_private(rendered):
     assert claim["metadata"]["name"] == "data"
     assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
     assert {m["mountPath"] for m in redis["volumeMounts"]} >= {"/data"}
-    secret = one(docs, "Secret", "-redis")
-    assert len(secret["data"]["redis-password"]) > 0
     env = {e["name"]: e for e in container(docs)["env"]}
     assert env["ANTIRELOU_REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "redis-password"
     assert env["ANTIRELOU__LEDGER__REDIS_URL"]["value"] == (
@@ -372,10 +577,11 @@ def test_bundled_redis_is_durable_and_private(rendered):
 def test_secrets_reach_the_pod_as_environment(rendered):
     docs = rendered["embedded-values.yaml"]
     secret = one(docs, "Secret")
-    assert set(secret["data"]) == {"ANTIRELOU_SENDER_KEY", "TWILIO_AUTH_TOKEN_PARIS"}
+    assert set(secret["data"]) == {"ANTIRELOU_SENDER_KEY", "ANTIRELOU_SEALING_KEY", "TWILIO_AUTH_TOKEN_PARIS"}
     assert container(docs)["envFrom"] == [{"secretRef": {"name": secret["metadata"]["name"]}}]
     text = settings_toml(docs)
     assert 'sender_key = { env = "ANTIRELOU_SENDER_KEY" }' in text
+    assert 'sealing_key = { env = "ANTIRELOU_SEALING_KEY" }' in text
     assert 'auth_token = { env = "TWILIO_AUTH_TOKEN_PARIS" }' in text
     for value in load_yaml(CI_VALUES[0].parent / "embedded-values.yaml")["secrets"].values():
         assert value not in text
@@ -386,9 +592,14 @@ def test_selectors_match_the_pods(rendered):
         pod_labels = workload(docs)["spec"]["template"]["metadata"]["labels"]
         service = one(docs, "Service", f"{RELEASE}-antirelou")
         assert service["spec"]["selector"].items() <= pod_labels.items(), name
-        for kind in ("PodDisruptionBudget",):
-            for d in by_kind(docs, kind):
-                assert d["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+        for pdb in by_kind(docs, "PodDisruptionBudget"):
+            if pdb["metadata"]["name"] == f"{RELEASE}-antirelou":
+                assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+        for sts in by_kind(docs, "StatefulSet"):
+            redis_labels = sts["spec"]["template"]["metadata"]["labels"]
+            for pdb in by_kind(docs, "PodDisruptionBudget"):
+                if pdb["metadata"]["name"] == f"{RELEASE}-antirelou-redis":
+                    assert pdb["spec"]["selector"]["matchLabels"].items() <= redis_labels.items()
         for np in by_kind(docs, "NetworkPolicy"):
             if np["metadata"]["name"] == f"{RELEASE}-antirelou":
                 assert np["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
@@ -412,6 +623,7 @@ def test_all_enabled_renders_every_optional_object(rendered):
     policies = {p["metadata"]["name"]: p for p in by_kind(docs, "NetworkPolicy")}
     redis_policy = policies[f"{RELEASE}-antirelou-redis"]
     allowed = redis_policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+    assert redis_policy["spec"]["ingress"][0]["ports"] == [{"port": "redis", "protocol": "TCP"}]
     assert allowed.items() <= workload(docs)["spec"]["template"]["metadata"]["labels"].items()
 
 
@@ -420,48 +632,86 @@ def test_dashboards_configmap_carries_the_dashboards(rendered):
     cm = one(docs, "ConfigMap", "-dashboards")
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert cm["metadata"]["annotations"]["grafana_folder"] == "antirelou"
-    canonical = {p.name: p.read_text(encoding="utf-8") for p in (DEPLOY / "grafana").glob("*.json")}
-    assert set(cm["data"]) == set(canonical)
-    for name, text in canonical.items():
-        assert json.loads(cm["data"][name]) == json.loads(text)
+    templates = {p.name: p.read_text(encoding="utf-8") for p in (CHART / "dashboards").glob("*.json")}
+    assert set(cm["data"]) == set(templates) == {p.name for p in (DEPLOY / "grafana").glob("*.json")}
+    for name, text in templates.items():
+        want = (text.replace("@NAMESPACE@", NAMESPACE).replace("@JOB@", "antirelou-nantes")
+                .replace("@MONEY_UNIT@", "currencyEUR"))
+        assert json.loads(cm["data"][name]) == json.loads(want)
+        assert "@" not in re.sub(r"[\w.+-]+@[\w.-]+", "", cm["data"][name]).replace("@sha", ""), name
+        board = json.loads(cm["data"][name])
+        variables = {v["name"]: v for v in board["templating"]["list"]}
+        assert variables["namespace"]["current"]["value"] == NAMESPACE
+        assert variables["job"]["current"]["value"] == "antirelou-nantes"
+
+
+def test_dashboards_show_money_in_the_ledger_currency():
+    values = {"dashboards": {"enabled": True}, "config": {"ledger": {"currency": "CHF"}}}
+    cm = one(manifests(render(values)), "ConfigMap", "-dashboards")
+    text = cm["data"]["antirelou-overview.json"]
+    assert '"unit": "currencyCHF"' in text and "currencyEUR" not in text
+    values["config"]["ledger"]["currency"] = "XOF"
+    cm = one(manifests(render(values)), "ConfigMap", "-dashboards")
+    assert '"unit": "suffix: XOF"' in cm["data"]["antirelou-overview.json"]
+    board = json.loads(cm["data"]["antirelou-tenant.json"])
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert variables["job"]["current"]["value"] == f"{RELEASE}-antirelou", "default job: the Service's name"
+
+
+def alerts_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("antirelou_alerts_generator", DEPLOY / "prometheus" / "alerts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_prometheus_operator_resources(rendered):
     docs = rendered["all-enabled-values.yaml"]
     service = one(docs, "Service", f"{RELEASE}-antirelou")
-    monitor = one(docs, "ServiceMonitor")
+    monitor = one(docs, "ServiceMonitor", f"{RELEASE}-antirelou")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     assert monitor["spec"]["namespaceSelector"]["matchNames"] == [NAMESPACE]
-    port_names = {p["name"] for p in service["spec"]["ports"]}
+    assert [e["port"] for e in monitor["spec"]["endpoints"]] == ["metrics"], "scraped on the metrics port only"
     for endpoint in monitor["spec"]["endpoints"]:
-        assert endpoint["port"] in port_names and endpoint["path"] == "/metrics"
+        assert endpoint["path"] == "/metrics"
         assert re.fullmatch(r"\d+[smh]", endpoint["interval"])
 
     rule = one(docs, "PrometheusRule")
     assert rule["apiVersion"] == "monitoring.coreos.com/v1"
     assert set(rule["spec"]) == {"groups"}
-    shipped = load_yaml(ALERTS)["groups"]
-    base = "https://git.example.org/antirelou/-/blob/main/"
-    for group in shipped:
-        for r in group["rules"]:
-            r["annotations"]["runbook_url"] = base + r["annotations"]["runbook_url"]
-    assert rule["spec"]["groups"] == shipped
+    gen = alerts_module()
+    params = gen.Params(
+        job="antirelou-nantes", namespace=NAMESPACE, redis_job=f"{RELEASE}-antirelou-redis",
+        pod_regex=f"{RELEASE}-antirelou-[a-z0-9]+-[a-z0-9]+|{RELEASE}-antirelou-redis-[0-9]+",
+        silent_window="2h", runbook_url="https://git.example.org/antirelou/-/blob/main/docs/operations.md")
+    assert rule["spec"]["groups"] == yaml.safe_load(gen.render(gen.rules(params), "#"))["groups"]
     for group in rule["spec"]["groups"]:
         assert set(group) <= {"name", "interval", "rules"}
         for r in group["rules"]:
             assert set(r) <= {"alert", "record", "expr", "for", "labels", "annotations", "keep_firing_for"}
+            assert "@" not in r["expr"]
 
 
-# ------------------------------------------------------------- the copies
-
-def test_chart_copies_of_dashboards_and_alerts_are_identical():
-    canonical = {p.name: p.read_bytes() for p in (DEPLOY / "grafana").glob("*.json")}
-    copies = {p.name: p.read_bytes() for p in (CHART / "dashboards").glob("*.json")}
-    assert copies == canonical, "cp deploy/grafana/*.json helm/antirelou/dashboards/"
-    assert (CHART / "files" / "alerts.yml").read_bytes() == ALERTS.read_bytes(), (
-        "cp deploy/prometheus/alerts.yml helm/antirelou/files/alerts.yml")
+def test_prometheus_rule_defaults_to_the_release_and_absolute_runbooks():
+    docs = manifests(render({"prometheusRule": {"enabled": True}}))
+    rule = one(docs, "PrometheusRule")
+    chart = load_yaml(CHART / "Chart.yaml")
+    text = yaml.safe_dump(rule)
+    assert f'job="{RELEASE}-antirelou", namespace="{NAMESPACE}"' in text
+    assert "[1h]" in text
+    for group in rule["spec"]["groups"]:
+        for r in group["rules"]:
+            if "alert" in r:
+                assert r["annotations"]["runbook_url"] == (
+                    f"{chart['home']}/blob/v{chart['appVersion']}/docs/operations.md#{r['alert'].lower()}")
+    staging = one(manifests(render({"prometheusRule": {"enabled": True}}, name="staging", namespace="stg")),
+                  "PrometheusRule")
+    assert 'job="staging-antirelou", namespace="stg"' in yaml.safe_dump(staging)
+    assert f'namespace="{NAMESPACE}"' not in yaml.safe_dump(staging), "two releases never share a rule"
 
 
 RAW_TABLES = {

@@ -101,6 +101,8 @@ cluster, where a new password at each render would lock antirelou out of its
 Redis, so there the chart refuses to render.
 */}}
 {{- define "antirelou.redis.password" -}}
+{{- /* Contradictory values first: their message is the one to read. */}}
+{{- include "antirelou.validate" . }}
 {{- if .Values.redis.auth.password }}
 {{- .Values.redis.auth.password }}
 {{- else }}
