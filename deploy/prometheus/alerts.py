@@ -339,11 +339,14 @@ def rules(p: Params) -> list[dict]:
                   p),
             alert("AntirelouDecisionLatencyHigh",
                   f"histogram_quantile(0.99,\n  sum by ({DEPLOYMENT}, le) "
-                  f"(rate({s.m('antirelou_decision_duration_seconds_bucket')}[5m]))\n) > 0.25",
+                  f"(rate({s.m('antirelou_decision_duration_seconds_bucket')}[5m]))\n) > 0.25\n"
+                  # Decisions wait for a ledger that is gone: that alert says it.
+                  f"unless on ({DEPLOYMENT})\n(\n{indent(ledger_down, 2)}\n)",
                   "10m", "warning",
                   "p99 decision latency is {{ $value | humanizeDuration }}",
-                  "The 99th percentile of the time to decide on an inbound SMS is above 250ms. Decisions "
-                  "that reach server.decision_timeout_ms get no reply (outcome overloaded).",
+                  "The 99th percentile of the time to decide on an inbound SMS is above 250ms (not counting "
+                  "a lost ledger, which AntirelouLedgerDown reports). Decisions that reach "
+                  "server.decision_timeout_ms get no reply (outcome overloaded).",
                   p),
             alert("AntirelouActorRestarts",
                   window_increase(s.m("antirelou_actor_restarts_total"), number, "15m") + " > 0",

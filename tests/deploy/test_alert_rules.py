@@ -234,11 +234,13 @@ CASES = [
         drop=("antirelou_poller_up",)),
      {71: [labels("AntirelouPollerDown", tenant=QUIET, number="+33644444444")]}),
 
-    ("the ledger unreachable from both replicas: one alert", with_series(
+    ("the ledger unreachable from both replicas: one alert, not slow decisions too", with_series(
         *[ours("antirelou_ledger_up", step("1+0", 60, "0+0"), instance=i) for i in (A, B)],
+        *[ours("antirelou_decision_duration_seconds_bucket", step("0+10", 60, f"600+{slow}"), instance=i, le=le)
+          for i in (A, B) for le, slow in (("0.005", 0), ("0.05", 0), ("0.25", 0), ("1", 1), ("+Inf", 10))],
         *[ours("antirelou_ledger_errors_total", step("0+0", 60, "0+3"), instance=i, backend="redis",
                op="decide_reply") for i in (A, B)]),
-     {63: [labels("AntirelouLedgerDown")], 70: [labels("AntirelouLedgerDown")]}),
+     {63: [labels("AntirelouLedgerDown")], 70: [labels("AntirelouLedgerDown")], 80: [labels("AntirelouLedgerDown")]}),
 
     ("ledger operations failing while the ledger answers pings", with_series(
         ours("antirelou_ledger_errors_total", step("0+0", 60, "0+2"), backend="redis", op="decide_reply")),
