@@ -57,6 +57,20 @@ def http(method: str, url: str, data: bytes | None = None, headers: dict | None 
         return e.code, e.read().decode(errors="replace")
 
 
+def metric_sum(text: str, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` whose labels include `labels`, in a
+    Prometheus text exposition."""
+    total = 0.0
+    for line in text.splitlines():
+        found = re.fullmatch(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \d+)?", line)
+        if not found or found.group(1) != name:
+            continue
+        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', found.group(2) or ""))
+        if labels.items() <= have.items():
+            total += float(found.group(3))
+    return total
+
+
 def listening_ports(pid: int) -> set[int]:
     """TCP ports on which process `pid` listens: its socket inodes matched
     against the kernel's tables of listening sockets."""

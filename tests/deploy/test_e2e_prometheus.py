@@ -31,7 +31,8 @@ from conftest import (
     ALERTS, DASHBOARDS, SERIES_NAMES, alert_rules, antirelou_bin, dashboard_queries, grafana_to_promql, load_yaml, tool,
 )
 from live import (
-    Processes, Prometheus, Redis, RedisError, Replica, http, inbound_form, message_sid, rules_for_test,
+    Processes, Prometheus, Redis, RedisError, Replica, http, inbound_form, message_sid, metric_sum,
+    rules_for_test,
     twilio_signature, wait_until,
 )
 
@@ -500,10 +501,8 @@ def test_a_lost_ledger_is_one_alert(stack_factory):
                                                     for u in stack.urls()), ALERT_SECONDS, 0.5)
     firing = stack.exactly({"alertname": "AntirelouLedgerDown", "severity": "critical"})
     assert firing[0]["value"] in ("2", "2e+00"), "both replicas are counted in the one alert"
-    direct = 0.0
-    series = f'antirelou_inbound_total{{tenant="quiet",number="{QUIET_NUMBER}",outcome="ledger_unavailable"'
-    for r in stack.replicas.values():
-        text = http("GET", r.metrics_url + "/metrics", timeout=5)[1]
-        direct += sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(series))
+    direct = sum(metric_sum(http("GET", r.metrics_url + "/metrics", timeout=5)[1], "antirelou_inbound_total",
+                            tenant="quiet", number=QUIET_NUMBER, outcome="ledger_unavailable")
+                 for r in stack.replicas.values())
     assert direct == 4, f"ledger_unavailable counted by the replicas: {direct}"
     assert not stack.prom.value('sum(antirelou_spend_total{kind="reply"})'), "nothing was paid without the ledger"

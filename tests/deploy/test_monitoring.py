@@ -343,7 +343,17 @@ def test_every_alert_has_a_runbook_section():
         anchor = rule["annotations"]["runbook_url"].split("#", 1)[1]
         assert anchor in anchors, f"docs/operations.md has no section '### {rule['alert']}'"
         section = text.split(f"### {rule['alert']}", 1)[1].split("\n### ", 1)[0]
-        assert "What it means" in section and "What to do" in section, rule["alert"]
+        for part in ("**What it means.**", "**How to check.**", "**What to do.**"):
+            assert part in section, f"{rule['alert']}: no {part}"
+
+
+def test_operations_guide_links_reach_real_sections():
+    text = (DOCS / "operations.md").read_text(encoding="utf-8")
+    anchors = markdown_anchors(text)
+    links = re.findall(r"\]\(#([^)]+)\)", text)
+    assert len(links) > 20
+    missing = sorted({link for link in links if link not in anchors})
+    assert not missing, f"docs/operations.md links to missing sections: {missing}"
 
 
 def test_operations_guide_covers_deployments_and_durability():
