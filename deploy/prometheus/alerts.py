@@ -159,7 +159,9 @@ def rules(p: Params) -> list[dict]:
     ledger_down = f"count by ({DEPLOYMENT}) ({s.m('antirelou_ledger_up')} == 0) > 0"
 
     budget_by = f"{DEPLOYMENT}, tenant, number, scope"
-    remaining = lambda *m: f"min by ({budget_by}) ({s.m('antirelou_budget_remaining', *m)})"  # noqa: E731
+
+    def remaining(*matchers: str) -> str:
+        return f"min by ({budget_by}) ({s.m('antirelou_budget_remaining', *matchers)})"
 
     return [
         {"name": "antirelou.records", "rules": [

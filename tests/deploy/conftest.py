@@ -11,6 +11,7 @@ never be green without having run everything.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -274,3 +275,46 @@ def grafana_to_promql(expr: str, *, tenant: str = ".*", number: str = ".*", rate
 
 def json_dump(obj) -> str:
     return json.dumps(obj, indent=2, sort_keys=True)
+
+
+# ------------------------------------------------------------- the chart
+
+CI_IDS = [p.name.removesuffix("-values.yaml") for p in CI_VALUES]
+ci_values = pytest.mark.parametrize("values_file", CI_VALUES, ids=CI_IDS)
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, list[dict]]:
+    """ci values name -> manifests (rendered once per session)."""
+    return {p.name: manifests(render(load_yaml(p))) for p in CI_VALUES}
+
+
+def workload(docs):
+    return one(docs, "Deployment")
+
+
+def container(docs):
+    return workload(docs)["spec"]["template"]["spec"]["containers"][0]
+
+
+def merge_helm(base, override):
+    """Helm's values merge: maps merge deeply, anything else replaces, null deletes."""
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return copy.deepcopy(override)
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge_helm(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def drop_nulls(node):
+    if isinstance(node, dict):
+        return {k: drop_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [drop_nulls(v) for v in node]
+    return node

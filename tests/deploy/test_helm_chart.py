@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from conftest import (
-    ALERTS, CHART, CI_VALUES, DEPLOY, FIXTURES, NAMESPACE, RELEASE, ROOT, by_kind, check_config,
-    load_yaml, manifests, one, render, settings_toml,
+    CHART, CI_IDS, CI_VALUES, FIXTURES, NAMESPACE, RELEASE, ROOT, by_kind, check_config, ci_values, container,
+    drop_nulls, load_yaml, manifests, merge_helm, one, render, settings_toml, workload,
 )
 
 # The oldest Kubernetes version still commonly run, and the newest the
@@ -28,45 +28,7 @@ KUBE_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
 
-ids = [p.name.removesuffix("-values.yaml") for p in CI_VALUES]
-ci_values = pytest.mark.parametrize("values_file", CI_VALUES, ids=ids)
-
-
-@pytest.fixture(scope="module")
-def rendered() -> dict[str, list[dict]]:
-    """ci values name -> manifests (rendered once per module)."""
-    return {p.name: manifests(render(load_yaml(p))) for p in CI_VALUES}
-
-
-def workload(docs):
-    return one(docs, "Deployment")
-
-
-def container(docs):
-    return workload(docs)["spec"]["template"]["spec"]["containers"][0]
-
-
-def merge_helm(base, override):
-    """Helm's values merge: maps merge deeply, anything else replaces, null deletes."""
-    if not isinstance(base, dict) or not isinstance(override, dict):
-        return copy.deepcopy(override)
-    out = copy.deepcopy(base)
-    for k, v in override.items():
-        if v is None:
-            out.pop(k, None)
-        elif isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = merge_helm(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
-def drop_nulls(node):
-    if isinstance(node, dict):
-        return {k: drop_nulls(v) for k, v in node.items() if v is not None}
-    if isinstance(node, list):
-        return [drop_nulls(v) for v in node]
-    return node
+ids = CI_IDS
 
 
 # ------------------------------------------------------------------ render
@@ -359,171 +321,6 @@ def test_chart_grace_check_uses_the_binarys_flush_timeout():
     assert f"{{{{- $flush := {ledger_flush_timeout_seconds()} }}}}" in helpers
 
 
-@ci_values
-def test_three_listeners_three_ports(values_file, rendered):
-    docs = rendered[values_file.name]
-    c = container(docs)
-    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-    assert ports == {"http": 8080, "admin": 8081, "metrics": 9090}
-    server = tomllib.loads(settings_toml(docs))["server"]
-    assert (server["listen"], server["admin_listen"], server["metrics_listen"]) == (
-        "0.0.0.0:8080", "0.0.0.0:8081", "0.0.0.0:9090")
-    service = one(docs, "Service", f"{RELEASE}-antirelou")
-    assert {p["name"]: p["targetPort"] for p in service["spec"]["ports"]} == {
-        "http": "http", "admin": "admin", "metrics": "metrics"}
-    for ingress in by_kind(docs, "Ingress"):
-        for rule in ingress["spec"]["rules"]:
-            for path in rule["http"]["paths"]:
-                port = path["backend"]["service"]["port"]["number"]
-                assert port == next(p["port"] for p in service["spec"]["ports"] if p["name"] == "http")
-
-
-def test_network_policy_lets_nobody_in_by_default():
-    docs = manifests(render({"networkPolicy": {"enabled": True}}))
-    policy = one(docs, "NetworkPolicy", f"{RELEASE}-antirelou")
-    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
-    assert policy["spec"]["ingress"] in (None, []), "no peer configured: no pod may connect on any port"
-
-
-def test_network_policy_has_one_rule_per_port(rendered):
-    docs = rendered["all-enabled-values.yaml"]
-    values = load_yaml(CHART / "ci" / "all-enabled-values.yaml")["networkPolicy"]
-    policy = one(docs, "NetworkPolicy", f"{RELEASE}-antirelou")
-    rules = {tuple(p["port"] for p in r["ports"]): r["from"] for r in policy["spec"]["ingress"]}
-    test_pod = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "antirelou",
-                                                "app.kubernetes.io/instance": RELEASE,
-                                                "app.kubernetes.io/component": "helm-test"}}}
-    assert len(policy["spec"]["ingress"]) == 4
-    http_rules = [r["from"] for r in policy["spec"]["ingress"] if r["ports"][0]["port"] == "http"]
-    assert http_rules == [values["webhooksFrom"], [test_pod]]
-    assert rules[("metrics",)] == values["metricsFrom"]
-    assert rules[("admin",)] == values["adminFrom"]
-    redis_policy = one(docs, "NetworkPolicy", "-redis")
-    redis_rules = {r["ports"][0]["port"]: r["from"] for r in redis_policy["spec"]["ingress"]}
-    assert redis_rules["metrics"] == values["metricsFrom"], "Prometheus reaches redis_exporter only"
-    assert set(redis_rules) == {"redis", "metrics"}
-
-
-def test_helm_test_pod_checks_readyz(rendered):
-    for name, docs in rendered.items():
-        pod = one(docs, "Pod", "-test-readyz")
-        assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
-        command = pod["spec"]["containers"][0]["command"]
-        assert command[0] == "wget" and command[-1] == f"http://{RELEASE}-antirelou:80/readyz", name
-        assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+", pod["spec"]["containers"][0]["image"])
-        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
-        assert pod["spec"]["restartPolicy"] == "Never"
-
-
-def redis_values(**auth) -> dict:
-    return {"ledger": {"backend": "redis"}, "persistence": {"enabled": False},
-            "redis": {"enabled": True, "auth": auth}}
-
-
-def test_generated_redis_password_is_refused_without_a_cluster():
-    """helm template / Argo CD cannot find the Secret of an earlier render: a
-    new password each time would lock antirelou out, so the render fails and
-    says what to do."""
-    for _ in range(2):
-        with pytest.raises(helm_python.HelmError) as failure:
-            render(redis_values())
-        text = str(failure.value)
-        assert "redis.auth.existingSecret" in text and "each render would make a new one" in text
-
-
-def test_redis_password_is_the_same_at_every_render():
-    first, second = (one(manifests(render(redis_values(password="p4ssw0rd"))), "Secret", "-redis") for _ in range(2))
-    assert first["data"]["redis-password"] == second["data"]["redis-password"]
-    assert first["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-
-
-def test_existing_redis_secret_is_used_as_it_is(rendered):
-    docs = rendered["redis-bundled-values.yaml"]
-    assert not [s for s in by_kind(docs, "Secret") if s["metadata"]["name"].endswith("-redis")]
-    env = {e["name"]: e for e in container(docs)["env"]}
-    assert env["ANTIRELOU_REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": "antirelou-redis-auth", "key": "redis-password"}
-    redis = one(docs, "StatefulSet", "-redis")["spec"]["template"]["spec"]["containers"][0]
-    assert {e["name"]: e for e in redis["env"]}["REDISCLI_AUTH"]["valueFrom"]["secretKeyRef"]["name"] == (
-        "antirelou-redis-auth")
-
-
-def pod_annotations(docs, kind, suffix=""):
-    return one(docs, kind, suffix)["spec"]["template"]["metadata"]["annotations"]
-
-
-def test_redis_credentials_roll_app_and_redis_together():
-    docs = manifests(render(redis_values(password="p4ssw0rd")))
-    app, redis = pod_annotations(docs, "Deployment"), pod_annotations(docs, "StatefulSet", "-redis")
-    assert re.fullmatch(r"[0-9a-f]{64}", app["checksum/redis"])
-    assert app["checksum/redis"] == redis["checksum/redis"]
-    other = manifests(render(redis_values(password="an0ther")))
-    assert pod_annotations(other, "Deployment")["checksum/redis"] != app["checksum/redis"]
-    assert pod_annotations(other, "StatefulSet", "-redis")["checksum/redis"] != redis["checksum/redis"]
-    assert pod_annotations(other, "Deployment")["checksum/config"] == app["checksum/config"]
-    moved = manifests(render(redis_values(existingSecret="elsewhere")))
-    assert pod_annotations(moved, "Deployment")["checksum/redis"] != app["checksum/redis"]
-
-
-def test_redis_memory_leaves_room_for_the_aof_rewrite(rendered):
-    for name in ("redis-bundled-values.yaml", "all-enabled-values.yaml"):
-        sts = one(rendered[name], "StatefulSet", "-redis")
-        redis = sts["spec"]["template"]["spec"]["containers"][0]
-        args = " ".join(redis["args"])
-        maxmemory = int(re.search(r"--maxmemory (\d+)\b", args).group(1))
-        assert redis["resources"]["limits"]["memory"] == "512Mi"
-        assert maxmemory == 512 * 1024 * 1024 // 2, "maxmemory is half the container limit"
-        assert "--maxmemory-policy noeviction" in args
-    docs = manifests(render(redis_values(password="p4ssw0rd") | {"redis": {
-        "enabled": True, "auth": {"password": "p4ssw0rd"}, "maxmemoryPercent": 40,
-        "resources": {"limits": {"memory": "1Gi"}}}}))
-    args = " ".join(one(docs, "StatefulSet", "-redis")["spec"]["template"]["spec"]["containers"][0]["args"])
-    assert f"--maxmemory {1024 ** 3 * 40 // 100} " in args + " "
-
-
-def test_redis_image_is_pinned_and_has_a_disruption_budget(rendered):
-    docs = rendered["redis-bundled-values.yaml"]
-    image = one(docs, "StatefulSet", "-redis")["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert re.fullmatch(r"redis:\d+\.\d+\.\d+", image), image
-    pdb = one(docs, "PodDisruptionBudget", "-redis")
-    assert pdb["spec"]["maxUnavailable"] == 0
-    sts = one(docs, "StatefulSet", "-redis")
-    assert pdb["spec"]["selector"]["matchLabels"] == sts["spec"]["selector"]["matchLabels"]
-
-
-def test_redis_exporter_sidecar(rendered):
-    docs = rendered["all-enabled-values.yaml"]
-    pod = one(docs, "StatefulSet", "-redis")["spec"]["template"]["spec"]
-    exporter = next(c for c in pod["containers"] if c["name"] == "exporter")
-    assert re.fullmatch(r"oliver006/redis_exporter:v\d+\.\d+\.\d+", exporter["image"])
-    env = {e["name"]: e for e in exporter["env"]}
-    assert env["REDIS_ADDR"]["value"] == "redis://localhost:6379"
-    assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "redis-password"
-    assert exporter["ports"] == [{"name": "metrics", "containerPort": 9121, "protocol": "TCP"}]
-    assert exporter["securityContext"]["readOnlyRootFilesystem"] is True
-    service = one(docs, "Service", "-redis")
-    assert {p["name"] for p in service["spec"]["ports"]} == {"redis", "metrics"}
-    monitor = one(docs, "ServiceMonitor", "-redis")
-    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
-    bundled = rendered["redis-bundled-values.yaml"]
-    assert [c["name"] for c in one(bundled, "StatefulSet", "-redis")["spec"]["template"]["spec"]["containers"]] == [
-        "redis"], "the exporter is optional and off by default"
-
-
-def test_every_config_carries_strong_privacy_keys(rendered):
-    for name, docs in rendered.items():
-        privacy = tomllib.loads(settings_toml(docs))["privacy"]
-        assert set(privacy) == {"sender_key", "sealing_key"}, name
-        secret = next((s for s in by_kind(docs, "Secret") if not s["metadata"]["name"].endswith("-redis")), None)
-        if secret is None:
-            continue
-        import base64
-        for key in privacy.values():
-            value = base64.b64decode(secret["data"][key["env"]]).decode()
-            assert len(value) >= 32 and len(set(value)) >= 8, (name, key)
-
-
 def test_embedded_ledger_runs_one_pod_on_a_volume(rendered):
     docs = rendered["embedded-values.yaml"]
     deploy = workload(docs)
@@ -535,43 +332,6 @@ def test_embedded_ledger_runs_one_pod_on_a_volume(rendered):
     volumes = {v["name"]: v for v in deploy["spec"]["template"]["spec"]["volumes"]}
     assert volumes["data"]["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
     assert not by_kind(docs, "StatefulSet") and not by_kind(docs, "HorizontalPodAutoscaler")
-
-
-def test_external_redis_runs_replicas_without_a_volume(rendered):
-    docs = rendered["redis-external-values.yaml"]
-    assert workload(docs)["spec"]["replicas"] == 2
-    assert not by_kind(docs, "PersistentVolumeClaim") and not by_kind(docs, "StatefulSet")
-    assert not by_kind(docs, "Secret"), "existingSecret: the chart creates no Secret"
-    env_from = container(docs)["envFrom"]
-    assert env_from == [{"secretRef": {"name": "antirelou-secrets"}}]
-    ledger = tomllib.loads(settings_toml(docs))["ledger"]
-    assert ledger["redis_url"] == "redis://ledger-redis.databases.svc:6379/0"
-    assert one(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
-
-
-def test_bundled_redis_is_durable_and_private(rendered):
-    docs = rendered["redis-bundled-values.yaml"]
-    assert workload(docs)["spec"]["replicas"] == 3
-    sts = one(docs, "StatefulSet", "-redis")
-    assert sts["spec"]["replicas"] == 1
-    redis = sts["spec"]["template"]["spec"]["containers"][0]
-    command = " ".join(redis["command"] + redis["args"])
-    for flag in ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction",
-                 "--dir /data", '--requirepass "$REDISCLI_AUTH"'):
-        assert flag in command, command
-    claim = sts["spec"]["volumeClaimTemplates"][0]
-    assert claim["metadata"]["name"] == "data"
-    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
-    assert {m["mountPath"] for m in redis["volumeMounts"]} >= {"/data"}
-    env = {e["name"]: e for e in container(docs)["env"]}
-    assert env["ANTIRELOU_REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "redis-password"
-    assert env["ANTIRELOU__LEDGER__REDIS_URL"]["value"] == (
-        f"redis://:$(ANTIRELOU_REDIS_PASSWORD)@{RELEASE}-antirelou-redis:6379/0")
-    names = [e["name"] for e in container(docs)["env"]]
-    assert names.index("ANTIRELOU_REDIS_PASSWORD") < names.index("ANTIRELOU__LEDGER__REDIS_URL")
-    service = one(docs, "Service", "-redis")
-    assert service["spec"]["selector"] == sts["spec"]["selector"]["matchLabels"]
-    assert "password" not in settings_toml(docs)
 
 
 def test_secrets_reach_the_pod_as_environment(rendered):
@@ -625,93 +385,6 @@ def test_all_enabled_renders_every_optional_object(rendered):
     allowed = redis_policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
     assert redis_policy["spec"]["ingress"][0]["ports"] == [{"port": "redis", "protocol": "TCP"}]
     assert allowed.items() <= workload(docs)["spec"]["template"]["metadata"]["labels"].items()
-
-
-def test_dashboards_configmap_carries_the_dashboards(rendered):
-    docs = rendered["all-enabled-values.yaml"]
-    cm = one(docs, "ConfigMap", "-dashboards")
-    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
-    assert cm["metadata"]["annotations"]["grafana_folder"] == "antirelou"
-    templates = {p.name: p.read_text(encoding="utf-8") for p in (CHART / "dashboards").glob("*.json")}
-    assert set(cm["data"]) == set(templates) == {p.name for p in (DEPLOY / "grafana").glob("*.json")}
-    for name, text in templates.items():
-        want = (text.replace("@NAMESPACE@", NAMESPACE).replace("@JOB@", "antirelou-nantes")
-                .replace("@MONEY_UNIT@", "currencyEUR"))
-        assert json.loads(cm["data"][name]) == json.loads(want)
-        assert "@" not in re.sub(r"[\w.+-]+@[\w.-]+", "", cm["data"][name]).replace("@sha", ""), name
-        board = json.loads(cm["data"][name])
-        variables = {v["name"]: v for v in board["templating"]["list"]}
-        assert variables["namespace"]["current"]["value"] == NAMESPACE
-        assert variables["job"]["current"]["value"] == "antirelou-nantes"
-
-
-def test_dashboards_show_money_in_the_ledger_currency():
-    values = {"dashboards": {"enabled": True}, "config": {"ledger": {"currency": "CHF"}}}
-    cm = one(manifests(render(values)), "ConfigMap", "-dashboards")
-    text = cm["data"]["antirelou-overview.json"]
-    assert '"unit": "currencyCHF"' in text and "currencyEUR" not in text
-    values["config"]["ledger"]["currency"] = "XOF"
-    cm = one(manifests(render(values)), "ConfigMap", "-dashboards")
-    assert '"unit": "suffix: XOF"' in cm["data"]["antirelou-overview.json"]
-    board = json.loads(cm["data"]["antirelou-tenant.json"])
-    variables = {v["name"]: v for v in board["templating"]["list"]}
-    assert variables["job"]["current"]["value"] == f"{RELEASE}-antirelou", "default job: the Service's name"
-
-
-def alerts_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("antirelou_alerts_generator", DEPLOY / "prometheus" / "alerts.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_prometheus_operator_resources(rendered):
-    docs = rendered["all-enabled-values.yaml"]
-    service = one(docs, "Service", f"{RELEASE}-antirelou")
-    monitor = one(docs, "ServiceMonitor", f"{RELEASE}-antirelou")
-    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
-    assert monitor["spec"]["namespaceSelector"]["matchNames"] == [NAMESPACE]
-    assert [e["port"] for e in monitor["spec"]["endpoints"]] == ["metrics"], "scraped on the metrics port only"
-    for endpoint in monitor["spec"]["endpoints"]:
-        assert endpoint["path"] == "/metrics"
-        assert re.fullmatch(r"\d+[smh]", endpoint["interval"])
-
-    rule = one(docs, "PrometheusRule")
-    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
-    assert set(rule["spec"]) == {"groups"}
-    gen = alerts_module()
-    params = gen.Params(
-        job="antirelou-nantes", namespace=NAMESPACE, redis_job=f"{RELEASE}-antirelou-redis",
-        pod_regex=f"{RELEASE}-antirelou-[a-z0-9]+-[a-z0-9]+|{RELEASE}-antirelou-redis-[0-9]+",
-        silent_window="2h", runbook_url="https://git.example.org/antirelou/-/blob/main/docs/operations.md")
-    assert rule["spec"]["groups"] == yaml.safe_load(gen.render(gen.rules(params), "#"))["groups"]
-    for group in rule["spec"]["groups"]:
-        assert set(group) <= {"name", "interval", "rules"}
-        for r in group["rules"]:
-            assert set(r) <= {"alert", "record", "expr", "for", "labels", "annotations", "keep_firing_for"}
-            assert "@" not in r["expr"]
-
-
-def test_prometheus_rule_defaults_to_the_release_and_absolute_runbooks():
-    docs = manifests(render({"prometheusRule": {"enabled": True}}))
-    rule = one(docs, "PrometheusRule")
-    chart = load_yaml(CHART / "Chart.yaml")
-    text = yaml.safe_dump(rule)
-    assert f'job="{RELEASE}-antirelou", namespace="{NAMESPACE}"' in text
-    assert "[1h]" in text
-    for group in rule["spec"]["groups"]:
-        for r in group["rules"]:
-            if "alert" in r:
-                assert r["annotations"]["runbook_url"] == (
-                    f"{chart['home']}/blob/v{chart['appVersion']}/docs/operations.md#{r['alert'].lower()}")
-    staging = one(manifests(render({"prometheusRule": {"enabled": True}}, name="staging", namespace="stg")),
-                  "PrometheusRule")
-    assert 'job="staging-antirelou", namespace="stg"' in yaml.safe_dump(staging)
-    assert f'namespace="{NAMESPACE}"' not in yaml.safe_dump(staging), "two releases never share a rule"
 
 
 RAW_TABLES = {
