@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tomllib
 
 import yaml
 
 from conftest import (
     CHART, DEPLOY, NAMESPACE, RELEASE, by_kind, ci_values, container, load_yaml, manifests, one, render,
-    settings_toml,
+    settings_toml, tool,
 )
 
 
@@ -157,3 +158,12 @@ def test_prometheus_rule_defaults_to_the_release_and_absolute_runbooks():
                   "PrometheusRule")
     assert 'job="staging-antirelou", namespace="stg"' in yaml.safe_dump(staging)
     assert f'namespace="{NAMESPACE}"' not in yaml.safe_dump(staging), "two releases never share a rule"
+
+
+def test_rendered_prometheus_rule_passes_promtool(rendered, tmp_path):
+    rule = one(rendered["all-enabled-values.yaml"], "PrometheusRule")
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump(rule["spec"]))
+    done = subprocess.run([tool("promtool"), "check", "rules", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout
