@@ -1,6 +1,7 @@
 """Real processes for the end-to-end tests: a `redis-server` on a unix
 socket, `antirelou serve` replicas, a Prometheus, each started here and
-stopped here, and the Twilio signing that the provider would do.
+stopped here; the Twilio signing that the provider would do, and a local
+stand-in for Twilio's send API (no reply leaves the machine).
 
 No port is chosen in advance: every server binds port 0 (Redis listens on
 a unix socket in the test's directory); antirelou prints its webhook URL on
@@ -21,10 +22,12 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
@@ -247,6 +250,46 @@ class Replica:
 
 
 # --------------------------------------------------------------- Twilio
+
+class SendApiStandIn:
+    """Where the replicas send deferred replies (the tenants' `api_base`):
+    answers Twilio's Messages resource with 201, so that no reply leaves
+    this machine and no send fails for want of a network. It holds its own
+    socket (port 0) from start to stop."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+        requests = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                requests.append(self.path)
+                if not self.path.endswith("/Messages.json"):
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                body = json.dumps({"sid": "SM" + hashlib.md5(str(len(requests)).encode()).hexdigest(),
+                                   "status": "queued"}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
 
 def twilio_signature(token: str, url: str, params: list[tuple[str, str]]) -> str:
     """X-Twilio-Signature: base64(HMAC-SHA1(token, url + sorted key+value))."""

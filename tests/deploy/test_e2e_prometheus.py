@@ -31,7 +31,7 @@ from conftest import (
     ALERTS, DASHBOARDS, SERIES_NAMES, alert_rules, antirelou_bin, dashboard_queries, grafana_to_promql, load_yaml, tool,
 )
 from live import (
-    Processes, Prometheus, Redis, RedisError, Replica, http, inbound_form, message_sid, metric_sum,
+    Processes, Prometheus, Redis, RedisError, Replica, SendApiStandIn, http, inbound_form, message_sid, metric_sum,
     rules_for_test,
     twilio_signature, wait_until,
 )
@@ -87,7 +87,7 @@ def tenant(tid: str, monthly_cap: str, numbers: str, extra: str = "") -> str:
 id = "{tid}"
 monthly_cap = "{monthly_cap}"
 {extra}
-provider = {{ kind = "twilio", account_sid = "{ACCOUNT[tid]}", auth_token = {{ env = "E2E_TOKEN_{tid.upper()}" }} }}
+provider = {{ kind = "twilio", account_sid = "{ACCOUNT[tid]}", auth_token = {{ env = "E2E_TOKEN_{tid.upper()}" }}, api_base = "@API_BASE@" }}
 {numbers}"""
 
 
@@ -132,11 +132,12 @@ class Stack:
         self.tmp = tmp
         self.binary = antirelou_bin()
         self.procs = Processes(tmp)
+        self.send_api = SendApiStandIn()
         try:
             self.redis = Redis(self.procs, tool("redis-server"), tmp / "redis")
             self.config = tmp / "antirelou.toml"
             self.config.write_text((SERVER + tenants).replace("@REDIS_URL@", self.redis.url)
-                                   .replace("@PUBLIC_URL@", public_url))
+                                   .replace("@PUBLIC_URL@", public_url).replace("@API_BASE@", self.send_api.url))
             self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANTIRELOU__")}
             self.env.update(SECRETS)
             check = subprocess.run([self.binary, "check-config", "--config", str(self.config)], env=self.env,
@@ -147,7 +148,7 @@ class Stack:
                                    rules_for_test(load_yaml(ALERTS)), job=JOB, namespace=NAMESPACE)
             self.prom.scrape({name: r.metrics_url for name, r in self.replicas.items()})
         except BaseException:
-            self.procs.stop_all()
+            self.close()
             raise
 
     def start_replica(self, name: str) -> Replica:
@@ -158,6 +159,7 @@ class Stack:
 
     def close(self):
         self.procs.stop_all()
+        self.send_api.stop()
 
     def exactly(self, *expected: dict, seconds: float = ALERT_SECONDS):
         """Waits until the firing alerts are exactly `expected` (alertname
