@@ -52,9 +52,15 @@ pub trait Ledger: ReplyQueue + Leases + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     /// The atomic "may I reply" operation (docs/behaviour.md). In order: message-id
-    /// dedupe, sender memory, global reply rate, shield trickle, caps,
+    /// dedupe, opt-out, sender memory, pending judgement (deferred replies),
+    /// global reply rate, slot allowance (deferred replies), caps,
     /// prepaid balance; then the debit, the entry and the sender memory.
     async fn decide_reply(&self, request: &ReplyRequest) -> Result<ReplyVerdict, LedgerError>;
+
+    /// How a provider message id of `number` was decided, if it was: `Some(true)`
+    /// when a reply was paid for it. A caller whose decision timed out asks
+    /// this to learn whether the decision happened anyway.
+    async fn decided(&self, number: &str, message_id: &str, now_micros: i64) -> Result<Option<bool>, LedgerError>;
 
     /// Records that `sender` texted STOP to `number`: every later decision
     /// for them is [`ReplyVerdict::OptedOut`] (for [`rules::OPT_OUT_RETENTION_SECONDS`]).
@@ -109,4 +115,6 @@ pub enum LedgerEvent {
     TopUp { tenant: String },
     /// A number is shielded until `until_seconds` (unix seconds).
     Shield { number: String, until_seconds: i64 },
+    /// A sender of a number was deferred: its judgements need a judge.
+    Deferred { number: String },
 }

@@ -45,8 +45,6 @@ pub struct ReplyRequest {
     pub prepaid: bool,
     /// Replies per minute for this number across all replicas.
     pub max_replies_per_minute: Option<u32>,
-    /// `Some(n)` while the number is shielded: at most n paid replies per hour.
-    pub shield_trickle_per_hour: Option<u32>,
     /// `Some` for a deferred reply: the sender must be pending in the queue
     /// (and becomes `sending`), and the arrival slot's allowance must not be spent.
     pub deferred: Option<crate::queue::Pacing>,
@@ -126,7 +124,7 @@ pub enum ReplyVerdict {
     RepeatSender,
     /// The number's reply rate across replicas is over its limit this minute.
     RateLimited,
-    /// Shielded and this hour's trickle is spent (or, for a deferred reply, its slot's allowance).
+    /// A deferred reply whose arrival slot's allowance is spent.
     Shielded,
     /// The reply would cross a cap or the balance. `until_micros`: when the
     /// scope's period ends (`None` for the balance, which changes on top-up).

@@ -2,7 +2,6 @@
 //! counters they keep, and the budget rule (the Redis script mirrors it in
 //! Lua; the conformance suite holds both to it).
 
-use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 
 use crate::model::{BudgetScope, ReplyRequest, ReplyVerdict, SpendTotals};
@@ -40,12 +39,6 @@ pub fn deployment_month(month: &str) -> String {
 /// Replies of a number in the UTC minute of `now_seconds`.
 pub fn rate(number: &str, now_seconds: i64) -> String {
     format!("rate:{number}:{}", now_seconds.div_euclid(60))
-}
-
-/// Shielded replies of a number in the trickle slot of `now_seconds`
-/// (see `ShieldPolicy::trickle_slot`: the hourly trickle is paced evenly).
-pub fn trickle(number: &str, now_seconds: i64, slot: TrickleSlot) -> String {
-    format!("trickle:{number}:{}s:{}", slot.seconds, slot.index(now_seconds))
 }
 
 /// Refuses a top-up that is not positive or above [`MAX_TOP_UP`].

@@ -46,6 +46,8 @@ pub enum LedgerOp {
     DecideReply,
     RecordInbound,
     OptOut,
+    Defer,
+    Judge,
     SetShield,
     ReadTotals,
     ReadShield,
@@ -53,10 +55,12 @@ pub enum LedgerOp {
 }
 
 impl LedgerOp {
-    pub const ALL: [LedgerOp; 7] = [
+    pub const ALL: [LedgerOp; 9] = [
         LedgerOp::DecideReply,
         LedgerOp::RecordInbound,
         LedgerOp::OptOut,
+        LedgerOp::Defer,
+        LedgerOp::Judge,
         LedgerOp::SetShield,
         LedgerOp::ReadTotals,
         LedgerOp::ReadShield,
@@ -68,6 +72,8 @@ impl LedgerOp {
             LedgerOp::DecideReply => "decide_reply",
             LedgerOp::RecordInbound => "record_inbound",
             LedgerOp::OptOut => "opt_out",
+            LedgerOp::Defer => "defer",
+            LedgerOp::Judge => "judge",
             LedgerOp::SetShield => "set_shield",
             LedgerOp::ReadTotals => "read_totals",
             LedgerOp::ReadShield => "read_shield",

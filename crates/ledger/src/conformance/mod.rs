@@ -47,7 +47,6 @@ pub fn request_at(tenant: &str, number: &str, message_id: &str, sender: &str, no
         caps: Caps::default(),
         prepaid: false,
         max_replies_per_minute: None,
-        shield_trickle_per_hour: None,
         deferred: None,
     }
 }
@@ -101,13 +100,14 @@ macro_rules! ledger_conformance_suite {
             first_message_replies_then_sender_is_remembered,
             same_message_id_is_paid_once_and_answered_alike,
             a_message_id_is_forgotten_after_its_ttl,
+            how_a_message_was_decided_can_be_asked_afterwards,
             an_opted_out_sender_is_never_answered_again,
             sender_memory_expires_after_reply_once_per,
             number_daily_cap_holds_to_the_micro_and_resets_next_day,
             a_reply_that_exactly_reaches_a_cap_is_paid,
             tenant_and_deployment_monthly_caps_hold,
             global_reply_rate_limits_per_minute,
-            shield_trickle_pays_only_n_replies_per_hour,
+            a_shield_end_is_shared_and_keeps_the_later_end,
             free_prepaid_reply_creates_no_balance_and_zero_memory_remembers_nobody,
             prepaid_balance_gates_replies_and_never_goes_negative,
             inbound_charges_count_against_caps,

@@ -7,8 +7,9 @@
 -- ARGV: 1 sender hex (index member), 2 tenant, 3 first message id,
 --       4 sealed sender (bytes), 5 first micros, 6 slot, 7 fingerprint hex|'',
 --       8 block hex, 9 judge-by micros, 10 item TTL ms, 11 queue limit,
---       12 index/marks TTL ms
--- Returns 0 new | 1 pending (counted) | 2 full.
+--       12 index/marks TTL ms, 13 events channel, 14 event payload
+-- Returns 0 new | 1 pending (counted) | 2 full. A new judgement is
+-- published, so every replica knows the number's queue needs a judge.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'messages', 1)
   return 1
@@ -36,4 +37,5 @@ if ARGV[7] ~= '' then
   redis.call('HINCRBY', KEYS[3], 'f:' .. ARGV[7], 1)
 end
 redis.call('PEXPIRE', KEYS[3], ARGV[12])
+redis.call('PUBLISH', ARGV[13], ARGV[14])
 return 0

@@ -22,7 +22,7 @@
 //!   gets `Duplicate { replied: true }`, never a second debit.
 
 mod entries;
-mod events;
+pub(crate) mod events;
 pub mod layout;
 mod queue;
 pub mod script;
@@ -202,6 +202,21 @@ impl Ledger for RedisLedger {
         let call = self.inner.scripts.decide_call(&self.inner.keys, request);
         let reply: Vec<Value> = self.bounded(call.invoke_async(&mut self.connection())).await?;
         script::decode_verdict(request, &reply)
+    }
+
+    async fn decided(&self, number: &str, message_id: &str, now_micros: i64) -> Result<Option<bool>, LedgerError> {
+        let value: Option<String> = self
+            .bounded(
+                ::redis::cmd("GET")
+                    .arg(self.inner.keys.message(number, message_id))
+                    .query_async(&mut self.connection()),
+            )
+            .await?;
+        // decide.lua stores `replied:expiry_micros`.
+        Ok(value.and_then(|v| {
+            let (replied, expires) = v.split_once(':')?;
+            (expires.parse::<i64>().ok()? > now_micros).then_some(replied == "1")
+        }))
     }
 
     async fn opt_out(&self, number: &str, sender: &SenderKey, _now_micros: i64) -> Result<(), LedgerError> {

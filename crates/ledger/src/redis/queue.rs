@@ -46,7 +46,9 @@ impl ReplyQueue for RedisLedger {
             .arg(a.expires_micros.to_string())
             .arg(item_ttl_ms.to_string())
             .arg(a.queue_limit.to_string())
-            .arg(index_ttl_ms.to_string());
+            .arg(index_ttl_ms.to_string())
+            .arg(ks.events())
+            .arg(super::events::encode(&crate::LedgerEvent::Deferred { number: a.number.to_string() }));
         let outcome: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
         Ok(match outcome {
             0 => Deferral::New,

@@ -3,7 +3,6 @@
 //! script's reply becomes a verdict. The key names are in [`super::layout`].
 
 use ::redis::{Script, ScriptInvocation, Value};
-use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 
 use super::layout::KeySpace;
@@ -106,13 +105,12 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
     let sender_ttl = reply_once_per.saturating_mul(1_000).min(MAX_TTL_MILLIS);
     let limit = |cap: Option<Money>| cap.map(|cap| cap.micros().saturating_sub(cost).to_string()).unwrap_or_default();
     let optional = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
-    let trickle = r.shield_trickle_per_hour.map(TrickleSlot::for_rate);
     let sender_hex = r.sender.to_hex();
     let keys = vec![
         ks.message(&r.number, &r.message_id),
         ks.sender(&r.number, &sender_hex),
         ks.key(&rules::rate(&r.number, now_seconds)),
-        ks.key(&rules::trickle(&r.number, now_seconds, trickle.unwrap_or(TrickleSlot::for_rate(0)))),
+        ks.key(&rules::pace(&r.number, r.deferred.map_or(0, |p| p.slot))),
         ks.key(&rules::number_day(&r.number, &r.periods.day)),
         ks.key(&rules::tenant_month(&r.tenant, &r.periods.month)),
         ks.key(&rules::deployment_month(&r.periods.month)),
@@ -121,7 +119,6 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         ks.entries(),
         ks.opt_out(&r.number, &sender_hex),
         ks.deferred_item(&r.number, &sender_hex),
-        ks.key(&rules::pace(&r.number, r.deferred.map_or(0, |p| p.slot))),
     ];
     let args = vec![
         now.to_string(),
@@ -135,7 +132,7 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         now.saturating_add(reply_once_per.saturating_mul(1_000_000)).to_string(),
         sender_ttl.to_string(),
         optional(r.max_replies_per_minute),
-        optional(trickle.map(|slot| slot.replies)),
+        optional(r.deferred.map(|p| p.slot_replies)),
         limit(r.caps.number_daily),
         limit(r.caps.tenant_monthly),
         limit(r.caps.deployment_monthly),
@@ -144,7 +141,6 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         period_ttl_millis(r.periods.month_ends_micros, now).to_string(),
         ENTRIES_MAXLEN.to_string(),
         if r.deferred.is_some() { "1" } else { "" }.to_owned(),
-        optional(r.deferred.map(|p| p.slot_replies)),
         (rules::PACE_RETENTION_SECONDS * 1_000).to_string(),
     ];
     (keys, args)

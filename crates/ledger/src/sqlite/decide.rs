@@ -1,10 +1,10 @@
 //! The money operations of the SQLite ledger, each one IMMEDIATE
-//! transaction: a decision (dedupe, sender memory, rate, trickle, caps,
+//! transaction: a decision (dedupe, opt-out, sender memory, pending
+//! judgement, rate, slot allowance, caps,
 //! balance, then debit + entry + memory) and inbound charges.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -48,10 +48,6 @@ pub(super) fn decide(
     add_spend(&tx, &r.tenant, &r.number, &r.periods, r.cost)?;
     if r.max_replies_per_minute.is_some() {
         add_counter(&tx, &rules::rate(&r.number, now_seconds), 1, now + 120 * 1_000_000)?;
-    }
-    if let Some(per_hour) = r.shield_trickle_per_hour {
-        let slot = TrickleSlot::for_rate(per_hour);
-        add_counter(&tx, &rules::trickle(&r.number, now_seconds, slot), 1, now + (slot.seconds + 60) * 1_000_000)?;
     }
     if let Some(pacing) = r.deferred {
         add_counter(&tx, &rules::pace(&r.number, pacing.slot), 1, now + rules::PACE_RETENTION_SECONDS * 1_000_000)?;
@@ -109,12 +105,6 @@ fn refusal(tx: &Connection, r: &ReplyRequest) -> Result<Option<ReplyVerdict>, Le
     if let Some(max) = r.max_replies_per_minute {
         if read_counter(tx, &rules::rate(&r.number, now_seconds))?.micros() >= i64::from(max) {
             return Ok(Some(ReplyVerdict::RateLimited));
-        }
-    }
-    if let Some(per_hour) = r.shield_trickle_per_hour {
-        let slot = TrickleSlot::for_rate(per_hour);
-        if read_counter(tx, &rules::trickle(&r.number, now_seconds, slot))?.micros() >= i64::from(slot.replies) {
-            return Ok(Some(ReplyVerdict::Shielded));
         }
     }
     if let Some(pacing) = r.deferred {

@@ -176,8 +176,13 @@ impl Drop for AbandonOnDrop {
 #[async_trait]
 impl ReplyQueue for SqliteLedger {
     async fn defer(&self, arrival: &DeferredArrival, now_micros: i64) -> Result<Deferral, LedgerError> {
+        let number = arrival.number.to_string();
         let arrival = arrival.clone();
-        self.run(move |state| queue::defer(&mut state.connection, &arrival, now_micros)).await
+        let deferral = self.run(move |state| queue::defer(&mut state.connection, &arrival, now_micros)).await?;
+        if deferral == Deferral::New {
+            let _ = self.inner.events.send(LedgerEvent::Deferred { number });
+        }
+        Ok(deferral)
     }
 
     async fn note_messages(
@@ -237,6 +242,20 @@ impl Ledger for SqliteLedger {
         self.run_abandonable(move |state, abandoned| {
             state.sweep_if_due(request.now_micros)?;
             decide::decide(&mut state.connection, &request, abandoned)
+        })
+        .await
+    }
+
+    async fn decided(&self, number: &str, message_id: &str, now_micros: i64) -> Result<Option<bool>, LedgerError> {
+        let (number, message_id) = (number.to_owned(), message_id.to_owned());
+        self.run(move |state| {
+            Ok(state
+                .connection
+                .prepare_cached(
+                    "SELECT replied FROM messages WHERE number = ?1 AND message_id = ?2 AND expires_micros > ?3",
+                )?
+                .query_row(params![number, message_id, now_micros], |row| row.get(0))
+                .optional()?)
         })
         .await
     }
