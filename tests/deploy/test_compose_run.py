@@ -1,0 +1,243 @@
+"""The compose stack (deploy/docker-compose.yml) brought up for real, with
+the images deploy/build-images.sh builds from Debian packages: antirelou x2,
+Redis, nginx and Prometheus in one network namespace.
+
+Two changes to the shipped file, made here and nowhere else: the `net`
+service holds a namespace of its own with no network at all (instead of
+publishing ports on a bridge), so every packet of the stack stays on its
+127.0.0.1; and Grafana, whose image only a registry has, is left out (the
+test that needs it says so when it skips). The test reaches into the
+namespace with `docker compose exec` and `nsenter --net`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import DEPLOY
+from image_support import (  # noqa: F401 (docker_engine and images are fixtures)
+    ANTIRELOU_IMAGE,
+    docker,
+    docker_engine,
+    images,
+    report,
+    run,
+    secret,
+    unique,
+    wait_for,
+)
+
+COMPOSE = DEPLOY / "docker-compose.yml"
+NUMBER = "+33612345678"
+REPLICAS = {"antirelou-1": 8081, "antirelou-2": 8082}
+GRAFANA_SKIP = ("Grafana is not run: it has no Debian package and its image (grafana/grafana) is on a "
+                "registry this machine cannot reach")
+
+
+def compose_command() -> list[str]:
+    """`docker compose` (v2) where the plugin is there, else Debian's docker-compose."""
+    for client in ("docker", "/usr/bin/docker"):
+        if shutil.which(client) and run([client, "compose", "version"], check=False).returncode == 0:
+            return [client, "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.fail("neither `docker compose` nor docker-compose is installed (tests/deploy/run.sh installs docker-compose)")
+
+
+def grafana_image() -> str:
+    return yaml.safe_load(COMPOSE.read_text())["services"]["grafana"]["image"]
+
+
+def stack_as_tested(shipped: dict, image: str, with_grafana: bool) -> dict:
+    """The shipped stack as this test runs it (see the module's doc)."""
+    stack = json.loads(json.dumps(shipped))
+    services = stack["services"]
+    if not with_grafana:
+        services.pop("grafana")
+        stack["volumes"].pop("grafana-data")
+    for name, service in services.items():
+        service.pop("build", None)
+        if service["image"] == "antirelou:local":
+            service["image"] = image
+        service["volumes"] = [absolute_mount(v) for v in service.get("volumes", [])]
+    assert services["net"].pop("ports"), "the shipped net service publishes the stack's ports"
+    services["net"]["network_mode"] = "none"
+    return {k: v for k, v in stack.items() if not k.startswith("x-")}
+
+
+def absolute_mount(volume: str) -> str:
+    source, _, target = volume.partition(":")
+    return f"{(DEPLOY / source).resolve()}:{target}" if source.startswith(".") else volume
+
+
+class Stack:
+    def __init__(self, workdir: pathlib.Path, image: str, with_grafana: bool):
+        self.project = unique("antirelou-compose-test")
+        self.with_grafana = with_grafana
+        self.file = workdir / "docker-compose.yml"
+        self.file.write_text(yaml.safe_dump(stack_as_tested(yaml.safe_load(COMPOSE.read_text()), image, with_grafana)))
+        self.secrets = {
+            "ANTIRELOU_SENDER_KEY": secret("sender"),
+            "ANTIRELOU_SEALING_KEY": secret("sealing"),
+            "TWILIO_AUTH_TOKEN_DEMO": secret("twilio"),
+            "REDIS_PASSWORD": secret("redis"),
+            "GRAFANA_ADMIN_PASSWORD": secret("grafana"),
+        }
+        self.env_file = workdir / "env"
+        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in self.secrets.items()))
+        self.command = compose_command() + ["--project-name", self.project, "--file", str(self.file),
+                                            "--env-file", str(self.env_file)]
+
+    def compose(self, *args: str, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess:
+        return run(self.command + list(args), check=check, timeout=timeout)
+
+    def exec(self, service: str, *argv: str, env: dict[str, str] | None = None,
+             check: bool = True) -> subprocess.CompletedProcess:
+        flags = [x for k, v in (env or {}).items() for x in ("--env", f"{k}={v}")]
+        return docker("exec", *flags, self.container(service), *argv, check=check, timeout=60)
+
+    @functools.cached_property
+    def containers(self) -> dict[str, str]:
+        """Service name -> container id, from the labels compose puts on them."""
+        listed = docker("ps", "--filter", f"label=com.docker.compose.project={self.project}",
+                        "--no-trunc", "--format", '{{.ID}} {{.Label "com.docker.compose.service"}}').stdout
+        return {service: cid for cid, service in (line.split() for line in listed.splitlines())}
+
+    def container(self, service: str) -> str:
+        return self.containers[service]
+
+    def pid(self, service: str) -> int:
+        return int(docker("inspect", "--format", "{{.State.Pid}}", self.container(service)).stdout)
+
+    def get(self, url: str, user: str | None = None, password: str = "") -> tuple[int, str]:
+        """GET from inside the stack's network namespace (127.0.0.1 there),
+        with basic auth when `user` is given."""
+        code = ("import base64, sys, urllib.request, urllib.error\n"
+                "request = urllib.request.Request(sys.argv[1])\n"
+                "if len(sys.argv) > 2:\n"
+                "    request.add_header('Authorization', 'Basic ' + base64.b64encode(sys.argv[2].encode()).decode())\n"
+                "try:\n"
+                "    r = urllib.request.urlopen(request, timeout=5); print(r.status); print(r.read().decode())\n"
+                "except urllib.error.HTTPError as e:\n"
+                "    print(e.code); print(e.read().decode())\n")
+        auth = [f"{user}:{password}"] if user else []
+        done = run(["nsenter", f"--net=/proc/{self.pid('net')}/ns/net", "--", sys.executable, "-c", code, url, *auth],
+                   check=False, timeout=30)
+        if done.returncode != 0:
+            return 0, done.stderr
+        status, _, text = done.stdout.partition("\n")
+        return int(status), text
+
+    def logs(self) -> str:
+        done = self.compose("logs", "--no-color", "--tail", "40", check=False)
+        return (done.stdout + done.stderr)[-8000:]
+
+
+@pytest.fixture(scope="module")
+def stack(images, tmp_path_factory, request):
+    with_grafana = docker("image", "inspect", grafana_image(), check=False).returncode == 0
+    s = Stack(tmp_path_factory.mktemp("compose"), images.antirelou, with_grafana)
+    if not with_grafana:
+        report(request, f"compose stack without Grafana: {GRAFANA_SKIP}")
+    try:
+        s.compose("up", "--detach", "--no-build")
+        for service, port in REPLICAS.items():
+            wait_for(lambda: s.get(f"http://127.0.0.1:{port}/readyz")[0] == 200, f"{service} /readyz", 60,
+                     on_timeout=s.logs)
+        wait_for(lambda: s.get("http://127.0.0.1:8080/healthz")[0] == 200, "nginx", 30, on_timeout=s.logs)
+        yield s
+    finally:
+        s.compose("down", "--volumes", "--timeout", "40", check=False)
+
+
+def send(stack: Stack, via: str, sender: str, url: str = "http://127.0.0.1:8080") -> str:
+    """`antirelou send` from inside a replica's container: a webhook signed
+    as Twilio signs it, with the stack's own settings and token."""
+    done = stack.exec(via, "antirelou", "send", "--config", "/etc/antirelou/antirelou.toml", "--url", url,
+                      "--to", NUMBER, "--from", sender, "on se revoit ?")
+    assert "-> HTTP 200" in done.stdout, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_stack_answers_a_signed_webhook_through_nginx_once_per_sender(stack):
+    assert "reply (1 segment(s)" in send(stack, "antirelou-1", "+33611111111")
+    # The same sender again, now straight to the other replica: the shared
+    # Redis ledger remembers the reply.
+    again = send(stack, "antirelou-2", "+33611111111", url="http://127.0.0.1:8082")
+    assert "no reply" in again
+    assert "reply (1 segment(s)" in send(stack, "antirelou-2", "+33622222222", url="http://127.0.0.1:8082")
+
+
+def test_prometheus_scrapes_both_replicas_and_loads_the_alerts(stack):
+    def query(expr: str) -> list[dict]:
+        status, text = stack.get(f"http://127.0.0.1:9090/api/v1/query?{urlencode(query=expr)}")
+        assert status == 200, text
+        return json.loads(text)["data"]["result"]
+
+    def both_up():
+        result = query('up{job="antirelou"}')
+        return sorted((r["metric"]["instance"], r["value"][1]) for r in result) == [
+            ("127.0.0.1:8081", "1"), ("127.0.0.1:8082", "1")]
+
+    wait_for(both_up, "Prometheus to scrape both replicas (up == 1)", 60, interval=1, on_timeout=stack.logs)
+    # Its own metrics (job prometheus): the rules of alerts.yml are loaded.
+    wait_for(lambda: [float(r["value"][1]) for r in query("sum(prometheus_rule_group_rules)")] > [0],
+             "Prometheus to report its alert rules", 60, interval=1, on_timeout=stack.logs)
+
+
+def urlencode(**params: str) -> str:
+    from urllib.parse import urlencode as encode
+
+    return encode(params)
+
+
+def test_redis_refuses_clients_without_the_password(stack):
+    anonymous = stack.exec("redis", "redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping", check=False)
+    assert "NOAUTH" in anonymous.stdout + anonymous.stderr and "PONG" not in anonymous.stdout
+    wrong = stack.exec("redis", "redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping",
+                       env={"REDISCLI_AUTH": secret("guess")}, check=False)
+    assert "WRONGPASS" in wrong.stdout + wrong.stderr
+    auth = {"REDISCLI_AUTH": stack.secrets["REDIS_PASSWORD"]}
+    config = {}
+    for key in ("appendonly", "appendfsync", "maxmemory-policy", "bind"):
+        name, value = stack.exec("redis", "redis-cli", "-h", "127.0.0.1", "config", "get", key,
+                                 env=auth).stdout.split("\n")[:2]
+        config[name] = value
+    assert config == {"appendonly": "yes", "appendfsync": "everysec", "maxmemory-policy": "noeviction",
+                      "bind": "127.0.0.1"}
+    # The password is in no command line (`ps` on the host would show it).
+    cmdline = pathlib.Path(f"/proc/{stack.pid('redis')}/cmdline").read_bytes().decode()
+    assert stack.secrets["REDIS_PASSWORD"] not in cmdline and "redis-server" in cmdline
+
+
+def test_every_service_is_confined_to_the_stacks_own_namespace(stack):
+    net = stack.container("net")
+    for service in ("redis", "antirelou-1", "antirelou-2", "nginx", "prometheus"):
+        mode, read_only, caps = docker(
+            "inspect", "--format", "{{.HostConfig.NetworkMode}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}}",
+            stack.container(service)).stdout.split()
+        assert mode == f"container:{net}" and read_only == "true" and caps == "[ALL]", service
+        uid = re.search(r"^Uid:\s+(\d+)", pathlib.Path(f"/proc/{stack.pid(service)}/status").read_text(), re.M)
+        assert int(uid.group(1)) != 0, f"{service} runs as root"
+    # The namespace they share has a loopback interface and nothing else.
+    devices = pathlib.Path(f"/proc/{stack.pid('net')}/net/dev").read_text().splitlines()[2:]
+    assert [line.split(":")[0].strip() for line in devices] == ["lo"]
+
+
+def test_grafana_takes_the_password_of_the_env_file_and_refuses_admin_admin(stack, request):
+    if not stack.with_grafana:
+        report(request, f"SKIPPED: {GRAFANA_SKIP}")
+        pytest.skip(GRAFANA_SKIP)
+    wait_for(lambda: stack.get("http://127.0.0.1:3000/api/health")[0] == 200, "Grafana", 120, interval=1,
+             on_timeout=stack.logs)
+    assert stack.get("http://127.0.0.1:3000/api/org", "admin", "admin")[0] == 401
+    assert stack.get("http://127.0.0.1:3000/api/org", "admin", stack.secrets["GRAFANA_ADMIN_PASSWORD"])[0] == 200
