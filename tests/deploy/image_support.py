@@ -65,6 +65,17 @@ def docker_client() -> str:
     raise DockerUnavailable("no docker client that builds with BuildKit (tests/deploy/run.sh installs docker.io)")
 
 
+@functools.cache
+def compose_command() -> list[str]:
+    """`docker compose` (v2) where the plugin is there, else Debian's docker-compose."""
+    for client in ("docker", "/usr/bin/docker"):
+        if shutil.which(client) and run([client, "compose", "version"], check=False).returncode == 0:
+            return [client, "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.fail("neither `docker compose` nor docker-compose is installed (tests/deploy/run.sh installs docker-compose)")
+
+
 def run(argv: list[str], *, check: bool = True, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kwargs)
     if check and done.returncode != 0:

@@ -16,7 +16,6 @@ import functools
 import json
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 
@@ -25,7 +24,7 @@ import yaml
 
 from conftest import DEPLOY
 from image_support import (  # noqa: F401 (docker_engine and images are fixtures)
-    ANTIRELOU_IMAGE,
+    compose_command,
     docker,
     docker_engine,
     images,
@@ -41,16 +40,6 @@ NUMBER = "+33612345678"
 REPLICAS = {"antirelou-1": 8081, "antirelou-2": 8082}
 GRAFANA_SKIP = ("Grafana is not run: it has no Debian package and its image (grafana/grafana) is on a "
                 "registry this machine cannot reach")
-
-
-def compose_command() -> list[str]:
-    """`docker compose` (v2) where the plugin is there, else Debian's docker-compose."""
-    for client in ("docker", "/usr/bin/docker"):
-        if shutil.which(client) and run([client, "compose", "version"], check=False).returncode == 0:
-            return [client, "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    pytest.fail("neither `docker compose` nor docker-compose is installed (tests/deploy/run.sh installs docker-compose)")
 
 
 def grafana_image() -> str:
