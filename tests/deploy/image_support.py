@@ -36,9 +36,9 @@ import pytest
 from conftest import DEPLOY
 
 BUILD_IMAGES = DEPLOY / "build-images.sh"
-# The tag every test image gets: never the operator's own antirelou:local.
-ANTIRELOU_IMAGE = "antirelou:deploy-test"
-STACK_IMAGES = {name: f"antirelou-{name}:bookworm" for name in ("redis", "prometheus", "nginx")}
+# antirelou's image under test: a tag of this session's own (never the
+# operator's antirelou:local, nor another test run's), removed at the end.
+ANTIRELOU_IMAGE = f"antirelou:deploy-test-{uuid.uuid4().hex[:10]}"
 # antirelou's settings in the image.
 CONFIG_IN_IMAGE = "/etc/antirelou/antirelou.toml"
 UID = 10001
@@ -116,13 +116,29 @@ class Engine:
                 [dockerd, "--bridge=none", "--iptables=false", "--ip-masq=false"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        wait_for(lambda: self.dockerd.poll() is None and engine_answers(), "dockerd to answer", 60,
-                 on_timeout=lambda: self.log_path.read_text(errors="replace")[-3000:])
+        try:
+            wait_for(lambda: self.dockerd.poll() is None and engine_answers(), "dockerd to answer", 60,
+                     on_timeout=lambda: self.log_path.read_text(errors="replace")[-3000:])
+        except BaseException:
+            self.stop_dockerd()
+            raise
 
     def release(self) -> None:
         self.users -= 1
-        if self.users > 0 or self.dockerd is None:
+        if self.users > 0:
             return
+        docker("image", "rm", ANTIRELOU_IMAGE, check=False)
+        if self.dockerd is None:
+            return
+        if docker("ps", "--quiet", check=False).stdout.strip():
+            # Another test run started containers on this engine meanwhile.
+            print(f"dockerd (pid {self.dockerd.pid}) left running: other containers use it")
+            return
+        self.stop_dockerd()
+        self.log_path.unlink(missing_ok=True)
+
+    def stop_dockerd(self) -> None:
+        """SIGTERM (dockerd stops its containerd too), SIGKILL after a minute."""
         self.dockerd.send_signal(signal.SIGTERM)
         try:
             self.dockerd.wait(timeout=60)
@@ -158,6 +174,7 @@ class Images:
         self.build_log = build_log
         self.build_seconds = build_seconds
         self.debug_file = debug_file
+        self.reported = False
 
 
 @functools.cache
@@ -183,7 +200,9 @@ def images(docker_engine, request) -> Images:
     if binary is None:
         pytest.fail("the antirelou binary is not built: set ANTIRELOU_BIN or run tests/deploy/run.sh")
     built = build_images(binary)
-    report(request, f"images built in {built.build_seconds:.0f} s:\n{built.build_log}")
+    if not built.reported:
+        built.reported = True
+        report(request, f"images built in {built.build_seconds:.0f} s:\n{built.build_log}")
     return built
 
 

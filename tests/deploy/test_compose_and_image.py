@@ -177,7 +177,7 @@ def test_compose_settings_pass_check_config(binary, tmp_path):
     done = check_config(binary, text, tmp_path,
                         extra_env={"ANTIRELOU_REDIS_URL": "redis://:0123456789abcdef@127.0.0.1:6379/0"})
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "+33612345678" in done.stdout
+    assert "+33937000001" in done.stdout
 
 
 # ------------------------------------------------------------------ image

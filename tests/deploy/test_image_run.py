@@ -36,7 +36,7 @@ from image_support import (  # noqa: F401 (docker_engine and images are fixtures
 
 PUBLIC_URL = "https://sms.example.org"
 ACCOUNT_SID = "AC22222222222222222222222222222222"
-NUMBER = "+33612345678"
+NUMBER = "+33937000001"
 REPLY = "Non, c'est non. Merci de la laisser tranquille."
 LEDGER_DIR = "/var/lib/antirelou"
 # docker stop's grace period; the settings drain for at most 20 s of it.
