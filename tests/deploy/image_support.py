@@ -77,7 +77,7 @@ def compose_command() -> list[str]:
 
 
 def run(argv: list[str], *, check: bool = True, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kwargs)
+    done = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout, **kwargs)
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done

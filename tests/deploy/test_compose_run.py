@@ -39,8 +39,8 @@ from image_support import (  # noqa: F401 (docker_engine and images are fixtures
 COMPOSE = DEPLOY / "docker-compose.yml"
 NUMBER = "+33937000001"
 REPLICAS = {"antirelou-1": 8081, "antirelou-2": 8082}
-GRAFANA_SKIP = ("Grafana is not run: it has no Debian package and its image (grafana/grafana) is on a "
-                "registry this machine cannot reach")
+GRAFANA_SKIP = ("Grafana is not run: it has no Debian package, and its image is not in the engine "
+                "(only a container registry has it, and none is reachable here; pull it to run this test)")
 
 
 def grafana_image() -> str:
