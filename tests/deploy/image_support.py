@@ -196,10 +196,7 @@ def build_images(binary: str) -> Images:
 def images(docker_engine, request) -> Images:
     from conftest import antirelou_bin
 
-    binary = antirelou_bin()
-    if binary is None:
-        pytest.fail("the antirelou binary is not built: set ANTIRELOU_BIN or run tests/deploy/run.sh")
-    built = build_images(binary)
+    built = build_images(antirelou_bin())
     if not built.reported:
         built.reported = True
         report(request, f"images built in {built.build_seconds:.0f} s:\n{built.build_log}")

@@ -162,7 +162,7 @@ def volume():
 
 
 @pytest.fixture
-def container(images, tmp_path, volume):
+def served(images, tmp_path, volume):
     c = Container(images.antirelou, tmp_path, volume)
     try:
         c.run()
@@ -213,48 +213,48 @@ def build_id(path: pathlib.Path) -> str | None:
     return found.group(1) if found else None
 
 
-def test_the_container_answers_health_and_readiness_over_the_host_network(container):
-    assert container.get("/healthz") == (200, "ok\n")
-    status, text = container.get("/readyz")
+def test_the_container_answers_health_and_readiness_over_the_host_network(served):
+    assert served.get("/healthz") == (200, "ok\n")
+    status, text = served.get("/readyz")
     assert status == 200 and '"ready"' in text and '"embedded"' in text
 
 
-def test_the_process_runs_as_uid_10001_without_capabilities_on_a_read_only_root(container):
-    status = proc_status(container.pid())
+def test_the_process_runs_as_uid_10001_without_capabilities_on_a_read_only_root(served):
+    status = proc_status(served.pid())
     assert status["Uid"].split() == [str(UID)] * 4
     assert status["Gid"].split() == [str(UID)] * 4
     assert int(status["CapEff"], 16) == 0
     # Even root inside cannot write the image's files: the root is read-only.
-    denied = docker("exec", "--user", "0", container.name, "touch", "/etc/antirelou/probe", check=False)
+    denied = docker("exec", "--user", "0", served.name, "touch", "/etc/antirelou/probe", check=False)
     assert denied.returncode != 0 and "Read-only file system" in denied.stderr
     # Where the process may write: its volume and /tmp.
-    docker("exec", container.name, "touch", f"{LEDGER_DIR}/probe", "/tmp/probe")
+    docker("exec", served.name, "touch", f"{LEDGER_DIR}/probe", "/tmp/probe")
 
 
-def test_the_ledger_lands_in_the_volume_and_survives_a_restart(container):
-    credited = container.admin("POST", "/v1/tenants/lyon/top-up", {"amount": "1.00", "note": "fundraiser"})
+def test_the_ledger_lands_in_the_volume_and_survives_a_restart(served):
+    credited = served.admin("POST", "/v1/tenants/lyon/top-up", {"amount": "1.00", "note": "fundraiser"})
     assert credited["balance"] == "1.00"
-    assert container.sms("+33611111111") == REPLY
-    files = {p.name: p.stat() for p in volume_path(container.volume).iterdir()}
+    assert served.sms("+33611111111") == REPLY
+    files = {p.name: p.stat() for p in volume_path(served.volume).iterdir()}
     assert "ledger.sqlite3" in files
     assert (files["ledger.sqlite3"].st_uid, files["ledger.sqlite3"].st_gid) == (UID, UID)
 
-    container.restart()
+    served.restart()
 
-    entries = container.admin("GET", "/v1/tenants/lyon/entries")["entries"]
+    entries = served.admin("GET", "/v1/tenants/lyon/entries")["entries"]
     assert [(e["kind"], e["amount"]) for e in entries] == [("top_up", "1.00"), ("reply", "0.08")]
     # The sender is remembered across the restart: one reply per sender.
-    assert container.sms("+33611111111") is None
-    assert container.sms("+33622222222") == REPLY
-    balances = docker("exec", container.name, "antirelou", "ledger", "balances", "--config", CONFIG_IN_IMAGE).stdout
+    assert served.sms("+33611111111") is None
+    assert served.sms("+33622222222") == REPLY
+    balances = docker("exec", served.name, "antirelou", "ledger", "balances", "--config", CONFIG_IN_IMAGE).stdout
     assert re.search(r"lyon: this month 0\.16 EUR .*balance 0\.84 EUR", balances), balances
 
 
-def test_docker_stop_drains_an_in_flight_webhook_and_exits_0(container):
-    container.admin("POST", "/v1/tenants/lyon/top-up", {"amount": "1.00", "note": "drain"})
-    body, headers = signed_webhook(PUBLIC_URL, container.env["TWILIO_AUTH_TOKEN_LYON"],
+def test_docker_stop_drains_an_in_flight_webhook_and_exits_0(served):
+    served.admin("POST", "/v1/tenants/lyon/top-up", {"amount": "1.00", "note": "drain"})
+    body, headers = signed_webhook(PUBLIC_URL, served.env["TWILIO_AUTH_TOKEN_LYON"],
                                    inbound_form(ACCOUNT_SID, "+33633333333", NUMBER, "t'es où ?"))
-    with socket.create_connection(("127.0.0.1", container.port), timeout=30) as conn:
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as conn:
         # A first exchange on this connection: the server has accepted it.
         conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: antirelou\r\n\r\n")
         assert read_response(conn)[0] == 200
@@ -263,12 +263,12 @@ def test_docker_stop_drains_an_in_flight_webhook_and_exits_0(container):
         conn.sendall(f"POST /webhooks/twilio HTTP/1.1\r\nHost: antirelou\r\n{head}"
                      f"Content-Length: {len(body)}\r\n\r\n".encode() + body[: len(body) // 2])
         started = time.monotonic()
-        stop = subprocess.Popen([docker_client(), "stop", "--time", str(STOP_TIMEOUT_S), container.name],
+        stop = subprocess.Popen([docker_client(), "stop", "--time", str(STOP_TIMEOUT_S), served.name],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             # SIGTERM arrived once the port refuses new connections.
-            wait_for(lambda: refuses(container.port), "the server to stop accepting", STOP_TIMEOUT_S,
-                     on_timeout=container.logs)
+            wait_for(lambda: refuses(served.port), "the server to stop accepting", STOP_TIMEOUT_S,
+                     on_timeout=served.logs)
             # A slow client: the rest of the body comes seconds later.
             time.sleep(SLOW_CLIENT_S)
             conn.sendall(body[len(body) // 2:])
@@ -278,8 +278,8 @@ def test_docker_stop_drains_an_in_flight_webhook_and_exits_0(container):
         stopped_after = time.monotonic() - started
     assert status == 200 and twiml_message(answer) == REPLY, (status, answer)
     assert stop.returncode == 0, stop.stdout.read()
-    state = docker("inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}", container.name).stdout.split()
-    assert state == ["0", "false"], container.logs()
+    state = docker("inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}", served.name).stdout.split()
+    assert state == ["0", "false"], served.logs()
     # It waited for the slow client, and exited 0 within the grace period:
     # drained, not killed at its end.
     assert SLOW_CLIENT_S < stopped_after < STOP_TIMEOUT_S
