@@ -230,3 +230,19 @@ async fn a_first_head_that_drips_is_answered_408_and_counted() {
 async fn fresh_scrape(app: &TestApp) -> Metrics {
     scrape(&fresh_client(), app).await
 }
+
+#[actix_web::test]
+async fn an_admin_json_body_that_drips_is_answered_408_like_a_webhook() {
+    let config = format!("request_timeout_ms = {TIMEOUT_MS}");
+    let app = spawn_app(|dir| config_toml(dir, &config, &two_tenants(""))).await;
+    let stream = connect_from(GENUINE, app.port).await;
+    let head = b"POST /v1/tenants/paris/top-up HTTP/1.1\r\nHost: x\r\n\
+        Authorization: Bearer paris-admin-token-0123456789\r\nContent-Type: application/json\r\n\
+        Content-Length: 100\r\n\r\n{\"amount\": \"";
+    let ending = drip(stream, head, b"1").await;
+    assert_eq!(ending.status, Some(408), "{ending:?}");
+    assert!(ending.open_for >= deadline(), "{ending:?}");
+    let m = fresh_scrape(&app).await;
+    assert_eq!(m.value("antirelou_requests_timed_out_total", &[("listener", "main"), ("part", "body")]), 1.0);
+    assert_eq!(m.rejected("timeout"), 0, "not a webhook");
+}

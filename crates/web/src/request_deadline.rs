@@ -153,11 +153,13 @@ impl RequestClock {
             Phase::Idle | Phase::Read => now,
         };
         let deadline = started + self.timeout;
+        // The head is here either way: the `408` answering a late one is
+        // counted now, not again when it is written.
+        self.phase.set(Phase::Reading { started, head: true });
         if now > deadline {
             self.counters.count(RequestPart::Head);
             return HeadArrival::Late;
         }
-        self.phase.set(Phase::Reading { started, head: true });
         HeadArrival::InTime { deadline }
     }
 
@@ -300,7 +302,8 @@ mod tests {
         let t0 = Instant::now();
         clock.bytes_read(t0);
         assert_eq!(clock.head_received(t0 + TIMEOUT + Duration::from_millis(1)), HeadArrival::Late);
-        assert_eq!(counted(&clock), (1, 0));
+        clock.bytes_written(b"HTTP/1.1 408 Request Timeout\r\n");
+        assert_eq!(counted(&clock), (1, 0), "counted once, not again when the 408 is written");
     }
 
     #[test]
