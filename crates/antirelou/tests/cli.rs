@@ -202,3 +202,33 @@ fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully(
     let unknown = antirelou(dir.path(), &["ledger", "top-up", "--tenant", "nobody", "--amount", "1"]);
     assert!(!unknown.status.success());
 }
+
+#[test]
+fn serve_prints_each_listener_on_its_own_line_after_the_webhook_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let env =
+        [("ANTIRELOU__SERVER__ADMIN_LISTEN", "127.0.0.1:0"), ("ANTIRELOU__SERVER__METRICS_LISTEN", "127.0.0.1:0")];
+    let (mut server, lines) = Server::start_with(dir.path(), &[], &env, 3);
+    let url_after = |line: &str, prefix: &str| {
+        let url = line.strip_prefix(prefix).unwrap_or_else(|| panic!("{line:?} does not start with {prefix:?}"));
+        assert!(url.starts_with("http://127.0.0.1:") && url[17..].parse::<u16>().is_ok(), "{line:?}");
+        url.to_owned()
+    };
+    assert!(lines[0].starts_with(&format!("antirelou listening on {} (1 numbers, ", server.url)), "{lines:?}");
+    let admin = url_after(&lines[1], "admin API (/v1, /console) on ");
+    let metrics = url_after(&lines[2], "metrics (/metrics) on ");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let status = |url: String| {
+        runtime.block_on(async move { reqwest::get(url).await.expect("the listener answers").status().as_u16() })
+    };
+    assert_eq!(status(format!("{metrics}/metrics")), 200);
+    assert_eq!(status(format!("{}/metrics", server.url)), 404, "/metrics moved to its own listener");
+    assert_eq!(status(format!("{admin}/v1/numbers")), 401, "the admin API asks for a token on its listener");
+    assert_eq!(status(format!("{}/v1/numbers", server.url)), 404, "and is not on the webhook listener");
+    for base in [&server.url, &admin, &metrics] {
+        assert_eq!(status(format!("{base}/healthz")), 200, "{base}");
+    }
+    let stopped = server.terminate(Duration::from_secs(20));
+    assert!(stopped.success(), "graceful exit: {stopped:?}");
+}

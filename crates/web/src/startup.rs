@@ -1,11 +1,10 @@
 //! Building and running the application.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use antirelou_domain::ProviderKind;
 use antirelou_domain::SharedClock;
 use antirelou_engine::{AlertOutbox, EngineOptions, Metrics, NumberRegistry, Wiring};
@@ -13,13 +12,14 @@ use antirelou_ledger::Ledger;
 use antirelou_providers::SendApi;
 use antirelou_settings::Settings;
 
+use crate::connections::ConnectionMetrics;
 use crate::error::WebhookRejection;
-
+use crate::http_server::{self, ConnectionLimits};
+use crate::listeners::{BindError, BoundListeners, Listener, ListenerSplit};
 use crate::routes::{admin, health, twilio};
-use crate::{alert_delivery, send_apis};
+use crate::{alert_delivery, body, send_apis};
 
-/// Bodies above this get `413` (SPEC §7).
-pub const WEBHOOK_BODY_LIMIT_BYTES: usize = 64 * 1024;
+pub use crate::body::WEBHOOK_BODY_LIMIT_BYTES;
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -113,7 +113,7 @@ pub struct AppHooks {
 /// Every route of the application, for `App::configure`.
 pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     cfg.app_data(state)
-        .app_data(web::JsonConfig::default().limit(4096))
+        .app_data(body::json_config())
         .route("/webhooks/twilio", web::post().to(twilio::inbound))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
@@ -129,12 +129,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot listen on {address}: {source}")]
-    Bind {
-        address: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    #[error("cannot start the server: {0}")]
+    Serve(#[source] std::io::Error),
     #[error("metrics registry: {0}")]
     Metrics(#[from] prometheus::Error),
     #[error("tenant {tenant}: cannot build its provider client: {source}")]
@@ -148,37 +146,70 @@ pub enum StartupError {
 /// A built, not yet awaited, server.
 pub struct Application {
     port: u16,
+    admin_port: Option<u16>,
+    metrics_port: Option<u16>,
     server: Server,
     registry: NumberRegistry,
     prometheus: prometheus::Registry,
 }
 
 impl Application {
-    /// Binds `server.listen` (port 0 picks a free port), starts the number
-    /// engine and returns the server ready to run. Call inside an actix System.
+    /// Binds `server.listen`, and `server.admin_listen` and
+    /// `server.metrics_listen` when set (port 0 picks a free port), starts
+    /// the number engine and returns the server ready to run, with its
+    /// connection limits (see `http_server`). Call inside an actix System.
     pub fn build(
         settings: &Settings,
         ledger: Arc<dyn Ledger>,
         clock: SharedClock,
     ) -> Result<Application, StartupError> {
-        let address = settings.server.listen.clone();
-        let listener =
-            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
+        let bound = BoundListeners::bind(&settings.server)?;
+        let port = bound.main.1.port();
+        let admin_port = bound.admin.as_ref().map(|(_, address)| address.port());
+        let metrics_port = bound.metrics.as_ref().map(|(_, address)| address.port());
         let state = AppState::start(settings, ledger, clock)?;
         let registry = state.registry.clone();
         let prometheus = state.prometheus.clone();
-        let state = web::Data::new(state);
-        let server = HttpServer::new(move || App::new().configure(|cfg| routes(cfg, state.clone())))
-            .shutdown_timeout(settings.server.shutdown_timeout_seconds)
-            .listen(listener)
-            .map_err(|source| StartupError::Bind { address: settings.server.listen.clone(), source })?
-            .run();
-        Ok(Application { port, server, registry, prometheus })
+        let split = ListenerSplit::from_settings(&settings.server);
+        let listeners: Vec<Listener> = bound.each_role().collect();
+        let metrics = ConnectionMetrics::register(&prometheus, &listeners)?;
+        let limits = ConnectionLimits::new(
+            &settings.server,
+            http_server::default_workers(),
+            http_server::raise_open_file_limit(),
+        );
+        if limits.total() < settings.server.max_connections {
+            tracing::warn!(
+                configured = settings.server.max_connections,
+                serving = limits.total(),
+                "server.max_connections is above what the open-file limit (ulimit -n) leaves for connections"
+            );
+        }
+        let server = http_server::start(
+            bound,
+            web::Data::new(state),
+            limits,
+            &metrics,
+            split,
+            settings.server.shutdown_timeout_seconds,
+        )
+        .map_err(StartupError::Serve)?;
+        Ok(Application { port, admin_port, metrics_port, server, registry, prometheus })
     }
 
+    /// The port of `server.listen`.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `server.admin_listen`, when set.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin_port
+    }
+
+    /// The port of `server.metrics_listen`, when set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     pub fn registry(&self) -> &NumberRegistry {
@@ -195,7 +226,8 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT (or `handle().stop(true)`): stops
-    /// accepting, lets in-flight decisions finish, then flushes the ledger.
+    /// accepting on every listener, lets in-flight decisions finish (at most
+    /// `server.shutdown_timeout_seconds`), then flushes the ledger.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         tracing::info!("server stopped; flushing the ledger");

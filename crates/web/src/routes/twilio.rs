@@ -5,10 +5,10 @@ use std::time::Instant;
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_providers::twilio::{self, WebhookForm};
 use antirelou_settings::ProviderSettings;
-use futures_util::StreamExt;
 
+use crate::body::read_body;
 use crate::error::WebhookRejection;
-use crate::startup::{AppState, WEBHOOK_BODY_LIMIT_BYTES};
+use crate::startup::AppState;
 
 /// Verifies, decides and answers one inbound SMS. Every verified webhook gets
 /// a fast `200` with TwiML, whatever the outcome, so Twilio never retries.
@@ -71,25 +71,4 @@ async fn verify_and_decide(
 fn signed_url(public_url: &str, request: &HttpRequest) -> String {
     let path_and_query = request.uri().path_and_query().map_or("/webhooks/twilio", |pq| pq.as_str());
     format!("{public_url}{path_and_query}")
-}
-
-/// Reads the body, refusing more than the limit without buffering it.
-async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, WebhookRejection> {
-    let declared = request
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > WEBHOOK_BODY_LIMIT_BYTES) {
-        return Err(WebhookRejection::TooLarge);
-    }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(WEBHOOK_BODY_LIMIT_BYTES));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| WebhookRejection::Malformed)?;
-        if body.len() + chunk.len() > WEBHOOK_BODY_LIMIT_BYTES {
-            return Err(WebhookRejection::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
