@@ -9,9 +9,9 @@ use antirelou_simulator::{write_outputs, NumberSetup, Report, Scenario};
 use support::{assert_invariants, money, small_flood};
 
 fn run(seed: u64, options: &InProcessOptions) -> Report {
-    let scenario = Scenario::generate(&small_flood(), seed).unwrap();
-    let records = in_process::run_blocking(&scenario, options).unwrap();
-    Report::new(&scenario, &records)
+    let traffic = Scenario::generate(&small_flood(), seed).unwrap().traffic();
+    let records = in_process::run_blocking(&traffic, options).unwrap();
+    Report::new(&traffic, &records)
 }
 
 #[test]
@@ -72,6 +72,12 @@ fn report_json_has_every_spec_field_and_the_svg_is_valid_xml() {
         "throughput_per_second",
         "latency_ms",
         "currency",
+        "deferred_replies",
+        "genuine_reply_delay_seconds",
+        "affordable_replies",
+        "genuine_spend_share",
+        "ledger_audit",
+        "invariants",
     ] {
         assert!(json.get(key).is_some(), "report.json lacks {key}");
     }
