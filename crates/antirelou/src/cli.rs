@@ -23,7 +23,7 @@ pub enum Command {
     /// Balances, top-ups and entries of the spend ledger.
     Ledger(LedgerArgs),
     /// Replay a reproducible flood (flood-2017, spoofed-senders, a TOML file) or a traffic file and report what it cost.
-    Simulate(SimulateArgs),
+    Simulate(Box<SimulateArgs>),
 }
 
 #[derive(Args, Debug)]

@@ -90,7 +90,9 @@ pub fn parse_traffic(bytes: &[u8], name: &str) -> Result<Traffic, TrafficError> 
     let mut builder = TrafficBuilder::default();
     // A sender's `group` label, with the line that gave it first.
     let mut labels: HashMap<u32, (String, usize)> = HashMap::new();
-    let (mut first, mut last): (Option<(i64, usize)>, Option<(i64, usize)>) = (None, None);
+    // The earliest and the latest message: (time, line).
+    let mut first: Option<(i64, usize)> = None;
+    let mut last: Option<(i64, usize)> = None;
     for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = index + 1;
         if line > MAX_TRAFFIC_LINES {
@@ -185,6 +187,14 @@ fn parse_line(text: &str) -> Result<ParsedLine, String> {
         let message = e.to_string();
         let position = format!(" at line {} column {}", e.line(), e.column());
         let message = message.strip_suffix(&position).unwrap_or(&message);
+        // serde quotes the offending value ("invalid type: integer `33612345678`,
+        // expected a string"): keep what was expected, never the value (a sender's number).
+        let message = match message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: ")) {
+            Some(rest) => {
+                format!("wrong type or value, expected {}", rest.rsplit_once(", expected ").map_or("", |(_, e)| e))
+            }
+            None => message.to_owned(),
+        };
         format!("not a traffic line (column {}): {message}", e.column())
     })?;
     let at = DateTime::parse_from_rfc3339(line.at.trim())
@@ -275,16 +285,19 @@ mod tests {
             (r#"{"at": "yesterday", "from": "+33612345678"}"#.to_owned(), "at: not an RFC 3339 time"),
             (r#"{"at": "2026-03-07 17:04", "from": "+33612345678"}"#.to_owned(), "at: not an RFC 3339 time"),
             (r#"{"at": "1969-12-31T23:59:59Z", "from": "+33612345678"}"#.to_owned(), "at: year 1969"),
-            (r#"{"at": 1772903045, "from": "+33612345678"}"#.to_owned(), "invalid type"),
+            (r#"{"at": 1772903045, "from": "+33612345678"}"#.to_owned(), "wrong type or value, expected a string"),
             (r#"{"at": "2026-03-07T17:04:05Z", "from": ""}"#.to_owned(), "from: empty"),
-            (r#"{"at": "2026-03-07T17:04:05Z", "from": 33612345678}"#.to_owned(), "invalid type"),
+            (
+                r#"{"at": "2026-03-07T17:04:05Z", "from": 33612345678}"#.to_owned(),
+                "wrong type or value, expected a string",
+            ),
             (r#"{"at": "2026-03-07T17:04:05Z", "from": "+33\u0000"}"#.to_owned(), "from: has control characters"),
             (format!(r#"{{"at": "2026-03-07T17:04:05Z", "from": "{}"}}"#, "9".repeat(65)), "from: 65 characters"),
             (
                 r#"{"at": "2026-03-07T17:04:05Z", "from": "+33612345678", "grup": "attack"}"#.to_owned(),
                 "unknown field `grup`",
             ),
-            (r#"{"at": "2026-03-07T17:04:05Z", "from": "+33612345678", "group": 1}"#.to_owned(), "invalid type"),
+            (r#"{"at": "2026-03-07T17:04:05Z", "from": "+33612345678", "group": 1}"#.to_owned(), "wrong type or value"),
             (r#"{"at": "2026-03-07T17:04:05Z", "from": "a", "from": "b"}"#.to_owned(), "duplicate field `from`"),
             (
                 format!(r#"{{"at": "2026-03-07T17:04:05Z", "from": "+33612345678", "body": "{}"}}"#, "é".repeat(1_601)),
@@ -304,6 +317,7 @@ mod tests {
             let (line, reason) = line_error(&text);
             assert_eq!(line, 4, "{bad}: {reason}");
             assert!(reason.contains(expected), "{bad}: {reason:?} lacks {expected:?}");
+            assert!(!reason.contains("612345678"), "an error never repeats a sender's number: {reason}");
         }
         let mut invalid_utf8 = format!("{good}\n").into_bytes();
         invalid_utf8.extend_from_slice(b"{\"at\": \"\xff\"}\n");
