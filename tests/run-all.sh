@@ -30,4 +30,8 @@ cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 cargo test --locked --workspace --all-features
 
-ANTIRELOU_BIN="$ROOT/target/debug/antirelou" bash tests/deploy/run.sh
+# The binary `cargo test` just built, in cargo's own target directory
+# (CARGO_TARGET_DIR or .cargo/config may move it).
+target_dir=$(cargo metadata --format-version 1 --no-deps \
+    | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+ANTIRELOU_BIN="$target_dir/debug/antirelou" bash tests/deploy/run.sh

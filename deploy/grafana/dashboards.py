@@ -1,250 +1,41 @@
 #!/usr/bin/env python3
-"""Writes the Grafana dashboards of antirelou: antirelou-overview.json and
-antirelou-tenant.json, next to this file.
+"""Writes the Grafana dashboards of antirelou, antirelou-overview.json and
+antirelou-tenant.json, twice:
 
-The JSON files are what Grafana, the compose stack and the Helm chart load;
-this script is how they are edited. After a change run
+- next to this file, for the compose stack (and any Grafana): the
+  `namespace` and `job` variables default to All, money is in EUR;
+- in helm/antirelou/dashboards/, with placeholders (@NAMESPACE@, @JOB@,
+  @MONEY_UNIT@) that templates/dashboards.yaml replaces with the release's
+  namespace, job and ledger currency.
+
+The JSON files are what Grafana loads; this script is how they are edited.
+After a change run
 
     python3 deploy/grafana/dashboards.py
-    cp deploy/grafana/antirelou-*.json helm/antirelou/dashboards/
 
-tests/deploy checks that the JSON is this script's output, that the chart's
-copies are identical, and (end to end) that every query returns data.
-
-Standard library only.
+Every query selects `namespace=~"$namespace", job=~"$job"` (added by
+`scoped`), so two releases in one Prometheus never mix. tests/deploy checks
+that the JSON is this script's output and (end to end) that every query
+returns data from a live Prometheus. The panel building blocks are in
+panels.py. Standard library only.
 """
 
 from __future__ import annotations
 
 import json
 import pathlib
+import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-RATE = "$__rate_interval"
-# Money is in the ledger's currency (ledger.currency), major units.
-MONEY = {"unit": "none", "decimals": 2}
+sys.path.insert(0, str(HERE))  # panels.py, also when imported by path (tests/deploy)
 
+from panels import (  # noqa: E402
+    CAP_THRESHOLDS, DEPLOYMENT_MATCHERS, MONEY, MONEY_UNIT, RATE, Layout, bargauge, dashboard, datasource_variable,
+    deployment_variables, money_unit, query_variable, scoped, spent_share, stat, timeseries,
+)
 
-class Layout:
-    """Places panels left to right on Grafana's 24-column grid."""
-
-    def __init__(self) -> None:
-        self.panels: list[dict] = []
-        self.x = 0
-        self.y = 0
-        self.row_height = 0
-        self.next_id = 1
-
-    def _id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
-
-    def row(self, title: str) -> None:
-        if self.x:
-            self.y += self.row_height
-        self.panels.append(
-            {
-                "type": "row",
-                "id": self._id(),
-                "title": title,
-                "collapsed": False,
-                "gridPos": {"h": 1, "w": 24, "x": 0, "y": self.y},
-                "panels": [],
-            }
-        )
-        self.x, self.row_height = 0, 0
-        self.y += 1
-
-    def add(self, panel: dict, w: int, h: int = 8) -> None:
-        if self.x + w > 24:
-            self.x = 0
-            self.y += self.row_height
-            self.row_height = 0
-        panel["id"] = self._id()
-        panel["gridPos"] = {"h": h, "w": w, "x": self.x, "y": self.y}
-        self.panels.append(panel)
-        self.x += w
-        self.row_height = max(self.row_height, h)
-
-
-def targets(*queries: tuple[str, str]) -> list[dict]:
-    return [
-        {
-            "datasource": DATASOURCE,
-            "expr": expr,
-            "legendFormat": legend,
-            "refId": chr(ord("A") + i),
-        }
-        for i, (expr, legend) in enumerate(queries)
-    ]
-
-
-def timeseries(
-    title: str,
-    description: str,
-    *queries: tuple[str, str],
-    unit: str = "short",
-    decimals: int | None = None,
-    stack: bool = False,
-    min_zero: bool = True,
-) -> dict:
-    defaults: dict = {
-        "unit": unit,
-        "custom": {
-            "drawStyle": "line",
-            "lineWidth": 1,
-            "fillOpacity": 20 if stack else 10,
-            "showPoints": "never",
-            "stacking": {"mode": "normal" if stack else "none", "group": "A"},
-        },
-    }
-    if min_zero:
-        defaults["min"] = 0
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    return {
-        "type": "timeseries",
-        "title": title,
-        "description": description,
-        "datasource": DATASOURCE,
-        "targets": targets(*queries),
-        "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": {
-            "legend": {"displayMode": "table", "placement": "right", "showLegend": True,
-                       "calcs": ["lastNotNull", "max"]},
-            "tooltip": {"mode": "multi", "sort": "desc"},
-        },
-    }
-
-
-def stat(
-    title: str,
-    description: str,
-    *queries: tuple[str, str],
-    unit: str = "short",
-    decimals: int | None = None,
-    thresholds: list[tuple[float | None, str]] | None = None,
-) -> dict:
-    steps = [{"color": color, "value": value} for value, color in (thresholds or [(None, "green")])]
-    defaults: dict = {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}}
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    return {
-        "type": "stat",
-        "title": title,
-        "description": description,
-        "datasource": DATASOURCE,
-        "targets": targets(*queries),
-        "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": {
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            "colorMode": "value",
-            "graphMode": "area",
-            "textMode": "auto",
-        },
-    }
-
-
-def bargauge(
-    title: str,
-    description: str,
-    *queries: tuple[str, str],
-    unit: str = "short",
-    decimals: int | None = None,
-    max_value: float | None = None,
-    thresholds: list[tuple[float | None, str]] | None = None,
-) -> dict:
-    steps = [{"color": color, "value": value} for value, color in (thresholds or [(None, "blue")])]
-    defaults: dict = {"unit": unit, "min": 0, "thresholds": {"mode": "absolute", "steps": steps}}
-    if max_value is not None:
-        defaults["max"] = max_value
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    return {
-        "type": "bargauge",
-        "title": title,
-        "description": description,
-        "datasource": DATASOURCE,
-        "targets": [dict(t, instant=True) for t in targets(*queries)],
-        "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": {
-            "displayMode": "gradient",
-            "orientation": "horizontal",
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            "showUnfilled": True,
-        },
-    }
-
-
-def datasource_variable() -> dict:
-    return {
-        "type": "datasource",
-        "name": "datasource",
-        "label": "Data source",
-        "query": "prometheus",
-        "current": {},
-        "hide": 0,
-        "refresh": 1,
-        "regex": "",
-        "options": [],
-    }
-
-
-def query_variable(name: str, label: str, query: str, *, multi: bool) -> dict:
-    return {
-        "type": "query",
-        "name": name,
-        "label": label,
-        "datasource": DATASOURCE,
-        "definition": query,
-        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "refresh": 2,
-        "sort": 1,
-        "multi": multi,
-        "includeAll": multi,
-        "allValue": ".*" if multi else None,
-        "current": {},
-        "hide": 0,
-        "options": [],
-        "regex": "",
-    }
-
-
-def dashboard(uid: str, title: str, description: str, layout: Layout, variables: list[dict],
-              links: list[dict]) -> dict:
-    return {
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": ["antirelou"],
-        "timezone": "",
-        "editable": True,
-        "graphTooltip": 1,
-        "refresh": "30s",
-        "schemaVersion": 39,
-        "version": 1,
-        "time": {"from": "now-6h", "to": "now"},
-        "timepicker": {},
-        "fiscalYearStartMonth": 0,
-        "liveNow": False,
-        "annotations": {"list": []},
-        "links": links,
-        "templating": {"list": variables},
-        "panels": layout.panels,
-    }
-
-
-def spent_share(selector: str) -> str:
-    """1 - remaining / cap per tenant, number and scope; caps of 0 (none) are left out."""
-    f = "{" + selector + "}" if selector else ""
-    return (
-        f"1 - min by (tenant, number, scope) (antirelou_budget_remaining{f})"
-        f" / max by (tenant, number, scope) (antirelou_budget_cap{f} > 0)"
-    )
-
-
-CAP_THRESHOLDS = [(None, "green"), (0.8, "orange"), (1, "red")]
+CHART_DASHBOARDS = HERE.parents[1] / "helm" / "antirelou" / "dashboards"
+__all__ = ["DASHBOARDS", "money_unit", "render", "scoped"]
 
 
 def overview() -> dict:
@@ -293,14 +84,14 @@ def overview() -> dict:
         "Deployment budget left this month",
         "What remains of the deployment's monthly cap (ledger.monthly_cap).",
         ('min(antirelou_budget_remaining{scope="deployment_monthly"})', "remaining"),
-        decimals=2), w=6, h=4)
+        **MONEY), w=6, h=4)
     lay.x -= 6
     lay.y += 4
     lay.add(stat(
         "Spend, last 24h",
         "Spend of all tenants in the last 24 hours, in the ledger currency.",
         ("sum(increase(antirelou_spend_total[24h]))", "spend"),
-        decimals=2), w=6, h=4)
+        **MONEY), w=6, h=4)
     lay.y -= 4
     lay.add(bargauge(
         "Spend, last 24h, by tenant and kind",
@@ -314,7 +105,7 @@ def overview() -> dict:
          "{{tenant}} {{number}}"),
         unit="reqps"), w=12)
 
-    lay.row("Shield")
+    lay.row("Shield and deferred replies")
     lay.add(stat(
         "Numbers in shield mode",
         "Numbers currently under a flood (shield mode), over all tenants.",
@@ -331,6 +122,17 @@ def overview() -> dict:
         (f'sum by (tenant, number) (rate(antirelou_inbound_total{{outcome="shielded"}}[{RATE}]))',
          "{{tenant}} {{number}}"),
         unit="reqps", stack=True), w=10)
+    lay.add(timeseries(
+        "Deferred replies by result",
+        "Replies held back during a flood and judged later: sent, dropped (flooding, budget), expired, "
+        "or send_failed (the provider's send API refused: see AntirelouDeferredSendFailing).",
+        (f"sum by (result) (rate(antirelou_deferred_total[{RATE}]))", "{{result}}"),
+        unit="reqps", stack=True), w=12)
+    lay.add(timeseries(
+        "Deferred replies pending",
+        "Senders waiting for their judgement, per number.",
+        ("max by (tenant, number) (antirelou_deferred_pending)", "{{tenant}} {{number}}"),
+        decimals=0), w=12)
 
     lay.row("Ledger and actors")
     lay.add(timeseries(
@@ -361,9 +163,19 @@ def overview() -> dict:
         ("sum by (tenant, number) (increase(antirelou_actor_restarts_total[1h]))", "{{tenant}} {{number}}"),
         decimals=0), w=12)
 
+    redis_and_replicas(lay)
+    alerts_and_polling(lay, "")
+
     lay.row("Webhook rejections")
     lay.add(timeseries(
-        "Rejected webhooks by reason",
+        "Rejected webhooks by tenant and number",
+        "Refused webhooks whose number is configured here. A number whose webhooks are all refused is "
+        "silent (AntirelouNumberSilent, AntirelouTenantSilent).",
+        (f'sum by (tenant, number, reason) (rate(antirelou_webhook_rejected_total{{number!=""}}[{RATE}]))',
+         "{{tenant}} {{number}} {{reason}}"),
+        unit="reqps", stack=True), w=24)
+    lay.add(timeseries(
+        "Rejected webhooks by provider and reason",
         "Requests refused before any decision. bad_signature / account_mismatch: forgery, "
         "or a wrong public_url or auth token.",
         (f"sum by (provider, reason) (rate(antirelou_webhook_rejected_total[{RATE}]))",
@@ -380,7 +192,7 @@ def overview() -> dict:
         "antirelou / Overview",
         "All tenants of one antirelou deployment: traffic, money, shields, ledger, rejected webhooks.",
         lay,
-        [datasource_variable()],
+        [datasource_variable(), *deployment_variables()],
         [{"title": "Tenant", "type": "dashboards", "tags": ["antirelou"], "asDropdown": True,
           "includeVars": False, "keepTime": True}],
     )
@@ -428,7 +240,7 @@ def tenant() -> dict:
         "Spend, last 24h",
         "Spend of the selected numbers in the last 24 hours.",
         (f"sum(increase(antirelou_spend_total{{{f}}}[24h]))", "spend"),
-        decimals=2), w=4)
+        **MONEY), w=4)
     lay.add(timeseries(
         "Replies refused for budget",
         "Messages that got no reply because a cap or the prepaid balance was reached.",
@@ -436,7 +248,7 @@ def tenant() -> dict:
          "{{number}}"),
         unit="reqps"), w=12)
 
-    lay.row("Shield")
+    lay.row("Shield and deferred replies")
     lay.add(timeseries(
         "Shield mode",
         "1 while the number is in shield mode.",
@@ -448,6 +260,16 @@ def tenant() -> dict:
         (f'sum by (number, outcome) (rate(antirelou_inbound_total{{{f}, '
          f'outcome=~"repeat_sender|rate_limited|shielded"}}[{RATE}]))', "{{number}} {{outcome}}"),
         unit="reqps", stack=True), w=16)
+    lay.add(timeseries(
+        "Deferred replies by result",
+        "Replies held back during a flood and judged later, by result.",
+        (f"sum by (number, result) (rate(antirelou_deferred_total{{{f}}}[{RATE}]))", "{{number}} {{result}}"),
+        unit="reqps", stack=True), w=16)
+    lay.add(timeseries(
+        "Deferred replies pending",
+        "Senders waiting for their judgement.",
+        (f"max by (number) (antirelou_deferred_pending{{{f}}})", "{{number}}"),
+        decimals=0), w=8)
 
     lay.row("Ledger and actors")
     lay.add(timeseries(
@@ -478,13 +300,23 @@ def tenant() -> dict:
         (f"sum by (number) (increase(antirelou_actor_restarts_total{{{f}}}[1h]))", "{{number}}"),
         decimals=0), w=12)
 
+    redis_and_replicas(lay)
+    alerts_and_polling(lay, 'tenant="$tenant"')
+
     lay.row("Webhook rejections")
     lay.add(timeseries(
-        "Rejected webhooks by reason (all tenants)",
-        "A rejected webhook has no verified tenant, so this is the whole deployment.",
+        "Rejected webhooks of this tenant",
+        "Webhooks for these numbers refused before any decision. Only refusals and no accepted message "
+        "means a silent number: check public_url and the tenant's provider credentials.",
+        (f"sum by (number, reason) (rate(antirelou_webhook_rejected_total{{{f}}}[{RATE}]))",
+         "{{number}} {{reason}}"),
+        unit="reqps", stack=True), w=12)
+    lay.add(timeseries(
+        "Rejected webhooks by provider and reason (all tenants)",
+        "Every refused webhook of the deployment, including those for numbers not configured here.",
         (f"sum by (provider, reason) (rate(antirelou_webhook_rejected_total[{RATE}]))",
          "{{provider}} {{reason}}"),
-        unit="reqps", stack=True), w=24)
+        unit="reqps", stack=True), w=12)
 
     return dashboard(
         "antirelou-tenant",
@@ -493,17 +325,87 @@ def tenant() -> dict:
         lay,
         [
             datasource_variable(),
-            query_variable("tenant", "Tenant", "label_values(antirelou_inbound_total, tenant)", multi=False),
+            *deployment_variables(),
+            query_variable("tenant", "Tenant",
+                           f"label_values(antirelou_inbound_total{{{DEPLOYMENT_MATCHERS}}}, tenant)", multi=False),
             query_variable("number", "Number",
-                           'label_values(antirelou_inbound_total{tenant="$tenant"}, number)', multi=True),
+                           f'label_values(antirelou_inbound_total{{{DEPLOYMENT_MATCHERS}, tenant="$tenant"}}, number)',
+                           multi=True),
         ],
         [{"title": "Overview", "type": "dashboards", "tags": ["antirelou"], "asDropdown": True,
           "includeVars": False, "keepTime": True}],
     )
 
 
-def render(board: dict) -> str:
-    return json.dumps(board, indent=2, ensure_ascii=False) + "\n"
+def redis_and_replicas(lay: Layout) -> None:
+    """The ledger's Redis (antirelou's own INFO figures) and the replicas."""
+    lay.row("Redis and replicas")
+    lay.add(stat(
+        "Redis memory, share of maxmemory",
+        "used_memory / maxmemory of the ledger's Redis. With noeviction a full Redis refuses writes and "
+        "every number fails closed (AntirelouRedisFull).",
+        ("max(antirelou_ledger_redis_used_memory_bytes) / max(antirelou_ledger_redis_maxmemory_bytes > 0)",
+         "used"),
+        unit="percentunit", decimals=0, thresholds=[(None, "green"), (0.8, "orange"), (0.95, "red")]), w=6)
+    lay.add(timeseries(
+        "Redis memory",
+        "Memory used by the ledger's Redis against its maxmemory (bytes).",
+        ("max(antirelou_ledger_redis_used_memory_bytes)", "used"),
+        ("max(antirelou_ledger_redis_maxmemory_bytes)", "maxmemory"),
+        unit="bytes"), w=10)
+    lay.add(stat(
+        "Redis evicted keys",
+        "Keys Redis evicted since it started. Must stay 0: an evicted ledger key is lost money records.",
+        ("max(antirelou_ledger_redis_evicted_keys)", "evicted"),
+        decimals=0, thresholds=[(None, "green"), (1, "red")]), w=4)
+    lay.add(stat(
+        "Replicas up",
+        "Replicas Prometheus scrapes successfully.",
+        ("sum(up)", "up"),
+        decimals=0, thresholds=[(None, "red"), (1, "green")]), w=4)
+    lay.add(timeseries(
+        "Process restarts, last hour",
+        "Times each replica's process started again (crash, OOM kill, failed liveness probe).",
+        ("changes(process_start_time_seconds[1h])", "{{instance}}"),
+        decimals=0), w=24)
+
+
+def alerts_and_polling(lay: Layout, selector: str) -> None:
+    """Alerts POSTed to the collectives, and the OVHcloud pollers."""
+    f = "{" + selector + "}" if selector else ""
+    lay.row("Alerts and polling")
+    lay.add(timeseries(
+        "Alerts to collectives, by result",
+        "Shield and budget alerts POSTed to each tenant's alert_webhook; `failed` means the collective "
+        "was not told (AntirelouAlertWebhookFailing).",
+        (f"sum by (tenant, kind, result) (increase(antirelou_alert_webhooks_total{f}[1h]))",
+         "{{tenant}} {{kind}} {{result}}"),
+        decimals=0), w=8)
+    lay.add(timeseries(
+        "OVHcloud poller up",
+        "1 when the last poll of an OVHcloud number succeeded (on the replica holding its lease).",
+        (f"max by (tenant, number) (antirelou_poller_up{f})", "{{tenant}} {{number}}"),
+        decimals=0), w=8)
+    lay.add(timeseries(
+        "OVHcloud polls by result, and lease holders",
+        "Polls per second by result; `lease` is how many replicas hold each number's poll lease "
+        "(exactly 1 when healthy).",
+        (f"sum by (tenant, number, result) (rate(antirelou_poller_polls_total{f}[{RATE}]))",
+         "{{tenant}} {{number}} {{result}}"),
+        (f"sum by (tenant, number) (antirelou_poller_lease_held{f})", "{{tenant}} {{number}} lease"),
+        ), w=8)
+
+
+def render(board: dict, *, for_chart: bool = False, currency: str = "EUR") -> str:
+    """The board as JSON. For the chart the placeholders stay; otherwise
+    the deployment variables default to All and money is in `currency`."""
+    text = json.dumps(board, indent=2, ensure_ascii=False) + "\n"
+    if for_chart:
+        return text
+    for placeholder in ("@NAMESPACE@", "@JOB@"):
+        text = text.replace(f'"text": "{placeholder}"', '"text": "All"').replace(
+            f'"value": "{placeholder}"', '"value": "$__all"')
+    return text.replace(MONEY_UNIT, money_unit(currency))
 
 
 DASHBOARDS = {
@@ -515,6 +417,7 @@ DASHBOARDS = {
 def main() -> None:
     for name, build in DASHBOARDS.items():
         (HERE / name).write_text(render(build()), encoding="utf-8")
+        (CHART_DASHBOARDS / name).write_text(render(build(), for_chart=True), encoding="utf-8")
 
 
 if __name__ == "__main__":

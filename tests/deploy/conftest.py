@@ -2,12 +2,18 @@
 
 Run them with tests/deploy/run.sh, which installs what they need: Python
 packages from requirements.txt, Debian's `prometheus` (prometheus and
-promtool) and `redis-server`.
+promtool) and `redis-server`, and builds the binary.
+
+No test here may be skipped: a missing binary or tool is a failure, and a
+session with any skipped test fails (pytest_sessionfinish below), so CI can
+never be green without having run everything.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import hashlib
 import json
 import os
 import pathlib
@@ -44,9 +50,30 @@ METRICS = {
     "antirelou_actor_restarts_total",
     "antirelou_actor_mailbox_full_total",
     "antirelou_ledger_up",
+    "antirelou_alert_webhooks_total",
+    "antirelou_deferred_total",
+    "antirelou_deferred_pending",
+    "antirelou_poller_up",
+    "antirelou_poller_polls_total",
+    "antirelou_poller_lease_held",
+    "antirelou_ledger_redis_used_memory_bytes",
+    "antirelou_ledger_redis_maxmemory_bytes",
+    "antirelou_ledger_redis_evicted_keys",
+    "antirelou_numbers_configured",
+    "antirelou_build_info",
 }
 HISTOGRAMS = {"antirelou_decision_duration_seconds"}
-SERIES_NAMES = METRICS | {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")}
+# Prometheus's own, and the standard process collector of the binary.
+STANDARD = {"up", "process_start_time_seconds", "process_resident_memory_bytes"}
+# Series the rules record (deploy/prometheus/alerts.py).
+RECORDED = {"antirelou:inbound_window:sum", "antirelou:webhook_rejected_window:sum",
+            "antirelou:silent_numbers", "antirelou:silent_tenants"}
+# Other exporters' series that the rules read when they are there.
+KUBE_STATE_METRICS = {"kube_pod_container_status_restarts_total", "kube_pod_container_status_waiting_reason"}
+REDIS_EXPORTER = {"redis_memory_used_bytes", "redis_memory_max_bytes", "redis_evicted_keys_total",
+                  "redis_errors_total"}
+SERIES_NAMES = (METRICS | STANDARD | RECORDED | KUBE_STATE_METRICS | REDIS_EXPORTER
+                | {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")})
 
 
 def load_yaml(path: pathlib.Path):
@@ -111,36 +138,53 @@ def env_names(toml_text: str) -> set[str]:
 
 
 def dummy_secret_env(names: set[str]) -> dict[str, str]:
-    """Plausible values for secrets: 64 hex characters each (long enough for
-    the sender key, shaped like a Twilio auth token otherwise)."""
-    return {n: (f"{abs(hash(n)):016x}" * 4)[:64] for n in sorted(names)}
+    """Plausible values for secrets: 64 hex characters each, different for
+    each name (long and varied enough for privacy.sender_key and
+    privacy.sealing_key: at least 32 bytes, 8 distinct characters)."""
+    out = {n: hashlib.sha256(f"antirelou deploy tests {n}".encode()).hexdigest() for n in sorted(names)}
+    assert all(len(set(v)) >= 8 for v in out.values())
+    return out
+
+
+def cargo_target_dir() -> pathlib.Path:
+    """Cargo's own target directory (honours CARGO_TARGET_DIR and
+    .cargo/config), as `cargo metadata` reports it."""
+    done = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"cargo metadata failed:\n{done.stderr}")
+    return pathlib.Path(json.loads(done.stdout)["target_directory"])
 
 
 @functools.cache
-def antirelou_bin() -> str | None:
-    """The antirelou binary: $ANTIRELOU_BIN, else target/{debug,release}."""
-    candidates = [os.environ.get("ANTIRELOU_BIN")] + [
-        str(ROOT / "target" / profile / "antirelou") for profile in ("debug", "release")
-    ]
-    for c in candidates:
-        if c and os.path.isfile(c) and os.access(c, os.X_OK):
-            try:
-                subprocess.run([c, "--help"], capture_output=True, timeout=20, check=True)
-            except (subprocess.SubprocessError, OSError):
-                continue
-            return c
-    return None
+def antirelou_bin() -> str:
+    """The antirelou binary: $ANTIRELOU_BIN, else debug/antirelou in cargo's
+    target directory. Missing or broken: the test fails (never skips)."""
+    path = os.environ.get("ANTIRELOU_BIN") or str(cargo_target_dir() / "debug" / "antirelou")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"the antirelou binary {path} is not built: run tests/deploy/run.sh (it builds it) "
+                    "or set ANTIRELOU_BIN")
+    done = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=20)
+    if done.returncode != 0:
+        pytest.fail(f"{path} --help exited {done.returncode}:\n{done.stderr}")
+    return path
 
 
 @pytest.fixture
 def binary() -> str:
-    path = antirelou_bin()
-    if path is None:
-        pytest.skip(
-            "the antirelou binary is not built: set ANTIRELOU_BIN or run `cargo build -p antirelou` "
-            "(tests/deploy/run.sh builds it when cargo is there)"
-        )
-    return path
+    return antirelou_bin()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A skipped deployment test is a failure: CI must not pass without
+    running every test (ANTIRELOU_DEPLOY_ALLOW_SKIPS=1 lifts this locally)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and not os.environ.get("ANTIRELOU_DEPLOY_ALLOW_SKIPS"):
+        for report in skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+            print(f"\nSKIPPED (fails the run): {report.nodeid}: {reason}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def check_config(binary: str, toml_text: str, tmp_path: pathlib.Path, extra_env: dict[str, str] | None = None):
@@ -215,10 +259,13 @@ def metric_names(expr: str) -> set[str]:
     return {w for w in words if w.lower() not in PROMQL_WORDS}
 
 
-def grafana_to_promql(expr: str, *, tenant: str = ".*", number: str = ".*", rate: str = "1m") -> str:
+def grafana_to_promql(expr: str, *, tenant: str = ".*", number: str = ".*", rate: str = "1m",
+                      namespace: str = ".*", job: str = ".*") -> str:
     """A dashboard expression as Grafana would send it to Prometheus."""
     return (
         expr.replace("$__rate_interval", rate)
+        .replace("$namespace", namespace)
+        .replace("$job", job)
         .replace("$__interval", "15s")
         .replace("$__range", "1h")
         .replace("$tenant", tenant)
@@ -228,3 +275,46 @@ def grafana_to_promql(expr: str, *, tenant: str = ".*", number: str = ".*", rate
 
 def json_dump(obj) -> str:
     return json.dumps(obj, indent=2, sort_keys=True)
+
+
+# ------------------------------------------------------------- the chart
+
+CI_IDS = [p.name.removesuffix("-values.yaml") for p in CI_VALUES]
+ci_values = pytest.mark.parametrize("values_file", CI_VALUES, ids=CI_IDS)
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, list[dict]]:
+    """ci values name -> manifests (rendered once per session)."""
+    return {p.name: manifests(render(load_yaml(p))) for p in CI_VALUES}
+
+
+def workload(docs):
+    return one(docs, "Deployment")
+
+
+def container(docs):
+    return workload(docs)["spec"]["template"]["spec"]["containers"][0]
+
+
+def merge_helm(base, override):
+    """Helm's values merge: maps merge deeply, anything else replaces, null deletes."""
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return copy.deepcopy(override)
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge_helm(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def drop_nulls(node):
+    if isinstance(node, dict):
+        return {k: drop_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [drop_nulls(v) for v in node]
+    return node

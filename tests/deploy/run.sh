@@ -6,9 +6,10 @@
 #   - a virtualenv (tests/deploy/.venv, or $ANTIRELOU_DEPLOY_VENV) with
 #     requirements.txt;
 #   - the antirelou binary: $ANTIRELOU_BIN if set, else `cargo build -p
-#     antirelou` when cargo is there (set ANTIRELOU_SKIP_BUILD=1 to use
-#     target/debug/antirelou as it is);
-# then pytest. Extra arguments go to pytest (e.g. -k e2e, -x).
+#     antirelou` and debug/antirelou in cargo's own target directory
+#     (`cargo metadata`, which honours CARGO_TARGET_DIR);
+# then pytest. Extra arguments go to pytest (e.g. -k e2e, -x). A skipped
+# test fails the run (tests/deploy/conftest.py).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -18,6 +19,14 @@ missing=()
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+# Container tests (test_image_run.py, test_compose_run.py): Debian's engine
+# (its client drives BuildKit without buildx; the tests start dockerd when none
+# runs), debootstrap for the base image, compose (v1: Debian 12 has no v2
+# plugin), objcopy for the debug info.
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+{ command -v docker-compose || docker compose version; } >/dev/null 2>&1 || missing+=(docker-compose)
+command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -32,12 +41,16 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/deploy/requirements.txt
 
-if [ -z "${ANTIRELOU_BIN:-}" ] && [ -z "${ANTIRELOU_SKIP_BUILD:-}" ] && command -v cargo >/dev/null 2>&1; then
+if [ -z "${ANTIRELOU_BIN:-}" ]; then
     cargo build --quiet --locked -p antirelou
+    target_dir=$(cargo metadata --format-version 1 --no-deps \
+        | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    export ANTIRELOU_BIN="$target_dir/debug/antirelou"
 fi
-if [ -z "${ANTIRELOU_BIN:-}" ] && [ -x target/debug/antirelou ]; then
-    export ANTIRELOU_BIN="$ROOT/target/debug/antirelou"
+if [ ! -x "$ANTIRELOU_BIN" ]; then
+    echo "tests/deploy: $ANTIRELOU_BIN is not an executable" >&2
+    exit 1
 fi
 
-echo "tests/deploy: $("$venv/bin/python" -c 'import helm_python as h; print("helm SDK", h.helm_sdk_version())'), $(promtool --version 2>&1 | head -1), antirelou=${ANTIRELOU_BIN:-none}"
-exec "$venv/bin/python" -m pytest tests/deploy -p no:cacheprovider "$@"
+echo "tests/deploy: $("$venv/bin/python" -c 'import helm_python as h; print("helm SDK", h.helm_sdk_version())'), $(promtool --version 2>&1 | head -1), antirelou=$ANTIRELOU_BIN"
+exec "$venv/bin/python" -m pytest tests/deploy -p no:cacheprovider -rs "$@"

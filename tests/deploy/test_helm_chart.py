@@ -1,7 +1,7 @@
 """The Helm chart, rendered by Helm's own engine (helm-python-sdk) for every
 ci/*-values.yaml, checked by `helm lint`, validated against the Kubernetes
-schemas (kubernetes-validate) and, where the binary is built, by
-`antirelou check-config` on the ConfigMap it renders."""
+schemas (kubernetes-validate) and by `antirelou check-config` on the
+ConfigMap it renders."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from conftest import (
-    ALERTS, CHART, CI_VALUES, DEPLOY, FIXTURES, NAMESPACE, RELEASE, by_kind, check_config,
-    load_yaml, manifests, one, render, settings_toml,
+    CHART, CI_IDS, CI_VALUES, FIXTURES, NAMESPACE, RELEASE, ROOT, by_kind, check_config, ci_values, container,
+    drop_nulls, load_yaml, manifests, merge_helm, one, render, settings_toml, workload,
 )
 
 # The oldest Kubernetes version still commonly run, and the newest the
@@ -28,45 +28,7 @@ KUBE_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
 
-ids = [p.name.removesuffix("-values.yaml") for p in CI_VALUES]
-ci_values = pytest.mark.parametrize("values_file", CI_VALUES, ids=ids)
-
-
-@pytest.fixture(scope="module")
-def rendered() -> dict[str, list[dict]]:
-    """ci values name -> manifests (rendered once per module)."""
-    return {p.name: manifests(render(load_yaml(p))) for p in CI_VALUES}
-
-
-def workload(docs):
-    return one(docs, "Deployment")
-
-
-def container(docs):
-    return workload(docs)["spec"]["template"]["spec"]["containers"][0]
-
-
-def merge_helm(base, override):
-    """Helm's values merge: maps merge deeply, anything else replaces, null deletes."""
-    if not isinstance(base, dict) or not isinstance(override, dict):
-        return copy.deepcopy(override)
-    out = copy.deepcopy(base)
-    for k, v in override.items():
-        if v is None:
-            out.pop(k, None)
-        elif isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = merge_helm(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
-def drop_nulls(node):
-    if isinstance(node, dict):
-        return {k: drop_nulls(v) for k, v in node.items() if v is not None}
-    if isinstance(node, list):
-        return [drop_nulls(v) for v in node]
-    return node
+ids = CI_IDS
 
 
 # ------------------------------------------------------------------ render
@@ -149,8 +111,22 @@ def test_embedded_ledger_refuses_several_replicas(fixture, message):
          "not both"),
         ({"redis": {"enabled": True}}, "ledger.backend=embedded would not use"),
         ({"terminationGracePeriodSeconds": 20}, "terminationGracePeriodSeconds=20 is too short"),
+        # 10 s preStop + 25 s in-flight + 10 s ledger flush: 45 is not enough.
+        ({"terminationGracePeriodSeconds": 45}, "flushes the ledger for up to 10 s; set it above 45"),
+        ({"ports": {"http": 8080, "admin": 8080, "metrics": 9090}}, "must differ"),
+        ({"redis": {"resources": {"limits": {"memory": "32Mi"}}}, "ledger": {"backend": "redis"},
+          "persistence": {"enabled": False}} | {"redis": {"enabled": True, "auth": {"password": "p4ss"},
+                                                          "resources": {"limits": {"memory": "32Mi"}}}},
+         "below 64Mi"),
+        ({"secrets": {"ANTIRELOU_SENDER_KEY": "0123456789abcdef0123456789abcde"}},
+         "secrets.ANTIRELOU_SENDER_KEY (config.privacy.sender_key) is 31 bytes: it must be at least 32"),
+        ({"secrets": {"ANTIRELOU_SEALING_KEY": "abababababababababababababababab"}},
+         "secrets.ANTIRELOU_SEALING_KEY (config.privacy.sealing_key) has fewer than 8 distinct characters"),
+        ({"config": {"privacy": {"sealing_key": None}}}, "config.privacy.sealing_key is required"),
     ],
-    ids=["embedded-without-volume", "redis-without-redis", "two-redises", "unused-redis", "short-grace"],
+    ids=["embedded-without-volume", "redis-without-redis", "two-redises", "unused-redis", "short-grace",
+         "grace-equal-to-the-shutdown", "one-port-twice", "redis-too-small", "short-sender-key",
+         "monotonous-sealing-key", "no-sealing-key"],
 )
 def test_contradictory_values_fail_with_a_clear_message(values, message):
     with pytest.raises(helm_python.HelmError) as failure:
@@ -171,9 +147,16 @@ def test_contradictory_values_fail_with_a_clear_message(values, message):
                          "daly_cap": "1.00"}]}]}},
         {"config": {"ledger": {"monthly_cap": 500}}},
         {"redis": {"auth": {"password": "has/slash@"}}},
+        {"redis": {"image": {"tag": "7.2"}}},
+        {"redis": {"maxmemoryPercent": 80}},
+        {"redis": {"maxmemory": "200mb"}},
+        {"networkPolicy": {"ingressFrom": []}},
+        {"containerPort": 8080},
+        {"config": {"privacy": {"sender_key": "too-short-to-be-a-key"}}},
     ],
     ids=["typo-top-level", "unknown-backend", "bad-account-sid", "typo-in-number", "money-not-a-string",
-         "password-not-url-safe"],
+         "password-not-url-safe", "floating-redis-tag", "no-headroom-for-the-fork", "old-maxmemory-key",
+         "old-ingressFrom-key", "old-containerPort-key", "literal-short-key"],
 )
 def test_schema_refuses_mistakes(values):
     with pytest.raises(helm_python.HelmValuesError):
@@ -188,7 +171,9 @@ def expected_settings(values_file) -> dict:
     defaults = load_yaml(CHART / "values.yaml")
     values = merge_helm(defaults, load_yaml(values_file) if values_file else {})
     cfg = drop_nulls(values["config"])
-    cfg.setdefault("server", {})["listen"] = f"0.0.0.0:{values['containerPort']}"
+    ports = values["ports"]
+    cfg.setdefault("server", {}).update(listen=f"0.0.0.0:{ports['http']}", admin_listen=f"0.0.0.0:{ports['admin']}",
+                                        metrics_listen=f"0.0.0.0:{ports['metrics']}")
     if values["ingress"]["enabled"] and not cfg["server"].get("public_url"):
         cfg["server"]["public_url"] = "https://" + values["ingress"]["hosts"][0]["host"]
     ledger = cfg.setdefault("ledger", {})
@@ -236,7 +221,7 @@ def test_toml_rendering_keeps_types_and_escapes():
     want = copy.deepcopy(tricky)
     base = load_yaml(CHART / "values.yaml")["config"]
     want = drop_nulls(merge_helm(base, want))
-    want["server"]["listen"] = "0.0.0.0:8080"
+    want["server"].update(listen="0.0.0.0:8080", admin_listen="0.0.0.0:8081", metrics_listen="0.0.0.0:9090")
     want["ledger"].update(backend="embedded", path="/var/lib/antirelou/ledger.sqlite3")
     assert parsed == want
 
@@ -292,12 +277,13 @@ def test_probes_and_draining_never_drop_webhooks(values_file, rendered):
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
-    assert c["ports"][0]["name"] == "http"
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert c[probe]["httpGet"]["port"] == "http"
     sleep = c["lifecycle"]["preStop"]["exec"]["command"]
     assert sleep[0] == "sleep" and int(sleep[1]) > 0
     pod = workload(docs)["spec"]["template"]["spec"]
     shutdown = tomllib.loads(settings_toml(docs))["server"].get("shutdown_timeout_seconds", 30)
-    assert pod["terminationGracePeriodSeconds"] >= int(sleep[1]) + shutdown
+    assert pod["terminationGracePeriodSeconds"] > int(sleep[1]) + shutdown + ledger_flush_timeout_seconds()
     strategy = workload(docs)["spec"]["strategy"]
     if tomllib.loads(settings_toml(docs))["ledger"]["backend"] == "embedded":
         assert strategy == {"type": "Recreate"}
@@ -310,11 +296,29 @@ def test_probes_and_draining_never_drop_webhooks(values_file, rendered):
 def test_pods_roll_when_the_config_changes(values_file, rendered):
     annotations = workload(rendered[values_file.name])["spec"]["template"]["metadata"]["annotations"]
     assert re.fullmatch(r"[0-9a-f]{64}", annotations["checksum/config"])
+    if load_yaml(values_file).get("secrets") and not load_yaml(values_file).get("existingSecret"):
+        assert re.fullmatch(r"[0-9a-f]{64}", annotations["checksum/secret"])
     values = load_yaml(values_file)
     changed = copy.deepcopy(values)
     changed["config"]["tenants"][0]["numbers"][0]["paused"] = True
     again = workload(manifests(render(changed)))["spec"]["template"]["metadata"]["annotations"]
     assert again["checksum/config"] != annotations["checksum/config"]
+
+
+def ledger_flush_timeout_seconds() -> int:
+    """How long `antirelou serve` waits for the ledger flush after the server
+    stopped, read from the binary's source (crates/web/src/startup.rs), so
+    that the chart's grace period follows the binary."""
+    source = (ROOT / "crates" / "web" / "src" / "startup.rs").read_text()
+    found = re.findall(r"timeout\(Duration::from_secs\((\d+)\), flush\)", source) or re.findall(
+        r"LEDGER_FLUSH_TIMEOUT\w*: \w+ = (?:Duration::from_secs\()?(\d+)", source)
+    assert len(found) == 1, "the ledger flush timeout of crates/web/src/startup.rs moved: update this test"
+    return int(found[0])
+
+
+def test_chart_grace_check_uses_the_binarys_flush_timeout():
+    helpers = (CHART / "templates" / "_helpers.tpl").read_text()
+    assert f"{{{{- $flush := {ledger_flush_timeout_seconds()} }}}}" in helpers
 
 
 def test_embedded_ledger_runs_one_pod_on_a_volume(rendered):
@@ -330,52 +334,14 @@ def test_embedded_ledger_runs_one_pod_on_a_volume(rendered):
     assert not by_kind(docs, "StatefulSet") and not by_kind(docs, "HorizontalPodAutoscaler")
 
 
-def test_external_redis_runs_replicas_without_a_volume(rendered):
-    docs = rendered["redis-external-values.yaml"]
-    assert workload(docs)["spec"]["replicas"] == 2
-    assert not by_kind(docs, "PersistentVolumeClaim") and not by_kind(docs, "StatefulSet")
-    assert not by_kind(docs, "Secret"), "existingSecret: the chart creates no Secret"
-    env_from = container(docs)["envFrom"]
-    assert env_from == [{"secretRef": {"name": "antirelou-secrets"}}]
-    ledger = tomllib.loads(settings_toml(docs))["ledger"]
-    assert ledger["redis_url"] == "redis://ledger-redis.databases.svc:6379/0"
-    assert one(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
-
-
-def test_bundled_redis_is_durable_and_private(rendered):
-    docs = rendered["redis-bundled-values.yaml"]
-    assert workload(docs)["spec"]["replicas"] == 3
-    sts = one(docs, "StatefulSet", "-redis")
-    assert sts["spec"]["replicas"] == 1
-    redis = sts["spec"]["template"]["spec"]["containers"][0]
-    command = " ".join(redis["command"] + redis["args"])
-    for flag in ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction",
-                 "--dir /data", '--requirepass "$REDISCLI_AUTH"'):
-        assert flag in command, command
-    claim = sts["spec"]["volumeClaimTemplates"][0]
-    assert claim["metadata"]["name"] == "data"
-    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
-    assert {m["mountPath"] for m in redis["volumeMounts"]} >= {"/data"}
-    secret = one(docs, "Secret", "-redis")
-    assert len(secret["data"]["redis-password"]) > 0
-    env = {e["name"]: e for e in container(docs)["env"]}
-    assert env["ANTIRELOU_REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "redis-password"
-    assert env["ANTIRELOU__LEDGER__REDIS_URL"]["value"] == (
-        f"redis://:$(ANTIRELOU_REDIS_PASSWORD)@{RELEASE}-antirelou-redis:6379/0")
-    names = [e["name"] for e in container(docs)["env"]]
-    assert names.index("ANTIRELOU_REDIS_PASSWORD") < names.index("ANTIRELOU__LEDGER__REDIS_URL")
-    service = one(docs, "Service", "-redis")
-    assert service["spec"]["selector"] == sts["spec"]["selector"]["matchLabels"]
-    assert "password" not in settings_toml(docs)
-
-
 def test_secrets_reach_the_pod_as_environment(rendered):
     docs = rendered["embedded-values.yaml"]
     secret = one(docs, "Secret")
-    assert set(secret["data"]) == {"ANTIRELOU_SENDER_KEY", "TWILIO_AUTH_TOKEN_PARIS"}
+    assert set(secret["data"]) == {"ANTIRELOU_SENDER_KEY", "ANTIRELOU_SEALING_KEY", "TWILIO_AUTH_TOKEN_PARIS"}
     assert container(docs)["envFrom"] == [{"secretRef": {"name": secret["metadata"]["name"]}}]
     text = settings_toml(docs)
     assert 'sender_key = { env = "ANTIRELOU_SENDER_KEY" }' in text
+    assert 'sealing_key = { env = "ANTIRELOU_SEALING_KEY" }' in text
     assert 'auth_token = { env = "TWILIO_AUTH_TOKEN_PARIS" }' in text
     for value in load_yaml(CI_VALUES[0].parent / "embedded-values.yaml")["secrets"].values():
         assert value not in text
@@ -386,9 +352,14 @@ def test_selectors_match_the_pods(rendered):
         pod_labels = workload(docs)["spec"]["template"]["metadata"]["labels"]
         service = one(docs, "Service", f"{RELEASE}-antirelou")
         assert service["spec"]["selector"].items() <= pod_labels.items(), name
-        for kind in ("PodDisruptionBudget",):
-            for d in by_kind(docs, kind):
-                assert d["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+        for pdb in by_kind(docs, "PodDisruptionBudget"):
+            if pdb["metadata"]["name"] == f"{RELEASE}-antirelou":
+                assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+        for sts in by_kind(docs, "StatefulSet"):
+            redis_labels = sts["spec"]["template"]["metadata"]["labels"]
+            for pdb in by_kind(docs, "PodDisruptionBudget"):
+                if pdb["metadata"]["name"] == f"{RELEASE}-antirelou-redis":
+                    assert pdb["spec"]["selector"]["matchLabels"].items() <= redis_labels.items()
         for np in by_kind(docs, "NetworkPolicy"):
             if np["metadata"]["name"] == f"{RELEASE}-antirelou":
                 assert np["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
@@ -412,56 +383,8 @@ def test_all_enabled_renders_every_optional_object(rendered):
     policies = {p["metadata"]["name"]: p for p in by_kind(docs, "NetworkPolicy")}
     redis_policy = policies[f"{RELEASE}-antirelou-redis"]
     allowed = redis_policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+    assert redis_policy["spec"]["ingress"][0]["ports"] == [{"port": "redis", "protocol": "TCP"}]
     assert allowed.items() <= workload(docs)["spec"]["template"]["metadata"]["labels"].items()
-
-
-def test_dashboards_configmap_carries_the_dashboards(rendered):
-    docs = rendered["all-enabled-values.yaml"]
-    cm = one(docs, "ConfigMap", "-dashboards")
-    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
-    assert cm["metadata"]["annotations"]["grafana_folder"] == "antirelou"
-    canonical = {p.name: p.read_text(encoding="utf-8") for p in (DEPLOY / "grafana").glob("*.json")}
-    assert set(cm["data"]) == set(canonical)
-    for name, text in canonical.items():
-        assert json.loads(cm["data"][name]) == json.loads(text)
-
-
-def test_prometheus_operator_resources(rendered):
-    docs = rendered["all-enabled-values.yaml"]
-    service = one(docs, "Service", f"{RELEASE}-antirelou")
-    monitor = one(docs, "ServiceMonitor")
-    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
-    assert monitor["spec"]["namespaceSelector"]["matchNames"] == [NAMESPACE]
-    port_names = {p["name"] for p in service["spec"]["ports"]}
-    for endpoint in monitor["spec"]["endpoints"]:
-        assert endpoint["port"] in port_names and endpoint["path"] == "/metrics"
-        assert re.fullmatch(r"\d+[smh]", endpoint["interval"])
-
-    rule = one(docs, "PrometheusRule")
-    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
-    assert set(rule["spec"]) == {"groups"}
-    shipped = load_yaml(ALERTS)["groups"]
-    base = "https://git.example.org/antirelou/-/blob/main/"
-    for group in shipped:
-        for r in group["rules"]:
-            r["annotations"]["runbook_url"] = base + r["annotations"]["runbook_url"]
-    assert rule["spec"]["groups"] == shipped
-    for group in rule["spec"]["groups"]:
-        assert set(group) <= {"name", "interval", "rules"}
-        for r in group["rules"]:
-            assert set(r) <= {"alert", "record", "expr", "for", "labels", "annotations", "keep_firing_for"}
-
-
-# ------------------------------------------------------------- the copies
-
-def test_chart_copies_of_dashboards_and_alerts_are_identical():
-    canonical = {p.name: p.read_bytes() for p in (DEPLOY / "grafana").glob("*.json")}
-    copies = {p.name: p.read_bytes() for p in (CHART / "dashboards").glob("*.json")}
-    assert copies == canonical, "cp deploy/grafana/*.json helm/antirelou/dashboards/"
-    assert (CHART / "files" / "alerts.yml").read_bytes() == ALERTS.read_bytes(), (
-        "cp deploy/prometheus/alerts.yml helm/antirelou/files/alerts.yml")
 
 
 RAW_TABLES = {

@@ -342,7 +342,7 @@ async fn a_surge_on_one_replica_shields_the_number_on_every_replica() {
     .await;
     assert!(shared, "replica 1 shields too");
     eprintln!("shield reached the other replica in {:?}", started.elapsed());
-    // The trickle is shared: 1 new sender per hour in all, whichever replica they reach.
+    // Shielded everywhere: new senders are deferred, whichever replica they reach.
     let mut replies = 0;
     for i in 0..6 {
         let answer = post_sms(&client, &servers[i % 2].url, &ACCOUNT, NUMBER, &sender(100 + i), &format!("SMt{i}"))
@@ -350,9 +350,12 @@ async fn a_surge_on_one_replica_shields_the_number_on_every_replica() {
             .unwrap();
         replies += usize::from(answer.reply.is_some());
     }
-    assert_eq!(replies, 1);
-    let text = scrape(&client, &servers[1].url).await;
-    assert!(metric(&text, "antirelou_inbound_total", &[("outcome", "shielded")]) >= 1.0);
+    assert_eq!(replies, 0, "no inline reply in shield mode");
+    let mut deferred = 0.0;
+    for server in &servers {
+        deferred += metric(&scrape(&client, &server.url).await, "antirelou_inbound_total", &[("outcome", "deferred")]);
+    }
+    assert_eq!(deferred, 6.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

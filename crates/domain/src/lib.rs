@@ -4,13 +4,14 @@
 //! - [`Money`]: exact amounts in micro-units, parsed from decimal strings.
 //! - [`PhoneNumber`]: an E.164 number and its country.
 //! - [`segments`]: SMS encoding and segment count per GSM 03.38.
-//! - [`SenderKey`] / [`SenderHasher`]: the keyed hash that stands for a sender.
+//! - [`SenderKey`] / [`SenderHasher`]: the keyed hash that stands for a sender;
+//!   [`SenderSealer`]: the sealed number a deferred reply keeps.
 //! - [`Outcome`]: what happened to one inbound SMS, in rule order; [`DeferredResult`]: how a deferred judgement ended.
 //! - [`ProviderKind`]: the SMS providers, as configured and as labelled.
 //! - [`Clock`]: injectable time (system or manual/virtual).
 //! - [`is_opt_out`]: the STOP keywords.
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
-//! - [`shield`]: surge detection maths for shield mode (SPEC §5).
+//! - [`shield`]: surge detection maths for shield mode (docs/shield.md).
 //!
 //! Start with `Outcome`, then `Money` and `segments`.
 
@@ -21,6 +22,7 @@ mod outcome;
 mod period;
 mod phone;
 mod provider;
+mod seal;
 pub mod segments;
 mod sender;
 pub mod shield;
@@ -32,5 +34,6 @@ pub use outcome::{DeferredResult, Outcome};
 pub use period::{parse_duration, DurationError, Periods};
 pub use phone::{is_e164, PhoneNumber, PhoneNumberError};
 pub use provider::ProviderKind;
+pub use seal::{SenderSealer, Unsealable, NONCE_BYTES};
 pub use segments::{Encoding, SegmentCount};
 pub use sender::{SenderHasher, SenderKey};

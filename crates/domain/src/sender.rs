@@ -15,8 +15,19 @@ impl SenderKey {
         SenderKey(bytes)
     }
 
+    /// A key read back from storage; `None` unless exactly 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<SenderKey> {
+        bytes.try_into().ok().map(SenderKey)
+    }
+
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// Parses [`SenderKey::to_hex`].
+    pub fn from_hex(text: &str) -> Option<SenderKey> {
+        let bytes = hex::decode(text).ok()?;
+        SenderKey::from_slice(&bytes)
     }
 
     /// Lowercase hex, the form stored in ledgers.
@@ -51,6 +62,20 @@ impl SenderHasher {
         mac.update(sender.trim().as_bytes());
         SenderKey(mac.finalize().into_bytes().into())
     }
+
+    /// A 64-bit keyed fingerprint of `value` in the namespace `label`
+    /// (`text`, `block`, ...): equal values give equal fingerprints, and
+    /// without the key nobody can tell what value a fingerprint stands for.
+    /// The label keeps fingerprints of different kinds apart from each
+    /// other and from sender keys.
+    pub fn fingerprint(&self, label: &str, value: &str) -> u64 {
+        let mut mac = self.keyed.clone();
+        mac.update(label.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        u64::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]])
+    }
 }
 
 impl fmt::Debug for SenderHasher {
@@ -77,6 +102,17 @@ mod tests {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         let key = SenderHasher::new(b"Jefe").key("what do ya want for nothing?");
         assert_eq!(key.to_hex(), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_and_kept_apart_by_their_label() {
+        let a = SenderHasher::new(b"secret-a");
+        assert_eq!(a.fingerprint("text", "sale pute"), a.fingerprint("text", "sale pute"));
+        assert_ne!(a.fingerprint("text", "sale pute"), a.fingerprint("block", "sale pute"));
+        assert_ne!(a.fingerprint("text", "sale pute"), SenderHasher::new(b"secret-b").fingerprint("text", "sale pute"));
+        let key = a.key("+33612345678");
+        assert_eq!(SenderKey::from_hex(&key.to_hex()), Some(key));
+        assert_eq!(SenderKey::from_slice(&[0; 31]), None);
     }
 
     #[test]

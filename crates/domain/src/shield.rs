@@ -1,4 +1,4 @@
-//! Shield-mode maths (SPEC §5): a one-minute sliding window of inbound
+//! Shield-mode maths (docs/shield.md): a one-minute sliding window of inbound
 //! messages and new senders, and the hold/extend/exit state machine.
 
 /// A number's shield settings, in base units.
@@ -10,46 +10,9 @@ pub struct ShieldPolicy {
     pub new_senders_per_minute: u32,
     /// How long shield mode lasts after the last surge second.
     pub hold_seconds: u64,
-    /// Replies to new senders paid for per hour while shielded.
+    /// Replies to deferred senders released per hour at least while shielded
+    /// (a floor under the pace of the judgement).
     pub trickle_per_hour: u32,
-}
-
-impl ShieldPolicy {
-    /// How the trickle is paced: at most `replies` paid replies per slot of
-    /// `seconds`, slots aligned on the Unix epoch. Pacing spreads the hour's
-    /// trickle evenly, so a burst of new attacker numbers at the start of a
-    /// flood cannot take the whole hour's allowance from genuine senders who
-    /// write later.
-    pub fn trickle_slot(&self) -> TrickleSlot {
-        TrickleSlot::for_rate(self.trickle_per_hour)
-    }
-}
-
-/// A pacing slot of the shield trickle (see [`ShieldPolicy::trickle_slot`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TrickleSlot {
-    pub seconds: i64,
-    pub replies: u32,
-}
-
-impl TrickleSlot {
-    pub fn for_rate(trickle_per_hour: u32) -> TrickleSlot {
-        match trickle_per_hour {
-            0 => TrickleSlot { seconds: 3_600, replies: 0 },
-            n if n <= 3_600 => TrickleSlot { seconds: 3_600 / i64::from(n), replies: 1 },
-            n => TrickleSlot { seconds: 1, replies: n.div_ceil(3_600) },
-        }
-    }
-
-    /// Index of the slot `now_seconds` falls in.
-    pub fn index(&self, now_seconds: i64) -> i64 {
-        now_seconds.div_euclid(self.seconds)
-    }
-
-    /// The first second of the next slot.
-    pub fn next_start(&self, now_seconds: i64) -> i64 {
-        (self.index(now_seconds) + 1) * self.seconds
-    }
 }
 
 const WINDOW_SECONDS: usize = 60;
@@ -202,21 +165,6 @@ mod tests {
         let mut state = ShieldState::default();
         let spoofed = MinuteTotals { inbound: 21, new_senders: 21 };
         assert!(matches!(state.evaluate(&POLICY, spoofed, 5), ShieldTransition::Entered { .. }));
-    }
-
-    #[test]
-    fn the_trickle_is_paced_evenly_over_the_hour() {
-        assert_eq!(TrickleSlot::for_rate(10), TrickleSlot { seconds: 360, replies: 1 });
-        assert_eq!(TrickleSlot::for_rate(1), TrickleSlot { seconds: 3_600, replies: 1 });
-        assert_eq!(TrickleSlot::for_rate(0).replies, 0);
-        assert_eq!(TrickleSlot::for_rate(7_200), TrickleSlot { seconds: 1, replies: 2 });
-        let slot = TrickleSlot::for_rate(10);
-        assert_eq!(slot.index(359), 0);
-        assert_eq!(slot.index(360), 1);
-        assert_eq!(slot.next_start(400), 720);
-        // Never more than the hourly rate within any hour-aligned hour.
-        let per_hour: i64 = (0..3_600).step_by(360).count() as i64 * i64::from(slot.replies);
-        assert_eq!(per_hour, 10);
     }
 
     #[test]

@@ -81,6 +81,8 @@ pub struct NumberSnapshot {
     pub shield_until_seconds: Option<i64>,
     pub budget_exhausted: Option<BudgetScope>,
     pub cached_senders: usize,
+    /// Senders this replica believes are pending a judgement.
+    pub deferred_here: usize,
     pub ledger_calls_in_flight: usize,
     pub restarts: u32,
 }

@@ -27,6 +27,8 @@ pub struct EngineOptions {
     /// clock calls [`NumberRegistry::tick`](crate::NumberRegistry::tick)
     /// (the simulator, on virtual time, for exact and reproducible runs).
     pub driven_timers: bool,
+    /// This process's name in leases (unique per run: host, process and a random part).
+    pub replica: String,
 }
 
 impl EngineOptions {
@@ -41,6 +43,13 @@ impl EngineOptions {
             sender_cache_capacity: SENDER_CACHE_CAPACITY,
             arbiters: settings.server.arbiters,
             driven_timers: false,
+            replica: replica_name(),
         }
     }
+}
+
+/// A name for this process, unique across replicas and restarts.
+fn replica_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "antirelou".to_owned());
+    format!("{host}/{}/{:08x}", std::process::id(), rand::random::<u32>())
 }

@@ -4,10 +4,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use antirelou_domain::shield::ShieldPolicy;
-use antirelou_domain::{Money, SenderKey};
+use antirelou_domain::{Money, ProviderKind, SenderKey};
 use antirelou_ledger::Caps;
 use antirelou_settings::{AllowedCountries, NumberSettings, ProviderSettings, Secret, Settings, TenantSettings};
 use chrono_tz::Tz;
+
+use crate::number::judge::JudgePolicy;
 
 /// What the web layer needs to authenticate a tenant's webhooks and admin calls.
 #[derive(Debug)]
@@ -42,13 +44,28 @@ pub struct NumberPolicy {
     pub max_replies_per_minute: u32,
     pub allowed_countries: AllowedCountries,
     pub shield: ShieldPolicy,
+    /// How deferred senders are judged and paced.
+    pub judge: JudgePolicy,
     pub blocklist: Arc<HashSet<SenderKey>>,
     pub alert_webhook: Option<Arc<str>>,
     pub timezone: Tz,
+    /// Whether the provider takes the reply in the webhook's answer (Twilio,
+    /// Plivo); otherwise every reply goes through its send API (Vonage,
+    /// OVHcloud).
+    pub inline_reply: bool,
+    /// Where the provider reports delivery of replies sent through its API (Twilio).
+    pub status_callback: Option<Arc<str>>,
 }
 
 impl NumberPolicy {
     pub fn from_settings(settings: &Settings, tenant: &TenantSettings, number: &NumberSettings) -> NumberPolicy {
+        let caps = Caps {
+            number_daily: number.daily_cap,
+            tenant_monthly: tenant.monthly_cap,
+            deployment_monthly: settings.ledger.monthly_cap,
+        };
+        let kind = tenant.provider.kind();
+        let public_url = settings.server.public_url.trim_end_matches('/');
         NumberPolicy {
             tenant: Arc::from(tenant.id.as_str()),
             number: Arc::from(number.number.as_str()),
@@ -56,19 +73,26 @@ impl NumberPolicy {
             reply: Arc::from(number.reply.as_str()),
             reply_cost: number.reply_cost,
             inbound_price: number.inbound_price,
-            caps: Caps {
-                number_daily: number.daily_cap,
-                tenant_monthly: tenant.monthly_cap,
-                deployment_monthly: settings.ledger.monthly_cap,
-            },
+            caps,
             prepaid: tenant.prepaid,
             reply_once_per_seconds: number.reply_once_per_seconds,
             max_replies_per_minute: number.max_replies_per_minute,
             allowed_countries: number.allowed_countries.clone(),
             shield: number.shield.policy(),
+            judge: JudgePolicy {
+                reply_cost: number.reply_cost,
+                caps,
+                pace_percent_per_hour: number.shield.pace_percent_per_hour,
+                trickle_per_hour: number.shield.trickle_per_hour,
+                flood_messages: number.shield.flood_messages,
+                defer_for_seconds: number.shield.defer_for_seconds,
+            },
             blocklist: Arc::new(tenant.blocklist.iter().copied().collect()),
             alert_webhook: tenant.alert_webhook.as_deref().map(Arc::from),
             timezone: settings.ledger.timezone,
+            inline_reply: matches!(kind, ProviderKind::Twilio | ProviderKind::Plivo),
+            status_callback: (kind == ProviderKind::Twilio)
+                .then(|| Arc::from(format!("{public_url}/webhooks/twilio/status"))),
         }
     }
 }
@@ -98,9 +122,19 @@ pub(crate) mod tests {
                 hold_seconds: 3_600,
                 trickle_per_hour: 10,
             },
+            judge: JudgePolicy {
+                reply_cost: Money::from_micros(80_000),
+                caps: Caps::default(),
+                pace_percent_per_hour: 25,
+                trickle_per_hour: 10,
+                flood_messages: 5,
+                defer_for_seconds: 45 * 60,
+            },
             blocklist: Arc::new(HashSet::new()),
             alert_webhook: None,
             timezone: chrono_tz::Europe::Paris,
+            inline_reply: true,
+            status_callback: None,
         }
     }
 }

@@ -15,7 +15,7 @@ use tokio::sync::{broadcast, oneshot};
 use crate::alerts::AlertOutbox;
 use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, Snapshot, Tick};
 use crate::metrics::{LedgerOp, Metrics, NumberMetrics};
-use crate::number::NumberActor;
+use crate::number::{ActorDeps, NumberActor};
 use crate::options::EngineOptions;
 use crate::policy::{NumberPolicy, TenantRoute};
 
@@ -67,6 +67,7 @@ impl NumberRegistry {
         wiring: Wiring,
     ) -> NumberRegistry {
         let Wiring { alerts, send_apis, options } = wiring;
+        let holder: Arc<str> = Arc::from(options.replica.as_str());
         let arbiter_count = if options.arbiters == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {
@@ -88,8 +89,21 @@ impl NumberRegistry {
                     let (policy, ledger, clock) = (Arc::clone(&policy), Arc::clone(&ledger), Arc::clone(&clock));
                     let (number_metrics, alerts, options) = (number_metrics.clone(), alerts.clone(), options.clone());
                     let send_api = send_apis.get(number.number.as_str()).cloned();
+                    let (hasher, sealer) = (settings.privacy.hasher.clone(), settings.privacy.sealer.clone());
+                    let holder = Arc::clone(&holder);
                     move |_: &mut Context<NumberActor>| {
-                        NumberActor::new(policy, ledger, clock, number_metrics, alerts, send_api.clone(), options)
+                        NumberActor::new(ActorDeps {
+                            policy: Arc::clone(&policy),
+                            ledger: Arc::clone(&ledger),
+                            clock: Arc::clone(&clock),
+                            metrics: number_metrics.clone(),
+                            alerts: alerts.clone(),
+                            send_api: send_api.clone(),
+                            hasher: hasher.clone(),
+                            sealer: sealer.clone(),
+                            holder: Arc::clone(&holder),
+                            options: options.clone(),
+                        })
                     }
                 };
                 let addr = Supervisor::start_in_arbiter(arbiter, actor);
@@ -212,7 +226,9 @@ impl NumberRegistry {
                     .values()
                     .filter(|h| match &event {
                         LedgerEvent::TopUp { tenant } => *h.policy.tenant == **tenant,
-                        LedgerEvent::Shield { number, .. } => *h.policy.number == **number,
+                        LedgerEvent::Shield { number, .. } | LedgerEvent::Deferred { number } => {
+                            *h.policy.number == **number
+                        }
                     })
                     .map(|h| h.addr.clone())
                     .collect();

@@ -4,6 +4,7 @@
 //! - [`Ledger`]: the trait both backends implement with identical semantics.
 //! - [`model`]: requests, verdicts, entries and totals.
 //! - [`export`]: entries as CSV lines or JSON objects, for the CLI and the admin API.
+//! - [`queue`]: the deferred-reply queue ([`ReplyQueue`]) and leases ([`Leases`]).
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -19,6 +20,7 @@ pub mod conformance;
 mod error;
 pub mod export;
 pub mod model;
+pub mod queue;
 pub mod redis;
 #[cfg(any(test, feature = "test-support"))]
 pub mod redis_server;
@@ -33,6 +35,7 @@ pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
     ReplyVerdict, SpendTotals, TotalsQuery, MAX_ENTRIES_PER_PAGE,
 };
+pub use queue::{Deferral, DeferredArrival, DeferredItem, DeferredState, Leases, Pacing, ReplyQueue};
 pub use sqlite::SqliteLedger;
 
 use antirelou_domain::{Money, SenderKey};
@@ -41,15 +44,23 @@ use antirelou_domain::{Money, SenderKey};
 ///
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
+/// The queue of deferred replies and the leases are the same backend's
+/// ([`ReplyQueue`], [`Leases`]).
 #[async_trait]
-pub trait Ledger: Send + Sync + 'static {
+pub trait Ledger: ReplyQueue + Leases + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 
     /// The atomic "may I reply" operation (docs/behaviour.md). In order: message-id
-    /// dedupe, sender memory, global reply rate, shield trickle, caps,
+    /// dedupe, opt-out, sender memory, pending judgement (deferred replies),
+    /// global reply rate, slot allowance (deferred replies), caps,
     /// prepaid balance; then the debit, the entry and the sender memory.
     async fn decide_reply(&self, request: &ReplyRequest) -> Result<ReplyVerdict, LedgerError>;
+
+    /// How a provider message id of `number` was decided, if it was: `Some(true)`
+    /// when a reply was paid for it. A caller whose decision timed out asks
+    /// this to learn whether the decision happened anyway.
+    async fn decided(&self, number: &str, message_id: &str, now_micros: i64) -> Result<Option<bool>, LedgerError>;
 
     /// Records that `sender` texted STOP to `number`: every later decision
     /// for them is [`ReplyVerdict::OptedOut`] (for [`rules::OPT_OUT_RETENTION_SECONDS`]).
@@ -89,12 +100,31 @@ pub trait Ledger: Send + Sync + 'static {
     /// answers reads but refuses writes (full or read-only disk, Redis OOM).
     async fn probe_write(&self, now_micros: i64) -> Result<(), LedgerError>;
 
+    /// What the backend's storage reports about itself, when it has such
+    /// figures (Redis: memory and evictions, from INFO); `None` otherwise.
+    async fn storage(&self) -> Result<Option<StorageFigures>, LedgerError> {
+        Ok(None)
+    }
+
     /// Makes everything recorded so far durable (graceful shutdown).
     async fn flush(&self) -> Result<(), LedgerError>;
 
     /// Budget and shield changes made through this ledger by anyone (this
     /// process, the CLI, other replicas), so actors can drop stale caches.
     fn events(&self) -> tokio::sync::broadcast::Receiver<LedgerEvent>;
+}
+
+/// Figures of the backend's storage (Redis INFO), exported as metrics so a
+/// Redis running out of memory (which, with `noeviction`, refuses every
+/// write and silences every number) is seen before it happens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StorageFigures {
+    pub used_memory_bytes: u64,
+    /// 0 when Redis has no limit.
+    pub maxmemory_bytes: u64,
+    pub evicted_keys: u64,
+    /// Writes refused for lack of memory since the server started (`errorstat_OOM`).
+    pub rejected_writes: u64,
 }
 
 /// A change other deciders should hear about.
@@ -104,4 +134,6 @@ pub enum LedgerEvent {
     TopUp { tenant: String },
     /// A number is shielded until `until_seconds` (unix seconds).
     Shield { number: String, until_seconds: i64 },
+    /// A sender of a number was deferred: its judgements need a judge.
+    Deferred { number: String },
 }

@@ -45,8 +45,9 @@ pub struct ReplyRequest {
     pub prepaid: bool,
     /// Replies per minute for this number across all replicas.
     pub max_replies_per_minute: Option<u32>,
-    /// `Some(n)` while the number is shielded: at most n paid replies per hour.
-    pub shield_trickle_per_hour: Option<u32>,
+    /// `Some` for a deferred reply: the sender must be pending in the queue
+    /// (and becomes `sending`), and the arrival slot's allowance must not be spent.
+    pub deferred: Option<crate::queue::Pacing>,
 }
 
 /// Which budget stopped a reply.
@@ -117,11 +118,13 @@ pub enum ReplyVerdict {
     Duplicate { replied: bool },
     /// This sender texted STOP to this number: never answered again.
     OptedOut,
+    /// A deferred reply whose sender is no longer pending (judged or sent by another replica, or expired).
+    NotPending,
     /// This sender got a reply from this number within `reply_once_per`.
     RepeatSender,
     /// The number's reply rate across replicas is over its limit this minute.
     RateLimited,
-    /// Shielded and this hour's trickle is spent.
+    /// A deferred reply whose arrival slot's allowance is spent.
     Shielded,
     /// The reply would cross a cap or the balance. `until_micros`: when the
     /// scope's period ends (`None` for the balance, which changes on top-up).

@@ -2,7 +2,6 @@
 //! counters they keep, and the budget rule (the Redis script mirrors it in
 //! Lua; the conformance suite holds both to it).
 
-use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 
 use crate::model::{BudgetScope, ReplyRequest, ReplyVerdict, SpendTotals};
@@ -42,12 +41,6 @@ pub fn rate(number: &str, now_seconds: i64) -> String {
     format!("rate:{number}:{}", now_seconds.div_euclid(60))
 }
 
-/// Shielded replies of a number in the trickle slot of `now_seconds`
-/// (see `ShieldPolicy::trickle_slot`: the hourly trickle is paced evenly).
-pub fn trickle(number: &str, now_seconds: i64, slot: TrickleSlot) -> String {
-    format!("trickle:{number}:{}s:{}", slot.seconds, slot.index(now_seconds))
-}
-
 /// Refuses a top-up that is not positive or above [`MAX_TOP_UP`].
 pub fn check_top_up(amount: Money) -> Result<(), crate::LedgerError> {
     if amount <= Money::ZERO || amount > MAX_TOP_UP {
@@ -57,6 +50,14 @@ pub fn check_top_up(amount: Money) -> Result<(), crate::LedgerError> {
     }
     Ok(())
 }
+
+/// Deferred replies paid from a number's arrival slot (see `Pacing`).
+pub fn pace(number: &str, slot: i64) -> String {
+    format!("pace:{number}:{slot}")
+}
+
+/// A pacing counter is kept this long (a slot's judgements end within `shield.defer_for`).
+pub const PACE_RETENTION_SECONDS: i64 = 2 * 86_400;
 
 /// The first budget the reply would cross, in order: number/day,
 /// tenant/month, deployment/month, prepaid balance.

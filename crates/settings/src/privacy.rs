@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use antirelou_domain::SenderHasher;
+use antirelou_domain::{SenderHasher, SenderSealer};
 
 use crate::check::{Check, Origin};
 use crate::demo::{DEMO_SEALING_KEY, DEMO_SENDER_KEY};
@@ -34,6 +34,8 @@ section! {
     derived {
         /// The hasher built from `sender_key`.
         hasher: SenderHasher = SenderHasher::new(sender_key.expose().as_bytes()),
+        /// The sealer built from `sealing_key`.
+        sealer: SenderSealer = SenderSealer::new(sealing_key.expose().as_bytes()),
     }
 }
 

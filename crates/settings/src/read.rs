@@ -135,6 +135,15 @@ where
     Ok(value)
 }
 
+/// A percentage: a whole number from 1 to 100.
+pub(crate) fn percent(n: Node) -> Result<u32, String> {
+    let value = positive::<u32>(n)?;
+    if value > 100 {
+        return Err(format!("a percentage from 1 to 100, got {value}"));
+    }
+    Ok(value)
+}
+
 /// A timeout in milliseconds: above zero, at most a day.
 pub(crate) fn timeout_ms(n: Node) -> Result<u64, String> {
     let value = positive::<u64>(n)?;

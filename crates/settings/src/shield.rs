@@ -5,7 +5,7 @@
 
 use antirelou_domain::shield::ShieldPolicy;
 
-use crate::read::{duration_at_least, positive, positive_duration, whole};
+use crate::read::{duration_at_least, percent, positive, positive_duration, whole};
 
 /// Shield defaults of the detection and trickle (docs/configuration.md, `shield`).
 pub const DEFAULT_SHIELD: ShieldPolicy =
@@ -14,6 +14,16 @@ pub const DEFAULT_SHIELD: ShieldPolicy =
 /// Default `shield.defer_for`: 45 minutes, long enough to see a flood's
 /// shape, short enough for a genuine sender still to care about the answer.
 pub const DEFAULT_DEFER_FOR_SECONDS: u64 = 45 * 60;
+
+/// Default `shield.pace_percent_per_hour`: a first wave of one hour can take
+/// at most a quarter of the day's money; a flood of four hours or more can
+/// use it all, spent on the senders judged most genuine (docs/shield.md).
+pub const DEFAULT_PACE_PERCENT_PER_HOUR: u32 = 25;
+
+/// Default `shield.flood_messages`: a sender who writes this many times
+/// before their judgement is a flooder (genuine senders who insist write a
+/// few times; docs/shield.md).
+pub const DEFAULT_FLOOD_MESSAGES: u32 = 5;
 
 section! {
     /// A number's `shield` table.
@@ -29,6 +39,10 @@ section! {
         trickle_per_hour: u32 = or(DEFAULT_SHIELD.trickle_per_hour, whole::<u32>),
         /// How long a deferred sender is judged at most (at least one minute).
         defer_for_seconds as "defer_for": u64 = or(DEFAULT_DEFER_FOR_SECONDS, duration_at_least(60, "1m")),
+        /// Share of the day's cap released per hour for deferred replies, in percent.
+        pace_percent_per_hour: u32 = or(DEFAULT_PACE_PERCENT_PER_HOUR, percent),
+        /// Messages before the judgement that make a deferred sender a flooder.
+        flood_messages: u32 = or(DEFAULT_FLOOD_MESSAGES, positive::<u32>),
     }
 }
 

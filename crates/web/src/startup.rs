@@ -70,6 +70,7 @@ impl AppState {
         let mut options = EngineOptions::from_settings(settings);
         options.driven_timers = hooks.driven_timers;
         let wiring = Wiring { alerts, send_apis, options };
+        spawn_storage_watch(Arc::clone(&ledger), metrics.storage.clone());
         let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, wiring);
         Ok(AppState {
             registry,
@@ -80,6 +81,24 @@ impl AppState {
             clock,
         })
     }
+}
+
+/// The ledger's storage figures (Redis memory, evictions) are read this often.
+const STORAGE_WATCH_EVERY: Duration = Duration::from_secs(15);
+
+/// Keeps the storage gauges fresh, while the ledger reports figures.
+fn spawn_storage_watch(ledger: Arc<dyn Ledger>, gauges: antirelou_engine::metrics::StorageGauges) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(STORAGE_WATCH_EVERY);
+        loop {
+            every.tick().await;
+            match tokio::time::timeout(STORAGE_WATCH_EVERY, ledger.storage()).await {
+                Ok(Ok(Some(figures))) => gauges.set(&figures),
+                Ok(Ok(None)) => return,
+                _ => {}
+            }
+        }
+    });
 }
 
 /// What in-process drivers change in the application.

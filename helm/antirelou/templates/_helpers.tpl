@@ -36,6 +36,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: server
 {{- end }}
 
+{{/* The `helm test` pod (networkPolicy.allowHelmTest lets it in). */}}
+{{- define "antirelou.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "antirelou.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: helm-test
+{{- end }}
+
+{{- define "antirelou.testLabels" -}}
+helm.sh/chart: {{ include "antirelou.chart" . }}
+{{ include "antirelou.testSelectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: antirelou
+{{- end }}
+
 {{- define "antirelou.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "antirelou.fullname" .) .Values.serviceAccount.name }}
@@ -79,20 +93,82 @@ app.kubernetes.io/component: redis
 {{- end }}
 
 {{/*
-The Redis password of the chart's own Redis: the value, else the one already
-stored in the cluster (so upgrades keep it), else a new random one.
+The Redis password of the chart's own Redis (without existingSecret): the
+value, else the one already stored in the cluster's Secret (so every later
+render, upgrade or rollback keeps it), else a new random one, generated only
+when the cluster is reachable: `helm template` and Argo CD render without a
+cluster, where a new password at each render would lock antirelou out of its
+Redis, so there the chart refuses to render.
 */}}
 {{- define "antirelou.redis.password" -}}
+{{- /* Contradictory values first: their message is the one to read. */}}
+{{- include "antirelou.validate" . }}
 {{- if .Values.redis.auth.password }}
 {{- .Values.redis.auth.password }}
 {{- else }}
 {{- $existing := lookup "v1" "Secret" .Release.Namespace (include "antirelou.redis.fullname" .) }}
-{{- if and $existing (index $existing.data "redis-password") }}
+{{- if and $existing $existing.data (index $existing.data "redis-password") }}
 {{- index $existing.data "redis-password" | b64dec }}
-{{- else }}
+{{- else if lookup "v1" "Namespace" "" "kube-system" }}
 {{- randAlphaNum 32 }}
+{{- else }}
+{{- fail "redis.auth: no cluster to keep a generated Redis password in (helm template, Argo CD, --dry-run): each render would make a new one and lock antirelou out of its Redis. Set redis.auth.existingSecret to a Secret with the key redis-password (kubectl create secret generic NAME --from-literal=redis-password=\"$(openssl rand -hex 24)\"), or redis.auth.password." }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+Rolls antirelou's and Redis's pods together when the Redis credentials
+change: both carry it as an annotation.
+*/}}
+{{- define "antirelou.redis.checksum" -}}
+{{- if .Values.redis.enabled }}
+{{- $auth := "" }}
+{{- if and .Values.redis.auth.enabled .Values.redis.auth.existingSecret }}
+{{- $auth = printf "existingSecret:%s" .Values.redis.auth.existingSecret }}
+{{- else if .Values.redis.auth.enabled }}
+{{- $auth = include "antirelou.redis.password" . }}
+{{- end }}
+{{- printf "%s|%d|%s" $auth (int .Values.redis.port) (include "antirelou.redis.maxmemoryBytes" .) | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{/* redis.resources.limits.memory in bytes. */}}
+{{- define "antirelou.redis.limitBytes" -}}
+{{- $q := toString .Values.redis.resources.limits.memory }}
+{{- $unit := regexFind "[A-Za-z]+$" $q }}
+{{- $scale := dict "" 1 "K" 1000 "M" 1000000 "G" 1000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 }}
+{{- if not (hasKey $scale $unit) }}
+{{- fail (printf "redis.resources.limits.memory=%q: write it in Ki, Mi, Gi, K, M or G" $q) }}
+{{- end }}
+{{- mul (trimSuffix $unit $q | int64) (index $scale $unit) }}
+{{- end }}
+
+{{/* Redis's maxmemory: redis.maxmemoryPercent of the container limit. */}}
+{{- define "antirelou.redis.maxmemoryBytes" -}}
+{{- div (mul (include "antirelou.redis.limitBytes" . | int64) (int64 .Values.redis.maxmemoryPercent)) 100 }}
+{{- end }}
+
+{{/*
+How Prometheus labels this release's series (monitoring.job,
+monitoring.namespace), for the alert rules and the dashboards.
+*/}}
+{{- define "antirelou.monitoring.job" -}}
+{{- .Values.monitoring.job | default (include "antirelou.fullname" .) }}
+{{- end }}
+
+{{- define "antirelou.monitoring.namespace" -}}
+{{- .Values.monitoring.namespace | default .Release.Namespace }}
+{{- end }}
+
+{{/* The pods of this release, as kube-state-metrics names them. */}}
+{{- define "antirelou.monitoring.podRegex" -}}
+{{- $name := include "antirelou.fullname" . }}
+{{- printf "%s-[a-z0-9]+-[a-z0-9]+|%s-redis-[0-9]+" $name $name }}
+{{- end }}
+
+{{- define "antirelou.runbookUrl" -}}
+{{- .Values.prometheusRule.runbookUrl | default (printf "%s/blob/v%s/docs/operations.md" .Chart.Home .Chart.AppVersion) }}
 {{- end }}
 
 {{/* The Redis URL written in the TOML (never holds a password). */}}
@@ -140,24 +216,72 @@ change.
 {{- end }}
 {{- $shutdown := 30 }}
 {{- with .Values.config.server }}{{ with .shutdown_timeout_seconds }}{{ $shutdown = int . }}{{ end }}{{ end }}
-{{- $needed := add (int .Values.preStopSleepSeconds) $shutdown 5 }}
-{{- if lt (int .Values.terminationGracePeriodSeconds) (int $needed) }}
-{{- fail (printf "terminationGracePeriodSeconds=%d is too short: a pod must sleep preStopSleepSeconds=%d, then finish in-flight webhooks for up to config.server.shutdown_timeout_seconds=%d, plus 5s to flush the ledger; set it to at least %d." (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSleepSeconds) $shutdown (int $needed)) }}
+{{- /* antirelou waits up to 10 s for the ledger flush after the server stopped. */}}
+{{- $flush := 10 }}
+{{- $needed := add (int .Values.preStopSleepSeconds) $shutdown $flush }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int $needed) }}
+{{- fail (printf "terminationGracePeriodSeconds=%d is too short: a pod sleeps preStopSleepSeconds=%d, then finishes in-flight webhooks for up to config.server.shutdown_timeout_seconds=%d, then flushes the ledger for up to %d s; set it above %d (e.g. %d)." (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSleepSeconds) $shutdown $flush (int $needed) (add $needed 5)) }}
 {{- end }}
+{{- $ports := list (int .Values.ports.http) (int .Values.ports.admin) (int .Values.ports.metrics) }}
+{{- if ne (len ($ports | uniq)) 3 }}
+{{- fail (printf "ports.http, ports.admin and ports.metrics must differ (%v): each has its own NetworkPolicy rule." $ports) }}
+{{- end }}
+{{- if .Values.redis.enabled }}
+{{- $limit := include "antirelou.redis.limitBytes" . | int64 }}
+{{- if lt $limit 67108864 }}
+{{- fail (printf "redis.resources.limits.memory=%s is below 64Mi: too small for the ledger's Redis and its AOF rewrite." (toString .Values.redis.resources.limits.memory)) }}
+{{- end }}
+{{- end }}
+{{- include "antirelou.validateKeys" . }}
 {{- if not (kindIs "map" .Values.config) }}
 {{- fail "config must be a map shaped like antirelou.toml (server, ledger, privacy, log, tenants)." }}
 {{- end }}
 {{- end }}
 
 {{/*
+The privacy keys (sender_key, sealing_key) must be at least 32 bytes with 8
+distinct characters; the binary refuses shorter ones at start. Where the
+chart holds the value (`secrets`, or a literal in config), check it here so
+that a weak key fails the render, not the pod.
+*/}}
+{{- define "antirelou.validateKeys" -}}
+{{- $privacy := dig "privacy" dict (.Values.config | default dict) }}
+{{- range $key := list "sender_key" "sealing_key" }}
+{{- $node := index $privacy $key }}
+{{- if not $node }}
+{{- fail (printf "config.privacy.%s is required: a secret of at least 32 bytes, e.g. {env: ANTIRELOU_%s} with the value in secrets or existingSecret." $key (upper $key)) }}
+{{- end }}
+{{- $value := "" }}
+{{- $where := printf "config.privacy.%s" $key }}
+{{- if kindIs "string" $node }}
+{{- $value = $node }}
+{{- else if and (kindIs "map" $node) $node.env (not $.Values.existingSecret) (hasKey ($.Values.secrets | default dict) $node.env) }}
+{{- $value = toString (index $.Values.secrets $node.env) }}
+{{- $where = printf "secrets.%s (config.privacy.%s)" $node.env $key }}
+{{- else }}
+{{- $value = "" }}
+{{- $where = "" }}
+{{- end }}
+{{- if $where }}
+{{- if lt (len $value) 32 }}
+{{- fail (printf "%s is %d bytes: it must be at least 32 (e.g. openssl rand -hex 32)." $where (len $value)) }}
+{{- end }}
+{{- if lt (len (splitList "" $value | uniq)) 8 }}
+{{- fail (printf "%s has fewer than 8 distinct characters: use a random value (openssl rand -hex 32)." $where) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
 The settings the chart owns because they follow from how it deploys the
-pods: the listen address (the container port), the ledger backend, where the
+pods: the three listen addresses (the container ports), the ledger backend, where the
 SQLite file lives, which Redis to use. They override the same keys in
 .Values.config.
 */}}
 {{- define "antirelou.settings" -}}
 {{- $cfg := deepCopy (.Values.config | default dict) }}
-{{- $server := dict "listen" (printf "0.0.0.0:%d" (int .Values.containerPort)) }}
+{{- $server := dict "listen" (printf "0.0.0.0:%d" (int .Values.ports.http)) "admin_listen" (printf "0.0.0.0:%d" (int .Values.ports.admin)) "metrics_listen" (printf "0.0.0.0:%d" (int .Values.ports.metrics)) }}
 {{- if and .Values.ingress.enabled (not (dig "server" "public_url" "" $cfg)) }}
 {{- with (first .Values.ingress.hosts) }}
 {{- $_ := set $server "public_url" (printf "https://%s" .host) }}

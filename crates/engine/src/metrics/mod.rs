@@ -38,6 +38,10 @@ pub const ACTOR_MAILBOX_FULL_TOTAL: &str = "antirelou_actor_mailbox_full_total";
 pub const ALERT_WEBHOOKS_TOTAL: &str = "antirelou_alert_webhooks_total";
 pub const NUMBERS_CONFIGURED: &str = "antirelou_numbers_configured";
 pub const BUILD_INFO: &str = "antirelou_build_info";
+pub const REDIS_USED_MEMORY_BYTES: &str = "antirelou_ledger_redis_used_memory_bytes";
+pub const REDIS_MAXMEMORY_BYTES: &str = "antirelou_ledger_redis_maxmemory_bytes";
+pub const REDIS_EVICTED_KEYS: &str = "antirelou_ledger_redis_evicted_keys";
+pub const REDIS_REJECTED_WRITES: &str = "antirelou_ledger_redis_rejected_writes";
 
 /// The ledger operations the engine performs: the `op` label of
 /// `antirelou_ledger_errors_total`.
@@ -46,6 +50,8 @@ pub enum LedgerOp {
     DecideReply,
     RecordInbound,
     OptOut,
+    Defer,
+    Judge,
     SetShield,
     ReadTotals,
     ReadShield,
@@ -53,10 +59,12 @@ pub enum LedgerOp {
 }
 
 impl LedgerOp {
-    pub const ALL: [LedgerOp; 7] = [
+    pub const ALL: [LedgerOp; 9] = [
         LedgerOp::DecideReply,
         LedgerOp::RecordInbound,
         LedgerOp::OptOut,
+        LedgerOp::Defer,
+        LedgerOp::Judge,
         LedgerOp::SetShield,
         LedgerOp::ReadTotals,
         LedgerOp::ReadShield,
@@ -68,6 +76,8 @@ impl LedgerOp {
             LedgerOp::DecideReply => "decide_reply",
             LedgerOp::RecordInbound => "record_inbound",
             LedgerOp::OptOut => "opt_out",
+            LedgerOp::Defer => "defer",
+            LedgerOp::Judge => "judge",
             LedgerOp::SetShield => "set_shield",
             LedgerOp::ReadTotals => "read_totals",
             LedgerOp::ReadShield => "read_shield",
@@ -87,7 +97,42 @@ pub struct Metrics {
     pub ledger_up: Gauge,
     pub alert_webhooks: IntCounterVec,
     pub numbers_configured: Gauge,
+    /// Redis INFO figures (only with the redis backend).
+    pub storage: StorageGauges,
     backend: &'static str,
+}
+
+/// The figures of the ledger's storage (Redis INFO), refreshed by the caller.
+#[derive(Clone)]
+pub struct StorageGauges {
+    pub used_memory_bytes: Gauge,
+    pub maxmemory_bytes: Gauge,
+    pub evicted_keys: Gauge,
+    pub rejected_writes: Gauge,
+}
+
+impl StorageGauges {
+    fn register(registry: &Registry) -> Result<StorageGauges, prometheus::Error> {
+        let gauge = |name: &str, help: &str| -> Result<Gauge, prometheus::Error> {
+            let gauge = Gauge::new(name, help)?;
+            registry.register(Box::new(gauge.clone()))?;
+            Ok(gauge)
+        };
+        Ok(StorageGauges {
+            used_memory_bytes: gauge(REDIS_USED_MEMORY_BYTES, "Memory used by the Redis ledger (INFO used_memory).")?,
+            maxmemory_bytes: gauge(REDIS_MAXMEMORY_BYTES, "The Redis ledger's memory limit; 0 when it has none.")?,
+            evicted_keys: gauge(REDIS_EVICTED_KEYS, "Keys Redis evicted since it started (must stay 0).")?,
+            rejected_writes: gauge(REDIS_REJECTED_WRITES, "Writes Redis refused for lack of memory since it started.")?,
+        })
+    }
+
+    /// Sets every gauge from the ledger's figures.
+    pub fn set(&self, figures: &antirelou_ledger::StorageFigures) {
+        self.used_memory_bytes.set(figures.used_memory_bytes as f64);
+        self.maxmemory_bytes.set(figures.maxmemory_bytes as f64);
+        self.evicted_keys.set(figures.evicted_keys as f64);
+        self.rejected_writes.set(figures.rejected_writes as f64);
+    }
 }
 
 impl Metrics {
@@ -145,6 +190,12 @@ impl Metrics {
             ledger_errors.with_label_values(&[backend, op.as_str()]);
         }
         ledger_up.set(1.0);
+        // Only a backend that reports storage figures gets these series.
+        let storage = if backend == "redis" {
+            StorageGauges::register(registry)?
+        } else {
+            StorageGauges::register(&Registry::new())?
+        };
         Ok(Metrics {
             numbers,
             webhook_rejected,
@@ -153,6 +204,7 @@ impl Metrics {
             ledger_up,
             alert_webhooks,
             numbers_configured,
+            storage,
             backend,
         })
     }

@@ -98,6 +98,43 @@ impl SenderCache {
     }
 }
 
+/// Senders marked until an instant (pending a judgement, or dropped by
+/// one), bounded, LRU.
+pub struct SenderMarks {
+    entries: LruCache<u64, i64>,
+    capacity: usize,
+}
+
+impl SenderMarks {
+    pub fn new(capacity: usize) -> SenderMarks {
+        SenderMarks { entries: LruCache::unbounded(), capacity: capacity.max(1) }
+    }
+
+    /// Whether `sender` is marked at `now_micros`.
+    pub fn holds(&mut self, sender: &SenderKey, now_micros: i64) -> bool {
+        self.entries.get(&sender_fingerprint(sender)).is_some_and(|&until| now_micros < until)
+    }
+
+    pub fn mark(&mut self, sender: &SenderKey, until_micros: i64) {
+        self.entries.put(sender_fingerprint(sender), until_micros);
+        while self.entries.len() > self.capacity {
+            self.entries.pop_lru();
+        }
+    }
+
+    pub fn unmark(&mut self, sender: &SenderKey) {
+        self.entries.pop(&sender_fingerprint(sender));
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 /// Recently decided provider message ids and their answer, for retries.
 pub struct MessageCache {
     entries: LruCache<u64, bool>,

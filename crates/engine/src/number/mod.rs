@@ -3,15 +3,19 @@
 //! - [`state`]: [`NumberState`], every rule of the decision, no actix, no IO;
 //!   unit-tested on a `ManualClock` (`state_tests.rs`). Start here.
 //! - [`actor`]: [`NumberActor`], the mailbox, the ledger calls, the timers.
-//! - [`caches`]: the bounded sender and message-id caches.
+//! - [`judge`]: the deferred judgement and the pacing of its money, pure;
+//!   [`judging`]: one round of judgements over the ledger and the send API.
+//! - [`caches`]: the bounded sender, message-id and judgement caches.
 //! - [`limiter`]: the local reply-rate limiter on our clock.
 //! - [`inbound_charges`]: the provider's charge per received SMS, batched by message id.
 
 pub mod actor;
 pub mod caches;
 pub mod inbound_charges;
+pub mod judge;
+pub mod judging;
 pub mod limiter;
 pub mod state;
 
-pub use actor::NumberActor;
+pub use actor::{ActorDeps, NumberActor};
 pub use state::{Arrival, NumberState, Step};

@@ -4,18 +4,25 @@
 //! answer). Its rules, in the order of docs/behaviour.md:
 //!
 //! paused → blocked → duplicate (message id) → opted out (this message is
-//! STOP, or the sender sent it before) → not a phone → country → repeat
-//! sender → local reply rate → shield trickle known spent → budget known
-//! exhausted → too many ledger calls pending → ask the ledger.
+//! STOP, or the sender sent it before) → not a phone → repeat sender →
+//! country → judgement pending (`deferred`) → in shield mode: dropped by a
+//! judgement (`shielded`), budget known exhausted, else defer → budget known
+//! exhausted → local reply rate → too many ledger calls pending → ask the
+//! ledger.
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use antirelou_domain::shield::{MinuteTotals, ShieldState, ShieldTransition, SurgeWindow};
-use antirelou_domain::{is_e164, is_opt_out, Outcome, Periods, PhoneNumber, SenderKey, SharedClock};
-use antirelou_ledger::{BudgetScope, ReplyRequest, ReplyVerdict, SpendTotals};
+use antirelou_domain::{
+    is_e164, is_opt_out, DeferredResult, Outcome, Periods, PhoneNumber, SenderHasher, SenderKey, SharedClock,
+};
+use antirelou_ledger::{BudgetScope, Deferral, ReplyRequest, ReplyVerdict, SpendTotals};
 use antirelou_settings::AllowedCountries;
 
-use super::caches::{MessageCache, SenderCache, SenderMemory};
+use super::caches::{MessageCache, SenderCache, SenderMarks, SenderMemory};
+use super::judge::{self, QUEUE_LIMIT};
 use super::limiter::{reply_limiter, ReplyLimiter};
 use crate::messages::Decision;
 use crate::policy::NumberPolicy;
@@ -56,6 +63,21 @@ pub enum Step {
     OptOut(Decision),
     /// A candidate reply: only the ledger's atomic operation can say.
     AskLedger(Box<ReplyRequest>),
+    /// Shield mode, a new sender: queue their judgement in the ledger (the
+    /// actor seals their number), then answer `deferred`.
+    Defer(Box<DeferRequest>),
+}
+
+/// A new sender to defer, as the rules describe them (everything but the sealed number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeferRequest {
+    pub sender: SenderKey,
+    pub first_message_id: String,
+    pub first_micros: i64,
+    pub slot: i64,
+    pub fingerprint: Option<u64>,
+    pub block: u64,
+    pub expires_micros: i64,
 }
 
 /// The ledger did not answer (error or timeout): the decision fails closed.
@@ -80,11 +102,17 @@ pub struct NumberState {
     paused: bool,
     surge: SurgeWindow,
     shield: ShieldState,
-    /// The trickle of the current pacing slot is spent: no candidate before this instant.
-    trickle_spent_until_micros: i64,
     /// A budget is exhausted: no candidate before this instant.
     budget_block: Option<(BudgetScope, i64)>,
     max_ledger_calls: usize,
+    /// Keyed fingerprints of texts and number blocks, for the judgement.
+    hasher: SenderHasher,
+    /// Senders whose judgement is pending, until their `defer_for` ends.
+    deferred: SenderMarks,
+    /// Senders a judgement dropped, until the shield's hold has passed.
+    dropped: SenderMarks,
+    /// Messages of pending senders since the last write, for the ledger.
+    notes: HashMap<SenderKey, u32>,
 }
 
 impl NumberState {
@@ -92,17 +120,21 @@ impl NumberState {
     pub fn new(
         policy: Arc<NumberPolicy>,
         clock: SharedClock,
+        hasher: SenderHasher,
         sender_cache_capacity: usize,
         max_ledger_calls: usize,
     ) -> NumberState {
         NumberState {
+            hasher,
+            deferred: SenderMarks::new(QUEUE_LIMIT),
+            dropped: SenderMarks::new(QUEUE_LIMIT),
+            notes: HashMap::new(),
             limiter: reply_limiter(policy.max_replies_per_minute, &clock),
             senders: SenderCache::new(sender_cache_capacity),
             messages: MessageCache::new(MESSAGE_CACHE_CAPACITY),
             paused: policy.paused,
             surge: SurgeWindow::default(),
             shield: ShieldState::default(),
-            trickle_spent_until_micros: i64::MIN,
             budget_block: None,
             max_ledger_calls: max_ledger_calls.max(1),
             policy,
@@ -196,18 +228,35 @@ impl NumberState {
         if !country_ok {
             return self.remembered(msg, Outcome::CountryNotAllowed);
         }
-        // Known refusals first: the reply-rate limiter only spends its
-        // allowance on messages that could really be paid for (otherwise a
-        // shielded flood drains it and the trickle's replies get rate-limited).
-        let shielded = self.shield.is_active(now_seconds);
-        if shielded && now_micros < self.trickle_spent_until_micros {
-            return self.remembered(msg, Outcome::Shielded);
+        // A judgement is pending: this message is one more thing it weighs.
+        if self.deferred.holds(&msg.sender, now_micros) {
+            if self.notes.len() < QUEUE_LIMIT || self.notes.contains_key(&msg.sender) {
+                *self.notes.entry(msg.sender).or_default() += 1;
+            }
+            return self.remembered(msg, Outcome::Deferred);
         }
-        if let Some((_, until)) = self.budget_block {
-            if now_micros < until {
+        let budget_known_exhausted = match self.budget_block {
+            Some((_, until)) if now_micros < until => true,
+            Some(_) => {
+                self.budget_block = None;
+                false
+            }
+            None => false,
+        };
+        if self.shield.is_active(now_seconds) {
+            if self.dropped.holds(&msg.sender, now_micros) {
+                return self.remembered(msg, Outcome::Shielded);
+            }
+            if budget_known_exhausted {
                 return self.remembered(msg, Outcome::BudgetExhausted);
             }
-            self.budget_block = None;
+            self.messages.remember(msg.message_id, false);
+            return Step::Defer(Box::new(self.defer_request(msg, now_micros)));
+        }
+        // Known refusals first: the reply-rate limiter only spends its
+        // allowance on messages that could really be paid for.
+        if budget_known_exhausted {
+            return self.remembered(msg, Outcome::BudgetExhausted);
         }
         if self.limiter.check().is_err() {
             return self.remembered(msg, Outcome::RateLimited);
@@ -228,8 +277,75 @@ impl NumberState {
             caps: policy.caps,
             prepaid: policy.prepaid,
             max_replies_per_minute: Some(policy.max_replies_per_minute),
-            shield_trickle_per_hour: shielded.then_some(policy.shield.trickle_per_hour),
+            deferred: None,
         }))
+    }
+
+    /// What to queue for a new sender arriving in shield mode.
+    fn defer_request(&self, msg: &Arrival<'_>, now_micros: i64) -> DeferRequest {
+        DeferRequest {
+            sender: msg.sender,
+            first_message_id: msg.message_id.to_owned(),
+            first_micros: now_micros,
+            slot: judge::slot_of(now_micros),
+            fingerprint: judge::text_fingerprint(&self.hasher, msg.body),
+            block: judge::number_block(&self.hasher, msg.sender_number),
+            expires_micros: now_micros.saturating_add(self.policy.judge.defer_for_seconds as i64 * 1_000_000),
+        }
+    }
+
+    /// Learns whether the ledger queued a deferred sender.
+    pub fn apply_deferral(
+        &mut self,
+        request: &DeferRequest,
+        deferral: Result<Deferral, LedgerUnavailable>,
+    ) -> Decision {
+        match deferral {
+            Ok(Deferral::New | Deferral::Pending) => {
+                self.deferred.mark(&request.sender, request.expires_micros);
+                Decision::silent(Outcome::Deferred)
+            }
+            Ok(Deferral::Full) => Decision::silent(Outcome::Shielded),
+            Err(LedgerUnavailable) => Decision::silent(Outcome::LedgerUnavailable),
+        }
+    }
+
+    /// Learns how a judgement ended (on this replica, or seen in the ledger).
+    pub fn judged(&mut self, sender: &SenderKey, result: Option<DeferredResult>, now_micros: i64) {
+        self.deferred.unmark(sender);
+        match result {
+            Some(DeferredResult::Sent | DeferredResult::SendFailed) => {
+                let until = now_micros.saturating_add(self.policy.reply_once_per_seconds as i64 * 1_000_000);
+                self.senders.answered(*sender, until);
+            }
+            Some(DeferredResult::DroppedFlooding | DeferredResult::DroppedBudget) => {
+                let until = now_micros.saturating_add(self.policy.shield.hold_seconds as i64 * 1_000_000);
+                self.dropped.mark(sender, until);
+            }
+            Some(DeferredResult::Expired) | None => {}
+        }
+    }
+
+    /// A decision whose ledger call timed out turned out paid (asked afterwards).
+    pub fn paid_after_timeout(&mut self, request: &ReplyRequest) {
+        let until = request.now_micros.saturating_add(request.reply_once_per_seconds as i64 * 1_000_000);
+        self.senders.answered(request.sender, until);
+        self.messages.remember(&request.message_id, true);
+    }
+
+    /// Pending senders' messages counted and not yet taken.
+    pub fn notes_waiting(&self) -> usize {
+        self.notes.len()
+    }
+
+    /// The messages of pending senders counted since the last call.
+    pub fn take_notes(&mut self) -> Vec<(SenderKey, u32)> {
+        self.notes.drain().collect()
+    }
+
+    /// Senders this replica believes are pending a judgement.
+    pub fn deferred_here(&self) -> usize {
+        self.deferred.len()
     }
 
     /// Learns from the ledger's verdict on `request` and turns it into a decision.
@@ -278,9 +394,8 @@ impl NumberState {
                 self.messages.remember(message_id, false);
                 silent(Outcome::RateLimited)
             }
-            ReplyVerdict::Shielded => {
-                let slot = self.policy.shield.trickle_slot();
-                self.trickle_spent_until_micros = slot.next_start(request.now_micros.div_euclid(1_000_000)) * 1_000_000;
+            ReplyVerdict::Shielded | ReplyVerdict::NotPending => {
+                // Only deferred replies meet these; an inline candidate never does.
                 self.messages.remember(message_id, false);
                 silent(Outcome::Shielded)
             }

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use antirelou_domain::shield::ShieldTransition;
-use antirelou_domain::{Clock, ManualClock, Money, Outcome, SenderHasher, SenderKey, SharedClock};
-use antirelou_ledger::{BudgetScope, ReplyVerdict, SpendTotals};
+use antirelou_domain::{Clock, DeferredResult, ManualClock, Money, Outcome, SenderHasher, SenderKey, SharedClock};
+use antirelou_ledger::{BudgetScope, Deferral, ReplyVerdict, SpendTotals};
 use antirelou_settings::AllowedCountries;
 use chrono::DateTime;
 
@@ -38,7 +38,8 @@ impl Harness {
     fn new(policy: NumberPolicy) -> Harness {
         let clock = Arc::new(ManualClock::starting_at(DateTime::from_timestamp_micros(NOON).unwrap()));
         let shared: SharedClock = clock.clone();
-        Harness { state: NumberState::new(Arc::new(policy), shared, 100, 2), clock, next_id: 0 }
+        let hasher = SenderHasher::new(b"state-tests");
+        Harness { state: NumberState::new(Arc::new(policy), shared, hasher, 100, 2), clock, next_id: 0 }
     }
 
     fn now(&self) -> i64 {
@@ -67,8 +68,17 @@ fn paid() -> ReplyVerdict {
 fn outcome_of(step: &Step) -> Option<Outcome> {
     match step {
         Step::Decided(d) | Step::OptOut(d) => Some(d.outcome),
-        Step::AskLedger(_) => None,
+        Step::AskLedger(_) | Step::Defer(_) => None,
     }
+}
+
+/// Twenty-one new senders in a second: the number enters shield mode.
+fn surge(h: &mut Harness) {
+    let now = h.now();
+    for i in 0..21 {
+        h.state.observe(&key(&format!("+336333333{i:02}")), now);
+    }
+    assert!(h.state.shield_until(now / SECOND).is_some());
 }
 
 #[test]
@@ -78,7 +88,7 @@ fn a_new_sender_is_a_candidate_for_the_ledger_with_the_numbers_rules() {
     assert_eq!(request.cost, Money::from_micros(80_000));
     assert_eq!(request.now_micros, NOON);
     assert_eq!(request.max_replies_per_minute, Some(3));
-    assert_eq!(request.shield_trickle_per_hour, None);
+    assert_eq!(request.deferred, None);
     assert_eq!(request.periods.day, "2026-03-07");
     let applied = h.state.apply_verdict(&request, Ok(paid()));
     assert_eq!(applied.decision.outcome, Outcome::Replied);
@@ -297,7 +307,7 @@ fn the_local_rate_limit_allows_its_quota_per_minute() {
 }
 
 #[test]
-fn a_surge_shields_the_number_and_a_spent_trickle_refuses_locally() {
+fn a_surge_shields_the_number_and_ends_an_hour_after_it() {
     let mut h = Harness::new(policy());
     let mut entered = None;
     for i in 0..25 {
@@ -311,29 +321,99 @@ fn a_surge_shields_the_number_and_a_spent_trickle_refuses_locally() {
     assert_eq!((at, new_senders), (20, 21), "entered on the 21st new sender in a minute");
     assert_eq!(until, NOON / SECOND + 3_600);
     assert_eq!(h.state.shield_until(NOON / SECOND), Some(until));
-    let Step::AskLedger(r) = h.step(FR, "salut") else { panic!("candidate") };
-    assert_eq!(r.shield_trickle_per_hour, Some(10));
-    assert_eq!(h.state.apply_verdict(&r, Ok(ReplyVerdict::Shielded)).decision.outcome, Outcome::Shielded);
-    // The slot is spent until its next start (one reply per 360 s).
-    assert_eq!(outcome_of(&h.step("+33644444444", "salut")), Some(Outcome::Shielded));
-    let next_slot = (NOON / SECOND / 360 + 1) * 360;
-    h.clock.set_micros(next_slot * SECOND);
-    assert!(matches!(h.step("+33655555555", "salut"), Step::AskLedger(_)));
-    // The shield ends an hour after the last surge second, without a message.
     h.clock.set_micros(until * SECOND);
     assert_eq!(h.state.evaluate_shield(until).0, ShieldTransition::Exited);
     assert_eq!(h.state.shield_until(until), None);
 }
 
 #[test]
-fn a_shield_adopted_from_another_replica_counts_here() {
+fn in_shield_mode_a_new_sender_is_deferred_with_what_the_judge_needs() {
     let mut h = Harness::new(policy());
-    let now = NOON / SECOND;
-    assert!(h.state.adopt_shield(now + 100, now));
-    assert!(!h.state.adopt_shield(now + 50, now));
-    assert_eq!(h.state.shield_until(now), Some(now + 100));
+    surge(&mut h);
+    let Step::Defer(request) = h.step_with_id("SMfirst", FR, "Tu vas payer sale feministe de merde", 0) else {
+        panic!("expected a deferral")
+    };
+    assert_eq!((request.sender, request.first_message_id.as_str()), (key(FR), "SMfirst"));
+    assert_eq!(request.first_micros, NOON);
+    assert_eq!(request.slot, NOON / (600 * SECOND));
+    assert_eq!(request.expires_micros, NOON + 45 * 60 * SECOND);
+    assert!(request.fingerprint.is_some());
+    let other = h.step("+33611111199", "bonjour");
+    let Step::Defer(second) = other else { panic!("expected a deferral") };
+    assert_eq!(second.fingerprint, None, "a short text says nothing");
+    assert_eq!(second.block, request.block, "the same block of 100 numbers");
+    assert_eq!(h.state.apply_deferral(&request, Ok(Deferral::New)).outcome, Outcome::Deferred);
+    // The sender writes again: still deferred, counted for the judge, no ledger call.
+    assert_eq!(outcome_of(&h.step(FR, "réponds")), Some(Outcome::Deferred));
+    assert_eq!(outcome_of(&h.step(FR, "allo ?")), Some(Outcome::Deferred));
+    assert_eq!(h.state.take_notes(), vec![(key(FR), 2)]);
+    assert!(h.state.take_notes().is_empty());
+    // A retry of the first message is a duplicate, as always.
+    assert_eq!(outcome_of(&h.step_with_id("SMfirst", FR, "x", 0)), Some(Outcome::Duplicate));
+}
+
+#[test]
+fn a_deferral_the_ledger_refuses_is_shielded_or_fails_closed() {
+    let mut h = Harness::new(policy());
+    surge(&mut h);
+    let Step::Defer(request) = h.step(FR, "salut") else { panic!("deferral") };
+    assert_eq!(h.state.apply_deferral(&request, Ok(Deferral::Full)).outcome, Outcome::Shielded);
+    assert_eq!(h.state.apply_deferral(&request, Err(LedgerUnavailable)).outcome, Outcome::LedgerUnavailable);
+    assert!(matches!(h.step(FR, "salut"), Step::Defer(_)), "nothing was learnt: asked again");
+}
+
+#[test]
+fn a_judgement_ends_as_an_answer_or_a_drop_for_the_rest_of_the_shield() {
+    let mut h = Harness::new(policy());
+    surge(&mut h);
+    for (sender, result, next) in [
+        ("+33622222201", Some(DeferredResult::Sent), Outcome::RepeatSender),
+        ("+33622222202", Some(DeferredResult::SendFailed), Outcome::RepeatSender),
+        ("+33622222203", Some(DeferredResult::DroppedFlooding), Outcome::Shielded),
+        ("+33622222204", Some(DeferredResult::DroppedBudget), Outcome::Shielded),
+    ] {
+        let Step::Defer(request) = h.step(sender, "salut") else { panic!("deferral") };
+        h.state.apply_deferral(&request, Ok(Deferral::New));
+        h.state.judged(&key(sender), result, h.now());
+        assert_eq!(outcome_of(&h.step(sender, "encore")), Some(next), "{sender} {result:?}");
+    }
+    // An expired (or superseded) judgement leaves the sender new again.
+    let Step::Defer(request) = h.step("+33622222205", "salut") else { panic!("deferral") };
+    h.state.apply_deferral(&request, Ok(Deferral::New));
+    h.state.judged(&key("+33622222205"), None, h.now());
+    assert!(matches!(h.step("+33622222205", "salut"), Step::Defer(_)));
+}
+
+#[test]
+fn in_shield_mode_a_known_exhausted_budget_is_not_deferred() {
+    let mut h = Harness::new(policy());
     let Step::AskLedger(r) = h.step(FR, "salut") else { panic!("candidate") };
-    assert_eq!(r.shield_trickle_per_hour, Some(10));
+    let until = NOON + 3_600 * SECOND;
+    let verdict = ReplyVerdict::BudgetExhausted {
+        scope: BudgetScope::NumberDaily,
+        until_micros: Some(until),
+        totals: SpendTotals::default(),
+    };
+    h.state.apply_verdict(&r, Ok(verdict));
+    surge(&mut h);
+    assert_eq!(outcome_of(&h.step("+33622222222", "salut")), Some(Outcome::BudgetExhausted));
+}
+
+#[test]
+fn a_judgement_pending_after_the_shield_ends_keeps_the_sender_deferred() {
+    let mut h = Harness::new(policy());
+    // A shield of 100 seconds, adopted from another replica.
+    assert!(h.state.adopt_shield(NOON / SECOND + 100, NOON / SECOND));
+    let Step::Defer(request) = h.step(FR, "salut") else { panic!("deferral") };
+    h.state.apply_deferral(&request, Ok(Deferral::New));
+    let after = NOON + 101 * SECOND;
+    h.clock.set_micros(after);
+    assert_eq!(h.state.shield_until(after / SECOND), None);
+    // Not answered inline while a judgement may still answer them...
+    assert_eq!(outcome_of(&h.step(FR, "re")), Some(Outcome::Deferred));
+    // ...but once it has run out, the ordinary rules apply again.
+    h.clock.set_micros(request.expires_micros.max(after));
+    assert!(matches!(h.step(FR, "re"), Step::AskLedger(_)));
 }
 
 #[test]

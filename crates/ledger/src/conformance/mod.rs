@@ -5,14 +5,17 @@
 //! - [`decisions`]: the "may I reply" operation: dedupe, sender memory,
 //!   caps to the micro, rates, the shield trickle, concurrency.
 //! - [`money`]: inbound charges, top-ups, balances, entries and their pages.
+//! - [`queue`]: the deferred-reply queue (pacing, one payment per judgement) and leases.
 //!
 //! Compiled for tests and the `test-support` feature only.
 
 pub mod decisions;
 pub mod money;
+pub mod queue;
 
 pub use decisions::*;
 pub use money::*;
+pub use queue::*;
 
 use std::sync::Arc;
 
@@ -44,7 +47,7 @@ pub fn request_at(tenant: &str, number: &str, message_id: &str, sender: &str, no
         caps: Caps::default(),
         prepaid: false,
         max_replies_per_minute: None,
-        shield_trickle_per_hour: None,
+        deferred: None,
     }
 }
 
@@ -97,13 +100,14 @@ macro_rules! ledger_conformance_suite {
             first_message_replies_then_sender_is_remembered,
             same_message_id_is_paid_once_and_answered_alike,
             a_message_id_is_forgotten_after_its_ttl,
+            how_a_message_was_decided_can_be_asked_afterwards,
             an_opted_out_sender_is_never_answered_again,
             sender_memory_expires_after_reply_once_per,
             number_daily_cap_holds_to_the_micro_and_resets_next_day,
             a_reply_that_exactly_reaches_a_cap_is_paid,
             tenant_and_deployment_monthly_caps_hold,
             global_reply_rate_limits_per_minute,
-            shield_trickle_pays_only_n_replies_per_hour,
+            a_shield_end_is_shared_and_keeps_the_later_end,
             free_prepaid_reply_creates_no_balance_and_zero_memory_remembers_nobody,
             prepaid_balance_gates_replies_and_never_goes_negative,
             inbound_charges_count_against_caps,
@@ -113,7 +117,13 @@ macro_rules! ledger_conformance_suite {
             a_balance_can_not_overflow,
             entries_filter_by_time_window_then_limit,
             entries_come_in_pages_that_join_up_exactly,
-            the_write_probe_succeeds_on_a_healthy_ledger
+            the_write_probe_succeeds_on_a_healthy_ledger,
+            a_deferred_sender_is_queued_once_and_its_messages_counted,
+            marks_count_deferred_senders_by_fingerprint_and_block_per_hour,
+            a_deferred_reply_is_paid_once_from_its_slots_allowance,
+            a_deferred_reply_needs_its_sender_still_pending,
+            a_full_queue_defers_nobody_more,
+            a_lease_has_one_holder_until_released_or_expired
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {

@@ -1,27 +1,34 @@
 -- The "may I reply" decision, atomic (docs/behaviour.md). Mirrors
--- sqlite/decide.rs `decide` and rules::budget_refusal. Deterministic: never reads the clock, touches
--- only KEYS. Every read comes before the first write, so a failure (wrong
--- type, OOM on the first write) leaves nothing half-done. Money is integer
--- micros; Lua numbers are doubles, exact up to 2^53 micros (9e9 units), and
--- the script only compares them: sums are done by INCRBY/HINCRBY in Redis,
--- and anything passed back to Redis commands is an ARGV string.
+-- sqlite/decide.rs `decide` and rules::budget_refusal. Deterministic: never
+-- reads the clock, touches only KEYS. Every read comes before the first
+-- write, so a failure (wrong type, OOM on the first write) leaves nothing
+-- half-done. Money is integer micros; Lua numbers are doubles, exact up to
+-- 2^53 micros (9e9 units), and the script only compares them: sums are
+-- done by INCRBY/HINCRBY in Redis, and anything passed back to Redis
+-- commands is an ARGV string.
 --
--- KEYS: 1 message id, 2 sender memory, 3 rate (minute), 4 trickle (pacing slot),
---       5 number/day, 6 tenant/month, 7 deployment/month, 8 balances (hash),
---       9 entry id counter, 10 entries (stream), 11 opt-out of the sender
+-- KEYS: 1 message id, 2 sender memory, 3 rate (minute), 4 pacing counter of
+--       the reply's arrival slot (deferred replies), 5 number/day,
+--       6 tenant/month, 7 deployment/month, 8 balances (hash),
+--       9 entry id counter, 10 entries (stream), 11 opt-out of the sender,
+--       12 deferred item of the sender
 -- ARGV: 1 now micros, 2 tenant, 3 number, 4 message id, 5 cost, 6 -cost,
 --       7 message-id expiry micros, 8 message-id TTL ms,
 --       9 sender expiry micros, 10 sender TTL ms (0: not remembered),
---       11 max replies per minute, 12 replies allowed in this trickle slot,
---       13/14/15 number-day/tenant-month/deployment-month limit (spend above
---       it refuses: cap - cost), '' for "no such rule",
---       16 prepaid '1'|'0', 17 day counter TTL ms, 18 month counter TTL ms,
---       19 stream MAXLEN
+--       11 max replies per minute, 12 replies the arrival slot may pay
+--       (deferred replies only), 13/14/15 number-day/tenant-month/
+--       deployment-month limit (spend above it refuses: cap - cost),
+--       '' for "no such rule", 16 prepaid '1'|'0', 17 day counter TTL ms,
+--       18 month counter TTL ms, 19 stream MAXLEN, 20 deferred '1'|'',
+--       21 pacing counter TTL ms
 -- Returns {0, entry_id, day, tenant_month, deployment_month, balance|''}
---       | {1, replied 0|1} | {2} repeat sender | {3} rate limited | {4} shielded
---       | {6} opted out
+--       | {1, replied 0|1} | {2} repeat sender | {3} rate limited
+--       | {4} slot allowance spent | {6} opted out | {7} deferred sender not pending
 --       | {5, scope 1..4, day, tenant_month, deployment_month, balance|''}
+-- A deferred reply records its message id only when paid: a refusal may
+-- be tried again (next minute, next slot).
 local now = tonumber(ARGV[1])
+local deferred = ARGV[20] == '1'
 
 local earlier = redis.call('GET', KEYS[1])
 if earlier then
@@ -32,6 +39,9 @@ if earlier then
 end
 
 local function remember(replied)
+  if deferred and replied == '0' then
+    return
+  end
   redis.call('SET', KEYS[1], replied .. ':' .. ARGV[7], 'PX', ARGV[8])
 end
 
@@ -43,18 +53,22 @@ if redis.call('EXISTS', KEYS[11]) == 1 then
   remember('0')
   return {6}
 end
-
 local remembered = redis.call('GET', KEYS[2])
 if remembered and tonumber(remembered) > now then
   remember('0')
   return {2}
 end
+if deferred then
+  local item = redis.call('HMGET', KEYS[12], 'state', 'judge_by')
+  if item[1] ~= 'pending' or tonumber(item[2]) <= now then
+    return {7}
+  end
+end
 if at_least(KEYS[3], ARGV[11]) then
   remember('0')
   return {3}
 end
-if at_least(KEYS[4], ARGV[12]) then
-  remember('0')
+if deferred and at_least(KEYS[4], ARGV[12]) then
   return {4}
 end
 
@@ -93,9 +107,10 @@ if ARGV[11] ~= '' then
   redis.call('INCR', KEYS[3])
   redis.call('PEXPIRE', KEYS[3], 120000)
 end
-if ARGV[12] ~= '' then
+if deferred then
   redis.call('INCR', KEYS[4])
-  redis.call('PEXPIRE', KEYS[4], 7200000)
+  redis.call('PEXPIRE', KEYS[4], ARGV[21])
+  redis.call('HSET', KEYS[12], 'state', 'sending')
 end
 if ARGV[16] == '1' and balance then
   balance = redis.call('HINCRBY', KEYS[8], ARGV[2], ARGV[6])

@@ -1,4 +1,4 @@
-//! Budget and shield events between replicas: scripts PUBLISH a small JSON
+//! Budget, shield and judgement events between replicas: scripts PUBLISH a small JSON
 //! document on `{prefix}:events`; every [`RedisLedger`](super::RedisLedger)
 //! keeps one pub/sub connection SUBSCRIBEd to it and forwards what it hears
 //! to its broadcast channel (its own publications included).
@@ -29,6 +29,7 @@ const HEALTH_EVERY: Duration = if cfg!(test) { Duration::from_millis(500) } else
 enum Wire {
     TopUp { tenant: String },
     Shield { number: String, until_seconds: i64 },
+    Deferred { number: String },
 }
 
 pub fn encode(event: &LedgerEvent) -> String {
@@ -37,6 +38,7 @@ pub fn encode(event: &LedgerEvent) -> String {
         LedgerEvent::Shield { number, until_seconds } => {
             Wire::Shield { number: number.clone(), until_seconds: *until_seconds }
         }
+        LedgerEvent::Deferred { number } => Wire::Deferred { number: number.clone() },
     };
     // Serializing two plain structs cannot fail.
     serde_json::to_string(&wire).unwrap_or_default()
@@ -46,6 +48,7 @@ pub fn decode(payload: &[u8]) -> Option<LedgerEvent> {
     Some(match serde_json::from_slice(payload).ok()? {
         Wire::TopUp { tenant } => LedgerEvent::TopUp { tenant },
         Wire::Shield { number, until_seconds } => LedgerEvent::Shield { number, until_seconds },
+        Wire::Deferred { number } => LedgerEvent::Deferred { number },
     })
 }
 

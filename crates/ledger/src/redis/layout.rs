@@ -71,6 +71,26 @@ impl KeySpace {
         self.key(&format!("inbound:{number}"))
     }
 
+    /// A deferred sender's judgement (hash).
+    pub fn deferred_item(&self, number: &str, sender_hex: &str) -> String {
+        self.key(&format!("deferred:{number}:{sender_hex}"))
+    }
+
+    /// The deferred senders of a number by arrival (sorted set of sender hex).
+    pub fn deferred_index(&self, number: &str) -> String {
+        self.key(&format!("deferred_index:{number}"))
+    }
+
+    /// Fingerprint counts of deferred senders of a number in one hour (hash).
+    pub fn deferral_marks(&self, number: &str, hour: i64) -> String {
+        self.key(&format!("marks:{number}:{hour}"))
+    }
+
+    /// An exclusive lease (`judge:+33...`, `poll:+33...`).
+    pub fn lease(&self, name: &str) -> String {
+        self.key(&format!("lease:{name}"))
+    }
+
     /// The write probe of `/readyz`.
     pub fn probe(&self) -> String {
         self.key("probe")

@@ -3,7 +3,6 @@
 //! script's reply becomes a verdict. The key names are in [`super::layout`].
 
 use ::redis::{Script, ScriptInvocation, Value};
-use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 
 use super::layout::KeySpace;
@@ -17,13 +16,17 @@ pub const ENTRIES_MAXLEN: u64 = 1_000_000;
 /// Longest TTL written (about 34 years): `reply_once_per` beyond that is cut.
 const MAX_TTL_MILLIS: i64 = 1 << 40;
 
-/// The four scripts, hashed once; `invoke_async` sends EVALSHA and on
+/// The scripts, hashed once; `invoke_async` sends EVALSHA and on
 /// NOSCRIPT loads the script and retries (redis-rs 1.x `ScriptInvocation`).
 pub struct Scripts {
     pub decide: Script,
     pub inbound: Script,
     pub top_up: Script,
     pub shield: Script,
+    pub defer: Script,
+    pub note: Script,
+    pub lease: Script,
+    pub release: Script,
 }
 
 impl Default for Scripts {
@@ -39,11 +42,15 @@ impl Scripts {
             inbound: Script::new(include_str!("inbound.lua")),
             top_up: Script::new(include_str!("top_up.lua")),
             shield: Script::new(include_str!("shield.lua")),
+            defer: Script::new(include_str!("defer.lua")),
+            note: Script::new(include_str!("note.lua")),
+            lease: Script::new(include_str!("lease.lua")),
+            release: Script::new(include_str!("release.lua")),
         }
     }
 
-    pub fn all(&self) -> [&Script; 4] {
-        [&self.decide, &self.inbound, &self.top_up, &self.shield]
+    pub fn all(&self) -> [&Script; 8] {
+        [&self.decide, &self.inbound, &self.top_up, &self.shield, &self.defer, &self.note, &self.lease, &self.release]
     }
 
     pub fn decide_call<'a>(&'a self, ks: &KeySpace, r: &ReplyRequest) -> ScriptInvocation<'a> {
@@ -98,13 +105,12 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
     let sender_ttl = reply_once_per.saturating_mul(1_000).min(MAX_TTL_MILLIS);
     let limit = |cap: Option<Money>| cap.map(|cap| cap.micros().saturating_sub(cost).to_string()).unwrap_or_default();
     let optional = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
-    let trickle = r.shield_trickle_per_hour.map(TrickleSlot::for_rate);
     let sender_hex = r.sender.to_hex();
     let keys = vec![
         ks.message(&r.number, &r.message_id),
         ks.sender(&r.number, &sender_hex),
         ks.key(&rules::rate(&r.number, now_seconds)),
-        ks.key(&rules::trickle(&r.number, now_seconds, trickle.unwrap_or(TrickleSlot::for_rate(0)))),
+        ks.key(&rules::pace(&r.number, r.deferred.map_or(0, |p| p.slot))),
         ks.key(&rules::number_day(&r.number, &r.periods.day)),
         ks.key(&rules::tenant_month(&r.tenant, &r.periods.month)),
         ks.key(&rules::deployment_month(&r.periods.month)),
@@ -112,6 +118,7 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         ks.entry_ids(),
         ks.entries(),
         ks.opt_out(&r.number, &sender_hex),
+        ks.deferred_item(&r.number, &sender_hex),
     ];
     let args = vec![
         now.to_string(),
@@ -125,7 +132,7 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         now.saturating_add(reply_once_per.saturating_mul(1_000_000)).to_string(),
         sender_ttl.to_string(),
         optional(r.max_replies_per_minute),
-        optional(trickle.map(|slot| slot.replies)),
+        optional(r.deferred.map(|p| p.slot_replies)),
         limit(r.caps.number_daily),
         limit(r.caps.tenant_monthly),
         limit(r.caps.deployment_monthly),
@@ -133,6 +140,8 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         period_ttl_millis(r.periods.day_ends_micros, now).to_string(),
         period_ttl_millis(r.periods.month_ends_micros, now).to_string(),
         ENTRIES_MAXLEN.to_string(),
+        if r.deferred.is_some() { "1" } else { "" }.to_owned(),
+        (rules::PACE_RETENTION_SECONDS * 1_000).to_string(),
     ];
     (keys, args)
 }
@@ -172,6 +181,7 @@ pub fn decode_verdict(r: &ReplyRequest, reply: &[Value]) -> Result<ReplyVerdict,
         1 => ReplyVerdict::Duplicate { replied: int(1)? == 1 },
         2 => ReplyVerdict::RepeatSender,
         6 => ReplyVerdict::OptedOut,
+        7 => ReplyVerdict::NotPending,
         3 => ReplyVerdict::RateLimited,
         4 => ReplyVerdict::Shielded,
         5 => {

@@ -1,10 +1,10 @@
 //! The money operations of the SQLite ledger, each one IMMEDIATE
-//! transaction: a decision (dedupe, sender memory, rate, trickle, caps,
+//! transaction: a decision (dedupe, opt-out, sender memory, pending
+//! judgement, rate, slot allowance, caps,
 //! balance, then debit + entry + memory) and inbound charges.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use antirelou_domain::shield::TrickleSlot;
 use antirelou_domain::Money;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -28,6 +28,11 @@ pub(super) fn decide(
     }
     let verdict = refusal(&tx, r)?;
     let replied = verdict.is_none();
+    if let (Some(verdict), Some(_)) = (&verdict, r.deferred) {
+        // A deferred reply that is refused may be tried again (next slot,
+        // next minute): its message id is not recorded as decided.
+        return Ok(verdict.clone());
+    }
     // An expired row may still be there (sweeps run once a minute): replace it.
     tx.prepare_cached(
         "INSERT INTO messages (number, message_id, replied, expires_micros) VALUES (?1, ?2, ?3, ?4)
@@ -44,9 +49,10 @@ pub(super) fn decide(
     if r.max_replies_per_minute.is_some() {
         add_counter(&tx, &rules::rate(&r.number, now_seconds), 1, now + 120 * 1_000_000)?;
     }
-    if let Some(per_hour) = r.shield_trickle_per_hour {
-        let slot = TrickleSlot::for_rate(per_hour);
-        add_counter(&tx, &rules::trickle(&r.number, now_seconds, slot), 1, now + (slot.seconds + 60) * 1_000_000)?;
+    if let Some(pacing) = r.deferred {
+        add_counter(&tx, &rules::pace(&r.number, pacing.slot), 1, now + rules::PACE_RETENTION_SECONDS * 1_000_000)?;
+        tx.prepare_cached("UPDATE deferred SET state = 'sending' WHERE number = ?1 AND sender = ?2")?
+            .execute(params![&*r.number, &r.sender.as_bytes()[..]])?;
     }
     if r.prepaid {
         tx.prepare_cached("UPDATE balances SET micros = micros - ?2 WHERE tenant = ?1")?
@@ -84,15 +90,25 @@ fn refusal(tx: &Connection, r: &ReplyRequest) -> Result<Option<ReplyVerdict>, Le
     if remembered.is_some() {
         return Ok(Some(ReplyVerdict::RepeatSender));
     }
+    if r.deferred.is_some() {
+        let pending: Option<i64> = tx
+            .prepare_cached(
+                "SELECT 1 FROM deferred WHERE number = ?1 AND sender = ?2 AND state = 'pending' AND judge_by_micros > ?3",
+            )?
+            .query_row(params![&*r.number, &r.sender.as_bytes()[..], now], |row| row.get(0))
+            .optional()?;
+        if pending.is_none() {
+            return Ok(Some(ReplyVerdict::NotPending));
+        }
+    }
     let now_seconds = now.div_euclid(1_000_000);
     if let Some(max) = r.max_replies_per_minute {
         if read_counter(tx, &rules::rate(&r.number, now_seconds))?.micros() >= i64::from(max) {
             return Ok(Some(ReplyVerdict::RateLimited));
         }
     }
-    if let Some(per_hour) = r.shield_trickle_per_hour {
-        let slot = TrickleSlot::for_rate(per_hour);
-        if read_counter(tx, &rules::trickle(&r.number, now_seconds, slot))?.micros() >= i64::from(slot.replies) {
+    if let Some(pacing) = r.deferred {
+        if read_counter(tx, &rules::pace(&r.number, pacing.slot))?.micros() >= i64::from(pacing.slot_replies) {
             return Ok(Some(ReplyVerdict::Shielded));
         }
     }
@@ -166,7 +182,7 @@ pub(super) fn read_counter(c: &Connection, key: &str) -> Result<Money, LedgerErr
     Ok(Money::from_micros(value.unwrap_or(0)))
 }
 
-fn add_counter(c: &Connection, key: &str, delta: i64, expires_micros: i64) -> Result<(), LedgerError> {
+pub(super) fn add_counter(c: &Connection, key: &str, delta: i64, expires_micros: i64) -> Result<(), LedgerError> {
     c.prepare_cached(
         "INSERT INTO counters (key, value, expires_micros) VALUES (?1, ?2, ?3)
          ON CONFLICT (key) DO UPDATE SET value = value + excluded.value,

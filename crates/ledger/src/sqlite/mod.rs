@@ -9,9 +9,11 @@
 //! - this file: the connection, its thread, the schema, the trait impl;
 //! - [`decide`]: the money operations (decision, inbound charges);
 //! - [`entries`]: entries, top-ups, bounded pages.
+//! - [`queue`]: the deferred-reply queue and the leases.
 
 mod decide;
 mod entries;
+mod queue;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +28,7 @@ use tokio::sync::{broadcast, oneshot};
 use crate::model::{
     EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery,
 };
+use crate::queue::{Deferral, DeferredArrival, DeferredItem, Leases, ReplyQueue};
 use crate::{Ledger, LedgerError, LedgerEvent};
 
 const SCHEMA: &str = "
@@ -55,7 +58,8 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_micr
 ";
 
 /// Tables whose rows carry `expires_micros` and are swept.
-const EXPIRING_TABLES: [&str; 5] = ["messages", "senders", "counters", "inbound_ids", "opt_outs"];
+const EXPIRING_TABLES: [&str; 7] =
+    ["messages", "senders", "counters", "inbound_ids", "opt_outs", "deferred", "deferral_marks"];
 
 /// Expired rows are swept at most this often.
 const SWEEP_EVERY_MICROS: i64 = 60 * 1_000_000;
@@ -102,6 +106,7 @@ impl SqliteLedger {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.execute_batch(SCHEMA)?;
+        connection.execute_batch(queue::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };
         std::thread::Builder::new()
@@ -169,6 +174,64 @@ impl Drop for AbandonOnDrop {
 }
 
 #[async_trait]
+impl ReplyQueue for SqliteLedger {
+    async fn defer(&self, arrival: &DeferredArrival, now_micros: i64) -> Result<Deferral, LedgerError> {
+        let number = arrival.number.to_string();
+        let arrival = arrival.clone();
+        let deferral = self.run(move |state| queue::defer(&mut state.connection, &arrival, now_micros)).await?;
+        if deferral == Deferral::New {
+            let _ = self.inner.events.send(LedgerEvent::Deferred { number });
+        }
+        Ok(deferral)
+    }
+
+    async fn note_messages(
+        &self,
+        number: &str,
+        senders: &[(SenderKey, u32)],
+        _now_micros: i64,
+    ) -> Result<(), LedgerError> {
+        let (number, senders) = (number.to_owned(), senders.to_vec());
+        self.run(move |state| queue::note_messages(&mut state.connection, &number, &senders)).await
+    }
+
+    async fn deferred(
+        &self,
+        number: &str,
+        arrived_before_micros: i64,
+        now_micros: i64,
+        limit: usize,
+    ) -> Result<Vec<DeferredItem>, LedgerError> {
+        let number = number.to_owned();
+        self.run(move |state| queue::deferred(&state.connection, &number, arrived_before_micros, now_micros, limit))
+            .await
+    }
+
+    async fn finish_deferred(&self, number: &str, sender: &SenderKey) -> Result<(), LedgerError> {
+        let (number, sender) = (number.to_owned(), *sender);
+        self.run(move |state| queue::finish(&state.connection, &number, &sender)).await
+    }
+
+    async fn deferred_count(&self, number: &str, now_micros: i64) -> Result<usize, LedgerError> {
+        let number = number.to_owned();
+        self.run(move |state| queue::count(&state.connection, &number, now_micros)).await
+    }
+}
+
+#[async_trait]
+impl Leases for SqliteLedger {
+    async fn lease(&self, name: &str, holder: &str, ttl_ms: u64, now_micros: i64) -> Result<bool, LedgerError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.run(move |state| queue::lease(&state.connection, &name, &holder, ttl_ms, now_micros)).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), LedgerError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.run(move |state| queue::release(&state.connection, &name, &holder)).await
+    }
+}
+
+#[async_trait]
 impl Ledger for SqliteLedger {
     fn backend(&self) -> &'static str {
         "embedded"
@@ -179,6 +242,20 @@ impl Ledger for SqliteLedger {
         self.run_abandonable(move |state, abandoned| {
             state.sweep_if_due(request.now_micros)?;
             decide::decide(&mut state.connection, &request, abandoned)
+        })
+        .await
+    }
+
+    async fn decided(&self, number: &str, message_id: &str, now_micros: i64) -> Result<Option<bool>, LedgerError> {
+        let (number, message_id) = (number.to_owned(), message_id.to_owned());
+        self.run(move |state| {
+            Ok(state
+                .connection
+                .prepare_cached(
+                    "SELECT replied FROM messages WHERE number = ?1 AND message_id = ?2 AND expires_micros > ?3",
+                )?
+                .query_row(params![number, message_id, now_micros], |row| row.get(0))
+                .optional()?)
         })
         .await
     }

@@ -171,7 +171,7 @@ fn evalsha_args(options: &HashMap<String, String>) -> Result<(), String> {
         caps: Caps::default(),
         prepaid: false,
         max_replies_per_minute: Some(100_000_000),
-        shield_trickle_per_hour: None,
+        deferred: None,
     };
     // The layout is the ledger's own; only the sender is made fresh per call.
     let (keys, args) = decide_layout(&keyspace, &request);

@@ -13,6 +13,7 @@ use antirelou_domain::Money;
 
 use super::*;
 use crate::conformance::{request, request_at, NOON_MICROS};
+use crate::queue::{Leases, ReplyQueue};
 use crate::redis_server::RedisServer;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -65,7 +66,6 @@ async fn only_balances_entries_and_the_entry_counter_live_without_ttl() {
     ledger.top_up("paris", Money::from_micros(1_000_000), "gala", NOON_MICROS).await.unwrap();
     let limits = |r: &mut ReplyRequest| {
         r.max_replies_per_minute = Some(2);
-        r.shield_trickle_per_hour = Some(7_200); // 2 per one-second slot: the trickle key is written, never binding
         r.prepaid = true;
         r.caps.number_daily = Some(Money::from_micros(1_000_000));
         r.caps.tenant_monthly = Some(Money::from_micros(1_000_000));
@@ -89,10 +89,34 @@ async fn only_balances_entries_and_the_entry_counter_live_without_ttl() {
     ledger.record_inbound(&batch).await.unwrap();
     let now_seconds = NOON_MICROS / 1_000_000;
     ledger.set_shield("+33612345678", now_seconds + 600, now_seconds).await.unwrap();
+    // A deferred sender (item, index, marks), paid from a slot (pacing
+    // counter), one still pending, and a lease.
+    let deferred = |n: u32| crate::DeferredArrival {
+        tenant: Arc::from("paris"),
+        number: Arc::from("+33612345678"),
+        sender: antirelou_domain::SenderHasher::new(b"conformance-key").key(&format!("+3370000{n:04}")),
+        first_message_id: format!("SMd{n}"),
+        sealed_sender: vec![1, 2, 3],
+        first_micros: NOON_MICROS,
+        slot: 7,
+        fingerprint: Some(1),
+        block: 2,
+        expires_micros: NOON_MICROS + 45 * 60_000_000,
+        queue_limit: 10,
+    };
+    ledger.defer(&deferred(1), NOON_MICROS).await.unwrap();
+    ledger.defer(&deferred(2), NOON_MICROS).await.unwrap();
+    let mut paid = request("paris", "+33612345678", "SMd1", "+33700000001");
+    paid.deferred = Some(crate::Pacing { slot: 7, slot_replies: 5 });
+    assert!(replied(&ledger.decide_reply(&paid).await.unwrap()));
+    assert!(ledger.lease("judge:+33612345678", "a", 30_000, NOON_MICROS).await.unwrap());
 
     let mut con = raw(&server).await;
     let keys: Vec<String> = command(&mut con, &["KEYS", "*"]).await;
-    assert!(keys.len() >= 12, "{keys:?}");
+    assert!(keys.len() >= 18, "{keys:?}");
+    for expected in ["pace:", "deferred:", "deferred_index:", "marks:", "lease:"] {
+        assert!(keys.iter().any(|k| k.contains(expected)), "no {expected} key in {keys:?}");
+    }
     let tag = ledger.key_tag().to_owned();
     let persistent = [format!("{tag}balances"), format!("{tag}entries"), format!("{tag}entry_id")];
     for key in &keys {
@@ -265,4 +289,35 @@ async fn entries_are_read_across_pages() {
     let first = entries::PAGE as u64;
     assert_eq!(ids, vec![first, first + 1, first + 2]);
     assert_eq!(entries::next_stream_id("5-18446744073709551615").unwrap(), "6-0");
+}
+
+#[tokio::test]
+async fn storage_figures_come_from_info_and_see_refused_writes() {
+    let server = RedisServer::start();
+    let ledger = connect(&server, &random_prefix()).await;
+    let mut con = raw(&server).await;
+    let _: () = command(&mut con, &["CONFIG", "SET", "maxmemory", "100mb"]).await;
+    let figures = ledger.storage().await.unwrap().expect("redis has figures");
+    assert!(figures.used_memory_bytes > 100_000, "{figures:?}");
+    assert_eq!(figures.maxmemory_bytes, 100 * 1024 * 1024);
+    // Below what it already uses: every write is refused (noeviction).
+    let limit = (figures.used_memory_bytes / 2).to_string();
+    let _: () = command(&mut con, &["CONFIG", "SET", "maxmemory", &limit]).await;
+    let r = request("paris", "+33612345678", "SMoom", "+33700000001");
+    assert!(ledger.decide_reply(&r).await.is_err(), "fail closed when Redis refuses writes");
+    assert!(ledger.probe_write(NOON_MICROS).await.is_err(), "readyz would say not ready");
+    let after = ledger.storage().await.unwrap().unwrap();
+    assert!(after.rejected_writes >= 1, "{after:?}");
+    let _: () = command(&mut con, &["CONFIG", "SET", "maxmemory", "0"]).await;
+    assert_eq!(ledger.storage().await.unwrap().unwrap().maxmemory_bytes, 0);
+}
+
+#[test]
+fn info_lines_are_read_by_name() {
+    let info = "# Memory\r\nused_memory:1234\r\nused_memory_human:1.2K\r\nmaxmemory:5000\r\n# Stats\r\nevicted_keys:7\r\n# Errorstats\r\nerrorstat_OOM:count=3\r\nerrorstat_ERR:count=1\r\n";
+    let figures = super::parse_info(info);
+    assert_eq!(
+        figures,
+        crate::StorageFigures { used_memory_bytes: 1234, maxmemory_bytes: 5000, evicted_keys: 7, rejected_writes: 3 }
+    );
 }

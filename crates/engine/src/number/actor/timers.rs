@@ -1,0 +1,224 @@
+//! The actor's periodic work: inbound charges, the shield's end (and its
+//! alerts and sharing), budget gauges every minute, and the rounds of
+//! deferred judgements.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use antirelou_domain::shield::{MinuteTotals, ShieldTransition};
+use antirelou_domain::Periods;
+use antirelou_ledger::{EntryKind, InboundBatch, InboundCharged, LedgerError, TotalsQuery};
+use tokio::time::error::Elapsed;
+
+use super::NumberActor;
+use crate::alerts::{Alert, AlertKind};
+use crate::metrics::LedgerOp;
+use crate::number::judge::JUDGE_EVERY_SECONDS;
+use crate::number::judging::{JudgeRound, RoundReport};
+
+/// A surge that goes on pushes the shared shield end at most this often.
+const SHIELD_SHARE_EVERY_SECONDS: i64 = 10;
+/// Budget gauges are re-read from the ledger this often (spend by other
+/// replicas, period roll-over on an idle number), in ticks.
+const BUDGET_READ_EVERY_TICKS: u32 = 60;
+
+/// Work a tick started and its caller may await.
+pub(super) type TickWork = Box<dyn ActorFuture<NumberActor, Output = ()>>;
+
+impl NumberActor {
+    /// One tick: the shield's end, inbound charges, the budget gauges now
+    /// and then, and a judgement round when one is due. Returns the ledger
+    /// work it started, for the caller to spawn (real timers) or await
+    /// (driven timers).
+    pub(super) fn tick(&mut self, ctx: &mut Context<Self>) -> Option<std::pin::Pin<TickWork>> {
+        let (transition, totals) = self.live.state.evaluate_shield(self.deps.clock.now_seconds());
+        self.on_shield(transition, totals);
+        self.live.seconds_since_budget_read += 1;
+        if self.live.seconds_since_budget_read >= BUDGET_READ_EVERY_TICKS {
+            self.load_from_ledger(ctx);
+        }
+        let write = self.inbound_write();
+        let round = self.judge_round();
+        match (write, round) {
+            (None, None) => None,
+            (Some(write), None) => Some(Box::pin(write)),
+            (None, Some(round)) => Some(Box::pin(round)),
+            (Some(write), Some(round)) => Some(Box::pin(write.then(move |(), _, _| round))),
+        }
+    }
+
+    /// A judgement round, when one is due and none runs.
+    fn judge_round(&mut self) -> Option<impl ActorFuture<Self, Output = ()> + 'static> {
+        let now = self.now_micros();
+        if !self.live.queue_active || self.live.judging || now < self.live.next_judge_micros {
+            return None;
+        }
+        self.live.next_judge_micros = now.saturating_add(JUDGE_EVERY_SECONDS * 1_000_000);
+        self.live.judging = true;
+        let round = JudgeRound {
+            policy: Arc::clone(&self.deps.policy),
+            ledger: Arc::clone(&self.deps.ledger),
+            clock: Arc::clone(&self.deps.clock),
+            sealer: self.deps.sealer.clone(),
+            send_api: self.deps.send_api.clone(),
+            holder: Arc::clone(&self.deps.holder),
+            notes: self.live.state.take_notes(),
+            ledger_timeout: self.deps.options.ledger_timeout,
+        };
+        Some(round.run().into_actor(self).map(|report, act, _| act.judged(report)))
+    }
+
+    /// Learns what a judgement round did.
+    fn judged(&mut self, report: RoundReport) {
+        self.live.judging = false;
+        if report.ledger_failed {
+            self.deps.metrics.ledger_error(LedgerOp::Judge);
+        }
+        let now = self.now_micros();
+        for (sender, result) in &report.ended {
+            self.live.state.judged(sender, *result, now);
+            if let Some(result) = result {
+                self.deps.metrics.count_deferred(*result);
+            }
+        }
+        if report.spent.micros() > 0 {
+            self.deps.metrics.add_spend(EntryKind::Reply, report.spent.micros());
+        }
+        if let Some(pending) = report.pending {
+            self.deps.metrics.series.set_deferred_pending(pending);
+            if pending == 0 && self.live.state.notes_waiting() == 0 {
+                self.live.queue_active = false;
+            }
+        }
+    }
+
+    /// Metrics, alerts and sharing for a shield transition.
+    pub(super) fn on_shield(&mut self, transition: ShieldTransition, totals: MinuteTotals) {
+        let now_seconds = self.deps.clock.now_seconds();
+        let policy = Arc::clone(&self.deps.policy);
+        let (tenant, number) = (&policy.tenant, &policy.number);
+        match transition {
+            ShieldTransition::Unchanged => {}
+            ShieldTransition::Entered { until_seconds } => {
+                tracing::warn!(tenant = %tenant, number = %number, inbound_last_minute = totals.inbound,
+                    new_senders_last_minute = totals.new_senders, "shield mode entered");
+                self.deps.metrics.set_shield(true);
+                self.share_shield(until_seconds, now_seconds);
+                self.live.alerted_shield = true;
+                self.alert(Alert::shield_entered(tenant, number, until_seconds, totals));
+            }
+            ShieldTransition::Extended { until_seconds } => {
+                // Share the new end at most every few seconds, not per message.
+                if until_seconds >= self.live.shared_shield_until + SHIELD_SHARE_EVERY_SECONDS {
+                    self.share_shield(until_seconds, now_seconds);
+                }
+            }
+            ShieldTransition::Exited => {
+                tracing::info!(tenant = %tenant, number = %number, "shield mode exited");
+                self.deps.metrics.set_shield(false);
+                // Only the replica that raised the alert closes it.
+                if std::mem::take(&mut self.live.alerted_shield) {
+                    self.alert(Alert::shield_exited(tenant, number, totals));
+                }
+            }
+        }
+    }
+
+    fn alert(&self, alert: Alert) {
+        if self.deps.policy.alert_webhook.is_some() && !self.deps.alerts.emit(alert) {
+            self.deps.metrics.families().alert_delivered(&self.deps.policy.tenant, AlertKind::Shield, false);
+        }
+    }
+
+    fn share_shield(&mut self, until_seconds: i64, now_seconds: i64) {
+        self.live.shared_shield_until = until_seconds;
+        let ledger = Arc::clone(&self.deps.ledger);
+        let number = Arc::clone(&self.deps.policy.number);
+        let metrics = self.deps.metrics.clone();
+        actix::spawn(async move {
+            match ledger.set_shield(&number, until_seconds, now_seconds).await {
+                Ok(()) => metrics.ledger_ok(),
+                Err(_) => metrics.ledger_error(LedgerOp::SetShield),
+            }
+        });
+    }
+
+    /// Writes the inbound charges received since the last write, in the background.
+    pub(super) fn flush_inbound(&mut self, ctx: &mut Context<Self>) {
+        if let Some(write) = self.inbound_write() {
+            ctx.spawn(write);
+        }
+    }
+
+    /// The write of the inbound charges received since the last one, if
+    /// any; a batch the ledger does not take is kept for the next one.
+    pub(super) fn inbound_write(&mut self) -> Option<impl ActorFuture<Self, Output = ()> + 'static> {
+        let batch = self.charges.take(&self.deps.policy, &self.deps.clock)?;
+        let ledger = Arc::clone(&self.deps.ledger);
+        let timeout = self.deps.options.ledger_timeout;
+        let fut = async move {
+            let result = tokio::time::timeout(timeout, ledger.record_inbound(&batch)).await;
+            (batch, result)
+        };
+        Some(fut.into_actor(self).map(|(batch, result), act, _| act.charged(batch, result)))
+    }
+
+    fn charged(&mut self, batch: InboundBatch, result: Result<Result<InboundCharged, LedgerError>, Elapsed>) {
+        match result {
+            Ok(Ok(charged)) => {
+                self.deps.metrics.ledger_ok();
+                self.deps.metrics.add_spend(EntryKind::Inbound, charged.amount.micros());
+            }
+            _ => {
+                self.deps.metrics.ledger_error(LedgerOp::RecordInbound);
+                let dropped = self.charges.put_back(batch);
+                if dropped > 0 {
+                    // The provider charged these messages: keep the count visible for reconciliation.
+                    tracing::error!(tenant = %self.deps.policy.tenant, number = %self.deps.policy.number,
+                        dropped, "inbound charges could not be recorded and were dropped");
+                }
+            }
+        }
+    }
+
+    /// Reads spend totals, shared shield state and whether judgements wait
+    /// (start, restart, every minute).
+    pub(super) fn load_from_ledger(&mut self, ctx: &mut Context<Self>) {
+        self.live.seconds_since_budget_read = 0;
+        let ledger = Arc::clone(&self.deps.ledger);
+        let policy = &self.deps.policy;
+        let query = TotalsQuery {
+            tenant: policy.tenant.to_string(),
+            number: policy.number.to_string(),
+            periods: Periods::at(self.deps.clock.now(), policy.timezone),
+        };
+        let now_seconds = self.deps.clock.now_seconds();
+        let timeout = self.deps.options.ledger_timeout;
+        let now_micros = self.now_micros();
+        let fut = async move {
+            let totals = tokio::time::timeout(timeout, ledger.totals(&query)).await;
+            let shield = tokio::time::timeout(timeout, ledger.shield_until(&query.number, now_seconds)).await;
+            let pending = tokio::time::timeout(timeout, ledger.deferred_count(&query.number, now_micros)).await;
+            (totals, shield, pending)
+        };
+        ctx.spawn(fut.into_actor(self).map(move |(totals, shield, pending), act, _| {
+            // Judgements left behind (a restart, another replica): judge them.
+            if matches!(pending, Ok(Ok(n)) if n > 0) {
+                act.live.queue_active = true;
+            }
+            match totals {
+                Ok(Ok(totals)) => act.deps.metrics.publish_budget(&act.deps.policy.caps, &totals),
+                _ => act.deps.metrics.ledger_error(LedgerOp::ReadTotals),
+            }
+            match shield {
+                Ok(Ok(Some(until))) => {
+                    if act.live.state.adopt_shield(until, now_seconds) {
+                        act.deps.metrics.set_shield(true);
+                    }
+                }
+                Ok(Ok(None)) => {}
+                _ => act.deps.metrics.ledger_error(LedgerOp::ReadShield),
+            }
+        }));
+    }
+}
