@@ -36,6 +36,10 @@ use crate::SimError;
 /// `shield.defer_for`, so every deferred judgement has ended.
 pub const RUN_ON_AFTER_DEFER_FOR_SECONDS: i64 = 15 * 60;
 
+/// Memory-backed storage where Linux has it: the simulated ledger needs no
+/// durability, and its fsyncs would otherwise make most of a run's time.
+const MEMORY_DIR: &str = "/dev/shm";
+
 /// Pages read at most when the ledger's entries are read back (a page may be
 /// empty with a cursor; this bounds the loop, far above any run's entries).
 const MAX_ENTRY_PAGES: usize = 1_000_000;
@@ -67,7 +71,7 @@ pub fn run_blocking(traffic: &Traffic, options: &InProcessOptions) -> Result<Run
 
 /// Runs `traffic` against the real app. Must run inside an actix System.
 pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRecords, SimError> {
-    let dir = tempfile::tempdir()?;
+    let dir = tempfile::Builder::new().prefix("antirelou-sim-").tempdir_in(scratch_dir())?;
     let settings = options.setup.settings(&dir.path().join("ledger.sqlite3"))?;
     let (ledger, ledger_name): (Arc<dyn Ledger>, &str) = match &options.ledger {
         LedgerChoice::Embedded => (Arc::new(SqliteLedger::open(&dir.path().join("ledger.sqlite3"))?), "embedded"),
@@ -169,6 +173,18 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
         entries: Some(read_entries(ledger.as_ref()).await?),
         deferred_results,
     })
+}
+
+/// Where the simulated ledger's file goes: [`MEMORY_DIR`] if there is one,
+/// the system's temporary directory otherwise.
+fn scratch_dir() -> std::path::PathBuf {
+    let memory = std::path::Path::new(MEMORY_DIR);
+    let writable = memory.is_dir() && std::fs::metadata(memory).is_ok_and(|m| !m.permissions().readonly());
+    if writable {
+        memory.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
 }
 
 /// Every entry of the ledger, oldest first, page by page.

@@ -352,7 +352,9 @@ impl Ledger for RedisLedger {
 
     async fn storage(&self) -> Result<Option<crate::StorageFigures>, LedgerError> {
         let info: String = self
-            .bounded(::redis::cmd("INFO").arg("memory").arg("stats").arg("errorstats").query_async(&mut self.connection()))
+            .bounded(
+                ::redis::cmd("INFO").arg("memory").arg("stats").arg("errorstats").query_async(&mut self.connection()),
+            )
             .await?;
         Ok(Some(parse_info(&info)))
     }
