@@ -152,6 +152,55 @@ fn each_kind_of_bad_config_exits_2_and_names_its_key() {
 }
 
 #[test]
+fn simulate_replays_a_traffic_file_and_a_malformed_line_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../simulator/traffic/sample.jsonl");
+    let out = dir.path().join("out");
+    let output = antirelou(
+        dir.path(),
+        &["simulate", "--traffic", sample.to_str().unwrap(), "--json", "--no-progress", "--out", out.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((report["scenario"].as_str(), report["messages"].as_u64()), (Some("sample"), Some(10)));
+    assert_eq!((report["spend"].as_str(), report["genuine_answered"].as_u64()), (Some("0.64"), Some(3)));
+    assert_eq!(report["invariants"]["violations"], serde_json::json!([]));
+    assert!(out.join("report.json").exists() && out.join("spend.svg").exists());
+
+    // --daily-cap applies to traffic files: two replies fit under 0.32; the
+    // third new sender, and the attacker who wrote again, find no money.
+    let capped = antirelou(
+        dir.path(),
+        &["simulate", "--traffic", sample.to_str().unwrap(), "--daily-cap", "0.32", "--json", "--no-progress"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&capped.stdout).unwrap();
+    assert_eq!((report["spend"].as_str(), report["outcomes"]["budget_exhausted"].as_u64()), (Some("0.32"), Some(3)));
+
+    let good = r#"{"at": "2026-03-07T17:00:00Z", "from": "+33611111111"}"#;
+    for (bad, expected) in [
+        (r#"{"at": "2026-03-07T25:00:00Z", "from": "+33611111111"}"#, "line 3: at: not an RFC 3339 time"),
+        (r#"{"from": "+33611111111"}"#, "line 3: not a traffic line (column 24): missing field `at`"),
+        (r#"{"at": "2026-03-07T17:00:00Z", "from": "+33611111111", "grup": "attack"}"#, "line 3: not a traffic line"),
+        ("not json", "line 3: not a traffic line"),
+    ] {
+        let file = dir.path().join("bad.jsonl");
+        std::fs::write(&file, format!("{good}\n\n{bad}\n{good}\n")).unwrap();
+        let output = antirelou(dir.path(), &["simulate", "--traffic", file.to_str().unwrap(), "--no-progress"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains(expected), "{bad}: expected {expected:?} in {stderr:?}");
+        assert!(output.stdout.is_empty(), "nothing is replayed from a bad file");
+    }
+    let output = antirelou(dir.path(), &["simulate", "--traffic", "missing.jsonl"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read missing.jsonl"));
+    // Generator knobs make no sense with a traffic file.
+    let output = antirelou(dir.path(), &["simulate", "--traffic", sample.to_str().unwrap(), "--seed", "3"]);
+    assert_eq!(output.status.code(), Some(2), "clap refuses conflicting flags");
+}
+
+#[test]
 fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &[]);
