@@ -59,7 +59,7 @@ max_replies_per_minute = 100000
 }
 
 const NO_SHIELD: &str =
-    "shield = { trigger_per_minute = 1000000, new_senders_per_minute = 1000000, hold = \"1h\", trickle_per_hour = 10 }";
+    "shield = { trigger_per_minute = 1000000, new_senders_per_minute = 1000000, trigger_per_hour = 1000000, new_senders_per_hour = 1000000, hold = \"1h\", trickle_per_hour = 10 }";
 
 fn replicas(dir: &Path, config: &str, count: usize) -> Vec<Server> {
     (0..count).map(|_| Server::start(dir, &["--config", config])).collect()
@@ -327,7 +327,7 @@ async fn a_surge_on_one_replica_shields_the_number_on_every_replica() {
     let redis = RedisServer::start();
     let dir = tempfile::tempdir().unwrap();
     let shield =
-        "shield = { trigger_per_minute = 20, new_senders_per_minute = 1000, hold = \"1h\", trickle_per_hour = 1 }";
+        "shield = { trigger_per_minute = 20, new_senders_per_minute = 1000, trigger_per_hour = 1000, new_senders_per_hour = 1000, hold = \"1h\", trickle_per_hour = 1 }";
     let config = write_config(dir.path(), &redis.url(), "shield", "", shield);
     let servers = replicas(dir.path(), &config, 2);
     let client = client();

@@ -1,5 +1,6 @@
-//! Shield-mode maths (docs/shield.md): a one-minute sliding window of inbound
-//! messages and new senders, and the hold/extend/exit state machine.
+//! Shield-mode maths (docs/shield.md): sliding windows of inbound messages
+//! and new senders (the last minute, by second; the last hour, by minute),
+//! and the hold/extend/exit state machine.
 
 /// A number's shield settings, in base units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -8,6 +9,11 @@ pub struct ShieldPolicy {
     pub trigger_per_minute: u32,
     /// New distinct senders in the last minute above which the number shields.
     pub new_senders_per_minute: u32,
+    /// Inbound messages in the last hour above which the number shields (a
+    /// sustained flood that stays under the minute's trigger).
+    pub trigger_per_hour: u32,
+    /// New distinct senders in the last hour above which the number shields.
+    pub new_senders_per_hour: u32,
     /// How long shield mode lasts after the last surge second.
     pub hold_seconds: u64,
     /// Replies to deferred senders released per hour at least while shielded
@@ -15,40 +21,29 @@ pub struct ShieldPolicy {
     pub trickle_per_hour: u32,
 }
 
-const WINDOW_SECONDS: usize = 60;
+/// Buckets of each window: 60 seconds in the minute, 60 minutes in the hour.
+const BUCKETS: usize = 60;
 
-/// Counts per second over the last 60 seconds. Fixed size: no allocation
-/// after construction, whatever the traffic.
+/// Counts of messages and new senders in fixed buckets (one ring of 60).
+/// Fixed size: no allocation after construction, whatever the traffic.
 #[derive(Clone, Debug)]
-pub struct SurgeWindow {
-    second: [i64; WINDOW_SECONDS],
-    inbound: [u32; WINDOW_SECONDS],
-    new_senders: [u32; WINDOW_SECONDS],
+struct Ring {
+    index: [i64; BUCKETS],
+    inbound: [u32; BUCKETS],
+    new_senders: [u32; BUCKETS],
 }
 
-impl Default for SurgeWindow {
+impl Default for Ring {
     fn default() -> Self {
-        SurgeWindow {
-            second: [i64::MIN; WINDOW_SECONDS],
-            inbound: [0; WINDOW_SECONDS],
-            new_senders: [0; WINDOW_SECONDS],
-        }
+        Ring { index: [i64::MIN; BUCKETS], inbound: [0; BUCKETS], new_senders: [0; BUCKETS] }
     }
 }
 
-/// Totals over the last minute.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MinuteTotals {
-    pub inbound: u32,
-    pub new_senders: u32,
-}
-
-impl SurgeWindow {
-    /// Counts one inbound message at `now_seconds`.
-    pub fn record(&mut self, now_seconds: i64, new_sender: bool) {
-        let slot = now_seconds.rem_euclid(WINDOW_SECONDS as i64) as usize;
-        if self.second[slot] != now_seconds {
-            self.second[slot] = now_seconds;
+impl Ring {
+    fn record(&mut self, index: i64, new_sender: bool) {
+        let slot = index.rem_euclid(BUCKETS as i64) as usize;
+        if self.index[slot] != index {
+            self.index[slot] = index;
             self.inbound[slot] = 0;
             self.new_senders[slot] = 0;
         }
@@ -58,18 +53,51 @@ impl SurgeWindow {
         }
     }
 
-    /// Totals of the 60 seconds ending at `now_seconds` (inclusive).
-    pub fn totals(&self, now_seconds: i64) -> MinuteTotals {
-        let oldest = now_seconds - WINDOW_SECONDS as i64;
-        let mut totals = MinuteTotals::default();
-        for slot in 0..WINDOW_SECONDS {
-            let s = self.second[slot];
-            if s > oldest && s <= now_seconds {
-                totals.inbound = totals.inbound.saturating_add(self.inbound[slot]);
-                totals.new_senders = totals.new_senders.saturating_add(self.new_senders[slot]);
+    /// Totals of the 60 buckets ending at `index` (inclusive).
+    fn totals(&self, index: i64) -> (u32, u32) {
+        let oldest = index - BUCKETS as i64;
+        let (mut inbound, mut new_senders) = (0u32, 0u32);
+        for slot in 0..BUCKETS {
+            let i = self.index[slot];
+            if i > oldest && i <= index {
+                inbound = inbound.saturating_add(self.inbound[slot]);
+                new_senders = new_senders.saturating_add(self.new_senders[slot]);
             }
         }
-        totals
+        (inbound, new_senders)
+    }
+}
+
+/// The surge windows of one number: the last minute by second, the last hour by minute.
+#[derive(Clone, Debug, Default)]
+pub struct SurgeWindow {
+    seconds: Ring,
+    minutes: Ring,
+}
+
+/// Totals over the last minute and the last hour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SurgeTotals {
+    /// Messages in the last minute.
+    pub inbound: u32,
+    /// New senders in the last minute.
+    pub new_senders: u32,
+    pub inbound_hour: u32,
+    pub new_senders_hour: u32,
+}
+
+impl SurgeWindow {
+    /// Counts one inbound message at `now_seconds`.
+    pub fn record(&mut self, now_seconds: i64, new_sender: bool) {
+        self.seconds.record(now_seconds, new_sender);
+        self.minutes.record(now_seconds.div_euclid(60), new_sender);
+    }
+
+    /// Totals of the minute (by second) and of the hour (by minute) ending at `now_seconds`.
+    pub fn totals(&self, now_seconds: i64) -> SurgeTotals {
+        let (inbound, new_senders) = self.seconds.totals(now_seconds);
+        let (inbound_hour, new_senders_hour) = self.minutes.totals(now_seconds.div_euclid(60));
+        SurgeTotals { inbound, new_senders, inbound_hour, new_senders_hour }
     }
 }
 
@@ -94,8 +122,11 @@ impl ShieldState {
     }
 
     /// Applies the policy to the last minute's totals.
-    pub fn evaluate(&mut self, policy: &ShieldPolicy, totals: MinuteTotals, now_seconds: i64) -> ShieldTransition {
-        let surge = totals.inbound > policy.trigger_per_minute || totals.new_senders > policy.new_senders_per_minute;
+    pub fn evaluate(&mut self, policy: &ShieldPolicy, totals: SurgeTotals, now_seconds: i64) -> ShieldTransition {
+        let surge = totals.inbound > policy.trigger_per_minute
+            || totals.new_senders > policy.new_senders_per_minute
+            || totals.inbound_hour > policy.trigger_per_hour
+            || totals.new_senders_hour > policy.new_senders_per_hour;
         let was_active = self.is_active(now_seconds);
         if surge {
             let until_seconds = now_seconds.saturating_add(policy.hold_seconds as i64);
@@ -130,28 +161,57 @@ impl ShieldState {
 mod tests {
     use super::*;
 
-    const POLICY: ShieldPolicy =
-        ShieldPolicy { trigger_per_minute: 60, new_senders_per_minute: 20, hold_seconds: 3_600, trickle_per_hour: 10 };
+    const POLICY: ShieldPolicy = ShieldPolicy {
+        trigger_per_minute: 60,
+        new_senders_per_minute: 20,
+        trigger_per_hour: 600,
+        new_senders_per_hour: 40,
+        hold_seconds: 3_600,
+        trickle_per_hour: 10,
+    };
+
+    fn minute(inbound: u32, new_senders: u32) -> SurgeTotals {
+        SurgeTotals { inbound, new_senders, ..SurgeTotals::default() }
+    }
 
     #[test]
-    fn window_forgets_after_a_minute() {
+    fn the_minute_window_forgets_after_a_minute() {
         let mut w = SurgeWindow::default();
         for s in 0..30 {
             w.record(1_000 + s, s % 2 == 0);
             w.record(1_000 + s, false);
         }
-        assert_eq!(w.totals(1_029), MinuteTotals { inbound: 60, new_senders: 15 });
+        assert_eq!((w.totals(1_029).inbound, w.totals(1_029).new_senders), (60, 15));
         assert_eq!(w.totals(1_059).inbound, 60);
         assert_eq!(w.totals(1_060).inbound, 58);
         assert_eq!(w.totals(1_089).inbound, 0);
     }
 
     #[test]
+    fn the_hour_window_counts_by_minute_and_forgets_after_an_hour() {
+        let mut w = SurgeWindow::default();
+        // One message a minute from a new sender, for 90 minutes, from 10:00.
+        let start = 36_000;
+        let at = |w: &SurgeWindow, minutes: i64| w.totals(start + minutes * 60 + 30);
+        for m in 0..60 {
+            w.record(start + m * 60 + 30, true);
+        }
+        assert_eq!((at(&w, 59).inbound_hour, at(&w, 59).new_senders_hour), (60, 60));
+        for m in 60..90 {
+            w.record(start + m * 60 + 30, m % 2 == 0);
+        }
+        assert_eq!(at(&w, 89).inbound_hour, 60, "the last 60 minutes");
+        assert_eq!(at(&w, 89).new_senders_hour, 30 + 15);
+        assert_eq!(at(&w, 89).inbound, 1, "and the last minute");
+        assert_eq!(w.totals(start + 150 * 60).inbound_hour, 0);
+    }
+
+    #[test]
     fn enters_on_volume_extends_while_surging_and_exits_after_hold() {
         let mut state = ShieldState::default();
-        let calm = MinuteTotals { inbound: 60, new_senders: 20 };
+        let calm = minute(60, 20);
         assert_eq!(state.evaluate(&POLICY, calm, 0), ShieldTransition::Unchanged);
-        let surge = MinuteTotals { inbound: 61, new_senders: 0 };
+        let surge = minute(61, 0);
         assert_eq!(state.evaluate(&POLICY, surge, 10), ShieldTransition::Entered { until_seconds: 3_610 });
         assert!(state.is_active(3_609));
         assert_eq!(state.evaluate(&POLICY, surge, 100), ShieldTransition::Extended { until_seconds: 3_700 });
@@ -163,8 +223,19 @@ mod tests {
     #[test]
     fn enters_on_new_senders_alone() {
         let mut state = ShieldState::default();
-        let spoofed = MinuteTotals { inbound: 21, new_senders: 21 };
-        assert!(matches!(state.evaluate(&POLICY, spoofed, 5), ShieldTransition::Entered { .. }));
+        assert!(matches!(state.evaluate(&POLICY, minute(21, 21), 5), ShieldTransition::Entered { .. }));
+    }
+
+    #[test]
+    fn a_sustained_flood_under_the_minute_triggers_enters_on_the_hour() {
+        let mut state = ShieldState::default();
+        let drip = SurgeTotals { inbound: 10, new_senders: 2, inbound_hour: 600, new_senders_hour: 40 };
+        assert_eq!(state.evaluate(&POLICY, drip, 0), ShieldTransition::Unchanged);
+        let more_senders = SurgeTotals { new_senders_hour: 41, ..drip };
+        assert!(matches!(state.evaluate(&POLICY, more_senders, 1), ShieldTransition::Entered { .. }));
+        let mut state = ShieldState::default();
+        let more_messages = SurgeTotals { inbound_hour: 601, ..drip };
+        assert!(matches!(state.evaluate(&POLICY, more_messages, 1), ShieldTransition::Entered { .. }));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::DateTime;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use antirelou_domain::shield::MinuteTotals;
+use antirelou_domain::shield::SurgeTotals;
 
 /// What an alert is about: the `kind` label of `antirelou_alert_webhooks_total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -46,7 +46,7 @@ pub struct Alert {
 
 impl Alert {
     /// A number entered shield mode until `until_seconds`.
-    pub fn shield_entered(tenant: &str, number: &str, until_seconds: i64, totals: MinuteTotals) -> Alert {
+    pub fn shield_entered(tenant: &str, number: &str, until_seconds: i64, totals: SurgeTotals) -> Alert {
         let until = DateTime::from_timestamp(until_seconds, 0).map(|t| t.to_rfc3339());
         let text = format!(
             "antirelou: number {number} of {tenant} is under a flood ({} messages, {} new senders in the last minute). \
@@ -70,7 +70,7 @@ impl Alert {
     }
 
     /// The flood on a number is over.
-    pub fn shield_exited(tenant: &str, number: &str, totals: MinuteTotals) -> Alert {
+    pub fn shield_exited(tenant: &str, number: &str, totals: SurgeTotals) -> Alert {
         let text = format!("antirelou: the flood on number {number} of {tenant} is over; shield mode is off.");
         let mut details = serde_json::Map::new();
         details.insert("shield_until".into(), serde_json::Value::Null);

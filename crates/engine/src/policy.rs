@@ -128,6 +128,8 @@ pub(crate) mod tests {
             shield: ShieldPolicy {
                 trigger_per_minute: 60,
                 new_senders_per_minute: 20,
+                trigger_per_hour: 600,
+                new_senders_per_hour: 40,
                 hold_seconds: 3_600,
                 trickle_per_hour: 10,
             },

@@ -140,8 +140,16 @@ pub trait ReplyQueue: Send + Sync {
         limit: usize,
     ) -> Result<Vec<DeferredItem>, LedgerError>;
 
-    /// Ends a judgement: the item and its sealed number are deleted.
-    async fn finish_deferred(&self, number: &str, sender: &SenderKey) -> Result<(), LedgerError>;
+    /// Ends a judgement: the item and its sealed number are deleted. With
+    /// `refuse_until` = `(until_micros, now_micros)` (a flooder), the sender
+    /// is also remembered until then like an answered one, so no replica
+    /// answers them meanwhile.
+    async fn finish_deferred(
+        &self,
+        number: &str,
+        sender: &SenderKey,
+        refuse_until: Option<(i64, i64)>,
+    ) -> Result<(), LedgerError>;
 
     /// Pending judgements of `number` (any slot).
     async fn deferred_count(&self, number: &str, now_micros: i64) -> Result<usize, LedgerError>;

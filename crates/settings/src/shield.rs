@@ -8,8 +8,20 @@ use antirelou_domain::shield::ShieldPolicy;
 use crate::read::{duration_at_least, percent, positive, positive_duration, whole};
 
 /// Shield defaults of the detection and trickle (docs/configuration.md, `shield`).
-pub const DEFAULT_SHIELD: ShieldPolicy =
-    ShieldPolicy { trigger_per_minute: 60, new_senders_per_minute: 20, hold_seconds: 3_600, trickle_per_hour: 10 };
+pub const DEFAULT_SHIELD: ShieldPolicy = ShieldPolicy {
+    trigger_per_minute: 60,
+    // Ten strangers writing within one minute is not how a number handed
+    // out in the street is used; every reply before the shield is on is
+    // paid inline, so the first wave's share is this many replies.
+    new_senders_per_minute: 10,
+    // An anti-relou number's genuine traffic is a few to a few dozen new
+    // senders a day (the 2020 number answered ~200 SMS a day by hand): a
+    // sustained hour of more is a flood, even when no minute is.
+    trigger_per_hour: 600,
+    new_senders_per_hour: 40,
+    hold_seconds: 3_600,
+    trickle_per_hour: 10,
+};
 
 /// Default `shield.defer_for`: 45 minutes, long enough to see a flood's
 /// shape, short enough for a genuine sender still to care about the answer.
@@ -33,6 +45,10 @@ section! {
         trigger_per_minute: u32 = or(DEFAULT_SHIELD.trigger_per_minute, positive::<u32>),
         /// New distinct senders in the last minute above which the number shields.
         new_senders_per_minute: u32 = or(DEFAULT_SHIELD.new_senders_per_minute, positive::<u32>),
+        /// Inbound messages in the last hour above which the number shields.
+        trigger_per_hour: u32 = or(DEFAULT_SHIELD.trigger_per_hour, positive::<u32>),
+        /// New distinct senders in the last hour above which the number shields.
+        new_senders_per_hour: u32 = or(DEFAULT_SHIELD.new_senders_per_hour, positive::<u32>),
         /// How long shield mode lasts after the last surge.
         hold_seconds as "hold": u64 = or(DEFAULT_SHIELD.hold_seconds, positive_duration),
         /// Replies to new senders paid for per hour while shielded (0 allowed).
@@ -52,6 +68,8 @@ impl ShieldSettings {
         ShieldPolicy {
             trigger_per_minute: self.trigger_per_minute,
             new_senders_per_minute: self.new_senders_per_minute,
+            trigger_per_hour: self.trigger_per_hour,
+            new_senders_per_hour: self.new_senders_per_hour,
             hold_seconds: self.hold_seconds,
             trickle_per_hour: self.trickle_per_hour,
         }

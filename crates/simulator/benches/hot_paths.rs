@@ -57,6 +57,8 @@ fn engine(system: &actix_web::rt::SystemRunner, unlimited: bool) -> (web::Data<A
         setup.shield = ShieldPolicy {
             trigger_per_minute: 100_000_000,
             new_senders_per_minute: 100_000_000,
+            trigger_per_hour: 100_000_000,
+            new_senders_per_hour: 100_000_000,
             hold_seconds: 60,
             trickle_per_hour: 10,
         };

@@ -96,7 +96,7 @@ inbound_price = "{inbound}"
 {daily_cap}reply_once_per = {reply_once_per}
 max_replies_per_minute = {max_replies}
 allowed_countries = [{countries}]
-shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, hold = {hold}, trickle_per_hour = {trickle}, defer_for = {defer_for} }}
+shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, trigger_per_hour = {trigger_hour}, new_senders_per_hour = {new_senders_hour}, hold = {hold}, trickle_per_hour = {trickle}, defer_for = {defer_for} }}
 "#,
             path = quote(&ledger_path.to_string_lossy()),
             monthly_cap = cap("monthly_cap", self.monthly_cap),
@@ -109,6 +109,8 @@ shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_sender
             countries = countries.join(", "),
             trigger = shield.trigger_per_minute,
             new_senders = shield.new_senders_per_minute,
+            trigger_hour = shield.trigger_per_hour,
+            new_senders_hour = shield.new_senders_per_hour,
             hold = shield.hold_seconds,
             trickle = shield.trickle_per_hour,
             defer_for = self.defer_for_seconds,

@@ -215,6 +215,8 @@ pub struct NumberTable {
 pub struct ShieldTable {
     pub trigger_per_minute: Option<u32>,
     pub new_senders_per_minute: Option<u32>,
+    pub trigger_per_hour: Option<u32>,
+    pub new_senders_per_hour: Option<u32>,
     pub hold: Option<DurationValue>,
     pub trickle_per_hour: Option<u32>,
     pub defer_for: Option<DurationValue>,
@@ -307,6 +309,8 @@ impl NumberTable {
             let mut policy: ShieldPolicy = setup.shield;
             set(&mut policy.trigger_per_minute, shield.trigger_per_minute);
             set(&mut policy.new_senders_per_minute, shield.new_senders_per_minute);
+            set(&mut policy.trigger_per_hour, shield.trigger_per_hour);
+            set(&mut policy.new_senders_per_hour, shield.new_senders_per_hour);
             set(&mut policy.trickle_per_hour, shield.trickle_per_hour);
             if let Some(hold) = &shield.hold {
                 policy.hold_seconds = hold.seconds("number.shield.hold")?;

@@ -45,6 +45,8 @@ fn caps_stop_the_spend_and_budget_exhausted_is_counted() {
         shield: antirelou_domain::shield::ShieldPolicy {
             trigger_per_minute: 100_000,
             new_senders_per_minute: 100_000,
+            trigger_per_hour: 100_000,
+            new_senders_per_hour: 100_000,
             hold_seconds: 60,
             trickle_per_hour: 10,
         },

@@ -33,6 +33,9 @@ pub const FINGERPRINT_MIN_WORDS: usize = 4;
 /// The first words of a text that make its fingerprint (a campaign text
 /// with a different ending is the same campaign).
 pub const FINGERPRINT_WORDS: usize = 6;
+/// A sender judged a flooder gets no reply for this long, on any replica.
+pub const FLOODER_REFUSED_SECONDS: i64 = 86_400;
+
 /// How often a replica judges a number's queue while it has judgements
 /// (idle numbers cost nothing: rounds run only after a deferral).
 pub const JUDGE_EVERY_SECONDS: i64 = 5;

@@ -176,7 +176,10 @@ impl JudgeRound {
         result: Option<DeferredResult>,
         report: &mut RoundReport,
     ) -> Result<(), ()> {
-        if self.call(self.ledger.finish_deferred(&self.policy.number, &item.sender)).await.is_none() {
+        let now = self.clock.now_micros();
+        let refuse_until = (result == Some(DeferredResult::DroppedFlooding))
+            .then(|| (now.saturating_add(judge::FLOODER_REFUSED_SECONDS * 1_000_000), now));
+        if self.call(self.ledger.finish_deferred(&self.policy.number, &item.sender, refuse_until)).await.is_none() {
             report.ledger_failed = true;
             return Err(());
         }

@@ -5,16 +5,16 @@
 //!
 //! paused → blocked → duplicate (message id) → opted out (this message is
 //! STOP, or the sender sent it before) → not a phone → repeat sender →
-//! country → judgement pending (`deferred`) → in shield mode: dropped by a
-//! judgement (`shielded`), budget known exhausted, else defer → budget known
-//! exhausted → local reply rate → too many ledger calls pending → ask the
-//! ledger.
+//! country → judgement pending (`deferred`) → dropped by a judgement
+//! (`shielded`) → in shield mode: budget known exhausted, else defer →
+//! budget known exhausted → local reply rate → too many ledger calls
+//! pending → ask the ledger.
 
 use std::sync::Arc;
 
 use std::collections::HashMap;
 
-use antirelou_domain::shield::{MinuteTotals, ShieldState, ShieldTransition, SurgeWindow};
+use antirelou_domain::shield::{ShieldState, ShieldTransition, SurgeTotals, SurgeWindow};
 use antirelou_domain::{
     is_e164, is_opt_out, DeferredResult, Outcome, Periods, PhoneNumber, SenderHasher, SenderKey, SharedClock,
 };
@@ -49,7 +49,7 @@ pub struct Arrival<'a> {
 pub struct Observation {
     pub memory: SenderMemory,
     pub shield: ShieldTransition,
-    pub last_minute: MinuteTotals,
+    pub last_minute: SurgeTotals,
 }
 
 /// What to do with an arrival.
@@ -109,7 +109,8 @@ pub struct NumberState {
     hasher: SenderHasher,
     /// Senders whose judgement is pending, until their `defer_for` ends.
     deferred: SenderMarks,
-    /// Senders a judgement dropped, until the shield's hold has passed.
+    /// Senders a judgement dropped: flooders for a day, those no money was
+    /// left for until the shield's hold has passed.
     dropped: SenderMarks,
     /// Messages of pending senders since the last write, for the ledger.
     notes: HashMap<SenderKey, u32>,
@@ -170,7 +171,7 @@ impl NumberState {
     }
 
     /// Re-evaluates the shield without a message (timers: a shield ends even when nothing comes).
-    pub fn evaluate_shield(&mut self, now_seconds: i64) -> (ShieldTransition, MinuteTotals) {
+    pub fn evaluate_shield(&mut self, now_seconds: i64) -> (ShieldTransition, SurgeTotals) {
         let totals = self.surge.totals(now_seconds);
         (self.shield.evaluate(&self.policy.shield, totals, now_seconds), totals)
     }
@@ -235,6 +236,10 @@ impl NumberState {
             }
             return self.remembered(msg, Outcome::Deferred);
         }
+        // A judgement found them flooding: no reply, shield or not.
+        if self.dropped.holds(&msg.sender, now_micros) {
+            return self.remembered(msg, Outcome::Shielded);
+        }
         let budget_known_exhausted = match self.budget_block {
             Some((_, until)) if now_micros < until => true,
             Some(_) => {
@@ -244,9 +249,6 @@ impl NumberState {
             None => false,
         };
         if self.shield.is_active(now_seconds) {
-            if self.dropped.holds(&msg.sender, now_micros) {
-                return self.remembered(msg, Outcome::Shielded);
-            }
             if budget_known_exhausted {
                 return self.remembered(msg, Outcome::BudgetExhausted);
             }
@@ -318,7 +320,11 @@ impl NumberState {
                 let until = now_micros.saturating_add(self.policy.reply_once_per_seconds as i64 * 1_000_000);
                 self.senders.answered(*sender, until);
             }
-            Some(DeferredResult::DroppedFlooding | DeferredResult::DroppedBudget) => {
+            Some(DeferredResult::DroppedFlooding) => {
+                let until = now_micros.saturating_add(judge::FLOODER_REFUSED_SECONDS * 1_000_000);
+                self.dropped.mark(sender, until);
+            }
+            Some(DeferredResult::DroppedBudget) => {
                 let until = now_micros.saturating_add(self.policy.shield.hold_seconds as i64 * 1_000_000);
                 self.dropped.mark(sender, until);
             }

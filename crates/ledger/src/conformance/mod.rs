@@ -122,6 +122,7 @@ macro_rules! ledger_conformance_suite {
             marks_count_deferred_senders_by_fingerprint_and_block_per_hour,
             a_deferred_reply_is_paid_once_from_its_slots_allowance,
             a_deferred_reply_needs_its_sender_still_pending,
+            a_flooder_ended_by_its_judgement_is_refused_until_then,
             a_full_queue_defers_nobody_more,
             a_lease_has_one_holder_until_released_or_expired
         );

@@ -57,7 +57,7 @@ pub async fn a_deferred_sender_is_queued_once_and_its_messages_counted(ledger: &
     // Arrivals at or after the bound are not due; a sender never deferred is not counted.
     assert!(ledger.deferred(NUMBER, NOON_MICROS, NOON_MICROS + 3, 10).await.unwrap().is_empty());
     assert_eq!(ledger.deferred_count(NUMBER, NOON_MICROS + 3).await.unwrap(), 1);
-    ledger.finish_deferred(NUMBER, &sender(1)).await.unwrap();
+    ledger.finish_deferred(NUMBER, &sender(1), None).await.unwrap();
     assert!(ledger.deferred(NUMBER, i64::MAX, NOON_MICROS + 4, 10).await.unwrap().is_empty());
     assert_eq!(ledger.deferred_count(NUMBER, NOON_MICROS + 4).await.unwrap(), 0);
 }
@@ -116,7 +116,7 @@ pub async fn a_deferred_reply_needs_its_sender_still_pending(ledger: &dyn Ledger
     assert_eq!(ledger.decide_reply(&deferred_reply(7, NOON_MICROS, slot, 5)).await.unwrap(), ReplyVerdict::NotPending);
     // Deferred then finished (dropped by the judge).
     ledger.defer(&arrival(8, NOON_MICROS), NOON_MICROS).await.unwrap();
-    ledger.finish_deferred(NUMBER, &sender(8)).await.unwrap();
+    ledger.finish_deferred(NUMBER, &sender(8), None).await.unwrap();
     assert_eq!(ledger.decide_reply(&deferred_reply(8, NOON_MICROS, slot, 5)).await.unwrap(), ReplyVerdict::NotPending);
     // Answered inline meanwhile (the shield ended and they wrote again).
     ledger.defer(&arrival(9, NOON_MICROS), NOON_MICROS).await.unwrap();
@@ -133,6 +133,18 @@ pub async fn a_deferred_reply_needs_its_sender_still_pending(ledger: &dyn Ledger
     assert!(replied(&ledger.decide_reply(&deferred_reply(10, late - 1, slot, 5)).await.unwrap()));
 }
 
+pub async fn a_flooder_ended_by_its_judgement_is_refused_until_then(ledger: &dyn Ledger) {
+    ledger.defer(&arrival(1, NOON_MICROS), NOON_MICROS).await.unwrap();
+    let day = 86_400_000_000;
+    ledger.finish_deferred(NUMBER, &sender(1), Some((NOON_MICROS + day, NOON_MICROS))).await.unwrap();
+    let inline = request_at("paris", NUMBER, "SMlater", "+33700000001", NOON_MICROS + day - 1);
+    assert_eq!(ledger.decide_reply(&inline).await.unwrap(), ReplyVerdict::RepeatSender, "no reply meanwhile");
+    let after = request_at("paris", NUMBER, "SMafter", "+33700000001", NOON_MICROS + day);
+    assert!(replied(&ledger.decide_reply(&after).await.unwrap()), "a day later they are new again");
+    let probe = request("paris", NUMBER, "x", "+1");
+    assert_eq!(super::number_day_spend(ledger, &probe).await, Money::ZERO, "refusing cost nothing");
+}
+
 pub async fn a_full_queue_defers_nobody_more(ledger: &dyn Ledger) {
     for n in 1..=3 {
         let mut a = arrival(n, NOON_MICROS + i64::from(n));
@@ -146,7 +158,7 @@ pub async fn a_full_queue_defers_nobody_more(ledger: &dyn Ledger) {
     let mut again = arrival(2, NOON_MICROS + 2);
     again.queue_limit = 3;
     assert_eq!(ledger.defer(&again, NOON_MICROS).await.unwrap(), Deferral::Pending);
-    ledger.finish_deferred(NUMBER, &sender(1)).await.unwrap();
+    ledger.finish_deferred(NUMBER, &sender(1), None).await.unwrap();
     assert_eq!(ledger.defer(&fourth, NOON_MICROS).await.unwrap(), Deferral::New);
 }
 

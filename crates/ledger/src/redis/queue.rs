@@ -143,12 +143,22 @@ impl ReplyQueue for RedisLedger {
         Ok(items)
     }
 
-    async fn finish_deferred(&self, number: &str, sender: &SenderKey) -> Result<(), LedgerError> {
+    async fn finish_deferred(
+        &self,
+        number: &str,
+        sender: &SenderKey,
+        refuse_until: Option<(i64, i64)>,
+    ) -> Result<(), LedgerError> {
         let ks = &self.inner.keys;
         let hex = sender.to_hex();
         let mut pipe = ::redis::pipe();
         pipe.atomic().cmd("DEL").arg(ks.deferred_item(number, &hex)).ignore();
         pipe.cmd("ZREM").arg(ks.deferred_index(number)).arg(&hex).ignore();
+        if let Some((until, now)) = refuse_until {
+            // The sender memory decide.lua reads: its value is the end, in micros.
+            let ttl_ms = (until.saturating_sub(now) / 1_000).max(1);
+            pipe.cmd("SET").arg(ks.sender(number, &hex)).arg(until).arg("PX").arg(ttl_ms).ignore();
+        }
         let _: () = self.bounded(pipe.query_async(&mut self.connection())).await?;
         Ok(())
     }

@@ -207,9 +207,14 @@ impl ReplyQueue for SqliteLedger {
             .await
     }
 
-    async fn finish_deferred(&self, number: &str, sender: &SenderKey) -> Result<(), LedgerError> {
+    async fn finish_deferred(
+        &self,
+        number: &str,
+        sender: &SenderKey,
+        refuse_until: Option<(i64, i64)>,
+    ) -> Result<(), LedgerError> {
         let (number, sender) = (number.to_owned(), *sender);
-        self.run(move |state| queue::finish(&state.connection, &number, &sender)).await
+        self.run(move |state| queue::finish(&mut state.connection, &number, &sender, refuse_until)).await
     }
 
     async fn deferred_count(&self, number: &str, now_micros: i64) -> Result<usize, LedgerError> {

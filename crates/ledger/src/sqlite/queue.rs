@@ -170,9 +170,23 @@ fn mark_senders(c: &Connection, number: &str, hour: i64, mark: &str) -> Result<u
     Ok(u32::try_from(senders).unwrap_or(u32::MAX))
 }
 
-pub(super) fn finish(c: &Connection, number: &str, sender: &SenderKey) -> Result<(), LedgerError> {
-    c.prepare_cached("DELETE FROM deferred WHERE number = ?1 AND sender = ?2")?
+pub(super) fn finish(
+    connection: &mut Connection,
+    number: &str,
+    sender: &SenderKey,
+    refuse_until: Option<(i64, i64)>,
+) -> Result<(), LedgerError> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.prepare_cached("DELETE FROM deferred WHERE number = ?1 AND sender = ?2")?
         .execute(params![number, &sender.as_bytes()[..]])?;
+    if let Some((until, _now)) = refuse_until {
+        tx.prepare_cached(
+            "INSERT INTO senders (number, sender, expires_micros) VALUES (?1, ?2, ?3)
+             ON CONFLICT (number, sender) DO UPDATE SET expires_micros = max(expires_micros, excluded.expires_micros)",
+        )?
+        .execute(params![number, &sender.as_bytes()[..], until])?;
+    }
+    tx.commit()?;
     Ok(())
 }
 

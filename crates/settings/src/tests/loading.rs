@@ -129,8 +129,10 @@ fn shield_settings_have_defaults_and_trickle_may_be_zero() {
     let paris = format!("{PARIS}shield = {{ hold = \"2h\", trickle_per_hour = 0 }}\n");
     let settings = load(&config(HEAD, &paris, LYON)).unwrap();
     let shield = &settings.tenants[0].numbers[0].shield;
-    assert_eq!((shield.trigger_per_minute, shield.new_senders_per_minute), (60, 20));
+    assert_eq!((shield.trigger_per_minute, shield.new_senders_per_minute), (60, 10));
+    assert_eq!((shield.trigger_per_hour, shield.new_senders_per_hour), (600, 40));
     assert_eq!((shield.hold_seconds, shield.trickle_per_hour), (7_200, 0));
+    assert_eq!((shield.pace_percent_per_hour, shield.flood_messages, shield.defer_for_seconds), (25, 5, 2_700));
 
     let paris = format!("{PARIS}shield = {{ hold = \"forever\" }}\n");
     assert_one_problem(&config(HEAD, &paris, LYON), "tenants[0].numbers[0].shield.hold", "not a duration");

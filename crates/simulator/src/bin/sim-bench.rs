@@ -96,7 +96,7 @@ fn config(options: &HashMap<String, String>, unlimited: bool) -> Result<(), Stri
     );
     let limits = if unlimited {
         "max_replies_per_minute = 100000000\n\
-         shield = { trigger_per_minute = 100000000, new_senders_per_minute = 100000000, hold = \"1m\", trickle_per_hour = 10 }\n"
+         shield = { trigger_per_minute = 100000000, new_senders_per_minute = 100000000, trigger_per_hour = 100000000, new_senders_per_hour = 100000000, hold = \"1m\", trickle_per_hour = 10 }\n"
     } else {
         "daily_cap = \"20.00\"\n"
     };

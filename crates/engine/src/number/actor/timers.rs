@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
-use antirelou_domain::shield::{MinuteTotals, ShieldTransition};
+use antirelou_domain::shield::{ShieldTransition, SurgeTotals};
 use antirelou_domain::Periods;
 use antirelou_ledger::{EntryKind, InboundBatch, InboundCharged, LedgerError, TotalsQuery};
 use tokio::time::error::Elapsed;
@@ -93,7 +93,7 @@ impl NumberActor {
     }
 
     /// Metrics, alerts and sharing for a shield transition.
-    pub(super) fn on_shield(&mut self, transition: ShieldTransition, totals: MinuteTotals) {
+    pub(super) fn on_shield(&mut self, transition: ShieldTransition, totals: SurgeTotals) {
         let now_seconds = self.deps.clock.now_seconds();
         let policy = Arc::clone(&self.deps.policy);
         let (tenant, number) = (&policy.tenant, &policy.number);
