@@ -9,6 +9,7 @@ mod admin;
 mod concurrency;
 mod outcomes;
 mod provider_sdks;
+mod providers;
 mod restart;
 mod sdk_crosscheck;
 mod shield_alerts;
