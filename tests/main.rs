@@ -7,12 +7,14 @@ mod support;
 
 mod admin;
 mod concurrency;
+mod listeners;
 mod outcomes;
 mod provider_sdks;
 mod providers;
 mod restart;
 mod sdk_crosscheck;
 mod shield_alerts;
+mod slow_clients;
 mod supervision;
 mod tenants;
 mod webhook;

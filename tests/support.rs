@@ -80,13 +80,21 @@ price_per_segment = "0.08"
 }
 
 pub struct TestApp {
+    /// `server.listen`: webhooks, health, and what the others do not take.
     pub base_url: String,
+    /// The admin API's base URL: `server.admin_listen` when set, else `base_url`.
+    pub admin_url: String,
+    /// `/metrics`'s base URL: `server.metrics_listen` when set, else `base_url`.
+    pub metrics_url: String,
+    pub port: u16,
     pub dir: PathBuf,
     pub registry: NumberRegistry,
     pub ledger: Arc<dyn Ledger>,
     pub handle: ServerHandle,
     pub client: reqwest::Client,
     pub settings: Settings,
+    /// Resolves when `run_until_stopped` has returned (the ledger flushed).
+    stopped: Option<tokio::sync::oneshot::Receiver<std::io::Result<()>>>,
     _tempdir: Option<tempfile::TempDir>,
 }
 
@@ -119,17 +127,27 @@ pub async fn spawn_app_with_clock(
 ) -> TestApp {
     let app = Application::build(&settings, Arc::clone(&ledger), clock).unwrap();
     let base_url = format!("http://127.0.0.1:{}", app.port());
+    let admin_url = app.admin_port().map_or_else(|| base_url.clone(), |port| format!("http://127.0.0.1:{port}"));
+    let metrics_url = app.metrics_port().map_or_else(|| base_url.clone(), |port| format!("http://127.0.0.1:{port}"));
+    let port = app.port();
     let registry = app.registry().clone();
     let handle = app.handle();
-    actix_web::rt::spawn(app.run_until_stopped());
+    let (stopped_tx, stopped) = tokio::sync::oneshot::channel();
+    actix_web::rt::spawn(async move {
+        let _ = stopped_tx.send(app.run_until_stopped().await);
+    });
     TestApp {
         base_url,
+        admin_url,
+        metrics_url,
+        port,
         dir: dir.to_owned(),
         registry,
         ledger,
         handle,
         client: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
         settings,
+        stopped: Some(stopped),
         _tempdir: None,
     }
 }
@@ -230,7 +248,7 @@ impl TestApp {
     }
 
     pub async fn metrics(&self) -> Metrics {
-        let text = self.client.get(format!("{}/metrics", self.base_url)).send().await.unwrap().text().await.unwrap();
+        let text = self.client.get(format!("{}/metrics", self.metrics_url)).send().await.unwrap().text().await.unwrap();
         Metrics(text)
     }
 
@@ -241,6 +259,14 @@ impl TestApp {
 
     pub async fn stop(&self) {
         self.handle.stop(true).await;
+    }
+
+    /// Stops gracefully and waits until the server has returned, its
+    /// ledger flushed.
+    pub async fn stop_and_wait(&mut self) -> std::io::Result<()> {
+        self.handle.stop(true).await;
+        let stopped = self.stopped.take().expect("stopped once");
+        stopped.await.expect("the server task reports how it ended")
     }
 }
 

@@ -19,6 +19,14 @@ missing=()
 { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+# Container tests (test_image_run.py, test_compose_run.py): Debian's engine
+# (its client drives BuildKit without buildx; the tests start dockerd when none
+# runs), debootstrap for the base image, compose (v1: Debian 12 has no v2
+# plugin), objcopy for the debug info.
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+{ command -v docker-compose || docker compose version; } >/dev/null 2>&1 || missing+=(docker-compose)
+command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"

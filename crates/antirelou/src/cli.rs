@@ -23,8 +23,8 @@ pub enum Command {
     Send(SendArgs),
     /// Balances, top-ups and entries of the spend ledger.
     Ledger(LedgerArgs),
-    /// Replay a reproducible flood (flood-2017, spoofed-senders or a TOML file) and report what it cost.
-    Simulate(SimulateArgs),
+    /// Replay a reproducible flood (flood-2017, spoofed-senders, a TOML file) or a traffic file and report what it cost.
+    Simulate(Box<SimulateArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -129,9 +129,14 @@ pub enum EntriesFormat {
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
-    /// `flood-2017`, `spoofed-senders`, or a scenario TOML file (see docs/simulator.md).
+    /// `flood-2017`, `spoofed-senders`, or a scenario TOML file (see docs/simulator.md). With
+    /// --traffic, only the file's `[number]` table is used.
     #[arg(long, default_value = "flood-2017")]
     pub scenario: String,
+    /// Replay this traffic file (one JSON object per line: at, from, to, body, group) instead of
+    /// generating a scenario; a malformed line exits 2 naming it.
+    #[arg(long, conflicts_with_all = ["seed", "attackers", "messages", "genuine", "duration"])]
+    pub traffic: Option<PathBuf>,
     /// Seed of the generator: the same seed gives the same messages and economics. Default: the file's, else 1.
     #[arg(long)]
     pub seed: Option<u64>,

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => check::run(args),
         Command::Send(args) => send::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
-        Command::Simulate(args) => simulate::run(args),
+        Command::Simulate(args) => simulate::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -29,13 +29,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         let app = Application::build(&settings, ledger, Arc::new(SystemClock)).context("starting the server")?;
         let base = local_url(&settings.server.listen, app.port());
+        // Tests and scripts read the first line's first http:// word: the webhook listener.
         println!(
             "antirelou listening on {base} ({} numbers, {} ledger)",
             settings.number_count(),
             settings.ledger.backend.name()
         );
+        let admin = settings.server.admin_listen.as_deref().zip(app.admin_port()).map(|(a, p)| local_url(a, p));
+        let metrics = settings.server.metrics_listen.as_deref().zip(app.metrics_port()).map(|(a, p)| local_url(a, p));
+        if let Some(admin) = &admin {
+            println!("admin API (/v1, /console) on {admin}");
+        }
+        if let Some(metrics) = &metrics {
+            println!("metrics (/metrics) on {metrics}");
+        }
         if demo {
-            print_demo_tour(&settings, &base);
+            print_demo_tour(&settings, metrics.as_deref().unwrap_or(&base));
         }
         app.run_until_stopped().await.context("serving")?;
         Ok(ExitCode::SUCCESS)
@@ -53,14 +62,15 @@ pub fn local_url(listen: &str, port: u16) -> String {
     format!("http://{host}:{port}")
 }
 
-fn print_demo_tour(settings: &Settings, base: &str) {
+/// The demo's first steps; `metrics` is the base URL serving `/metrics`.
+fn print_demo_tour(settings: &Settings, metrics: &str) {
     let Some((tenant, number)) = settings.numbers().next() else { return };
     println!(
         "\nDemo mode: tenant {:?}, number {}, embedded ledger under ./{}.\n\
          Try it from another terminal:\n\n  \
          antirelou send --to {} --from +33611223344 \"t'es charmante, on se revoit ?\"\n\n\
          Send it twice: the second time the sender gets nothing (one reply per sender).\n\
-         Watch the decisions:  curl -s {base}/metrics | grep antirelou_inbound_total\n",
+         Watch the decisions:  curl -s {metrics}/metrics | grep antirelou_inbound_total\n",
         tenant.id,
         number.number,
         config::DEMO_DATA_DIR,

@@ -1,16 +1,19 @@
-//! `antirelou simulate`: builds the scenario from the command line and runs
-//! it in-process (default) or against a server (`--target`); the work is
-//! in the `antirelou-simulator` crate.
+//! `antirelou simulate`: builds the traffic from the command line (a
+//! generated scenario or a traffic file) and runs it in-process (default)
+//! or against a server (`--target`); the work is in the
+//! `antirelou-simulator` crate. A traffic file that cannot be read exits 2
+//! naming its line; a run whose invariants broke prints its report, then
+//! each violation, and exits 1.
 
 use std::process::ExitCode;
 
 use antirelou_simulator::http::{self, HttpOptions, Pace, TargetSelection};
 use antirelou_simulator::in_process::{self, InProcessOptions, LedgerChoice};
-use antirelou_simulator::{write_outputs, Knobs, Report, Scenario, ScenarioFile};
+use antirelou_simulator::{read_traffic, write_outputs, Knobs, Report, Scenario, ScenarioFile, Traffic};
 use anyhow::Context;
 
 use crate::cli::SimulateArgs;
-use crate::config;
+use crate::{config, EXIT_BAD_CONFIG};
 
 /// The seed when neither `--seed` nor the scenario file gives one.
 const DEFAULT_SEED: u64 = 1;
@@ -27,8 +30,19 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     knobs.attack_messages = args.messages;
     knobs.genuine_senders = args.genuine;
     knobs.apply(&mut resolved)?;
-    let seed = args.seed.or(resolved.seed).unwrap_or(DEFAULT_SEED);
-    let scenario = Scenario::generate(&resolved.spec, seed)?;
+    let traffic: Traffic = match &args.traffic {
+        Some(path) => match read_traffic(path) {
+            Ok(traffic) => traffic,
+            Err(error) => {
+                eprintln!("error: --traffic {}: {error}", path.display());
+                return Ok(ExitCode::from(EXIT_BAD_CONFIG));
+            }
+        },
+        None => {
+            let seed = args.seed.or(resolved.seed).unwrap_or(DEFAULT_SEED);
+            Scenario::generate(&resolved.spec, seed)?.traffic()
+        }
+    };
     let progress = !args.no_progress && !args.json;
 
     let records = match &args.target {
@@ -41,7 +55,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
                 Some(url) => LedgerChoice::Redis(url.clone()),
             };
             let options = InProcessOptions { setup: resolved.setup.clone(), ledger, progress };
-            in_process::run_blocking(&scenario, &options)?
+            in_process::run_blocking(&traffic, &options)?
         }
         Some(target) => {
             if args.price.is_some() || args.daily_cap.is_some() || args.monthly_cap.is_some() || args.ledger.is_some() {
@@ -67,11 +81,11 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
                 (None, None) => Pace::AsFastAsPossible,
             };
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(http::run(&scenario, &options))?
+            runtime.block_on(http::run(&traffic, &options))?
         }
     };
 
-    let report = Report::new(&scenario, &records);
+    let report = Report::new(&traffic, &records);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -80,6 +94,12 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.out {
         let (json, svg) = write_outputs(&report, dir)?;
         eprintln!("wrote {} and {}", json.display(), svg.display());
+    }
+    if !report.violations.is_empty() {
+        for violation in &report.violations {
+            eprintln!("error: invariant broken: {violation}");
+        }
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

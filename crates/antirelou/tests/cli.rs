@@ -152,6 +152,55 @@ fn each_kind_of_bad_config_exits_2_and_names_its_key() {
 }
 
 #[test]
+fn simulate_replays_a_traffic_file_and_a_malformed_line_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../simulator/traffic/sample.jsonl");
+    let out = dir.path().join("out");
+    let output = antirelou(
+        dir.path(),
+        &["simulate", "--traffic", sample.to_str().unwrap(), "--json", "--no-progress", "--out", out.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((report["scenario"].as_str(), report["messages"].as_u64()), (Some("sample"), Some(10)));
+    assert_eq!((report["spend"].as_str(), report["genuine_answered"].as_u64()), (Some("0.64"), Some(3)));
+    assert_eq!(report["invariants"]["violations"], serde_json::json!([]));
+    assert!(out.join("report.json").exists() && out.join("spend.svg").exists());
+
+    // --daily-cap applies to traffic files: two replies fit under 0.32; the
+    // third new sender, and the attacker who wrote again, find no money.
+    let capped = antirelou(
+        dir.path(),
+        &["simulate", "--traffic", sample.to_str().unwrap(), "--daily-cap", "0.32", "--json", "--no-progress"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&capped.stdout).unwrap();
+    assert_eq!((report["spend"].as_str(), report["outcomes"]["budget_exhausted"].as_u64()), (Some("0.32"), Some(3)));
+
+    let good = r#"{"at": "2026-03-07T17:00:00Z", "from": "+33611111111"}"#;
+    for (bad, expected) in [
+        (r#"{"at": "2026-03-07T25:00:00Z", "from": "+33611111111"}"#, "line 3: at: not an RFC 3339 time"),
+        (r#"{"from": "+33611111111"}"#, "line 3: not a traffic line (column 24): missing field `at`"),
+        (r#"{"at": "2026-03-07T17:00:00Z", "from": "+33611111111", "grup": "attack"}"#, "line 3: not a traffic line"),
+        ("not json", "line 3: not a traffic line"),
+    ] {
+        let file = dir.path().join("bad.jsonl");
+        std::fs::write(&file, format!("{good}\n\n{bad}\n{good}\n")).unwrap();
+        let output = antirelou(dir.path(), &["simulate", "--traffic", file.to_str().unwrap(), "--no-progress"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains(expected), "{bad}: expected {expected:?} in {stderr:?}");
+        assert!(output.stdout.is_empty(), "nothing is replayed from a bad file");
+    }
+    let output = antirelou(dir.path(), &["simulate", "--traffic", "missing.jsonl"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read missing.jsonl"));
+    // Generator knobs make no sense with a traffic file.
+    let output = antirelou(dir.path(), &["simulate", "--traffic", sample.to_str().unwrap(), "--seed", "3"]);
+    assert_eq!(output.status.code(), Some(2), "clap refuses conflicting flags");
+}
+
+#[test]
 fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &[]);
@@ -201,4 +250,34 @@ fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully(
     assert_eq!(parsed[1]["kind"], "top_up");
     let unknown = antirelou(dir.path(), &["ledger", "top-up", "--tenant", "nobody", "--amount", "1"]);
     assert!(!unknown.status.success());
+}
+
+#[test]
+fn serve_prints_each_listener_on_its_own_line_after_the_webhook_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let env =
+        [("ANTIRELOU__SERVER__ADMIN_LISTEN", "127.0.0.1:0"), ("ANTIRELOU__SERVER__METRICS_LISTEN", "127.0.0.1:0")];
+    let (mut server, lines) = Server::start_with(dir.path(), &[], &env, 3);
+    let url_after = |line: &str, prefix: &str| {
+        let url = line.strip_prefix(prefix).unwrap_or_else(|| panic!("{line:?} does not start with {prefix:?}"));
+        assert!(url.starts_with("http://127.0.0.1:") && url[17..].parse::<u16>().is_ok(), "{line:?}");
+        url.to_owned()
+    };
+    assert!(lines[0].starts_with(&format!("antirelou listening on {} (1 numbers, ", server.url)), "{lines:?}");
+    let admin = url_after(&lines[1], "admin API (/v1, /console) on ");
+    let metrics = url_after(&lines[2], "metrics (/metrics) on ");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let status = |url: String| {
+        runtime.block_on(async move { reqwest::get(url).await.expect("the listener answers").status().as_u16() })
+    };
+    assert_eq!(status(format!("{metrics}/metrics")), 200);
+    assert_eq!(status(format!("{}/metrics", server.url)), 404, "/metrics moved to its own listener");
+    assert_eq!(status(format!("{admin}/v1/numbers")), 401, "the admin API asks for a token on its listener");
+    assert_eq!(status(format!("{}/v1/numbers", server.url)), 404, "and is not on the webhook listener");
+    for base in [&server.url, &admin, &metrics] {
+        assert_eq!(status(format!("{base}/healthz")), 200, "{base}");
+    }
+    let stopped = server.terminate(Duration::from_secs(20));
+    assert!(stopped.success(), "graceful exit: {stopped:?}");
 }

@@ -11,7 +11,7 @@
 //! - [`Clock`]: injectable time (system or manual/virtual).
 //! - [`is_opt_out`]: the STOP keywords.
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
-//! - [`shield`]: surge detection maths for shield mode (SPEC §5).
+//! - [`shield`]: surge detection maths for shield mode (docs/shield.md).
 //!
 //! Start with `Outcome`, then `Money` and `segments`.
 

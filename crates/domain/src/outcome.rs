@@ -1,5 +1,5 @@
-//! The decision outcomes, in rule order (docs/behaviour.md, "The decision"):
-//! the first rule that fires decides.
+//! The decision outcomes, in the order the rules are applied (docs/behaviour.md,
+//! "The decision"): the first rule that fires decides.
 
 use std::fmt;
 
@@ -15,26 +15,26 @@ pub enum Outcome {
     Blocked,
     /// The provider message id was decided before: answered as then.
     Duplicate,
-    /// The sender texted STOP (or ARRET, UNSUBSCRIBE...) before.
+    /// The sender texted STOP (or ARRET, UNSUBSCRIBE...), now or before.
     OptedOut,
     /// The sender is not a phone number (alphanumeric sender, short code).
     NotAPhone,
-    /// The sender's country is not in `allowed_countries`.
-    CountryNotAllowed,
     /// The sender already got a reply within `reply_once_per`.
     RepeatSender,
-    /// The number's reply rate is over `max_replies_per_minute`.
-    RateLimited,
-    /// Shield mode: the sender's reply is judged later.
+    /// The sender's country is not in `allowed_countries`.
+    CountryNotAllowed,
+    /// Shield mode (or a judgement still pending): the sender's reply is judged later.
     Deferred,
-    /// Shield mode: the sender will not be answered (a flooder, or no allowance left).
+    /// Shield mode: the sender will not be answered (a judgement dropped them, or the queue is full).
     Shielded,
     /// A cap or the prepaid balance would be crossed.
     BudgetExhausted,
+    /// The number's reply rate is over `max_replies_per_minute`.
+    RateLimited,
+    /// The number's mailbox was full, or the decision timed out.
+    Overloaded,
     /// The ledger did not answer: no reply (fail closed).
     LedgerUnavailable,
-    /// The number's mailbox was full or the decision timed out.
-    Overloaded,
     /// Replied and paid for.
     Replied,
 }
@@ -43,21 +43,21 @@ impl Outcome {
     /// How many outcomes there are (the size of per-outcome counter arrays).
     pub const COUNT: usize = 14;
 
-    /// Every outcome, in rule order.
+    /// Every outcome, in the order the rules are applied.
     pub const ALL: [Outcome; Outcome::COUNT] = [
         Outcome::Paused,
         Outcome::Blocked,
         Outcome::Duplicate,
         Outcome::OptedOut,
         Outcome::NotAPhone,
-        Outcome::CountryNotAllowed,
         Outcome::RepeatSender,
-        Outcome::RateLimited,
+        Outcome::CountryNotAllowed,
         Outcome::Deferred,
         Outcome::Shielded,
         Outcome::BudgetExhausted,
-        Outcome::LedgerUnavailable,
+        Outcome::RateLimited,
         Outcome::Overloaded,
+        Outcome::LedgerUnavailable,
         Outcome::Replied,
     ];
 

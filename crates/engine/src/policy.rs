@@ -9,8 +9,6 @@ use antirelou_ledger::Caps;
 use antirelou_settings::{AllowedCountries, NumberSettings, ProviderSettings, Secret, Settings, TenantSettings};
 use chrono_tz::Tz;
 
-use crate::number::judge::JudgePolicy;
-
 /// What the web layer needs to authenticate a tenant's webhooks and admin calls.
 #[derive(Debug)]
 pub struct TenantRoute {
@@ -27,6 +25,17 @@ impl TenantRoute {
             admin_token: tenant.admin_token.clone(),
         }
     }
+}
+
+/// What the deferred judgement needs of a number's settings (`number::judge`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JudgePolicy {
+    pub reply_cost: Money,
+    pub caps: Caps,
+    pub pace_percent_per_hour: u32,
+    pub trickle_per_hour: u32,
+    pub flood_messages: u32,
+    pub defer_for_seconds: u64,
 }
 
 /// Everything one number's actor decides with.

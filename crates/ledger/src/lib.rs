@@ -100,12 +100,31 @@ pub trait Ledger: ReplyQueue + Leases + Send + Sync + 'static {
     /// answers reads but refuses writes (full or read-only disk, Redis OOM).
     async fn probe_write(&self, now_micros: i64) -> Result<(), LedgerError>;
 
+    /// What the backend's storage reports about itself, when it has such
+    /// figures (Redis: memory and evictions, from INFO); `None` otherwise.
+    async fn storage(&self) -> Result<Option<StorageFigures>, LedgerError> {
+        Ok(None)
+    }
+
     /// Makes everything recorded so far durable (graceful shutdown).
     async fn flush(&self) -> Result<(), LedgerError>;
 
     /// Budget and shield changes made through this ledger by anyone (this
     /// process, the CLI, other replicas), so actors can drop stale caches.
     fn events(&self) -> tokio::sync::broadcast::Receiver<LedgerEvent>;
+}
+
+/// Figures of the backend's storage (Redis INFO), exported as metrics so a
+/// Redis running out of memory (which, with `noeviction`, refuses every
+/// write and silences every number) is seen before it happens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StorageFigures {
+    pub used_memory_bytes: u64,
+    /// 0 when Redis has no limit.
+    pub maxmemory_bytes: u64,
+    pub evicted_keys: u64,
+    /// Writes refused for lack of memory since the server started (`errorstat_OOM`).
+    pub rejected_writes: u64,
 }
 
 /// A change other deciders should hear about.

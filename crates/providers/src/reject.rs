@@ -21,16 +21,20 @@ pub enum RejectReason {
     TooLarge,
     /// The signed timestamp is too far from now (a replayed capture).
     StaleTimestamp,
+    /// The body did not arrive within the request deadline (a slow client;
+    /// the web layer decides).
+    Timeout,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 6] = [
+    pub const ALL: [RejectReason; 7] = [
         RejectReason::BadSignature,
         RejectReason::AccountMismatch,
         RejectReason::UnknownNumber,
         RejectReason::Malformed,
         RejectReason::TooLarge,
         RejectReason::StaleTimestamp,
+        RejectReason::Timeout,
     ];
 
     /// The label value.
@@ -42,6 +46,7 @@ impl RejectReason {
             RejectReason::Malformed => "malformed",
             RejectReason::TooLarge => "too_large",
             RejectReason::StaleTimestamp => "stale_timestamp",
+            RejectReason::Timeout => "timeout",
         }
     }
 
@@ -100,11 +105,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn labels_round_trip_and_are_the_documented_six() {
+    fn labels_round_trip_and_are_the_documented_seven() {
         let labels: Vec<&str> = RejectReason::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(
             labels,
-            ["bad_signature", "account_mismatch", "unknown_number", "malformed", "too_large", "stale_timestamp"]
+            [
+                "bad_signature",
+                "account_mismatch",
+                "unknown_number",
+                "malformed",
+                "too_large",
+                "stale_timestamp",
+                "timeout"
+            ]
         );
         for reason in RejectReason::ALL {
             assert_eq!(RejectReason::from_label(reason.as_str()), Some(reason));

@@ -49,7 +49,8 @@ fn draw(report: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Err
     ))?;
     let (left, right) = body.split_horizontally(WIDTH / 2);
 
-    let x_max = (report.duration_seconds as f64 / 3_600.0).max(1.0 / 60.0);
+    let last_seconds = report.curve.last().map_or(0.0, |p| p.seconds);
+    let x_max = (last_seconds.max(report.duration_seconds as f64) / 3_600.0).max(1.0 / 60.0);
     let major = |micros: i64| micros as f64 / 1e6;
     let naive_max = major(report.naive_spend_micros).max(1.0);
     let antirelou: Vec<(f64, f64)> =

@@ -124,12 +124,13 @@ fn attack_times(rng: &mut ChaCha8Rng, spec: &ScenarioSpec, count: usize, duratio
 
 /// Distinct phone numbers: French mobiles (`+336…`, `+337[3-9]…`) or Belgian mobiles (`+32475…` to `+32479…`).
 #[derive(Default)]
-struct NumberPool {
+pub(crate) struct NumberPool {
     used: HashSet<u64>,
 }
 
 impl NumberPool {
-    fn fresh(&mut self, rng: &mut ChaCha8Rng, foreign: bool) -> u64 {
+    /// A number never given before (and not the simulated number).
+    pub(crate) fn fresh(&mut self, rng: &mut ChaCha8Rng, foreign: bool) -> u64 {
         let simulated: u64 = crate::setup::SIM_NUMBER[1..].parse().unwrap_or(0);
         loop {
             let number = if foreign {
@@ -143,6 +144,15 @@ impl NumberPool {
                 return number;
             }
         }
+    }
+
+    pub(crate) fn contains(&self, number: u64) -> bool {
+        self.used.contains(&number)
+    }
+
+    /// Takes `number` if nobody has it yet.
+    pub(crate) fn claim(&mut self, number: u64) -> bool {
+        self.used.insert(number)
     }
 }
 

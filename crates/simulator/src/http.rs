@@ -17,7 +17,7 @@ use futures_util::future::join_all;
 use crate::latency::Latencies;
 use crate::progress::Progress;
 use crate::report::{MessageRecord, RunRecords};
-use crate::scenario::Scenario;
+use crate::traffic::Traffic;
 use crate::SimError;
 
 /// When each message is sent.
@@ -64,6 +64,11 @@ pub struct HttpOptions {
     pub currency: String,
     pub daily_cap: Option<Money>,
     pub monthly_cap: Option<Money>,
+    pub deployment_monthly_cap: Option<Money>,
+    /// The ledger's timezone (days and months of the caps).
+    pub timezone: chrono_tz::Tz,
+    /// `reply_once_per` of the first target number.
+    pub reply_once_per_seconds: u64,
 }
 
 impl HttpOptions {
@@ -75,6 +80,7 @@ impl HttpOptions {
     ) -> Result<HttpOptions, SimError> {
         let mut targets = Vec::new();
         let mut caps = (None, None);
+        let mut reply_once_per_seconds = antirelou_settings::DEFAULT_REPLY_ONCE_PER_SECONDS;
         for (tenant, number) in settings.numbers() {
             let wanted = match selection {
                 TargetSelection::First => targets.is_empty(),
@@ -94,6 +100,7 @@ impl HttpOptions {
             };
             if targets.is_empty() {
                 caps = (number.daily_cap, tenant.monthly_cap);
+                reply_once_per_seconds = number.reply_once_per_seconds;
             }
             targets.push(Target {
                 number: number.number.as_str().to_owned(),
@@ -118,13 +125,18 @@ impl HttpOptions {
             currency: settings.ledger.currency.clone(),
             daily_cap: caps.0,
             monthly_cap: caps.1,
+            deployment_monthly_cap: settings.ledger.monthly_cap,
+            timezone: settings.ledger.timezone,
+            reply_once_per_seconds,
         })
     }
 }
 
-/// Sends every message of `scenario` and records what came back. Runs on
+/// Sends every message of `traffic` and records what came back. Runs on
 /// any Tokio runtime (one thread is enough: concurrency is asynchronous).
-pub async fn run(scenario: &Scenario, options: &HttpOptions) -> Result<RunRecords, SimError> {
+/// The server's ledger is not read: only the invariants of what was
+/// delivered are checked.
+pub async fn run(traffic: &Traffic, options: &HttpOptions) -> Result<RunRecords, SimError> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(options.concurrency.max(1))
         .tcp_nodelay(true)
@@ -137,7 +149,7 @@ pub async fn run(scenario: &Scenario, options: &HttpOptions) -> Result<RunRecord
     let before = scrape_outcomes(&client, &metrics_url, &numbers).await;
 
     let next = AtomicUsize::new(0);
-    let progress = RefCell::new(Progress::new(scenario.messages.len() as u64, options.progress));
+    let progress = RefCell::new(Progress::new(traffic.messages.len() as u64, options.progress));
     let started = Instant::now();
     let start_tokio = tokio::time::Instant::now();
     let workers = (0..options.concurrency.max(1)).map(|_| {
@@ -147,18 +159,17 @@ pub async fn run(scenario: &Scenario, options: &HttpOptions) -> Result<RunRecord
             let mut latencies = Latencies::default();
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(message) = scenario.messages.get(index) else { break };
-                if let Some(due) = due_after_start(options.pace, index, message.offset_micros) {
+                let Some(message) = traffic.messages.get(index) else { break };
+                if let Some(due) = due_after_start(options.pace, index, traffic.offset_micros(message)) {
                     tokio::time::sleep_until(start_tokio + due).await;
                 }
                 let target = &options.targets[message.target as usize % options.targets.len()];
-                let from = scenario.sender_of(message).e164();
                 let pairs = twilio::inbound_form(
                     &target.account_sid,
-                    &scenario.message_sid(index),
-                    &from,
+                    &traffic.message_sid(index),
+                    &traffic.sender_of(message).from,
                     &target.number,
-                    &Scenario::body(index),
+                    traffic.body_of(message),
                 );
                 let signature = twilio::signature(&target.auth_token, &options.signed_url, &pairs);
                 let sent = Instant::now();
@@ -192,8 +203,8 @@ pub async fn run(scenario: &Scenario, options: &HttpOptions) -> Result<RunRecord
     let wall = started.elapsed();
     progress.borrow().finish();
 
-    let mut records = vec![MessageRecord::default(); scenario.messages.len()];
-    let mut latencies = Latencies::with_capacity(scenario.messages.len());
+    let mut records = vec![MessageRecord::default(); traffic.messages.len()];
+    let mut latencies = Latencies::with_capacity(traffic.messages.len());
     let mut refused: BTreeMap<String, u64> = BTreeMap::new();
     for (done, worker_latencies) in results {
         latencies.extend(worker_latencies);
@@ -235,6 +246,12 @@ pub async fn run(scenario: &Scenario, options: &HttpOptions) -> Result<RunRecord
         reply_cost: options.targets[0].reply_cost,
         daily_cap: options.daily_cap,
         monthly_cap: options.monthly_cap,
+        deployment_monthly_cap: options.deployment_monthly_cap,
+        timezone: options.timezone,
+        reply_once_per_seconds: options.reply_once_per_seconds,
+        sends: Vec::new(),
+        entries: None,
+        deferred_results: BTreeMap::new(),
     })
 }
 

@@ -1,29 +1,48 @@
 //! The in-process driver: the real application (routes, signature
 //! verification, form parsing, number actors, ledger) served without a
-//! socket, on a virtual clock set to each message's timestamp before it is
-//! posted. Four hours replay in seconds and the economics are exact.
+//! socket, on a virtual clock. Four hours replay in seconds and the
+//! economics are exact.
 //!
 //! Messages are posted one after the other (each decided before the clock
 //! moves on), so the outcome of each is read exactly from the engine's
-//! `antirelou_inbound_total` counters.
+//! `antirelou_inbound_total` counters. The actors have no timers of their
+//! own: the driver runs their periodic work ([`NumberRegistry::tick`]) as
+//! it moves the clock (see [`VirtualTime`]), and keeps going after the last
+//! message until every deferred judgement has ended. Replies the engine
+//! sends later go through a [`SendRecorder`]. At the end the ledger's own
+//! entries are read back for the report's invariants.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::{test, web, App};
-use antirelou_domain::{ManualClock, Outcome, SharedClock};
-use antirelou_ledger::{Ledger, RedisLedger, SqliteLedger};
+use antirelou_domain::{Clock, DeferredResult, ManualClock, Outcome, SharedClock};
+use antirelou_engine::NumberRegistry;
+use antirelou_ledger::{Entry, EntryFilter, Ledger, RedisLedger, SqliteLedger};
 use antirelou_providers::twilio;
-use antirelou_web::{routes, AppState};
+use antirelou_web::{routes, AppHooks, AppState};
 use rand::Rng;
 
 use crate::latency::Latencies;
 use crate::progress::Progress;
+use crate::recorder::SendRecorder;
 use crate::report::{MessageRecord, RunRecords};
-use crate::scenario::Scenario;
 use crate::setup::{NumberSetup, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_NUMBER, SIM_PUBLIC_URL, SIM_TENANT};
+use crate::traffic::Traffic;
 use crate::SimError;
+
+/// After the last message the run goes on this much longer than
+/// `shield.defer_for`, so every deferred judgement has ended.
+pub const RUN_ON_AFTER_DEFER_FOR_SECONDS: i64 = 15 * 60;
+
+/// Memory-backed storage where Linux has it: the simulated ledger needs no
+/// durability, and its fsyncs would otherwise make most of a run's time.
+const MEMORY_DIR: &str = "/dev/shm";
+
+/// Pages read at most when the ledger's entries are read back (a page may be
+/// empty with a cursor; this bounds the loop, far above any run's entries).
+const MAX_ENTRY_PAGES: usize = 1_000_000;
 
 /// Which ledger the simulated deployment uses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -44,15 +63,15 @@ pub struct InProcessOptions {
     pub progress: bool,
 }
 
-/// Runs `scenario` in a fresh actix System of its own (do not call from
+/// Runs `traffic` in a fresh actix System of its own (do not call from
 /// inside one; use [`run`] there).
-pub fn run_blocking(scenario: &Scenario, options: &InProcessOptions) -> Result<RunRecords, SimError> {
-    actix_web::rt::System::new().block_on(run(scenario, options))
+pub fn run_blocking(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRecords, SimError> {
+    actix_web::rt::System::new().block_on(run(traffic, options))
 }
 
-/// Runs `scenario` against the real app. Must run inside an actix System.
-pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunRecords, SimError> {
-    let dir = tempfile::tempdir()?;
+/// Runs `traffic` against the real app. Must run inside an actix System.
+pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRecords, SimError> {
+    let dir = tempfile::Builder::new().prefix("antirelou-sim-").tempdir_in(scratch_dir())?;
     let settings = options.setup.settings(&dir.path().join("ledger.sqlite3"))?;
     let (ledger, ledger_name): (Arc<dyn Ledger>, &str) = match &options.ledger {
         LedgerChoice::Embedded => (Arc::new(SqliteLedger::open(&dir.path().join("ledger.sqlite3"))?), "embedded"),
@@ -62,32 +81,34 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
             (Arc::new(RedisLedger::connect(url, &prefix, timeout, timeout).await?), "redis")
         }
     };
-    let clock = Arc::new(ManualClock::starting_at(scenario.start()));
+    let clock = Arc::new(ManualClock::starting_at(traffic.start));
     let shared: SharedClock = clock.clone();
-    let state = web::Data::new(AppState::start(&settings, ledger, shared)?);
+    let recorder = Arc::new(SendRecorder::new(shared.clone()));
+    let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true };
+    let state = web::Data::new(AppState::start_with(&settings, Arc::clone(&ledger), shared, hooks)?);
     let app = test::init_service(App::new().configure(|cfg| routes(cfg, state.clone()))).await;
 
-    let number = &settings.tenants[0].numbers[0];
+    let tenant = &settings.tenants[0];
+    let number = &tenant.numbers[0];
     let reply_cost = number.reply_cost.micros();
     let counters = state.registry.metrics().numbers.for_number(SIM_TENANT, SIM_NUMBER);
-    let mut seen: [u64; Outcome::COUNT] = counters.snapshot();
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
     let signed_url = format!("{SIM_PUBLIC_URL}/webhooks/twilio");
-    let start_micros = scenario.start_micros();
+    let idle_after_seconds = number.shield.defer_for_seconds as i64 + RUN_ON_AFTER_DEFER_FOR_SECONDS;
+    let mut time = VirtualTime::new(&clock, &state.registry, traffic.start_micros(), idle_after_seconds);
 
-    let mut records = Vec::with_capacity(scenario.messages.len());
-    let mut latencies = Latencies::with_capacity(scenario.messages.len());
-    let mut progress = Progress::new(scenario.messages.len() as u64, options.progress);
+    let mut records = Vec::with_capacity(traffic.messages.len());
+    let mut latencies = Latencies::with_capacity(traffic.messages.len());
+    let mut progress = Progress::new(traffic.messages.len() as u64, options.progress);
     let started = Instant::now();
-    for (index, message) in scenario.messages.iter().enumerate() {
-        clock.set_micros(start_micros + message.offset_micros);
-        let from = scenario.sender_of(message).e164();
+    for (index, message) in traffic.messages.iter().enumerate() {
+        time.advance_to(message.at_micros).await;
         let pairs = twilio::inbound_form(
             SIM_ACCOUNT_SID,
-            &scenario.message_sid(index),
-            &from,
+            &traffic.message_sid(index),
+            &traffic.sender_of(message).from,
             SIM_NUMBER,
-            &Scenario::body(index),
+            traffic.body_of(message),
         );
         let signature = twilio::signature(SIM_AUTH_TOKEN, &signed_url, &pairs);
         let request = test::TestRequest::post()
@@ -96,11 +117,13 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
             .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
             .set_payload(twilio::encode_form(&pairs))
             .to_request();
+        let seen: [u64; Outcome::COUNT] = counters.snapshot();
         let sent = Instant::now();
         let response = test::call_service(&app, request).await;
         let ok = response.status().is_success();
         let body = test::read_body(response).await;
         latencies.record(sent.elapsed());
+        time.message_posted(message.at_micros);
         let replied = ok && std::str::from_utf8(&body).ok().and_then(twilio::twiml_reply_text).is_some();
 
         let now: [u64; Outcome::COUNT] = counters.snapshot();
@@ -109,7 +132,6 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
             None if ok => "undecided",
             None => "rejected",
         };
-        seen = now;
         *outcomes.entry(label.to_owned()).or_default() += 1;
         records.push(MessageRecord {
             replied,
@@ -119,10 +141,20 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
         });
         progress.inc(1);
     }
+    // Every deferred judgement ends within `defer_for` of its message.
+    let last_micros = traffic.messages.last().map_or(traffic.start_micros(), |m| m.at_micros);
+    time.advance_to(last_micros + idle_after_seconds * 1_000_000).await;
     let wall = started.elapsed();
     progress.finish();
     state.registry.flush().await;
 
+    let deferred = counters.deferred_snapshot();
+    let deferred_results = DeferredResult::ALL
+        .iter()
+        .zip(deferred)
+        .filter(|(_, count)| *count > 0)
+        .map(|(result, count)| (result.as_str().to_owned(), count))
+        .collect();
     Ok(RunRecords {
         mode: "in-process".to_owned(),
         ledger: ledger_name.to_owned(),
@@ -133,6 +165,93 @@ pub async fn run(scenario: &Scenario, options: &InProcessOptions) -> Result<RunR
         wall,
         reply_cost: number.reply_cost,
         daily_cap: number.daily_cap,
-        monthly_cap: settings.tenants[0].monthly_cap,
+        monthly_cap: tenant.monthly_cap,
+        deployment_monthly_cap: settings.ledger.monthly_cap,
+        timezone: settings.ledger.timezone,
+        reply_once_per_seconds: number.reply_once_per_seconds,
+        sends: recorder.sends(),
+        entries: Some(read_entries(ledger.as_ref()).await?),
+        deferred_results,
     })
+}
+
+/// Where the simulated ledger's file goes: [`MEMORY_DIR`] if there is one,
+/// the system's temporary directory otherwise.
+fn scratch_dir() -> std::path::PathBuf {
+    let memory = std::path::Path::new(MEMORY_DIR);
+    let writable = memory.is_dir() && std::fs::metadata(memory).is_ok_and(|m| !m.permissions().readonly());
+    if writable {
+        memory.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// Every entry of the ledger, oldest first, page by page.
+pub async fn read_entries(ledger: &dyn Ledger) -> Result<Vec<Entry>, SimError> {
+    let mut entries = Vec::new();
+    let mut filter = EntryFilter::default();
+    for _ in 0..MAX_ENTRY_PAGES {
+        let page = ledger.entries(&filter).await?;
+        entries.extend(page.entries);
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => return Ok(entries),
+        }
+    }
+    Err(SimError::Ledger(antirelou_ledger::LedgerError::Refused(format!(
+        "more than {MAX_ENTRY_PAGES} pages of entries"
+    ))))
+}
+
+/// The virtual clock, moved forward with the engine's periodic work run on
+/// it: once for every whole second while something may be pending (within
+/// `idle_after_seconds` of the last message: a deferred judgement, the
+/// shield's end), then straight to the next message, ticking on arrival.
+struct VirtualTime<'a> {
+    clock: &'a ManualClock,
+    registry: &'a NumberRegistry,
+    last_tick_second: i64,
+    /// The work of the last message ends by then.
+    busy_until_second: i64,
+    idle_after_seconds: i64,
+}
+
+impl<'a> VirtualTime<'a> {
+    fn new(
+        clock: &'a ManualClock,
+        registry: &'a NumberRegistry,
+        start_micros: i64,
+        idle_after_seconds: i64,
+    ) -> VirtualTime<'a> {
+        let start_second = start_micros.div_euclid(1_000_000);
+        VirtualTime {
+            clock,
+            registry,
+            last_tick_second: start_second - 1,
+            busy_until_second: start_second - 1,
+            idle_after_seconds,
+        }
+    }
+
+    /// Moves the clock to `micros`, ticking on the way; never backwards.
+    async fn advance_to(&mut self, micros: i64) {
+        let target_second = micros.div_euclid(1_000_000);
+        while self.last_tick_second + 1 < target_second && self.last_tick_second < self.busy_until_second {
+            self.last_tick_second += 1;
+            self.clock.set_micros(self.last_tick_second * 1_000_000);
+            self.registry.tick().await;
+        }
+        if micros > self.clock.now_micros() {
+            self.clock.set_micros(micros);
+        }
+        if target_second > self.last_tick_second {
+            self.last_tick_second = target_second;
+            self.registry.tick().await;
+        }
+    }
+
+    fn message_posted(&mut self, at_micros: i64) {
+        self.busy_until_second = at_micros.div_euclid(1_000_000) + self.idle_after_seconds;
+    }
 }

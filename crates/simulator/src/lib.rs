@@ -1,39 +1,67 @@
-//! `antirelou simulate`: replays a flood against the real application and
-//! reports what it cost.
+//! `antirelou simulate`: replays a flood, or any traffic, against the real
+//! application and reports what it cost and who was answered.
 //!
 //! - [`ScenarioSpec`] (spec.rs): the knobs of a flood — the built-in
 //!   `flood-2017` and `spoofed-senders`, or a TOML file — and [`NumberSetup`],
 //!   the simulated number's price, caps and limits.
 //! - [`Scenario`] (scenario.rs): the generated messages, deterministic for a
-//!   seed (ChaCha), sorted by time; `generate.rs` builds it.
+//!   seed (ChaCha), sorted by time; `generate.rs` builds it, `bodies.rs`
+//!   writes what senders say.
+//! - [`Traffic`] (traffic.rs): what the drivers replay — a scenario's
+//!   messages with their bodies, a shape of the traffic generator
+//!   ([`Shape`], shapes/), or a traffic file ([`read_traffic`],
+//!   traffic_file.rs, one JSON object per line).
 //! - [`in_process`]: the default driver. The real app (routing, signature
 //!   verification, form parsing, number actors, ledger) served without a
-//!   socket, on a [`ManualClock`](antirelou_domain::ManualClock) set to each
-//!   message's timestamp: four hours replay in seconds, economics exact.
+//!   socket, on a [`ManualClock`](antirelou_domain::ManualClock) moved to
+//!   each message's time, the engine's timers driven on it, replies sent
+//!   later caught by a [`SendRecorder`]: hours replay in seconds.
 //! - [`http`]: signed webhooks to a running server (`--target`), with
 //!   keep-alive, concurrency and pacing: the throughput benchmark.
-//! - [`Report`] (report.rs): the figures of SPEC §9, as a table and as
-//!   `report.json`; [`chart`] draws `spend.svg`.
+//! - [`Report`] (report/): the figures, as a table and as `report.json`;
+//!   `replies.rs` lists every delivered reply, `genuine.rs` what genuine
+//!   senders got, [`invariants`] the money rules checked against the
+//!   ledger's own entries; [`chart`] draws `spend.svg`; [`summary`] puts
+//!   many reports in one table.
 //! - [`setup`]: the settings TOML of the simulated deployment.
 //!
-//! Start with `ScenarioSpec::flood_2017`, then `in_process::run`.
+//! Start with `ScenarioSpec::flood_2017`, then `Scenario::traffic` and
+//! `in_process::run`.
 
+pub mod bodies;
 pub mod chart;
 mod generate;
+mod genuine;
 pub mod http;
 pub mod in_process;
+pub mod invariants;
 mod latency;
 mod progress;
+mod recorder;
+mod replies;
 mod report;
 mod scenario;
 pub mod setup;
+pub mod shapes;
 mod spec;
+pub mod summary;
+mod traffic;
+mod traffic_file;
 
+pub use genuine::{affordable_replies, DelaySeconds};
 pub use latency::Latencies;
+pub use recorder::{RecordedSend, SendRecorder};
+pub use replies::{Delivery, Reply};
 pub use report::{LatencyMs, MessageRecord, Report, RunRecords};
 pub use scenario::{Message, Scenario, Sender};
 pub use setup::NumberSetup;
+pub use shapes::Shape;
 pub use spec::{parse_cap, AttackSenders, Knobs, ResolvedScenario, ScenarioFile, ScenarioSpec, SpecError};
+pub use traffic::{Group, Traffic, TrafficBuilder, TrafficMessage, TrafficSender};
+pub use traffic_file::{
+    parse_traffic, read_traffic, write_traffic, TrafficError, MAX_ADDRESS_CHARS, MAX_BODY_CHARS, MAX_LINE_BYTES,
+    MAX_SPAN_SECONDS, MAX_TRAFFIC_BYTES, MAX_TRAFFIC_LINES,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +83,8 @@ pub fn write_outputs(report: &Report, dir: &Path) -> Result<(PathBuf, PathBuf), 
 pub enum SimError {
     #[error("scenario: {0}")]
     Spec(#[from] SpecError),
+    #[error("traffic: {0}")]
+    Traffic(#[from] TrafficError),
     #[error("simulated configuration is invalid:\n{0}")]
     Settings(#[from] antirelou_settings::SettingsError),
     #[error("ledger: {0}")]

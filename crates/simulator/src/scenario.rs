@@ -1,11 +1,21 @@
 //! A generated flood: senders and time-ordered messages, deterministic for
-//! a seed. Compact (16 bytes a message, 16 a sender) so a million-message
-//! scale test fits in memory easily.
+//! a seed. Compact (16 bytes a message, 16 a sender); [`Scenario::traffic`]
+//! writes the bodies and makes it a [`Traffic`] the drivers replay.
+
+use std::collections::HashSet;
 
 use antirelou_providers::twilio;
 use chrono::{DateTime, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
+use crate::bodies;
 use crate::spec::ScenarioSpec;
+use crate::traffic::{Group, Traffic, TrafficBuilder};
+
+/// Share of an attacker's messages that paste its favourite template (the
+/// rest paste another one of the forum's).
+const FAVOURITE_TEMPLATE_SHARE: f64 = 0.8;
 
 /// A sender of the scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,9 +76,44 @@ impl Scenario {
         twilio::message_sid_from((u128::from(self.seed) << 64) | index as u128)
     }
 
-    /// A neutral placeholder body (bodies are never logged nor stored anyway).
-    pub fn body(index: usize) -> String {
-        format!("msg {index}")
+    /// The replayable traffic: the same senders, times and message ids,
+    /// with bodies written for the seed (attackers paste a handful of insult
+    /// templates with small variations; genuine senders write varied short
+    /// texts, then follow-ups).
+    pub fn traffic(&self) -> Traffic {
+        // Its own stream, so the bodies never change the messages of a seed.
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(1);
+        let mut builder = TrafficBuilder::default();
+        let ids: Vec<u32> = self
+            .senders
+            .iter()
+            .map(|s| builder.sender(&s.e164(), if s.genuine { Group::Genuine } else { Group::Attack }))
+            .collect();
+        let mut wrote: HashSet<u32> = HashSet::new();
+        for (index, message) in self.messages.iter().enumerate() {
+            let sender = self.sender_of(message);
+            let body = if sender.genuine {
+                if wrote.insert(message.sender) {
+                    bodies::genuine_text(&mut rng)
+                } else {
+                    bodies::genuine_follow_up(&mut rng)
+                }
+            } else {
+                let favourite = message.sender as usize % bodies::ATTACK_TEMPLATES.len();
+                let template = if rng.gen_bool(FAVOURITE_TEMPLATE_SHARE) { favourite } else { rng.gen() };
+                bodies::attack_text(&mut rng, template)
+            };
+            let at = self.start_micros() + message.offset_micros;
+            builder.message(at, ids[message.sender as usize], &body, message.target, index as u32 + 1);
+        }
+        builder.finish(
+            self.name(),
+            Some(self.seed),
+            u128::from(self.seed) << 64,
+            Some(self.start()),
+            Some(self.spec.duration_seconds),
+        )
     }
 
     pub fn sender_of(&self, message: &Message) -> &Sender {

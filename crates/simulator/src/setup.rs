@@ -6,7 +6,7 @@ use std::path::Path;
 
 use antirelou_domain::shield::ShieldPolicy;
 use antirelou_domain::Money;
-use antirelou_settings::{Settings, DEFAULT_REPLY_ONCE_PER_SECONDS, DEFAULT_SHIELD};
+use antirelou_settings::{Settings, DEFAULT_DEFER_FOR_SECONDS, DEFAULT_REPLY_ONCE_PER_SECONDS, DEFAULT_SHIELD};
 
 /// The simulated tenant.
 pub const SIM_TENANT: &str = "sim";
@@ -33,12 +33,14 @@ pub struct NumberSetup {
     pub reply_once_per_seconds: u64,
     pub max_replies_per_minute: u32,
     pub shield: ShieldPolicy,
+    /// `shield.defer_for`: how long a deferred sender is judged at most.
+    pub defer_for_seconds: u64,
     /// ISO codes, or `["*"]`.
     pub allowed_countries: Vec<String>,
 }
 
 impl Default for NumberSetup {
-    /// SPEC §9: about EUR 0.16 per processed message in 2017; a 20.00 daily
+    /// The reference flood: about EUR 0.16 per processed message in 2017; a 20.00 daily
     /// cap on the number, 100.00 a month for the tenant; every other rule at
     /// its default.
     fn default() -> NumberSetup {
@@ -51,6 +53,7 @@ impl Default for NumberSetup {
             reply_once_per_seconds: DEFAULT_REPLY_ONCE_PER_SECONDS,
             max_replies_per_minute: 30,
             shield: DEFAULT_SHIELD,
+            defer_for_seconds: DEFAULT_DEFER_FOR_SECONDS,
             allowed_countries: vec!["FR".to_owned()],
         }
     }
@@ -93,7 +96,7 @@ inbound_price = "{inbound}"
 {daily_cap}reply_once_per = {reply_once_per}
 max_replies_per_minute = {max_replies}
 allowed_countries = [{countries}]
-shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, hold = {hold}, trickle_per_hour = {trickle} }}
+shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, hold = {hold}, trickle_per_hour = {trickle}, defer_for = {defer_for} }}
 "#,
             path = quote(&ledger_path.to_string_lossy()),
             monthly_cap = cap("monthly_cap", self.monthly_cap),
@@ -108,6 +111,7 @@ shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_sender
             new_senders = shield.new_senders_per_minute,
             hold = shield.hold_seconds,
             trickle = shield.trickle_per_hour,
+            defer_for = self.defer_for_seconds,
         )
     }
 
@@ -137,6 +141,7 @@ mod tests {
         assert_eq!(number.daily_cap, Some(Money::parse("20.00").unwrap()));
         assert_eq!(number.max_replies_per_minute, 30);
         assert_eq!(number.shield.policy(), DEFAULT_SHIELD);
+        assert_eq!(number.shield.defer_for_seconds, DEFAULT_DEFER_FOR_SECONDS);
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub enum SpecError {
 }
 
 impl ScenarioSpec {
-    /// SPEC §9: 20,000 attacker SMS from 400 numbers over 4 hours (16:00 to
+    /// The reference flood: 20,000 attacker SMS from 400 numbers over 4 hours (16:00 to
     /// 20:00 Paris time), a few numbers sending thousands and most a
     /// handful, interleaved with 300 genuine senders sending one or two.
     pub fn flood_2017() -> ScenarioSpec {
@@ -217,6 +217,7 @@ pub struct ShieldTable {
     pub new_senders_per_minute: Option<u32>,
     pub hold: Option<DurationValue>,
     pub trickle_per_hour: Option<u32>,
+    pub defer_for: Option<DurationValue>,
 }
 
 /// A scenario resolved from a name or a file.
@@ -310,6 +311,9 @@ impl NumberTable {
             if let Some(hold) = &shield.hold {
                 policy.hold_seconds = hold.seconds("number.shield.hold")?;
             }
+            if let Some(defer_for) = &shield.defer_for {
+                setup.defer_for_seconds = defer_for.seconds("number.shield.defer_for")?;
+            }
             setup.shield = policy;
         }
         Ok(setup)
@@ -399,7 +403,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtins_match_spec_section_9() {
+    fn builtins_are_the_reference_floods() {
         let flood = ScenarioSpec::flood_2017();
         assert_eq!(flood.attack_messages, 20_000);
         assert_eq!(flood.attackers, AttackSenders::Numbers(400));
@@ -429,7 +433,7 @@ mod tests {
             daily_cap = "none"
             monthly_cap = "50"
             reply_once_per = "7d"
-            shield = { trigger_per_minute = 100, hold = "10m" }
+            shield = { trigger_per_minute = 100, hold = "10m", defer_for = "20m" }
             "#,
         )
         .unwrap();
@@ -448,6 +452,7 @@ mod tests {
         assert_eq!(setup.shield.trigger_per_minute, 100);
         assert_eq!(setup.shield.hold_seconds, 600);
         assert_eq!(setup.shield.trickle_per_hour, 10);
+        assert_eq!(setup.defer_for_seconds, 1_200);
     }
 
     #[test]

@@ -24,12 +24,12 @@ async fn a_flood_over_http_keeps_every_money_invariant() {
     let handle = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
 
-    let scenario = Scenario::generate(&small_flood(), 11).unwrap();
+    let traffic = Scenario::generate(&small_flood(), 11).unwrap().traffic();
     let mut options = HttpOptions::from_settings(&settings, &base_url, &TargetSelection::First).unwrap();
     options.concurrency = 8;
     options.pace = Pace::AsFastAsPossible;
-    let records = http::run(&scenario, &options).await.unwrap();
-    let report = Report::new(&scenario, &records);
+    let records = http::run(&traffic, &options).await.unwrap();
+    let report = Report::new(&traffic, &records);
     handle.stop(true).await;
 
     assert_eq!(report.mode, "http");
@@ -40,8 +40,8 @@ async fn a_flood_over_http_keeps_every_money_invariant() {
     // The same seed in-process: the same messages, so the same naive bill
     // and bounds (outcomes differ: real time compresses the windows).
     let in_process = std::thread::spawn(move || {
-        let records = in_process::run_blocking(&scenario, &InProcessOptions::default()).unwrap();
-        Report::new(&scenario, &records)
+        let records = in_process::run_blocking(&traffic, &InProcessOptions::default()).unwrap();
+        Report::new(&traffic, &records)
     })
     .join()
     .unwrap();

@@ -9,9 +9,9 @@ use antirelou_simulator::{write_outputs, NumberSetup, Report, Scenario};
 use support::{assert_invariants, money, small_flood};
 
 fn run(seed: u64, options: &InProcessOptions) -> Report {
-    let scenario = Scenario::generate(&small_flood(), seed).unwrap();
-    let records = in_process::run_blocking(&scenario, options).unwrap();
-    Report::new(&scenario, &records)
+    let traffic = Scenario::generate(&small_flood(), seed).unwrap().traffic();
+    let records = in_process::run_blocking(&traffic, options).unwrap();
+    Report::new(&traffic, &records)
 }
 
 #[test]
@@ -24,6 +24,12 @@ fn the_small_flood_report_is_correct_and_reproducible() {
     assert_eq!(first.mode, "in-process");
     assert!(first.replies > 0, "someone was answered");
     assert!(first.outcomes.get("repeat_sender").copied().unwrap_or(0) > 1_000, "{:?}", first.outcomes);
+    // Shielded new senders are judged later: replies sent through the
+    // recorder count as replies, with their ledger entries (the invariants hold).
+    assert!(first.deferred_replies > 0, "{:?} {:?}", first.outcomes, first.deferred_results);
+    assert_eq!(first.deferred_results.get("sent").copied(), Some(first.deferred_replies));
+    let delay = first.genuine_reply_delay_seconds.expect("genuine senders were answered");
+    assert!(delay.max > 60.0, "a deferred reply comes minutes after the first message: {delay:?}");
 
     let second = run(42, &options);
     assert_eq!(first.economics(), second.economics(), "same seed, same economics");
@@ -72,6 +78,12 @@ fn report_json_has_every_spec_field_and_the_svg_is_valid_xml() {
         "throughput_per_second",
         "latency_ms",
         "currency",
+        "deferred_replies",
+        "genuine_reply_delay_seconds",
+        "affordable_replies",
+        "genuine_spend_share",
+        "ledger_audit",
+        "invariants",
     ] {
         assert!(json.get(key).is_some(), "report.json lacks {key}");
     }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use antirelou_domain::PhoneNumber;
-use antirelou_simulator::{AttackSenders, Scenario, ScenarioSpec};
+use antirelou_simulator::{bodies, AttackSenders, Group, Scenario, ScenarioSpec};
 
 #[test]
 fn the_same_seed_gives_the_same_scenario_and_another_seed_another() {
@@ -19,7 +19,7 @@ fn the_same_seed_gives_the_same_scenario_and_another_seed_another() {
 }
 
 #[test]
-fn flood_2017_has_the_exact_totals_of_spec_section_9() {
+fn flood_2017_has_the_exact_totals_of_the_reference_flood() {
     let scenario = Scenario::generate(&ScenarioSpec::flood_2017(), 1).unwrap();
     assert_eq!(scenario.attack_messages(), 20_000);
     assert_eq!(scenario.attackers(), 400);
@@ -98,4 +98,37 @@ fn the_example_scenario_file_loads() {
     resolved.setup.settings(std::path::Path::new("ledger.sqlite3")).unwrap();
     let scenario = Scenario::generate(&resolved.spec, 2024).unwrap();
     assert_eq!(scenario.attack_messages(), 8_000);
+}
+
+#[test]
+fn the_traffic_of_a_scenario_keeps_its_messages_and_writes_what_people_write() {
+    let scenario = Scenario::generate(&ScenarioSpec::flood_2017(), 1).unwrap();
+    let traffic = scenario.traffic();
+    assert_eq!(traffic.messages.len(), scenario.messages.len());
+    for (i, (m, t)) in scenario.messages.iter().zip(&traffic.messages).enumerate() {
+        assert_eq!(scenario.start_micros() + m.offset_micros, t.at_micros);
+        assert_eq!(scenario.sender_of(m).e164(), traffic.sender_of(t).from);
+        assert_eq!(scenario.sender_of(m).genuine, traffic.group_of(t) == Group::Genuine);
+        assert_eq!(t.line as usize, i + 1);
+        assert_eq!(scenario.message_sid(i), traffic.message_sid(i), "the same message ids");
+    }
+    assert_eq!((traffic.name.as_str(), traffic.seed, traffic.duration_seconds), ("flood-2017", Some(1), 14_400));
+
+    // Attackers paste a handful of templates; genuine senders write varied texts.
+    let bodies = |group: Group| -> Vec<&str> {
+        traffic.messages.iter().filter(|m| traffic.group_of(m) == group).map(|m| traffic.body_of(m)).collect()
+    };
+    let attack = bodies(Group::Attack);
+    let pasted = attack.iter().filter(|b| bodies::ATTACK_TEMPLATES.contains(b)).count();
+    assert!(pasted * 5 > attack.len() * 2, "about half are exact pastes: {pasted} of {}", attack.len());
+    let distinct_attack: HashSet<&str> = attack.iter().copied().collect();
+    assert!(distinct_attack.len() * 4 < attack.len(), "{} distinct attack texts", distinct_attack.len());
+    let genuine = bodies(Group::Genuine);
+    let distinct_genuine: HashSet<&str> = genuine.iter().copied().collect();
+    assert!(distinct_genuine.len() * 3 > genuine.len(), "{} distinct of {}", distinct_genuine.len(), genuine.len());
+    assert!(genuine.iter().chain(&attack).all(|b| !b.is_empty() && !b.eq_ignore_ascii_case("stop")));
+
+    assert_eq!(traffic, Scenario::generate(&ScenarioSpec::flood_2017(), 1).unwrap().traffic(), "same seed, same texts");
+    let other = Scenario::generate(&ScenarioSpec::flood_2017(), 2).unwrap().traffic();
+    assert_ne!(traffic.bodies, other.bodies);
 }

@@ -8,6 +8,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use antirelou_providers::{InboundError, RejectReason};
 
+use crate::body::BodyError;
+
 /// The HTTP status of a refused webhook (docs/providers.md).
 pub const fn status_of(reason: RejectReason) -> StatusCode {
     match reason {
@@ -17,6 +19,7 @@ pub const fn status_of(reason: RejectReason) -> StatusCode {
         RejectReason::Malformed => StatusCode::BAD_REQUEST,
         RejectReason::UnknownNumber => StatusCode::NOT_FOUND,
         RejectReason::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        RejectReason::Timeout => StatusCode::REQUEST_TIMEOUT,
     }
 }
 
@@ -38,6 +41,16 @@ impl Rejection {
 impl From<RejectReason> for Rejection {
     fn from(reason: RejectReason) -> Rejection {
         Rejection::new(reason)
+    }
+}
+
+impl From<BodyError> for Rejection {
+    fn from(error: BodyError) -> Rejection {
+        match error {
+            BodyError::TooLarge => Rejection::new(RejectReason::TooLarge),
+            BodyError::TimedOut => Rejection::new(RejectReason::Timeout),
+            BodyError::Broken => Rejection::new(RejectReason::Malformed),
+        }
     }
 }
 
@@ -63,6 +76,7 @@ impl fmt::Display for Rejection {
             (RejectReason::UnknownNumber, _) => f.write_str("no tenant of this provider serves this number"),
             (RejectReason::TooLarge, _) => f.write_str("body larger than the webhook limit"),
             (RejectReason::StaleTimestamp, _) => f.write_str("webhook timestamp is too far from now"),
+            (RejectReason::Timeout, _) => f.write_str("the body did not arrive within the request deadline"),
         }
     }
 }
@@ -75,7 +89,12 @@ impl ResponseError for Rejection {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.to_string())
+        let mut response = HttpResponse::build(self.status_code());
+        if self.reason == RejectReason::Timeout {
+            // The rest of a slow body is not worth waiting for.
+            response.force_close();
+        }
+        response.content_type("text/plain; charset=utf-8").body(self.to_string())
     }
 }
 
@@ -96,6 +115,7 @@ mod tests {
                 ("malformed", 400),
                 ("too_large", 413),
                 ("stale_timestamp", 403),
+                ("timeout", 408),
             ]
         );
     }
@@ -107,5 +127,15 @@ mod tests {
         assert_eq!(rejection.to_string(), "malformed webhook: MessageSid");
         assert_eq!(rejection.status_code(), StatusCode::BAD_REQUEST);
         assert_eq!(Rejection::from(InboundError::StaleTimestamp).status_code(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn a_body_that_timed_out_is_a_408_and_closes_the_connection() {
+        assert_eq!(Rejection::from(BodyError::TimedOut).reason, RejectReason::Timeout);
+        assert_eq!(Rejection::from(BodyError::TooLarge).reason, RejectReason::TooLarge);
+        assert_eq!(Rejection::from(BodyError::Broken).reason, RejectReason::Malformed);
+        let response = Rejection::new(RejectReason::Timeout).error_response();
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(response.head().connection_type(), actix_web::http::ConnectionType::Close);
     }
 }

@@ -1,12 +1,11 @@
 //! Building and running the application.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use antirelou_domain::ProviderKind;
 use antirelou_domain::SharedClock;
 use antirelou_engine::{AlertOutbox, EngineOptions, Metrics, NumberRegistry, Wiring};
@@ -15,14 +14,16 @@ use antirelou_providers::ovh::OvhApi;
 use antirelou_providers::{RejectReason, SendApi};
 use antirelou_settings::Settings;
 
+use crate::connections::ConnectionMetrics;
+use crate::http_server::{self, ConnectionLimits};
+use crate::listeners::{BindError, BoundListeners, Listener, ListenerSplit};
 use crate::pollers::{PollerHealth, Pollers};
 use crate::reassembly::Reassembly;
 use crate::routes::webhooks::{plivo, twilio, vonage};
 use crate::routes::{admin, health};
-use crate::{alert_delivery, send_apis};
+use crate::{alert_delivery, body, send_apis};
 
-/// Webhook bodies above this get `413` (docs/providers.md).
-pub const WEBHOOK_BODY_LIMIT_BYTES: usize = 64 * 1024;
+pub use crate::body::WEBHOOK_BODY_LIMIT_BYTES;
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -80,6 +81,7 @@ impl AppState {
         options.driven_timers = hooks.driven_timers;
         let wiring = Wiring { alerts, send_apis, options };
         let gates_readiness = ledger.backend() != "embedded";
+        spawn_storage_watch(Arc::clone(&ledger), metrics.storage.clone());
         let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, wiring);
         let reassembly = Arc::new(Reassembly::new(Arc::clone(&clock)));
         if settings.tenants.iter().any(|t| t.provider.kind() == ProviderKind::Vonage) {
@@ -132,6 +134,24 @@ fn declare_provider_series(settings: &Settings, metrics: &antirelou_engine::Metr
     }
 }
 
+/// The ledger's storage figures (Redis memory, evictions) are read this often.
+const STORAGE_WATCH_EVERY: Duration = Duration::from_secs(15);
+
+/// Keeps the storage gauges fresh, while the ledger reports figures.
+fn spawn_storage_watch(ledger: Arc<dyn Ledger>, gauges: antirelou_engine::metrics::StorageGauges) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(STORAGE_WATCH_EVERY);
+        loop {
+            every.tick().await;
+            match tokio::time::timeout(STORAGE_WATCH_EVERY, ledger.storage()).await {
+                Ok(Ok(Some(figures))) => gauges.set(&figures),
+                Ok(Ok(None)) => return,
+                _ => {}
+            }
+        }
+    });
+}
+
 /// What in-process drivers change in the application.
 #[derive(Default)]
 pub struct AppHooks {
@@ -144,7 +164,7 @@ pub struct AppHooks {
 /// Every route of the application, for `App::configure`.
 pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     cfg.app_data(state)
-        .app_data(web::JsonConfig::default().limit(4096))
+        .app_data(body::json_config())
         .route("/webhooks/twilio", web::post().to(twilio::inbound))
         .route("/webhooks/twilio/status", web::post().to(twilio::status))
         .route("/webhooks/vonage", web::get().to(vonage::inbound))
@@ -164,12 +184,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot listen on {address}: {source}")]
-    Bind {
-        address: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    #[error("cannot start the server: {0}")]
+    Serve(#[source] std::io::Error),
     #[error("metrics registry: {0}")]
     Metrics(#[from] prometheus::Error),
     #[error("tenant {tenant}: cannot build its provider client: {source}")]
@@ -183,6 +201,8 @@ pub enum StartupError {
 /// A built, not yet awaited, server.
 pub struct Application {
     port: u16,
+    admin_port: Option<u16>,
+    metrics_port: Option<u16>,
     server: Server,
     registry: NumberRegistry,
     prometheus: prometheus::Registry,
@@ -191,33 +211,64 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `server.listen` (port 0 picks a free port), starts the number
-    /// engine and returns the server ready to run. Call inside an actix System.
+    /// Binds `server.listen`, and `server.admin_listen` and
+    /// `server.metrics_listen` when set (port 0 picks a free port), starts
+    /// the number engine and returns the server ready to run, with its
+    /// connection limits (see `http_server`). Call inside an actix System.
     pub fn build(
         settings: &Settings,
         ledger: Arc<dyn Ledger>,
         clock: SharedClock,
     ) -> Result<Application, StartupError> {
-        let address = settings.server.listen.clone();
-        let listener =
-            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
+        let bound = BoundListeners::bind(&settings.server)?;
+        let port = bound.main.1.port();
+        let admin_port = bound.admin.as_ref().map(|(_, address)| address.port());
+        let metrics_port = bound.metrics.as_ref().map(|(_, address)| address.port());
         let state = AppState::start(settings, ledger, clock)?;
         let registry = state.registry.clone();
         let prometheus = state.prometheus.clone();
         let pollers = Pollers::start(settings, &state);
         let poller_health = state.pollers.clone();
-        let state = web::Data::new(state);
-        let server = HttpServer::new(move || App::new().configure(|cfg| routes(cfg, state.clone())))
-            .shutdown_timeout(settings.server.shutdown_timeout_seconds)
-            .listen(listener)
-            .map_err(|source| StartupError::Bind { address: settings.server.listen.clone(), source })?
-            .run();
-        Ok(Application { port, server, registry, prometheus, pollers, poller_health })
+        let split = ListenerSplit::from_settings(&settings.server);
+        let listeners: Vec<Listener> = bound.each_role().collect();
+        let metrics = ConnectionMetrics::register(&prometheus, &listeners)?;
+        let limits = ConnectionLimits::new(
+            &settings.server,
+            http_server::default_workers(),
+            http_server::raise_open_file_limit(),
+        );
+        if limits.total() < settings.server.max_connections {
+            tracing::warn!(
+                configured = settings.server.max_connections,
+                serving = limits.total(),
+                "server.max_connections is above what the open-file limit (ulimit -n) leaves for connections"
+            );
+        }
+        let server = http_server::start(
+            bound,
+            web::Data::new(state),
+            limits,
+            &metrics,
+            split,
+            settings.server.shutdown_timeout_seconds,
+        )
+        .map_err(StartupError::Serve)?;
+        Ok(Application { port, admin_port, metrics_port, server, registry, prometheus, pollers, poller_health })
     }
 
+    /// The port of `server.listen`.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `server.admin_listen`, when set.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin_port
+    }
+
+    /// The port of `server.metrics_listen`, when set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     pub fn registry(&self) -> &NumberRegistry {
@@ -239,8 +290,9 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT (or `handle().stop(true)`): stops
-    /// accepting, lets in-flight decisions finish, stops the pollers (their
-    /// leases released), then flushes the ledger.
+    /// accepting on every listener, lets in-flight decisions finish (at most
+    /// `server.shutdown_timeout_seconds`), stops the pollers (their leases
+    /// released), then flushes the ledger.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.pollers.stop().await;

@@ -27,27 +27,38 @@ impl Drop for Server {
 impl Server {
     /// Starts `serve` in `dir` on a free port and waits for its first line.
     pub fn start(dir: &Path, args: &[&str]) -> Server {
+        Server::start_with(dir, args, &[], 1).0
+    }
+
+    /// Starts `serve` in `dir` on a free port with more environment
+    /// variables, and returns its first `lines` lines of output.
+    pub fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)], lines: usize) -> (Server, Vec<String>) {
         let mut child = Command::new(BIN)
             .arg("serve")
             .args(args)
             .current_dir(dir)
             .env("ANTIRELOU__SERVER__LISTEN", "127.0.0.1:0")
+            .envs(env.iter().copied())
             .env("RUST_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let url = line
+        let mut printed = Vec::new();
+        for _ in 0..lines.max(1) {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            printed.push(line.trim_end().to_owned());
+        }
+        let url = printed[0]
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
+            .unwrap_or_else(|| panic!("serve did not start: {printed:?}"))
             .to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in stdout.lines() {});
-        Server { child, url }
+        (Server { child, url }, printed)
     }
 
     /// Sends SIGTERM and waits for the exit status.

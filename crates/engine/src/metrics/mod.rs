@@ -43,6 +43,10 @@ pub const POLLER_UP: &str = "antirelou_poller_up";
 pub const POLLER_POLLS_TOTAL: &str = "antirelou_poller_polls_total";
 pub const POLLER_LEASE_HELD: &str = "antirelou_poller_lease_held";
 pub const BUILD_INFO: &str = "antirelou_build_info";
+pub const REDIS_USED_MEMORY_BYTES: &str = "antirelou_ledger_redis_used_memory_bytes";
+pub const REDIS_MAXMEMORY_BYTES: &str = "antirelou_ledger_redis_maxmemory_bytes";
+pub const REDIS_EVICTED_KEYS: &str = "antirelou_ledger_redis_evicted_keys";
+pub const REDIS_REJECTED_WRITES: &str = "antirelou_ledger_redis_rejected_writes";
 
 /// The ledger operations the engine performs: the `op` label of
 /// `antirelou_ledger_errors_total`.
@@ -121,6 +125,8 @@ pub struct Metrics {
     pub delivery_status: IntCounterVec,
     /// The pollers of polled numbers (OVHcloud).
     pub pollers: PollerMetrics,
+    /// Redis INFO figures (only with the redis backend).
+    pub storage: StorageGauges,
     backend: &'static str,
 }
 
@@ -155,6 +161,39 @@ impl PollerMetrics {
         if !held {
             let _ = self.up.remove_label_values(&[tenant, number]);
         }
+    }
+}
+
+/// The figures of the ledger's storage (Redis INFO), refreshed by the caller.
+#[derive(Clone)]
+pub struct StorageGauges {
+    pub used_memory_bytes: Gauge,
+    pub maxmemory_bytes: Gauge,
+    pub evicted_keys: Gauge,
+    pub rejected_writes: Gauge,
+}
+
+impl StorageGauges {
+    fn register(registry: &Registry) -> Result<StorageGauges, prometheus::Error> {
+        let gauge = |name: &str, help: &str| -> Result<Gauge, prometheus::Error> {
+            let gauge = Gauge::new(name, help)?;
+            registry.register(Box::new(gauge.clone()))?;
+            Ok(gauge)
+        };
+        Ok(StorageGauges {
+            used_memory_bytes: gauge(REDIS_USED_MEMORY_BYTES, "Memory used by the Redis ledger (INFO used_memory).")?,
+            maxmemory_bytes: gauge(REDIS_MAXMEMORY_BYTES, "The Redis ledger's memory limit; 0 when it has none.")?,
+            evicted_keys: gauge(REDIS_EVICTED_KEYS, "Keys Redis evicted since it started (must stay 0).")?,
+            rejected_writes: gauge(REDIS_REJECTED_WRITES, "Writes Redis refused for lack of memory since it started.")?,
+        })
+    }
+
+    /// Sets every gauge from the ledger's figures.
+    pub fn set(&self, figures: &antirelou_ledger::StorageFigures) {
+        self.used_memory_bytes.set(figures.used_memory_bytes as f64);
+        self.maxmemory_bytes.set(figures.maxmemory_bytes as f64);
+        self.evicted_keys.set(figures.evicted_keys as f64);
+        self.rejected_writes.set(figures.rejected_writes as f64);
     }
 }
 
@@ -235,6 +274,12 @@ impl Metrics {
             ledger_errors.with_label_values(&[backend, op.as_str()]);
         }
         ledger_up.set(1.0);
+        // Only a backend that reports storage figures gets these series.
+        let storage = if backend == "redis" {
+            StorageGauges::register(registry)?
+        } else {
+            StorageGauges::register(&Registry::new())?
+        };
         Ok(Metrics {
             numbers,
             webhook_rejected,
@@ -245,6 +290,7 @@ impl Metrics {
             numbers_configured,
             delivery_status,
             pollers,
+            storage,
             backend,
         })
     }

@@ -14,6 +14,8 @@
 use antirelou_domain::{DeferredResult, Money, SenderHasher};
 use antirelou_ledger::{Caps, DeferredItem, DeferredState};
 
+pub use crate::policy::JudgePolicy;
+
 /// Arrivals are filed in slots of this many seconds (aligned on the Unix epoch).
 pub const SLOT_SECONDS: i64 = 600;
 /// A slot is judged this long after it ends: long enough to see who keeps writing.
@@ -38,17 +40,6 @@ pub const JUDGE_EVERY_SECONDS: i64 = 5;
 pub const JUDGE_BATCH: usize = 200;
 /// A number holds at most this many pending judgements.
 pub const QUEUE_LIMIT: usize = 5_000;
-
-/// What the judge needs of a number's settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct JudgePolicy {
-    pub reply_cost: Money,
-    pub caps: Caps,
-    pub pace_percent_per_hour: u32,
-    pub trickle_per_hour: u32,
-    pub flood_messages: u32,
-    pub defer_for_seconds: u64,
-}
 
 /// What becomes of one judgement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -186,6 +186,28 @@ async fn check_eviction_policy(manager: &ConnectionManager, limit: Duration) -> 
     }
 }
 
+/// The figures of `INFO memory stats errorstats` (`field:value` lines).
+fn parse_info(info: &str) -> crate::StorageFigures {
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // `errorstat_OOM:count=12`
+    let rejected = info
+        .lines()
+        .find_map(|line| line.strip_prefix("errorstat_OOM:count="))
+        .and_then(|rest| rest.split(',').next()?.trim().parse().ok())
+        .unwrap_or(0);
+    crate::StorageFigures {
+        used_memory_bytes: field("used_memory"),
+        maxmemory_bytes: field("maxmemory"),
+        evicted_keys: field("evicted_keys"),
+        rejected_writes: rejected,
+    }
+}
+
 /// `allkeys-*` may evict anything; `volatile-*` may evict keys with a TTL,
 /// which message ids and sender memories are.
 fn evicts_ledger_keys(policy: &str) -> bool {
@@ -326,6 +348,15 @@ impl Ledger for RedisLedger {
             .arg(event);
         let _: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
         Ok(())
+    }
+
+    async fn storage(&self) -> Result<Option<crate::StorageFigures>, LedgerError> {
+        let info: String = self
+            .bounded(
+                ::redis::cmd("INFO").arg("memory").arg("stats").arg("errorstats").query_async(&mut self.connection()),
+            )
+            .await?;
+        Ok(Some(parse_info(&info)))
     }
 
     async fn ping(&self) -> Result<(), LedgerError> {

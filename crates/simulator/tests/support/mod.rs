@@ -21,10 +21,15 @@ pub fn money(text: &str) -> i64 {
     Money::parse(text).unwrap().micros()
 }
 
-/// What must hold whatever the clock: at most one reply per distinct
-/// sender, spend exactly replies × cost, never above a cap, every message
-/// decided once.
+/// What must hold whatever the clock: the report's own invariant checks
+/// (against the ledger's entries in-process) found nothing, at most one
+/// reply per distinct sender, spend exactly replies × cost, never above a
+/// cap, every message decided once.
 pub fn assert_invariants(report: &Report) {
+    assert!(report.violations.is_empty(), "invariants broken: {:#?}", report.violations);
+    assert!(report.invariants.violations.is_empty());
+    let expected_checks = if report.mode == "in-process" { 7 } else { 3 };
+    assert_eq!(report.invariants.checked.len(), expected_checks, "{:?}", report.invariants.checked);
     assert!(
         report.replies <= report.distinct_senders,
         "{} replies for {} senders",
@@ -45,7 +50,11 @@ pub fn assert_invariants(report: &Report) {
         "outcomes sum to messages: {:?}",
         report.outcomes
     );
-    assert_eq!(report.outcomes.get("replied").copied().unwrap_or(0), report.replies);
+    assert_eq!(report.outcomes.get("replied").copied().unwrap_or(0) + report.deferred_replies, report.replies);
+    if let Some(audit) = &report.ledger_audit {
+        assert_eq!(audit.reply_entries, report.replies, "one ledger entry per reply");
+        assert_eq!(audit.reply_spend, report.spend, "the ledger's reply entries sum to the spend");
+    }
     assert_eq!(report.errors, 0);
     assert!(report.genuine_answered <= report.genuine_senders);
     let peak = report.curve.iter().map(|p| p.antirelou_micros).max().unwrap_or(0);

@@ -290,3 +290,34 @@ async fn entries_are_read_across_pages() {
     assert_eq!(ids, vec![first, first + 1, first + 2]);
     assert_eq!(entries::next_stream_id("5-18446744073709551615").unwrap(), "6-0");
 }
+
+#[tokio::test]
+async fn storage_figures_come_from_info_and_see_refused_writes() {
+    let server = RedisServer::start();
+    let ledger = connect(&server, &random_prefix()).await;
+    let mut con = raw(&server).await;
+    let _: () = command(&mut con, &["CONFIG", "SET", "maxmemory", "100mb"]).await;
+    let figures = ledger.storage().await.unwrap().expect("redis has figures");
+    assert!(figures.used_memory_bytes > 100_000, "{figures:?}");
+    assert_eq!(figures.maxmemory_bytes, 100 * 1024 * 1024);
+    // Below what it already uses: every write is refused (noeviction).
+    let limit = (figures.used_memory_bytes / 2).to_string();
+    let _: () = command(&mut con, &["CONFIG", "SET", "maxmemory", &limit]).await;
+    let r = request("paris", "+33612345678", "SMoom", "+33700000001");
+    assert!(ledger.decide_reply(&r).await.is_err(), "fail closed when Redis refuses writes");
+    assert!(ledger.probe_write(NOON_MICROS).await.is_err(), "readyz would say not ready");
+    let after = ledger.storage().await.unwrap().unwrap();
+    assert!(after.rejected_writes >= 1, "{after:?}");
+    let _: () = command(&mut con, &["CONFIG", "SET", "maxmemory", "0"]).await;
+    assert_eq!(ledger.storage().await.unwrap().unwrap().maxmemory_bytes, 0);
+}
+
+#[test]
+fn info_lines_are_read_by_name() {
+    let info = "# Memory\r\nused_memory:1234\r\nused_memory_human:1.2K\r\nmaxmemory:5000\r\n# Stats\r\nevicted_keys:7\r\n# Errorstats\r\nerrorstat_OOM:count=3\r\nerrorstat_ERR:count=1\r\n";
+    let figures = super::parse_info(info);
+    assert_eq!(
+        figures,
+        crate::StorageFigures { used_memory_bytes: 1234, maxmemory_bytes: 5000, evicted_keys: 7, rejected_writes: 3 }
+    );
+}

@@ -1,5 +1,6 @@
 //! The provider webhooks, one file per provider. Every route does the same
-//! things in the same order: read a bounded body (413), read the
+//! things in the same order: read a bounded body (413; 408 past the
+//! request deadline), read the
 //! parameters (400), find the number among the tenants **of that provider
 //! kind** (404: a number of another kind is unknown here), verify with that
 //! tenant's secrets (403, 400), decide, then answer `200` in the provider's
@@ -20,10 +21,9 @@ use actix_web::{web, HttpRequest};
 use antirelou_domain::ProviderKind;
 use antirelou_engine::{Decision, NumberHandle, NumberRegistry};
 use antirelou_providers::{InboundSms, RejectReason};
-use futures_util::StreamExt;
 
 use crate::error::Rejection;
-use crate::startup::{AppState, WEBHOOK_BODY_LIMIT_BYTES};
+use crate::startup::AppState;
 
 /// Counts and logs a refused webhook of `provider`; `routed` is the number
 /// it was for, when it was one of ours (its tenant and number become labels).
@@ -71,24 +71,8 @@ pub fn header<'r>(request: &'r HttpRequest, name: &str) -> &'r str {
     request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
-/// Reads the body, refusing more than the limit without buffering it.
-pub async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, Rejection> {
-    let too_large = Rejection::new(RejectReason::TooLarge);
-    let declared = request
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > WEBHOOK_BODY_LIMIT_BYTES) {
-        return Err(too_large);
-    }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(WEBHOOK_BODY_LIMIT_BYTES));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| Rejection::new(RejectReason::Malformed))?;
-        if body.len() + chunk.len() > WEBHOOK_BODY_LIMIT_BYTES {
-            return Err(too_large);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+/// Reads a webhook body (at most 64 KiB, within the request deadline):
+/// `body::read_body`, its errors as rejections.
+pub async fn read_body(request: &HttpRequest, payload: web::Payload) -> Result<web::BytesMut, Rejection> {
+    Ok(crate::body::read_body(request, payload).await?)
 }
