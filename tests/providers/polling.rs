@@ -1,10 +1,11 @@
 //! The OVHcloud poller on a shared Redis ledger: an incoming message read
 //! by two replicas is paid once; a held lease is never taken; a released
-//! one is taken over.
+//! one is taken over; a holder whose polls keep failing is not ready.
 
 use std::time::Duration;
 
 use antirelou_domain::{Outcome, SystemClock};
+use antirelou_emulators::Fault;
 use antirelou_ledger::EntryKind;
 use antirelou_web::pollers::{Handled, OvhPoller};
 use antirelou_web::AppState;
@@ -90,4 +91,49 @@ async fn a_second_replica_never_polls_a_held_lease_and_takes_it_over_once_releas
     let id = providers.ovh.push_incoming(&sender(9), "salut");
     assert!(eventually(Duration::from_secs(15), || async { providers.ovh.deleted_ids().contains(&id) }).await);
     assert!(eventually(Duration::from_secs(10), || async { providers.ovh.accepted().len() == 4 }).await);
+}
+
+#[actix_web::test]
+async fn a_lease_holder_whose_polls_keep_failing_is_not_ready_but_refused_credentials_only_alert() {
+    let providers = Providers::start();
+    for status in [401, 401, 401, 500, 500, 500] {
+        providers.ovh.inject(Fault::Status(status));
+    }
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = replica(dir.path(), &providers, "", redis_ledger(&redis, "ready").await).await;
+    let readyz = || async {
+        let response = app.client.get(format!("{}/readyz", app.base_url)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().await.unwrap())
+    };
+
+    // Refused credentials: no replica would do better, so the replica stays ready (the poller alerts).
+    let seen = std::cell::Cell::new(None);
+    let refused = eventually(Duration::from_secs(15), || async {
+        let (status, body) = readyz().await;
+        let refused = body["pollers"]["numbers"][OVH_NUMBER]["credentials_refused"] == true;
+        seen.set(refused.then_some(status));
+        refused
+    })
+    .await;
+    assert!(refused && seen.get() == Some(200), "{:?}", seen.get());
+    // Server errors: after three in a row, the lease holder is not ready.
+    let failing = eventually(Duration::from_secs(20), || async {
+        let (status, body) = readyz().await;
+        status == 503 && body["pollers"]["failing"] == serde_json::json!([OVH_NUMBER])
+    })
+    .await;
+    assert!(failing, "not ready while its poller keeps failing");
+    assert_eq!(app.metrics().await.value("antirelou_poller_up", &[("number", OVH_NUMBER)]), 0.0);
+    // The API answers again: ready again.
+    let recovered = eventually(Duration::from_secs(20), || async {
+        let (status, body) = readyz().await;
+        status == 200 && body["pollers"]["numbers"][OVH_NUMBER]["failed_polls"] == 0
+    })
+    .await;
+    assert!(recovered);
+    let m = app.metrics().await;
+    assert_eq!(m.value("antirelou_poller_up", &[("number", OVH_NUMBER)]), 1.0);
+    assert_eq!(m.value("antirelou_poller_polls_total", &[("number", OVH_NUMBER), ("result", "error")]), 6.0);
 }
