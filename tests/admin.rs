@@ -39,9 +39,9 @@ async fn tenant_tokens_see_and_pause_only_their_own_numbers() {
 
     assert_eq!(post(&app, &format!("/v1/numbers/{PARIS_NUMBER}/pause"), LYON_ADMIN, None).await.0, 404);
     assert_eq!(post(&app, &format!("/v1/numbers/{PARIS_NUMBER}/pause"), PARIS_ADMIN, None).await.0, 200);
-    assert_eq!(app.post_sms(&Sms::paris("+33700000001", "SM1")).await.reply(), None);
+    assert_eq!(app.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply(), None);
     assert_eq!(post(&app, &format!("/v1/numbers/{PARIS_NUMBER}/resume"), PARIS_ADMIN, None).await.0, 200);
-    assert!(app.post_sms(&Sms::paris("+33700000001", "SM2")).await.reply().is_some());
+    assert!(app.post_sms(&Sms::paris("+33700000001", sid(2))).await.reply().is_some());
     assert_eq!(app.metrics().await.outcome("paris", PARIS_NUMBER, "paused"), 1);
 }
 
@@ -52,8 +52,8 @@ async fn a_prepaid_tenant_resumes_replies_as_soon_as_it_is_topped_up() {
         config_toml(dir, &format!("operator_token = \"{OPERATOR}\""), &tenants)
     })
     .await;
-    assert_eq!(app.post_sms(&Sms::paris("+33700000001", "SM1")).await.reply(), None, "no balance yet");
-    assert_eq!(app.post_sms(&Sms::paris("+33700000002", "SM2")).await.reply(), None, "cached exhaustion");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply(), None, "no balance yet");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000002", sid(2))).await.reply(), None, "cached exhaustion");
     let (status, _) =
         post(&app, "/v1/tenants/paris/top-up", LYON_ADMIN, Some(serde_json::json!({"amount": "1.00"}))).await;
     assert_eq!(status, 404, "lyon cannot credit paris");
@@ -63,11 +63,11 @@ async fn a_prepaid_tenant_resumes_replies_as_soon_as_it_is_topped_up() {
     assert_eq!(status, 200);
     assert_eq!(body["balance"], "0.10");
     let resumed = eventually(std::time::Duration::from_secs(5), || async {
-        app.post_sms(&Sms::paris("+33700000003", "SM3")).await.reply().is_some()
+        app.post_sms(&Sms::paris("+33700000003", sid(3))).await.reply().is_some()
     })
     .await;
     assert!(resumed, "the top-up reached the actor");
-    assert_eq!(app.post_sms(&Sms::paris("+33700000004", "SM4")).await.reply(), None, "0.02 left is not enough");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000004", sid(4))).await.reply(), None, "0.02 left is not enough");
     assert_eq!(
         app.ledger.balances().await.unwrap(),
         vec![("paris".to_owned(), antirelou_domain::Money::from_micros(20_000))]

@@ -11,7 +11,7 @@ async fn flood(app: &TestApp, count: usize, senders: usize, concurrency: usize) 
     stream::iter(0..count)
         .map(|i| {
             let from = froms[i % senders].clone();
-            async move { app.post_sms(&Sms::paris(&from, format!("SMc{i:05}"))).await }
+            async move { app.post_sms(&Sms::paris(&from, sid(10_000 + i as u64))).await }
         })
         .buffer_unordered(concurrency)
         .filter(|answer| {

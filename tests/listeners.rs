@@ -21,7 +21,7 @@ async fn with_admin_and_metrics_listeners_each_path_is_served_by_its_own_listene
     let (main, admin, metrics) = (app.base_url.clone(), app.admin_url.clone(), app.metrics_url.clone());
     assert!(main != admin && admin != metrics && main != metrics, "three ports: {main} {admin} {metrics}");
 
-    let answer = app.post_sms(&Sms::paris("+33611000001", "SMsplit1")).await;
+    let answer = app.post_sms(&Sms::paris("+33611000001", sid(1))).await;
     assert_eq!((answer.status, answer.reply().as_deref()), (200, Some(REPLY)), "webhooks on server.listen");
     for other in [&admin, &metrics] {
         let status = status(&app, reqwest::Method::POST, format!("{other}/webhooks/twilio")).await;
@@ -61,7 +61,7 @@ async fn without_optional_listeners_the_main_listener_serves_everything() {
     assert_eq!((app.admin_url.as_str(), app.metrics_url.as_str()), (app.base_url.as_str(), app.base_url.as_str()));
     assert_eq!(get(&app, format!("{}/v1/numbers", app.base_url)).await, 200);
     assert_eq!(get(&app, format!("{}/metrics", app.base_url)).await, 200);
-    assert_eq!(app.post_sms(&Sms::paris("+33611000002", "SMsplit2")).await.status, 200);
+    assert_eq!(app.post_sms(&Sms::paris("+33611000002", sid(2))).await.status, 200);
     let m = app.metrics().await;
     assert!(m.0.contains("antirelou_connections_open{listener=\"main\"}"));
     assert!(!m.0.contains("listener=\"admin\""), "no series for a listener that is not configured");
@@ -71,7 +71,7 @@ async fn without_optional_listeners_the_main_listener_serves_everything() {
 #[actix_web::test]
 async fn stopping_closes_every_listener_and_still_flushes_the_ledger() {
     let mut app = spawn_app(|dir| config_toml(dir, SPLIT, &two_tenants("inbound_price = \"0.01\""))).await;
-    let answer = app.post_sms(&Sms::paris("+33611000003", "SMstop1")).await;
+    let answer = app.post_sms(&Sms::paris("+33611000003", sid(3))).await;
     assert_eq!(answer.reply().as_deref(), Some(REPLY));
     let ports: Vec<String> = [&app.base_url, &app.admin_url, &app.metrics_url]
         .iter()

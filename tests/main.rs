@@ -10,6 +10,7 @@ mod concurrency;
 mod listeners;
 mod outcomes;
 mod provider_sdks;
+mod providers;
 mod restart;
 mod sdk_crosscheck;
 mod shield_alerts;

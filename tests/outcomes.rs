@@ -44,29 +44,28 @@ shield = {{ trigger_per_minute = 2, new_senders_per_minute = 2, hold = "1h", tri
 async fn each_outcome_is_reachable_and_counted_and_only_replies_cost() {
     let app = spawn_app(outcome_config).await;
     let reply = Some(REPLY.to_owned());
-    let to =
-        |number: &'static str, from: &'static str, sid: &str| Sms { to: number, ..Sms::paris(from, sid.to_owned()) };
+    let to = |number: &'static str, from: &'static str, sid: String| Sms { to: number, ..Sms::paris(from, sid) };
 
-    assert_eq!(app.post_sms(&Sms::paris("+33700000001", "SM1")).await.reply(), reply, "replied");
-    assert_eq!(app.post_sms(&Sms::paris("+33700000001", "SM2")).await.reply(), None, "repeat_sender");
-    assert_eq!(app.post_sms(&Sms::paris("+33700000001", "SM1")).await.reply(), reply, "duplicate answers as before");
-    assert_eq!(app.post_sms(&Sms::paris("+14155552671", "SM3")).await.reply(), None, "country_not_allowed");
-    assert_eq!(app.post_sms(&Sms::paris("+33600000666", "SM4")).await.reply(), None, "blocked");
-    assert_eq!(app.post_sms(&Sms::paris("+32470123456", "SM5")).await.reply(), reply, "replied (BE allowed)");
-    assert_eq!(app.post_sms(&Sms::paris("+33700000003", "SM6")).await.reply(), None, "budget_exhausted");
-    assert_eq!(app.post_sms(&Sms::paris("+33700000004", "SM7")).await.reply(), None, "budget_exhausted, cached");
-    assert_eq!(app.post_sms(&to(PAUSED, "+33700000001", "SM8")).await.reply(), None, "paused");
-    assert_eq!(app.post_sms(&to(LIMITED, "+33700000001", "SM9")).await.reply(), reply, "replied");
-    assert_eq!(app.post_sms(&to(LIMITED, "+33700000002", "SM10")).await.reply(), None, "rate_limited");
-    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000001", "SM11")).await.reply(), reply, "replied");
-    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000002", "SM12")).await.reply(), reply, "replied");
-    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000003", "SM13")).await.reply(), None, "shield on: deferred");
-    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000003", "SM14")).await.reply(), None, "still deferred");
-    let stop = Sms { body: " Arrêt ", ..Sms::paris("+33700000005", "SM15") };
+    assert_eq!(app.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply(), reply, "replied");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000001", sid(2))).await.reply(), None, "repeat_sender");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply(), reply, "duplicate answers as before");
+    assert_eq!(app.post_sms(&Sms::paris("+14155552671", sid(3))).await.reply(), None, "country_not_allowed");
+    assert_eq!(app.post_sms(&Sms::paris("+33600000666", sid(4))).await.reply(), None, "blocked");
+    assert_eq!(app.post_sms(&Sms::paris("+32470123456", sid(5))).await.reply(), reply, "replied (BE allowed)");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000003", sid(6))).await.reply(), None, "budget_exhausted");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000004", sid(7))).await.reply(), None, "budget_exhausted, cached");
+    assert_eq!(app.post_sms(&to(PAUSED, "+33700000001", sid(8))).await.reply(), None, "paused");
+    assert_eq!(app.post_sms(&to(LIMITED, "+33700000001", sid(9))).await.reply(), reply, "replied");
+    assert_eq!(app.post_sms(&to(LIMITED, "+33700000002", sid(10))).await.reply(), None, "rate_limited");
+    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000001", sid(11))).await.reply(), reply, "replied");
+    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000002", sid(12))).await.reply(), reply, "replied");
+    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000003", sid(13))).await.reply(), None, "shield on: deferred");
+    assert_eq!(app.post_sms(&to(SHIELDED, "+33700000003", sid(14))).await.reply(), None, "still deferred");
+    let stop = Sms { body: " Arrêt ", ..Sms::paris("+33700000005", sid(15)) };
     assert_eq!(app.post_sms(&stop).await.reply(), None, "opted_out");
-    assert_eq!(app.post_sms(&Sms::paris("+33700000005", "SM16")).await.reply(), None, "opted_out, remembered");
-    assert_eq!(app.post_sms(&Sms::paris("INFO", "SM17")).await.reply(), None, "not_a_phone");
-    assert_eq!(app.post_sms(&Sms::paris("36180", "SM18")).await.reply(), None, "not_a_phone (short code)");
+    assert_eq!(app.post_sms(&Sms::paris("+33700000005", sid(16))).await.reply(), None, "opted_out, remembered");
+    assert_eq!(app.post_sms(&Sms::paris("INFO", sid(17))).await.reply(), None, "not_a_phone");
+    assert_eq!(app.post_sms(&Sms::paris("36180", sid(18))).await.reply(), None, "not_a_phone (short code)");
 
     let m = app.metrics().await;
     let count = |number, outcome| m.outcome("paris", number, outcome);
@@ -108,7 +107,7 @@ async fn a_locked_ledger_fails_closed_and_a_flood_sheds_as_overloaded() {
     let senders: Vec<String> = (0..200).map(|i| format!("+33710{i:06}")).collect();
     let posts = senders.iter().enumerate().map(|(i, from)| {
         let app = &app;
-        async move { app.post_sms(&Sms::paris(from, format!("SMlock{i}"))).await }
+        async move { app.post_sms(&Sms::paris(from, sid(20_000 + i as u64))).await }
     });
     let answers = futures_util::future::join_all(posts).await;
     assert!(answers.iter().all(|a| a.status == 200 && a.reply().is_none()), "fast 200, no reply");
@@ -123,11 +122,11 @@ async fn a_locked_ledger_fails_closed_and_a_flood_sheds_as_overloaded() {
     locker.execute_batch("ROLLBACK").unwrap();
     // Abandoned decisions never commit: nothing was paid while nobody was answered.
     let settled = eventually(Duration::from_secs(10), || async {
-        app.post_sms(&Sms::paris("+33799999999", "SMafter")).await.reply().is_some()
+        app.post_sms(&Sms::paris("+33799999999", sid(29_999))).await.reply().is_some()
     })
     .await;
     assert!(settled, "service resumes once the lock is gone");
     let entries = antirelou_ledger::conformance::all_entries(&*app.ledger, &Default::default()).await;
     assert_eq!(entries.len(), 1, "only the reply that was sent is in the ledger");
-    assert_eq!(entries[0].reference, "SMafter");
+    assert_eq!(entries[0].reference, sid(29_999));
 }

@@ -7,19 +7,19 @@ async fn a_restart_keeps_caps_and_sender_memory() {
     let dir = tempfile::tempdir().unwrap();
     let toml = config_toml(dir.path(), "", &two_tenants("daily_cap = \"0.16\""));
     let first = spawn_app_in(dir.path(), &toml).await;
-    assert!(first.post_sms(&Sms::paris("+33700000001", "SM1")).await.reply().is_some());
-    assert!(first.post_sms(&Sms::paris("+33700000002", "SM2")).await.reply().is_some());
+    assert!(first.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply().is_some());
+    assert!(first.post_sms(&Sms::paris("+33700000002", sid(2))).await.reply().is_some());
     first.stop().await;
     drop(first);
 
     let second = spawn_app_in(dir.path(), &toml).await;
     assert_eq!(
-        second.post_sms(&Sms::paris("+33700000001", "SM1")).await.reply().as_deref(),
+        second.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply().as_deref(),
         Some(REPLY),
         "a retry of a paid message answers as before"
     );
-    assert_eq!(second.post_sms(&Sms::paris("+33700000001", "SM3")).await.reply(), None);
-    assert_eq!(second.post_sms(&Sms::paris("+33700000003", "SM4")).await.reply(), None);
+    assert_eq!(second.post_sms(&Sms::paris("+33700000001", sid(3))).await.reply(), None);
+    assert_eq!(second.post_sms(&Sms::paris("+33700000003", sid(4))).await.reply(), None);
     let m = second.metrics().await;
     assert_eq!(m.outcome("paris", PARIS_NUMBER, "repeat_sender"), 1);
     assert_eq!(m.outcome("paris", PARIS_NUMBER, "budget_exhausted"), 1);

@@ -43,7 +43,7 @@ async fn requests_signed_by_the_official_sdk_are_accepted_and_tampered_ones_refu
     let bodies = ["salut", "t'es charmante 😘 on se voit ?", "a+b=c & d%20e", "ça va ? ôûî", ""];
     for (i, body) in bodies.iter().enumerate() {
         let from = format!("+3361000000{i}");
-        let sms = Sms { body, ..Sms::paris(&from, format!("SMsdk{i}")) };
+        let sms = Sms { body, ..Sms::paris(&from, sid(30_000 + i as u64)) };
         let form = sms.form();
         let request = serde_json::json!({ "token": PARIS_TOKEN, "url": app.signed_url(), "params": form });
         let signature = sdk(&[], &request.to_string());
@@ -51,7 +51,7 @@ async fn requests_signed_by_the_official_sdk_are_accepted_and_tampered_ones_refu
         let answer = app.post_raw(twilio::encode_form(&form), Some(&signature)).await;
         assert_eq!(answer.status, 200, "SDK-signed request {i} accepted");
         assert_eq!(answer.reply().as_deref(), Some(REPLY));
-        let tampered = twilio::encode_form(&form).replace("SMsdk", "SMsdX");
+        let tampered = twilio::encode_form(&form).replace(&sid(30_000 + i as u64), &sid(39_999));
         assert_eq!(app.post_raw(tampered, Some(&signature)).await.status, 403);
     }
 }

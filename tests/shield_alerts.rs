@@ -46,7 +46,7 @@ async fn a_surge_enters_shield_mode_and_posts_an_alert_without_sender_data() {
     let clock = Arc::new(ManualClock::starting_at(chrono::Utc::now()));
     let app = spawn_app_with_clock(dir.path(), settings, ledger, clock.clone()).await;
     for i in 0..8 {
-        app.post_sms(&Sms::paris("+33700000001", format!("SM{i}"))).await;
+        app.post_sms(&Sms::paris("+33700000001", sid(i as u64))).await;
     }
     let m = app.metrics().await;
     assert_eq!(m.value("antirelou_shield_active", &[("tenant", "paris"), ("number", PARIS_NUMBER)]), 1.0);

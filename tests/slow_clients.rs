@@ -108,7 +108,7 @@ async fn slow_bodies_beyond_the_per_ip_limit_are_refused_and_the_rest_cut_at_the
         .await;
         assert!(in_place, "the attack never reached the server");
         let during = scrape(&client, &app).await;
-        let sms = Sms::paris("+33611000010", "SMslow1");
+        let sms = Sms::paris("+33611000010", sid(1));
         let form = sms.form();
         let signature = antirelou_providers::twilio::signature(sms.token, &app.signed_url(), &form);
         let response = client
@@ -163,7 +163,7 @@ async fn slow_bodies_beyond_max_connections_wait_their_turn_and_a_webhook_is_sti
     let streams = join_all((0..slow).map(|_| connect_from(ATTACKER, app.port))).await;
     let attack = join_all(streams.into_iter().map(|stream| drip(stream, SLOW_WEBHOOK_HEAD.as_bytes(), b"a")));
     let genuine = async {
-        let answer = app.post_sms(&Sms::paris("+33611000011", "SMslow2")).await;
+        let answer = app.post_sms(&Sms::paris("+33611000011", sid(2))).await;
         (answer, Instant::now())
     };
     let (endings, (answer, answered_at)) = tokio::join!(attack, genuine);

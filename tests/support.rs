@@ -161,6 +161,11 @@ pub async fn spawn_app(make_toml: impl FnOnce(&Path) -> String) -> TestApp {
     app
 }
 
+/// A real-looking Twilio `MessageSid` (`SM` + 32 hex digits), distinct for distinct `n`.
+pub fn sid(n: u64) -> String {
+    twilio::message_sid_from(u128::from(n))
+}
+
 /// What a webhook got back.
 #[derive(Debug)]
 pub struct Answer {

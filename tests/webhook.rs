@@ -7,7 +7,7 @@ use crate::support::*;
 #[actix_web::test]
 async fn a_verified_webhook_gets_twiml_with_the_escaped_reply() {
     let app = spawn_app(|dir| config_toml(dir, "", &two_tenants(""))).await;
-    let answer = app.post_sms(&Sms::paris("+33700000001", "SM-first")).await;
+    let answer = app.post_sms(&Sms::paris("+33700000001", sid(1))).await;
     assert_eq!(answer.status, 200);
     assert!(answer.content_type.starts_with("text/xml"), "{}", answer.content_type);
     assert!(answer.body.contains("<Response><Message>"), "{}", answer.body);
@@ -17,7 +17,7 @@ async fn a_verified_webhook_gets_twiml_with_the_escaped_reply() {
         answer.body
     );
     assert_eq!(answer.reply().as_deref(), Some(REPLY));
-    let silent = app.post_sms(&Sms::paris("+33700000001", "SM-second")).await;
+    let silent = app.post_sms(&Sms::paris("+33700000001", sid(2))).await;
     assert_eq!(silent.status, 200);
     assert!(silent.body.contains("<Response/>"), "{}", silent.body);
 }
@@ -25,7 +25,7 @@ async fn a_verified_webhook_gets_twiml_with_the_escaped_reply() {
 #[actix_web::test]
 async fn requests_failing_before_a_decision_get_their_status_and_a_metric() {
     let app = spawn_app(|dir| config_toml(dir, "", &two_tenants(""))).await;
-    let sms = Sms::paris("+33700000001", "SM1");
+    let sms = Sms::paris("+33700000001", sid(1));
     let form = sms.form();
     let body = twilio::encode_form(&form);
     let good = twilio::signature(PARIS_TOKEN, &app.signed_url(), &form);
@@ -35,7 +35,7 @@ async fn requests_failing_before_a_decision_get_their_status_and_a_metric() {
     let tampered = body.replace("Body=salut", "Body=salue");
     assert_eq!(app.post_raw(tampered, Some(&good)).await.status, 403, "tampered body");
 
-    let unknown = Sms { to: "+33699999999", ..Sms::paris("+33700000001", "SM2") };
+    let unknown = Sms { to: "+33699999999", ..Sms::paris("+33700000001", sid(2)) };
     let unknown_form = unknown.form();
     let unknown_sig = twilio::signature(PARIS_TOKEN, &app.signed_url(), &unknown_form);
     assert_eq!(app.post_raw(twilio::encode_form(&unknown_form), Some(&unknown_sig)).await.status, 404);
@@ -59,12 +59,12 @@ async fn requests_failing_before_a_decision_get_their_status_and_a_metric() {
 #[actix_web::test]
 async fn signatures_over_the_url_with_a_default_port_or_a_query_are_accepted() {
     let app = spawn_app(|dir| config_toml(dir, "", &two_tenants(""))).await;
-    let sms = Sms::paris("+33700000001", "SM-port");
+    let sms = Sms::paris("+33700000001", sid(3));
     let form = sms.form();
     let with_port = twilio::signature(PARIS_TOKEN, "https://sms.example.org:443/webhooks/twilio", &form);
     assert_eq!(app.post_raw(twilio::encode_form(&form), Some(&with_port)).await.status, 200);
 
-    let sms = Sms::paris("+33700000002", "SM-query");
+    let sms = Sms::paris("+33700000002", sid(4));
     let form = sms.form();
     let signed = twilio::signature(PARIS_TOKEN, "https://sms.example.org/webhooks/twilio?via=paris", &form);
     let response = app

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use antirelou_domain::ProviderKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Anti-harassment auto-reply SMS numbers for many collectives, flood-proof.
@@ -18,7 +19,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a configuration and print each number's reply, segments, cost and caps.
     CheckConfig(CheckConfigArgs),
-    /// Post one correctly signed webhook to a running server and print the reply.
+    /// Post one webhook signed as the number's provider would (Twilio, Vonage, Plivo) and print the reply.
     Send(SendArgs),
     /// Balances, top-ups and entries of the spend ledger.
     Ledger(LedgerArgs),
@@ -41,6 +42,9 @@ pub struct CheckConfigArgs {
 
 #[derive(Args, Debug)]
 pub struct SendArgs {
+    /// Sign as this provider (default: the provider of the tenant serving --to; `ovh` has no webhook).
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
     /// One of our numbers (E.164), the webhook's `To`.
     #[arg(long)]
     pub to: String,
@@ -55,9 +59,29 @@ pub struct SendArgs {
     /// Where to post; default: the configured listen address.
     #[arg(long)]
     pub url: Option<String>,
-    /// Reuse a MessageSid (to see how a provider retry is answered).
-    #[arg(long)]
-    pub message_sid: Option<String>,
+    /// Reuse a provider message id (MessageSid, messageId, MessageUUID) to see how a retry is answered.
+    #[arg(long, alias = "message-sid")]
+    pub message_id: Option<String>,
+}
+
+/// A provider `send` can sign as (the values of `ProviderKind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Twilio,
+    Vonage,
+    Plivo,
+    Ovh,
+}
+
+impl From<ProviderArg> for ProviderKind {
+    fn from(arg: ProviderArg) -> ProviderKind {
+        match arg {
+            ProviderArg::Twilio => ProviderKind::Twilio,
+            ProviderArg::Vonage => ProviderKind::Vonage,
+            ProviderArg::Plivo => ProviderKind::Plivo,
+            ProviderArg::Ovh => ProviderKind::Ovh,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -170,4 +194,18 @@ pub struct SimulateArgs {
     /// Never show the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_values_are_the_provider_kinds() {
+        for arg in ProviderArg::value_variants() {
+            let name = arg.to_possible_value().expect("every value is visible");
+            assert_eq!(name.get_name(), ProviderKind::from(*arg).as_str());
+        }
+        assert_eq!(ProviderArg::value_variants().len(), ProviderKind::ALL.len());
+    }
 }

@@ -1,17 +1,24 @@
-//! `antirelou send`: post one webhook exactly as Twilio would (form fields,
-//! signature over the public URL) and print what the sender would receive.
+//! `antirelou send`: post one webhook exactly as the number's provider
+//! would (Twilio, Vonage or Plivo: their fields, their signature over the
+//! public URL) and print what the sender would receive. OVHcloud has no
+//! webhook (antirelou polls its inbox), so `--provider ovh` explains that
+//! and exits 2.
 
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use antirelou_domain::{segments, PhoneNumber};
-use antirelou_providers::twilio;
-use antirelou_settings::ProviderSettings;
-use anyhow::{bail, Context};
+use antirelou_domain::{segments, PhoneNumber, ProviderKind};
+use antirelou_providers::form::encode_form;
+use antirelou_providers::{plivo, twilio, vonage};
+use antirelou_settings::{ProviderSettings, Settings};
+use anyhow::Context;
 
 use crate::cli::SendArgs;
-use crate::config;
 use crate::serve::local_url;
+use crate::{config, EXIT_BAD_CONFIG};
+
+/// The longest the metrics page may take to answer (it only explains the decision).
+const METRICS_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let settings = match config::load(args.config.as_deref()) {
@@ -19,53 +26,237 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         Err(bad) => return Ok(bad.into()),
     };
     let to = PhoneNumber::parse(&args.to).context("--to")?;
-    let Some((tenant, _)) = settings.find_number(&to) else {
-        bail!("--to {to}: no tenant of this configuration serves that number");
+    let Some((tenant, number)) = settings.find_number(&to) else {
+        eprintln!("error: --to {to}: no tenant of this configuration serves that number");
+        return Ok(ExitCode::from(EXIT_BAD_CONFIG));
     };
-    let ProviderSettings::Twilio { account_sid, auth_token, .. } = &tenant.provider else {
-        bail!("--to {to}: tenant {} uses {}, and `send` signs as Twilio only", tenant.id, tenant.provider.kind());
-    };
-    let message_sid = args.message_sid.clone().unwrap_or_else(fresh_message_sid);
-    let params = twilio::inbound_form(account_sid, &message_sid, args.from.trim(), to.as_str(), &args.text);
-    let signed_url = format!("{}/webhooks/twilio", settings.server.public_url.trim_end_matches('/'));
-    let signature = twilio::signature(auth_token.expose(), &signed_url, &params);
+    let kind = args.provider.map_or(tenant.provider.kind(), ProviderKind::from);
+    if kind == ProviderKind::Ovh {
+        eprintln!(
+            "OVHcloud sends no webhook: antirelou polls each OVHcloud number's inbox \
+             (GET /sms/{{service}}/virtualNumbers/{{number}}/incoming) and answers through OVHcloud's API. \
+             To try an OVHcloud number, text it from a phone; tests fill the inbox of the OVHcloud \
+             stand-in (crates/emulators). See docs/providers.md."
+        );
+        return Ok(ExitCode::from(EXIT_BAD_CONFIG));
+    }
+    if kind != tenant.provider.kind() {
+        eprintln!(
+            "error: --to {to} belongs to tenant {}, whose provider is {}, not {kind}",
+            tenant.id,
+            tenant.provider.kind()
+        );
+        return Ok(ExitCode::from(EXIT_BAD_CONFIG));
+    }
     let base = args.url.clone().unwrap_or_else(|| {
         let port = settings.server.listen.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(8080);
         local_url(&settings.server.listen, port)
     });
-    let post_url = format!("{}/webhooks/twilio", base.trim_end_matches('/'));
+    let base = base.trim_end_matches('/').to_owned();
+    let public_url = settings.server.public_url.trim_end_matches('/');
+    let seed = fresh_seed();
+    let from = args.from.trim();
+    let webhook = match &tenant.provider {
+        ProviderSettings::Twilio { account_sid, auth_token, .. } => {
+            let sid = args.message_id.clone().unwrap_or_else(|| twilio::message_sid_from(seed));
+            let params = twilio::inbound_form(account_sid, &sid, from, to.as_str(), &args.text);
+            let signature = twilio::signature(auth_token.expose(), &format!("{public_url}/webhooks/twilio"), &params);
+            Webhook::form_post(&base, "/webhooks/twilio", &params, ("MessageSid", sid))
+                .header(twilio::SIGNATURE_HEADER, signature)
+        }
+        ProviderSettings::Vonage { api_key, signature_secret, signature_method, .. } => {
+            let id = args.message_id.clone().unwrap_or_else(|| vonage::emulate::message_id_from(seed));
+            let nonce = vonage::emulate::nonce_from(seed);
+            let sms = vonage::emulate::EmulatedSms {
+                api_key,
+                message_id: &id,
+                from,
+                to: to.as_str(),
+                text: &args.text,
+                timestamp: unix_now(),
+                nonce: &nonce,
+            };
+            let params = vonage::emulate::signed_params(&sms, *signature_method, signature_secret.expose());
+            // Vonage's default method: the parameters in the query string.
+            Webhook {
+                method: reqwest::Method::GET,
+                url: format!("{base}/webhooks/vonage?{}", encode_form(&params)),
+                shown_url: format!("{base}/webhooks/vonage"),
+                headers: Vec::new(),
+                body: None,
+                id: ("messageId", id),
+            }
+        }
+        ProviderSettings::Plivo { auth_token, .. } => {
+            let uuid = args.message_id.clone().unwrap_or_else(|| plivo::emulate::message_uuid_from(seed));
+            let params = plivo::emulate::inbound_form(from, to.as_str(), &args.text, &uuid);
+            let nonce = plivo::emulate::nonce_from(seed);
+            let (signature, nonce) = plivo::emulate::signed_headers(
+                &format!("{public_url}/webhooks/plivo"),
+                &params,
+                &nonce,
+                auth_token.expose(),
+            );
+            Webhook::form_post(&base, "/webhooks/plivo", &params, ("MessageUUID", uuid))
+                .header(plivo::SIGNATURE_HEADER, signature)
+                .header(plivo::NONCE_HEADER, nonce)
+        }
+        ProviderSettings::Ovh { .. } => unreachable!("OVHcloud was answered above"),
+    };
 
+    let metrics_url = metrics_url(&settings, &base);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let (status, body) = runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .post(&post_url)
-            .header(twilio::SIGNATURE_HEADER, signature)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(twilio::encode_form(&params))
-            .send()
-            .await
-            .with_context(|| format!("posting to {post_url} (is `antirelou serve` running?)"))?;
-        let status = response.status();
-        let body = response.text().await.context("reading the answer")?;
-        anyhow::Ok((status, body))
+    let client = reqwest::Client::new();
+    let (status, body, outcome) = runtime.block_on(async {
+        let before = if kind == ProviderKind::Vonage { scrape(&client, &metrics_url).await } else { None };
+        let (status, body) = webhook.send(&client).await?;
+        let outcome = match before {
+            Some(before) => scrape(&client, &metrics_url).await.and_then(|after| new_outcome(&before, &after, &to)),
+            None => None,
+        };
+        anyhow::Ok((status, body, outcome))
     })?;
-    println!("POST {post_url} (MessageSid {message_sid}) -> HTTP {}", status.as_u16());
-    if !status.is_success() {
+    println!("{} {} ({} {}) -> HTTP {}", webhook.method, webhook.shown_url, webhook.id.0, webhook.id.1, status);
+    if !(200..300).contains(&status) {
         println!("refused: {}", body.trim());
         return Ok(ExitCode::FAILURE);
     }
-    match twilio::twiml_reply_text(&body) {
-        Some(reply) => {
-            let count = segments::count(&reply);
-            println!("reply ({} segment(s), {}):\n{reply}", count.segments, count.encoding);
-        }
-        None => println!("no reply (the decision is counted in /metrics: antirelou_inbound_total)"),
+    let inline = match kind {
+        ProviderKind::Twilio => Some(twilio::twiml_reply_text(&body)),
+        ProviderKind::Plivo => Some(plivo::reply_text(&body)),
+        ProviderKind::Vonage | ProviderKind::Ovh => None,
+    };
+    match inline {
+        Some(Some(reply)) => print_reply("reply", &reply),
+        Some(None) => println!("no reply (the decision is counted in /metrics: antirelou_inbound_total)"),
+        None => match outcome.as_deref() {
+            Some("replied") => print_reply("reply sent through the provider's API", &number.reply),
+            Some(outcome) => println!("no reply (decision: {outcome})"),
+            None => println!(
+                "{kind} takes no inline reply: a reply, if antirelou decided to pay for one, is sent through \
+                 the provider's API (the decision is counted in /metrics: antirelou_inbound_total)"
+            ),
+        },
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A MessageSid unique enough for a manual test.
-fn fresh_message_sid() -> String {
+/// One webhook request to post.
+struct Webhook {
+    method: reqwest::Method,
+    url: String,
+    /// The URL as printed (without the query string of signed parameters).
+    shown_url: String,
+    headers: Vec<(&'static str, String)>,
+    body: Option<String>,
+    /// The provider's name of the message id, and its value.
+    id: (&'static str, String),
+}
+
+impl Webhook {
+    fn form_post(base: &str, path: &str, params: &[(String, String)], id: (&'static str, String)) -> Webhook {
+        Webhook {
+            method: reqwest::Method::POST,
+            url: format!("{base}{path}"),
+            shown_url: format!("{base}{path}"),
+            headers: vec![("Content-Type", "application/x-www-form-urlencoded".to_owned())],
+            body: Some(encode_form(params)),
+            id,
+        }
+    }
+
+    fn header(mut self, name: &'static str, value: String) -> Webhook {
+        self.headers.push((name, value));
+        self
+    }
+
+    async fn send(&self, client: &reqwest::Client) -> anyhow::Result<(u16, String)> {
+        let mut request = client.request(self.method.clone(), &self.url);
+        for (name, value) in &self.headers {
+            request = request.header(*name, value);
+        }
+        if let Some(body) = &self.body {
+            request = request.body(body.clone());
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("sending to {} (is `antirelou serve` running?)", self.shown_url))?;
+        let status = response.status().as_u16();
+        let body = response.text().await.context("reading the answer")?;
+        Ok((status, body))
+    }
+}
+
+fn print_reply(what: &str, reply: &str) {
+    let count = segments::count(reply);
+    println!("{what} ({} segment(s), {}):\n{reply}", count.segments, count.encoding);
+}
+
+/// Where the server serves `/metrics`: `server.metrics_listen` when set, else the webhook base.
+fn metrics_url(settings: &Settings, base: &str) -> String {
+    match &settings.server.metrics_listen {
+        Some(listen) => {
+            let port = listen.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(9090);
+            format!("{}/metrics", local_url(listen, port))
+        }
+        None => format!("{base}/metrics"),
+    }
+}
+
+async fn scrape(client: &reqwest::Client, url: &str) -> Option<String> {
+    let response = client.get(url).timeout(METRICS_TIMEOUT).send().await.ok()?;
+    response.status().is_success().then_some(())?;
+    response.text().await.ok()
+}
+
+/// The outcome of `number` whose `antirelou_inbound_total` grew between two scrapes.
+fn new_outcome(before: &str, after: &str, number: &PhoneNumber) -> Option<String> {
+    let counts = |page: &str| -> Vec<(String, f64)> {
+        let number_label = format!("number=\"{number}\"");
+        page.lines()
+            .filter(|line| line.starts_with("antirelou_inbound_total{") && line.contains(&number_label))
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                let outcome = series.split("outcome=\"").nth(1)?.split('"').next()?;
+                Some((outcome.to_owned(), value.parse().ok()?))
+            })
+            .collect()
+    };
+    let before = counts(before);
+    counts(after).into_iter().find_map(|(outcome, after)| {
+        let was = before.iter().find(|(o, _)| *o == outcome).map_or(0.0, |(_, v)| *v);
+        (after > was).then_some(outcome)
+    })
+}
+
+/// A seed for fresh message ids: the time and the process.
+fn fresh_seed() -> u128 {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    twilio::message_sid_from(nanos ^ (u128::from(std::process::id()) << 96))
+    nanos ^ (u128::from(std::process::id()) << 96)
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcome_that_grew_is_the_decision() {
+        let number = PhoneNumber::parse("+33939000002").unwrap();
+        let before = "antirelou_inbound_total{number=\"+33939000002\",outcome=\"replied\",tenant=\"t\"} 1\n\
+                      antirelou_inbound_total{number=\"+33939000002\",outcome=\"repeat_sender\",tenant=\"t\"} 0\n\
+                      antirelou_inbound_total{number=\"+33939000009\",outcome=\"replied\",tenant=\"t\"} 0\n";
+        let after = before.replace("repeat_sender\",tenant=\"t\"} 0", "repeat_sender\",tenant=\"t\"} 1");
+        assert_eq!(new_outcome(before, &after, &number).as_deref(), Some("repeat_sender"));
+        assert_eq!(new_outcome(before, before, &number), None);
+        let other = before.replace(
+            "+33939000009\",outcome=\"replied\",tenant=\"t\"} 0",
+            "+33939000009\",outcome=\"replied\",tenant=\"t\"} 1",
+        );
+        assert_eq!(new_outcome(before, &other, &number), None, "another number's decision");
+    }
 }

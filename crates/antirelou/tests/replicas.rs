@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use antirelou_ledger::redis_server::RedisServer;
 use antirelou_ledger::{EntryFilter, EntryKind, Ledger, RedisLedger};
-use common::{eventually, metric, post_sms, scrape, Account, Server};
+use common::{eventually, metric, post_sms, scrape, sid, Account, Server};
 use futures_util::stream::{self, StreamExt};
 
 const NUMBER: &str = "+33612345678";
@@ -94,7 +94,7 @@ async fn flood(
             // Each round of senders shifts by one replica, so every sender reaches every replica.
             let (client, url) = (client.clone(), urls[(i + i / senders) % urls.len()].clone());
             let from = sender(first_sender + i % senders);
-            let sid = format!("SM{tag}{i:06}");
+            let sid = sid(tag, i);
             async move {
                 let answer = post_sms(&client, &url, &ACCOUNT, NUMBER, &from, &sid).await.unwrap();
                 assert_eq!(answer.status, 200);
@@ -206,7 +206,7 @@ async fn the_same_message_sid_posted_100_times_across_replicas_is_paid_once() {
         .map(|i| {
             let (client, url) = (client.clone(), servers[i % 3].url.clone());
             async move {
-                let answer = post_sms(&client, &url, &ACCOUNT, NUMBER, "+33611111111", "SMsame").await.unwrap();
+                let answer = post_sms(&client, &url, &ACCOUNT, NUMBER, "+33611111111", &sid("same", 0)).await.unwrap();
                 assert_eq!(answer.status, 200);
                 answer.reply.is_some()
             }
@@ -235,7 +235,7 @@ async fn killing_redis_mid_flood_fails_closed_with_fast_200s_and_service_resumes
     assert!(during[..].iter().all(|(_, replied)| !replied), "no reply while the ledger is gone");
     redis.restart();
     let resumed = eventually(Duration::from_secs(15), || async {
-        let answer = post_sms(&client(), &servers[0].url, &ACCOUNT, NUMBER, &sender(5_000), "SMresume").await;
+        let answer = post_sms(&client(), &servers[0].url, &ACCOUNT, NUMBER, &sender(5_000), &sid("resume", 0)).await;
         answer.map(|a| a.reply.is_some()).unwrap_or(false)
     })
     .await;
@@ -277,7 +277,7 @@ async fn a_redis_paused_for_10_seconds_times_out_to_ledger_unavailable_and_recov
     let text = scrape(&client, &servers[0].url).await;
     assert!(metric(&text, "antirelou_inbound_total", &[("outcome", "ledger_unavailable")]) >= 1.0);
     let recovered = eventually(Duration::from_secs(15), || async {
-        let answer = post_sms(&client, &servers[1].url, &ACCOUNT, NUMBER, &sender(9_999), "SMcont").await;
+        let answer = post_sms(&client, &servers[1].url, &ACCOUNT, NUMBER, &sender(9_999), &sid("cont", 0)).await;
         answer.map(|a| a.reply.is_some()).unwrap_or(false)
     })
     .await;
@@ -295,11 +295,11 @@ async fn a_script_flush_between_requests_is_invisible() {
     let config = write_config(dir.path(), &redis.url(), "flush", "", NO_SHIELD);
     let servers = replicas(dir.path(), &config, 1);
     let client = client();
-    let first = post_sms(&client, &servers[0].url, &ACCOUNT, NUMBER, &sender(1), "SMf1").await.unwrap();
+    let first = post_sms(&client, &servers[0].url, &ACCOUNT, NUMBER, &sender(1), &sid("f", 1)).await.unwrap();
     assert!(first.reply.is_some());
     let mut connection = redis::Client::open(redis.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
     let _: () = redis::cmd("SCRIPT").arg("FLUSH").query_async(&mut connection).await.unwrap();
-    let second = post_sms(&client, &servers[0].url, &ACCOUNT, NUMBER, &sender(2), "SMf2").await.unwrap();
+    let second = post_sms(&client, &servers[0].url, &ACCOUNT, NUMBER, &sender(2), &sid("f", 2)).await.unwrap();
     assert!(second.reply.is_some(), "the next decision succeeds");
     let ledger = ledger(&redis, "flush").await;
     assert_eq!(reply_entries(&*ledger).await.len(), 2, "one debit each");
@@ -333,7 +333,7 @@ async fn a_surge_on_one_replica_shields_the_number_on_every_replica() {
     let client = client();
     // A repeat flood on replica 0 only.
     for i in 0..25 {
-        post_sms(&client, &servers[0].url, &ACCOUNT, NUMBER, "+33611111111", &format!("SMs{i}")).await.unwrap();
+        post_sms(&client, &servers[0].url, &ACCOUNT, NUMBER, "+33611111111", &sid("s", i)).await.unwrap();
     }
     let started = Instant::now();
     let shared = eventually(Duration::from_secs(5), || async {
@@ -345,9 +345,8 @@ async fn a_surge_on_one_replica_shields_the_number_on_every_replica() {
     // Shielded everywhere: new senders are deferred, whichever replica they reach.
     let mut replies = 0;
     for i in 0..6 {
-        let answer = post_sms(&client, &servers[i % 2].url, &ACCOUNT, NUMBER, &sender(100 + i), &format!("SMt{i}"))
-            .await
-            .unwrap();
+        let answer =
+            post_sms(&client, &servers[i % 2].url, &ACCOUNT, NUMBER, &sender(100 + i), &sid("t", i)).await.unwrap();
         replies += usize::from(answer.reply.is_some());
     }
     assert_eq!(replies, 0, "no inline reply in shield mode");
@@ -366,7 +365,7 @@ async fn a_top_up_through_one_replica_lets_every_replica_reply_again() {
     let servers = replicas(dir.path(), &config, 2);
     let client = client();
     for (i, server) in servers.iter().enumerate() {
-        let answer = post_sms(&client, &server.url, &ACCOUNT, NUMBER, &sender(i), &format!("SMe{i}")).await.unwrap();
+        let answer = post_sms(&client, &server.url, &ACCOUNT, NUMBER, &sender(i), &sid("e", i)).await.unwrap();
         assert!(answer.reply.is_none(), "no balance yet");
     }
     let response = client
@@ -379,15 +378,12 @@ async fn a_top_up_through_one_replica_lets_every_replica_reply_again() {
     assert_eq!(response.status().as_u16(), 200);
     let started = Instant::now();
     let mut n = 10;
-    let resumed =
-        eventually(Duration::from_secs(5), || {
-            n += 1;
-            let (client, url, from) = (client.clone(), servers[1].url.clone(), sender(n));
-            async move {
-                post_sms(&client, &url, &ACCOUNT, NUMBER, &from, &format!("SMr{n}")).await.unwrap().reply.is_some()
-            }
-        })
-        .await;
+    let resumed = eventually(Duration::from_secs(5), || {
+        n += 1;
+        let (client, url, from) = (client.clone(), servers[1].url.clone(), sender(n));
+        async move { post_sms(&client, &url, &ACCOUNT, NUMBER, &from, &sid("r", n)).await.unwrap().reply.is_some() }
+    })
+    .await;
     assert!(resumed, "the other replica heard of the top-up");
     eprintln!("replica 1 replied again {:?} after the top-up on replica 0", started.elapsed());
 }

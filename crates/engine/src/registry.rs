@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix::dev::SendError;
 use actix::prelude::*;
-use antirelou_domain::{Outcome, SenderHasher, SharedClock};
+use antirelou_domain::{Outcome, SenderHasher, SenderKey, SharedClock};
 use antirelou_ledger::{Ledger, LedgerEvent};
 use antirelou_providers::SendApi;
 use antirelou_settings::Settings;
@@ -152,6 +152,13 @@ impl NumberRegistry {
 
     pub fn options(&self) -> &EngineOptions {
         &self.inner.options
+    }
+
+    /// The keyed fingerprint of a sender (`privacy.sender_key`), for callers
+    /// that must group a sender's messages without keeping their number
+    /// (the reassembly of long Vonage SMS).
+    pub fn sender_key(&self, sender_number: &str) -> SenderKey {
+        self.inner.hasher.key(sender_number)
     }
 
     /// Decides one inbound SMS for `handle`'s number and counts its outcome.

@@ -10,7 +10,7 @@
 //! [`SendError::Ambiguous`] and never retried, so one debit never becomes
 //! two SMS. The loop lives once, in [`crate::send_policy`]; the timeouts
 //! and attempts are a [`crate::SendPolicy`]; each provider's table of
-//! answers is in docs/providers-apis.md.
+//! answers is in docs/providers.md.
 
 use std::fmt;
 

@@ -1,81 +1,96 @@
-//! Webhook rejections and their status codes (SPEC §7).
+//! Webhook rejections and their status codes: [`status_of`] is the one
+//! mapping from a [`RejectReason`] (the providers crate's vocabulary, the
+//! `reason` label) to an HTTP status; [`Rejection`] carries it to actix.
+
+use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use antirelou_providers::RejectReason;
+use antirelou_providers::{InboundError, RejectReason};
 
 use crate::body::BodyError;
 
-/// Why a webhook was refused before any decision. Each is counted in
-/// `antirelou_webhook_rejected_total{reason}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum WebhookRejection {
-    #[error("missing or invalid X-Twilio-Signature")]
-    BadSignature,
-    #[error("AccountSid does not match the tenant of this number")]
-    AccountMismatch,
-    #[error("no tenant serves this number")]
-    UnknownNumber,
-    #[error("malformed webhook form")]
-    Malformed,
-    #[error("body larger than the webhook limit")]
-    TooLarge,
-    #[error("the body did not arrive within the request deadline")]
-    Timeout,
-}
-
-impl WebhookRejection {
-    pub const ALL: [WebhookRejection; 6] = [
-        WebhookRejection::BadSignature,
-        WebhookRejection::AccountMismatch,
-        WebhookRejection::UnknownNumber,
-        WebhookRejection::Malformed,
-        WebhookRejection::TooLarge,
-        WebhookRejection::Timeout,
-    ];
-
-    /// The reason it is counted under.
-    pub const fn reject_reason(self) -> RejectReason {
-        match self {
-            WebhookRejection::BadSignature => RejectReason::BadSignature,
-            WebhookRejection::AccountMismatch => RejectReason::AccountMismatch,
-            WebhookRejection::UnknownNumber => RejectReason::UnknownNumber,
-            WebhookRejection::Malformed => RejectReason::Malformed,
-            WebhookRejection::TooLarge => RejectReason::TooLarge,
-            WebhookRejection::Timeout => RejectReason::Timeout,
+/// The HTTP status of a refused webhook (docs/providers.md).
+pub const fn status_of(reason: RejectReason) -> StatusCode {
+    match reason {
+        RejectReason::BadSignature | RejectReason::AccountMismatch | RejectReason::StaleTimestamp => {
+            StatusCode::FORBIDDEN
         }
-    }
-
-    /// The `reason` label.
-    pub const fn reason(self) -> &'static str {
-        self.reject_reason().as_str()
+        RejectReason::Malformed => StatusCode::BAD_REQUEST,
+        RejectReason::UnknownNumber => StatusCode::NOT_FOUND,
+        RejectReason::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        RejectReason::Timeout => StatusCode::REQUEST_TIMEOUT,
     }
 }
 
-impl From<BodyError> for WebhookRejection {
-    fn from(error: BodyError) -> WebhookRejection {
+/// A webhook refused before any decision. Its text names a field at most,
+/// never a sender, a body or a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejection {
+    pub reason: RejectReason,
+    /// The field that was malformed, when known.
+    field: Option<&'static str>,
+}
+
+impl Rejection {
+    pub const fn new(reason: RejectReason) -> Rejection {
+        Rejection { reason, field: None }
+    }
+}
+
+impl From<RejectReason> for Rejection {
+    fn from(reason: RejectReason) -> Rejection {
+        Rejection::new(reason)
+    }
+}
+
+impl From<BodyError> for Rejection {
+    fn from(error: BodyError) -> Rejection {
         match error {
-            BodyError::TooLarge => WebhookRejection::TooLarge,
-            BodyError::TimedOut => WebhookRejection::Timeout,
-            BodyError::Broken => WebhookRejection::Malformed,
+            BodyError::TooLarge => Rejection::new(RejectReason::TooLarge),
+            BodyError::TimedOut => Rejection::new(RejectReason::Timeout),
+            BodyError::Broken => Rejection::new(RejectReason::Malformed),
         }
     }
 }
 
-impl ResponseError for WebhookRejection {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            WebhookRejection::BadSignature | WebhookRejection::AccountMismatch => StatusCode::FORBIDDEN,
-            WebhookRejection::UnknownNumber => StatusCode::NOT_FOUND,
-            WebhookRejection::Malformed => StatusCode::BAD_REQUEST,
-            WebhookRejection::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            WebhookRejection::Timeout => StatusCode::REQUEST_TIMEOUT,
+impl From<InboundError> for Rejection {
+    fn from(error: InboundError) -> Rejection {
+        let field = match error {
+            InboundError::Malformed(field) => Some(field),
+            _ => None,
+        };
+        Rejection { reason: error.reason(), field }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.reason, self.field) {
+            (RejectReason::Malformed, Some(field)) => write!(f, "malformed webhook: {field}"),
+            (RejectReason::Malformed, None) => f.write_str("malformed webhook"),
+            (RejectReason::BadSignature, _) => f.write_str("webhook signature is missing or does not match"),
+            (RejectReason::AccountMismatch, _) => {
+                f.write_str("webhook is for another account than the number's tenant")
+            }
+            (RejectReason::UnknownNumber, _) => f.write_str("no tenant of this provider serves this number"),
+            (RejectReason::TooLarge, _) => f.write_str("body larger than the webhook limit"),
+            (RejectReason::StaleTimestamp, _) => f.write_str("webhook timestamp is too far from now"),
+            (RejectReason::Timeout, _) => f.write_str("the body did not arrive within the request deadline"),
         }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl ResponseError for Rejection {
+    fn status_code(&self) -> StatusCode {
+        status_of(self.reason)
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if *self == WebhookRejection::Timeout {
+        if self.reason == RejectReason::Timeout {
             // The rest of a slow body is not worth waiting for.
             response.force_close();
         }
@@ -88,31 +103,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_rejection_has_the_status_of_the_spec() {
-        assert_eq!(WebhookRejection::BadSignature.status_code(), StatusCode::FORBIDDEN);
-        assert_eq!(WebhookRejection::AccountMismatch.status_code(), StatusCode::FORBIDDEN);
-        assert_eq!(WebhookRejection::UnknownNumber.status_code(), StatusCode::NOT_FOUND);
-        assert_eq!(WebhookRejection::Malformed.status_code(), StatusCode::BAD_REQUEST);
-        assert_eq!(WebhookRejection::TooLarge.status_code(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(WebhookRejection::Timeout.status_code(), StatusCode::REQUEST_TIMEOUT);
+    fn each_reason_has_its_documented_status() {
+        let statuses: Vec<(&str, u16)> =
+            RejectReason::ALL.iter().map(|r| (r.as_str(), status_of(*r).as_u16())).collect();
+        assert_eq!(
+            statuses,
+            [
+                ("bad_signature", 403),
+                ("account_mismatch", 403),
+                ("unknown_number", 404),
+                ("malformed", 400),
+                ("too_large", 413),
+                ("stale_timestamp", 403),
+                ("timeout", 408),
+            ]
+        );
     }
 
     #[test]
-    fn each_rejection_is_counted_under_a_reason_of_the_providers_vocabulary() {
-        let labels: Vec<&str> = WebhookRejection::ALL.iter().map(|r| r.reason()).collect();
-        assert_eq!(
-            labels,
-            ["bad_signature", "account_mismatch", "unknown_number", "malformed", "too_large", "timeout"]
-        );
-        assert!(WebhookRejection::ALL.iter().all(|r| RejectReason::from_label(r.reason()) == Some(r.reject_reason())));
+    fn a_malformed_webhook_names_its_field_and_nothing_else() {
+        let rejection = Rejection::from(InboundError::Malformed("MessageSid"));
+        assert_eq!(rejection.reason, RejectReason::Malformed);
+        assert_eq!(rejection.to_string(), "malformed webhook: MessageSid");
+        assert_eq!(rejection.status_code(), StatusCode::BAD_REQUEST);
+        assert_eq!(Rejection::from(InboundError::StaleTimestamp).status_code(), StatusCode::FORBIDDEN);
     }
 
     #[test]
     fn a_body_that_timed_out_is_a_408_and_closes_the_connection() {
-        assert_eq!(WebhookRejection::from(BodyError::TimedOut), WebhookRejection::Timeout);
-        assert_eq!(WebhookRejection::from(BodyError::TooLarge), WebhookRejection::TooLarge);
-        assert_eq!(WebhookRejection::from(BodyError::Broken), WebhookRejection::Malformed);
-        let response = WebhookRejection::Timeout.error_response();
+        assert_eq!(Rejection::from(BodyError::TimedOut).reason, RejectReason::Timeout);
+        assert_eq!(Rejection::from(BodyError::TooLarge).reason, RejectReason::TooLarge);
+        assert_eq!(Rejection::from(BodyError::Broken).reason, RejectReason::Malformed);
+        let response = Rejection::new(RejectReason::Timeout).error_response();
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
         assert_eq!(response.head().connection_type(), actix_web::http::ConnectionType::Close);
     }
 }

@@ -12,13 +12,18 @@
 //! - `request_deadline.rs`: a request's head and body must arrive within
 //!   `request_timeout_ms` of its first byte.
 //! - `body.rs`: reading a body (limit, deadline); the JSON extractor's config.
-//! - `routes/twilio.rs`: `POST /webhooks/twilio` — route by `To`, verify the
-//!   signature with that tenant's token, check `AccountSid`, decide, answer TwiML.
-//! - `routes/health.rs`: `/healthz`, `/readyz`, `/metrics`.
+//! - `routes/webhooks/`: one file per provider with a webhook (Twilio,
+//!   Vonage, Plivo): route by our number among that provider's tenants,
+//!   verify with that tenant's secrets, decide, answer in the provider's
+//!   format; `mod.rs` holds what they share (body limit, rejection counting).
+//! - [`pollers`]: providers we poll (OVHcloud), one lease-holding poller per number.
+//! - `reassembly.rs`: long Vonage SMS, part by part, decided once.
+//! - `routes/health.rs`: `/healthz`, `/readyz` (ledger and pollers), `/metrics`.
 //! - `routes/admin.rs`: the `/v1/` admin API (tenant and operator bearer tokens).
 //! - `send_apis.rs`: each tenant's provider send client, from its settings.
 //! - `alert_delivery.rs`: POSTs the alerts the engine emits to each tenant's `alert_webhook`.
-//! - [`WebhookRejection`] (error.rs): webhook errors and their status codes.
+//! - [`Rejection`] (error.rs): a refused webhook; [`status_of`] is the one
+//!   mapping from a `RejectReason` to its status code.
 
 mod alert_delivery;
 mod body;
@@ -26,6 +31,8 @@ mod connections;
 mod error;
 mod http_server;
 mod listeners;
+pub mod pollers;
+mod reassembly;
 mod request_deadline;
 mod routes;
 mod send_apis;
@@ -33,7 +40,8 @@ mod startup;
 
 pub use body::{BodyError, JSON_BODY_LIMIT_BYTES};
 pub use connections::{CONNECTIONS_MAX, CONNECTIONS_OPEN, CONNECTIONS_REFUSED_TOTAL, REQUESTS_TIMED_OUT_TOTAL};
-pub use error::WebhookRejection;
+pub use error::{status_of, Rejection};
 pub use http_server::{FILES_RESERVED, KEEP_ALIVE};
 pub use listeners::{BindError, Listener};
+pub use reassembly::{Reassembly, PART_ONE_WAIT_MS};
 pub use startup::{routes, AppHooks, AppState, Application, StartupError, WEBHOOK_BODY_LIMIT_BYTES};

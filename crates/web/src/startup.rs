@@ -1,5 +1,6 @@
 //! Building and running the application.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,14 +10,17 @@ use antirelou_domain::ProviderKind;
 use antirelou_domain::SharedClock;
 use antirelou_engine::{AlertOutbox, EngineOptions, Metrics, NumberRegistry, Wiring};
 use antirelou_ledger::Ledger;
-use antirelou_providers::SendApi;
+use antirelou_providers::ovh::OvhApi;
+use antirelou_providers::{RejectReason, SendApi};
 use antirelou_settings::Settings;
 
 use crate::connections::ConnectionMetrics;
-use crate::error::WebhookRejection;
 use crate::http_server::{self, ConnectionLimits};
 use crate::listeners::{BindError, BoundListeners, Listener, ListenerSplit};
-use crate::routes::{admin, health, twilio};
+use crate::pollers::{PollerHealth, Pollers};
+use crate::reassembly::Reassembly;
+use crate::routes::webhooks::{plivo, twilio, vonage};
+use crate::routes::{admin, health};
 use crate::{alert_delivery, body, send_apis};
 
 pub use crate::body::WEBHOOK_BODY_LIMIT_BYTES;
@@ -30,6 +34,12 @@ pub struct AppState {
     pub operator_token: Option<String>,
     pub currency: String,
     pub clock: SharedClock,
+    /// This process's parts of long Vonage SMS.
+    pub reassembly: Arc<Reassembly>,
+    /// The OVHcloud API client of each OVHcloud tenant, by tenant id (its pollers use it).
+    pub ovh_apis: HashMap<String, Arc<OvhApi>>,
+    /// The health of this process's pollers, for `/readyz`.
+    pub pollers: PollerHealth,
 }
 
 impl AppState {
@@ -51,11 +61,7 @@ impl AppState {
         let prometheus = prometheus::Registry::new();
         let metrics = Metrics::register(&prometheus, ledger.backend())?;
         prometheus.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
-        for kind in ProviderKind::ALL {
-            for reason in WebhookRejection::ALL {
-                metrics.webhook_rejected.with_label_values(&[kind.as_str(), reason.reason(), "", ""]);
-            }
-        }
+        declare_provider_series(settings, &metrics);
         let (alerts, outbox) = AlertOutbox::channel();
         let webhooks = settings
             .tenants
@@ -63,15 +69,24 @@ impl AppState {
             .filter_map(|t| t.alert_webhook.as_deref().map(|url| (t.id.clone(), Arc::from(url))))
             .collect();
         alert_delivery::spawn(outbox, webhooks, metrics.clone());
-        let send_apis = match hooks.send_api {
-            Some(api) => settings.numbers().map(|(_, n)| (n.number.to_string(), Arc::clone(&api))).collect(),
-            None => send_apis::from_settings(settings)?.send,
+        let clients = match hooks.send_api {
+            Some(api) => send_apis::ProviderClients {
+                send: settings.numbers().map(|(_, n)| (n.number.to_string(), Arc::clone(&api))).collect(),
+                ovh: HashMap::new(),
+            },
+            None => send_apis::from_settings(settings)?,
         };
+        let send_apis = clients.send;
         let mut options = EngineOptions::from_settings(settings);
         options.driven_timers = hooks.driven_timers;
         let wiring = Wiring { alerts, send_apis, options };
+        let gates_readiness = ledger.backend() != "embedded";
         spawn_storage_watch(Arc::clone(&ledger), metrics.storage.clone());
         let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, wiring);
+        let reassembly = Arc::new(Reassembly::new(Arc::clone(&clock)));
+        if settings.tenants.iter().any(|t| t.provider.kind() == ProviderKind::Vonage) {
+            Reassembly::spawn_sweeper(Arc::downgrade(&reassembly), registry.clone());
+        }
         Ok(AppState {
             registry,
             prometheus,
@@ -79,7 +94,43 @@ impl AppState {
             operator_token: settings.server.operator_token.as_ref().map(|t| t.expose().to_owned()),
             currency: settings.ledger.currency.clone(),
             clock,
+            reassembly,
+            ovh_apis: clients.ovh,
+            pollers: PollerHealth::new(gates_readiness),
         })
+    }
+}
+
+/// Every series of the provider families at 0 from the start, their label
+/// values derived from the vocabularies: rejections (`RejectReason::ALL`) of
+/// every webhook provider (`ProviderKind::ALL`) for unknown numbers and for
+/// each configured number of that provider, and Twilio delivery statuses.
+fn declare_provider_series(settings: &Settings, metrics: &antirelou_engine::Metrics) {
+    let webhook_kinds = ProviderKind::ALL.into_iter().filter(|kind| kind.has_webhook());
+    for kind in webhook_kinds {
+        for reason in RejectReason::ALL {
+            metrics.webhook_rejected.with_label_values(&[kind.as_str(), reason.as_str(), "", ""]);
+        }
+    }
+    for (tenant, number) in settings.numbers() {
+        let kind = tenant.provider.kind();
+        if !kind.has_webhook() {
+            metrics.pollers.declare(&tenant.id, number.number.as_str());
+            continue;
+        }
+        for reason in RejectReason::ALL.into_iter().filter(|r| *r != RejectReason::UnknownNumber) {
+            metrics.webhook_rejected.with_label_values(&[
+                kind.as_str(),
+                reason.as_str(),
+                &tenant.id,
+                number.number.as_str(),
+            ]);
+        }
+    }
+    for tenant in settings.tenants.iter().filter(|t| t.provider.kind() == ProviderKind::Twilio) {
+        for status in antirelou_providers::twilio::DeliveryStatus::ALL {
+            metrics.delivery_status.with_label_values(&[ProviderKind::Twilio.as_str(), &tenant.id, status.as_str()]);
+        }
     }
 }
 
@@ -115,6 +166,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     cfg.app_data(state)
         .app_data(body::json_config())
         .route("/webhooks/twilio", web::post().to(twilio::inbound))
+        .route("/webhooks/twilio/status", web::post().to(twilio::status))
+        .route("/webhooks/vonage", web::get().to(vonage::inbound))
+        .route("/webhooks/vonage", web::post().to(vonage::inbound))
+        .route("/webhooks/plivo", web::post().to(plivo::inbound))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
@@ -151,6 +206,8 @@ pub struct Application {
     server: Server,
     registry: NumberRegistry,
     prometheus: prometheus::Registry,
+    pollers: Pollers,
+    poller_health: PollerHealth,
 }
 
 impl Application {
@@ -170,6 +227,8 @@ impl Application {
         let state = AppState::start(settings, ledger, clock)?;
         let registry = state.registry.clone();
         let prometheus = state.prometheus.clone();
+        let pollers = Pollers::start(settings, &state);
+        let poller_health = state.pollers.clone();
         let split = ListenerSplit::from_settings(&settings.server);
         let listeners: Vec<Listener> = bound.each_role().collect();
         let metrics = ConnectionMetrics::register(&prometheus, &listeners)?;
@@ -194,7 +253,7 @@ impl Application {
             settings.server.shutdown_timeout_seconds,
         )
         .map_err(StartupError::Serve)?;
-        Ok(Application { port, admin_port, metrics_port, server, registry, prometheus })
+        Ok(Application { port, admin_port, metrics_port, server, registry, prometheus, pollers, poller_health })
     }
 
     /// The port of `server.listen`.
@@ -220,6 +279,11 @@ impl Application {
         &self.prometheus
     }
 
+    /// The health of this application's pollers (OVHcloud numbers).
+    pub fn pollers(&self) -> &PollerHealth {
+        &self.poller_health
+    }
+
     /// Stops the server gracefully when called (tests, embedding).
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
@@ -227,9 +291,11 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT (or `handle().stop(true)`): stops
     /// accepting on every listener, lets in-flight decisions finish (at most
-    /// `server.shutdown_timeout_seconds`), then flushes the ledger.
+    /// `server.shutdown_timeout_seconds`), stops the pollers (their leases
+    /// released), then flushes the ledger.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.pollers.stop().await;
         tracing::info!("server stopped; flushing the ledger");
         let flush = self.registry.flush();
         if tokio::time::timeout(Duration::from_secs(10), flush).await.is_err() {

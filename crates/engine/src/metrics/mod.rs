@@ -8,7 +8,8 @@
 //!
 //! Labels come from bounded sets only: our configured tenants and numbers,
 //! and the vocabularies (`Outcome`, `DeferredResult`, `BudgetScope`,
-//! `EntryKind`, `ProviderKind`, [`LedgerOp`], [`AlertKind`]). A sender or a
+//! `EntryKind`, `ProviderKind`, `RejectReason`, `DeliveryStatus`,
+//! [`LedgerOp`], [`AlertKind`], [`PollResult`]). A sender or a
 //! body is never a label. Every name is documented in docs/metrics.md.
 
 pub mod number_series;
@@ -37,6 +38,10 @@ pub const ACTOR_RESTARTS_TOTAL: &str = "antirelou_actor_restarts_total";
 pub const ACTOR_MAILBOX_FULL_TOTAL: &str = "antirelou_actor_mailbox_full_total";
 pub const ALERT_WEBHOOKS_TOTAL: &str = "antirelou_alert_webhooks_total";
 pub const NUMBERS_CONFIGURED: &str = "antirelou_numbers_configured";
+pub const DELIVERY_STATUS_TOTAL: &str = "antirelou_delivery_status_total";
+pub const POLLER_UP: &str = "antirelou_poller_up";
+pub const POLLER_POLLS_TOTAL: &str = "antirelou_poller_polls_total";
+pub const POLLER_LEASE_HELD: &str = "antirelou_poller_lease_held";
 pub const BUILD_INFO: &str = "antirelou_build_info";
 pub const REDIS_USED_MEMORY_BYTES: &str = "antirelou_ledger_redis_used_memory_bytes";
 pub const REDIS_MAXMEMORY_BYTES: &str = "antirelou_ledger_redis_maxmemory_bytes";
@@ -86,6 +91,25 @@ impl LedgerOp {
     }
 }
 
+/// How one poll of a polled number (OVHcloud) ended: the `result` label of
+/// `antirelou_poller_polls_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollResult {
+    Ok,
+    Error,
+}
+
+impl PollResult {
+    pub const ALL: [PollResult; 2] = [PollResult::Ok, PollResult::Error];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PollResult::Ok => "ok",
+            PollResult::Error => "error",
+        }
+    }
+}
+
 /// The metric families. Cheap to clone (handles to shared collectors).
 #[derive(Clone)]
 pub struct Metrics {
@@ -97,9 +121,47 @@ pub struct Metrics {
     pub ledger_up: Gauge,
     pub alert_webhooks: IntCounterVec,
     pub numbers_configured: Gauge,
+    /// Delivery status callbacks by provider, tenant and status.
+    pub delivery_status: IntCounterVec,
+    /// The pollers of polled numbers (OVHcloud).
+    pub pollers: PollerMetrics,
     /// Redis INFO figures (only with the redis backend).
     pub storage: StorageGauges,
     backend: &'static str,
+}
+
+/// The families of the pollers of polled numbers (OVHcloud), by tenant and number.
+#[derive(Clone)]
+pub struct PollerMetrics {
+    /// 1 when the last poll succeeded, 0 otherwise; only on the replica holding the lease.
+    pub up: GaugeVec,
+    pub polls: IntCounterVec,
+    /// 1 on the replica holding the number's poll lease, else 0.
+    pub lease_held: GaugeVec,
+}
+
+impl PollerMetrics {
+    /// Creates a number's series at their idle values (no lease, no poll yet).
+    pub fn declare(&self, tenant: &str, number: &str) {
+        for result in PollResult::ALL {
+            self.polls.with_label_values(&[tenant, number, result.as_str()]);
+        }
+        self.lease_held.with_label_values(&[tenant, number]).set(0.0);
+    }
+
+    /// Counts a poll and sets `up` (this replica holds the lease).
+    pub fn polled(&self, tenant: &str, number: &str, result: PollResult) {
+        self.polls.with_label_values(&[tenant, number, result.as_str()]).inc();
+        self.up.with_label_values(&[tenant, number]).set(if result == PollResult::Ok { 1.0 } else { 0.0 });
+    }
+
+    /// Whether this replica holds the number's lease; `up` exists only while it does.
+    pub fn set_lease_held(&self, tenant: &str, number: &str, held: bool) {
+        self.lease_held.with_label_values(&[tenant, number]).set(if held { 1.0 } else { 0.0 });
+        if !held {
+            let _ = self.up.remove_label_values(&[tenant, number]);
+        }
+    }
 }
 
 /// The figures of the ledger's storage (Redis INFO), refreshed by the caller.
@@ -174,6 +236,24 @@ impl Metrics {
         )?;
         let numbers_configured = Gauge::new(NUMBERS_CONFIGURED, "Numbers served by this process.")?;
         let build_info = GaugeVec::new(Opts::new(BUILD_INFO, "Always 1; the version as a label."), &["version"])?;
+        let delivery_status = IntCounterVec::new(
+            Opts::new(DELIVERY_STATUS_TOTAL, "Delivery status callbacks of replies sent through a send API."),
+            &["provider", "tenant", "status"],
+        )?;
+        let pollers = PollerMetrics {
+            up: GaugeVec::new(
+                Opts::new(POLLER_UP, "1 when the last poll of a polled number succeeded (lease holder only)."),
+                &["tenant", "number"],
+            )?,
+            polls: IntCounterVec::new(
+                Opts::new(POLLER_POLLS_TOTAL, "Polls of polled numbers, by result."),
+                &["tenant", "number", "result"],
+            )?,
+            lease_held: GaugeVec::new(
+                Opts::new(POLLER_LEASE_HELD, "1 on the replica holding the number's poll lease."),
+                &["tenant", "number"],
+            )?,
+        };
         registry.register(Box::new(webhook_rejected.clone()))?;
         registry.register(Box::new(decision_duration.clone()))?;
         registry.register(Box::new(ledger_errors.clone()))?;
@@ -181,6 +261,10 @@ impl Metrics {
         registry.register(Box::new(alert_webhooks.clone()))?;
         registry.register(Box::new(numbers_configured.clone()))?;
         registry.register(Box::new(build_info.clone()))?;
+        registry.register(Box::new(delivery_status.clone()))?;
+        registry.register(Box::new(pollers.up.clone()))?;
+        registry.register(Box::new(pollers.polls.clone()))?;
+        registry.register(Box::new(pollers.lease_held.clone()))?;
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1.0);
         for outcome in Outcome::ALL {
             decision_duration.with_label_values(&[outcome.as_str()]);
@@ -204,6 +288,8 @@ impl Metrics {
             ledger_up,
             alert_webhooks,
             numbers_configured,
+            delivery_status,
+            pollers,
             storage,
             backend,
         })

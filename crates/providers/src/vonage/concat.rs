@@ -16,6 +16,15 @@
 //! `duplicate`. A completed message is remembered (its part ids only, no
 //! text) until its TTL ends, so a retry of any single part is absorbed
 //! ([`ConcatOutcome::Duplicate`]) instead of opening a new message.
+//!
+//! **Parts that never come:** with several replicas behind a load balancer
+//! the parts of one message may reach different processes. The process
+//! holding part 1 does not wait forever: [`ConcatAssembler::overdue`] hands
+//! over, once, every incomplete message whose part 1 has waited long
+//! enough, with the parts it has (the engine decides on part 1's id, so the
+//! message is decided once whichever process holds part 1). A part arriving
+//! after that is absorbed as a [`ConcatOutcome::Duplicate`]; processes
+//! without part 1 never decide, and drop their parts after the TTL.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,7 +63,8 @@ pub enum ConcatOutcome {
     Complete(InboundSms),
     /// Held; more parts are awaited.
     Pending,
-    /// A retry of a part already held, or of a message already completed.
+    /// A retry of a part already held, of a message already completed, or a
+    /// late part of a message handed over by [`ConcatAssembler::overdue`].
     Duplicate,
     /// Not held (the route still answers `200`: Vonage must not retry it).
     Dropped(ConcatDrop),
@@ -94,6 +104,8 @@ struct MessageKey {
 #[derive(Debug)]
 struct Held {
     age: (u64, u64),
+    /// When part 1 arrived, while the message is incomplete.
+    part_one_at: Option<u64>,
     total: u8,
     /// One slot per part: the part's `messageId`, and its SMS until completion.
     slots: Vec<Option<(String, Option<InboundSms>)>>,
@@ -127,7 +139,15 @@ impl ConcatAssembler {
             if seen {
                 return ConcatOutcome::Duplicate;
             }
+            // A late part of a message handed over without it (see `overdue`).
+            let late = held.completed && held.total == part.total && index < held.slots.len() && slot.is_none();
             if held.completed {
+                if late {
+                    if let Some(place) = self.messages.get_mut(&key).and_then(|held| held.slots.get_mut(index)) {
+                        *place = Some((part.sms.message_id, None));
+                    }
+                    return ConcatOutcome::Duplicate;
+                }
                 // Same sender, same reference, new ids: a new message.
                 self.remove(&key);
             } else if held.total != part.total || slot.is_some() {
@@ -139,7 +159,13 @@ impl ConcatAssembler {
             self.arrivals += 1;
             let age = (now_ms, self.arrivals);
             self.by_age.insert(age, key.clone());
-            let held = Held { age, total: part.total, slots: vec![None; usize::from(part.total)], completed: false };
+            let held = Held {
+                age,
+                part_one_at: None,
+                total: part.total,
+                slots: vec![None; usize::from(part.total)],
+                completed: false,
+            };
             self.messages.insert(key.clone(), held);
         }
         self.make_room_for_part(&key);
@@ -152,13 +178,38 @@ impl ConcatAssembler {
         };
         *slot = Some((part.sms.message_id.clone(), Some(part.sms)));
         self.parts_held += 1;
+        if index == 0 {
+            held.part_one_at = Some(now_ms);
+        }
         if held.slots.iter().all(Option::is_some) {
-            let whole = complete(held);
-            self.parts_held -= usize::from(held.total);
+            let (whole, texts) = complete(held);
+            self.parts_held -= texts;
             ConcatOutcome::Complete(whole)
         } else {
             ConcatOutcome::Pending
         }
+    }
+
+    /// Every incomplete message whose part 1 arrived `wait_ms` or more
+    /// before `now_ms`, completed with the parts held (in order, missing
+    /// ones left out) and remembered like a whole message: each is handed
+    /// over once, with part 1's `messageId`. Messages without part 1 are
+    /// never handed over (the process holding part 1 decides them).
+    pub fn overdue(&mut self, now_ms: u64, wait_ms: u64) -> Vec<InboundSms> {
+        self.expire(now_ms);
+        let mut ready = Vec::new();
+        let mut texts_released = 0;
+        for held in self.messages.values_mut() {
+            let waited = held.part_one_at.is_some_and(|at| at.saturating_add(wait_ms) <= now_ms);
+            if waited && !held.completed {
+                let (whole, texts) = complete(held);
+                texts_released += texts;
+                ready.push((held.age, whole));
+            }
+        }
+        self.parts_held -= texts_released;
+        ready.sort_by_key(|(age, _)| *age);
+        ready.into_iter().map(|(_, whole)| whole).collect()
     }
 
     /// Messages held (incomplete or remembered).
@@ -236,24 +287,29 @@ impl ConcatAssembler {
     }
 }
 
-/// Joins the parts in order; keeps the part ids (for retries), drops the texts.
-fn complete(held: &mut Held) -> InboundSms {
+/// Joins the parts held, in order; keeps the part ids (for retries), drops
+/// the texts. Returns the message and how many part texts it released.
+fn complete(held: &mut Held) -> (InboundSms, usize) {
     held.completed = true;
+    held.part_one_at = None;
     let mut parts = held.slots.iter_mut().flatten().filter_map(|(_, sms)| sms.take());
     let Some(mut whole) = parts.next() else {
-        // Unreachable: every slot was just checked to be filled.
-        return InboundSms {
+        // Unreachable: callers complete a message holding at least part 1.
+        let empty = InboundSms {
             provider: antirelou_domain::ProviderKind::Vonage,
             message_id: String::new(),
             from: String::new(),
             to: String::new(),
             body: String::new(),
         };
+        return (empty, 0);
     };
+    let mut texts = 1;
     for part in parts {
         whole.body.push_str(&part.body);
+        texts += 1;
     }
-    whole
+    (whole, texts)
 }
 
 #[cfg(test)]
@@ -386,6 +442,40 @@ mod tests {
         // "1" was evicted: its second part now opens a new incomplete message.
         assert_eq!(assembler.accept(part("1", 2, 2, "B0", "b"), sender(7), 10), ConcatOutcome::Pending);
         assert_eq!(whole(assembler.accept(part("5", 2, 2, "B4", "b"), sender(7), 10)).message_id, "A4");
+    }
+
+    #[test]
+    fn a_message_whose_part_one_waited_is_handed_over_once_with_what_arrived() {
+        let mut assembler = ConcatAssembler::new(ConcatLimits { ttl_ms: 60_000, ..limits() });
+        assembler.accept(part("9", 3, 1, "A", "Bonjour "), sender(7), 1_000);
+        assembler.accept(part("9", 3, 3, "C", "!"), sender(7), 1_500);
+        assert_eq!(assembler.overdue(5_999, 5_000), Vec::new(), "part 1 has not waited long enough");
+        let handed = assembler.overdue(6_000, 5_000);
+        assert_eq!(handed.len(), 1);
+        assert_eq!((handed[0].message_id.as_str(), handed[0].body.as_str()), ("A", "Bonjour !"));
+        assert_eq!(assembler.parts_held(), 0, "texts are dropped once handed over");
+        assert_eq!(assembler.overdue(60_000, 5_000), Vec::new(), "handed over once");
+        assert_eq!(assembler.accept(part("9", 3, 2, "B", "à vous"), sender(7), 7_000), ConcatOutcome::Duplicate);
+        assert_eq!(assembler.accept(part("9", 3, 1, "A", "Bonjour "), sender(7), 7_001), ConcatOutcome::Duplicate);
+        assert_eq!(assembler.parts_held(), 0);
+    }
+
+    #[test]
+    fn parts_without_part_one_are_never_handed_over() {
+        let mut assembler = ConcatAssembler::new(limits());
+        assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 0);
+        assert_eq!(assembler.overdue(999, 10), Vec::new());
+        assert_eq!(assembler.parts_held(), 1);
+        assert_eq!(assembler.overdue(1_000, 10), Vec::new(), "expired at the TTL instead");
+        assert_eq!((assembler.parts_held(), assembler.messages_held()), (0, 0));
+    }
+
+    #[test]
+    fn a_message_completed_in_time_is_not_handed_over_again() {
+        let mut assembler = ConcatAssembler::new(limits());
+        assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 0);
+        whole(assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 5));
+        assert_eq!(assembler.overdue(900, 10), Vec::new());
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub fn vonage_json(input: &[u8]) {
 }
 
 /// Operations, 6 bytes each: reference, total, part, message id, sender,
-/// time step (ms × 16). Small limits so eviction and expiry happen.
+/// time step (ms × 16; a multiple of 5 also hands over overdue messages).
+/// Small limits so eviction, expiry and hand-overs happen.
 pub fn vonage_concat(input: &[u8]) {
     let limits = ConcatLimits { max_messages: 5, max_parts: 9, max_parts_per_message: 6, ttl_ms: 2_000 };
     let mut assembler = ConcatAssembler::new(limits);
@@ -111,6 +112,11 @@ pub fn vonage_concat(input: &[u8]) {
             },
         };
         let _ = assembler.accept(part, SenderKey::from_bytes([byte(4) % 3; 32]), now_ms);
+        if byte(5) % 5 == 0 {
+            for handed in assembler.overdue(now_ms, 500) {
+                assert!(handed.message_id.starts_with("ID"), "handed over with a part's id");
+            }
+        }
         assert!(assembler.parts_held() <= limits.max_parts, "parts bound");
         assert!(assembler.messages_held() <= limits.max_messages, "messages bound");
     }

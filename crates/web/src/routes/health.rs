@@ -18,23 +18,26 @@ pub async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: config loaded and the ledger takes a write (a ledger that
 /// answers reads but refuses writes, on a full or read-only disk or a Redis
-/// out of memory, could not record a single reply).
+/// out of memory, could not record a single reply), and, with a shared
+/// ledger, no poller whose lease this replica holds keeps failing
+/// (`pollers/health.rs`). The body lists every poller of this replica.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ledger = state.registry.ledger();
     let now = state.clock.now_micros();
     let writable = matches!(tokio::time::timeout(READY_TIMEOUT, ledger.probe_write(now)).await, Ok(Ok(())));
     let reachable = writable || matches!(tokio::time::timeout(READY_TIMEOUT, ledger.ping()).await, Ok(Ok(())));
+    let pollers_ready = state.pollers.ready();
+    let ready = writable && pollers_ready;
     let body = serde_json::json!({
-        "status": if writable { "ready" } else { "not_ready" },
+        "status": if ready { "ready" } else { "not_ready" },
         "numbers": state.registry.numbers().count(),
         "ledger": { "backend": ledger.backend(), "reachable": reachable, "writable": writable },
+        "pollers": { "ready": pollers_ready, "failing": state.pollers.failing(), "numbers": state.pollers.snapshot() },
     });
-    let reachable = writable;
-    if reachable {
-        state.registry.metrics().ledger_up.set(1.0);
+    state.registry.metrics().ledger_up.set(if writable { 1.0 } else { 0.0 });
+    if ready {
         HttpResponse::Ok().json(body)
     } else {
-        state.registry.metrics().ledger_up.set(0.0);
         HttpResponse::ServiceUnavailable().json(body)
     }
 }

@@ -1,3 +1,3 @@
 pub mod admin;
 pub mod health;
-pub mod twilio;
+pub mod webhooks;

@@ -1,0 +1,119 @@
+//! `antirelou send --provider vonage|plivo|ovh` against a running `serve`
+//! whose providers' APIs are local stand-ins: each webhook is signed as
+//! that provider would, and what the sender receives is printed.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use antirelou_emulators::{start_ovh, start_vonage, OvhAccount, VonageAccount};
+use common::{Server, BIN};
+
+const VONAGE_NUMBER: &str = "+33939000002";
+const PLIVO_NUMBER: &str = "+33939000003";
+const OVH_NUMBER: &str = "+33939000004";
+const REPLY: &str = "Non, c'est non. Laissez-la tranquille.";
+
+fn antirelou(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN).args(args).current_dir(dir).env_remove("RUST_LOG").output().unwrap()
+}
+
+fn write_config(dir: &Path, vonage_api: &str, ovh_api: &str) -> String {
+    let number = |n: &str| {
+        format!(
+            "[[tenants.numbers]]\nnumber = \"{n}\"\nreply = \"{REPLY}\"\nprice_per_segment = \"0.08\"\nallowed_countries = [\"FR\"]\n"
+        )
+    };
+    let text = format!(
+        r#"
+[server]
+public_url = "https://sms.example.org"
+
+[ledger]
+backend = "embedded"
+path = "ledger.sqlite3"
+
+[privacy]
+sender_key = "send-test-sender-key-0123456789abcdef"
+sealing_key = "send-test-sealing-key-0123456789abcdef"
+
+[[tenants]]
+id = "lille"
+provider = {{ kind = "vonage", api_key = "vonagekey1", api_secret = "vonage-api-secret-for-send", signature_secret = "vonage-signature-secret-for-send", signature_method = "sha512", api_base = "{vonage_api}" }}
+{lille}
+
+[[tenants]]
+id = "lyon"
+provider = {{ kind = "plivo", auth_id = "MANWVLYTK4ZWU1YTY4QA", auth_token = "plivo-auth-token-for-send" }}
+{lyon}
+
+[[tenants]]
+id = "marseille"
+provider = {{ kind = "ovh", application_key = "ovhappkey1", application_secret = "ovh-application-secret-for-send", consumer_key = "ovh-consumer-key-for-send", service_name = "sms-ab12345-1", api_base = "{ovh_api}" }}
+{marseille}
+"#,
+        lille = number(VONAGE_NUMBER),
+        lyon = number(PLIVO_NUMBER),
+        marseille = number(OVH_NUMBER),
+    );
+    let path = dir.join("antirelou.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn send_signs_as_vonage_and_plivo_prints_what_the_sender_receives_and_explains_ovhcloud() {
+    let vonage =
+        start_vonage(VonageAccount { api_key: "vonagekey1".into(), api_secret: "vonage-api-secret-for-send".into() })
+            .unwrap();
+    let ovh = start_ovh(OvhAccount {
+        application_key: "ovhappkey1".into(),
+        application_secret: "ovh-application-secret-for-send".into(),
+        consumer_key: "ovh-consumer-key-for-send".into(),
+        service_name: "sms-ab12345-1".into(),
+        number: "0033939000004".into(),
+        clock_skew_secs: 0,
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), vonage.api_base(), ovh.api_base());
+    let server = Server::start(dir.path(), &["--config", &config]);
+    let send = |args: &[&str]| {
+        let mut all = vec!["send", "--config", &config, "--url", &server.url];
+        all.extend_from_slice(args);
+        antirelou(dir.path(), &all)
+    };
+    let stdout = |output: &Output| String::from_utf8_lossy(&output.stdout).into_owned();
+
+    let first = send(&["--provider", "vonage", "--to", VONAGE_NUMBER, "--from", "+33611223344", "on se revoit ?"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let text = stdout(&first);
+    assert!(text.starts_with("GET ") && text.contains("/webhooks/vonage (messageId "), "{text}");
+    assert!(text.contains("-> HTTP 200") && text.contains("reply sent through the provider's API"), "{text}");
+    assert!(text.contains(REPLY), "{text}");
+    let sent = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        vonage.accepted().len() == 1
+    });
+    assert!(sent, "the reply went through Vonage's API");
+    assert_eq!(vonage.accepted()[0].to, "33611223344");
+    let again = send(&["--provider", "vonage", "--to", VONAGE_NUMBER, "--from", "+33611223344", "réponds !"]);
+    assert!(stdout(&again).contains("no reply (decision: repeat_sender)"), "{}", stdout(&again));
+
+    let plivo = send(&["--to", PLIVO_NUMBER, "--from", "+33611223344", "on se revoit ?"]);
+    let text = stdout(&plivo);
+    assert!(plivo.status.success() && text.contains("(MessageUUID ") && text.contains("-> HTTP 200"), "{text}");
+    assert!(text.contains(&format!("reply (1 segment(s), GSM-7):\n{REPLY}")), "{text}");
+
+    let polled = send(&["--provider", "ovh", "--to", OVH_NUMBER, "--from", "+33611223344", "x"]);
+    assert_eq!(polled.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&polled.stderr).contains("OVHcloud sends no webhook"));
+    let polled_by_default = send(&["--to", OVH_NUMBER, "--from", "+33611223344", "x"]);
+    assert_eq!(polled_by_default.status.code(), Some(2));
+
+    let mismatch = send(&["--provider", "plivo", "--to", VONAGE_NUMBER, "--from", "+33611223344", "x"]);
+    assert_eq!(mismatch.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&mismatch.stderr).contains("whose provider is vonage, not plivo"));
+}
