@@ -162,8 +162,11 @@ class Redis:
     def __init__(self, procs: Processes, binary: str, directory: pathlib.Path, name: str = "redis"):
         self.socket = str(directory / "redis.sock")
         directory.mkdir(exist_ok=True)
+        # A memory limit and noeviction, as the chart's Redis has: the
+        # memory panels and alerts read the share of maxmemory.
         self.proc = procs.start(name, [binary, "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
-                                       "--save", "", "--appendonly", "no", "--dir", str(directory)])
+                                       "--save", "", "--appendonly", "no", "--dir", str(directory),
+                                       "--maxmemory", "256mb", "--maxmemory-policy", "noeviction"])
         self.procs = procs
         wait_until("redis-server to answer PING", lambda: self.command("PING") == "PONG", STARTUP_SECONDS, 0.05)
 

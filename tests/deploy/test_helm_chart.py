@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 import tomllib
 
 import helm_python
@@ -387,17 +388,21 @@ def test_all_enabled_renders_every_optional_object(rendered):
     assert allowed.items() <= workload(docs)["spec"]["template"]["metadata"]["labels"].items()
 
 
-RAW_TABLES = {
-    # struct in crates/settings/src/raw.rs -> its place in values.schema.json
-    "RawSettings": ("config",),
-    "RawServer": ("config", "server"),
-    "RawLedger": ("config", "ledger"),
-    "RawPrivacy": ("config", "privacy"),
-    "RawLog": ("config", "log"),
-    "RawTenant": ("config", "tenants", "[]"),
-    "RawProvider": ("config", "tenants", "[]", "provider", "oneOf[0]"),
-    "RawNumber": ("config", "tenants", "[]", "numbers", "[]"),
-    "RawShield": ("config", "tenants", "[]", "numbers", "[]", "shield"),
+# The tables `antirelou check-config --list-keys` names -> their place in
+# values.schema.json (a provider kind's keys: its branch of `oneOf`).
+SETTINGS_TABLES = {
+    "": ("config",),
+    "[server]": ("config", "server"),
+    "[ledger]": ("config", "ledger"),
+    "[privacy]": ("config", "privacy"),
+    "[log]": ("config", "log"),
+    "[[tenants]]": ("config", "tenants", "[]"),
+    'kind = "twilio"': ("config", "tenants", "[]", "provider", "oneOf[0]"),
+    'kind = "vonage"': ("config", "tenants", "[]", "provider", "oneOf[1]"),
+    'kind = "plivo"': ("config", "tenants", "[]", "provider", "oneOf[2]"),
+    'kind = "ovh"': ("config", "tenants", "[]", "provider", "oneOf[3]"),
+    "[[tenants.numbers]]": ("config", "tenants", "[]", "numbers", "[]"),
+    "shield": ("config", "tenants", "[]", "numbers", "[]", "shield"),
 }
 
 
@@ -406,29 +411,35 @@ def schema_node(schema: dict, path: tuple[str, ...]) -> dict:
     for step in path:
         if step == "[]":
             node = node["items"]
-        elif step == "oneOf[0]":
-            node = node["oneOf"][0]
+        elif step.startswith("oneOf["):
+            node = node["oneOf"][int(step[len("oneOf["):-1])]
         else:
             node = node["properties"][step]
     return node
 
 
-def test_values_schema_knows_every_settings_key():
+def test_values_schema_knows_every_settings_key(binary):
     """The schema refuses unknown keys (a misspelled cap must not pass), so it
-    must know exactly the keys the settings accept: the KEYS lists of
-    crates/settings/src/raw.rs."""
-    raw = CHART.parents[1] / "crates" / "settings" / "src" / "raw.rs"
-    source = raw.read_text()
+    must know exactly the keys the settings accept, as the binary lists them
+    (`check-config --list-keys`, read from the settings' own declarations)."""
+    listed = subprocess.run([binary, "check-config", "--list-keys"], capture_output=True, text=True,
+                            check=True, timeout=30).stdout
+    keys: dict[str, set[str]] = {}
+    for line in listed.splitlines():
+        table, key = line.split("\t")
+        keys.setdefault(table, set()).add(key)
+    # `provider` is the kind's table; its `kind` key is in every branch.
+    for kind in ("twilio", "vonage", "plivo", "ovh"):
+        keys[f'kind = "{kind}"'] |= {"kind"}
+    unmapped = set(keys) - set(SETTINGS_TABLES) - {"provider"}
+    assert not unmapped, f"tables the settings declare and the test does not map: {sorted(unmapped)}"
     schema = json.loads((CHART / "values.schema.json").read_text())
-    for struct, path in RAW_TABLES.items():
-        found = re.search(rf"impl {struct} \{{\s*pub\(crate\) const KEYS[^=]*=\s*&\[(.*?)\];", source, re.S)
-        assert found, f"{struct}::KEYS not found in {raw}: update RAW_TABLES"
-        keys = set(re.findall(r'"(\w+)"', found.group(1)))
+    for table, path in SETTINGS_TABLES.items():
         node = schema_node(schema, path)
         assert node.get("additionalProperties") is False, f"{path} should refuse unknown keys"
         props = set(node["properties"])
-        assert keys == props, (f"{'.'.join(path)}: settings keys {sorted(keys - props)} are missing from "
-                               f"values.schema.json; {sorted(props - keys)} are unknown to the settings")
+        assert keys[table] == props, (f"{'.'.join(path)}: settings keys {sorted(keys[table] - props)} are missing "
+                                      f"from values.schema.json; {sorted(props - keys[table])} are unknown to the settings")
 
 
 def test_values_schema_is_valid_json_schema():

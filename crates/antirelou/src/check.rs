@@ -8,7 +8,16 @@ use crate::cli::CheckConfigArgs;
 use crate::config;
 
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
-    let settings = match config::load(Some(&args.config)) {
+    if args.list_keys {
+        for (table, key) in antirelou_settings::declared_keys() {
+            println!("{table}\t{key}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(path) = args.config else {
+        anyhow::bail!("--config is required");
+    };
+    let settings = match config::load(Some(&path)) {
         Ok(settings) => settings,
         Err(bad) => return Ok(bad.into()),
     };

@@ -36,8 +36,12 @@ pub struct ServeArgs {
 
 #[derive(Args, Debug)]
 pub struct CheckConfigArgs {
-    #[arg(long, short, env = "ANTIRELOU_CONFIG")]
-    pub config: PathBuf,
+    #[arg(long, short, env = "ANTIRELOU_CONFIG", required_unless_present = "list_keys")]
+    pub config: Option<PathBuf>,
+    /// Print every configuration key the settings know, as `TABLE<TAB>KEY`
+    /// lines, and exit (the Helm chart's values schema is checked against it).
+    #[arg(long)]
+    pub list_keys: bool,
 }
 
 #[derive(Args, Debug)]

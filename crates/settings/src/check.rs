@@ -45,7 +45,6 @@ impl<'e> Check<'e> {
         }
     }
 
-    #[cfg(test)]
     /// A check that reads empty tables and records every key declarations
     /// ask for, nested tables and every variant included.
     pub(crate) fn describing(env: &'e Env) -> Check<'e> {
@@ -143,7 +142,6 @@ impl<'e> Check<'e> {
         (self.problems, self.warnings)
     }
 
-    #[cfg(test)]
     /// Every `(heading, key)` recorded while describing.
     pub(crate) fn described(self) -> Vec<(&'static str, &'static str)> {
         self.described.unwrap_or_default()

@@ -127,10 +127,11 @@ pub(crate) fn from_toml(text: &str, path: Option<&Path>, env: &Env, origin: Orig
     }
 }
 
-#[cfg(test)]
-/// Every `(heading, key)` the declarations read, nested tables and every
-/// provider kind included: what `docs/configuration.md` must document.
-pub(crate) fn declared_keys() -> Vec<(&'static str, &'static str)> {
+/// Every `(table, key)` the declarations read, nested tables and every
+/// provider kind included: what `docs/configuration.md` documents and what
+/// `antirelou check-config --list-keys` prints (the Helm chart's values
+/// schema is checked against it).
+pub fn declared_keys() -> Vec<(&'static str, &'static str)> {
     let env = Env::default();
     let mut check = Check::describing(&env);
     let mut table = Table::open(&check, String::new(), "", Default::default());
