@@ -76,3 +76,19 @@ async fn a_prepaid_tenant_resumes_replies_as_soon_as_it_is_topped_up() {
     assert_eq!(m.outcome("paris", PARIS_NUMBER, "budget_exhausted"), 3);
     assert!((m.value("antirelou_budget_remaining", &[("tenant", "paris"), ("scope", "balance")]) - 0.02).abs() < 1e-9);
 }
+
+#[actix_web::test]
+async fn the_openapi_document_describes_every_admin_route_in_openapi_3_1() {
+    let app = spawn_app(|dir| config_toml(dir, &format!("operator_token = \"{OPERATOR}\""), &two_tenants(""))).await;
+    let response = app.client.get(format!("{}/v1/openapi.json", app.base_url)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let document: serde_json::Value = response.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"), "{}", document["openapi"]);
+    let paths: Vec<&str> = document["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    for route in
+        ["/v1/numbers", "/v1/numbers/{number}/{action}", "/v1/tenants/{tenant}/top-up", "/v1/tenants/{tenant}/entries"]
+    {
+        assert!(paths.contains(&route), "{route} missing from {paths:?}");
+    }
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+}

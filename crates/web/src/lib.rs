@@ -19,7 +19,8 @@
 //! - [`pollers`]: providers we poll (OVHcloud), one lease-holding poller per number.
 //! - `reassembly.rs`: long Vonage SMS, part by part, decided once.
 //! - `routes/health.rs`: `/healthz`, `/readyz` (ledger and pollers), `/metrics`.
-//! - `routes/admin.rs`: the `/v1/` admin API (tenant and operator bearer tokens).
+//! - `routes/admin/`: the `/v1/` admin API (tenant and operator bearer
+//!   tokens), described by its OpenAPI document (`/v1/openapi.json`).
 //! - `send_apis.rs`: each tenant's provider send client, from its settings.
 //! - `alert_delivery.rs`: POSTs the alerts the engine emits to each tenant's `alert_webhook`.
 //! - [`Rejection`] (error.rs): a refused webhook; [`status_of`] is the one

@@ -173,13 +173,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
-        .service(
-            web::scope("/v1")
-                .route("/numbers", web::get().to(admin::list_numbers))
-                .route("/numbers/{number}/{action}", web::post().to(admin::set_paused))
-                .route("/tenants/{tenant}/top-up", web::post().to(admin::top_up))
-                .route("/tenants/{tenant}/entries", web::get().to(admin::entries)),
-        );
+        .service(web::scope("/v1").configure(admin::configure));
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,97 @@
+//! The admin API under `/v1/`. A tenant's bearer token (`admin_token`) sees
+//! and touches only its own numbers; the operator token
+//! (`server.operator_token`) sees every tenant. Another tenant's things
+//! answer 404, as if they did not exist.
+//!
+//! Start with [`configure`] (every route), then `numbers.rs` (a number's
+//! state and controls) and `tenants.rs` (money: top-up, entries).
+//! `openapi.rs` describes every handler; `GET /v1/openapi.json` serves it.
+
+mod numbers;
+mod openapi;
+mod tenants;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use subtle::ConstantTimeEq;
+
+use crate::startup::AppState;
+
+/// Every `/v1` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/openapi.json", web::get().to(openapi::document))
+        .route("/numbers", web::get().to(numbers::list_numbers))
+        .route("/numbers/{number}/{action}", web::post().to(numbers::set_paused))
+        .route("/tenants/{tenant}/top-up", web::post().to(tenants::top_up))
+        .route("/tenants/{tenant}/entries", web::get().to(tenants::entries));
+}
+
+/// Who is calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Caller {
+    Operator,
+    Tenant(String),
+}
+
+impl Caller {
+    pub(crate) fn may_see(&self, tenant: &str) -> bool {
+        match self {
+            Caller::Operator => true,
+            Caller::Tenant(own) => own == tenant,
+        }
+    }
+}
+
+/// The error body of every admin response: `{"error": "..."}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiError {
+    /// What went wrong, in plain words.
+    pub error: String,
+}
+
+/// An error response with its status.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).json(ApiError { error: message.into() })
+}
+
+fn same_secret(given: &str, expected: &str) -> bool {
+    given.as_bytes().ct_eq(expected.as_bytes()).into()
+}
+
+/// The caller a token names: the operator, or the tenant whose
+/// `admin_token` it is (compared in constant time).
+pub(crate) fn caller_of_token(token: &str, state: &AppState) -> Option<Caller> {
+    if token.is_empty() {
+        return None;
+    }
+    if state.operator_token.as_deref().is_some_and(|expected| same_secret(token, expected)) {
+        return Some(Caller::Operator);
+    }
+    state
+        .registry
+        .numbers()
+        .map(|h| &h.tenant)
+        .find(|t| t.admin_token.as_ref().is_some_and(|expected| same_secret(token, expected.expose())))
+        .map(|t| Caller::Tenant(t.id.to_string()))
+}
+
+/// The caller of a request's `Authorization: Bearer` token.
+pub(crate) fn authenticate(request: &HttpRequest, state: &AppState) -> Option<Caller> {
+    let header = request.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let token = header.strip_prefix("Bearer ")?.trim();
+    caller_of_token(token, state)
+}
+
+pub(crate) fn unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header(("WWW-Authenticate", "Bearer"))
+        .json(ApiError { error: "missing or unknown bearer token".to_owned() })
+}
+
+pub(crate) fn not_found() -> HttpResponse {
+    error(StatusCode::NOT_FOUND, "no such number or tenant")
+}
+
+pub(crate) fn ledger_unavailable() -> HttpResponse {
+    error(StatusCode::SERVICE_UNAVAILABLE, "ledger unavailable")
+}

@@ -1,0 +1,137 @@
+//! A tenant's money: top-up and ledger entries.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_domain::Money;
+use antirelou_ledger::{export, EntryFilter, LedgerError, MAX_ENTRIES_PER_PAGE};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{authenticate, error, ledger_unavailable, not_found, unauthorized, ApiError};
+use crate::startup::AppState;
+
+/// A top-up of the tenant's prepaid balance.
+#[derive(Deserialize, ToSchema)]
+pub struct TopUp {
+    /// A decimal amount in the deployment's currency, e.g. `"10.00"`.
+    #[schema(example = "10.00")]
+    amount: String,
+    /// Free text kept with the ledger entry.
+    #[serde(default)]
+    note: String,
+}
+
+/// The credited amount and the new balance.
+#[derive(Serialize, ToSchema)]
+pub struct TopUpResponse {
+    pub tenant: String,
+    pub credited: String,
+    pub balance: String,
+    pub currency: String,
+}
+
+/// Credit the tenant's prepaid balance.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/top-up", tag = "money",
+    params(("tenant" = String, Path, description = "The tenant's id")),
+    request_body = TopUp,
+    responses((status = 200, body = TopUpResponse), (status = 400, body = ApiError),
+              (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+pub async fn top_up(
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<TopUp>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let tenant = path.into_inner();
+    if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
+        return not_found();
+    }
+    let amount = match Money::parse(&body.amount) {
+        Ok(amount) if amount > Money::ZERO => amount,
+        Ok(_) => return error(StatusCode::BAD_REQUEST, "amount must be positive"),
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("amount: {e}")),
+    };
+    let now = state.clock.now_micros();
+    match state.registry.ledger().top_up(&tenant, amount, &body.note, now).await {
+        Ok(balance) => HttpResponse::Ok().json(TopUpResponse {
+            tenant,
+            credited: amount.to_string(),
+            balance: balance.to_string(),
+            currency: state.currency.clone(),
+        }),
+        Err(error) => {
+            tracing::error!(%error, "top-up failed");
+            ledger_unavailable()
+        }
+    }
+}
+
+/// The query of `GET /v1/tenants/{tenant}/entries`.
+#[derive(Deserialize, IntoParams)]
+pub struct EntriesQuery {
+    /// At most this many entries (1 to 1,000, default 100).
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+}
+
+/// Entries per page when the caller does not say.
+const DEFAULT_ENTRIES_PER_PAGE: usize = 100;
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/entries", tag = "money",
+    params(("tenant" = String, Path, description = "The tenant's id"), EntriesQuery),
+    responses((status = 200, description = "One page of entries (JSON, or CSV with `Accept: text/csv`)", content(
+                  (Object = "application/json"), (String = "text/csv"))),
+              (status = 400, body = ApiError), (status = 401, body = ApiError),
+              (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+/// One page of the
+/// tenant's ledger entries, JSON (`{"entries": [...], "next": cursor}`) or,
+/// with `Accept: text/csv`, CSV with the cursor in a `Link`-like
+/// `X-Next-Cursor` header. Each call does bounded work in the ledger.
+pub async fn entries(
+    request: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<EntriesQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let tenant = path.into_inner();
+    if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
+        return not_found();
+    }
+    let limit = query.limit.unwrap_or(DEFAULT_ENTRIES_PER_PAGE);
+    if !(1..=MAX_ENTRIES_PER_PAGE).contains(&limit) {
+        return error(StatusCode::BAD_REQUEST, format!("limit must be between 1 and {MAX_ENTRIES_PER_PAGE}"));
+    }
+    let filter = EntryFilter { tenant: Some(tenant), after: query.after.clone(), limit, ..EntryFilter::default() };
+    let page = match state.registry.ledger().entries(&filter).await {
+        Ok(page) => page,
+        Err(LedgerError::Refused(reason)) => {
+            return error(StatusCode::BAD_REQUEST, reason);
+        }
+        Err(_) => return ledger_unavailable(),
+    };
+    let wants_csv = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    if wants_csv {
+        let mut body = String::with_capacity(64 * (page.entries.len() + 1));
+        body.push_str(export::CSV_HEADER);
+        body.push_str("\r\n");
+        for entry in &page.entries {
+            body.push_str(&export::csv_row(entry, &state.currency));
+            body.push_str("\r\n");
+        }
+        let mut response = HttpResponse::Ok();
+        response.content_type("text/csv; charset=utf-8");
+        if let Some(next) = &page.next {
+            response.insert_header(("X-Next-Cursor", next.as_str()));
+        }
+        return response.body(body);
+    }
+    let rows: Vec<_> = page.entries.iter().map(|e| export::json_row(e, &state.currency)).collect();
+    HttpResponse::Ok().json(serde_json::json!({ "currency": state.currency, "entries": rows, "next": page.next }))
+}
