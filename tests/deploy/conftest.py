@@ -61,6 +61,7 @@ METRICS = {
     "antirelou_ledger_redis_evicted_keys",
     "antirelou_numbers_configured",
     "antirelou_build_info",
+    "antirelou_console_signins_total",
 }
 HISTOGRAMS = {"antirelou_decision_duration_seconds"}
 # Prometheus's own, and the standard process collector of the binary.

@@ -2,7 +2,8 @@
 # Runs the deployment tests (tests/deploy) from any directory, on a fresh
 # Debian machine as root (or with sudo):
 #   - Debian packages: prometheus (prometheus + promtool), redis-server,
-#     python3-venv, when missing;
+#     python3-venv, chromium, nodejs, npm, when missing;
+#   - tests/console's npm packages (`npm ci`: playwright-core, axe-core);
 #   - a virtualenv (tests/deploy/.venv, or $ANTIRELOU_DEPLOY_VENV) with
 #     requirements.txt;
 #   - the antirelou binary: $ANTIRELOU_BIN if set, else `cargo build -p
@@ -27,6 +28,11 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 { command -v docker-compose || docker compose version; } >/dev/null 2>&1 || missing+=(docker-compose)
 command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
+# The console in a real browser (test_console.py): Debian's chromium, node
+# and npm for Playwright and axe-core (tests/console, `npm ci` below).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -40,6 +46,9 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/deploy/requirements.txt
+
+# Playwright (driver only: it uses /usr/bin/chromium, never downloads a browser) and axe-core.
+(cd tests/console && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 
 if [ -z "${ANTIRELOU_BIN:-}" ]; then
     cargo build --quiet --locked -p antirelou

@@ -44,7 +44,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("metrics (/metrics) on {metrics}");
         }
         if demo {
-            print_demo_tour(&settings, metrics.as_deref().unwrap_or(&base));
+            print_demo_tour(&settings, metrics.as_deref().unwrap_or(&base), admin.as_deref().unwrap_or(&base));
         }
         app.run_until_stopped().await.context("serving")?;
         Ok(ExitCode::SUCCESS)
@@ -62,19 +62,22 @@ pub fn local_url(listen: &str, port: u16) -> String {
     format!("http://{host}:{port}")
 }
 
-/// The demo's first steps; `metrics` is the base URL serving `/metrics`.
-fn print_demo_tour(settings: &Settings, metrics: &str) {
+/// The demo's first steps; `metrics` is the base URL serving `/metrics`,
+/// `admin` the one serving the console.
+fn print_demo_tour(settings: &Settings, metrics: &str, admin: &str) {
     let Some((tenant, number)) = settings.numbers().next() else { return };
     println!(
         "\nDemo mode: tenant {:?}, number {}, embedded ledger under ./{}.\n\
          Try it from another terminal:\n\n  \
          antirelou send --to {} --from +33611223344 \"t'es charmante, on se revoit ?\"\n\n\
          Send it twice: the second time the sender gets nothing (one reply per sender).\n\
-         Watch the decisions:  curl -s {metrics}/metrics | grep antirelou_inbound_total\n",
+         Watch the decisions:  curl -s {metrics}/metrics | grep antirelou_inbound_total\n\n\
+         The console: {admin}/console/  (sign in with the demo tenant's token: {})\n",
         tenant.id,
         number.number,
         config::DEMO_DATA_DIR,
         number.number,
+        tenant.admin_token.as_ref().map_or("(none)", |t| t.expose()),
     );
 }
 

@@ -22,6 +22,15 @@ macro_rules! demo_sealing_key {
     };
 }
 
+/// The demo tenant's `admin_token` (console sign-in, `/v1` API): public, so refused in any other configuration.
+macro_rules! demo_admin_token {
+    () => {
+        "antirelou-PUBLIC-demo-admin-token"
+    };
+}
+
+/// The demo tenant's `admin_token`.
+pub const DEMO_ADMIN_TOKEN: &str = demo_admin_token!();
 /// The demo's `privacy.sender_key`.
 pub const DEMO_SENDER_KEY: &str = demo_sender_key!();
 /// The demo's `privacy.sealing_key`.
@@ -55,6 +64,10 @@ sealing_key = ""#,
 [[tenants]]
 id = "demo"
 monthly_cap = "50.00"
+# Sign in to the console (/console/) with it; public, refused outside the demo.
+admin_token = ""#,
+    demo_admin_token!(),
+    r#""
 provider = { kind = "twilio", account_sid = "AC0123456789abcdef0123456789abcdef", auth_token = "demo-auth-token" }
 
 [[tenants.numbers]]
@@ -105,6 +118,7 @@ mod tests {
         let tenant = &demo.tenants[0];
         assert_eq!(tenant.id, "demo");
         assert_eq!(tenant.monthly_cap, Some(Money::parse("50.00").unwrap()));
+        assert_eq!(tenant.admin_token.as_ref().map(|t| t.expose()), Some(DEMO_ADMIN_TOKEN));
         let ProviderSettings::Twilio { account_sid, auth_token, api_base } = &tenant.provider else {
             panic!("the demo is a Twilio tenant, got {:?}", tenant.provider);
         };
@@ -138,7 +152,7 @@ mod tests {
         let text = demo_toml(Path::new("data"));
         let error = Settings::from_toml_str_with_env(&text, std::iter::empty::<(String, String)>()).unwrap_err();
         let keys: Vec<&str> = error.problems().iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(keys, ["privacy.sender_key", "privacy.sealing_key"], "{error}");
+        assert_eq!(keys, ["privacy.sender_key", "privacy.sealing_key", "tenants[0].admin_token"], "{error}");
         assert!(error.to_string().contains("openssl rand -base64 32"), "{error}");
     }
 

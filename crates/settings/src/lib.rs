@@ -49,7 +49,7 @@ mod shield;
 mod table;
 mod tenant;
 
-pub use demo::{DEMO_SEALING_KEY, DEMO_SENDER_KEY, DEMO_TOML};
+pub use demo::{DEMO_ADMIN_TOKEN, DEMO_SEALING_KEY, DEMO_SENDER_KEY, DEMO_TOML};
 pub use env::{ENV_PREFIX, ENV_SEPARATOR};
 pub use error::{Problem, SettingsError};
 pub use ledger::{LedgerBackend, LedgerSettings};

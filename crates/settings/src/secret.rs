@@ -89,6 +89,10 @@ pub(crate) fn token() -> impl Read<Secret> {
     with_check(|check: &mut Check<'_>, key: &str, node: Node| {
         let token = resolve_strong(check.env(), node, MIN_TOKEN_BYTES);
         let token = check.accept(key, token)?;
+        if check.origin() == crate::check::Origin::File && token.expose() == crate::demo::DEMO_ADMIN_TOKEN {
+            check.problem(key, "this is the built-in demo's token, published with the source code: choose your own");
+            return None;
+        }
         if let Some(first) = check.first_use("token", token.expose(), key) {
             check.problem(
                 key,

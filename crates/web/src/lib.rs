@@ -21,6 +21,8 @@
 //! - `routes/health.rs`: `/healthz`, `/readyz` (ledger and pollers), `/metrics`.
 //! - `routes/admin/`: the `/v1/` admin API (tenant and operator bearer
 //!   tokens), described by its OpenAPI document (`/v1/openapi.json`).
+//! - [`console`]: the collective's console at `/console/` (server-rendered
+//!   pages, signed session cookies, CSRF, French and English).
 //! - `send_apis.rs`: each tenant's provider send client, from its settings.
 //! - `alert_delivery.rs`: POSTs the alerts the engine emits to each tenant's `alert_webhook`.
 //! - [`Rejection`] (error.rs): a refused webhook; [`status_of`] is the one
@@ -29,6 +31,7 @@
 mod alert_delivery;
 mod body;
 mod connections;
+pub mod console;
 mod error;
 mod http_server;
 mod listeners;
@@ -45,4 +48,5 @@ pub use error::{status_of, Rejection};
 pub use http_server::{FILES_RESERVED, KEEP_ALIVE};
 pub use listeners::{BindError, Listener};
 pub use reassembly::{Reassembly, PART_ONE_WAIT_MS};
+pub use routes::admin::Caller;
 pub use startup::{routes, AppHooks, AppState, Application, StartupError, WEBHOOK_BODY_LIMIT_BYTES};

@@ -15,6 +15,7 @@ use antirelou_providers::{RejectReason, SendApi};
 use antirelou_settings::Settings;
 
 use crate::connections::ConnectionMetrics;
+use crate::console::{self, ConsoleState};
 use crate::http_server::{self, ConnectionLimits};
 use crate::listeners::{BindError, BoundListeners, Listener, ListenerSplit};
 use crate::pollers::{PollerHealth, Pollers};
@@ -40,6 +41,8 @@ pub struct AppState {
     pub ovh_apis: HashMap<String, Arc<OvhApi>>,
     /// The health of this process's pollers, for `/readyz`.
     pub pollers: PollerHealth,
+    /// The console's keys, sign-in limiter and decision history.
+    pub console: ConsoleState,
 }
 
 impl AppState {
@@ -87,7 +90,10 @@ impl AppState {
         if settings.tenants.iter().any(|t| t.provider.kind() == ProviderKind::Vonage) {
             Reassembly::spawn_sweeper(Arc::downgrade(&reassembly), registry.clone());
         }
+        let console = ConsoleState::from_settings(settings, &prometheus, &clock)?;
+        crate::console::history::spawn_sampler(Arc::clone(&console.history), registry.clone(), Arc::clone(&clock));
         Ok(AppState {
+            console,
             registry,
             prometheus,
             public_url: settings.server.public_url.trim_end_matches('/').to_owned(),
@@ -173,7 +179,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
-        .service(web::scope("/v1").configure(admin::configure));
+        .service(web::scope("/v1").configure(admin::configure))
+        .configure(console::configure);
 }
 
 #[derive(Debug, thiserror::Error)]

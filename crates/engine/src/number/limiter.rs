@@ -13,6 +13,12 @@ use governor::{Quota, RateLimiter};
 #[derive(Clone, Debug)]
 pub struct GovernorClock(SharedClock);
 
+impl GovernorClock {
+    pub fn new(clock: SharedClock) -> GovernorClock {
+        GovernorClock(clock)
+    }
+}
+
 impl GovernorClockTrait for GovernorClock {
     type Instant = Nanos;
     fn now(&self) -> Nanos {

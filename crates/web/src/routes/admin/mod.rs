@@ -7,9 +7,9 @@
 //! state and controls) and `tenants.rs` (money: top-up, entries).
 //! `openapi.rs` describes every handler; `GET /v1/openapi.json` serves it.
 
-mod numbers;
+pub(crate) mod numbers;
 mod openapi;
-mod tenants;
+pub(crate) mod tenants;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,13 +28,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Who is calling.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Caller {
+pub enum Caller {
     Operator,
     Tenant(String),
 }
 
 impl Caller {
-    pub(crate) fn may_see(&self, tenant: &str) -> bool {
+    pub fn may_see(&self, tenant: &str) -> bool {
         match self {
             Caller::Operator => true,
             Caller::Tenant(own) => own == tenant,

@@ -6,7 +6,7 @@ use antirelou_engine::{NumberHandle, NumberSnapshot};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{authenticate, error, not_found, unauthorized, ApiError};
+use super::{authenticate, error, not_found, unauthorized, ApiError, Caller};
 use crate::startup::AppState;
 
 /// One number as its replica's actor sees it.
@@ -54,6 +54,13 @@ pub struct PausedResponse {
     responses((status = 200, body = NumbersResponse), (status = 401, body = ApiError)))]
 pub async fn list_numbers(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    HttpResponse::Ok().json(NumbersResponse { numbers: number_views(&state, &caller).await })
+}
+
+/// The numbers `caller` may see, sorted, each as its actor sees it (a
+/// number whose actor does not answer is left out). The JSON API and the
+/// console both list numbers through this.
+pub(crate) async fn number_views(state: &AppState, caller: &Caller) -> Vec<NumberView> {
     let mut handles: Vec<&NumberHandle> =
         state.registry.numbers().filter(|h| caller.may_see(&h.policy.tenant)).collect();
     handles.sort_by(|a, b| a.policy.number.cmp(&b.policy.number));
@@ -63,7 +70,25 @@ pub async fn list_numbers(request: HttpRequest, state: web::Data<AppState>) -> H
             numbers.push(NumberView::from(snapshot));
         }
     }
-    HttpResponse::Ok().json(NumbersResponse { numbers })
+    numbers
+}
+
+/// Why a pause or resume did not happen.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PauseError {
+    /// Not a number of the caller's (or not a number at all).
+    NotFound,
+    /// The number's actor did not take the order.
+    Unavailable,
+}
+
+/// Pauses or resumes `number` for `caller`: the one implementation behind
+/// `POST /v1/numbers/{number}/pause|resume` and the console's buttons.
+pub(crate) async fn pause(state: &AppState, caller: &Caller, number: &str, paused: bool) -> Result<(), PauseError> {
+    let Some(handle) = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant)) else {
+        return Err(PauseError::NotFound);
+    };
+    state.registry.set_paused(handle, paused).await.map_err(|_| PauseError::Unavailable)
 }
 
 /// Pause (every message answered `paused`, nothing spent) or resume a number.
@@ -84,11 +109,9 @@ pub async fn set_paused(
         "resume" => false,
         _ => return not_found(),
     };
-    let Some(handle) = state.registry.route(&number).filter(|h| caller.may_see(&h.policy.tenant)) else {
-        return not_found();
-    };
-    match state.registry.set_paused(handle, paused).await {
+    match pause(&state, &caller, &number, paused).await {
         Ok(()) => HttpResponse::Ok().json(PausedResponse { number, paused }),
-        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "number actor unavailable"),
+        Err(PauseError::NotFound) => not_found(),
+        Err(PauseError::Unavailable) => error(StatusCode::SERVICE_UNAVAILABLE, "number actor unavailable"),
     }
 }

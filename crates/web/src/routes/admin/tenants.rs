@@ -7,7 +7,7 @@ use antirelou_ledger::{export, EntryFilter, LedgerError, MAX_ENTRIES_PER_PAGE};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{authenticate, error, ledger_unavailable, not_found, unauthorized, ApiError};
+use super::{authenticate, error, ledger_unavailable, not_found, unauthorized, ApiError, Caller};
 use crate::startup::AppState;
 
 /// A top-up of the tenant's prepaid balance.
@@ -44,25 +44,53 @@ pub async fn top_up(
 ) -> HttpResponse {
     let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let tenant = path.into_inner();
-    if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
-        return not_found();
+    match credit(&state, &caller, &tenant, &body.amount, &body.note).await {
+        Ok(response) => HttpResponse::Ok().json(response),
+        Err(TopUpError::NotFound) => not_found(),
+        Err(TopUpError::NotPositive) => error(StatusCode::BAD_REQUEST, "amount must be positive"),
+        Err(TopUpError::Amount(e)) => error(StatusCode::BAD_REQUEST, format!("amount: {e}")),
+        Err(TopUpError::Ledger) => ledger_unavailable(),
     }
-    let amount = match Money::parse(&body.amount) {
+}
+
+/// Why a top-up was not credited.
+#[derive(Debug)]
+pub(crate) enum TopUpError {
+    NotFound,
+    NotPositive,
+    Amount(antirelou_domain::MoneyError),
+    Ledger,
+}
+
+/// Credits `amount` (decimal text) to `tenant`'s balance for `caller`: the
+/// one implementation behind `POST /v1/tenants/{tenant}/top-up` and the
+/// console's top-up form.
+pub(crate) async fn credit(
+    state: &AppState,
+    caller: &Caller,
+    tenant: &str,
+    amount: &str,
+    note: &str,
+) -> Result<TopUpResponse, TopUpError> {
+    if !caller.may_see(tenant) || state.registry.tenant(tenant).is_none() {
+        return Err(TopUpError::NotFound);
+    }
+    let amount = match Money::parse(amount) {
         Ok(amount) if amount > Money::ZERO => amount,
-        Ok(_) => return error(StatusCode::BAD_REQUEST, "amount must be positive"),
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("amount: {e}")),
+        Ok(_) => return Err(TopUpError::NotPositive),
+        Err(e) => return Err(TopUpError::Amount(e)),
     };
     let now = state.clock.now_micros();
-    match state.registry.ledger().top_up(&tenant, amount, &body.note, now).await {
-        Ok(balance) => HttpResponse::Ok().json(TopUpResponse {
-            tenant,
+    match state.registry.ledger().top_up(tenant, amount, note, now).await {
+        Ok(balance) => Ok(TopUpResponse {
+            tenant: tenant.to_owned(),
             credited: amount.to_string(),
             balance: balance.to_string(),
             currency: state.currency.clone(),
         }),
         Err(error) => {
             tracing::error!(%error, "top-up failed");
-            ledger_unavailable()
+            Err(TopUpError::Ledger)
         }
     }
 }
@@ -118,13 +146,7 @@ pub async fn entries(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/csv"));
     if wants_csv {
-        let mut body = String::with_capacity(64 * (page.entries.len() + 1));
-        body.push_str(export::CSV_HEADER);
-        body.push_str("\r\n");
-        for entry in &page.entries {
-            body.push_str(&export::csv_row(entry, &state.currency));
-            body.push_str("\r\n");
-        }
+        let body = entries_csv(&page.entries, &state.currency);
         let mut response = HttpResponse::Ok();
         response.content_type("text/csv; charset=utf-8");
         if let Some(next) = &page.next {
@@ -134,4 +156,17 @@ pub async fn entries(
     }
     let rows: Vec<_> = page.entries.iter().map(|e| export::json_row(e, &state.currency)).collect();
     HttpResponse::Ok().json(serde_json::json!({ "currency": state.currency, "entries": rows, "next": page.next }))
+}
+
+/// Entries as a CSV document (header and CRLF lines): the API's
+/// `Accept: text/csv` and the console's download.
+pub(crate) fn entries_csv(entries: &[antirelou_ledger::Entry], currency: &str) -> String {
+    let mut body = String::with_capacity(64 * (entries.len() + 1));
+    body.push_str(export::CSV_HEADER);
+    body.push_str("\r\n");
+    for entry in entries {
+        body.push_str(&export::csv_row(entry, currency));
+        body.push_str("\r\n");
+    }
+    body
 }

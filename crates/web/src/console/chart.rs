@@ -1,0 +1,85 @@
+//! The overview's 24-hour chart of one number: messages decided (this
+//! replica, `history.rs`) and replies paid (every replica: the ledger's
+//! reply entries), one pair of bars per hour, as inline SVG.
+
+use std::collections::HashMap;
+
+use antirelou_ledger::{EntryFilter, EntryKind, MAX_ENTRIES_PER_PAGE};
+use maud::{html, Markup};
+
+use super::history::HOURS;
+use super::i18n::{Lang, T};
+use crate::startup::AppState;
+
+/// Pages of entries read for one tenant's chart: bounded work per page
+/// view; a tenant with more entries in a day sees the chart marked partial.
+const MAX_CHART_PAGES: usize = 5;
+/// Chart size in SVG units.
+const WIDTH: u32 = 288;
+const HEIGHT: u32 = 64;
+
+/// Replies paid per hour for each number of `tenant` over the last
+/// [`HOURS`] hours (oldest first), and whether entries were left unread.
+pub async fn replies_by_hour(
+    state: &AppState,
+    tenant: &str,
+    now_seconds: i64,
+) -> Result<(HashMap<String, [u64; HOURS]>, bool), antirelou_ledger::LedgerError> {
+    let hour = now_seconds.div_euclid(3_600);
+    let since = (hour - HOURS as i64 + 1) * 3_600 * 1_000_000;
+    let mut filter = EntryFilter {
+        tenant: Some(tenant.to_owned()),
+        since_micros: Some(since),
+        limit: MAX_ENTRIES_PER_PAGE,
+        ..EntryFilter::default()
+    };
+    let mut by_number: HashMap<String, [u64; HOURS]> = HashMap::new();
+    for _ in 0..MAX_CHART_PAGES {
+        let page = state.registry.ledger().entries(&filter).await?;
+        for entry in page.entries.iter().filter(|e| e.kind == EntryKind::Reply) {
+            let age = hour - entry.at_micros.div_euclid(3_600 * 1_000_000);
+            if (0..HOURS as i64).contains(&age) {
+                by_number.entry(entry.number.clone()).or_insert([0; HOURS])[HOURS - 1 - age as usize] +=
+                    u64::from(entry.count);
+            }
+        }
+        match page.next {
+            Some(next) => filter.after = Some(next),
+            None => return Ok((by_number, false)),
+        }
+    }
+    Ok((by_number, true))
+}
+
+/// The chart of one number.
+pub fn chart(lang: Lang, decided: &[u64; HOURS], replied: &[u64; HOURS]) -> Markup {
+    let top = decided.iter().chain(replied).copied().max().unwrap_or(0).max(1);
+    let slot = WIDTH / HOURS as u32;
+    let height = |n: u64| ((n as f64 / top as f64) * f64::from(HEIGHT - 4)).round() as u32;
+    let label = format!(
+        "{} : {} {}, {} {}",
+        T::Last24h.get(lang),
+        decided.iter().sum::<u64>(),
+        T::ChartDecisions.get(lang),
+        replied.iter().sum::<u64>(),
+        T::ChartReplies.get(lang)
+    );
+    html! {
+        figure.chart {
+            svg width=(WIDTH) height=(HEIGHT) viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
+                @for (i, (d, r)) in decided.iter().zip(replied).enumerate() {
+                    @let x = i as u32 * slot;
+                    rect.decided x=(x) y=(HEIGHT - height(*d)) width=(slot - 2) height=(height(*d)) {}
+                    rect.replied x=(x + 2) y=(HEIGHT - height(*r)) width=(slot - 6) height=(height(*r)) {}
+                }
+            }
+            figcaption {
+                span.axis { (T::HourAgo.get(lang)) } " … " span.axis { (T::Now.get(lang)) }
+                br;
+                span.key.decided {} " " (decided.iter().sum::<u64>()) " " (T::ChartDecisions.get(lang))
+                " · "
+                span.key.replied {} " " (replied.iter().sum::<u64>()) " " (T::ChartReplies.get(lang))
+            }
+        }
+    }
+}

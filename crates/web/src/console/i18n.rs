@@ -1,0 +1,208 @@
+//! Every word the console shows, in French (the default) and English, in
+//! one table: a page names a [`T`] and never spells a string itself.
+//!
+//! The language is the `lang` cookie when the visitor chose one (the switch
+//! link), else the first of `fr`/`en` in `Accept-Language`, else French.
+
+use actix_web::HttpRequest;
+
+/// A language of the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Fr,
+    En,
+}
+
+/// The cookie that remembers the visitor's choice.
+pub const LANG_COOKIE: &str = "antirelou_lang";
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Fr, Lang::En];
+
+    /// The ISO 639-1 code (`lang` attribute, cookie, switch link).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code().eq_ignore_ascii_case(code))
+    }
+
+    /// The other language (the switch link offers it).
+    pub const fn other(self) -> Lang {
+        match self {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        }
+    }
+
+    /// The first language of `Accept-Language` we speak (by weight, then
+    /// order), else French.
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut best: Option<(u16, usize, Lang)> = None;
+        for (position, item) in header.split(',').enumerate() {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("").trim();
+            let primary = tag.split('-').next().unwrap_or("");
+            let Some(lang) = Lang::from_code(primary) else { continue };
+            let weight = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0) as u16);
+            if weight == 0 {
+                continue;
+            }
+            let better = best.is_none_or(|(w, p, _)| weight > w || (weight == w && position < p));
+            if better {
+                best = Some((weight, position, lang));
+            }
+        }
+        best.map_or(Lang::Fr, |(_, _, lang)| lang)
+    }
+
+    /// The request's language: the chosen one (cookie), else `Accept-Language`.
+    pub fn of(request: &HttpRequest) -> Lang {
+        if let Some(chosen) = request.cookie(LANG_COOKIE).and_then(|c| Lang::from_code(c.value())) {
+            return chosen;
+        }
+        let header =
+            request.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        Lang::from_accept_language(header)
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident => $fr:literal, $en:literal;)*) => {
+        /// One text of the console.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum T { $($key,)* }
+
+        impl T {
+            pub const ALL: &'static [T] = &[$(T::$key,)*];
+
+            /// The text in `lang`.
+            pub const fn get(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((T::$key, Lang::Fr) => $fr, (T::$key, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    Console => "Console anti-relou", "anti-relou console";
+    LanguageName => "Français", "English";
+    SwitchLanguage => "English", "Français";
+    SkipToContent => "Aller au contenu", "Skip to content";
+    SignIn => "Se connecter", "Sign in";
+    SignOut => "Se déconnecter", "Sign out";
+    SignInIntro => "Entrez le jeton d'administration de votre collectif (ou le jeton d'opérateur).", "Enter your collective's admin token (or the operator token).";
+    Token => "Jeton", "Token";
+    WrongToken => "Jeton inconnu.", "Unknown token.";
+    TooManyAttempts => "Trop d'essais depuis cette adresse : réessayez dans une minute.", "Too many attempts from this address: try again in a minute.";
+    SignedInAs => "Connecté·e :", "Signed in:";
+    Operator => "opérateur (tous les collectifs)", "operator (every collective)";
+    Tenant => "Collectif", "Collective";
+    Navigation => "Navigation", "Navigation";
+    Overview => "Vue d'ensemble", "Overview";
+    Number => "Numéro", "Number";
+    Numbers => "Numéros", "Numbers";
+    Blocklist => "Numéros bloqués", "Block list";
+    Money => "Argent", "Money";
+    Alerts => "Alertes", "Alerts";
+    State => "État", "State";
+    Paused => "En pause", "Paused";
+    Answering => "Répond", "Answering";
+    Shield => "Bouclier", "Shield";
+    ShieldOn => "Bouclier actif", "Shield on";
+    ShieldOff => "Bouclier inactif", "Shield off";
+    Pause => "Mettre en pause", "Pause";
+    Resume => "Reprendre", "Resume";
+    PausedDone => "Le numéro est en pause : personne ne reçoit de réponse.", "The number is paused: nobody gets a reply.";
+    ResumedDone => "Le numéro répond de nouveau.", "The number answers again.";
+    SpendToday => "Dépenses", "Spend";
+    NumberDaily => "Plafond du jour (numéro)", "Daily cap (number)";
+    TenantMonthly => "Plafond du mois (collectif)", "Monthly cap (collective)";
+    DeploymentMonthly => "Plafond du mois (déploiement)", "Monthly cap (deployment)";
+    NoCap => "sans plafond", "no cap";
+    Of => "sur", "of";
+    Balance => "Solde prépayé", "Prepaid balance";
+    NoBalance => "Aucun crédit prépayé.", "No prepaid credit.";
+    BudgetExhausted => "Budget épuisé :", "Budget exhausted:";
+    Last24h => "Dernières 24 heures", "Last 24 hours";
+    ChartReplies => "réponses envoyées (toutes les répliques)", "replies sent (every replica)";
+    ChartDecisions => "messages décidés (cette réplique)", "messages decided (this replica)";
+    ChartPartial => "Beaucoup d'écritures : le graphique ne montre que les premières.", "Many entries: the chart shows only the first ones.";
+    HourAgo => "il y a 24 h", "24 h ago";
+    Now => "maintenant", "now";
+    Reply => "Réponse automatique", "Automatic reply";
+    ReplyHelp => "Le texte envoyé une fois à chaque personne qui écrit.", "The text sent once to each person who writes.";
+    Characters => "Caractères", "Characters";
+    Encoding => "Encodage", "Encoding";
+    Segments => "Segments SMS", "SMS segments";
+    CostPerReply => "Coût par réponse", "Cost per reply";
+    TooManySegments => "Trop long : au plus 10 segments.", "Too long: at most 10 segments.";
+    SaveReply => "Enregistrer la réponse", "Save the reply";
+    CapsAndShield => "Plafonds et bouclier", "Caps and shield";
+    MaxRepliesPerMinute => "Réponses par minute au plus", "Replies per minute at most";
+    ShieldTrigger => "Bouclier : messages par minute qui le déclenchent", "Shield: messages per minute that trigger it";
+    Save => "Enregistrer", "Save";
+    NotYetWired => "Modifiable depuis la console dès que les réglages en direct seront disponibles ; pour l'instant, dans le fichier de configuration.", "Editable from the console once runtime settings are available; for now, in the configuration file.";
+    Deferred => "Personnes en attente de jugement (cette réplique)", "Senders waiting for a judgement (this replica)";
+    BlocklistIntro => "Un numéro bloqué ne reçoit plus jamais de réponse. Il est haché dès réception : personne ne peut le relire ici.", "A blocked number never gets a reply again. It is hashed on arrival: nobody can read it back here.";
+    PhoneNumber => "Numéro (format international, +33…)", "Number (international format, +33…)";
+    Label => "Étiquette", "Label";
+    Add => "Bloquer", "Block";
+    Remove => "Débloquer", "Unblock";
+    Fingerprint => "Empreinte", "Fingerprint";
+    Since => "Depuis", "Since";
+    NoneYet => "Rien pour l'instant.", "Nothing yet.";
+    TopUp => "Créditer", "Top up";
+    Amount => "Montant", "Amount";
+    Note => "Note", "Note";
+    Credited => "Crédité. Nouveau solde :", "Credited. New balance:";
+    AmountNotPositive => "Le montant doit être positif.", "The amount must be positive.";
+    AmountInvalid => "Montant illisible (exemple : 10.00).", "Unreadable amount (example: 10.00).";
+    Entries => "Écritures", "Entries";
+    DownloadCsv => "Télécharger en CSV", "Download as CSV";
+    When => "Quand", "When";
+    Kind => "Nature", "Kind";
+    Count => "Nombre", "Count";
+    Reference => "Référence", "Reference";
+    OlderEntries => "Écritures suivantes", "Next entries";
+    AlertsIntro => "Les alertes envoyées à votre collectif : bouclier, budget.", "The alerts sent to your collective: shield, budget.";
+    LedgerUnavailable => "Le registre est indisponible : réessayez.", "The ledger is unavailable: try again.";
+    NotFound => "Page introuvable.", "Page not found.";
+    BadForm => "Formulaire refusé (jeton de formulaire absent ou périmé) : rechargez la page.", "Form refused (missing or stale form token): reload the page.";
+    NoNumbers => "Aucun numéro.", "No numbers.";
+    ActorUnavailable => "Le numéro ne répond pas : réessayez.", "The number does not answer: try again.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_is_the_default_and_english_is_chosen_by_accept_language() {
+        assert_eq!(Lang::from_accept_language(""), Lang::Fr);
+        assert_eq!(Lang::from_accept_language("de-DE,de;q=0.9"), Lang::Fr);
+        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Lang::En);
+        assert_eq!(Lang::from_accept_language("de,en;q=0.5,fr;q=0.8"), Lang::Fr);
+        assert_eq!(Lang::from_accept_language("fr;q=0,en"), Lang::En);
+    }
+
+    #[test]
+    fn every_text_exists_in_both_languages_and_differs_where_it_should() {
+        for text in T::ALL {
+            for lang in Lang::ALL {
+                assert!(!text.get(lang).is_empty(), "{text:?} in {lang:?}");
+            }
+        }
+        assert_ne!(T::SignIn.get(Lang::Fr), T::SignIn.get(Lang::En));
+        assert_eq!(T::SwitchLanguage.get(Lang::Fr), T::LanguageName.get(Lang::En));
+    }
+}

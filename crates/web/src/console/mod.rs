@@ -1,0 +1,224 @@
+//! The collective's console at `/console/`: server-rendered pages (maud)
+//! for the volunteers who run a number, in French and English.
+//!
+//! Start with [`configure`] (every route), then `session.rs` (the signed
+//! cookie, CSRF tokens), `signin.rs` (sign-in, its per-IP limit, sign-out)
+//! and `layout.rs` (the frame and the security headers of every page).
+//! One file per page: `overview.rs`, `number.rs`, `blocklist.rs`,
+//! `money.rs`, `alerts.rs`; `chart.rs` draws the 24-hour chart from
+//! `history.rs`; `i18n.rs` holds every word; `assets/` the CSS and the
+//! little JavaScript (live reply counter), embedded in the binary.
+//!
+//! Pages act through the same functions as the JSON API
+//! (`routes::admin::numbers::pause`, `routes::admin::tenants::credit`, ...):
+//! no rule is written twice. Nothing here shows a sender number or a
+//! message body: there are none to show.
+
+mod alerts;
+mod blocklist;
+mod chart;
+pub mod history;
+pub mod i18n;
+mod layout;
+mod money;
+mod number;
+mod overview;
+pub mod session;
+mod signin;
+
+use std::collections::HashMap;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_settings::{NumberSettings, Settings};
+
+use crate::routes::admin::Caller;
+use crate::startup::AppState;
+use i18n::{Lang, T};
+use session::{Session, SessionKey, SESSION_COOKIE};
+
+pub use signin::SIGNIN_ATTEMPTS_PER_MINUTE;
+
+/// What the console keeps beside the application state.
+pub struct ConsoleState {
+    pub key: SessionKey,
+    pub ttl_seconds: u64,
+    /// `server.public_url` is https: cookies are always `Secure`.
+    pub https: bool,
+    /// Each number's settings from the file, to price an edited reply.
+    pub numbers: HashMap<String, NumberSettings>,
+    pub signin: signin::SigninLimiter,
+    pub history: std::sync::Arc<history::DecisionHistory>,
+}
+
+impl ConsoleState {
+    pub fn from_settings(
+        settings: &Settings,
+        prometheus: &prometheus::Registry,
+        clock: &antirelou_domain::SharedClock,
+    ) -> Result<ConsoleState, prometheus::Error> {
+        Ok(ConsoleState {
+            key: SessionKey::derive(settings.privacy.sender_key.expose().as_bytes()),
+            ttl_seconds: settings.server.console_session_ttl_seconds,
+            https: settings.server.public_url.starts_with("https://"),
+            numbers: settings.numbers().map(|(_, n)| (n.number.to_string(), n.clone())).collect(),
+            signin: signin::SigninLimiter::new(prometheus, clock)?,
+            history: std::sync::Arc::default(),
+        })
+    }
+}
+
+/// Every `/console` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/console")
+            .wrap(from_fn(security_headers))
+            .route("", web::get().to(overview::show))
+            .route("/", web::get().to(overview::show))
+            .route("/login", web::get().to(signin::form))
+            .route("/login", web::post().to(signin::submit))
+            .route("/logout", web::post().to(signin::sign_out))
+            .route("/lang/{code}", web::get().to(switch_language))
+            .route("/assets/console.css", web::get().to(stylesheet))
+            .route("/assets/console.js", web::get().to(script))
+            .route("/numbers/{number}", web::get().to(number::show))
+            .route("/numbers/{number}/preview", web::post().to(number::preview))
+            .route("/numbers/{number}/{action}", web::post().to(number::act))
+            .route("/tenants/{tenant}/money", web::get().to(money::show))
+            .route("/tenants/{tenant}/top-up", web::post().to(money::top_up))
+            .route("/tenants/{tenant}/entries.csv", web::get().to(money::csv))
+            .route("/tenants/{tenant}/blocklist", web::get().to(blocklist::show))
+            .route("/tenants/{tenant}/alerts", web::get().to(alerts::show))
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// A signed-in request: who, in which language, the CSRF token of its forms.
+pub struct Visit {
+    pub lang: Lang,
+    pub session: Session,
+    pub csrf: String,
+    /// The request path (the language switch comes back to it).
+    pub path: String,
+    /// The tenants the visitor may see, sorted.
+    pub tenants: Vec<String>,
+}
+
+impl Visit {
+    /// The visitor, if signed in (else pages answer [`layout::to_sign_in`]).
+    pub fn of(request: &HttpRequest, state: &AppState) -> Option<Visit> {
+        let now = state.clock.now_seconds();
+        let session =
+            request.cookie(SESSION_COOKIE).and_then(|cookie| state.console.key.verify(cookie.value(), now, state))?;
+        let mut tenants: Vec<String> =
+            state.registry.numbers().map(|h| h.tenant.id.to_string()).filter(|t| session.caller.may_see(t)).collect();
+        tenants.sort();
+        tenants.dedup();
+        Some(Visit {
+            lang: Lang::of(request),
+            csrf: state.console.key.csrf(&session),
+            session,
+            path: request.path().to_owned(),
+            tenants,
+        })
+    }
+
+    pub fn caller(&self) -> &Caller {
+        &self.session.caller
+    }
+
+    /// Who is signed in, in words.
+    pub fn who(&self) -> String {
+        match &self.session.caller {
+            Caller::Operator => T::Operator.get(self.lang).to_owned(),
+            Caller::Tenant(id) => id.clone(),
+        }
+    }
+
+    /// Whether the visitor may see `tenant` and it exists.
+    pub fn sees_tenant(&self, tenant: &str) -> bool {
+        self.tenants.iter().any(|t| t == tenant)
+    }
+
+    /// Whether `given` is this session's CSRF token.
+    pub fn csrf_ok(&self, given: &str) -> bool {
+        SessionKey::same(given, &self.csrf)
+    }
+
+    pub fn not_found(&self, request: &HttpRequest) -> HttpResponse {
+        layout::refusal(request, Some(self), StatusCode::NOT_FOUND, T::NotFound)
+    }
+
+    pub fn bad_form(&self, request: &HttpRequest) -> HttpResponse {
+        layout::refusal(request, Some(self), StatusCode::FORBIDDEN, T::BadForm)
+    }
+
+    pub fn unavailable(&self, request: &HttpRequest, message: T) -> HttpResponse {
+        layout::refusal(request, Some(self), StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+}
+
+/// A console cookie: HttpOnly, SameSite=Strict, path `/console`, `Secure`
+/// when `public_url` is https or the request came over https (the
+/// ingress's `X-Forwarded-Proto`/`Forwarded`).
+pub fn cookie<'a>(request: &HttpRequest, state: &AppState, name: &'a str, value: String, max_age: i64) -> Cookie<'a> {
+    let secure = state.console.https || request.connection_info().scheme() == "https";
+    Cookie::build(name, value)
+        .path("/console")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age))
+        .finish()
+}
+
+async fn security_headers(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(request).await?;
+    layout::secure(response.headers_mut());
+    Ok(response)
+}
+
+#[derive(serde::Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+/// `GET /console/lang/{code}?back=/console/...`: remembers the language.
+async fn switch_language(
+    request: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<Back>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(lang) = Lang::from_code(&path) else { return not_found(request).await };
+    // Only back into the console: never an open redirect.
+    let back = query
+        .back
+        .as_deref()
+        .filter(|b| b.starts_with("/console/") && !b.starts_with("//") && !b.contains(['\\', '\r', '\n']))
+        .unwrap_or("/console/");
+    let mut response = layout::see_other(back);
+    let remembered = cookie(&request, &state, i18n::LANG_COOKIE, lang.code().to_owned(), 365 * 86_400);
+    let _ = response.add_cookie(&remembered);
+    response
+}
+
+async fn not_found(request: HttpRequest) -> HttpResponse {
+    let visit = request.app_data::<web::Data<AppState>>().and_then(|state| Visit::of(&request, state));
+    layout::refusal(&request, visit.as_ref(), StatusCode::NOT_FOUND, T::NotFound)
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/css; charset=utf-8").body(include_str!("assets/console.css"))
+}
+
+async fn script() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/javascript; charset=utf-8").body(include_str!("assets/console.js"))
+}

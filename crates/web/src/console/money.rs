@@ -1,0 +1,174 @@
+//! `GET /console/tenants/{tenant}/money`: the balance, a top-up form, the
+//! latest entries, and their CSV download (the same export as the API's).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_ledger::{export, EntryFilter, EntryKind};
+use maud::html;
+use serde::Deserialize;
+
+use super::i18n::T;
+use super::{layout, Visit};
+use crate::routes::admin::tenants::{credit, entries_csv, TopUpError};
+use crate::startup::AppState;
+
+/// Entries the page shows (newest last, oldest first like the ledger);
+/// the CSV download has up to the API's page size.
+const ENTRIES_SHOWN: usize = 50;
+
+/// The kind of an entry, in words.
+fn kind_text(kind: EntryKind) -> &'static str {
+    kind.as_str()
+}
+
+#[derive(Deserialize)]
+pub struct MoneyQuery {
+    /// The cursor of the page to show.
+    after: Option<String>,
+    /// A top-up's new balance, to confirm it.
+    credited: Option<String>,
+    /// A refused top-up's reason.
+    problem: Option<String>,
+}
+
+pub async fn show(
+    request: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<MoneyQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let lang = visit.lang;
+    let tenant = path.into_inner();
+    if !visit.sees_tenant(&tenant) {
+        return visit.not_found(&request);
+    }
+    let balance = match state.registry.ledger().balances().await {
+        Ok(balances) => balances.into_iter().find(|(t, _)| *t == tenant).map(|(_, b)| b),
+        Err(_) => return visit.unavailable(&request, T::LedgerUnavailable),
+    };
+    let filter = EntryFilter {
+        tenant: Some(tenant.clone()),
+        after: query.after.clone(),
+        limit: ENTRIES_SHOWN,
+        ..EntryFilter::default()
+    };
+    let Ok(page) = state.registry.ledger().entries(&filter).await else {
+        return visit.unavailable(&request, T::LedgerUnavailable);
+    };
+    let problem = match query.problem.as_deref() {
+        Some("not_positive") => Some(T::AmountNotPositive),
+        Some("amount") => Some(T::AmountInvalid),
+        _ => None,
+    };
+    let currency = &state.currency;
+    let body = html! {
+        @if let Some(balance) = &query.credited {
+            p.notice.ok role="status" { (T::Credited.get(lang)) " " strong { (balance) " " (currency) } }
+        }
+        @if let Some(problem) = problem { p.notice.error role="alert" { (problem.get(lang)) } }
+        p.balance #balance {
+            (T::Balance.get(lang)) " : "
+            @match balance {
+                Some(balance) => strong { (balance) " " (currency) },
+                None => (T::NoBalance.get(lang)),
+            }
+        }
+        section aria-labelledby="top-up" {
+            h2 #top-up { (T::TopUp.get(lang)) }
+            form method="post" action=(format!("/console/tenants/{tenant}/top-up")) {
+                input type="hidden" name="csrf" value=(visit.csrf);
+                label for="amount" { (T::Amount.get(lang)) " (" (currency) ")" }
+                input #amount type="text" name="amount" inputmode="decimal" required placeholder="10.00";
+                label for="note" { (T::Note.get(lang)) }
+                input #note type="text" name="note" maxlength="200";
+                button type="submit" { (T::TopUp.get(lang)) }
+            }
+        }
+        section aria-labelledby="entries" {
+            h2 #entries { (T::Entries.get(lang)) }
+            p { a href=(format!("/console/tenants/{tenant}/entries.csv")) download { (T::DownloadCsv.get(lang)) } }
+            @if page.entries.is_empty() {
+                p { (T::NoneYet.get(lang)) }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { (T::When.get(lang)) }
+                        th scope="col" { (T::Number.get(lang)) }
+                        th scope="col" { (T::Kind.get(lang)) }
+                        th scope="col" { (T::Amount.get(lang)) }
+                        th scope="col" { (T::Count.get(lang)) }
+                        th scope="col" { (T::Reference.get(lang)) }
+                    } }
+                    tbody {
+                        @for entry in &page.entries {
+                            tr {
+                                td { (export::rfc3339(entry.at_micros)) }
+                                td { (entry.number) }
+                                td { (kind_text(entry.kind)) }
+                                td.amount { (entry.amount) " " (currency) }
+                                td { (entry.count) }
+                                td { (entry.reference) }
+                            }
+                        }
+                    }
+                }
+                @if let Some(next) = &page.next {
+                    p { a href=(format!("/console/tenants/{tenant}/money?after={}", layout::url_encode(next))) {
+                        (T::OlderEntries.get(lang))
+                    } }
+                }
+            }
+        }
+    };
+    layout::page(&visit, T::Money, html! { p.subtitle { (T::Tenant.get(lang)) " " (tenant) } (body) })
+}
+
+#[derive(Deserialize)]
+pub struct TopUpForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /console/tenants/{tenant}/top-up`: the API's top-up.
+pub async fn top_up(
+    request: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<TopUpForm>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    if !visit.csrf_ok(&form.csrf) {
+        return visit.bad_form(&request);
+    }
+    let tenant = path.into_inner();
+    let back = format!("/console/tenants/{tenant}/money");
+    match credit(&state, visit.caller(), &tenant, &form.amount, &form.note).await {
+        Ok(done) => layout::see_other(&format!("{back}?credited={}", layout::url_encode(&done.balance))),
+        Err(TopUpError::NotFound) => visit.not_found(&request),
+        Err(TopUpError::NotPositive) => layout::see_other(&format!("{back}?problem=not_positive")),
+        Err(TopUpError::Amount(_)) => layout::see_other(&format!("{back}?problem=amount")),
+        Err(TopUpError::Ledger) => visit.unavailable(&request, T::LedgerUnavailable),
+    }
+}
+
+/// `GET /console/tenants/{tenant}/entries.csv`: the tenant's first entries
+/// (up to the API's page size), as the API's CSV.
+pub async fn csv(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let tenant = path.into_inner();
+    if !visit.sees_tenant(&tenant) {
+        return visit.not_found(&request);
+    }
+    let filter = EntryFilter { tenant: Some(tenant.clone()), ..EntryFilter::default() };
+    let Ok(page) = state.registry.ledger().entries(&filter).await else {
+        return visit.unavailable(&request, T::LedgerUnavailable);
+    };
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"antirelou-{tenant}-entries.csv\"")))
+        .body(entries_csv(&page.entries, &state.currency))
+}

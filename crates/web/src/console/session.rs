@@ -1,0 +1,188 @@
+//! Console sessions that every replica accepts without shared storage: the
+//! cookie is `v1.<who>.<expiry>.<nonce>.<token fingerprint>` followed by an
+//! HMAC-SHA256 of all that.
+//!
+//! The key is derived (HKDF-SHA256) from `privacy.sender_key`, the one
+//! secret every replica of a deployment already shares, under a label of
+//! its own (so the cookie MAC and the sender hashes never share a key).
+//! The token fingerprint ties a session to the token that opened it:
+//! rotating a tenant's `admin_token` (or the `operator_token`) ends every
+//! session opened with the old one. A stolen cookie gives the powers of
+//! that token, on the console only (it is not a bearer token), until its
+//! expiry (`console_session_ttl`) or the token's rotation.
+//!
+//! Every form carries a CSRF token: an HMAC of the session's nonce (of the
+//! sign-in nonce cookie before sign-in), checked on every POST.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use rand::RngCore as _;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::routes::admin::Caller;
+use crate::startup::AppState;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "antirelou_console";
+/// The sign-in form's nonce cookie (CSRF before a session exists).
+pub const SIGNIN_COOKIE: &str = "antirelou_signin";
+/// How long a sign-in form stays valid: a person types a token in less.
+pub const SIGNIN_FORM_TTL_SECONDS: i64 = 3_600;
+/// The HKDF label of the console key; changing it signs everyone out.
+const KEY_LABEL: &[u8] = b"antirelou console session v1";
+/// Random bytes of a nonce: 128 bits, never guessed.
+const NONCE_BYTES: usize = 16;
+/// Bytes of the token fingerprint kept in the cookie: enough to tell tokens apart.
+const FINGERPRINT_BYTES: usize = 12;
+
+/// The console's MAC key.
+#[derive(Clone)]
+pub struct SessionKey([u8; 32]);
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey(<redacted>)")
+    }
+}
+
+/// A signed-in console visitor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub caller: Caller,
+    pub expires_seconds: i64,
+    nonce: String,
+}
+
+impl SessionKey {
+    /// The key derived from the deployment secret `secret` (`privacy.sender_key`).
+    pub fn derive(secret: &[u8]) -> SessionKey {
+        let hkdf = hkdf::Hkdf::<Sha256>::new(None, secret);
+        let mut key = [0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's maximum output, so expand cannot fail.
+        hkdf.expand(KEY_LABEL, &mut key).unwrap_or_default();
+        SessionKey(key)
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> Vec<u8> {
+        // HMAC takes a key of any length.
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn fingerprint(&self, token: &str) -> String {
+        hex_prefix(&self.mac(&[b"token", token.as_bytes()]), FINGERPRINT_BYTES)
+    }
+
+    /// A new session cookie value for `caller`, who signed in with `token`.
+    pub fn issue(&self, caller: &Caller, token: &str, now_seconds: i64, ttl_seconds: u64) -> String {
+        let expires = now_seconds.saturating_add(i64::try_from(ttl_seconds).unwrap_or(i64::MAX));
+        let payload = format!("v1.{}.{expires}.{}.{}", who(caller), new_nonce(), self.fingerprint(token));
+        let tag = URL_SAFE_NO_PAD.encode(self.mac(&[b"session", payload.as_bytes()]));
+        format!("{payload}.{tag}")
+    }
+
+    /// The session of a cookie value, if its MAC is ours, it has not
+    /// expired and the token that opened it is still the caller's token.
+    pub fn verify(&self, value: &str, now_seconds: i64, state: &AppState) -> Option<Session> {
+        let (payload, tag) = value.rsplit_once('.')?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let expected = self.mac(&[b"session", payload.as_bytes()]);
+        if !bool::from(expected.ct_eq(&tag)) {
+            return None;
+        }
+        let mut parts = payload.split('.');
+        let (version, who, expires, nonce, fingerprint) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if version != "v1" || parts.next().is_some() {
+            return None;
+        }
+        let expires_seconds: i64 = expires.parse().ok()?;
+        if now_seconds >= expires_seconds {
+            return None;
+        }
+        let caller = caller_of(who)?;
+        let current = current_token(&caller, state)?;
+        if !bool::from(self.fingerprint(current).as_bytes().ct_eq(fingerprint.as_bytes())) {
+            return None;
+        }
+        Some(Session { caller, expires_seconds, nonce: nonce.to_owned() })
+    }
+
+    /// The CSRF token of a session's forms.
+    pub fn csrf(&self, session: &Session) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(&[b"csrf", session.nonce.as_bytes()]))
+    }
+
+    /// The CSRF token of the sign-in form whose nonce cookie is `nonce`.
+    pub fn signin_csrf(&self, nonce: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(&[b"signin", nonce.as_bytes()]))
+    }
+
+    /// Whether `given` is `expected` (constant time).
+    pub fn same(given: &str, expected: &str) -> bool {
+        !given.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+    }
+}
+
+/// A fresh random nonce, URL-safe.
+pub fn new_nonce() -> String {
+    let mut bytes = [0u8; NONCE_BYTES];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn who(caller: &Caller) -> String {
+    match caller {
+        Caller::Operator => "o".to_owned(),
+        Caller::Tenant(id) => format!("t:{id}"),
+    }
+}
+
+fn caller_of(who: &str) -> Option<Caller> {
+    match who {
+        "o" => Some(Caller::Operator),
+        other => other.strip_prefix("t:").filter(|id| !id.is_empty()).map(|id| Caller::Tenant(id.to_owned())),
+    }
+}
+
+/// The token `caller` signs in with today, if it still has one.
+fn current_token<'a>(caller: &Caller, state: &'a AppState) -> Option<&'a str> {
+    match caller {
+        Caller::Operator => state.operator_token.as_deref(),
+        Caller::Tenant(id) => state.registry.tenant(id)?.admin_token.as_ref().map(|t| t.expose()),
+    }
+}
+
+fn hex_prefix(bytes: &[u8], n: usize) -> String {
+    bytes.iter().take(n).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_names_its_caller_and_nothing_else_verifies() {
+        let key = SessionKey::derive(b"a deployment secret of some length, random enough");
+        assert_eq!(caller_of(&who(&Caller::Tenant("paris".into()))), Some(Caller::Tenant("paris".into())));
+        assert_eq!(caller_of(&who(&Caller::Operator)), Some(Caller::Operator));
+        assert_eq!(caller_of("t:"), None);
+        let cookie = key.issue(&Caller::Tenant("paris".into()), "token", 1_000, 60);
+        assert!(cookie.starts_with("v1.t:paris.1060."), "{cookie}");
+        let other = SessionKey::derive(b"another deployment secret, just as random");
+        let (payload, tag) = cookie.rsplit_once('.').unwrap();
+        assert_ne!(URL_SAFE_NO_PAD.encode(other.mac(&[b"session", payload.as_bytes()])), tag);
+        assert_ne!(
+            key.csrf(&Session { caller: Caller::Operator, expires_seconds: 0, nonce: "a".into() }),
+            key.csrf(&Session { caller: Caller::Operator, expires_seconds: 0, nonce: "b".into() })
+        );
+    }
+}
