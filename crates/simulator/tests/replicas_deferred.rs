@@ -101,10 +101,10 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
         let mut states = Vec::new();
         let recorders = [Arc::new(SendRecorder::new(shared.clone())), Arc::new(SendRecorder::new(shared.clone()))];
         let dying = Arc::new(DiesWhileSending::default());
-        for replica in 0..3 {
+        let send_apis: [Arc<dyn SendApi>; 3] = [recorders[0].clone(), recorders[1].clone(), dying.clone()];
+        for send_api in send_apis {
             let ledger: Arc<dyn Ledger> =
                 Arc::new(RedisLedger::connect(&redis.url(), "killed", timeout, timeout).await.unwrap());
-            let send_api: Arc<dyn SendApi> = if replica == 2 { dying.clone() } else { recorders[replica].clone() };
             let hooks = AppHooks { send_api: Some(send_api), driven_timers: true };
             states.push(web::Data::new(AppState::start_with(&settings, ledger, shared.clone(), hooks).unwrap()));
         }
