@@ -19,6 +19,8 @@
 pub mod conformance;
 mod error;
 pub mod export;
+#[cfg(test)]
+mod interleavings_tests;
 pub mod model;
 pub mod queue;
 pub mod redis;
