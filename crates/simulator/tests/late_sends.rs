@@ -1,9 +1,15 @@
-//! Three replicas on one real `redis-server`, in one process on one virtual
-//! clock, share a number's deferred judgements. One replica takes the judge
-//! lease, pays a reply and dies in the middle of sending it (its send never
-//! returns and it never ticks again, as after `kill -9`). The others take
-//! the lease over once it expires, end the judgement it was sending as
-//! `send_failed` (paid, never sent twice) and send every other reply once.
+//! Replies paid now and sent later through the provider's send API, when
+//! something dies on the way, in one process on one virtual clock with a
+//! real `redis-server`:
+//!
+//! - three replicas share a number's deferred judgements; one takes the
+//!   judge lease, pays a reply and dies in the middle of sending it (its send
+//!   never returns and it never ticks again, as after `kill -9`). The others
+//!   take the lease over once it expires, end the judgement it was sending as
+//!   `send_failed` (paid, never sent twice) and send every other reply once;
+//! - Redis hangs while a new sender's webhook is decided: the webhook is
+//!   answered without a reply, the script runs when Redis resumes, and the
+//!   paid reply goes out through the send API, once.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -49,7 +55,7 @@ fn sender(i: usize) -> String {
     format!("+336{:02}{:06}", 10 + i, 100 + i * 37)
 }
 
-fn settings(redis_url: &str, prefix: &str) -> antirelou_settings::Settings {
+fn settings(redis_url: &str, prefix: &str, server_extra: &str) -> antirelou_settings::Settings {
     let setup = NumberSetup {
         // Room for every sender in one slot's allowance: this test is about
         // who sends, not about pacing.
@@ -63,7 +69,9 @@ fn settings(redis_url: &str, prefix: &str) -> antirelou_settings::Settings {
     let setup = NumberSetup { shield, ..setup };
     let toml = setup.settings_toml(std::path::Path::new("/unused"));
     let embedded = toml.lines().find(|l| l.starts_with("path = ")).unwrap().to_owned();
+    let public_url = format!("public_url = \"{SIM_PUBLIC_URL}\"");
     let toml = toml
+        .replace(&public_url, &format!("{public_url}\n{server_extra}"))
         .replace("backend = \"embedded\"", "backend = \"redis\"")
         .replace(&embedded, &format!("redis_url = \"{redis_url}\"\nkey_prefix = \"{prefix}\""));
     antirelou_settings::Settings::from_toml_str_with_env(&toml, std::iter::empty::<(String, String)>()).unwrap()
@@ -96,7 +104,7 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
     actix_web::rt::System::new().block_on(async {
         let clock = Arc::new(ManualClock::starting_at(chrono::DateTime::from_timestamp(START_SECONDS, 0).unwrap()));
         let shared: SharedClock = clock.clone();
-        let settings = settings(&redis.url(), "killed");
+        let settings = settings(&redis.url(), "killed", "");
         let timeout = Duration::from_secs(2);
         let mut states = Vec::new();
         let recorders = [Arc::new(SendRecorder::new(shared.clone())), Arc::new(SendRecorder::new(shared.clone()))];
@@ -187,5 +195,58 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
             sent.len(),
             killed_at.elapsed()
         );
+    });
+}
+
+fn replied(body: &[u8]) -> bool {
+    std::str::from_utf8(body).ok().and_then(twilio::twiml_reply_text).is_some()
+}
+
+#[test]
+fn a_reply_paid_after_its_webhook_timed_out_is_sent_through_the_providers_api_once() {
+    let redis = RedisServer::start();
+    actix_web::rt::System::new().block_on(async {
+        let clock = Arc::new(ManualClock::starting_at(chrono::DateTime::from_timestamp(START_SECONDS, 0).unwrap()));
+        let shared: SharedClock = clock.clone();
+        let settings = settings(&redis.url(), "stalled", "decision_timeout_ms = 500");
+        let timeout = Duration::from_secs(2);
+        let ledger: Arc<dyn Ledger> =
+            Arc::new(RedisLedger::connect(&redis.url(), "stalled", timeout, timeout).await.unwrap());
+        let recorder = Arc::new(SendRecorder::new(shared.clone()));
+        let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true };
+        let state = web::Data::new(AppState::start_with(&settings, Arc::clone(&ledger), shared, hooks).unwrap());
+        let app = actix_test::init_service(App::new().configure(move |cfg| routes(cfg, state))).await;
+
+        let first = actix_test::call_service(&app, webhook(1, &sender(1)).to_request()).await;
+        assert!(replied(&actix_test::read_body(first).await), "a healthy Redis answers inline");
+
+        // Redis hangs (SIGSTOP) while the second sender's webhook is decided:
+        // the webhook is answered without a reply when the decision times
+        // out, and Redis runs the script once it is resumed.
+        redis.pause();
+        let started = Instant::now();
+        let stalled = actix_test::call_service(&app, webhook(2, &sender(2)).to_request()).await;
+        assert!(stalled.status().is_success());
+        assert!(!replied(&actix_test::read_body(stalled).await), "no inline reply while the ledger hangs");
+        let answered_in = started.elapsed();
+        redis.resume();
+
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while recorder.sends().is_empty() {
+            assert!(Instant::now() < deadline, "the paid reply was never sent");
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        let sends = recorder.sends();
+        assert_eq!(sends.len(), 1);
+        assert_eq!(sends[0].to, sender(2), "the reply goes to the sender whose decision was paid");
+
+        // The sender writes again: remembered as answered, not paid nor sent twice.
+        let again = actix_test::call_service(&app, webhook(3, &sender(2)).to_request()).await;
+        assert!(!replied(&actix_test::read_body(again).await));
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(recorder.sends().len(), 1, "one send for one debit");
+        let entries = read_entries(&*ledger).await.unwrap();
+        assert_eq!(entries.iter().filter(|e| e.kind == EntryKind::Reply).count(), 2, "two replies paid, two delivered");
+        eprintln!("webhook answered in {answered_in:?} while Redis hung; the paid reply was sent after the follow-up");
     });
 }
