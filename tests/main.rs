@@ -8,6 +8,7 @@ mod support;
 mod admin;
 mod concurrency;
 mod listeners;
+mod money_attacks;
 mod outcomes;
 mod provider_sdks;
 mod providers;

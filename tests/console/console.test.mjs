@@ -203,10 +203,62 @@ test("the console, in a real browser", async (t) => {
     await shot(page, "overview");
   });
 
-  await t.test("the block list and alerts pages are accessible", async () => {
+  await t.test("a saved reply is what the next sender gets, on every replica", async () => {
+    await page.goto(CONSOLE + "/console/numbers/" + NUMBER.paris);
+    const reply = "Non, c'est non. Laissez-la tranquille.";
+    await page.fill("#reply-text", reply);
+    await Promise.all([page.waitForNavigation(), page.click("#save-reply")]);
+    assert.match(await page.textContent("[role=status]"), /Enregistré/);
+    assert.equal(await page.inputValue("#reply-text"), reply);
+    const twiml = await twilioSms("+33699000020", "salut");
+    assert.match(twiml, /Laissez-la tranquille\.<\/Message>/);
+    const other = await context.newPage();
+    await other.goto(CONSOLE_2 + "/console/numbers/" + NUMBER.paris);
+    for (let i = 0; i < 20 && (await other.inputValue("#reply-text")) !== reply; i++) {
+      await new Promise((r) => setTimeout(r, 250));  // every replica applies it within its 2 s check
+      await other.reload();
+    }
+    assert.equal(await other.inputValue("#reply-text"), reply, "the other replica applies it");
+    await other.close();
+  });
+
+  await t.test("a refused change says why and changes nothing", async () => {
+    await page.goto(CONSOLE + "/console/numbers/" + NUMBER.paris);
+    await page.fill("#daily-cap", "beaucoup");
+    await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
+    assert.match(await page.textContent("[role=alert]"), /daily_cap/);
+    assert.equal(await page.inputValue("#daily-cap"), "5.00");
+    await page.fill("#daily-cap", "4.00");
+    await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
+    assert.match(await page.textContent("[role=status]"), /Enregistré/);
+    assert.match(await page.textContent("main"), /sur 4\.00 EUR/);
+  });
+
+  await t.test("a blocked number is answered blocked, and never shown back", async () => {
     await page.goto(CONSOLE + "/console/tenants/paris/blocklist");
+    await page.fill("#block-number", "+33699000099");
+    await page.fill("#block-label", "revient sans cesse");
+    await Promise.all([page.waitForNavigation(), page.click("#block-button")]);
+    assert.match(await page.textContent("[role=status]"), /Bloqué/);
+    assert.match(await page.textContent("#blocklist"), /revient sans cesse/);
+    assert.doesNotMatch(await page.content(), /699000099/, "the number is never shown back");
+    const before = await metric("antirelou_inbound_total", { number: NUMBER.paris, outcome: "blocked" });
+    let twiml = "";
+    for (let i = 0; i < 20; i++) {  // every replica applies it within its 2 s check
+      twiml = await twilioSms("+33699000099", "encore moi");
+      if (await metric("antirelou_inbound_total", { number: NUMBER.paris, outcome: "blocked" }) > before) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(await metric("antirelou_inbound_total", { number: NUMBER.paris, outcome: "blocked" }), before + 1);
+    assert.doesNotMatch(twiml, /<Message>/);
+    await page.fill("#block-number", "06 99");
+    await Promise.all([page.waitForNavigation(), page.click("#block-button")]);
+    assert.match(await page.textContent("[role=alert]"), /format international/);
     await accessible(page, "blocklist");
     await shot(page, "blocklist");
+  });
+
+  await t.test("the alerts page is accessible", async () => {
     await page.goto(CONSOLE + "/console/tenants/paris/alerts");
     await accessible(page, "alerts");
     await shot(page, "alerts");

@@ -13,7 +13,8 @@ use antirelou_settings::Settings;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
-use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, Snapshot, Tick};
+use crate::control::ControlGate;
+use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, Snapshot, Tick};
 use crate::metrics::{LedgerOp, Metrics, NumberMetrics};
 use crate::number::{ActorDeps, NumberActor};
 use crate::options::EngineOptions;
@@ -52,6 +53,8 @@ struct Inner {
     options: EngineOptions,
     metrics: Metrics,
     ledger: Arc<dyn Ledger>,
+    /// Opened by [`Controls`](crate::Controls) once the stored controls are applied.
+    gate: ControlGate,
     _arbiters: Vec<ArbiterHandle>,
 }
 
@@ -122,6 +125,7 @@ impl NumberRegistry {
                 options,
                 metrics,
                 ledger: Arc::clone(&ledger),
+                gate: ControlGate::closed(),
                 _arbiters: arbiters,
             }),
         };
@@ -161,10 +165,19 @@ impl NumberRegistry {
         self.inner.hasher.key(sender_number)
     }
 
+    pub(crate) fn controls_gate(&self) -> &ControlGate {
+        &self.inner.gate
+    }
+
     /// Decides one inbound SMS for `handle`'s number and counts its outcome.
     /// Never waits longer than the decision timeout; a full mailbox answers
-    /// `overloaded` at once.
+    /// `overloaded` at once, and so does a replica whose runtime controls
+    /// are not loaded yet (it might not know that the number is paused).
     pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_number: &str, body: &str) -> Decision {
+        if !self.inner.gate.wait(self.inner.options.decision_timeout).await {
+            handle.metrics.count(Outcome::Overloaded);
+            return Decision::silent(Outcome::Overloaded);
+        }
         let (reply_to, answer) = oneshot::channel();
         let inbound = Inbound {
             message_id: Arc::from(message_id),
@@ -187,10 +200,6 @@ impl NumberRegistry {
         };
         handle.metrics.count(decision.outcome);
         decision
-    }
-
-    pub async fn set_paused(&self, handle: &NumberHandle, paused: bool) -> Result<(), MailboxError> {
-        handle.addr.send(SetPaused(paused)).await
     }
 
     pub async fn snapshot(&self, handle: &NumberHandle) -> Result<NumberSnapshot, MailboxError> {
@@ -236,6 +245,8 @@ impl NumberRegistry {
                         LedgerEvent::Shield { number, .. } | LedgerEvent::Deferred { number } => {
                             *h.policy.number == **number
                         }
+                        // Applied by `Controls`.
+                        LedgerEvent::Control { .. } => false,
                     })
                     .map(|h| h.addr.clone())
                     .collect();

@@ -5,6 +5,8 @@
 //! - [`model`]: requests, verdicts, entries and totals.
 //! - [`export`]: entries as CSV lines or JSON objects, for the CLI and the admin API.
 //! - [`queue`]: the deferred-reply queue ([`ReplyQueue`]) and leases ([`Leases`]).
+//! - [`control`]: runtime controls ([`ControlStore`]): pause, number
+//!   overrides, blocklists, audit, one change version.
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -17,8 +19,11 @@
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
+pub mod control;
 mod error;
 pub mod export;
+#[cfg(test)]
+mod interleavings_tests;
 pub mod model;
 pub mod queue;
 pub mod redis;
@@ -30,6 +35,9 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 pub use crate::redis::RedisLedger;
+pub use control::{
+    AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
+};
 pub use error::LedgerError;
 pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
@@ -44,10 +52,10 @@ use antirelou_domain::{Money, SenderKey};
 ///
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
-/// The queue of deferred replies and the leases are the same backend's
-/// ([`ReplyQueue`], [`Leases`]).
+/// The queue of deferred replies, the leases and the runtime controls are
+/// the same backend's ([`ReplyQueue`], [`Leases`], [`ControlStore`]).
 #[async_trait]
-pub trait Ledger: ReplyQueue + Leases + Send + Sync + 'static {
+pub trait Ledger: ReplyQueue + Leases + ControlStore + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 
@@ -109,7 +117,7 @@ pub trait Ledger: ReplyQueue + Leases + Send + Sync + 'static {
     /// Makes everything recorded so far durable (graceful shutdown).
     async fn flush(&self) -> Result<(), LedgerError>;
 
-    /// Budget and shield changes made through this ledger by anyone (this
+    /// Budget, shield and control changes made through this ledger by anyone (this
     /// process, the CLI, other replicas), so actors can drop stale caches.
     fn events(&self) -> tokio::sync::broadcast::Receiver<LedgerEvent>;
 }
@@ -136,4 +144,7 @@ pub enum LedgerEvent {
     Shield { number: String, until_seconds: i64 },
     /// A sender of a number was deferred: its judgements need a judge.
     Deferred { number: String },
+    /// A runtime control changed (pause, overrides, blocklist): the change
+    /// version it made.
+    Control { version: u64 },
 }

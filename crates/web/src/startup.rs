@@ -8,7 +8,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
 use antirelou_domain::ProviderKind;
 use antirelou_domain::SharedClock;
-use antirelou_engine::{AlertOutbox, EngineOptions, Metrics, NumberRegistry, Wiring};
+use antirelou_engine::{AlertOutbox, ControlMetrics, Controls, EngineOptions, Metrics, NumberRegistry, Wiring};
 use antirelou_ledger::Ledger;
 use antirelou_providers::ovh::OvhApi;
 use antirelou_providers::{RejectReason, SendApi};
@@ -29,6 +29,9 @@ pub use crate::body::WEBHOOK_BODY_LIMIT_BYTES;
 /// Shared by every request handler.
 pub struct AppState {
     pub registry: NumberRegistry,
+    /// Runtime controls (pause, overrides, blocklists): the admin API and
+    /// the console change them through this.
+    pub controls: Controls,
     pub prometheus: prometheus::Registry,
     /// `server.public_url` without a trailing slash: the base Twilio signs.
     pub public_url: String,
@@ -86,6 +89,8 @@ impl AppState {
         let gates_readiness = ledger.backend() != "embedded";
         spawn_storage_watch(Arc::clone(&ledger), metrics.storage.clone());
         let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, wiring);
+        let control_metrics = ControlMetrics::register(&prometheus)?;
+        let controls = Controls::start(registry.clone(), settings, Arc::clone(&clock), control_metrics);
         let reassembly = Arc::new(Reassembly::new(Arc::clone(&clock)));
         if settings.tenants.iter().any(|t| t.provider.kind() == ProviderKind::Vonage) {
             Reassembly::spawn_sweeper(Arc::downgrade(&reassembly), registry.clone());
@@ -95,6 +100,7 @@ impl AppState {
         Ok(AppState {
             console,
             registry,
+            controls,
             prometheus,
             public_url: settings.server.public_url.trim_end_matches('/').to_owned(),
             operator_token: settings.server.operator_token.as_ref().map(|t| t.expose().to_owned()),

@@ -6,13 +6,16 @@
 //!   caps to the micro, rates, the shield trickle, concurrency.
 //! - [`money`]: inbound charges, top-ups, balances, entries and their pages.
 //! - [`queue`]: the deferred-reply queue (pacing, one payment per judgement) and leases.
+//! - [`control`]: runtime controls (pause, overrides, blocklists, audit pages).
 //!
 //! Compiled for tests and the `test-support` feature only.
 
+pub mod control;
 pub mod decisions;
 pub mod money;
 pub mod queue;
 
+pub use control::*;
 pub use decisions::*;
 pub use money::*;
 pub use queue::*;
@@ -124,7 +127,11 @@ macro_rules! ledger_conformance_suite {
             a_deferred_reply_needs_its_sender_still_pending,
             a_flooder_ended_by_its_judgement_is_refused_until_then,
             a_full_queue_defers_nobody_more,
-            a_lease_has_one_holder_until_released_or_expired
+            a_lease_has_one_holder_until_released_or_expired,
+            pause_and_overrides_are_stored_per_number_with_a_rising_version,
+            a_blocklist_keeps_hashes_labels_and_dates_per_tenant,
+            a_full_blocklist_refuses_a_new_sender_and_writes_nothing,
+            audit_records_come_newest_first_in_pages_per_tenant
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {

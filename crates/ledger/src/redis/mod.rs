@@ -21,6 +21,7 @@
 //!   sent, never the reverse, and a provider retry of the same message id
 //!   gets `Duplicate { replied: true }`, never a second debit.
 
+mod control;
 mod entries;
 pub(crate) mod events;
 pub mod layout;

@@ -10,7 +10,9 @@
 //! - [`decide`]: the money operations (decision, inbound charges);
 //! - [`entries`]: entries, top-ups, bounded pages.
 //! - [`queue`]: the deferred-reply queue and the leases.
+//! - [`control`]: runtime controls (pause, overrides, blocklists, audit).
 
+mod control;
 mod decide;
 mod entries;
 mod queue;
@@ -107,6 +109,7 @@ impl SqliteLedger {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.execute_batch(SCHEMA)?;
         connection.execute_batch(queue::SCHEMA)?;
+        connection.execute_batch(control::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };
         std::thread::Builder::new()

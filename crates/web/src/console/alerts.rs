@@ -19,7 +19,7 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
         p.subtitle { (T::Tenant.get(lang)) " " (tenant) }
         p { (T::AlertsIntro.get(lang)) }
         p { (T::NoneYet.get(lang)) }
-        p.hint { (T::NotYetWired.get(lang)) }
+        p.hint { (T::AlertsNotYet.get(lang)) }
     };
     layout::page(&visit, T::Alerts, body)
 }

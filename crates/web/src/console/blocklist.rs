@@ -1,36 +1,164 @@
-//! `GET /console/tenants/{tenant}/blocklist`: the tenant's blocked senders
-//! (keyed fingerprints, never numbers), and the form to block one more.
+//! `GET /console/tenants/{tenant}/blocklist`: the tenant's stored block
+//! list (keyed fingerprints and labels, never numbers), a form to block one
+//! more (the number is hashed by `Controls::block` at once and never shown
+//! back), and a button to unblock each. Like `/v1/tenants/{t}/blocklist`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_engine::ControlError;
+use antirelou_ledger::export;
 use maud::html;
+use serde::Deserialize;
 
 use super::i18n::T;
 use super::{layout, Visit};
 use crate::startup::AppState;
 
-pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+/// Hex digits of a sender's hash shown: enough to tell entries apart.
+const HASH_SHOWN: usize = 12;
+
+#[derive(Deserialize)]
+pub struct BlocklistQuery {
+    done: Option<String>,
+    problem: Option<String>,
+}
+
+pub async fn show(
+    request: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<BlocklistQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
     let lang = visit.lang;
     let tenant = path.into_inner();
     if !visit.sees_tenant(&tenant) {
         return visit.not_found(&request);
     }
-    // The file's block list, as the numbers apply it (hashes only).
-    let blocked =
-        state.registry.numbers().find(|h| *h.policy.tenant == *tenant).map(|h| h.policy.blocklist.len()).unwrap_or(0);
+    let Ok(blocked) = state.controls.blocklist(&tenant).await else {
+        return visit.unavailable(&request, T::LedgerUnavailable);
+    };
+    let notice = match query.done.as_deref() {
+        Some("blocked") => Some(T::Blocked),
+        Some("unblocked") => Some(T::Unblocked),
+        _ => None,
+    };
+    let action = format!("/console/tenants/{tenant}/blocklist");
     let body = html! {
         p.subtitle { (T::Tenant.get(lang)) " " (tenant) }
+        @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
+        @if let Some(problem) = &query.problem {
+            p.notice.error role="alert" {
+                @if problem == "number" { (T::NotANumber.get(lang)) } @else { (problem) }
+            }
+        }
         p { (T::BlocklistIntro.get(lang)) }
-        p { (T::Blocklist.get(lang)) " : " strong #blocked-count { (blocked) } }
-        form method="post" action=(format!("/console/tenants/{tenant}/blocklist")) autocomplete="off" {
+        form method="post" action=(action) autocomplete="off" {
             input type="hidden" name="csrf" value=(visit.csrf);
             label for="block-number" { (T::PhoneNumber.get(lang)) }
-            input #block-number type="tel" name="number" disabled;
+            input #block-number type="tel" name="number" required;
             label for="block-label" { (T::Label.get(lang)) }
-            input #block-label type="text" name="label" maxlength="80" disabled;
-            button type="submit" disabled { (T::Add.get(lang)) }
-            p.hint { (T::NotYetWired.get(lang)) }
+            input #block-label type="text" name="label" maxlength="80";
+            button type="submit" #block-button { (T::Add.get(lang)) }
+        }
+        @if blocked.is_empty() {
+            p { (T::NoneYet.get(lang)) }
+        } @else {
+            table #blocklist {
+                thead { tr {
+                    th scope="col" { (T::Fingerprint.get(lang)) }
+                    th scope="col" { (T::Label.get(lang)) }
+                    th scope="col" { (T::Since.get(lang)) }
+                    th scope="col" { span.visually-hidden { (T::Remove.get(lang)) } }
+                } }
+                tbody {
+                    @for entry in blocked.iter().rev() {
+                        @let hash = entry.sender.to_hex();
+                        tr {
+                            td { code { (hash.chars().take(HASH_SHOWN).collect::<String>()) "…" } }
+                            td { (entry.label) }
+                            td { (export::rfc3339(entry.added_micros)) }
+                            td {
+                                form.inline method="post" action=(format!("{action}/remove")) {
+                                    input type="hidden" name="csrf" value=(visit.csrf);
+                                    input type="hidden" name="hash" value=(hash);
+                                    button type="submit" { (T::Remove.get(lang)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     };
     layout::page(&visit, T::Blocklist, body)
+}
+
+#[derive(Deserialize)]
+pub struct BlockForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    hash: String,
+}
+
+/// `POST /console/tenants/{tenant}/blocklist`: `Controls::block`.
+pub async fn add(
+    request: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<BlockForm>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    change(request, path.into_inner(), form.into_inner(), state, true).await
+}
+
+/// `POST /console/tenants/{tenant}/blocklist/remove`: `Controls::unblock`.
+pub async fn remove(
+    request: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<BlockForm>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    change(request, path.into_inner(), form.into_inner(), state, false).await
+}
+
+async fn change(
+    request: HttpRequest,
+    tenant: String,
+    form: BlockForm,
+    state: web::Data<AppState>,
+    block: bool,
+) -> HttpResponse {
+    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    if !visit.csrf_ok(&form.csrf) {
+        return visit.bad_form(&request);
+    }
+    if !visit.sees_tenant(&tenant) {
+        return visit.not_found(&request);
+    }
+    let who = visit.caller().audit_name();
+    let result = if block {
+        state.controls.block(&tenant, &form.number, &form.label, &who).await.map(|_| "blocked")
+    } else {
+        state.controls.unblock(&tenant, &form.hash, &who).await.map(|()| "unblocked")
+    };
+    let page = format!("/console/tenants/{tenant}/blocklist");
+    match result {
+        Ok(done) => layout::see_other(&format!("{page}?done={done}")),
+        Err(ControlError::NotFound) => visit.not_found(&request),
+        // A refused number is never repeated (nor put in a URL): the problem is named, not quoted.
+        Err(ControlError::Invalid(problem)) if problem.starts_with("number") => {
+            layout::see_other(&format!("{page}?problem=number"))
+        }
+        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => {
+            layout::see_other(&format!("{page}?problem={}", layout::url_encode(&problem)))
+        }
+        Err(ControlError::Ledger(error)) => {
+            tracing::error!(%error, "console: block list change failed");
+            visit.unavailable(&request, T::LedgerUnavailable)
+        }
+    }
 }

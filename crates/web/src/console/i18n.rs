@@ -151,7 +151,12 @@ texts! {
     MaxRepliesPerMinute => "Réponses par minute au plus", "Replies per minute at most";
     ShieldTrigger => "Bouclier : messages par minute qui le déclenchent", "Shield: messages per minute that trigger it";
     Save => "Enregistrer", "Save";
-    NotYetWired => "Modifiable depuis la console dès que les réglages en direct seront disponibles ; pour l'instant, dans le fichier de configuration.", "Editable from the console once runtime settings are available; for now, in the configuration file.";
+    Saved => "Enregistré : tous les serveurs l'appliquent.", "Saved: every server applies it.";
+    EmptyIsNoCap => "Plafond du jour vide : pas de plafond.", "Empty daily cap: no cap.";
+    Blocked => "Bloqué.", "Blocked.";
+    NotANumber => "Ce n'est pas un numéro au format international (+33612345678).", "Not a number in international format (+33612345678).";
+    Unblocked => "Débloqué.", "Unblocked.";
+    AlertsNotYet => "La liste des alertes reçues arrive avec l'API des alertes ; en attendant, elles arrivent sur le webhook d'alerte du collectif.", "The list of alerts received comes with the alerts API; meanwhile they reach the collective's alert webhook.";
     Deferred => "Personnes en attente de jugement (cette réplique)", "Senders waiting for a judgement (this replica)";
     BlocklistIntro => "Un numéro bloqué ne reçoit plus jamais de réponse. Il est haché dès réception : personne ne peut le relire ici.", "A blocked number never gets a reply again. It is hashed on arrival: nobody can read it back here.";
     PhoneNumber => "Numéro (format international, +33…)", "Number (international format, +33…)";

@@ -26,15 +26,13 @@ mod overview;
 pub mod session;
 mod signin;
 
-use std::collections::HashMap;
-
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpRequest, HttpResponse};
-use antirelou_settings::{NumberSettings, Settings};
+use antirelou_settings::Settings;
 
 use crate::routes::admin::Caller;
 use crate::startup::AppState;
@@ -49,8 +47,6 @@ pub struct ConsoleState {
     pub ttl_seconds: u64,
     /// `server.public_url` is https: cookies are always `Secure`.
     pub https: bool,
-    /// Each number's settings from the file, to price an edited reply.
-    pub numbers: HashMap<String, NumberSettings>,
     pub signin: signin::SigninLimiter,
     pub history: std::sync::Arc<history::DecisionHistory>,
 }
@@ -65,7 +61,6 @@ impl ConsoleState {
             key: SessionKey::derive(settings.privacy.sender_key.expose().as_bytes()),
             ttl_seconds: settings.server.console_session_ttl_seconds,
             https: settings.server.public_url.starts_with("https://"),
-            numbers: settings.numbers().map(|(_, n)| (n.number.to_string(), n.clone())).collect(),
             signin: signin::SigninLimiter::new(prometheus, clock)?,
             history: std::sync::Arc::default(),
         })
@@ -92,6 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tenants/{tenant}/top-up", web::post().to(money::top_up))
             .route("/tenants/{tenant}/entries.csv", web::get().to(money::csv))
             .route("/tenants/{tenant}/blocklist", web::get().to(blocklist::show))
+            .route("/tenants/{tenant}/blocklist", web::post().to(blocklist::add))
+            .route("/tenants/{tenant}/blocklist/remove", web::post().to(blocklist::remove))
             .route("/tenants/{tenant}/alerts", web::get().to(alerts::show))
             .default_service(web::to(not_found)),
     );

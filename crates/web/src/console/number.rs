@@ -1,10 +1,13 @@
 //! `GET /console/numbers/{number}`: one number: pause or resume it, its
 //! reply with a live count of characters, encoding, segments and cost per
 //! reply (computed here, by the settings' own rules, for the page and for
-//! each keystroke through `POST .../preview`), its caps and shield.
+//! each keystroke through `POST .../preview`), its caps and shield. Every
+//! change goes through the runtime controls (`Controls`: stored in the
+//! ledger, applied by every replica, audited), as the API's do.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_engine::{ControlError, NumberControls};
 use antirelou_settings::{NumberPatch, NumberSettings};
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
@@ -12,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::i18n::{Lang, T};
 use super::overview::{badges, cap_bars, totals_of};
 use super::{layout, Visit};
-use crate::routes::admin::numbers::{number_views, pause, PauseError};
+use crate::routes::admin::numbers::number_views;
+use crate::routes::admin::Caller;
 use crate::startup::AppState;
 
 /// What a reply costs, as the editor shows it.
@@ -57,6 +61,15 @@ fn figures_block(lang: Lang, f: &ReplyFigures) -> Markup {
 #[derive(Deserialize)]
 pub struct Done {
     done: Option<String>,
+    /// Why the last change was refused, as the settings' reader says it.
+    problem: Option<String>,
+}
+
+/// The caller's number and its controls in force, or `None` (another
+/// tenant's number does not exist for it).
+fn visible(state: &AppState, caller: &Caller, number: &str) -> Option<NumberControls> {
+    let handle = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant))?;
+    state.controls.number(&handle.policy.number)
 }
 
 pub async fn show(
@@ -68,10 +81,7 @@ pub async fn show(
     let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
     let lang = visit.lang;
     let number = path.into_inner();
-    let Some(handle) = state.registry.route(&number).filter(|h| visit.caller().may_see(&h.policy.tenant)) else {
-        return visit.not_found(&request);
-    };
-    let Some(settings) = state.console.numbers.get(&number) else { return visit.not_found(&request) };
+    let Some(controls) = visible(&state, visit.caller(), &number) else { return visit.not_found(&request) };
     let views = number_views(&state, visit.caller()).await;
     let Some(view) = views.iter().find(|v| v.number == number) else {
         return visit.unavailable(&request, T::ActorUnavailable);
@@ -79,17 +89,19 @@ pub async fn show(
     let Some(totals) = totals_of(&state, &view.tenant, &number).await else {
         return visit.unavailable(&request, T::LedgerUnavailable);
     };
-    let policy = &handle.policy;
+    let policy = &controls.policy;
     let now = state.clock.now_seconds();
-    let reply_figures = figures(settings, &policy.reply, &state.currency);
+    let reply_figures = figures(&controls.settings, &policy.reply, &state.currency);
     let notice = match query.done.as_deref() {
         Some("paused") => Some(T::PausedDone),
         Some("resumed") => Some(T::ResumedDone),
+        Some("saved") => Some(T::Saved),
         _ => None,
     };
     let action = |what: &str| format!("/console/numbers/{number}/{what}");
     let body = html! {
         @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
+        @if let Some(problem) = &query.problem { p.notice.error role="alert" { (problem) } }
         p { (T::Tenant.get(lang)) " " strong { (view.tenant) } }
         section aria-labelledby="state" {
             h2 #state { (T::State.get(lang)) }
@@ -111,8 +123,7 @@ pub async fn show(
                 label for="reply-text" { (T::ReplyHelp.get(lang)) }
                 textarea #reply-text name="reply" rows="5" maxlength="2000" { (policy.reply) }
                 (figures_block(lang, &reply_figures))
-                button type="submit" disabled { (T::SaveReply.get(lang)) }
-                p.hint { (T::NotYetWired.get(lang)) }
+                button type="submit" #save-reply { (T::SaveReply.get(lang)) }
             }
         }
         section aria-labelledby="caps" {
@@ -120,33 +131,62 @@ pub async fn show(
             form method="post" action=(action("settings")) {
                 input type="hidden" name="csrf" value=(visit.csrf);
                 label for="daily-cap" { (T::NumberDaily.get(lang)) " (" (state.currency) ")" }
-                input #daily-cap type="text" name="daily_cap" inputmode="decimal" disabled
+                input #daily-cap type="text" name="daily_cap" inputmode="decimal"
                     value=(policy.caps.number_daily.map(|c| c.to_string()).unwrap_or_default());
                 label for="per-minute" { (T::MaxRepliesPerMinute.get(lang)) }
-                input #per-minute type="number" name="max_replies_per_minute" min="1" disabled
+                input #per-minute type="number" name="max_replies_per_minute" min="1" required
                     value=(policy.max_replies_per_minute);
                 label for="shield-trigger" { (T::ShieldTrigger.get(lang)) }
-                input #shield-trigger type="number" name="trigger_per_minute" min="1" disabled
+                input #shield-trigger type="number" name="trigger_per_minute" min="1" required
                     value=(policy.shield.trigger_per_minute);
-                button type="submit" disabled { (T::Save.get(lang)) }
-                p.hint { (T::NotYetWired.get(lang)) }
+                p.hint { (T::EmptyIsNoCap.get(lang)) }
+                button type="submit" #save-settings { (T::Save.get(lang)) }
             }
         }
     };
     layout::page(&visit, T::Number, html! { p.subtitle { (number) } (body) })
 }
 
+/// A form of the number page: its CSRF token and the fields it changes.
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub struct NumberForm {
     #[serde(default)]
     csrf: String,
+    reply: Option<String>,
+    daily_cap: Option<String>,
+    max_replies_per_minute: Option<String>,
+    trigger_per_minute: Option<String>,
 }
 
-/// `POST /console/numbers/{number}/pause|resume`.
+/// A form value as the patch reader takes it: a whole number as a JSON
+/// number, anything else as text (the reader then says what is wrong).
+fn value(text: &str) -> serde_json::Value {
+    let text = text.trim();
+    text.parse::<u64>().map_or_else(|_| serde_json::Value::from(text), serde_json::Value::from)
+}
+
+/// The patch a form asks for, in the API's `PATCH` JSON.
+fn patch_of(action: &str, form: &NumberForm) -> Option<serde_json::Value> {
+    match action {
+        "reply" => Some(serde_json::json!({ "reply": form.reply.clone().unwrap_or_default() })),
+        "settings" => {
+            let cap = form.daily_cap.as_deref().map(str::trim).unwrap_or("");
+            Some(serde_json::json!({
+                "daily_cap": if cap.is_empty() { serde_json::Value::Null } else { serde_json::Value::from(cap) },
+                "max_replies_per_minute": value(form.max_replies_per_minute.as_deref().unwrap_or("")),
+                "shield": { "trigger_per_minute": value(form.trigger_per_minute.as_deref().unwrap_or("")) },
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// `POST /console/numbers/{number}/pause|resume|reply|settings`: through
+/// `Controls`, like `POST /v1/numbers/{n}/pause` and `PATCH /v1/numbers/{n}`.
 pub async fn act(
     request: HttpRequest,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
+    form: web::Form<NumberForm>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
@@ -154,15 +194,36 @@ pub async fn act(
         return visit.bad_form(&request);
     }
     let (number, action) = path.into_inner();
-    let (paused, done) = match action.as_str() {
-        "pause" => (true, "paused"),
-        "resume" => (false, "resumed"),
-        _ => return visit.not_found(&request),
+    if visible(&state, visit.caller(), &number).is_none() {
+        return visit.not_found(&request);
+    }
+    let who = visit.caller().audit_name();
+    let page = format!("/console/numbers/{number}");
+    let result = match action.as_str() {
+        "pause" | "resume" => {
+            let paused = action == "pause";
+            state.controls.pause(&number, paused, &who).await.map(|_| if paused { "paused" } else { "resumed" })
+        }
+        other => {
+            let Some(json) = patch_of(other, &form) else { return visit.not_found(&request) };
+            match NumberPatch::from_json(&json) {
+                Ok(patch) => state.controls.patch(&number, &patch, &who).await.map(|_| "saved"),
+                Err(problems) => {
+                    Err(ControlError::Invalid(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")))
+                }
+            }
+        }
     };
-    match pause(&state, visit.caller(), &number, paused).await {
-        Ok(()) => layout::see_other(&format!("/console/numbers/{number}?done={done}")),
-        Err(PauseError::NotFound) => visit.not_found(&request),
-        Err(PauseError::Unavailable) => visit.unavailable(&request, T::ActorUnavailable),
+    match result {
+        Ok(done) => layout::see_other(&format!("{page}?done={done}")),
+        Err(ControlError::NotFound) => visit.not_found(&request),
+        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => {
+            layout::see_other(&format!("{page}?problem={}", layout::url_encode(&problem)))
+        }
+        Err(ControlError::Ledger(error)) => {
+            tracing::error!(%error, "console: runtime control failed");
+            visit.unavailable(&request, T::LedgerUnavailable)
+        }
     }
 }
 
@@ -185,10 +246,8 @@ pub async fn preview(
     if !visit.csrf_ok(given) {
         return HttpResponse::build(StatusCode::FORBIDDEN).finish();
     }
-    let number = path.into_inner();
-    let visible = state.registry.route(&number).is_some_and(|h| visit.caller().may_see(&h.policy.tenant));
-    match state.console.numbers.get(&number).filter(|_| visible) {
-        Some(settings) => HttpResponse::Ok().json(figures(settings, &form.reply, &state.currency)),
+    match visible(&state, visit.caller(), &path.into_inner()) {
+        Some(controls) => HttpResponse::Ok().json(figures(&controls.settings, &form.reply, &state.currency)),
         None => HttpResponse::NotFound().finish(),
     }
 }

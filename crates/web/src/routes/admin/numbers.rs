@@ -1,12 +1,11 @@
-//! A number's state and controls: `GET /v1/numbers`, pause and resume.
+//! The caller's numbers: `GET /v1/numbers`, pause and resume.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_engine::{NumberHandle, NumberSnapshot};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{authenticate, error, not_found, unauthorized, ApiError, Caller};
+use super::{authenticate, control_error, not_found, unauthorized, ApiError, Caller};
 use crate::startup::AppState;
 
 /// One number as its replica's actor sees it.
@@ -42,11 +41,13 @@ pub struct NumbersResponse {
     pub numbers: Vec<NumberView>,
 }
 
-/// The number's new pause state.
+/// The number's new pause state, stored and applied by every replica.
 #[derive(Serialize, ToSchema)]
 pub struct PausedResponse {
     pub number: String,
     pub paused: bool,
+    /// The runtime control version of this change.
+    pub version: u64,
 }
 
 /// The caller's numbers and their live state.
@@ -73,25 +74,8 @@ pub(crate) async fn number_views(state: &AppState, caller: &Caller) -> Vec<Numbe
     numbers
 }
 
-/// Why a pause or resume did not happen.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum PauseError {
-    /// Not a number of the caller's (or not a number at all).
-    NotFound,
-    /// The number's actor did not take the order.
-    Unavailable,
-}
-
-/// Pauses or resumes `number` for `caller`: the one implementation behind
-/// `POST /v1/numbers/{number}/pause|resume` and the console's buttons.
-pub(crate) async fn pause(state: &AppState, caller: &Caller, number: &str, paused: bool) -> Result<(), PauseError> {
-    let Some(handle) = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant)) else {
-        return Err(PauseError::NotFound);
-    };
-    state.registry.set_paused(handle, paused).await.map_err(|_| PauseError::Unavailable)
-}
-
-/// Pause (every message answered `paused`, nothing spent) or resume a number.
+/// Pause (every message answered `paused`, nothing spent) or resume a
+/// number, on every replica and across restarts (audited).
 #[utoipa::path(post, path = "/v1/numbers/{number}/{action}", tag = "numbers",
     params(("number" = String, Path, description = "The number, E.164"),
            ("action" = String, Path, description = "`pause` or `resume`")),
@@ -109,9 +93,11 @@ pub async fn set_paused(
         "resume" => false,
         _ => return not_found(),
     };
-    match pause(&state, &caller, &number, paused).await {
-        Ok(()) => HttpResponse::Ok().json(PausedResponse { number, paused }),
-        Err(PauseError::NotFound) => not_found(),
-        Err(PauseError::Unavailable) => error(StatusCode::SERVICE_UNAVAILABLE, "number actor unavailable"),
+    if state.registry.route(&number).filter(|h| caller.may_see(&h.policy.tenant)).is_none() {
+        return not_found();
+    }
+    match state.controls.pause(&number, paused, &caller.audit_name()).await {
+        Ok(version) => HttpResponse::Ok().json(PausedResponse { number, paused, version }),
+        Err(failure) => control_error(failure),
     }
 }
