@@ -7,6 +7,7 @@ mod support;
 
 mod admin;
 mod concurrency;
+mod controls;
 mod listeners;
 mod outcomes;
 mod provider_sdks;
