@@ -229,3 +229,25 @@ async fn another_tenants_number_and_lists_are_not_found() {
     assert_eq!(app.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply().as_deref(), Some("pirate"));
     assert_eq!(app.post_sms(&Sms::lyon("+33700000001", sid(2))).await.reply().as_deref(), Some(REPLY), "lyon's stays");
 }
+
+#[actix_web::test]
+async fn a_change_whose_announcement_was_missed_is_applied_by_the_periodic_check() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = replica(dir.path(), &redis, "missed").await;
+    assert!(app.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply().is_some());
+
+    // A pause written behind the replica's back, without the announcement:
+    // as if it had been disconnected from pub/sub when it was made.
+    let keys = antirelou_ledger::redis::layout::KeySpace::new("missed").unwrap();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mut change = redis::pipe();
+    change.atomic().cmd("HSET").arg(keys.number_control(PARIS_NUMBER)).arg("paused").arg("1").ignore();
+    change.cmd("INCR").arg(keys.control_version()).ignore();
+    change.query_async::<()>(&mut connection).await.unwrap();
+
+    wait_applied(&app, 1).await;
+    assert_eq!(app.post_sms(&Sms::paris("+33700000002", sid(2))).await.reply(), None);
+    assert_eq!(app.metrics().await.outcome("paris", PARIS_NUMBER, "paused"), 1);
+}
