@@ -7,6 +7,7 @@ mod support;
 
 mod admin;
 mod concurrency;
+mod controls;
 mod listeners;
 mod money_attacks;
 mod outcomes;
