@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
-use antirelou_domain::SystemClock;
+use antirelou_domain::{ManualClock, SharedClock, SystemClock};
 use antirelou_engine::NumberRegistry;
 use antirelou_ledger::{Ledger, SqliteLedger};
 use antirelou_providers::twilio;
@@ -98,12 +98,6 @@ pub struct TestApp {
     _tempdir: Option<tempfile::TempDir>,
 }
 
-/// Starts the application on a free port with `toml` (written for `dir`).
-pub async fn spawn_app_in(dir: &Path, toml: &str) -> TestApp {
-    let (settings, ledger) = settings_and_ledger(toml);
-    spawn_app_with_ledger(dir, settings, ledger).await
-}
-
 /// Validated settings and their embedded ledger.
 pub fn settings_and_ledger(toml: &str) -> (Settings, Arc<dyn Ledger>) {
     let settings = Settings::from_toml_str_with_env(toml, std::iter::empty::<(String, String)>())
@@ -154,11 +148,31 @@ pub async fn spawn_app_with_clock(
 
 /// Starts the application in a fresh temporary directory; `make_toml` gets that directory.
 pub async fn spawn_app(make_toml: impl FnOnce(&Path) -> String) -> TestApp {
+    spawn_app_at(make_toml, Arc::new(SystemClock)).await
+}
+
+/// [`spawn_app`] on `clock` (e.g. [`midday_clock`]).
+pub async fn spawn_app_at(make_toml: impl FnOnce(&Path) -> String, clock: SharedClock) -> TestApp {
     let tempdir = tempfile::tempdir().unwrap();
     let toml = make_toml(tempdir.path());
-    let mut app = spawn_app_in(tempdir.path(), &toml).await;
+    let mut app = spawn_app_in_at(tempdir.path(), &toml, clock).await;
     app._tempdir = Some(tempdir);
     app
+}
+
+/// Starts the application on a free port with `toml` (written for `dir`), on `clock`.
+pub async fn spawn_app_in_at(dir: &Path, toml: &str, clock: SharedClock) -> TestApp {
+    let (settings, ledger) = settings_and_ledger(toml);
+    spawn_app_with_clock(dir, settings, ledger, clock).await
+}
+
+/// A clock stopped at 10:30 UTC today (11:30 or 12:30 in Paris): a test
+/// with a daily cap, a per-minute limit or an hourly trickle cannot cross
+/// a minute, an hour or midnight while it runs, whenever it runs. Today,
+/// not a fixed date, so Redis expiries computed from it stay in the future.
+pub fn midday_clock() -> Arc<ManualClock> {
+    let midday = chrono::Utc::now().date_naive().and_hms_opt(10, 30, 0).expect("10:30 exists").and_utc();
+    Arc::new(ManualClock::starting_at(midday))
 }
 
 /// A real-looking Twilio `MessageSid` (`SM` + 32 hex digits), distinct for distinct `n`.
