@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use antirelou_domain::{ManualClock, SharedClock, SystemClock};
@@ -11,6 +10,8 @@ use antirelou_engine::NumberRegistry;
 use antirelou_ledger::{Ledger, SqliteLedger};
 use antirelou_providers::twilio;
 use antirelou_settings::Settings;
+pub use antirelou_test_support::eventually;
+use antirelou_test_support::metric_value;
 use antirelou_web::Application;
 
 pub const PARIS_SID: &str = "AC11111111111111111111111111111111";
@@ -290,19 +291,7 @@ pub struct Metrics(pub String);
 impl Metrics {
     /// The value of the series `name{labels}` (labels in any order), 0 when absent.
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        self.0
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| {
-                let (series, value) = line.rsplit_once(' ')?;
-                let (series_name, rest) = series.split_once('{').unwrap_or((series, "}"));
-                if series_name != name {
-                    return None;
-                }
-                let all = labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-                all.then(|| value.parse::<f64>().ok()).flatten()
-            })
-            .sum()
+        metric_value(&self.0, name, labels)
     }
 
     pub fn outcome(&self, tenant: &str, number: &str, outcome: &str) -> u64 {
@@ -311,23 +300,5 @@ impl Metrics {
 
     pub fn rejected(&self, reason: &str) -> u64 {
         self.value("antirelou_webhook_rejected_total", &[("provider", "twilio"), ("reason", reason)]) as u64
-    }
-}
-
-/// Polls `check` until it holds or `deadline` passes (no blind sleeps).
-pub async fn eventually<F, Fut>(deadline: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    loop {
-        if check().await {
-            return true;
-        }
-        if start.elapsed() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -9,6 +9,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use antirelou_providers::twilio;
+#[allow(unused_imports)] // not every test binary waits
+pub use antirelou_test_support::eventually;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_antirelou");
 
@@ -172,36 +174,9 @@ pub fn sid(tag: &str, i: usize) -> String {
 
 /// Sum of the series of `name` whose labels include all of `labels`.
 pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let (series_name, rest) = series.split_once('{').unwrap_or((series, "}"));
-            (series_name == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
-                .then(|| value.parse::<f64>().ok())
-                .flatten()
-        })
-        .sum()
+    antirelou_test_support::metric_value(text, name, labels)
 }
 
 pub async fn scrape(client: &reqwest::Client, server_url: &str) -> String {
     client.get(format!("{server_url}/metrics")).send().await.unwrap().text().await.unwrap()
-}
-
-/// Polls `check` until it holds or `deadline` passes.
-pub async fn eventually<F, Fut>(deadline: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    loop {
-        if check().await {
-            return true;
-        }
-        if start.elapsed() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
