@@ -22,6 +22,8 @@ pub mod conformance;
 pub mod control;
 mod error;
 pub mod export;
+#[cfg(test)]
+mod interleavings_tests;
 pub mod model;
 pub mod queue;
 pub mod redis;
