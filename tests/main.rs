@@ -8,6 +8,7 @@ mod support;
 mod admin;
 mod concurrency;
 mod console;
+mod controls;
 mod listeners;
 mod money_attacks;
 mod outcomes;
