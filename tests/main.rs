@@ -6,11 +6,13 @@
 mod support;
 
 mod admin;
+mod budget_alerts;
 mod concurrency;
 mod listeners;
 mod outcomes;
 mod provider_sdks;
 mod providers;
+mod reload;
 mod restart;
 mod sdk_crosscheck;
 mod shield_alerts;

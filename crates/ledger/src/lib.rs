@@ -5,6 +5,8 @@
 //! - [`model`]: requests, verdicts, entries and totals.
 //! - [`export`]: entries as CSV lines or JSON objects, for the CLI and the admin API.
 //! - [`queue`]: the deferred-reply queue ([`ReplyQueue`]) and leases ([`Leases`]).
+//! - [`reports`]: budget alerts claimed once across replicas, kept per
+//!   tenant, and per-day counters for the stats ([`Reports`]).
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -24,6 +26,7 @@ pub mod queue;
 pub mod redis;
 #[cfg(any(test, feature = "test-support"))]
 pub mod redis_server;
+pub mod reports;
 pub mod rules;
 pub mod sqlite;
 
@@ -36,6 +39,7 @@ pub use model::{
     ReplyVerdict, SpendTotals, TotalsQuery, MAX_ENTRIES_PER_PAGE,
 };
 pub use queue::{Deferral, DeferredArrival, DeferredItem, DeferredState, Leases, Pacing, ReplyQueue};
+pub use reports::{AlertClaim, AlertRecord, DayCounts, Reports};
 pub use sqlite::SqliteLedger;
 
 use antirelou_domain::{Money, SenderKey};
@@ -47,7 +51,7 @@ use antirelou_domain::{Money, SenderKey};
 /// The queue of deferred replies and the leases are the same backend's
 /// ([`ReplyQueue`], [`Leases`]).
 #[async_trait]
-pub trait Ledger: ReplyQueue + Leases + Send + Sync + 'static {
+pub trait Ledger: ReplyQueue + Leases + Reports + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 

@@ -22,6 +22,8 @@
 //! - `routes/admin/`: the `/v1/` admin API (tenant and operator bearer
 //!   tokens), described by its OpenAPI document (`/v1/openapi.json`).
 //! - `send_apis.rs`: each tenant's provider send client, from its settings.
+//! - [`reload`]: `POST /v1/reload` and `SIGHUP`: re-read, validate and
+//!   apply the configuration file (what needs a restart is reported).
 //! - `alert_delivery.rs`: POSTs the alerts the engine emits to each tenant's `alert_webhook`.
 //! - [`Rejection`] (error.rs): a refused webhook; [`status_of`] is the one
 //!   mapping from a `RejectReason` to its status code.
@@ -34,6 +36,7 @@ mod http_server;
 mod listeners;
 pub mod pollers;
 mod reassembly;
+pub mod reload;
 mod request_deadline;
 mod routes;
 mod send_apis;

@@ -6,16 +6,19 @@
 //!   caps to the micro, rates, the shield trickle, concurrency.
 //! - [`money`]: inbound charges, top-ups, balances, entries and their pages.
 //! - [`queue`]: the deferred-reply queue (pacing, one payment per judgement) and leases.
+//! - [`reports`]: alert claims (once across callers, kept bounded) and per-day counters.
 //!
 //! Compiled for tests and the `test-support` feature only.
 
 pub mod decisions;
 pub mod money;
 pub mod queue;
+pub mod reports;
 
 pub use decisions::*;
 pub use money::*;
 pub use queue::*;
+pub use reports::*;
 
 use std::sync::Arc;
 
@@ -124,7 +127,10 @@ macro_rules! ledger_conformance_suite {
             a_deferred_reply_needs_its_sender_still_pending,
             a_flooder_ended_by_its_judgement_is_refused_until_then,
             a_full_queue_defers_nobody_more,
-            a_lease_has_one_holder_until_released_or_expired
+            a_lease_has_one_holder_until_released_or_expired,
+            an_alert_is_claimed_once_and_kept_newest_first,
+            kept_alerts_are_bounded,
+            day_counters_add_up_per_tenant_and_day
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {

@@ -27,6 +27,7 @@ pub struct Scripts {
     pub note: Script,
     pub lease: Script,
     pub release: Script,
+    pub claim_alert: Script,
 }
 
 impl Default for Scripts {
@@ -46,11 +47,22 @@ impl Scripts {
             note: Script::new(include_str!("note.lua")),
             lease: Script::new(include_str!("lease.lua")),
             release: Script::new(include_str!("release.lua")),
+            claim_alert: Script::new(include_str!("claim_alert.lua")),
         }
     }
 
-    pub fn all(&self) -> [&Script; 8] {
-        [&self.decide, &self.inbound, &self.top_up, &self.shield, &self.defer, &self.note, &self.lease, &self.release]
+    pub fn all(&self) -> [&Script; 9] {
+        [
+            &self.decide,
+            &self.inbound,
+            &self.top_up,
+            &self.shield,
+            &self.defer,
+            &self.note,
+            &self.lease,
+            &self.release,
+            &self.claim_alert,
+        ]
     }
 
     pub fn decide_call<'a>(&'a self, ks: &KeySpace, r: &ReplyRequest) -> ScriptInvocation<'a> {

@@ -10,10 +10,12 @@
 //! - [`decide`]: the money operations (decision, inbound charges);
 //! - [`entries`]: entries, top-ups, bounded pages.
 //! - [`queue`]: the deferred-reply queue and the leases.
+//! - `reports.rs`: alert claims and per-day counters (`Reports`).
 
 mod decide;
 mod entries;
 mod queue;
+mod reports;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -107,6 +109,7 @@ impl SqliteLedger {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.execute_batch(SCHEMA)?;
         connection.execute_batch(queue::SCHEMA)?;
+        connection.execute_batch(reports::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };
         std::thread::Builder::new()

@@ -5,10 +5,13 @@
 //!
 //! Start with [`configure`] (every route), then `numbers.rs` (a number's
 //! state and controls) and `tenants.rs` (money: top-up, entries).
-//! `openapi.rs` describes every handler; `GET /v1/openapi.json` serves it.
+//! `reports.rs` (alerts and per-day stats), `reload.rs` (operator: reload
+//! the configuration). `openapi.rs` describes every handler; `GET /v1/openapi.json` serves it.
 
 mod numbers;
 mod openapi;
+mod reload;
+mod reports;
 mod tenants;
 
 use actix_web::http::StatusCode;
@@ -23,7 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/numbers", web::get().to(numbers::list_numbers))
         .route("/numbers/{number}/{action}", web::post().to(numbers::set_paused))
         .route("/tenants/{tenant}/top-up", web::post().to(tenants::top_up))
-        .route("/tenants/{tenant}/entries", web::get().to(tenants::entries));
+        .route("/tenants/{tenant}/entries", web::get().to(tenants::entries))
+        .route("/tenants/{tenant}/alerts", web::get().to(reports::alerts))
+        .route("/tenants/{tenant}/stats", web::get().to(reports::stats))
+        .route("/reload", web::post().to(reload::reload));
 }
 
 /// Who is calling.
@@ -69,8 +75,8 @@ pub(crate) fn caller_of_token(token: &str, state: &AppState) -> Option<Caller> {
     }
     state
         .registry
-        .numbers()
-        .map(|h| &h.tenant)
+        .tenants()
+        .into_iter()
         .find(|t| t.admin_token.as_ref().is_some_and(|expected| same_secret(token, expected.expose())))
         .map(|t| Caller::Tenant(t.id.to_string()))
 }

@@ -1,5 +1,7 @@
 //! A number's state and controls: `GET /v1/numbers`, pause and resume.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_engine::{NumberHandle, NumberSnapshot};
@@ -54,12 +56,12 @@ pub struct PausedResponse {
     responses((status = 200, body = NumbersResponse), (status = 401, body = ApiError)))]
 pub async fn list_numbers(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
-    let mut handles: Vec<&NumberHandle> =
-        state.registry.numbers().filter(|h| caller.may_see(&h.policy.tenant)).collect();
+    let mut handles: Vec<Arc<NumberHandle>> =
+        state.registry.numbers().into_iter().filter(|h| caller.may_see(&h.policy.tenant)).collect();
     handles.sort_by(|a, b| a.policy.number.cmp(&b.policy.number));
     let mut numbers = Vec::with_capacity(handles.len());
     for handle in handles {
-        if let Ok(snapshot) = state.registry.snapshot(handle).await {
+        if let Ok(snapshot) = state.registry.snapshot(&handle).await {
             numbers.push(NumberView::from(snapshot));
         }
     }
@@ -87,7 +89,7 @@ pub async fn set_paused(
     let Some(handle) = state.registry.route(&number).filter(|h| caller.may_see(&h.policy.tenant)) else {
         return not_found();
     };
-    match state.registry.set_paused(handle, paused).await {
+    match state.registry.set_paused(&handle, paused).await {
         Ok(()) => HttpResponse::Ok().json(PausedResponse { number, paused }),
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "number actor unavailable"),
     }

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{numbers, tenants, ApiError};
+use super::{numbers, reload, reports, tenants, ApiError};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,11 +15,13 @@ use super::{numbers, tenants, ApiError};
         title = "antirelou admin API",
         description = "Run anti-relou numbers: state, pause, money. A tenant's token sees only its own tenant; the operator token sees every tenant."
     ),
-    paths(numbers::list_numbers, numbers::set_paused, tenants::top_up, tenants::entries),
-    components(schemas(ApiError, numbers::NumbersResponse, numbers::PausedResponse, tenants::TopUp, tenants::TopUpResponse)),
+    paths(numbers::list_numbers, numbers::set_paused, tenants::top_up, tenants::entries, reports::alerts, reports::stats, reload::reload),
+    components(schemas(ApiError, numbers::NumbersResponse, numbers::PausedResponse, tenants::TopUp, tenants::TopUpResponse,
+        crate::reload::ReloadReport, crate::reload::ReloadRefused, crate::reload::ProblemView, reports::AlertsResponse, reports::StatsResponse, reports::DayStats)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "numbers", description = "A number's state and controls"), (name = "money", description = "Balance, top-ups and ledger entries"))
+    tags((name = "numbers", description = "A number's state and controls"), (name = "money", description = "Balance, top-ups and ledger entries"),
+        (name = "operator", description = "The deployment: configuration reload (operator token)"))
 )]
 pub struct ApiDoc;
 
