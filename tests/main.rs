@@ -9,6 +9,7 @@ mod admin;
 mod budget_alerts;
 mod concurrency;
 mod listeners;
+mod money_attacks;
 mod outcomes;
 mod provider_sdks;
 mod providers;

@@ -7,6 +7,8 @@
 //! - [`NumberRegistry`] (registry.rs): builds the actors from settings over a
 //!   few arbiters, routes an inbound SMS by number, sheds load with bounded
 //!   mailboxes and a decision timeout, forwards ledger events.
+//! - [`control`]: runtime controls (pause, overrides, blocklists) stored
+//!   in the ledger, applied on every replica ([`Controls`]).
 //! - [`messages`]: what actors are sent.
 //! - [`policy`]: a number's rules, resolved from settings.
 //! - [`options`]: the engine's tuning.
@@ -20,6 +22,7 @@
 
 pub mod alerts;
 pub mod budget_alerts;
+pub mod control;
 pub mod messages;
 pub mod metrics;
 pub mod number;
@@ -29,6 +32,7 @@ mod registry;
 pub mod stats;
 
 pub use alerts::{Alert, AlertKind, AlertOutbox};
+pub use control::{ControlError, ControlMetrics, Controls, NumberControls};
 pub use messages::{Decision, NumberSnapshot};
 pub use metrics::Metrics;
 pub use number::NumberActor;

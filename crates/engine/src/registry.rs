@@ -19,9 +19,8 @@ use arc_swap::ArcSwap;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
-use crate::messages::{
-    Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, SetPolicy, SetSendApi, Snapshot, Tick,
-};
+use crate::control::ControlGate;
+use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick};
 use crate::metrics::{LedgerOp, Metrics, NumberMetrics};
 use crate::number::NumberActor;
 use crate::options::EngineOptions;
@@ -66,6 +65,8 @@ struct Inner {
     spawner: ActorSpawner,
     clock: SharedClock,
     day_counters: DayCounters,
+    /// Opened by [`Controls`](crate::Controls) once the stored controls are applied.
+    gate: ControlGate,
 }
 
 impl NumberRegistry {
@@ -93,6 +94,7 @@ impl NumberRegistry {
                 spawner,
                 clock,
                 day_counters: DayCounters::default(),
+                gate: ControlGate::closed(),
             }),
         };
         registry.forward_ledger_events(ledger.events());
@@ -104,10 +106,13 @@ impl NumberRegistry {
 
     /// Applies a new configuration: numbers added get actors, removed ones
     /// are no longer routed (their actor stops once its in-flight messages
-    /// are answered), changed ones get their new policy and keep their
-    /// actor (caches, shield, queue). Tenants' routes (secrets, tokens) are
-    /// replaced. What cannot change without a restart is the caller's to
-    /// refuse or report (`privacy`, the ledger, listeners).
+    /// are answered), kept ones keep their actor (caches, shield, queue)
+    /// and get their new send API. Tenants' routes (secrets, tokens) are
+    /// replaced. The kept numbers' new policies (the file with the stored
+    /// overrides and pause) are the caller's to send:
+    /// [`Controls::rebase`](crate::Controls::rebase). What cannot change
+    /// without a restart is the caller's to refuse or report (`privacy`,
+    /// the ledger, listeners).
     pub async fn reload(&self, settings: &Settings, send_apis: &SendApis) -> RouteChanges {
         let old = self.inner.routes.load_full();
         let table = RouteTable::build(settings, send_apis, &self.inner.metrics, &self.inner.spawner, Some(&old));
@@ -117,12 +122,8 @@ impl NumberRegistry {
             if previous.addr != handle.addr {
                 continue;
             }
-            let _ = handle.addr.send(SetPolicy(Arc::clone(&handle.policy))).await;
             let send_api = send_apis.get(&*handle.policy.number).cloned();
             let _ = handle.addr.send(SetSendApi(send_api)).await;
-            if previous.policy.paused != handle.policy.paused {
-                let _ = handle.addr.send(SetPaused(handle.policy.paused)).await;
-            }
         }
         self.inner.metrics.numbers_configured.set(table.numbers.len() as f64);
         self.inner.routes.store(Arc::new(table));
@@ -167,10 +168,19 @@ impl NumberRegistry {
         self.inner.hasher.key(sender_number)
     }
 
+    pub(crate) fn controls_gate(&self) -> &ControlGate {
+        &self.inner.gate
+    }
+
     /// Decides one inbound SMS for `handle`'s number and counts its outcome.
     /// Never waits longer than the decision timeout; a full mailbox answers
-    /// `overloaded` at once.
+    /// `overloaded` at once, and so does a replica whose runtime controls
+    /// are not loaded yet (it might not know that the number is paused).
     pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_number: &str, body: &str) -> Decision {
+        if !self.inner.gate.wait(self.inner.options.decision_timeout).await {
+            handle.metrics.count(Outcome::Overloaded);
+            return Decision::silent(Outcome::Overloaded);
+        }
         let (reply_to, answer) = oneshot::channel();
         let inbound = Inbound {
             message_id: Arc::from(message_id),
@@ -193,10 +203,6 @@ impl NumberRegistry {
         };
         handle.metrics.count(decision.outcome);
         decision
-    }
-
-    pub async fn set_paused(&self, handle: &NumberHandle, paused: bool) -> Result<(), MailboxError> {
-        handle.addr.send(SetPaused(paused)).await
     }
 
     pub async fn snapshot(&self, handle: &NumberHandle) -> Result<NumberSnapshot, MailboxError> {
@@ -269,6 +275,8 @@ impl NumberRegistry {
                         LedgerEvent::Shield { number, .. } | LedgerEvent::Deferred { number } => {
                             *h.policy.number == **number
                         }
+                        // Applied by `Controls`.
+                        LedgerEvent::Control { .. } => false,
                     })
                     .map(|h| h.addr.clone())
                     .collect();

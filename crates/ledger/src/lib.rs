@@ -7,6 +7,8 @@
 //! - [`queue`]: the deferred-reply queue ([`ReplyQueue`]) and leases ([`Leases`]).
 //! - [`reports`]: budget alerts claimed once across replicas, kept per
 //!   tenant, and per-day counters for the stats ([`Reports`]).
+//! - [`control`]: runtime controls ([`ControlStore`]): pause, number
+//!   overrides, blocklists, audit, one change version.
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -19,8 +21,11 @@
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
+pub mod control;
 mod error;
 pub mod export;
+#[cfg(test)]
+mod interleavings_tests;
 pub mod model;
 pub mod queue;
 pub mod redis;
@@ -33,6 +38,9 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 pub use crate::redis::RedisLedger;
+pub use control::{
+    AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
+};
 pub use error::LedgerError;
 pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
@@ -48,10 +56,10 @@ use antirelou_domain::{Money, SenderKey};
 ///
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
-/// The queue of deferred replies and the leases are the same backend's
-/// ([`ReplyQueue`], [`Leases`]).
+/// The queue of deferred replies, the leases and the runtime controls are
+/// the same backend's ([`ReplyQueue`], [`Leases`], [`ControlStore`]).
 #[async_trait]
-pub trait Ledger: ReplyQueue + Leases + Reports + Send + Sync + 'static {
+pub trait Ledger: ReplyQueue + Leases + ControlStore + Reports + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 
@@ -113,7 +121,7 @@ pub trait Ledger: ReplyQueue + Leases + Reports + Send + Sync + 'static {
     /// Makes everything recorded so far durable (graceful shutdown).
     async fn flush(&self) -> Result<(), LedgerError>;
 
-    /// Budget and shield changes made through this ledger by anyone (this
+    /// Budget, shield and control changes made through this ledger by anyone (this
     /// process, the CLI, other replicas), so actors can drop stale caches.
     fn events(&self) -> tokio::sync::broadcast::Receiver<LedgerEvent>;
 }
@@ -140,4 +148,7 @@ pub enum LedgerEvent {
     Shield { number: String, until_seconds: i64 },
     /// A sender of a number was deferred: its judgements need a judge.
     Deferred { number: String },
+    /// A runtime control changed (pause, overrides, blocklist): the change
+    /// version it made.
+    Control { version: u64 },
 }

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use antirelou_engine::{NumberRegistry, RouteChanges};
+use antirelou_engine::{Controls, NumberRegistry, RouteChanges};
 use antirelou_providers::SendApi;
 use antirelou_settings::{LedgerSettings, Settings, SettingsError};
 use prometheus::{IntCounterVec, IntGauge, Opts};
@@ -87,6 +87,8 @@ pub struct Reloader {
     source: ConfigSource,
     current: tokio::sync::Mutex<Settings>,
     registry: NumberRegistry,
+    /// Applies the kept numbers' policies: the new file with the stored overrides and pause.
+    controls: Controls,
     webhooks: AlertWebhooks,
     /// The in-process drivers' one send API, instead of each provider's client.
     send_api_hook: Option<Arc<dyn SendApi>>,
@@ -99,6 +101,7 @@ impl Reloader {
         source: ConfigSource,
         settings: &Settings,
         registry: NumberRegistry,
+        controls: Controls,
         webhooks: AlertWebhooks,
         send_api_hook: Option<Arc<dyn SendApi>>,
         prometheus: &prometheus::Registry,
@@ -118,6 +121,7 @@ impl Reloader {
             source,
             current: tokio::sync::Mutex::new(settings.clone()),
             registry,
+            controls,
             webhooks,
             send_api_hook,
             reloads,
@@ -151,10 +155,16 @@ impl Reloader {
             },
         };
         let changes: RouteChanges = self.registry.reload(&effective, &send).await;
+        let mut warnings: Vec<String> = effective.warnings.iter().map(|w| w.to_string()).collect();
+        if let Err(error) = self.controls.rebase(&effective).await {
+            // The new routes serve; kept numbers keep their previous rules
+            // until the runtime controls can be read again.
+            tracing::error!(%error, "reload: the runtime controls could not be re-applied over the new file");
+            warnings.push(format!("kept numbers keep their previous rules until the ledger answers: {error}"));
+        }
         self.webhooks.store(Arc::new(alert_webhooks(&effective)));
         self.reloads.with_label_values(&[ReloadResult::Applied.as_str()]).inc();
         self.loaded.set(chrono::Utc::now().timestamp());
-        let warnings = effective.warnings.iter().map(|w| w.to_string()).collect();
         tracing::info!(added = ?changes.numbers_added, removed = ?changes.numbers_removed,
             changed = ?changes.numbers_changed, needs_restart = ?needs_restart, "configuration reloaded");
         *current = effective;

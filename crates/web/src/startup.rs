@@ -8,7 +8,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
 use antirelou_domain::ProviderKind;
 use antirelou_domain::SharedClock;
-use antirelou_engine::{AlertOutbox, EngineOptions, Metrics, NumberRegistry, Wiring};
+use antirelou_engine::{AlertOutbox, ControlMetrics, Controls, EngineOptions, Metrics, NumberRegistry, Wiring};
 use antirelou_ledger::Ledger;
 use antirelou_providers::ovh::OvhApi;
 use antirelou_providers::{RejectReason, SendApi};
@@ -31,6 +31,9 @@ pub use crate::body::WEBHOOK_BODY_LIMIT_BYTES;
 /// Shared by every request handler.
 pub struct AppState {
     pub registry: NumberRegistry,
+    /// Runtime controls (pause, overrides, blocklists): the admin API and
+    /// the console change them through this.
+    pub controls: Controls,
     pub prometheus: prometheus::Registry,
     /// `server.public_url` without a trailing slash: the base Twilio signs.
     pub public_url: String,
@@ -87,11 +90,14 @@ impl AppState {
         let gates_readiness = ledger.backend() != "embedded";
         spawn_storage_watch(Arc::clone(&ledger), metrics.storage.clone());
         let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, wiring);
+        let control_metrics = ControlMetrics::register(&prometheus)?;
+        let controls = Controls::start(registry.clone(), settings, Arc::clone(&clock), control_metrics);
         let reloader = match hooks.config_source {
             Some(source) => Some(Arc::new(Reloader::new(
                 source,
                 settings,
                 registry.clone(),
+                controls.clone(),
                 webhooks,
                 hooks.send_api,
                 &prometheus,
@@ -104,6 +110,7 @@ impl AppState {
         }
         Ok(AppState {
             registry,
+            controls,
             prometheus,
             public_url: settings.server.public_url.trim_end_matches('/').to_owned(),
             operator_token: settings.server.operator_token.as_ref().map(|t| t.expose().to_owned()),

@@ -1,4 +1,4 @@
-//! Budget, shield and judgement events between replicas: scripts PUBLISH a small JSON
+//! Budget, shield, judgement and control events between replicas: scripts PUBLISH a small JSON
 //! document on `{prefix}:events`; every [`RedisLedger`](super::RedisLedger)
 //! keeps one pub/sub connection SUBSCRIBEd to it and forwards what it hears
 //! to its broadcast channel (its own publications included).
@@ -30,6 +30,7 @@ enum Wire {
     TopUp { tenant: String },
     Shield { number: String, until_seconds: i64 },
     Deferred { number: String },
+    Control { version: u64 },
 }
 
 pub fn encode(event: &LedgerEvent) -> String {
@@ -39,6 +40,7 @@ pub fn encode(event: &LedgerEvent) -> String {
             Wire::Shield { number: number.clone(), until_seconds: *until_seconds }
         }
         LedgerEvent::Deferred { number } => Wire::Deferred { number: number.clone() },
+        LedgerEvent::Control { version } => Wire::Control { version: *version },
     };
     // Serializing two plain structs cannot fail.
     serde_json::to_string(&wire).unwrap_or_default()
@@ -49,6 +51,7 @@ pub fn decode(payload: &[u8]) -> Option<LedgerEvent> {
         Wire::TopUp { tenant } => LedgerEvent::TopUp { tenant },
         Wire::Shield { number, until_seconds } => LedgerEvent::Shield { number, until_seconds },
         Wire::Deferred { number } => LedgerEvent::Deferred { number },
+        Wire::Control { version } => LedgerEvent::Control { version },
     })
 }
 
@@ -130,10 +133,13 @@ mod tests {
         for event in [
             LedgerEvent::TopUp { tenant: "paris".into() },
             LedgerEvent::Shield { number: "+33612345678".into(), until_seconds: 1_795_870_800 },
+            LedgerEvent::Control { version: 42 },
         ] {
             assert_eq!(decode(encode(&event).as_bytes()), Some(event));
         }
         assert_eq!(decode(b"not json"), None);
+        // control.lua writes this payload itself.
+        assert_eq!(decode(br#"{"kind":"control","version":7}"#), Some(LedgerEvent::Control { version: 7 }));
         assert!(encode(&LedgerEvent::TopUp { tenant: "x".into() }).contains("\"top_up\""));
     }
 }

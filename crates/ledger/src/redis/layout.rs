@@ -106,6 +106,26 @@ impl KeySpace {
         self.key(&format!("day:{tenant}:{day}"))
     }
 
+    /// The version of the last runtime control change (integer).
+    pub fn control_version(&self) -> String {
+        self.key("control:version")
+    }
+
+    /// A number's runtime controls (hash: `paused`, `overrides`).
+    pub fn number_control(&self, number: &str) -> String {
+        self.key(&format!("control:number:{number}"))
+    }
+
+    /// A tenant's blocklist (hash: sender hex → label and date).
+    pub fn blocklist(&self, tenant: &str) -> String {
+        self.key(&format!("control:blocklist:{tenant}"))
+    }
+
+    /// A tenant's audit records (sorted set scored by version).
+    pub fn audit(&self, tenant: &str) -> String {
+        self.key(&format!("control:audit:{tenant}"))
+    }
+
     /// The write probe of `/readyz`.
     pub fn probe(&self) -> String {
         self.key("probe")

@@ -22,6 +22,7 @@
 //!   gets `Duplicate { replied: true }`, never a second debit.
 //! - `reports.rs`: alert claims (`claim_alert.lua`) and per-day counters.
 
+mod control;
 mod entries;
 pub(crate) mod events;
 pub mod layout;

@@ -28,6 +28,7 @@ pub struct Scripts {
     pub lease: Script,
     pub release: Script,
     pub claim_alert: Script,
+    pub control: Script,
 }
 
 impl Default for Scripts {
@@ -48,10 +49,11 @@ impl Scripts {
             lease: Script::new(include_str!("lease.lua")),
             release: Script::new(include_str!("release.lua")),
             claim_alert: Script::new(include_str!("claim_alert.lua")),
+            control: Script::new(include_str!("control.lua")),
         }
     }
 
-    pub fn all(&self) -> [&Script; 9] {
+    pub fn all(&self) -> [&Script; 10] {
         [
             &self.decide,
             &self.inbound,
@@ -62,6 +64,7 @@ impl Scripts {
             &self.lease,
             &self.release,
             &self.claim_alert,
+            &self.control,
         ]
     }
 

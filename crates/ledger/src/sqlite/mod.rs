@@ -11,7 +11,9 @@
 //! - [`entries`]: entries, top-ups, bounded pages.
 //! - [`queue`]: the deferred-reply queue and the leases.
 //! - `reports.rs`: alert claims and per-day counters (`Reports`).
+//! - [`control`]: runtime controls (pause, overrides, blocklists, audit).
 
+mod control;
 mod decide;
 mod entries;
 mod queue;
@@ -110,6 +112,7 @@ impl SqliteLedger {
         connection.execute_batch(SCHEMA)?;
         connection.execute_batch(queue::SCHEMA)?;
         connection.execute_batch(reports::SCHEMA)?;
+        connection.execute_batch(control::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };
         std::thread::Builder::new()

@@ -3,11 +3,17 @@
 //! (`server.operator_token`) sees every tenant. Another tenant's things
 //! answer 404, as if they did not exist.
 //!
-//! Start with [`configure`] (every route), then `numbers.rs` (a number's
-//! state and controls) and `tenants.rs` (money: top-up, entries).
-//! `reports.rs` (alerts and per-day stats), `reload.rs` (operator: reload
-//! the configuration). `openapi.rs` describes every handler; `GET /v1/openapi.json` serves it.
+//! Start with [`configure`] (every route), then `numbers.rs` (the numbers,
+//! pause and resume), `number.rs` (one number: its state, `PATCH`, back
+//! to the file), `blocklist.rs`, `audit.rs` (runtime controls, through
+//! [`Controls`](antirelou_engine::Controls)) and `tenants.rs` (money:
+//! top-up, entries); `reports.rs` (alerts and per-day stats) and
+//! `reload.rs` (operator: reload the configuration). `openapi.rs`
+//! describes every handler; `GET /v1/openapi.json` serves it.
 
+mod audit;
+mod blocklist;
+mod number;
 mod numbers;
 mod openapi;
 mod reload;
@@ -16,6 +22,7 @@ mod tenants;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_engine::ControlError;
 use subtle::ConstantTimeEq;
 
 use crate::startup::AppState;
@@ -24,7 +31,14 @@ use crate::startup::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/openapi.json", web::get().to(openapi::document))
         .route("/numbers", web::get().to(numbers::list_numbers))
+        .route("/numbers/{number}", web::get().to(number::show))
+        .route("/numbers/{number}", web::patch().to(number::patch))
+        .route("/numbers/{number}/overrides", web::delete().to(number::clear_overrides))
         .route("/numbers/{number}/{action}", web::post().to(numbers::set_paused))
+        .route("/tenants/{tenant}/blocklist", web::get().to(blocklist::list))
+        .route("/tenants/{tenant}/blocklist", web::post().to(blocklist::add))
+        .route("/tenants/{tenant}/blocklist/{hash}", web::delete().to(blocklist::remove))
+        .route("/tenants/{tenant}/audit", web::get().to(audit::page))
         .route("/tenants/{tenant}/top-up", web::post().to(tenants::top_up))
         .route("/tenants/{tenant}/entries", web::get().to(tenants::entries))
         .route("/tenants/{tenant}/alerts", web::get().to(reports::alerts))
@@ -44,6 +58,14 @@ impl Caller {
         match self {
             Caller::Operator => true,
             Caller::Tenant(own) => own == tenant,
+        }
+    }
+
+    /// Who did it, in audit records: `operator` or `tenant:ID`.
+    pub(crate) fn audit_name(&self) -> String {
+        match self {
+            Caller::Operator => "operator".to_owned(),
+            Caller::Tenant(id) => format!("tenant:{id}"),
         }
     }
 }
@@ -96,6 +118,19 @@ pub(crate) fn unauthorized() -> HttpResponse {
 
 pub(crate) fn not_found() -> HttpResponse {
     error(StatusCode::NOT_FOUND, "no such number or tenant")
+}
+
+/// The answer to a control operation that did not happen.
+pub(crate) fn control_error(failure: ControlError) -> HttpResponse {
+    match failure {
+        ControlError::NotFound => not_found(),
+        ControlError::Invalid(message) => error(StatusCode::BAD_REQUEST, message),
+        ControlError::Full(message) => error(StatusCode::CONFLICT, message),
+        ControlError::Ledger(cause) => {
+            tracing::error!(error = %cause, "runtime control failed");
+            ledger_unavailable()
+        }
+    }
 }
 
 pub(crate) fn ledger_unavailable() -> HttpResponse {

@@ -1,14 +1,13 @@
-//! A number's state and controls: `GET /v1/numbers`, pause and resume.
+//! The caller's numbers: `GET /v1/numbers`, pause and resume.
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_engine::{NumberHandle, NumberSnapshot};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{authenticate, error, not_found, unauthorized, ApiError};
+use super::{authenticate, control_error, not_found, unauthorized, ApiError};
 use crate::startup::AppState;
 
 /// One number as its replica's actor sees it.
@@ -44,11 +43,13 @@ pub struct NumbersResponse {
     pub numbers: Vec<NumberView>,
 }
 
-/// The number's new pause state.
+/// The number's new pause state, stored and applied by every replica.
 #[derive(Serialize, ToSchema)]
 pub struct PausedResponse {
     pub number: String,
     pub paused: bool,
+    /// The runtime control version of this change.
+    pub version: u64,
 }
 
 /// The caller's numbers and their live state.
@@ -68,7 +69,8 @@ pub async fn list_numbers(request: HttpRequest, state: web::Data<AppState>) -> H
     HttpResponse::Ok().json(NumbersResponse { numbers })
 }
 
-/// Pause (every message answered `paused`, nothing spent) or resume a number.
+/// Pause (every message answered `paused`, nothing spent) or resume a
+/// number, on every replica and across restarts (audited).
 #[utoipa::path(post, path = "/v1/numbers/{number}/{action}", tag = "numbers",
     params(("number" = String, Path, description = "The number, E.164"),
            ("action" = String, Path, description = "`pause` or `resume`")),
@@ -86,11 +88,11 @@ pub async fn set_paused(
         "resume" => false,
         _ => return not_found(),
     };
-    let Some(handle) = state.registry.route(&number).filter(|h| caller.may_see(&h.policy.tenant)) else {
+    if state.registry.route(&number).filter(|h| caller.may_see(&h.policy.tenant)).is_none() {
         return not_found();
-    };
-    match state.registry.set_paused(&handle, paused).await {
-        Ok(()) => HttpResponse::Ok().json(PausedResponse { number, paused }),
-        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "number actor unavailable"),
+    }
+    match state.controls.pause(&number, paused, &caller.audit_name()).await {
+        Ok(version) => HttpResponse::Ok().json(PausedResponse { number, paused, version }),
+        Err(failure) => control_error(failure),
     }
 }

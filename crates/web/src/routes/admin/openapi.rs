@@ -7,20 +7,58 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{numbers, reload, reports, tenants, ApiError};
+use super::{audit, blocklist, number, numbers, reload, reports, tenants, ApiError};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "antirelou admin API",
-        description = "Run anti-relou numbers: state, pause, money. A tenant's token sees only its own tenant; the operator token sees every tenant."
+        description = "Run anti-relou numbers: state, pause, runtime overrides, blocklists, audit, money. A tenant's token sees only its own tenant; the operator token sees every tenant."
     ),
-    paths(numbers::list_numbers, numbers::set_paused, tenants::top_up, tenants::entries, reports::alerts, reports::stats, reload::reload),
-    components(schemas(ApiError, numbers::NumbersResponse, numbers::PausedResponse, tenants::TopUp, tenants::TopUpResponse,
-        crate::reload::ReloadReport, crate::reload::ReloadRefused, crate::reload::ProblemView, reports::AlertsResponse, reports::StatsResponse, reports::DayStats)),
+    paths(
+        numbers::list_numbers,
+        numbers::set_paused,
+        number::show,
+        number::patch,
+        number::clear_overrides,
+        blocklist::list,
+        blocklist::add,
+        blocklist::remove,
+        audit::page,
+        tenants::top_up,
+        tenants::entries,
+        reports::alerts,
+        reports::stats,
+        reload::reload
+    ),
+    components(schemas(
+        ApiError,
+        numbers::NumbersResponse,
+        numbers::PausedResponse,
+        number::NumberDetail,
+        number::ReplyView,
+        number::CapView,
+        number::PatchResponse,
+        number::PatchProblems,
+        number::PatchProblem,
+        number::ClearedResponse,
+        blocklist::BlockRequest,
+        blocklist::BlockedView,
+        blocklist::BlocklistResponse,
+        audit::AuditView,
+        audit::AuditResponse,
+        tenants::TopUp,
+        tenants::TopUpResponse,
+        reports::AlertsResponse,
+        reports::StatsResponse,
+        reports::DayStats,
+        crate::reload::ReloadReport,
+        crate::reload::ReloadRefused,
+        crate::reload::ProblemView
+    )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "numbers", description = "A number's state and controls"), (name = "money", description = "Balance, top-ups and ledger entries"),
+    tags((name = "numbers", description = "A number's state and controls"), (name = "controls", description = "Blocklists and the audit of runtime changes"), (name = "money", description = "Balance, top-ups, ledger entries, budget alerts and stats"),
         (name = "operator", description = "The deployment: configuration reload (operator token)"))
 )]
 pub struct ApiDoc;

@@ -1,0 +1,260 @@
+//! The runtime controls of the SQLite ledger (see [`crate::control`]): one
+//! transaction per change writes the change, the next version and the
+//! audit record.
+
+use antirelou_domain::SenderKey;
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::SqliteLedger;
+use crate::control::{
+    blocklist_full, page_limit, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
+    AUDIT_KEPT_PER_TENANT, MAX_BLOCKLIST,
+};
+use crate::{LedgerError, LedgerEvent};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS control_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS number_controls (number TEXT PRIMARY KEY, paused INTEGER, overrides TEXT);
+CREATE TABLE IF NOT EXISTS blocked_senders (
+    tenant TEXT NOT NULL, sender BLOB NOT NULL, label TEXT NOT NULL, added_micros INTEGER NOT NULL,
+    PRIMARY KEY (tenant, sender)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    version INTEGER PRIMARY KEY, tenant TEXT NOT NULL, note TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_tenant ON audit (tenant, version);
+";
+
+fn version(c: &Connection) -> Result<u64, LedgerError> {
+    let v: Option<i64> =
+        c.query_row("SELECT version FROM control_version WHERE id = 1", [], |row| row.get(0)).optional()?;
+    Ok(v.unwrap_or(0) as u64)
+}
+
+/// The next version and its audit record, in `tx`; drops the tenant's
+/// records beyond [`AUDIT_KEPT_PER_TENANT`].
+fn audit_and_bump(tx: &Transaction<'_>, note: &AuditNote) -> Result<u64, LedgerError> {
+    let next = version(tx)? + 1;
+    tx.execute(
+        "INSERT INTO control_version (id, version) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+        [next as i64],
+    )?;
+    let text = serde_json::to_string(note).map_err(|e| LedgerError::Corrupt(format!("audit note: {e}")))?;
+    tx.execute(
+        "INSERT INTO audit (version, tenant, note) VALUES (?1, ?2, ?3)",
+        params![next as i64, note.tenant, text],
+    )?;
+    tx.execute(
+        "DELETE FROM audit WHERE tenant = ?1 AND version <= (
+             SELECT version FROM audit WHERE tenant = ?1 ORDER BY version DESC LIMIT 1 OFFSET ?2)",
+        params![note.tenant, AUDIT_KEPT_PER_TENANT as i64],
+    )?;
+    Ok(next)
+}
+
+/// Runs `change` and the audit in one IMMEDIATE transaction; `change`
+/// returns `false` to write nothing (rolled back, no version).
+fn changed(
+    c: &mut Connection,
+    note: &AuditNote,
+    change: impl FnOnce(&Transaction<'_>) -> Result<bool, LedgerError>,
+) -> Result<Option<u64>, LedgerError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if !change(&tx)? {
+        return Ok(None);
+    }
+    let version = audit_and_bump(&tx, note)?;
+    tx.commit()?;
+    Ok(Some(version))
+}
+
+impl SqliteLedger {
+    /// Announces a change to this process's listeners.
+    fn announce(&self, version: Option<u64>) {
+        if let Some(version) = version {
+            let _ = self.inner.events.send(LedgerEvent::Control { version });
+        }
+    }
+}
+
+#[async_trait]
+impl ControlStore for SqliteLedger {
+    async fn control_version(&self) -> Result<u64, LedgerError> {
+        self.run(|state| version(&state.connection)).await
+    }
+
+    async fn number_controls(&self, numbers: &[String]) -> Result<Vec<NumberControl>, LedgerError> {
+        let numbers = numbers.to_vec();
+        self.run(move |state| {
+            let mut statement =
+                state.connection.prepare_cached("SELECT paused, overrides FROM number_controls WHERE number = ?1")?;
+            let mut found = Vec::new();
+            for number in numbers {
+                let row: Option<(Option<bool>, Option<String>)> =
+                    statement.query_row([&number], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+                if let Some((paused, overrides)) = row {
+                    found.push(NumberControl { number, paused, overrides });
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn set_paused(&self, number: &str, paused: bool, audit: &AuditNote) -> Result<u64, LedgerError> {
+        let (number, note) = (number.to_owned(), audit.clone());
+        let version = self
+            .run(move |state| {
+                changed(&mut state.connection, &note, |tx| {
+                    tx.execute(
+                        "INSERT INTO number_controls (number, paused) VALUES (?1, ?2)
+                         ON CONFLICT (number) DO UPDATE SET paused = excluded.paused",
+                        params![number, paused],
+                    )?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        self.announce(version);
+        version.ok_or_else(|| LedgerError::Corrupt("a pause wrote nothing".into()))
+    }
+
+    async fn set_overrides(
+        &self,
+        number: &str,
+        overrides: Option<&str>,
+        audit: &AuditNote,
+    ) -> Result<Option<u64>, LedgerError> {
+        let (number, overrides, note) = (number.to_owned(), overrides.map(str::to_owned), audit.clone());
+        let version = self
+            .run(move |state| {
+                changed(&mut state.connection, &note, |tx| {
+                    let changed = match overrides {
+                        Some(json) => tx.execute(
+                            "INSERT INTO number_controls (number, overrides) VALUES (?1, ?2)
+                             ON CONFLICT (number) DO UPDATE SET overrides = excluded.overrides",
+                            params![number, json],
+                        )?,
+                        None => tx.execute(
+                            "UPDATE number_controls SET overrides = NULL WHERE number = ?1 AND overrides IS NOT NULL",
+                            [&number],
+                        )?,
+                    };
+                    Ok(changed > 0)
+                })
+            })
+            .await?;
+        self.announce(version);
+        Ok(version)
+    }
+
+    async fn block_sender(
+        &self,
+        tenant: &str,
+        blocked: &BlockedSender,
+        limit: usize,
+        audit: &AuditNote,
+    ) -> Result<Blocked, LedgerError> {
+        let (tenant, blocked, note) = (tenant.to_owned(), blocked.clone(), audit.clone());
+        let outcome = self
+            .run(move |state| {
+                let mut added = false;
+                let version = changed(&mut state.connection, &note, |tx| {
+                    let sender = &blocked.sender.as_bytes()[..];
+                    let present: Option<i64> = tx
+                        .query_row(
+                            "SELECT 1 FROM blocked_senders WHERE tenant = ?1 AND sender = ?2",
+                            params![tenant, sender],
+                            |row| row.get(0),
+                        )
+                        .optional()?;
+                    if present.is_none() {
+                        let count: i64 =
+                            tx.query_row("SELECT count(*) FROM blocked_senders WHERE tenant = ?1", [&tenant], |row| {
+                                row.get(0)
+                            })?;
+                        if count >= limit as i64 {
+                            return Err(blocklist_full(limit));
+                        }
+                        added = true;
+                    }
+                    tx.execute(
+                        "INSERT INTO blocked_senders (tenant, sender, label, added_micros) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (tenant, sender) DO UPDATE SET label = excluded.label",
+                        params![tenant, sender, blocked.label, blocked.added_micros],
+                    )?;
+                    Ok(true)
+                })?;
+                Ok((added, version))
+            })
+            .await?;
+        self.announce(outcome.1);
+        let version = outcome.1.ok_or_else(|| LedgerError::Corrupt("a block wrote nothing".into()))?;
+        Ok(Blocked { added: outcome.0, version })
+    }
+
+    async fn unblock_sender(
+        &self,
+        tenant: &str,
+        sender: &SenderKey,
+        audit: &AuditNote,
+    ) -> Result<Option<u64>, LedgerError> {
+        let (tenant, sender, note) = (tenant.to_owned(), *sender, audit.clone());
+        let version = self
+            .run(move |state| {
+                changed(&mut state.connection, &note, |tx| {
+                    let removed = tx.execute(
+                        "DELETE FROM blocked_senders WHERE tenant = ?1 AND sender = ?2",
+                        params![tenant, &sender.as_bytes()[..]],
+                    )?;
+                    Ok(removed > 0)
+                })
+            })
+            .await?;
+        self.announce(version);
+        Ok(version)
+    }
+
+    async fn blocklist(&self, tenant: &str) -> Result<Vec<BlockedSender>, LedgerError> {
+        let tenant = tenant.to_owned();
+        self.run(move |state| {
+            let mut statement = state.connection.prepare_cached(
+                "SELECT sender, label, added_micros FROM blocked_senders WHERE tenant = ?1
+                 ORDER BY added_micros, sender LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![tenant, MAX_BLOCKLIST as i64], |row| {
+                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+            })?;
+            let mut list = Vec::new();
+            for row in rows {
+                let (sender, label, added_micros) = row?;
+                let sender = SenderKey::from_slice(&sender)
+                    .ok_or_else(|| LedgerError::Corrupt("blocked sender key is not 32 bytes".into()))?;
+                list.push(BlockedSender { sender, label, added_micros });
+            }
+            Ok(list)
+        })
+        .await
+    }
+
+    async fn audit(&self, tenant: &str, before: Option<u64>, limit: usize) -> Result<AuditPage, LedgerError> {
+        let (tenant, limit) = (tenant.to_owned(), page_limit(limit));
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        self.run(move |state| {
+            let mut statement = state.connection.prepare_cached(
+                "SELECT version, note FROM audit WHERE tenant = ?1 AND version < ?2 ORDER BY version DESC LIMIT ?3",
+            )?;
+            let rows = statement.query_map(params![tenant, before, limit as i64 + 1], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })?;
+            let mut records = Vec::new();
+            for row in rows {
+                let (version, text) = row?;
+                let note = serde_json::from_str(&text).map_err(|e| LedgerError::Corrupt(format!("audit note: {e}")))?;
+                records.push(AuditRecord { version: version as u64, note });
+            }
+            Ok(crate::control::paged(records, limit))
+        })
+        .await
+    }
+}

@@ -1,0 +1,256 @@
+//! One number: `GET /v1/numbers/{number}` (state, overrides, what a reply
+//! costs, today's spend against each cap), `PATCH` (runtime overrides of
+//! the file, every replica, audited) and `DELETE .../overrides` (back to
+//! the file).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_domain::{segments, Money, Periods};
+use antirelou_engine::NumberControls;
+use antirelou_ledger::{BudgetScope, TotalsQuery};
+use antirelou_settings::{AllowedCountries, NumberPatch};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{authenticate, control_error, ledger_unavailable, not_found, unauthorized, ApiError, Caller};
+use crate::startup::AppState;
+
+/// The reply in force and what each costs.
+#[derive(Serialize, ToSchema)]
+pub struct ReplyView {
+    pub text: String,
+    /// `GSM-7` or `UCS-2`.
+    pub encoding: String,
+    /// Septets (GSM-7) or UTF-16 units (UCS-2).
+    pub units: usize,
+    pub segments: u32,
+    /// What one reply costs, e.g. `"0.08"`.
+    pub cost_per_reply: String,
+}
+
+impl ReplyView {
+    fn of(controls: &NumberControls) -> ReplyView {
+        let count = segments::count(&controls.settings.reply);
+        ReplyView {
+            text: controls.settings.reply.clone(),
+            encoding: count.encoding.to_string(),
+            units: count.units,
+            segments: count.segments,
+            cost_per_reply: controls.settings.reply_cost.to_string(),
+        }
+    }
+}
+
+/// One cap and today's (or this month's) spend against it.
+#[derive(Serialize, ToSchema)]
+pub struct CapView {
+    /// `number_daily`, `tenant_monthly`, `deployment_monthly` or `balance`.
+    pub scope: String,
+    /// The cap (or, for `balance`, the prepaid balance); `null`: no cap.
+    pub cap: Option<String>,
+    pub spent: String,
+    /// What is left before the cap; `null`: no cap.
+    pub left: Option<String>,
+}
+
+/// A number's state and controls as this replica applies them.
+#[derive(Serialize, ToSchema)]
+pub struct NumberDetail {
+    pub tenant: String,
+    pub number: String,
+    pub paused: bool,
+    /// The shield is on until this Unix time (seconds), if it is on.
+    pub shield_until_seconds: Option<i64>,
+    /// Senders whose judgement is pending (every replica).
+    pub deferred_pending: usize,
+    /// The runtime overrides in force, as sent to `PATCH` (`{}`: the file holds).
+    #[schema(value_type = Object)]
+    pub overrides: serde_json::Value,
+    pub reply: ReplyView,
+    pub max_replies_per_minute: u32,
+    /// ISO codes, or `["*"]` for any country.
+    pub allowed_countries: Vec<String>,
+    /// Spend against each cap (today's for the number, this month's for the tenant and the deployment).
+    pub caps: Vec<CapView>,
+    pub currency: String,
+    /// The runtime control version this replica applies.
+    pub control_version: u64,
+}
+
+/// What `PATCH` changed: the overrides in force and the reply they make.
+#[derive(Serialize, ToSchema)]
+pub struct PatchResponse {
+    pub number: String,
+    #[schema(value_type = Object)]
+    pub overrides: serde_json::Value,
+    pub reply: ReplyView,
+    pub currency: String,
+    pub control_version: u64,
+}
+
+/// Every problem of a refused patch, at its key path.
+#[derive(Serialize, ToSchema)]
+pub struct PatchProblems {
+    pub error: String,
+    pub problems: Vec<PatchProblem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PatchProblem {
+    /// The key path, as `check-config` names it (`shield.hold`).
+    pub key: String,
+    pub reason: String,
+}
+
+/// Whether the overrides were dropped.
+#[derive(Serialize, ToSchema)]
+pub struct ClearedResponse {
+    pub number: String,
+    /// `false` when the number had no overrides.
+    pub cleared: bool,
+}
+
+/// The caller's number, or `None` (another tenant's is not found either).
+fn visible(state: &AppState, caller: &Caller, number: &str) -> Option<NumberControls> {
+    let handle = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant))?;
+    state.controls.number(&handle.policy.number)
+}
+
+fn countries(allowed: &AllowedCountries) -> Vec<String> {
+    match allowed {
+        AllowedCountries::Any => vec!["*".to_owned()],
+        AllowedCountries::Only(codes) => codes.clone(),
+    }
+}
+
+fn cap_view(scope: BudgetScope, cap: Option<Money>, spent: Money) -> CapView {
+    CapView {
+        scope: scope.as_str().to_owned(),
+        cap: cap.map(|c| c.to_string()),
+        spent: spent.to_string(),
+        left: cap.map(|c| c.saturating_sub(spent).max(Money::ZERO).to_string()),
+    }
+}
+
+/// A number's state, overrides, reply and spend against each cap.
+#[utoipa::path(get, path = "/v1/numbers/{number}", tag = "numbers",
+    params(("number" = String, Path, description = "The number, E.164")),
+    responses((status = 200, body = NumberDetail), (status = 401, body = ApiError),
+              (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let number = path.into_inner();
+    let Some(controls) = visible(&state, &caller, &number) else { return not_found() };
+    let Some(handle) = state.registry.route(&number) else { return not_found() };
+    let snapshot = state.registry.snapshot(&handle).await.ok();
+    let policy = &controls.policy;
+    let ledger = state.registry.ledger();
+    let now = state.clock.now();
+    let query = TotalsQuery {
+        tenant: policy.tenant.to_string(),
+        number: policy.number.to_string(),
+        periods: Periods::at(now, policy.timezone),
+    };
+    let (totals, deferred) =
+        match (ledger.totals(&query).await, ledger.deferred_count(&policy.number, state.clock.now_micros()).await) {
+            (Ok(totals), Ok(deferred)) => (totals, deferred),
+            _ => return ledger_unavailable(),
+        };
+    let mut caps = vec![
+        cap_view(BudgetScope::NumberDaily, policy.caps.number_daily, totals.number_day),
+        cap_view(BudgetScope::TenantMonthly, policy.caps.tenant_monthly, totals.tenant_month),
+        cap_view(BudgetScope::DeploymentMonthly, policy.caps.deployment_monthly, totals.deployment_month),
+    ];
+    if policy.prepaid {
+        let balance = totals.balance.unwrap_or(Money::ZERO);
+        caps.push(CapView {
+            scope: BudgetScope::Balance.as_str().to_owned(),
+            cap: Some(balance.to_string()),
+            spent: Money::ZERO.to_string(),
+            left: Some(balance.to_string()),
+        });
+    }
+    HttpResponse::Ok().json(NumberDetail {
+        tenant: policy.tenant.to_string(),
+        number: policy.number.to_string(),
+        paused: snapshot.as_ref().map_or(policy.paused, |s| s.paused),
+        shield_until_seconds: snapshot.and_then(|s| s.shield_until_seconds),
+        deferred_pending: deferred,
+        overrides: controls.stored.overrides.to_json(),
+        reply: ReplyView::of(&controls),
+        max_replies_per_minute: controls.settings.max_replies_per_minute,
+        allowed_countries: countries(&controls.settings.allowed_countries),
+        caps,
+        currency: state.currency.clone(),
+        control_version: controls.version,
+    })
+}
+
+/// Override some of the number's settings at run time (`reply`,
+/// `daily_cap`, `max_replies_per_minute`, `allowed_countries`, `shield.*`),
+/// written as in the configuration file; `null` is the key's default (no
+/// cap). Merged key by key with the overrides already in force, stored,
+/// applied by every replica, audited. Answered with the reply it makes.
+#[utoipa::path(patch, path = "/v1/numbers/{number}", tag = "numbers",
+    params(("number" = String, Path, description = "The number, E.164")),
+    request_body(content = Object, description = "A number patch, e.g. `{\"reply\": \"…\", \"daily_cap\": \"5.00\", \"shield\": {\"hold\": \"2h\"}}`"),
+    responses((status = 200, body = PatchResponse), (status = 400, body = PatchProblems),
+              (status = 401, body = ApiError), (status = 404, body = ApiError),
+              (status = 413, body = ApiError), (status = 503, body = ApiError)))]
+pub async fn patch(
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<serde_json::Value>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let number = path.into_inner();
+    if visible(&state, &caller, &number).is_none() {
+        return not_found();
+    }
+    let patch = match NumberPatch::from_json(&body) {
+        Ok(patch) => patch,
+        Err(problems) => {
+            let problems: Vec<PatchProblem> =
+                problems.into_iter().map(|p| PatchProblem { key: p.key, reason: p.reason }).collect();
+            let error = problems
+                .iter()
+                .map(|p| if p.key.is_empty() { p.reason.clone() } else { format!("{}: {}", p.key, p.reason) })
+                .collect::<Vec<_>>()
+                .join("; ");
+            return HttpResponse::build(StatusCode::BAD_REQUEST).json(PatchProblems { error, problems });
+        }
+    };
+    match state.controls.patch(&number, &patch, &caller.audit_name()).await {
+        Ok(controls) => HttpResponse::Ok().json(PatchResponse {
+            number,
+            overrides: controls.stored.overrides.to_json(),
+            reply: ReplyView::of(&controls),
+            currency: state.currency.clone(),
+            control_version: controls.version,
+        }),
+        Err(failure) => control_error(failure),
+    }
+}
+
+/// Drop the number's runtime overrides: the configuration file holds again
+/// (pause is kept; resume it separately).
+#[utoipa::path(delete, path = "/v1/numbers/{number}/overrides", tag = "numbers",
+    params(("number" = String, Path, description = "The number, E.164")),
+    responses((status = 200, body = ClearedResponse), (status = 401, body = ApiError),
+              (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+pub async fn clear_overrides(
+    request: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let number = path.into_inner();
+    if visible(&state, &caller, &number).is_none() {
+        return not_found();
+    }
+    match state.controls.clear_overrides(&number, &caller.audit_name()).await {
+        Ok(cleared) => HttpResponse::Ok().json(ClearedResponse { number, cleared }),
+        Err(failure) => control_error(failure),
+    }
+}
