@@ -123,3 +123,33 @@ async fn settings_that_need_a_restart_are_reported_and_kept() {
     assert_eq!(app.post_sms(&sms_to(PARIS_NUMBER, "+33700000001", 1)).await.reply().as_deref(), Some(REPLY));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_stored_pause_survives_a_reload_that_changes_the_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_reloadable(dir.path(), &config(dir.path(), REPLY, false, false)).await;
+    let paused = app
+        .client
+        .post(format!("{}/v1/numbers/{PARIS_NUMBER}/pause", app.admin_url))
+        .bearer_auth(PARIS_ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status().as_u16(), 200);
+    std::fs::write(dir.path().join("antirelou.toml"), config(dir.path(), NEW_REPLY, false, false)).unwrap();
+    let (status, report) = reload(&app, OPERATOR).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(strings(&report["numbers_changed"]), vec![PARIS_NUMBER]);
+    assert_eq!(app.post_sms(&sms_to(PARIS_NUMBER, "+33700000001", 1)).await.reply(), None, "still paused");
+    let metrics = app.metrics().await;
+    assert_eq!(metrics.outcome("paris", PARIS_NUMBER, "paused"), 1);
+    app.client
+        .post(format!("{}/v1/numbers/{PARIS_NUMBER}/resume", app.admin_url))
+        .bearer_auth(PARIS_ADMIN)
+        .send()
+        .await
+        .unwrap();
+    let answer = app.post_sms(&sms_to(PARIS_NUMBER, "+33700000002", 2)).await;
+    assert_eq!(answer.reply().as_deref(), Some(NEW_REPLY), "resumed with the reloaded reply");
+    app.stop().await;
+}

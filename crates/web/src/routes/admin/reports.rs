@@ -44,7 +44,7 @@ pub async fn alerts(request: HttpRequest, path: web::Path<String>, state: web::D
             Err(_) => return ledger_unavailable(),
         };
     let mut records: Vec<_> = own.into_iter().chain(deployment).collect();
-    records.sort_by(|a, b| b.at_micros.cmp(&a.at_micros));
+    records.sort_by_key(|r| std::cmp::Reverse(r.at_micros));
     records.truncate(ALERTS_KEPT);
     let alerts = records
         .into_iter()

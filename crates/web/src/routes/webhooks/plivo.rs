@@ -28,10 +28,10 @@ pub async fn inbound(
     result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Plivo, routed.as_deref(), rejection))
 }
 
-async fn verify_and_decide<'a>(
+async fn verify_and_decide(
     request: &HttpRequest,
     payload: web::Payload,
-    state: &'a AppState,
+    state: &AppState,
     routed: &mut Option<Arc<NumberHandle>>,
 ) -> Result<HttpResponse, Rejection> {
     let body = read_body(request, payload).await?;

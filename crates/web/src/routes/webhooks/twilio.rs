@@ -41,10 +41,10 @@ pub async fn status(
     result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Twilio, routed.as_deref(), rejection))
 }
 
-async fn verify_and_decide<'a>(
+async fn verify_and_decide(
     request: &HttpRequest,
     payload: web::Payload,
-    state: &'a AppState,
+    state: &AppState,
     routed: &mut Option<Arc<NumberHandle>>,
 ) -> Result<HttpResponse, Rejection> {
     let body = read_body(request, payload).await?;
@@ -65,10 +65,10 @@ async fn verify_and_decide<'a>(
     Ok(HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(twiml))
 }
 
-async fn verify_status<'a>(
+async fn verify_status(
     request: &HttpRequest,
     payload: web::Payload,
-    state: &'a AppState,
+    state: &AppState,
     routed: &mut Option<Arc<NumberHandle>>,
 ) -> Result<HttpResponse, Rejection> {
     let malformed = |field| Rejection::from(antirelou_providers::InboundError::Malformed(field));
