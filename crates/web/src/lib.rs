@@ -48,4 +48,5 @@ pub use error::{status_of, Rejection};
 pub use http_server::{FILES_RESERVED, KEEP_ALIVE};
 pub use listeners::{BindError, Listener};
 pub use reassembly::{Reassembly, PART_ONE_WAIT_MS};
+pub use routes::admin::openapi::{document_json as openapi_json, endpoint_table as openapi_endpoint_table};
 pub use startup::{routes, AppHooks, AppState, Application, StartupError, WEBHOOK_BODY_LIMIT_BYTES};

@@ -15,7 +15,7 @@ mod audit;
 mod blocklist;
 mod number;
 mod numbers;
-mod openapi;
+pub mod openapi;
 mod reload;
 mod reports;
 mod tenants;

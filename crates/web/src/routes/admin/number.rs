@@ -92,6 +92,9 @@ pub struct PatchResponse {
 #[derive(Serialize, ToSchema)]
 pub struct PatchProblems {
     pub error: String,
+    /// Each refused key; absent when the patch as a whole was refused
+    /// (empty, not JSON, nothing to change).
+    #[schema(required = false)]
     pub problems: Vec<PatchProblem>,
 }
 

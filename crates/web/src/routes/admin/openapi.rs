@@ -80,3 +80,37 @@ impl Modify for BearerAuth {
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }
+
+/// The OpenAPI document as pretty JSON (`antirelou openapi`).
+pub fn document_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+/// The endpoint table of docs/admin-api.md, generated from the document
+/// (`antirelou openapi --markdown`); a test keeps the doc equal to it.
+pub fn endpoint_table() -> String {
+    let doc = ApiDoc::openapi();
+    let mut rows = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let operations = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+            let summary = operation.summary.clone().unwrap_or_default().replace('|', "\\|").replace('\n', " ");
+            let statuses: Vec<&str> = operation.responses.responses.keys().map(String::as_str).collect();
+            rows.push(format!("| `{method}` | `{path}` | {tag} | {summary} | {} |", statuses.join(", ")));
+        }
+    }
+    let mut table = String::from("| method | path | tag | what | statuses |\n|---|---|---|---|---|\n");
+    for row in rows {
+        table.push_str(&row);
+        table.push('\n');
+    }
+    table
+}
