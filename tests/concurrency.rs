@@ -37,7 +37,8 @@ async fn a_thousand_concurrent_webhooks_from_a_hundred_senders_pay_exactly_a_hun
 #[actix_web::test]
 async fn under_concurrency_a_cap_allows_exactly_what_it_covers() {
     // 1.99 covers 24 replies of 0.08 (1.92); the 25th would cross it.
-    let app = spawn_app(|dir| config_toml(dir, "", &two_tenants("daily_cap = \"1.99\""))).await;
+    // A stopped clock: the daily cap cannot reset at midnight mid-flood.
+    let app = spawn_app_at(|dir| config_toml(dir, "", &two_tenants("daily_cap = \"1.99\"")), midday_clock()).await;
     let replies = flood(&app, 1_000, 100, 100).await;
     assert_eq!(replies, 24);
     assert_eq!(app.ledger_spend_micros().await, 24 * COST_MICROS);

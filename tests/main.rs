@@ -8,6 +8,7 @@ mod support;
 mod admin;
 mod budget_alerts;
 mod concurrency;
+mod controls;
 mod listeners;
 mod money_attacks;
 mod outcomes;

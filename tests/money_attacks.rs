@@ -97,7 +97,7 @@ async fn paging_through_a_million_entries_keeps_memory_flat_and_other_tenants_an
     // Lyon's number answers every new sender inline (no shield, no rate limit):
     // each of its webhooks is a paid decision in the ledger the pages are read from.
     let tenants = two_tenants("") + "max_replies_per_minute = 100000\n" + UNSHIELDED;
-    let app = spawn_app_in(dir.path(), &config_toml(dir.path(), "", &tenants)).await;
+    let app = spawn_app_in_at(dir.path(), &config_toml(dir.path(), "", &tenants), midday_clock()).await;
     let before = resident_kib();
 
     let reader = async {

@@ -42,7 +42,8 @@ shield = {{ trigger_per_minute = 2, new_senders_per_minute = 2, hold = "1h", tri
 
 #[actix_web::test]
 async fn each_outcome_is_reachable_and_counted_and_only_replies_cost() {
-    let app = spawn_app(outcome_config).await;
+    // The daily cap, the per-minute limit and the hourly trickle must not roll over mid-test.
+    let app = spawn_app_at(outcome_config, midday_clock()).await;
     let reply = Some(REPLY.to_owned());
     let to = |number: &'static str, from: &'static str, sid: String| Sms { to: number, ..Sms::paris(from, sid) };
 

@@ -6,13 +6,15 @@ use crate::support::*;
 async fn a_restart_keeps_caps_and_sender_memory() {
     let dir = tempfile::tempdir().unwrap();
     let toml = config_toml(dir.path(), "", &two_tenants("daily_cap = \"0.16\""));
-    let first = spawn_app_in(dir.path(), &toml).await;
+    // Both runs on one stopped clock: the day cannot end between them.
+    let clock = midday_clock();
+    let first = spawn_app_in_at(dir.path(), &toml, clock.clone()).await;
     assert!(first.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply().is_some());
     assert!(first.post_sms(&Sms::paris("+33700000002", sid(2))).await.reply().is_some());
     first.stop().await;
     drop(first);
 
-    let second = spawn_app_in(dir.path(), &toml).await;
+    let second = spawn_app_in_at(dir.path(), &toml, clock).await;
     assert_eq!(
         second.post_sms(&Sms::paris("+33700000001", sid(1))).await.reply().as_deref(),
         Some(REPLY),

@@ -3,14 +3,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
-use antirelou_domain::SystemClock;
+use antirelou_domain::{ManualClock, SharedClock, SystemClock};
 use antirelou_engine::NumberRegistry;
 use antirelou_ledger::{Ledger, SqliteLedger};
 use antirelou_providers::twilio;
 use antirelou_settings::Settings;
+pub use antirelou_test_support::eventually;
+use antirelou_test_support::metric_value;
 use antirelou_web::Application;
 
 pub const PARIS_SID: &str = "AC11111111111111111111111111111111";
@@ -98,12 +99,6 @@ pub struct TestApp {
     _tempdir: Option<tempfile::TempDir>,
 }
 
-/// Starts the application on a free port with `toml` (written for `dir`).
-pub async fn spawn_app_in(dir: &Path, toml: &str) -> TestApp {
-    let (settings, ledger) = settings_and_ledger(toml);
-    spawn_app_with_ledger(dir, settings, ledger).await
-}
-
 /// Validated settings and their embedded ledger.
 pub fn settings_and_ledger(toml: &str) -> (Settings, Arc<dyn Ledger>) {
     let settings = Settings::from_toml_str_with_env(toml, std::iter::empty::<(String, String)>())
@@ -166,11 +161,31 @@ pub async fn spawn_app_with_hooks(
 
 /// Starts the application in a fresh temporary directory; `make_toml` gets that directory.
 pub async fn spawn_app(make_toml: impl FnOnce(&Path) -> String) -> TestApp {
+    spawn_app_at(make_toml, Arc::new(SystemClock)).await
+}
+
+/// [`spawn_app`] on `clock` (e.g. [`midday_clock`]).
+pub async fn spawn_app_at(make_toml: impl FnOnce(&Path) -> String, clock: SharedClock) -> TestApp {
     let tempdir = tempfile::tempdir().unwrap();
     let toml = make_toml(tempdir.path());
-    let mut app = spawn_app_in(tempdir.path(), &toml).await;
+    let mut app = spawn_app_in_at(tempdir.path(), &toml, clock).await;
     app._tempdir = Some(tempdir);
     app
+}
+
+/// Starts the application on a free port with `toml` (written for `dir`), on `clock`.
+pub async fn spawn_app_in_at(dir: &Path, toml: &str, clock: SharedClock) -> TestApp {
+    let (settings, ledger) = settings_and_ledger(toml);
+    spawn_app_with_clock(dir, settings, ledger, clock).await
+}
+
+/// A clock stopped at 10:30 UTC today (11:30 or 12:30 in Paris): a test
+/// with a daily cap, a per-minute limit or an hourly trickle cannot cross
+/// a minute, an hour or midnight while it runs, whenever it runs. Today,
+/// not a fixed date, so Redis expiries computed from it stay in the future.
+pub fn midday_clock() -> Arc<ManualClock> {
+    let midday = chrono::Utc::now().date_naive().and_hms_opt(10, 30, 0).expect("10:30 exists").and_utc();
+    Arc::new(ManualClock::starting_at(midday))
 }
 
 /// A real-looking Twilio `MessageSid` (`SM` + 32 hex digits), distinct for distinct `n`.
@@ -288,19 +303,7 @@ pub struct Metrics(pub String);
 impl Metrics {
     /// The value of the series `name{labels}` (labels in any order), 0 when absent.
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        self.0
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| {
-                let (series, value) = line.rsplit_once(' ')?;
-                let (series_name, rest) = series.split_once('{').unwrap_or((series, "}"));
-                if series_name != name {
-                    return None;
-                }
-                let all = labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-                all.then(|| value.parse::<f64>().ok()).flatten()
-            })
-            .sum()
+        metric_value(&self.0, name, labels)
     }
 
     pub fn outcome(&self, tenant: &str, number: &str, outcome: &str) -> u64 {
@@ -309,23 +312,5 @@ impl Metrics {
 
     pub fn rejected(&self, reason: &str) -> u64 {
         self.value("antirelou_webhook_rejected_total", &[("provider", "twilio"), ("reason", reason)]) as u64
-    }
-}
-
-/// Polls `check` until it holds or `deadline` passes (no blind sleeps).
-pub async fn eventually<F, Fut>(deadline: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    loop {
-        if check().await {
-            return true;
-        }
-        if start.elapsed() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -158,6 +158,28 @@ mod tests {
     }
 
     #[test]
+    fn arithmetic_is_exact_to_the_micro_and_says_when_it_cannot_be() {
+        let (a, b) = (Money::from_micros(80_001), Money::from_micros(7_500));
+        assert_eq!(a.checked_add(b), Some(Money::from_micros(87_501)));
+        assert_eq!(Money::from_micros(i64::MAX).checked_add(Money::from_micros(1)), None);
+        assert_eq!(a.saturating_add(b), Money::from_micros(87_501));
+        assert_eq!(Money::from_micros(i64::MAX).saturating_add(b), Money::from_micros(i64::MAX));
+        assert_eq!(a.saturating_sub(b), Money::from_micros(72_501));
+        assert_eq!(b.saturating_sub(a), Money::from_micros(-72_501));
+        assert_eq!(Money::from_micros(i64::MIN).saturating_sub(b), Money::from_micros(i64::MIN));
+        assert_eq!(a.checked_mul(3), Some(Money::from_micros(240_003)));
+        assert_eq!(Money::from_micros(i64::MAX / 2 + 1).checked_mul(2), None);
+    }
+
+    #[test]
+    fn major_units_for_prometheus_and_from_str_parse_alike() {
+        assert_eq!(Money::from_micros(80_000).as_major_f64(), 0.08);
+        assert_eq!(Money::from_micros(-20_000_000).as_major_f64(), -20.0);
+        assert_eq!("0.0075".parse::<Money>(), Ok(Money::from_micros(7_500)));
+        assert_eq!("abc".parse::<Money>(), Err(MoneyError::NotDecimal("abc".into())));
+    }
+
+    #[test]
     fn display_and_parse_round_trip() {
         for micros in [0, 1, 7_500, 80_000, 123_456_789, 20_000_000] {
             let money = Money::from_micros(micros);

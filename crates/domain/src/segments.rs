@@ -97,6 +97,12 @@ mod tests {
     }
 
     #[test]
+    fn encodings_are_named_as_the_reports_print_them() {
+        assert_eq!(Encoding::Gsm7.to_string(), "GSM-7");
+        assert_eq!(Encoding::Ucs2.to_string(), "UCS-2");
+    }
+
+    #[test]
     fn plain_gsm7_fits_160_in_one_segment() {
         assert_eq!(seg("Hello"), (Encoding::Gsm7, 5, 1));
         assert_eq!(seg(&"a".repeat(160)), (Encoding::Gsm7, 160, 1));

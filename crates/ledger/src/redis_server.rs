@@ -65,7 +65,8 @@ impl RedisServer {
         self.pid
     }
 
-    /// SIGKILL, as a crash would; the port stays reserved for [`restart`](Self::restart).
+    /// SIGKILL, as a crash would; [`restart`](Self::restart) reuses the port
+    /// (outside the ephemeral range, so no client socket takes it meanwhile).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             stop(&mut child);
@@ -125,15 +126,32 @@ fn binary() -> PathBuf {
     std::env::var_os("REDIS_SERVER").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("redis-server"))
 }
 
+/// A port free right now, taken below the kernel's ephemeral range
+/// (`ip_local_port_range`): outgoing connections, which every test makes by
+/// the hundred, never pick such a port, so the port stays ours between this
+/// check and redis-server binding it, and between a kill and a restart.
+/// (Port 0 would hand out an ephemeral port any client socket may take.)
 fn free_port() -> u16 {
-    loop {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a free port on 127.0.0.1");
-        let port = listener.local_addr().expect("local address").port();
-        if port != 6379 {
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let (low, high) = (LOWEST_TEST_PORT, ephemeral_from.max(LOWEST_TEST_PORT + 1_000));
+    // Spread the start: parallel tests (and processes) probe different ports.
+    let seed = std::process::id().wrapping_mul(2_654_435_761)
+        ^ std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let span = u32::from(high - low);
+    for step in 0..span {
+        let port = low + ((seed.wrapping_add(step.wrapping_mul(7_919))) % span) as u16;
+        if port != 6379 && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
             return port;
         }
     }
+    panic!("no free port on 127.0.0.1 between {low} and {high}");
 }
+
+/// The lowest port [`free_port`] hands out (above the well-known and most registered services).
+const LOWEST_TEST_PORT: u16 = 20_000;
 
 fn spawn(port: u16, dir: &tempfile::TempDir, extra: &[String]) -> Child {
     Command::new(binary())

@@ -5,11 +5,18 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use antirelou_providers::twilio;
+#[allow(unused_imports)] // not every test binary waits
+pub use antirelou_test_support::eventually;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_antirelou");
+
+/// How long `serve` may take to print its first lines (a hung start fails
+/// the test instead of blocking it forever).
+const STARTS_WITHIN: Duration = Duration::from_secs(30);
 
 /// A running `antirelou serve`, killed when dropped.
 pub struct Server {
@@ -33,32 +40,54 @@ impl Server {
     /// Starts `serve` in `dir` on a free port with more environment
     /// variables, and returns its first `lines` lines of output.
     pub fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)], lines: usize) -> (Server, Vec<String>) {
+        Server::spawn(dir, args, env, lines, Stdio::null())
+    }
+
+    /// Like [`start_with`](Self::start_with), its log (stderr) written to
+    /// `log` (`RUST_LOG` may be set in `env`).
+    pub fn start_logged(dir: &Path, args: &[&str], env: &[(&str, &str)], log: &Path) -> Server {
+        let file = std::fs::File::create(log).unwrap();
+        Server::spawn(dir, args, env, 1, Stdio::from(file)).0
+    }
+
+    fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)], lines: usize, stderr: Stdio) -> (Server, Vec<String>) {
         let mut child = Command::new(BIN)
             .arg("serve")
             .args(args)
             .current_dir(dir)
             .env("ANTIRELOU__SERVER__LISTEN", "127.0.0.1:0")
-            .envs(env.iter().copied())
             .env("RUST_LOG", "error")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        // Read stdout on its own thread, so a silent server times out
+        // instead of blocking the test; it keeps draining the pipe after.
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                let _ = sender.send(line);
+            }
+        });
+        let deadline = Instant::now() + STARTS_WITHIN;
         let mut printed = Vec::new();
-        for _ in 0..lines.max(1) {
-            let mut line = String::new();
-            stdout.read_line(&mut line).unwrap();
-            printed.push(line.trim_end().to_owned());
+        let mut server = Server { child, url: String::new() };
+        while printed.len() < lines.max(1) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match receiver.recv_timeout(left) {
+                Ok(line) => printed.push(line.trim_end().to_owned()),
+                Err(_) => panic!("serve printed {printed:?} and nothing more within {STARTS_WITHIN:?}"),
+            }
         }
-        let url = printed[0]
+        server.url = printed[0]
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("serve did not start: {printed:?}"))
             .to_owned();
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in stdout.lines() {});
-        (Server { child, url }, printed)
+        (server, printed)
     }
 
     /// Sends SIGTERM and waits for the exit status.
@@ -109,7 +138,20 @@ pub async fn post_sms(
     from: &str,
     message_sid: &str,
 ) -> Result<Answer, reqwest::Error> {
-    let form = twilio::inbound_form(account.sid, message_sid, from, to, "msg");
+    post_sms_body(client, server_url, account, to, from, message_sid, "msg").await
+}
+
+/// [`post_sms`] with the message text `body`.
+pub async fn post_sms_body(
+    client: &reqwest::Client,
+    server_url: &str,
+    account: &Account<'_>,
+    to: &str,
+    from: &str,
+    message_sid: &str,
+    body: &str,
+) -> Result<Answer, reqwest::Error> {
+    let form = twilio::inbound_form(account.sid, message_sid, from, to, body);
     let signature = twilio::signature(account.token, &format!("{}/webhooks/twilio", account.public_url), &form);
     let response = client
         .post(format!("{server_url}/webhooks/twilio"))
@@ -132,36 +174,9 @@ pub fn sid(tag: &str, i: usize) -> String {
 
 /// Sum of the series of `name` whose labels include all of `labels`.
 pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let (series_name, rest) = series.split_once('{').unwrap_or((series, "}"));
-            (series_name == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))))
-                .then(|| value.parse::<f64>().ok())
-                .flatten()
-        })
-        .sum()
+    antirelou_test_support::metric_value(text, name, labels)
 }
 
 pub async fn scrape(client: &reqwest::Client, server_url: &str) -> String {
     client.get(format!("{server_url}/metrics")).send().await.unwrap().text().await.unwrap()
-}
-
-/// Polls `check` until it holds or `deadline` passes.
-pub async fn eventually<F, Fut>(deadline: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    loop {
-        if check().await {
-            return true;
-        }
-        if start.elapsed() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }

@@ -102,3 +102,48 @@ pub fn parse_patch(json: &str) -> Result<NumberPatch, String> {
     NumberPatch::from_json(&value)
         .map_err(|problems| problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use antirelou_domain::{Money, SenderHasher};
+    use serde_json::json;
+
+    use super::*;
+
+    const NUMBER: &str = "+33612345678";
+
+    #[test]
+    fn a_policy_is_the_file_with_the_overrides_the_pause_and_both_blocklists() {
+        let mut settings = Settings::demo(Path::new("data"));
+        let hasher = SenderHasher::new(b"view-test-key");
+        let from_file = hasher.key("+33700000001");
+        settings.tenants[0].blocklist = vec![from_file];
+        let file = ControlView::default().policies(&settings);
+        let file = &file[NUMBER];
+        assert!(!file.paused);
+        assert_eq!(file.caps.number_daily, Some(Money::parse("5.00").unwrap()));
+
+        let overrides = parse_patch(&json!({"reply": "Non. ".repeat(40), "daily_cap": null}).to_string()).unwrap();
+        let stored = hasher.key("+33700000002");
+        let mut view = ControlView { version: 3, ..ControlView::default() };
+        view.numbers.insert(NUMBER.into(), StoredNumber { paused: Some(true), overrides });
+        view.blocklists
+            .insert("demo".into(), vec![BlockedSender { sender: stored, label: String::new(), added_micros: 0 }]);
+        let policies = view.policies(&settings);
+        let policy = &policies[NUMBER];
+        assert!(policy.paused);
+        assert_eq!(policy.caps.number_daily, None, "null: no cap");
+        assert_eq!(policy.reply_cost, Money::parse("0.16").unwrap(), "200 characters: two segments at 0.08");
+        assert_eq!(policy.judge.reply_cost, policy.reply_cost, "the judge pays the new reply");
+        assert!(policy.blocklist.contains(&from_file) && policy.blocklist.contains(&stored));
+        assert_eq!(policy.blocklist.len(), 2);
+    }
+
+    #[test]
+    fn a_stored_patch_is_read_again_with_the_files_readers() {
+        assert!(parse_patch(r#"{"shield": {"hold": "soon"}}"#).unwrap_err().contains("shield.hold"));
+        assert!(parse_patch("not json").is_err());
+    }
+}

@@ -291,10 +291,63 @@ fn a_balance_exhaustion_is_rechecked_after_ten_seconds_or_a_top_up() {
         totals: SpendTotals::default(),
     };
     h.state.apply_verdict(&r, Ok(verdict));
-    h.clock.set_micros(NOON + BALANCE_RECHECK_MICROS - 1);
+    // Ten seconds, spelled here: a changed constant must fail this test.
+    h.clock.set_micros(NOON + 10 * SECOND - 1);
     assert_eq!(outcome_of(&h.step("+33622222222", "salut")), Some(Outcome::BudgetExhausted));
     h.state.lift_balance_block();
     assert!(matches!(h.step("+33633333333", "salut"), Step::AskLedger(_)));
+}
+
+#[test]
+fn a_balance_exhaustion_is_asked_again_after_ten_seconds_without_a_top_up() {
+    let mut h = Harness::new(policy());
+    let Step::AskLedger(r) = h.step(FR, "salut") else { panic!("candidate") };
+    let verdict = ReplyVerdict::BudgetExhausted {
+        scope: BudgetScope::Balance,
+        until_micros: None,
+        totals: SpendTotals::default(),
+    };
+    h.state.apply_verdict(&r, Ok(verdict));
+    h.clock.set_micros(NOON + 10 * SECOND);
+    assert!(matches!(h.step("+33622222222", "salut"), Step::AskLedger(_)));
+}
+
+/// A number whose daily cap is known exhausted until an hour from now.
+fn exhausted_for_the_day() -> Harness {
+    let mut h = Harness::new(policy());
+    let Step::AskLedger(r) = h.step(FR, "salut") else { panic!("candidate") };
+    let verdict = ReplyVerdict::BudgetExhausted {
+        scope: BudgetScope::NumberDaily,
+        until_micros: Some(NOON + 3_600 * SECOND),
+        totals: SpendTotals::default(),
+    };
+    h.state.apply_verdict(&r, Ok(verdict));
+    h
+}
+
+#[test]
+fn a_raised_cap_or_a_new_price_lifts_a_known_exhaustion_and_other_changes_do_not() {
+    // Raising the daily cap at runtime: the next sender is asked of the
+    // ledger at once, not refused until midnight.
+    let mut h = exhausted_for_the_day();
+    let mut raised = policy();
+    raised.caps.number_daily = Some(raised.caps.number_daily.unwrap_or_default().saturating_add(Money::from_micros(1)));
+    h.state.set_policy(Arc::new(raised));
+    assert!(matches!(h.step("+33622222222", "salut"), Step::AskLedger(_)));
+
+    // A cheaper reply may fit under the same cap.
+    let mut h = exhausted_for_the_day();
+    let mut cheaper = policy();
+    cheaper.reply_cost = Money::from_micros(cheaper.reply_cost.micros() - 1);
+    h.state.set_policy(Arc::new(cheaper));
+    assert!(matches!(h.step("+33622222222", "salut"), Step::AskLedger(_)));
+
+    // A new reply text changes no budget: still refused locally.
+    let mut h = exhausted_for_the_day();
+    let mut reworded = policy();
+    reworded.reply = Arc::from("Autre texte.");
+    h.state.set_policy(Arc::new(reworded));
+    assert_eq!(outcome_of(&h.step("+33622222222", "salut")), Some(Outcome::BudgetExhausted));
 }
 
 #[test]

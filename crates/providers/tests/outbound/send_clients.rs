@@ -101,7 +101,7 @@ async fn twilio_answering_past_the_timeout_is_ambiguous_after_one_request_and_th
     let reason = ambiguous(sender.send(&twilio_sms(&e)).await);
     assert!(reason.contains("no answer within 600 ms"), "{reason}");
     // The provider took it after all: that is why the client must not retry.
-    assert!(eventually(Duration::from_secs(5), || emulator.accepted().len() == 1).await);
+    assert!(eventually(Duration::from_secs(5), || std::future::ready(emulator.accepted().len() == 1)).await);
     assert_eq!(emulator.request_count(), 1);
 }
 

@@ -2,7 +2,6 @@
 //! clients, the emulators and the fixtures all speak of the same account.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use antirelou_emulators::{
     start_ovh, start_plivo, start_twilio, start_vonage, Emulator, Exchange, Fixture, OvhAccount, OvhEmulator,
@@ -148,14 +147,4 @@ pub fn ovh_sender(api: Arc<OvhApi>, e: &Exchange) -> OvhSender {
     OvhSender::new(api, ovh_number(e))
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-pub async fn eventually(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    condition()
-}
+pub use antirelou_test_support::eventually;
