@@ -6,6 +6,7 @@
 mod support;
 
 mod admin;
+mod budget_alerts;
 mod concurrency;
 mod console;
 mod controls;
@@ -14,6 +15,7 @@ mod money_attacks;
 mod outcomes;
 mod provider_sdks;
 mod providers;
+mod reload;
 mod restart;
 mod sdk_crosscheck;
 mod shield_alerts;

@@ -9,7 +9,7 @@ use antirelou_domain::{Clock, ManualClock};
 use crate::support::*;
 
 /// A chat-style incoming webhook that records what it receives.
-async fn alert_receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+pub(crate) async fn alert_receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     let received = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&received);
     let server = HttpServer::new(move || {

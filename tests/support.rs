@@ -120,7 +120,19 @@ pub async fn spawn_app_with_clock(
     ledger: Arc<dyn Ledger>,
     clock: antirelou_domain::SharedClock,
 ) -> TestApp {
-    let app = Application::build(&settings, Arc::clone(&ledger), clock).unwrap();
+    spawn_app_with_hooks(dir, settings, ledger, clock, antirelou_web::AppHooks::default()).await
+}
+
+/// Like [`spawn_app_with_clock`], with application hooks (a configuration
+/// source for reloads, ...).
+pub async fn spawn_app_with_hooks(
+    dir: &Path,
+    settings: Settings,
+    ledger: Arc<dyn Ledger>,
+    clock: antirelou_domain::SharedClock,
+    hooks: antirelou_web::AppHooks,
+) -> TestApp {
+    let app = Application::build_with(&settings, Arc::clone(&ledger), clock, hooks).unwrap();
     let base_url = format!("http://127.0.0.1:{}", app.port());
     let admin_url = app.admin_port().map_or_else(|| base_url.clone(), |port| format!("http://127.0.0.1:{port}"));
     let metrics_url = app.metrics_port().map_or_else(|| base_url.clone(), |port| format!("http://127.0.0.1:{port}"));

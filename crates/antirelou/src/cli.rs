@@ -25,6 +25,15 @@ pub enum Command {
     Ledger(LedgerArgs),
     /// Replay a reproducible flood (flood-2017, spoofed-senders, a TOML file) or a traffic file and report what it cost.
     Simulate(Box<SimulateArgs>),
+    /// Print the admin API's OpenAPI 3.1 document (JSON), or with --markdown the endpoint table of docs/admin-api.md.
+    Openapi(OpenapiArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct OpenapiArgs {
+    /// Print the endpoint table (Markdown) instead of the JSON document.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Args, Debug)]

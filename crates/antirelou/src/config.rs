@@ -53,6 +53,15 @@ pub fn load(path: Option<&Path>) -> Result<Settings, BadConfig> {
     })
 }
 
+/// What `POST /v1/reload` and `SIGHUP` read: the same file (or the demo)
+/// and the process environment as at start, validated as `check-config` does.
+pub fn source(path: Option<PathBuf>) -> antirelou_web::reload::ConfigSource {
+    Arc::new(move || match &path {
+        Some(path) => Settings::load(path),
+        None => Settings::demo_with_env(&PathBuf::from(DEMO_DATA_DIR)),
+    })
+}
+
 /// Opens the configured ledger. An unusable ledger (unwritable path, a Redis
 /// that may evict keys) is a configuration error.
 pub async fn open_ledger(settings: &Settings) -> Result<Arc<dyn Ledger>, LedgerUnusable> {

@@ -27,6 +27,13 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
         Command::Simulate(args) => simulate::run(*args),
+        Command::Openapi(args) => {
+            // The document describes the API; it needs no configuration.
+            let text =
+                if args.markdown { antirelou_web::openapi_endpoint_table() } else { antirelou_web::openapi_json() };
+            println!("{}", text.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

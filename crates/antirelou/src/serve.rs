@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use antirelou_domain::SystemClock;
 use antirelou_settings::{LogFormat, LogSettings, Settings};
-use antirelou_web::Application;
+use antirelou_web::{AppHooks, Application};
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
 
@@ -27,7 +27,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Ok(ledger) => ledger,
             Err(bad) => return Ok(bad.into()),
         };
-        let app = Application::build(&settings, ledger, Arc::new(SystemClock)).context("starting the server")?;
+        let hooks = AppHooks { config_source: Some(config::source(args.config.clone())), ..AppHooks::default() };
+        let app =
+            Application::build_with(&settings, ledger, Arc::new(SystemClock), hooks).context("starting the server")?;
         let base = local_url(&settings.server.listen, app.port());
         // Tests and scripts read the first line's first http:// word: the webhook listener.
         println!(

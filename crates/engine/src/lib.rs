@@ -14,11 +14,14 @@
 //! - [`options`]: the engine's tuning.
 //! - [`metrics`]: every Prometheus family of the engine.
 //! - [`alerts`]: alerts the engine emits (delivery is the caller's).
+//! - [`budget_alerts`]: 50/80/100 % of each cap, claimed once in the ledger.
+//! - [`stats`]: per-day decision and spend counters written to the ledger.
 //!
 //! The engine knows no HTTP: it emits alerts into an [`AlertOutbox`] and
 //! calls providers only through their `SendApi` trait.
 
 pub mod alerts;
+pub mod budget_alerts;
 pub mod control;
 pub mod messages;
 pub mod metrics;
@@ -26,6 +29,7 @@ pub mod number;
 pub mod options;
 pub mod policy;
 mod registry;
+pub mod stats;
 
 pub use alerts::{Alert, AlertKind, AlertOutbox};
 pub use control::{ControlError, ControlMetrics, Controls, NumberControls};
@@ -34,4 +38,4 @@ pub use metrics::Metrics;
 pub use number::NumberActor;
 pub use options::EngineOptions;
 pub use policy::{NumberPolicy, TenantRoute};
-pub use registry::{NumberHandle, NumberRegistry, SendApis, Wiring};
+pub use registry::{NumberHandle, NumberRegistry, RouteChanges, SendApis, Wiring};

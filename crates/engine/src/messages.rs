@@ -50,6 +50,11 @@ pub struct SetPaused(pub bool);
 #[rtype(result = "()")]
 pub struct SetPolicy(pub Arc<NumberPolicy>);
 
+/// A new send API for the number (a reload changed its provider's credentials).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetSendApi(pub Option<Arc<dyn antirelou_providers::SendApi>>);
+
 /// A budget or shield change recorded by the ledger (any process or replica).
 #[derive(Message)]
 #[rtype(result = "()")]

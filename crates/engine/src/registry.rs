@@ -1,5 +1,10 @@
 //! `NumberRegistry`: the actors of every configured number, spread over a
-//! few arbiters (threads), and the one way the web layer reaches them.
+//! few arbiters (threads), and the one way the web layer reaches them. The
+//! route table (numbers and tenants) is swapped whole by a reload
+//! (`registry/routes.rs` builds it and starts the actors of new numbers).
+
+#[path = "registry/routes.rs"]
+mod routes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,15 +15,19 @@ use antirelou_domain::{Outcome, SenderHasher, SenderKey, SharedClock};
 use antirelou_ledger::{Ledger, LedgerEvent};
 use antirelou_providers::SendApi;
 use antirelou_settings::Settings;
+use arc_swap::ArcSwap;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
 use crate::control::ControlGate;
-use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, Snapshot, Tick};
+use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick};
 use crate::metrics::{LedgerOp, Metrics, NumberMetrics};
-use crate::number::{ActorDeps, NumberActor};
+use crate::number::NumberActor;
 use crate::options::EngineOptions;
 use crate::policy::{NumberPolicy, TenantRoute};
+use crate::stats::{DayCounters, DAY_COUNTS_EVERY};
+pub use routes::RouteChanges;
+use routes::{ActorSpawner, RouteTable};
 
 /// What the engine is plugged into, besides the ledger and the clock.
 pub struct Wiring {
@@ -47,15 +56,17 @@ pub struct NumberRegistry {
 }
 
 struct Inner {
-    numbers: HashMap<String, NumberHandle>,
-    tenants: HashMap<String, Arc<TenantRoute>>,
+    /// Swapped whole by a reload; a lookup is one atomic load, no lock.
+    routes: ArcSwap<RouteTable>,
     hasher: SenderHasher,
     options: EngineOptions,
     metrics: Metrics,
     ledger: Arc<dyn Ledger>,
+    spawner: ActorSpawner,
+    clock: SharedClock,
+    day_counters: DayCounters,
     /// Opened by [`Controls`](crate::Controls) once the stored controls are applied.
     gate: ControlGate,
-    _arbiters: Vec<ArbiterHandle>,
 }
 
 impl NumberRegistry {
@@ -70,80 +81,72 @@ impl NumberRegistry {
         wiring: Wiring,
     ) -> NumberRegistry {
         let Wiring { alerts, send_apis, options } = wiring;
-        let holder: Arc<str> = Arc::from(options.replica.as_str());
-        let arbiter_count = if options.arbiters == 0 {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        } else {
-            options.arbiters
-        };
-        let arbiters: Vec<ArbiterHandle> = (0..arbiter_count).map(|_| Arbiter::new().handle()).collect();
-        let mut numbers = HashMap::new();
-        let mut tenants = HashMap::new();
-        let mut index = 0usize;
-        for tenant in &settings.tenants {
-            let route = Arc::new(TenantRoute::from_settings(tenant));
-            tenants.insert(tenant.id.clone(), Arc::clone(&route));
-            for number in &tenant.numbers {
-                let policy = Arc::new(NumberPolicy::from_settings(settings, tenant, number));
-                let number_metrics = metrics.for_number(&tenant.id, number.number.as_str());
-                let arbiter = &arbiters[index % arbiters.len()];
-                index += 1;
-                let actor = {
-                    let (policy, ledger, clock) = (Arc::clone(&policy), Arc::clone(&ledger), Arc::clone(&clock));
-                    let (number_metrics, alerts, options) = (number_metrics.clone(), alerts.clone(), options.clone());
-                    let send_api = send_apis.get(number.number.as_str()).cloned();
-                    let (hasher, sealer) = (settings.privacy.hasher.clone(), settings.privacy.sealer.clone());
-                    let holder = Arc::clone(&holder);
-                    move |_: &mut Context<NumberActor>| {
-                        NumberActor::new(ActorDeps {
-                            policy: Arc::clone(&policy),
-                            ledger: Arc::clone(&ledger),
-                            clock: Arc::clone(&clock),
-                            metrics: number_metrics.clone(),
-                            alerts: alerts.clone(),
-                            send_api: send_api.clone(),
-                            hasher: hasher.clone(),
-                            sealer: sealer.clone(),
-                            holder: Arc::clone(&holder),
-                            options: options.clone(),
-                        })
-                    }
-                };
-                let addr = Supervisor::start_in_arbiter(arbiter, actor);
-                numbers.insert(
-                    number.number.as_str().to_owned(),
-                    NumberHandle { addr, tenant: Arc::clone(&route), policy, metrics: number_metrics },
-                );
-            }
-        }
-        metrics.numbers_configured.set(numbers.len() as f64);
+        let spawner = ActorSpawner::new(settings, Arc::clone(&ledger), Arc::clone(&clock), alerts, &options);
+        let table = RouteTable::build(settings, &send_apis, &metrics, &spawner, None);
+        metrics.numbers_configured.set(table.numbers.len() as f64);
         let registry = NumberRegistry {
             inner: Arc::new(Inner {
-                numbers,
-                tenants,
+                routes: ArcSwap::from_pointee(table),
                 hasher: settings.privacy.hasher.clone(),
                 options,
                 metrics,
                 ledger: Arc::clone(&ledger),
+                spawner,
+                clock,
+                day_counters: DayCounters::default(),
                 gate: ControlGate::closed(),
-                _arbiters: arbiters,
             }),
         };
         registry.forward_ledger_events(ledger.events());
+        if !registry.inner.options.driven_timers {
+            registry.write_day_counts_regularly();
+        }
         registry
     }
 
+    /// Applies a new configuration: numbers added get actors, removed ones
+    /// are no longer routed (their actor stops once its in-flight messages
+    /// are answered), kept ones keep their actor (caches, shield, queue)
+    /// and get their new send API. Tenants' routes (secrets, tokens) are
+    /// replaced. The kept numbers' new policies (the file with the stored
+    /// overrides and pause) are the caller's to send:
+    /// [`Controls::rebase`](crate::Controls::rebase). What cannot change
+    /// without a restart is the caller's to refuse or report (`privacy`,
+    /// the ledger, listeners).
+    pub async fn reload(&self, settings: &Settings, send_apis: &SendApis) -> RouteChanges {
+        let old = self.inner.routes.load_full();
+        let table = RouteTable::build(settings, send_apis, &self.inner.metrics, &self.inner.spawner, Some(&old));
+        let changes = table.changes_from(&old);
+        for handle in table.numbers.values() {
+            let Some(previous) = old.numbers.get(&*handle.policy.number) else { continue };
+            if previous.addr != handle.addr {
+                continue;
+            }
+            let send_api = send_apis.get(&*handle.policy.number).cloned();
+            let _ = handle.addr.send(SetSendApi(send_api)).await;
+        }
+        self.inner.metrics.numbers_configured.set(table.numbers.len() as f64);
+        self.inner.routes.store(Arc::new(table));
+        changes
+    }
+
     /// The number's handle, if we serve it.
-    pub fn route(&self, number: &str) -> Option<&NumberHandle> {
-        self.inner.numbers.get(number)
+    pub fn route(&self, number: &str) -> Option<Arc<NumberHandle>> {
+        self.inner.routes.load().numbers.get(number).cloned()
     }
 
-    pub fn tenant(&self, id: &str) -> Option<&Arc<TenantRoute>> {
-        self.inner.tenants.get(id)
+    pub fn tenant(&self, id: &str) -> Option<Arc<TenantRoute>> {
+        self.inner.routes.load().tenants.get(id).cloned()
     }
 
-    pub fn numbers(&self) -> impl Iterator<Item = &NumberHandle> {
-        self.inner.numbers.values()
+    /// Every number served now.
+    pub fn numbers(&self) -> Vec<Arc<NumberHandle>> {
+        self.inner.routes.load().numbers.values().cloned().collect()
+    }
+
+    /// Every tenant served now.
+    pub fn tenants(&self) -> Vec<Arc<TenantRoute>> {
+        self.inner.routes.load().tenants.values().cloned().collect()
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -210,17 +213,42 @@ impl NumberRegistry {
     /// waits for it (driven timers: the simulator calls this as it moves
     /// its virtual clock).
     pub async fn tick(&self) {
-        for handle in self.inner.numbers.values() {
+        for handle in self.numbers() {
             let _ = handle.addr.send(Tick).await;
         }
     }
 
+    /// Adds the decisions and spend counted since the last write to each
+    /// tenant's day in the ledger (`stats.rs`); `false` when a write failed
+    /// (it is retried with the next one).
+    pub async fn write_day_counts(&self) -> bool {
+        let written = self.inner.day_counters.write(&self.numbers(), &*self.inner.ledger, &self.inner.clock).await;
+        if !written {
+            self.inner.metrics.ledger_error(LedgerOp::WriteDayCounts);
+        }
+        written
+    }
+
+    fn write_day_counts_regularly(&self) {
+        let registry = Arc::downgrade(&self.inner);
+        actix::spawn(async move {
+            let mut every = tokio::time::interval(DAY_COUNTS_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let Some(inner) = registry.upgrade() else { break };
+                NumberRegistry { inner }.write_day_counts().await;
+            }
+        });
+    }
+
     /// Graceful shutdown: every actor writes its pending inbound charges,
-    /// then the ledger makes everything durable.
+    /// the day counters are written, then the ledger makes everything durable.
     pub async fn flush(&self) {
-        for handle in self.inner.numbers.values() {
+        for handle in self.numbers() {
             let _ = tokio::time::timeout(self.inner.options.decision_timeout, handle.addr.send(FlushInbound)).await;
         }
+        self.write_day_counts().await;
         if self.inner.ledger.flush().await.is_err() {
             self.inner.metrics.ledger_error(LedgerOp::Flush);
         }
@@ -238,6 +266,8 @@ impl NumberRegistry {
                 };
                 let targets: Vec<Addr<NumberActor>> = registry
                     .inner
+                    .routes
+                    .load()
                     .numbers
                     .values()
                     .filter(|h| match &event {

@@ -5,6 +5,8 @@
 //! - [`model`]: requests, verdicts, entries and totals.
 //! - [`export`]: entries as CSV lines or JSON objects, for the CLI and the admin API.
 //! - [`queue`]: the deferred-reply queue ([`ReplyQueue`]) and leases ([`Leases`]).
+//! - [`reports`]: budget alerts claimed once across replicas, kept per
+//!   tenant, and per-day counters for the stats ([`Reports`]).
 //! - [`control`]: runtime controls ([`ControlStore`]): pause, number
 //!   overrides, blocklists, audit, one change version.
 //! - [`rules`]: what both backends apply alike: retention, counter names,
@@ -29,6 +31,7 @@ pub mod queue;
 pub mod redis;
 #[cfg(any(test, feature = "test-support"))]
 pub mod redis_server;
+pub mod reports;
 pub mod rules;
 pub mod sqlite;
 
@@ -44,6 +47,7 @@ pub use model::{
     ReplyVerdict, SpendTotals, TotalsQuery, MAX_ENTRIES_PER_PAGE,
 };
 pub use queue::{Deferral, DeferredArrival, DeferredItem, DeferredState, Leases, Pacing, ReplyQueue};
+pub use reports::{AlertClaim, AlertRecord, DayCounts, Reports};
 pub use sqlite::SqliteLedger;
 
 use antirelou_domain::{Money, SenderKey};
@@ -55,7 +59,7 @@ use antirelou_domain::{Money, SenderKey};
 /// The queue of deferred replies, the leases and the runtime controls are
 /// the same backend's ([`ReplyQueue`], [`Leases`], [`ControlStore`]).
 #[async_trait]
-pub trait Ledger: ReplyQueue + Leases + ControlStore + Send + Sync + 'static {
+pub trait Ledger: ReplyQueue + Leases + ControlStore + Reports + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 

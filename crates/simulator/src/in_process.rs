@@ -84,7 +84,7 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
     let clock = Arc::new(ManualClock::starting_at(traffic.start));
     let shared: SharedClock = clock.clone();
     let recorder = Arc::new(SendRecorder::new(shared.clone()));
-    let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true };
+    let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true, config_source: None };
     let state = web::Data::new(AppState::start_with(&settings, Arc::clone(&ledger), shared, hooks)?);
     let app = test::init_service(App::new().configure(|cfg| routes(cfg, state.clone()))).await;
 

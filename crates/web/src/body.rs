@@ -74,7 +74,13 @@ pub fn json_config() -> web::JsonConfig {
         if timed_out {
             InternalError::from_response(error, HttpResponse::RequestTimeout().force_close().finish()).into()
         } else {
-            error.into()
+            // The admin API's error shape, `{"error": "..."}`, with the status
+            // actix chose; `problems` (per key, as a refused PATCH lists them)
+            // is empty: the body as a whole was refused.
+            let status = actix_web::ResponseError::status_code(&error);
+            let body = serde_json::json!({ "error": format!("request body: {error}"), "problems": [] });
+            let response = HttpResponse::build(status).json(body);
+            InternalError::from_response(error, response).into()
         }
     })
 }

@@ -24,6 +24,8 @@
 //! - [`console`]: the collective's console at `/console/` (server-rendered
 //!   pages, signed session cookies, CSRF, French and English).
 //! - `send_apis.rs`: each tenant's provider send client, from its settings.
+//! - [`reload`]: `POST /v1/reload` and `SIGHUP`: re-read, validate and
+//!   apply the configuration file (what needs a restart is reported).
 //! - `alert_delivery.rs`: POSTs the alerts the engine emits to each tenant's `alert_webhook`.
 //! - [`Rejection`] (error.rs): a refused webhook; [`status_of`] is the one
 //!   mapping from a `RejectReason` to its status code.
@@ -37,6 +39,7 @@ mod http_server;
 mod listeners;
 pub mod pollers;
 mod reassembly;
+pub mod reload;
 mod request_deadline;
 mod routes;
 mod send_apis;
@@ -48,5 +51,6 @@ pub use error::{status_of, Rejection};
 pub use http_server::{FILES_RESERVED, KEEP_ALIVE};
 pub use listeners::{BindError, Listener};
 pub use reassembly::{Reassembly, PART_ONE_WAIT_MS};
+pub use routes::admin::openapi::{document_json as openapi_json, endpoint_table as openapi_endpoint_table};
 pub use routes::admin::Caller;
 pub use startup::{routes, AppHooks, AppState, Application, StartupError, WEBHOOK_BODY_LIMIT_BYTES};

@@ -14,15 +14,18 @@ use antirelou_providers::ovh::OvhApi;
 use antirelou_providers::{RejectReason, SendApi};
 use antirelou_settings::Settings;
 
+use crate::alert_delivery::AlertWebhooks;
 use crate::connections::ConnectionMetrics;
 use crate::console::{self, ConsoleState};
 use crate::http_server::{self, ConnectionLimits};
 use crate::listeners::{BindError, BoundListeners, Listener, ListenerSplit};
 use crate::pollers::{PollerHealth, Pollers};
 use crate::reassembly::Reassembly;
+use crate::reload::{self, ConfigSource, Reloader};
 use crate::routes::webhooks::{plivo, twilio, vonage};
 use crate::routes::{admin, health};
 use crate::{alert_delivery, body, send_apis};
+use arc_swap::ArcSwap;
 
 pub use crate::body::WEBHOOK_BODY_LIMIT_BYTES;
 
@@ -37,6 +40,8 @@ pub struct AppState {
     pub public_url: String,
     pub operator_token: Option<String>,
     pub currency: String,
+    /// `ledger.timezone`: the days of periods and stats.
+    pub timezone: chrono_tz::Tz,
     pub clock: SharedClock,
     /// This process's parts of long Vonage SMS.
     pub reassembly: Arc<Reassembly>,
@@ -46,6 +51,9 @@ pub struct AppState {
     pub pollers: PollerHealth,
     /// The console's keys, sign-in limiter and decision history.
     pub console: ConsoleState,
+    /// Reloads the configuration (`POST /v1/reload`, `SIGHUP`); `None`
+    /// when started without a configuration source.
+    pub reloader: Option<Arc<Reloader>>,
 }
 
 impl AppState {
@@ -69,15 +77,11 @@ impl AppState {
         prometheus.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         declare_provider_series(settings, &metrics);
         let (alerts, outbox) = AlertOutbox::channel();
-        let webhooks = settings
-            .tenants
-            .iter()
-            .filter_map(|t| t.alert_webhook.as_deref().map(|url| (t.id.clone(), Arc::from(url))))
-            .collect();
-        alert_delivery::spawn(outbox, webhooks, metrics.clone());
-        let clients = match hooks.send_api {
+        let webhooks: AlertWebhooks = Arc::new(ArcSwap::from_pointee(reload::alert_webhooks(settings)));
+        alert_delivery::spawn(outbox, Arc::clone(&webhooks), metrics.clone());
+        let clients = match &hooks.send_api {
             Some(api) => send_apis::ProviderClients {
-                send: settings.numbers().map(|(_, n)| (n.number.to_string(), Arc::clone(&api))).collect(),
+                send: settings.numbers().map(|(_, n)| (n.number.to_string(), Arc::clone(api))).collect(),
                 ovh: HashMap::new(),
             },
             None => send_apis::from_settings(settings)?,
@@ -91,6 +95,18 @@ impl AppState {
         let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, wiring);
         let control_metrics = ControlMetrics::register(&prometheus)?;
         let controls = Controls::start(registry.clone(), settings, Arc::clone(&clock), control_metrics);
+        let reloader = match hooks.config_source {
+            Some(source) => Some(Arc::new(Reloader::new(
+                source,
+                settings,
+                registry.clone(),
+                controls.clone(),
+                webhooks,
+                hooks.send_api,
+                &prometheus,
+            )?)),
+            None => None,
+        };
         let reassembly = Arc::new(Reassembly::new(Arc::clone(&clock)));
         if settings.tenants.iter().any(|t| t.provider.kind() == ProviderKind::Vonage) {
             Reassembly::spawn_sweeper(Arc::downgrade(&reassembly), registry.clone());
@@ -105,10 +121,12 @@ impl AppState {
             public_url: settings.server.public_url.trim_end_matches('/').to_owned(),
             operator_token: settings.server.operator_token.as_ref().map(|t| t.expose().to_owned()),
             currency: settings.ledger.currency.clone(),
+            timezone: settings.ledger.timezone,
             clock,
             reassembly,
             ovh_apis: clients.ovh,
             pollers: PollerHealth::new(gates_readiness),
+            reloader,
         })
     }
 }
@@ -171,6 +189,9 @@ pub struct AppHooks {
     pub send_api: Option<Arc<dyn SendApi>>,
     /// No timers of the actors' own: the driver calls `NumberRegistry::tick`.
     pub driven_timers: bool,
+    /// Where `POST /v1/reload` and `SIGHUP` read the configuration again
+    /// (the binary's `--config` file); without one, reloading is refused.
+    pub config_source: Option<ConfigSource>,
 }
 
 /// Every route of the application, for `App::configure`.
@@ -227,11 +248,25 @@ impl Application {
         ledger: Arc<dyn Ledger>,
         clock: SharedClock,
     ) -> Result<Application, StartupError> {
+        Application::build_with(settings, ledger, clock, AppHooks::default())
+    }
+
+    /// Like [`Application::build`], with `hooks` (a configuration source
+    /// makes `POST /v1/reload` and `SIGHUP` reload it).
+    pub fn build_with(
+        settings: &Settings,
+        ledger: Arc<dyn Ledger>,
+        clock: SharedClock,
+        hooks: AppHooks,
+    ) -> Result<Application, StartupError> {
         let bound = BoundListeners::bind(&settings.server)?;
         let port = bound.main.1.port();
         let admin_port = bound.admin.as_ref().map(|(_, address)| address.port());
         let metrics_port = bound.metrics.as_ref().map(|(_, address)| address.port());
-        let state = AppState::start(settings, ledger, clock)?;
+        let state = AppState::start_with(settings, ledger, clock, hooks)?;
+        if let Some(reloader) = &state.reloader {
+            reload::reload_on_sighup(Arc::clone(reloader));
+        }
         let registry = state.registry.clone();
         let prometheus = state.prometheus.clone();
         let pollers = Pollers::start(settings, &state);

@@ -61,10 +61,12 @@ pub enum LedgerOp {
     ReadTotals,
     ReadShield,
     Flush,
+    ClaimAlert,
+    WriteDayCounts,
 }
 
 impl LedgerOp {
-    pub const ALL: [LedgerOp; 9] = [
+    pub const ALL: [LedgerOp; 11] = [
         LedgerOp::DecideReply,
         LedgerOp::RecordInbound,
         LedgerOp::OptOut,
@@ -74,6 +76,8 @@ impl LedgerOp {
         LedgerOp::ReadTotals,
         LedgerOp::ReadShield,
         LedgerOp::Flush,
+        LedgerOp::ClaimAlert,
+        LedgerOp::WriteDayCounts,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -87,6 +91,8 @@ impl LedgerOp {
             LedgerOp::ReadTotals => "read_totals",
             LedgerOp::ReadShield => "read_shield",
             LedgerOp::Flush => "flush",
+            LedgerOp::ClaimAlert => "claim_alert",
+            LedgerOp::WriteDayCounts => "write_day_counts",
         }
     }
 }

@@ -79,6 +79,11 @@ impl NumberSeries {
         }
     }
 
+    /// Micro-units spent so far, in the order of [`SPEND_KINDS`].
+    pub fn spend_snapshot(&self) -> [i64; SPEND_KINDS.len()] {
+        self.spend_micros.each_ref().map(|c| c.load(Ordering::Relaxed))
+    }
+
     pub fn count_deferred(&self, result: DeferredResult) {
         self.deferred[result.index()].fetch_add(1, Ordering::Relaxed);
     }

@@ -7,8 +7,11 @@
 //! - `actor/calls.rs`: its ledger calls and the deliveries of paid replies
 //!   through the send API (not inline providers, lost inline answers);
 //! - `actor/timers.rs`: inbound charges, the shield's end and sharing,
-//!   budget gauges, deferred-judgement rounds.
+//!   budget gauges, deferred-judgement rounds;
+//! - `actor/budget.rs`: budget alerts, claimed once across replicas.
 
+#[path = "actor/budget.rs"]
+mod budget;
 #[path = "actor/calls.rs"]
 mod calls;
 #[path = "actor/timers.rs"]
@@ -28,7 +31,7 @@ use super::inbound_charges::InboundCharges;
 use super::state::{Arrival, NumberState, Step};
 use crate::alerts::AlertOutbox;
 use crate::messages::{
-    Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, SetPolicy, Snapshot, Tick,
+    Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, SetPolicy, SetSendApi, Snapshot, Tick,
 };
 use crate::metrics::NumberMetrics;
 use crate::options::EngineOptions;
@@ -77,6 +80,10 @@ struct Live {
     /// The number may have pending judgements (deferred here, heard of from
     /// another replica, or found at start): rounds run until none is left.
     queue_active: bool,
+    /// What this actor had spent (its spend counters' sum) at the last totals read.
+    spend_at_read: i64,
+    /// Budget alert claims known taken (`budget.rs`).
+    known_claims: Vec<String>,
 }
 
 impl Live {
@@ -100,6 +107,8 @@ impl Live {
             next_judge_micros: i64::MIN,
             // Set when the start-up read finds judgements left behind.
             queue_active: false,
+            spend_at_read: 0,
+            known_claims: Vec::new(),
         }
     }
 }
@@ -242,6 +251,15 @@ impl Handler<SetPolicy> for NumberActor {
     fn handle(&mut self, msg: SetPolicy, _ctx: &mut Context<Self>) {
         self.deps.policy = Arc::clone(&msg.0);
         self.live.state.set_policy(msg.0);
+    }
+}
+
+impl Handler<SetSendApi> for NumberActor {
+    type Result = ();
+
+    /// The provider client for replies sent through its API (a reload).
+    fn handle(&mut self, msg: SetSendApi, _ctx: &mut Context<Self>) {
+        self.deps.send_api = msg.0;
     }
 }
 

@@ -6,6 +6,7 @@
 //!   caps to the micro, rates, the shield trickle, concurrency.
 //! - [`money`]: inbound charges, top-ups, balances, entries and their pages.
 //! - [`queue`]: the deferred-reply queue (pacing, one payment per judgement) and leases.
+//! - [`reports`]: alert claims (once across callers, kept bounded) and per-day counters.
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit pages).
 //!
 //! Compiled for tests and the `test-support` feature only.
@@ -14,11 +15,13 @@ pub mod control;
 pub mod decisions;
 pub mod money;
 pub mod queue;
+pub mod reports;
 
 pub use control::*;
 pub use decisions::*;
 pub use money::*;
 pub use queue::*;
+pub use reports::*;
 
 use std::sync::Arc;
 
@@ -128,6 +131,9 @@ macro_rules! ledger_conformance_suite {
             a_flooder_ended_by_its_judgement_is_refused_until_then,
             a_full_queue_defers_nobody_more,
             a_lease_has_one_holder_until_released_or_expired,
+            an_alert_is_claimed_once_and_kept_newest_first,
+            kept_alerts_are_bounded,
+            day_counters_add_up_per_tenant_and_day,
             pause_and_overrides_are_stored_per_number_with_a_rising_version,
             a_blocklist_keeps_hashes_labels_and_dates_per_tenant,
             a_full_blocklist_refuses_a_new_sender_and_writes_nothing,

@@ -91,6 +91,21 @@ impl KeySpace {
         self.key(&format!("lease:{name}"))
     }
 
+    /// The claim of one alert (`budget:number:+33...:2026-12-02:80`).
+    pub fn alert_claim(&self, key: &str) -> String {
+        self.key(&format!("alert_claim:{key}"))
+    }
+
+    /// The kept alerts of a tenant (or `*`, the deployment's).
+    pub fn alerts(&self, owner: &str) -> String {
+        self.key(&format!("alerts:{owner}"))
+    }
+
+    /// The counters of a tenant's day.
+    pub fn day_counts(&self, tenant: &str, day: &str) -> String {
+        self.key(&format!("day:{tenant}:{day}"))
+    }
+
     /// The version of the last runtime control change (integer).
     pub fn control_version(&self) -> String {
         self.key("control:version")

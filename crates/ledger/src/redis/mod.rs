@@ -20,12 +20,14 @@
 //!   after the client gave up): the spend is then recorded without a reply
 //!   sent, never the reverse, and a provider retry of the same message id
 //!   gets `Duplicate { replied: true }`, never a second debit.
+//! - `reports.rs`: alert claims (`claim_alert.lua`) and per-day counters.
 
 mod control;
 mod entries;
 pub(crate) mod events;
 pub mod layout;
 mod queue;
+mod reports;
 pub mod script;
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,7 @@ pub struct Scripts {
     pub note: Script,
     pub lease: Script,
     pub release: Script,
+    pub claim_alert: Script,
     pub control: Script,
 }
 
@@ -47,11 +48,12 @@ impl Scripts {
             note: Script::new(include_str!("note.lua")),
             lease: Script::new(include_str!("lease.lua")),
             release: Script::new(include_str!("release.lua")),
+            claim_alert: Script::new(include_str!("claim_alert.lua")),
             control: Script::new(include_str!("control.lua")),
         }
     }
 
-    pub fn all(&self) -> [&Script; 9] {
+    pub fn all(&self) -> [&Script; 10] {
         [
             &self.decide,
             &self.inbound,
@@ -61,6 +63,7 @@ impl Scripts {
             &self.note,
             &self.lease,
             &self.release,
+            &self.claim_alert,
             &self.control,
         ]
     }

@@ -10,12 +10,14 @@
 //! - [`decide`]: the money operations (decision, inbound charges);
 //! - [`entries`]: entries, top-ups, bounded pages.
 //! - [`queue`]: the deferred-reply queue and the leases.
+//! - `reports.rs`: alert claims and per-day counters (`Reports`).
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit).
 
 mod control;
 mod decide;
 mod entries;
 mod queue;
+mod reports;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -109,6 +111,7 @@ impl SqliteLedger {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.execute_batch(SCHEMA)?;
         connection.execute_batch(queue::SCHEMA)?;
+        connection.execute_batch(reports::SCHEMA)?;
         connection.execute_batch(control::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };

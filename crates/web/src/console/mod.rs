@@ -111,8 +111,13 @@ impl Visit {
         let now = state.clock.now_seconds();
         let session =
             request.cookie(SESSION_COOKIE).and_then(|cookie| state.console.key.verify(cookie.value(), now, state))?;
-        let mut tenants: Vec<String> =
-            state.registry.numbers().map(|h| h.tenant.id.to_string()).filter(|t| session.caller.may_see(t)).collect();
+        let mut tenants: Vec<String> = state
+            .registry
+            .numbers()
+            .iter()
+            .map(|h| h.tenant.id.to_string())
+            .filter(|t| session.caller.may_see(t))
+            .collect();
         tenants.sort();
         tenants.dedup();
         Some(Visit {

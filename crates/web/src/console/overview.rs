@@ -102,7 +102,7 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpRespo
                 return visit.unavailable(&request, T::LedgerUnavailable);
             };
             balance = balance.or(totals.balance);
-            let decided = state.console.history.hourly(&view.number, hour, history::total_decisions(handle));
+            let decided = state.console.history.hourly(&view.number, hour, history::total_decisions(&handle));
             let replied = replies.get(&view.number).copied().unwrap_or([0; HOURS]);
             cards.push(html! {
                 article.number {

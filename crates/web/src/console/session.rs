@@ -110,7 +110,7 @@ impl SessionKey {
         }
         let caller = caller_of(who)?;
         let current = current_token(&caller, state)?;
-        if !bool::from(self.fingerprint(current).as_bytes().ct_eq(fingerprint.as_bytes())) {
+        if !bool::from(self.fingerprint(&current).as_bytes().ct_eq(fingerprint.as_bytes())) {
             return None;
         }
         Some(Session { caller, expires_seconds, nonce: nonce.to_owned() })
@@ -154,10 +154,10 @@ fn caller_of(who: &str) -> Option<Caller> {
 }
 
 /// The token `caller` signs in with today, if it still has one.
-fn current_token<'a>(caller: &Caller, state: &'a AppState) -> Option<&'a str> {
+fn current_token(caller: &Caller, state: &AppState) -> Option<String> {
     match caller {
-        Caller::Operator => state.operator_token.as_deref(),
-        Caller::Tenant(id) => state.registry.tenant(id)?.admin_token.as_ref().map(|t| t.expose()),
+        Caller::Operator => state.operator_token.clone(),
+        Caller::Tenant(id) => state.registry.tenant(id)?.admin_token.as_ref().map(|t| t.expose().to_owned()),
     }
 }
 

@@ -80,7 +80,7 @@ pub struct PollReport {
 pub struct OvhPoller {
     tenant: Arc<str>,
     number: VirtualNumber,
-    handle: NumberHandle,
+    handle: Arc<NumberHandle>,
     api: Arc<OvhApi>,
     registry: NumberRegistry,
     clock: SharedClock,

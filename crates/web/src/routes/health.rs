@@ -30,7 +30,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ready = writable && pollers_ready;
     let body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
-        "numbers": state.registry.numbers().count(),
+        "numbers": state.registry.numbers().len(),
         "ledger": { "backend": ledger.backend(), "reachable": reachable, "writable": writable },
         "pollers": { "ready": pollers_ready, "failing": state.pollers.failing(), "numbers": state.pollers.snapshot() },
     });

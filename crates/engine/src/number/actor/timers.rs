@@ -34,7 +34,8 @@ impl NumberActor {
         let (transition, totals) = self.live.state.evaluate_shield(self.deps.clock.now_seconds());
         self.on_shield(transition, totals);
         self.live.seconds_since_budget_read += 1;
-        if self.live.seconds_since_budget_read >= BUDGET_READ_EVERY_TICKS {
+        // Spend through this actor is checked against the budget alerts within a tick.
+        if self.live.seconds_since_budget_read >= BUDGET_READ_EVERY_TICKS || self.spent_since_read() {
             self.load_from_ledger(ctx);
         }
         let write = self.inbound_write();
@@ -185,6 +186,7 @@ impl NumberActor {
     /// (start, restart, every minute).
     pub(super) fn load_from_ledger(&mut self, ctx: &mut Context<Self>) {
         self.live.seconds_since_budget_read = 0;
+        self.live.spend_at_read = self.spent_so_far();
         let ledger = Arc::clone(&self.deps.ledger);
         let policy = &self.deps.policy;
         let query = TotalsQuery {
@@ -195,19 +197,23 @@ impl NumberActor {
         let now_seconds = self.deps.clock.now_seconds();
         let timeout = self.deps.options.ledger_timeout;
         let now_micros = self.now_micros();
+        let periods = query.periods.clone();
         let fut = async move {
             let totals = tokio::time::timeout(timeout, ledger.totals(&query)).await;
             let shield = tokio::time::timeout(timeout, ledger.shield_until(&query.number, now_seconds)).await;
             let pending = tokio::time::timeout(timeout, ledger.deferred_count(&query.number, now_micros)).await;
             (totals, shield, pending)
         };
-        ctx.spawn(fut.into_actor(self).map(move |(totals, shield, pending), act, _| {
+        ctx.spawn(fut.into_actor(self).map(move |(totals, shield, pending), act, ctx| {
             // Judgements left behind (a restart, another replica): judge them.
             if matches!(pending, Ok(Ok(n)) if n > 0) {
                 act.live.queue_active = true;
             }
             match totals {
-                Ok(Ok(totals)) => act.deps.metrics.publish_budget(&act.deps.policy.caps, &totals),
+                Ok(Ok(totals)) => {
+                    act.deps.metrics.publish_budget(&act.deps.policy.caps, &totals);
+                    act.check_budget(&totals, &periods, ctx);
+                }
                 _ => act.deps.metrics.ledger_error(LedgerOp::ReadTotals),
             }
             match shield {

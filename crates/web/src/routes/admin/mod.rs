@@ -7,14 +7,17 @@
 //! pause and resume), `number.rs` (one number: its state, `PATCH`, back
 //! to the file), `blocklist.rs`, `audit.rs` (runtime controls, through
 //! [`Controls`](antirelou_engine::Controls)) and `tenants.rs` (money:
-//! top-up, entries). `openapi.rs` describes every handler;
-//! `GET /v1/openapi.json` serves it.
+//! top-up, entries); `reports.rs` (alerts and per-day stats) and
+//! `reload.rs` (operator: reload the configuration). `openapi.rs`
+//! describes every handler; `GET /v1/openapi.json` serves it.
 
 mod audit;
 pub(crate) mod blocklist;
 pub(crate) mod number;
 pub(crate) mod numbers;
-mod openapi;
+pub mod openapi;
+mod reload;
+mod reports;
 pub(crate) mod tenants;
 
 use actix_web::http::StatusCode;
@@ -37,7 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tenants/{tenant}/blocklist/{hash}", web::delete().to(blocklist::remove))
         .route("/tenants/{tenant}/audit", web::get().to(audit::page))
         .route("/tenants/{tenant}/top-up", web::post().to(tenants::top_up))
-        .route("/tenants/{tenant}/entries", web::get().to(tenants::entries));
+        .route("/tenants/{tenant}/entries", web::get().to(tenants::entries))
+        .route("/tenants/{tenant}/alerts", web::get().to(reports::alerts))
+        .route("/tenants/{tenant}/stats", web::get().to(reports::stats))
+        .route("/reload", web::post().to(reload::reload));
 }
 
 /// Who is calling.
@@ -91,8 +97,8 @@ pub(crate) fn caller_of_token(token: &str, state: &AppState) -> Option<Caller> {
     }
     state
         .registry
-        .numbers()
-        .map(|h| &h.tenant)
+        .tenants()
+        .into_iter()
         .find(|t| t.admin_token.as_ref().is_some_and(|expected| same_secret(token, expected.expose())))
         .map(|t| Caller::Tenant(t.id.to_string()))
 }

@@ -92,6 +92,9 @@ pub struct PatchResponse {
 #[derive(Serialize, ToSchema)]
 pub struct PatchProblems {
     pub error: String,
+    /// Each refused key; absent when the patch as a whole was refused
+    /// (empty, not JSON, nothing to change).
+    #[schema(required = false)]
     pub problems: Vec<PatchProblem>,
 }
 
@@ -142,7 +145,7 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
     let number = path.into_inner();
     let Some(controls) = visible(&state, &caller, &number) else { return not_found() };
     let Some(handle) = state.registry.route(&number) else { return not_found() };
-    let snapshot = state.registry.snapshot(handle).await.ok();
+    let snapshot = state.registry.snapshot(&handle).await.ok();
     let policy = &controls.policy;
     let ledger = state.registry.ledger();
     let now = state.clock.now();

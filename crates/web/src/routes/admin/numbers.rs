@@ -1,5 +1,7 @@
 //! The caller's numbers: `GET /v1/numbers`, pause and resume.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_engine::{NumberHandle, NumberSnapshot};
 use serde::Serialize;
@@ -62,12 +64,12 @@ pub async fn list_numbers(request: HttpRequest, state: web::Data<AppState>) -> H
 /// number whose actor does not answer is left out). The JSON API and the
 /// console both list numbers through this.
 pub(crate) async fn number_views(state: &AppState, caller: &Caller) -> Vec<NumberView> {
-    let mut handles: Vec<&NumberHandle> =
-        state.registry.numbers().filter(|h| caller.may_see(&h.policy.tenant)).collect();
+    let mut handles: Vec<Arc<NumberHandle>> =
+        state.registry.numbers().into_iter().filter(|h| caller.may_see(&h.policy.tenant)).collect();
     handles.sort_by(|a, b| a.policy.number.cmp(&b.policy.number));
     let mut numbers = Vec::with_capacity(handles.len());
     for handle in handles {
-        if let Ok(snapshot) = state.registry.snapshot(handle).await {
+        if let Ok(snapshot) = state.registry.snapshot(&handle).await {
             numbers.push(NumberView::from(snapshot));
         }
     }

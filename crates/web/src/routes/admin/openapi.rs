@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, blocklist, number, numbers, tenants, ApiError};
+use super::{audit, blocklist, number, numbers, reload, reports, tenants, ApiError};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,7 +26,10 @@ use super::{audit, blocklist, number, numbers, tenants, ApiError};
         blocklist::remove,
         audit::page,
         tenants::top_up,
-        tenants::entries
+        tenants::entries,
+        reports::alerts,
+        reports::stats,
+        reload::reload
     ),
     components(schemas(
         ApiError,
@@ -45,11 +48,18 @@ use super::{audit, blocklist, number, numbers, tenants, ApiError};
         audit::AuditView,
         audit::AuditResponse,
         tenants::TopUp,
-        tenants::TopUpResponse
+        tenants::TopUpResponse,
+        reports::AlertsResponse,
+        reports::StatsResponse,
+        reports::DayStats,
+        crate::reload::ReloadReport,
+        crate::reload::ReloadRefused,
+        crate::reload::ProblemView
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "numbers", description = "A number's state and controls"), (name = "controls", description = "Blocklists and the audit of runtime changes"), (name = "money", description = "Balance, top-ups and ledger entries"))
+    tags((name = "numbers", description = "A number's state and controls"), (name = "controls", description = "Blocklists and the audit of runtime changes"), (name = "money", description = "Balance, top-ups, ledger entries, budget alerts and stats"),
+        (name = "operator", description = "The deployment: configuration reload (operator token)"))
 )]
 pub struct ApiDoc;
 
@@ -69,4 +79,38 @@ impl Modify for BearerAuth {
 /// `GET /v1/openapi.json` (public: it describes, it reveals nothing).
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+/// The OpenAPI document as pretty JSON (`antirelou openapi`).
+pub fn document_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+/// The endpoint table of docs/admin-api.md, generated from the document
+/// (`antirelou openapi --markdown`); a test keeps the doc equal to it.
+pub fn endpoint_table() -> String {
+    let doc = ApiDoc::openapi();
+    let mut rows = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let operations = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+            let summary = operation.summary.clone().unwrap_or_default().replace('|', "\\|").replace('\n', " ");
+            let statuses: Vec<&str> = operation.responses.responses.keys().map(String::as_str).collect();
+            rows.push(format!("| `{method}` | `{path}` | {tag} | {summary} | {} |", statuses.join(", ")));
+        }
+    }
+    let mut table = String::from("| method | path | tag | what | statuses |\n|---|---|---|---|---|\n");
+    for row in rows {
+        table.push_str(&row);
+        table.push('\n');
+    }
+    table
 }

@@ -15,6 +15,7 @@ pub mod plivo;
 pub mod twilio;
 pub mod vonage;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::{web, HttpRequest};
@@ -41,7 +42,7 @@ pub fn count_rejection(
 }
 
 /// The handle of `number` when a tenant of provider `kind` serves it.
-pub fn route<'a>(state: &'a AppState, number: &str, kind: ProviderKind) -> Result<&'a NumberHandle, Rejection> {
+pub fn route(state: &AppState, number: &str, kind: ProviderKind) -> Result<Arc<NumberHandle>, Rejection> {
     state
         .registry
         .route(number)

@@ -1,6 +1,8 @@
 //! Plivo: `POST /webhooks/plivo`, signed with `X-Plivo-Signature-V3` over
 //! the message URL and the form, answered with Plivo XML.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::ProviderKind;
 use antirelou_engine::NumberHandle;
@@ -23,20 +25,20 @@ pub async fn inbound(
 ) -> Result<HttpResponse, Rejection> {
     let mut routed = None;
     let result = verify_and_decide(&request, payload, &state, &mut routed).await;
-    result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Plivo, routed, rejection))
+    result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Plivo, routed.as_deref(), rejection))
 }
 
-async fn verify_and_decide<'a>(
+async fn verify_and_decide(
     request: &HttpRequest,
     payload: web::Payload,
-    state: &'a AppState,
-    routed: &mut Option<&'a NumberHandle>,
+    state: &AppState,
+    routed: &mut Option<Arc<NumberHandle>>,
 ) -> Result<HttpResponse, Rejection> {
     let body = read_body(request, payload).await?;
     let form = WebhookForm::parse(&body).map_err(|_| Rejection::new(RejectReason::Malformed))?;
     let to = plivo::routed_number(&form)?;
     let handle = route(state, &to, ProviderKind::Plivo)?;
-    *routed = Some(handle);
+    *routed = Some(Arc::clone(&handle));
     let ProviderSettings::Plivo { auth_token, .. } = &handle.tenant.provider else {
         return Err(Rejection::new(RejectReason::UnknownNumber));
     };
@@ -49,7 +51,7 @@ async fn verify_and_decide<'a>(
         &WebhookAuth { auth_token: auth_token.expose() },
     )?;
 
-    let decision = decide(&state.registry, handle, &sms).await;
+    let decision = decide(&state.registry, &handle, &sms).await;
     let xml = match &decision.reply {
         Some(text) => plivo::reply_message(&sms.to, &sms.from, text),
         None => plivo::reply_empty(),

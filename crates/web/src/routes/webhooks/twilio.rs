@@ -3,6 +3,8 @@
 //! /webhooks/twilio/status`, the delivery status of replies sent through
 //! the Messages API.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::ProviderKind;
 use antirelou_engine::NumberHandle;
@@ -23,7 +25,7 @@ pub async fn inbound(
 ) -> Result<HttpResponse, Rejection> {
     let mut routed = None;
     let result = verify_and_decide(&request, payload, &state, &mut routed).await;
-    result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Twilio, routed, rejection))
+    result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Twilio, routed.as_deref(), rejection))
 }
 
 /// Verifies a delivery status callback and counts its status in
@@ -36,26 +38,26 @@ pub async fn status(
 ) -> Result<HttpResponse, Rejection> {
     let mut routed = None;
     let result = verify_status(&request, payload, &state, &mut routed).await;
-    result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Twilio, routed, rejection))
+    result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Twilio, routed.as_deref(), rejection))
 }
 
-async fn verify_and_decide<'a>(
+async fn verify_and_decide(
     request: &HttpRequest,
     payload: web::Payload,
-    state: &'a AppState,
-    routed: &mut Option<&'a NumberHandle>,
+    state: &AppState,
+    routed: &mut Option<Arc<NumberHandle>>,
 ) -> Result<HttpResponse, Rejection> {
     let body = read_body(request, payload).await?;
     let form = WebhookForm::parse(&body).map_err(|_| Rejection::new(RejectReason::Malformed))?;
     let to = twilio::routed_number(&form)?;
     let handle = route(state, to, ProviderKind::Twilio)?;
-    *routed = Some(handle);
-    let (account_sid, auth_token) = account(handle)?;
+    *routed = Some(Arc::clone(&handle));
+    let (account_sid, auth_token) = account(&handle)?;
     let auth = WebhookAuth { account_sid, auth_token };
     let url = signed_url(&state.public_url, request);
     let sms = twilio::inbound(&form, &url, header(request, twilio::SIGNATURE_HEADER), &auth)?;
 
-    let decision = decide(&state.registry, handle, &sms).await;
+    let decision = decide(&state.registry, &handle, &sms).await;
     let twiml = match &decision.reply {
         Some(text) => twilio::twiml_message(text),
         None => twilio::twiml_empty(),
@@ -63,11 +65,11 @@ async fn verify_and_decide<'a>(
     Ok(HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(twiml))
 }
 
-async fn verify_status<'a>(
+async fn verify_status(
     request: &HttpRequest,
     payload: web::Payload,
-    state: &'a AppState,
-    routed: &mut Option<&'a NumberHandle>,
+    state: &AppState,
+    routed: &mut Option<Arc<NumberHandle>>,
 ) -> Result<HttpResponse, Rejection> {
     let malformed = |field| Rejection::from(antirelou_providers::InboundError::Malformed(field));
     let body = read_body(request, payload).await?;
@@ -75,8 +77,8 @@ async fn verify_status<'a>(
     // The reply left from our number: `From` routes the callback.
     let from = form.get("From").filter(|from| antirelou_providers::is_e164(from)).ok_or(malformed("From"))?;
     let handle = route(state, from, ProviderKind::Twilio)?;
-    *routed = Some(handle);
-    let (account_sid, auth_token) = account(handle)?;
+    *routed = Some(Arc::clone(&handle));
+    let (account_sid, auth_token) = account(&handle)?;
     let url = signed_url(&state.public_url, request);
     twilio::verify_signature(auth_token, &url, form.pairs(), header(request, twilio::SIGNATURE_HEADER))
         .map_err(|_| Rejection::new(RejectReason::BadSignature))?;

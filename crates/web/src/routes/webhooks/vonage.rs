@@ -4,6 +4,8 @@
 //! empty body, and a paid reply goes through Vonage's send API (the engine
 //! sends it). Parts of long SMS go to the process's [`Reassembly`](crate::reassembly::Reassembly).
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::ProviderKind;
 use antirelou_engine::NumberHandle;
@@ -23,14 +25,14 @@ pub async fn inbound(
 ) -> Result<HttpResponse, Rejection> {
     let mut routed = None;
     let result = verify_and_decide(&request, payload, &state, &mut routed).await;
-    result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Vonage, routed, rejection))
+    result.map_err(|rejection| count_rejection(&state.registry, ProviderKind::Vonage, routed.as_deref(), rejection))
 }
 
-async fn verify_and_decide<'a>(
+async fn verify_and_decide(
     request: &HttpRequest,
     payload: web::Payload,
-    state: &'a AppState,
-    routed: &mut Option<&'a NumberHandle>,
+    state: &AppState,
+    routed: &mut Option<Arc<NumberHandle>>,
 ) -> Result<HttpResponse, Rejection> {
     let body = read_body(request, payload).await?;
     let content_type = request.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
@@ -38,7 +40,7 @@ async fn verify_and_decide<'a>(
         vonage::parse_request(request.method().as_str(), content_type, request.query_string().as_bytes(), &body)?;
     let to = vonage::routed_number(&form)?;
     let handle = route(state, &to, ProviderKind::Vonage)?;
-    *routed = Some(handle);
+    *routed = Some(Arc::clone(&handle));
     let ProviderSettings::Vonage { api_key, signature_secret, signature_method, .. } = &handle.tenant.provider else {
         return Err(Rejection::new(RejectReason::UnknownNumber));
     };
@@ -57,7 +59,7 @@ async fn verify_and_decide<'a>(
         },
     };
     if let Some(sms) = sms {
-        decide(&state.registry, handle, &sms).await;
+        decide(&state.registry, &handle, &sms).await;
     }
     Ok(HttpResponse::Ok().finish())
 }

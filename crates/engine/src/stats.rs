@@ -1,0 +1,83 @@
+//! Per-day counters for `GET /v1/tenants/{tenant}/stats`: each number's
+//! decisions by outcome and spend by kind (the atomics `/metrics` reads)
+//! are added, as differences since the last write, to its tenant's day in
+//! the ledger ([`Reports::add_day_counts`](antirelou_ledger::Reports::add_day_counts)):
+//! one write per tenant every [`DAY_COUNTS_EVERY`], not one per decision.
+//!
+//! Start with [`DayCounters::write`]. The day is the one the write happens
+//! in (the ledger's timezone), so a decision in the last seconds before
+//! midnight may count for the next day; a crash loses at most the last
+//! interval. Entries stay the money's truth; these counters are a report.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use antirelou_domain::{Outcome, Periods, SharedClock};
+use antirelou_ledger::reports::{outcome_field, spend_field};
+use antirelou_ledger::{DayCounts, Ledger};
+
+use crate::metrics::number_series::SPEND_KINDS;
+use crate::registry::NumberHandle;
+
+/// Counters are written to the ledger this often.
+pub const DAY_COUNTS_EVERY: Duration = Duration::from_secs(10);
+
+/// What was already written, per number.
+#[derive(Default)]
+pub struct DayCounters {
+    written: tokio::sync::Mutex<HashMap<Arc<str>, Written>>,
+}
+
+/// A tenant's day, its counts, and the numbers' counters they come from.
+type Tenant = (String, BTreeMap<String, i64>, Vec<(Arc<str>, Written)>);
+
+#[derive(Clone, Copy, Default)]
+struct Written {
+    outcomes: [u64; Outcome::COUNT],
+    spend: [i64; SPEND_KINDS.len()],
+}
+
+impl DayCounters {
+    /// Adds what `numbers` counted since the last write to their tenants'
+    /// day; a failed write is retried with the next one. Returns whether
+    /// every write succeeded.
+    pub async fn write(&self, numbers: &[Arc<NumberHandle>], ledger: &dyn Ledger, clock: &SharedClock) -> bool {
+        let mut written = self.written.lock().await;
+        let instant = clock.now();
+        let mut by_tenant: BTreeMap<Arc<str>, Tenant> = BTreeMap::new();
+        for handle in numbers {
+            let now =
+                Written { outcomes: handle.metrics.series.snapshot(), spend: handle.metrics.series.spend_snapshot() };
+            let before = written.get(&handle.policy.number).copied().unwrap_or_default();
+            let entry = by_tenant
+                .entry(Arc::clone(&handle.policy.tenant))
+                .or_insert_with(|| (Periods::at(instant, handle.policy.timezone).day, BTreeMap::new(), Vec::new()));
+            for outcome in Outcome::ALL {
+                let delta = now.outcomes[outcome.index()].saturating_sub(before.outcomes[outcome.index()]);
+                if delta > 0 {
+                    *entry.1.entry(outcome_field(outcome.as_str())).or_default() +=
+                        i64::try_from(delta).unwrap_or(i64::MAX);
+                }
+            }
+            for (i, kind) in SPEND_KINDS.iter().enumerate() {
+                let delta = now.spend[i] - before.spend[i];
+                if delta > 0 {
+                    *entry.1.entry(spend_field(kind.as_str())).or_default() += delta;
+                }
+            }
+            entry.2.push((Arc::clone(&handle.policy.number), now));
+        }
+        let mut all_ok = true;
+        for (tenant, (day, counts, seen)) in by_tenant {
+            let batch = DayCounts { tenant: tenant.to_string(), day, counts: counts.into_iter().collect() };
+            let ok = batch.counts.is_empty()
+                || matches!(tokio::time::timeout(DAY_COUNTS_EVERY, ledger.add_day_counts(&batch)).await, Ok(Ok(())));
+            if ok {
+                written.extend(seen);
+            }
+            all_ok &= ok;
+        }
+        all_ok
+    }
+}
