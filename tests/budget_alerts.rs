@@ -88,6 +88,21 @@ async fn a_daily_cap_alerts_three_times_once_across_replicas_and_again_the_next_
     );
     assert_eq!(get(&second, "/v1/tenants/lyon/alerts", LYON_ADMIN).await.1["alerts"], serde_json::json!([]));
 
+    // The console's alerts page lists the same three, and no sender.
+    let session = crate::console::sign_in(&second, PARIS_ADMIN).await.expect("paris signs in");
+    let page = second
+        .client
+        .get(format!("{}/console/tenants/paris/alerts", second.admin_url))
+        .header("Cookie", format!("antirelou_console={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.unwrap();
+    assert_eq!(page.matches("<td>").count(), 6, "three alerts, when and what: {page}");
+    assert!(page.contains("0.40"), "the alert's text is shown");
+    assert!(!page.contains("+337000000"), "no sender on the page");
+
     // The next day starts again.
     clock.advance_seconds(86_400);
     for i in 0..5 {

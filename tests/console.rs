@@ -25,7 +25,7 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// Signs in with `token` and returns the session cookie's value (or the status).
-async fn sign_in(app: &TestApp, token: &str) -> Result<String, u16> {
+pub(crate) async fn sign_in(app: &TestApp, token: &str) -> Result<String, u16> {
     let http = client();
     let form = http.get(format!("{}/console/login", app.admin_url)).send().await.unwrap();
     let nonce = set_cookie(&form, "antirelou_signin").expect("a sign-in nonce cookie");

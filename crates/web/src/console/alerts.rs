@@ -1,11 +1,14 @@
-//! `GET /console/tenants/{tenant}/alerts`: the alerts sent to the tenant
-//! (shield, budget), newest first.
+//! `GET /console/tenants/{tenant}/alerts`: the budget alerts sent to the
+//! tenant (its own caps' and the deployment's), newest first, read through
+//! the same function as `GET /v1/tenants/{tenant}/alerts`. An alert carries
+//! no sender and no body.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
 use super::i18n::T;
 use super::{layout, Visit};
+use crate::routes::admin::reports::tenant_alerts;
 use crate::startup::AppState;
 
 pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
@@ -15,11 +18,32 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
     if !visit.sees_tenant(&tenant) {
         return visit.not_found(&request);
     }
+    let Ok(alerts) = tenant_alerts(&state, &tenant).await else {
+        return visit.unavailable(&request, T::LedgerUnavailable);
+    };
+    let field = |alert: &serde_json::Value, key: &str| alert.get(key).and_then(|v| v.as_str()).unwrap_or("").to_owned();
     let body = html! {
         p.subtitle { (T::Tenant.get(lang)) " " (tenant) }
         p { (T::AlertsIntro.get(lang)) }
-        p { (T::NoneYet.get(lang)) }
-        p.hint { (T::AlertsNotYet.get(lang)) }
+        @if alerts.is_empty() {
+            p { (T::NoneYet.get(lang)) }
+        } @else {
+            table #alerts {
+                thead { tr {
+                    th scope="col" { (T::When.get(lang)) }
+                    th scope="col" { (T::Alert.get(lang)) }
+                } }
+                tbody {
+                    @for alert in &alerts {
+                        tr {
+                            td { (field(alert, "at")) }
+                            td { (field(alert, "text")) }
+                        }
+                    }
+                }
+            }
+        }
+        p.hint { (T::AlertsWebhook.get(lang)) }
     };
     layout::page(&visit, T::Alerts, body)
 }

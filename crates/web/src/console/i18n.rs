@@ -156,7 +156,8 @@ texts! {
     Blocked => "Bloqué.", "Blocked.";
     NotANumber => "Ce n'est pas un numéro au format international (+33612345678).", "Not a number in international format (+33612345678).";
     Unblocked => "Débloqué.", "Unblocked.";
-    AlertsNotYet => "La liste des alertes reçues arrive avec l'API des alertes ; en attendant, elles arrivent sur le webhook d'alerte du collectif.", "The list of alerts received comes with the alerts API; meanwhile they reach the collective's alert webhook.";
+    AlertsWebhook => "Toutes les alertes, bouclier compris, arrivent aussi sur le webhook d'alerte du collectif.", "Every alert, the shield's too, also reaches the collective's alert webhook.";
+    Alert => "Alerte", "Alert";
     Deferred => "Personnes en attente de jugement (cette réplique)", "Senders waiting for a judgement (this replica)";
     BlocklistIntro => "Un numéro bloqué ne reçoit plus jamais de réponse. Il est haché dès réception : personne ne peut le relire ici.", "A blocked number never gets a reply again. It is hashed on arrival: nobody can read it back here.";
     PhoneNumber => "Numéro (format international, +33…)", "Number (international format, +33…)";
@@ -179,7 +180,7 @@ texts! {
     Count => "Nombre", "Count";
     Reference => "Référence", "Reference";
     OlderEntries => "Écritures suivantes", "Next entries";
-    AlertsIntro => "Les alertes envoyées à votre collectif : bouclier, budget.", "The alerts sent to your collective: shield, budget.";
+    AlertsIntro => "Les alertes de budget envoyées à votre collectif (50, 80 et 100 % de chaque plafond), les plus récentes d'abord.", "The budget alerts sent to your collective (50, 80 and 100 % of each cap), newest first.";
     LedgerUnavailable => "Le registre est indisponible : réessayez.", "The ledger is unavailable: try again.";
     NotFound => "Page introuvable.", "Page not found.";
     BadForm => "Formulaire refusé (jeton de formulaire absent ou périmé) : rechargez la page.", "Form refused (missing or stale form token): reload the page.";

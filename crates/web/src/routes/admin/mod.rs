@@ -17,7 +17,7 @@ pub(crate) mod number;
 pub(crate) mod numbers;
 pub mod openapi;
 mod reload;
-mod reports;
+pub(crate) mod reports;
 pub(crate) mod tenants;
 
 use actix_web::http::StatusCode;

@@ -9,6 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::{Money, Outcome, Periods};
 use antirelou_engine::metrics::number_series::SPEND_KINDS;
 use antirelou_ledger::reports::{outcome_field, spend_field, ALERTS_KEPT, DEPLOYMENT_ALERTS, MAX_STATS_DAYS};
+use antirelou_ledger::LedgerError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,6 +26,27 @@ pub struct AlertsResponse {
     pub alerts: Vec<serde_json::Value>,
 }
 
+/// The tenant's last budget alerts (its own and the deployment cap's),
+/// newest first, each as its webhook received it plus `at` (RFC 3339). The
+/// JSON API and the console both read alerts through this.
+pub(crate) async fn tenant_alerts(state: &AppState, tenant: &str) -> Result<Vec<serde_json::Value>, LedgerError> {
+    let ledger = state.registry.ledger();
+    let (own, deployment) =
+        tokio::try_join!(ledger.alerts(tenant, ALERTS_KEPT), ledger.alerts(DEPLOYMENT_ALERTS, ALERTS_KEPT))?;
+    let mut records: Vec<_> = own.into_iter().chain(deployment).collect();
+    records.sort_by_key(|r| std::cmp::Reverse(r.at_micros));
+    records.truncate(ALERTS_KEPT);
+    Ok(records
+        .into_iter()
+        .filter_map(|record| {
+            let mut alert: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&record.json).ok()?;
+            let at = chrono::DateTime::from_timestamp_micros(record.at_micros).map(|t| t.to_rfc3339());
+            alert.insert("at".into(), at.into());
+            Some(serde_json::Value::Object(alert))
+        })
+        .collect())
+}
+
 /// The tenant's last budget alerts (its own, and the deployment cap's),
 /// newest first, as their webhook received them plus `at` (RFC 3339).
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/alerts", tag = "money",
@@ -37,24 +59,7 @@ pub async fn alerts(request: HttpRequest, path: web::Path<String>, state: web::D
     if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
         return not_found();
     }
-    let ledger = state.registry.ledger();
-    let (own, deployment) =
-        match tokio::try_join!(ledger.alerts(&tenant, ALERTS_KEPT), ledger.alerts(DEPLOYMENT_ALERTS, ALERTS_KEPT)) {
-            Ok(both) => both,
-            Err(_) => return ledger_unavailable(),
-        };
-    let mut records: Vec<_> = own.into_iter().chain(deployment).collect();
-    records.sort_by_key(|r| std::cmp::Reverse(r.at_micros));
-    records.truncate(ALERTS_KEPT);
-    let alerts = records
-        .into_iter()
-        .filter_map(|record| {
-            let mut alert: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&record.json).ok()?;
-            let at = chrono::DateTime::from_timestamp_micros(record.at_micros).map(|t| t.to_rfc3339());
-            alert.insert("at".into(), at.into());
-            Some(serde_json::Value::Object(alert))
-        })
-        .collect();
+    let Ok(alerts) = tenant_alerts(&state, &tenant).await else { return ledger_unavailable() };
     HttpResponse::Ok().json(AlertsResponse { tenant, alerts })
 }
 
