@@ -8,7 +8,7 @@ use antirelou_ledger::AuditRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{authenticate, control_error, not_found, unauthorized, ApiError};
+use super::{control_error, tenant_caller, ApiError};
 use crate::startup::AppState;
 
 /// Records per page when the caller does not say.
@@ -72,10 +72,9 @@ pub async fn page(
     query: web::Query<AuditQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let tenant = path.into_inner();
-    if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
-        return not_found();
+    if let Err(answer) = tenant_caller(&request, &state, &tenant) {
+        return answer;
     }
     let limit = query.limit.unwrap_or(DEFAULT_AUDIT_PAGE);
     if !(1..=MAX_AUDIT_PAGE).contains(&limit) {

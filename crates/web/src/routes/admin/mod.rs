@@ -110,6 +110,19 @@ pub(crate) fn authenticate(request: &HttpRequest, state: &AppState) -> Option<Ca
     caller_of_token(token, state)
 }
 
+/// The caller of `request` when it may see `tenant`, a tenant that exists;
+/// else the answer to give: `401` without a known token, `404` for a
+/// tenant it may not see (as if it did not exist).
+// The refusal is the response itself, built only when refusing.
+#[allow(clippy::result_large_err)]
+pub(crate) fn tenant_caller(request: &HttpRequest, state: &AppState, tenant: &str) -> Result<Caller, HttpResponse> {
+    let caller = authenticate(request, state).ok_or_else(unauthorized)?;
+    if !caller.may_see(tenant) || state.registry.tenant(tenant).is_none() {
+        return Err(not_found());
+    }
+    Ok(caller)
+}
+
 pub(crate) fn unauthorized() -> HttpResponse {
     HttpResponse::Unauthorized()
         .insert_header(("WWW-Authenticate", "Bearer"))

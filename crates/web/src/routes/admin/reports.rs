@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{authenticate, error, ledger_unavailable, not_found, unauthorized, ApiError};
+use super::{error, ledger_unavailable, tenant_caller, ApiError};
 use crate::startup::AppState;
 
 /// The tenant's last budget alerts, newest first.
@@ -54,10 +54,9 @@ pub(crate) async fn tenant_alerts(state: &AppState, tenant: &str) -> Result<Vec<
     responses((status = 200, body = AlertsResponse), (status = 401, body = ApiError),
               (status = 404, body = ApiError), (status = 503, body = ApiError)))]
 pub async fn alerts(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let tenant = path.into_inner();
-    if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
-        return not_found();
+    if let Err(answer) = tenant_caller(&request, &state, &tenant) {
+        return answer;
     }
     let Ok(alerts) = tenant_alerts(&state, &tenant).await else { return ledger_unavailable() };
     HttpResponse::Ok().json(AlertsResponse { tenant, alerts })
@@ -108,10 +107,9 @@ pub async fn stats(
     query: web::Query<StatsQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let tenant = path.into_inner();
-    if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
-        return not_found();
+    if let Err(answer) = tenant_caller(&request, &state, &tenant) {
+        return answer;
     }
     let days = match stats_days(&query, &state) {
         Ok(days) => days,

@@ -7,7 +7,7 @@ use antirelou_ledger::{export, EntryFilter, LedgerError, MAX_ENTRIES_PER_PAGE};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{authenticate, error, ledger_unavailable, not_found, unauthorized, ApiError, Caller};
+use super::{authenticate, error, ledger_unavailable, not_found, tenant_caller, unauthorized, ApiError, Caller};
 use crate::startup::AppState;
 
 /// A top-up of the tenant's prepaid balance.
@@ -123,10 +123,9 @@ pub async fn entries(
     query: web::Query<EntriesQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let tenant = path.into_inner();
-    if !caller.may_see(&tenant) || state.registry.tenant(&tenant).is_none() {
-        return not_found();
+    if let Err(answer) = tenant_caller(&request, &state, &tenant) {
+        return answer;
     }
     let limit = query.limit.unwrap_or(DEFAULT_ENTRIES_PER_PAGE);
     if !(1..=MAX_ENTRIES_PER_PAGE).contains(&limit) {
