@@ -11,7 +11,7 @@ use antirelou_domain::SharedClock;
 use antirelou_engine::{AlertOutbox, ControlMetrics, Controls, EngineOptions, Metrics, NumberRegistry, Wiring};
 use antirelou_ledger::Ledger;
 use antirelou_providers::ovh::OvhApi;
-use antirelou_providers::{RejectReason, SendApi};
+use antirelou_providers::SendApi;
 use antirelou_settings::Settings;
 
 use crate::alert_delivery::AlertWebhooks;
@@ -131,30 +131,13 @@ impl AppState {
     }
 }
 
-/// Every series of the provider families at 0 from the start, their label
-/// values derived from the vocabularies: rejections (`RejectReason::ALL`) of
-/// every webhook provider (`ProviderKind::ALL`) for unknown numbers and for
-/// each configured number of that provider, and Twilio delivery statuses.
+/// Every series of the provider families at 0 from the start: each polled
+/// number's poller series and Twilio's delivery statuses. (Webhook refusals
+/// are the per-number series' own, at 0 from each number's start.)
 fn declare_provider_series(settings: &Settings, metrics: &antirelou_engine::Metrics) {
-    let webhook_kinds = ProviderKind::ALL.into_iter().filter(|kind| kind.has_webhook());
-    for kind in webhook_kinds {
-        for reason in RejectReason::ALL {
-            metrics.webhook_rejected.with_label_values(&[kind.as_str(), reason.as_str(), "", ""]);
-        }
-    }
     for (tenant, number) in settings.numbers() {
-        let kind = tenant.provider.kind();
-        if !kind.has_webhook() {
+        if !tenant.provider.kind().has_webhook() {
             metrics.pollers.declare(&tenant.id, number.number.as_str());
-            continue;
-        }
-        for reason in RejectReason::ALL.into_iter().filter(|r| *r != RejectReason::UnknownNumber) {
-            metrics.webhook_rejected.with_label_values(&[
-                kind.as_str(),
-                reason.as_str(),
-                &tenant.id,
-                number.number.as_str(),
-            ]);
         }
     }
     for tenant in settings.tenants.iter().filter(|t| t.provider.kind() == ProviderKind::Twilio) {

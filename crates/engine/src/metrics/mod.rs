@@ -16,8 +16,9 @@ pub mod number_series;
 
 use std::sync::Arc;
 
-use antirelou_domain::{DeferredResult, Outcome};
+use antirelou_domain::{DeferredResult, Outcome, ProviderKind};
 use antirelou_ledger::{BudgetScope, Caps, EntryKind, SpendTotals};
+use antirelou_providers::RejectReason;
 use prometheus::{Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 
 use crate::alerts::AlertKind;
@@ -119,9 +120,8 @@ impl PollResult {
 /// The metric families. Cheap to clone (handles to shared collectors).
 #[derive(Clone)]
 pub struct Metrics {
-    /// Every per-number family and the budget gauges.
+    /// Every per-number family, the budget gauges and the webhook refusals.
     pub numbers: NumberSeriesCollector,
-    pub webhook_rejected: IntCounterVec,
     pub decision_duration: HistogramVec,
     pub ledger_errors: IntCounterVec,
     pub ledger_up: Gauge,
@@ -217,11 +217,8 @@ impl Metrics {
             shield: SHIELD_ACTIVE,
             restarts: ACTOR_RESTARTS_TOTAL,
             mailbox_full: ACTOR_MAILBOX_FULL_TOTAL,
+            rejected: WEBHOOK_REJECTED_TOTAL,
         })?;
-        let webhook_rejected = IntCounterVec::new(
-            Opts::new(WEBHOOK_REJECTED_TOTAL, "Webhooks refused before a decision."),
-            &["provider", "reason", "tenant", "number"],
-        )?;
         let decision_duration = HistogramVec::new(
             HistogramOpts::new(DECISION_DURATION_SECONDS, "Time from a verified webhook to its decision.").buckets(
                 vec![
@@ -260,7 +257,6 @@ impl Metrics {
                 &["tenant", "number"],
             )?,
         };
-        registry.register(Box::new(webhook_rejected.clone()))?;
         registry.register(Box::new(decision_duration.clone()))?;
         registry.register(Box::new(ledger_errors.clone()))?;
         registry.register(Box::new(ledger_up.clone()))?;
@@ -288,7 +284,6 @@ impl Metrics {
         };
         Ok(Metrics {
             numbers,
-            webhook_rejected,
             decision_duration,
             ledger_errors,
             ledger_up,
@@ -313,6 +308,15 @@ impl Metrics {
             tenant: Arc::from(tenant),
             number: Arc::from(number),
             families: self.clone(),
+        }
+    }
+
+    /// Counts a refused webhook of `provider`: on the number it was for
+    /// when it was one of ours, else with empty `tenant` and `number`.
+    pub fn count_rejected(&self, provider: ProviderKind, reason: RejectReason, routed: Option<&NumberSeries>) {
+        match routed {
+            Some(series) => series.count_rejected(reason),
+            None => self.numbers.count_unrouted(provider, reason),
         }
     }
 

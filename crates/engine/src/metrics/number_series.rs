@@ -1,7 +1,9 @@
 //! The per-number and per-scope series without one Prometheus child object
 //! per series: `antirelou_inbound_total`, `_spend_total`, `_deferred_total`,
 //! `_deferred_pending`, `_budget_remaining`, `_budget_cap`, `_shield_active`,
-//! `_actor_restarts_total`, `_actor_mailbox_full_total`.
+//! `_actor_restarts_total`, `_actor_mailbox_full_total`, and
+//! `_webhook_rejected_total` (each number's, and the refusals of webhooks
+//! for no number of ours, `tenant=""`, `number=""`).
 //!
 //! Every configured number has about 30 series from startup. With the
 //! `prometheus` crate's metric vectors each series owns a copy of its
@@ -19,14 +21,18 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use antirelou_domain::{DeferredResult, Outcome};
+use antirelou_domain::{DeferredResult, Outcome, ProviderKind};
 use antirelou_ledger::{BudgetScope, EntryKind};
+use antirelou_providers::RejectReason;
 use prometheus::core::Desc;
 
 /// `spend_total` kinds: the entry kinds that are debits.
 pub const SPEND_KINDS: [EntryKind; 2] = [EntryKind::Reply, EntryKind::Inbound];
+
+/// Refusal reasons: the `reason` label of the rejections family.
+const REASONS: usize = RejectReason::ALL.len();
 
 /// A gauge that is not exported until it is set.
 const UNSET: i64 = i64::MIN;
@@ -44,6 +50,10 @@ pub struct NumberSeries {
     shield_active: AtomicBool,
     restarts: AtomicU64,
     mailbox_full: AtomicU64,
+    /// The provider whose webhooks reach this number (`None`: a polled
+    /// number, which has no webhook and no rejection series).
+    webhook: OnceLock<ProviderKind>,
+    rejected: [AtomicU64; REASONS],
 }
 
 impl NumberSeries {
@@ -60,7 +70,20 @@ impl NumberSeries {
             shield_active: AtomicBool::new(false),
             restarts: AtomicU64::new(0),
             mailbox_full: AtomicU64::new(0),
+            webhook: OnceLock::new(),
+            rejected: Default::default(),
         }
+    }
+
+    /// Declares the provider whose webhooks reach this number: its
+    /// rejection series exist (at 0) from then on.
+    pub fn receive_webhooks_of(&self, provider: ProviderKind) {
+        let _ = self.webhook.set(provider);
+    }
+
+    /// Counts a refused webhook for this number.
+    pub fn count_rejected(&self, reason: RejectReason) {
+        self.rejected[reason_index(reason)].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn count(&self, outcome: Outcome) {
@@ -135,6 +158,7 @@ pub struct SeriesNames {
     pub shield: &'static str,
     pub restarts: &'static str,
     pub mailbox_full: &'static str,
+    pub rejected: &'static str,
 }
 
 /// The collector of every number's series. Cheap to clone.
@@ -147,6 +171,8 @@ struct Inner {
     descs: Vec<Desc>,
     numbers: RwLock<Vec<Arc<NumberSeries>>>,
     scopes: RwLock<Vec<Arc<ScopeSeries>>>,
+    /// Refused webhooks that reached no number of ours, by provider and reason.
+    unrouted: [[AtomicU64; REASONS]; ProviderKind::ALL.len()],
 }
 
 /// What one family writes per number.
@@ -161,10 +187,11 @@ enum Shape {
     Shield,
     Restarts,
     MailboxFull,
+    Rejected,
 }
 
 /// Number of families [`NumberSeriesCollector::encode_text`] writes.
-pub const FAMILIES: usize = 9;
+pub const FAMILIES: usize = 10;
 
 const SHAPES: [(Shape, &str); FAMILIES] = [
     (Shape::Inbound, "counter"),
@@ -176,6 +203,7 @@ const SHAPES: [(Shape, &str); FAMILIES] = [
     (Shape::Shield, "gauge"),
     (Shape::Restarts, "counter"),
     (Shape::MailboxFull, "counter"),
+    (Shape::Rejected, "counter"),
 ];
 
 impl NumberSeriesCollector {
@@ -210,10 +238,23 @@ impl NumberSeriesCollector {
             desc(names.shield, "1 while the number is in shield mode.", &["tenant", "number"])?,
             desc(names.restarts, "Number actors restarted after a panic.", &["tenant", "number"])?,
             desc(names.mailbox_full, "Inbound SMS shed because the number's mailbox was full.", &["tenant", "number"])?,
+            desc(names.rejected, "Webhooks refused before a decision.", &["provider", "reason", "tenant", "number"])?,
         ];
         Ok(NumberSeriesCollector {
-            inner: Arc::new(Inner { descs, numbers: RwLock::new(Vec::new()), scopes: RwLock::new(Vec::new()) }),
+            inner: Arc::new(Inner {
+                descs,
+                numbers: RwLock::new(Vec::new()),
+                scopes: RwLock::new(Vec::new()),
+                unrouted: Default::default(),
+            }),
         })
+    }
+
+    /// Counts a refused webhook of `provider` that reached no number of ours.
+    pub fn count_unrouted(&self, provider: ProviderKind, reason: RejectReason) {
+        if let Some(i) = ProviderKind::ALL.iter().position(|p| *p == provider) {
+            self.inner.unrouted[i][reason_index(reason)].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The series of `tenant`/`number`, created at zero on first call.
@@ -285,7 +326,8 @@ impl NumberSeriesCollector {
         let numbers = self.read();
         let scopes = self.inner.scopes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let budget = matches!(shape, Shape::Remaining | Shape::Cap);
-        if range.start == 0 && (numbers.iter().any(|s| has_samples(s, shape)) || (budget && !scopes.is_empty())) {
+        let wider = (budget && !scopes.is_empty()) || matches!(shape, Shape::Rejected);
+        if range.start == 0 && (numbers.iter().any(|s| has_samples(s, shape)) || wider) {
             let _ = writeln!(out, "# HELP {name} {}", escape_help(&desc.help));
             let _ = writeln!(out, "# TYPE {name} {kind}");
         }
@@ -327,6 +369,25 @@ impl NumberSeriesCollector {
                 }
                 Shape::Restarts => sample(out, name, &labels, None, s.restarts.load(Ordering::Relaxed) as f64),
                 Shape::MailboxFull => sample(out, name, &labels, None, s.mailbox_full.load(Ordering::Relaxed) as f64),
+                Shape::Rejected => {
+                    let Some(provider) = s.webhook.get() else { continue };
+                    // A routed webhook has a number: `unknown_number` is never one of its reasons.
+                    for reason in RejectReason::ALL.into_iter().filter(|r| *r != RejectReason::UnknownNumber) {
+                        let value = s.rejected[reason_index(reason)].load(Ordering::Relaxed) as f64;
+                        let extra = [("provider", provider.as_str()), ("reason", reason.as_str())];
+                        sample(out, name, &[labels[0], labels[1], extra[0]], Some(extra[1]), value);
+                    }
+                }
+            }
+        }
+        if matches!(shape, Shape::Rejected) && range.end >= numbers.len() {
+            let webhook_kinds = ProviderKind::ALL.into_iter().enumerate().filter(|(_, p)| p.has_webhook());
+            for (i, provider) in webhook_kinds {
+                for reason in RejectReason::ALL {
+                    let value = self.inner.unrouted[i][reason_index(reason)].load(Ordering::Relaxed) as f64;
+                    let labels = [("tenant", ""), ("number", ""), ("provider", provider.as_str())];
+                    sample(out, name, &labels, Some(("reason", reason.as_str())), value);
+                }
             }
         }
         if budget && range.end >= numbers.len() {
@@ -347,6 +408,10 @@ impl NumberSeriesCollector {
     }
 }
 
+fn reason_index(reason: RejectReason) -> usize {
+    RejectReason::ALL.iter().position(|r| *r == reason).unwrap_or(0)
+}
+
 fn budget_is_remaining(shape: Shape) -> bool {
     matches!(shape, Shape::Remaining)
 }
@@ -355,13 +420,14 @@ fn has_samples(s: &NumberSeries, shape: Shape) -> bool {
     match shape {
         Shape::Remaining => s.daily_remaining_micros.load(Ordering::Relaxed) != UNSET,
         Shape::Cap => s.daily_cap_micros.load(Ordering::Relaxed) != UNSET,
+        Shape::Rejected => s.webhook.get().is_some(),
         _ => true,
     }
 }
 
 /// One line: labels in name order, as the prometheus crate writes them.
 fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], extra: Option<(&str, &str)>, value: f64) {
-    let mut all: [(&str, &str); 3] = [("", ""); 3];
+    let mut all: [(&str, &str); 4] = [("", ""); 4];
     let mut count = 0;
     for label in labels.iter().copied().chain(extra) {
         all[count] = label;

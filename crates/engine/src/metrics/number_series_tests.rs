@@ -12,6 +12,7 @@ const NAMES: SeriesNames = SeriesNames {
     shield: "antirelou_shield_active",
     restarts: "antirelou_actor_restarts_total",
     mailbox_full: "antirelou_actor_mailbox_full_total",
+    rejected: "antirelou_webhook_rejected_total",
 };
 
 fn scrape(collector: &NumberSeriesCollector) -> String {
@@ -95,4 +96,31 @@ fn budget_gauges_are_one_series_per_scope() {
         ]
     );
     assert_eq!(text.matches("# TYPE antirelou_budget_remaining gauge").count(), 1);
+}
+
+#[test]
+fn webhook_refusals_are_counted_per_number_and_for_no_number() {
+    let collector = NumberSeriesCollector::new(&NAMES).unwrap();
+    let paris = collector.for_number("paris", "+33612345678");
+    paris.receive_webhooks_of(ProviderKind::Twilio);
+    paris.count_rejected(RejectReason::BadSignature);
+    paris.count_rejected(RejectReason::BadSignature);
+    // A polled number has no webhook and no rejection series.
+    collector.for_number("lille", "+33612345679");
+    collector.count_unrouted(ProviderKind::Vonage, RejectReason::UnknownNumber);
+    let text = scrape(&collector);
+    assert_eq!(text.matches("# TYPE antirelou_webhook_rejected_total counter").count(), 1);
+    for line in [
+        r#"antirelou_webhook_rejected_total{number="+33612345678",provider="twilio",reason="bad_signature",tenant="paris"} 2"#,
+        r#"antirelou_webhook_rejected_total{number="+33612345678",provider="twilio",reason="malformed",tenant="paris"} 0"#,
+        r#"antirelou_webhook_rejected_total{number="",provider="vonage",reason="unknown_number",tenant=""} 1"#,
+        r#"antirelou_webhook_rejected_total{number="",provider="plivo",reason="too_large",tenant=""} 0"#,
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+    let rejected: Vec<&str> = text.lines().filter(|l| l.starts_with("antirelou_webhook_rejected_total{")).collect();
+    // Six reasons for the number (never unknown_number), seven for each of the three webhook providers.
+    assert_eq!(rejected.len(), 6 + 3 * 7, "{rejected:#?}");
+    assert!(!text.contains(r#"number="+33612345679",provider"#), "no rejection series for a polled number");
+    assert!(!text.contains(r#"provider="ovh""#), "OVHcloud has no webhook");
 }

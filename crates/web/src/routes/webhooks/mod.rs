@@ -35,8 +35,8 @@ pub fn count_rejection(
     rejection: Rejection,
 ) -> Rejection {
     let (tenant, number) = routed.map_or(("", ""), |h| (&*h.policy.tenant, &*h.policy.number));
+    registry.metrics().count_rejected(provider, rejection.reason, routed.map(|h| &*h.metrics.series));
     let reason = rejection.reason.as_str();
-    registry.metrics().webhook_rejected.with_label_values(&[provider.as_str(), reason, tenant, number]).inc();
     tracing::info!(provider = provider.as_str(), reason, tenant, number, "webhook rejected");
     rejection
 }
