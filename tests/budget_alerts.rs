@@ -148,6 +148,15 @@ async fn stats_count_each_day_s_decisions_by_outcome_and_spend_by_kind() {
     for outcome in antirelou_domain::Outcome::ALL {
         assert!(days[0]["decisions"].get(outcome.as_str()).is_some(), "every outcome is listed");
     }
+    // A number's own counts of today, beside the tenant's.
+    let (status, number) = get(&app, &format!("/v1/numbers/{PARIS_NUMBER}"), PARIS_ADMIN).await;
+    assert_eq!(status, 200, "{number}");
+    assert_eq!(number["today"]["day"], "2026-11-29");
+    assert_eq!(number["today"]["decisions"]["replied"], 1);
+    assert_eq!(number["today"]["decisions"]["repeat_sender"], 0);
+    assert_eq!(number["today"]["spend"]["reply"], "0.08");
+    let (_, lyon_number) = get(&app, &format!("/v1/numbers/{LYON_NUMBER}"), LYON_ADMIN).await;
+    assert_eq!(lyon_number["today"]["decisions"]["replied"], 0, "another number's counts are its own");
     let lyon = get(&app, "/v1/tenants/lyon/stats", LYON_ADMIN).await;
     assert_eq!(lyon.0, 200);
     assert_eq!(lyon.1["days"].as_array().unwrap().len(), 7, "the last seven days by default");
@@ -155,5 +164,85 @@ async fn stats_count_each_day_s_decisions_by_outcome_and_spend_by_kind() {
     assert_eq!(get(&app, "/v1/tenants/paris/stats?from=2026-01-01&to=2026-12-31", PARIS_ADMIN).await.0, 400);
     assert_eq!(get(&app, "/v1/tenants/paris/stats?from=yesterday", PARIS_ADMIN).await.0, 400);
     assert_eq!(get(&app, "/v1/tenants/paris/stats?from=2026-11-29&to=2026-11-28", OPERATOR).await.0, 400);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_prepaid_balance_alerts_at_half_four_fifths_and_empty_once_per_top_up() {
+    let (hook, received) = alert_receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    // No daily cap: only the balance limits paris.
+    let tenants = two_tenants("").replacen(
+        "id = \"paris\"",
+        &format!("id = \"paris\"\nprepaid = true\nalert_webhook = \"{hook}\""),
+        1,
+    );
+    let prepaid = config_toml(dir.path(), &format!("operator_token = \"{OPERATOR}\""), &tenants);
+    let (settings, ledger) = settings_and_ledger(&prepaid);
+    let noon = chrono::DateTime::parse_from_rfc3339("2026-11-28T11:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let clock = Arc::new(ManualClock::starting_at(noon));
+    let app = spawn_app_with_clock(dir.path(), settings, Arc::clone(&ledger), clock.clone()).await;
+    let top_up = |amount: &'static str| {
+        let (client, url) = (app.client.clone(), format!("{}/v1/tenants/paris/top-up", app.admin_url));
+        async move {
+            let response =
+                client.post(url).bearer_auth(PARIS_ADMIN).json(&serde_json::json!({ "amount": amount })).send().await;
+            response.unwrap().status().as_u16()
+        }
+    };
+    // Five replies of 0.08 from a balance of 0.40: 0.24 spent is 60 %, 0.32
+    // is 80 %, and 0.00 left cannot pay a sixth.
+    assert_eq!(top_up("0.40").await, 200);
+    let balance_events = || -> Vec<(String, String)> {
+        let received = received.lock().unwrap();
+        let balance = received.iter().filter(|a| a["scope"] == "balance");
+        balance.map(|a| (a["event"].as_str().unwrap().to_owned(), a["period"].as_str().unwrap().to_owned())).collect()
+    };
+    let mut replies = 0;
+    for i in 0..3 {
+        replies += usize::from(app.post_sms(&Sms::paris(&format!("+3370000001{i}"), sid(i))).await.reply().is_some());
+    }
+    assert!(eventually(Duration::from_secs(10), || async { !balance_events().is_empty() }).await, "the 50 % alert");
+    assert_eq!(balance_events().iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(), ["budget_50"]);
+    for i in 3..6 {
+        replies += usize::from(app.post_sms(&Sms::paris(&format!("+3370000001{i}"), sid(i))).await.reply().is_some());
+    }
+    assert_eq!(replies, 5, "the balance paid five replies");
+    assert!(eventually(Duration::from_secs(10), || async { balance_events().len() >= 3 }).await, "80 and 100 %");
+    let first: Vec<(String, String)> = balance_events();
+    let mut events: Vec<&str> = first.iter().map(|(e, _)| e.as_str()).collect();
+    events.sort();
+    assert_eq!(events, ["budget_100", "budget_50", "budget_80"]);
+    let empty =
+        received.lock().unwrap().iter().find(|a| a["event"] == "budget_100" && a["scope"] == "balance").cloned();
+    let empty = empty.unwrap();
+    assert_eq!((empty["left"].as_str(), empty["topped_up_to"].as_str()), (Some("0.00"), Some("0.40")));
+    assert_eq!(empty["number"], serde_json::Value::Null, "the balance is the tenant's");
+    assert!(empty["text"].as_str().unwrap().contains("topped up"), "{empty}");
+
+    // Nothing more until the next top-up, which starts a new round: 0.40
+    // of 0.80 is the next 50 %.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(balance_events().len(), 3, "an alert is sent once per top-up");
+    clock.advance_seconds(3_600);
+    assert_eq!(top_up("0.80").await, 200);
+    let answered = eventually(Duration::from_secs(5), || async {
+        app.post_sms(&Sms::paris("+33700000020", sid(20))).await.reply().is_some()
+    })
+    .await;
+    assert!(answered, "the top-up reached the actor");
+    for i in 1..5 {
+        assert!(app.post_sms(&Sms::paris(&format!("+3370000002{i}"), sid(20 + i))).await.reply().is_some());
+    }
+    assert!(eventually(Duration::from_secs(10), || async { balance_events().len() >= 4 }).await, "a new 50 %");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let all = balance_events();
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(all[3].0, "budget_50");
+    assert_ne!(all[3].1, first[0].1, "the new round's period is the new top-up");
+
+    let (_, kept) = get(&app, "/v1/tenants/paris/alerts", PARIS_ADMIN).await;
+    let kept = kept["alerts"].as_array().unwrap();
+    assert_eq!(kept.iter().filter(|a| a["scope"] == "balance").count(), 4, "kept for the console");
     app.stop().await;
 }

@@ -75,4 +75,23 @@ async fn a_surge_enters_shield_mode_and_posts_an_alert_without_sender_data() {
     let m = app.metrics().await;
     assert_eq!(m.value("antirelou_shield_active", &[("tenant", "paris"), ("number", PARIS_NUMBER)]), 0.0);
     assert_eq!(m.value("antirelou_alert_webhooks_total", &[("tenant", "paris"), ("result", "ok")]), 2.0);
+
+    // Both are kept for the console and the API, newest first, and a second
+    // replica that saw the same flood start in the same minute could not
+    // claim them again.
+    let kept = app.ledger.alerts("paris", 10).await.unwrap();
+    let events: Vec<String> = kept
+        .iter()
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.json).unwrap()["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(events, ["shield_exited", "shield_entered"]);
+    assert!(!kept[1].json.contains("+33700000001"), "no sender kept");
+    let minute = (clock.now_seconds() - 3_601) / 60;
+    let again = antirelou_ledger::AlertClaim {
+        owner: "paris".into(),
+        key: format!("shield:{PARIS_NUMBER}:shield_entered:{minute}"),
+        record: antirelou_ledger::AlertRecord { at_micros: clock.now_micros(), json: "{}".into() },
+        expires_micros: clock.now_micros() + 60_000_000,
+    };
+    assert!(!app.ledger.claim_alert(&again).await.unwrap(), "the flood's start is claimed once");
 }

@@ -1,8 +1,10 @@
 //! Per-day counters for `GET /v1/tenants/{tenant}/stats`: each number's
 //! decisions by outcome and spend by kind (the atomics `/metrics` reads)
 //! are added, as differences since the last write, to its tenant's day in
-//! the ledger ([`Reports::add_day_counts`](antirelou_ledger::Reports::add_day_counts)):
-//! one write per tenant every [`DAY_COUNTS_EVERY`], not one per decision.
+//! the ledger ([`Reports::add_day_counts`](antirelou_ledger::Reports::add_day_counts)),
+//! the tenant's sums and each number's own (`number_field`, for
+//! `GET /v1/numbers/{number}`): one write per tenant every
+//! [`DAY_COUNTS_EVERY`], not one per decision.
 //!
 //! Start with [`DayCounters::write`]. The day is the one the write happens
 //! in (the ledger's timezone), so a decision in the last seconds before
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use antirelou_domain::{Outcome, Periods, SharedClock};
-use antirelou_ledger::reports::{outcome_field, spend_field};
+use antirelou_ledger::reports::{number_field, outcome_field, spend_field};
 use antirelou_ledger::{DayCounts, Ledger};
 
 use crate::metrics::number_series::SPEND_KINDS;
@@ -53,17 +55,21 @@ impl DayCounters {
             let entry = by_tenant
                 .entry(Arc::clone(&handle.policy.tenant))
                 .or_insert_with(|| (Periods::at(instant, handle.policy.timezone).day, BTreeMap::new(), Vec::new()));
+            let number = &handle.policy.number;
+            let mut add = |field: String, delta: i64| {
+                entry.1.insert(number_field(number, &field), delta);
+                *entry.1.entry(field).or_default() += delta;
+            };
             for outcome in Outcome::ALL {
                 let delta = now.outcomes[outcome.index()].saturating_sub(before.outcomes[outcome.index()]);
                 if delta > 0 {
-                    *entry.1.entry(outcome_field(outcome.as_str())).or_default() +=
-                        i64::try_from(delta).unwrap_or(i64::MAX);
+                    add(outcome_field(outcome.as_str()), i64::try_from(delta).unwrap_or(i64::MAX));
                 }
             }
             for (i, kind) in SPEND_KINDS.iter().enumerate() {
                 let delta = now.spend[i] - before.spend[i];
                 if delta > 0 {
-                    *entry.1.entry(spend_field(kind.as_str())).or_default() += delta;
+                    add(spend_field(kind.as_str()), delta);
                 }
             }
             entry.2.push((Arc::clone(&handle.policy.number), now));

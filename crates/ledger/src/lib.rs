@@ -44,7 +44,7 @@ pub use control::{
 pub use error::LedgerError;
 pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
-    ReplyVerdict, SpendTotals, TotalsQuery, MAX_ENTRIES_PER_PAGE,
+    ReplyVerdict, SpendTotals, TopUpMark, TotalsQuery, MAX_ENTRIES_PER_PAGE,
 };
 pub use queue::{Deferral, DeferredArrival, DeferredItem, DeferredState, Leases, Pacing, ReplyQueue};
 pub use reports::{AlertClaim, AlertRecord, DayCounts, Reports};
@@ -92,6 +92,9 @@ pub trait Ledger: ReplyQueue + Leases + ControlStore + Reports + Send + Sync + '
 
     /// Current spend of one number/tenant in the given periods, and the tenant's balance.
     async fn totals(&self, query: &TotalsQuery) -> Result<SpendTotals, LedgerError>;
+
+    /// The tenant's last top-up (`None` before its first one).
+    async fn last_top_up(&self, tenant: &str) -> Result<Option<TopUpMark>, LedgerError>;
 
     /// Every tenant that has a balance, with it.
     async fn balances(&self) -> Result<Vec<(String, Money)>, LedgerError>;

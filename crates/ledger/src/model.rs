@@ -95,6 +95,17 @@ pub struct SpendTotals {
     pub balance: Option<Money>,
 }
 
+/// A tenant's last top-up: the prepaid balance's alerts count what was
+/// spent since it, as a share of the balance it left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TopUpMark {
+    /// The top-up's entry id: each top-up starts a new round of alerts.
+    pub entry_id: u64,
+    /// The balance right after the top-up.
+    pub balance_after: Money,
+    pub at_micros: i64,
+}
+
 impl SpendTotals {
     /// What is left in `scope`: the cap minus the spend (never below zero),
     /// or the balance; `None` when the scope has no cap (or no balance).

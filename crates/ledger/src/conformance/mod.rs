@@ -120,6 +120,7 @@ macro_rules! ledger_conformance_suite {
             an_inbound_message_id_is_charged_once_whatever_replays_it,
             entries_add_up_to_totals_and_filter_by_tenant,
             bad_top_ups_are_refused_and_change_nothing,
+            the_last_top_up_is_kept_per_tenant_and_a_refused_one_changes_nothing,
             a_balance_can_not_overflow,
             entries_filter_by_time_window_then_limit,
             entries_come_in_pages_that_join_up_exactly,

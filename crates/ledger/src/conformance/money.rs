@@ -112,6 +112,22 @@ pub async fn bad_top_ups_are_refused_and_change_nothing(ledger: &dyn Ledger) {
     assert_eq!(all_entries(ledger, &EntryFilter::default()).await.len(), 1);
 }
 
+pub async fn the_last_top_up_is_kept_per_tenant_and_a_refused_one_changes_nothing(ledger: &dyn Ledger) {
+    assert_eq!(ledger.last_top_up("paris").await.unwrap(), None);
+    ledger.top_up("paris", Money::from_micros(3_000_000), "gala", NOON_MICROS).await.unwrap();
+    ledger.top_up("lyon", Money::from_micros(1_000_000), "gala", NOON_MICROS + 1).await.unwrap();
+    ledger.top_up("paris", Money::from_micros(2_000_000), "fundraiser", NOON_MICROS + 2).await.unwrap();
+    let refused = ledger.top_up("paris", Money::ZERO, "oops", NOON_MICROS + 3).await;
+    assert!(matches!(refused, Err(LedgerError::Refused(_))), "{refused:?}");
+    let entries = all_entries(ledger, &EntryFilter::default()).await;
+    let paris = ledger.last_top_up("paris").await.unwrap().expect("paris topped up");
+    // The second top-up of paris, the third entry; the balance it left.
+    assert_eq!(paris.entry_id, entries[2].id);
+    assert_eq!((paris.balance_after, paris.at_micros), (Money::from_micros(5_000_000), NOON_MICROS + 2));
+    let lyon = ledger.last_top_up("lyon").await.unwrap().expect("lyon topped up");
+    assert_eq!((lyon.entry_id, lyon.balance_after), (entries[1].id, Money::from_micros(1_000_000)));
+}
+
 pub async fn a_balance_can_not_overflow(ledger: &dyn Ledger) {
     let mut balance = Money::ZERO;
     while balance.saturating_add(rules::MAX_TOP_UP) <= rules::MAX_BALANCE {

@@ -53,6 +53,11 @@ impl KeySpace {
         self.key("balances")
     }
 
+    /// Each tenant's last top-up: `entry id:balance after:at micros`.
+    pub fn last_top_ups(&self) -> String {
+        self.key("last_top_ups")
+    }
+
     pub fn entries(&self) -> String {
         self.key("entries")
     }
@@ -144,6 +149,7 @@ mod tests {
         }
         let ks = KeySpace::new("antirelou").unwrap();
         assert_eq!(ks.balances(), "{antirelou}:balances");
+        assert_eq!(ks.last_top_ups(), "{antirelou}:last_top_ups");
         assert_eq!(
             ks.key(&rules::number_day("+33612345678", "2026-11-28")),
             "{antirelou}:spend:number:+33612345678:2026-11-28"

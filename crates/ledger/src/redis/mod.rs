@@ -7,10 +7,10 @@
 //!   if a process dies. See `decide.lua` for the rules and the key layout.
 //! - Every key shares the hash tag `{prefix}`, so one deployment lives in one
 //!   Redis Cluster slot.
-//! - Every key has a TTL except the balances hash, the entries stream and the
-//!   entry id counter. TTLs are relative to the caller's `now` (what the rules
-//!   compare is stored in the values), so a virtual clock gives the same
-//!   answers as SQLite.
+//! - Every key has a TTL except the balances and last top-ups hashes, the
+//!   entries stream and the entry id counter. TTLs are relative to the
+//!   caller's `now` (what the rules compare is stored in the values), so a
+//!   virtual clock gives the same answers as SQLite.
 //! - One [`ConnectionManager`] with connect and response timeouts: errors and
 //!   timeouts are returned as [`LedgerError`] (the caller fails closed), and it
 //!   reconnects by itself when Redis returns. Every call is also bounded by the
@@ -43,7 +43,8 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use crate::model::{
-    EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery,
+    EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TopUpMark,
+    TotalsQuery,
 };
 use crate::{rules, Ledger, LedgerError, LedgerEvent};
 use layout::KeySpace;
@@ -279,6 +280,7 @@ impl Ledger for RedisLedger {
         call.key(ks.balances())
             .key(ks.entry_ids())
             .key(ks.entries())
+            .key(ks.last_top_ups())
             .arg(tenant)
             .arg(amount.micros().to_string())
             .arg(now_micros.to_string())
@@ -317,6 +319,30 @@ impl Ledger for RedisLedger {
             deployment_month: spent(2),
             balance: balance.map(Money::from_micros),
         })
+    }
+
+    async fn last_top_up(&self, tenant: &str) -> Result<Option<TopUpMark>, LedgerError> {
+        let mark: Option<String> = self
+            .bounded(
+                ::redis::cmd("HGET")
+                    .arg(self.inner.keys.last_top_ups())
+                    .arg(tenant)
+                    .query_async(&mut self.connection()),
+            )
+            .await?;
+        let Some(mark) = mark else { return Ok(None) };
+        let corrupt = || LedgerError::Corrupt(format!("last top-up {mark:?}"));
+        let mut parts = mark.split(':').map(str::parse::<i64>);
+        let (Some(Ok(id)), Some(Ok(after)), Some(Ok(at)), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(corrupt());
+        };
+        Ok(Some(TopUpMark {
+            entry_id: u64::try_from(id).map_err(|_| corrupt())?,
+            balance_after: Money::from_micros(after),
+            at_micros: at,
+        }))
     }
 
     async fn balances(&self) -> Result<Vec<(String, Money)>, LedgerError> {

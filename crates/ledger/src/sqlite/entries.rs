@@ -1,11 +1,12 @@
-//! Entries of the SQLite ledger: writing one, top-ups, and reading them a
+//! Entries of the SQLite ledger: writing one, top-ups (and the last one
+//! kept per tenant for the balance alerts), and reading them a
 //! bounded page at a time (the cursor is the last entry id, indexed).
 
 use antirelou_domain::Money;
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::decide::read_balance;
-use crate::model::{Entry, EntryFilter, EntryKind, EntryPage};
+use crate::model::{Entry, EntryFilter, EntryKind, EntryPage, TopUpMark};
 use crate::{rules, LedgerError};
 
 #[allow(clippy::too_many_arguments)]
@@ -47,9 +48,28 @@ pub(super) fn top_up(
          ON CONFLICT (tenant) DO UPDATE SET micros = excluded.micros",
         params![tenant, after.micros()],
     )?;
-    insert_entry(&tx, now_micros, tenant, "", EntryKind::TopUp, amount, 1, note)?;
+    let entry_id = insert_entry(&tx, now_micros, tenant, "", EntryKind::TopUp, amount, 1, note)?;
+    tx.execute(
+        "INSERT INTO last_top_ups (tenant, entry_id, balance_after_micros, at_micros) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (tenant) DO UPDATE SET entry_id = excluded.entry_id,
+           balance_after_micros = excluded.balance_after_micros, at_micros = excluded.at_micros",
+        params![tenant, entry_id as i64, after.micros(), now_micros],
+    )?;
     tx.commit()?;
     Ok(after)
+}
+
+/// The tenant's last top-up, if it had one.
+pub(super) fn last_top_up(c: &Connection, tenant: &str) -> Result<Option<TopUpMark>, LedgerError> {
+    Ok(c.prepare_cached("SELECT entry_id, balance_after_micros, at_micros FROM last_top_ups WHERE tenant = ?1")?
+        .query_row([tenant], |row| {
+            Ok(TopUpMark {
+                entry_id: row.get::<_, i64>(0)? as u64,
+                balance_after: Money::from_micros(row.get(1)?),
+                at_micros: row.get(2)?,
+            })
+        })
+        .optional()?)
 }
 
 /// Ids examined per statement, and at most per call: whatever the filter,

@@ -30,7 +30,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::model::{
-    EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TotalsQuery,
+    EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TopUpMark,
+    TotalsQuery,
 };
 use crate::queue::{Deferral, DeferredArrival, DeferredItem, Leases, ReplyQueue};
 use crate::{Ledger, LedgerError, LedgerEvent};
@@ -46,6 +47,9 @@ CREATE TABLE IF NOT EXISTS counters (
     key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_micros INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS balances (
     tenant TEXT PRIMARY KEY, micros INTEGER NOT NULL CHECK (micros >= 0));
+CREATE TABLE IF NOT EXISTS last_top_ups (
+    tenant TEXT PRIMARY KEY, entry_id INTEGER NOT NULL, balance_after_micros INTEGER NOT NULL,
+    at_micros INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at_micros INTEGER NOT NULL, tenant TEXT NOT NULL,
     number TEXT NOT NULL, kind TEXT NOT NULL, amount_micros INTEGER NOT NULL CHECK (amount_micros >= 0),
@@ -308,6 +312,11 @@ impl Ledger for SqliteLedger {
         let query = query.clone();
         self.run(move |state| decide::read_totals(&state.connection, &query.tenant, &query.number, &query.periods))
             .await
+    }
+
+    async fn last_top_up(&self, tenant: &str) -> Result<Option<TopUpMark>, LedgerError> {
+        let tenant = tenant.to_owned();
+        self.run(move |state| entries::last_top_up(&state.connection, &tenant)).await
     }
 
     async fn balances(&self) -> Result<Vec<(String, Money)>, LedgerError> {

@@ -1,5 +1,6 @@
-//! `GET /console/tenants/{tenant}/alerts`: the budget alerts sent to the
-//! tenant (its own caps' and the deployment's), newest first, read through
+//! `GET /console/tenants/{tenant}/alerts`: the alerts sent to the tenant
+//! (budget: its own caps', its balance's and the deployment's; shield),
+//! newest first, read through
 //! the same function as `GET /v1/tenants/{tenant}/alerts`. An alert carries
 //! no sender and no body.
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use antirelou_domain::Periods;
-use antirelou_ledger::SpendTotals;
+use antirelou_ledger::{SpendTotals, TopUpMark};
 
 use super::NumberActor;
 use crate::alerts::AlertKind;
@@ -14,8 +14,8 @@ use crate::budget_alerts;
 use crate::metrics::LedgerOp;
 
 /// Claim keys this actor knows are taken (by it or another replica); a
-/// period has at most 9 (3 scopes × 3 thresholds), so this bounds a day
-/// and a month with room.
+/// period has at most 12 (3 caps and the balance × 3 thresholds), so this
+/// bounds a day and a month with room.
 const KNOWN_CLAIMS: usize = 64;
 
 impl NumberActor {
@@ -29,12 +29,23 @@ impl NumberActor {
         self.deps.metrics.series.spend_snapshot().iter().sum()
     }
 
-    /// Claims the alerts of the thresholds `totals` reached in `periods`;
-    /// emits those this replica claimed.
-    pub(super) fn check_budget(&mut self, totals: &SpendTotals, periods: &Periods, ctx: &mut Context<Self>) {
+    /// Claims the alerts of the thresholds `totals` reached in `periods`
+    /// (and, for a prepaid tenant, since its last top-up `top_up`); emits
+    /// those this replica claimed.
+    pub(super) fn check_budget(
+        &mut self,
+        totals: &SpendTotals,
+        top_up: Option<TopUpMark>,
+        periods: &Periods,
+        ctx: &mut Context<Self>,
+    ) {
         let policy = Arc::clone(&self.deps.policy);
         let now = self.now_micros();
-        for crossing in budget_alerts::crossings(&policy.caps, totals) {
+        let mut found = budget_alerts::crossings(&policy.caps, totals);
+        if let (Some(mark), Some(balance)) = (top_up, totals.balance) {
+            found.extend(budget_alerts::balance_crossings(&mark, balance, policy.reply_cost));
+        }
+        for crossing in found {
             let (claim, alert) = budget_alerts::claim(&policy.tenant, &policy.number, &crossing, periods, now);
             if self.live.known_claims.contains(&claim.key) {
                 continue;

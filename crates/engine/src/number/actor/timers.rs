@@ -1,5 +1,5 @@
 //! The actor's periodic work: inbound charges, the shield's end (and its
-//! alerts and sharing), budget gauges every minute, and the rounds of
+//! alerts, kept in the ledger like the budget's, and sharing), budget gauges every minute, and the rounds of
 //! deferred judgements.
 
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 use antirelou_domain::shield::{ShieldTransition, SurgeTotals};
 use antirelou_domain::Periods;
-use antirelou_ledger::{EntryKind, InboundBatch, InboundCharged, LedgerError, TotalsQuery};
+use antirelou_ledger::{AlertClaim, AlertRecord, EntryKind, InboundBatch, InboundCharged, LedgerError, TotalsQuery};
 use tokio::time::error::Elapsed;
 
 use super::NumberActor;
@@ -18,6 +18,8 @@ use crate::number::judging::{JudgeRound, RoundReport};
 
 /// A surge that goes on pushes the shared shield end at most this often.
 const SHIELD_SHARE_EVERY_SECONDS: i64 = 10;
+/// A shield alert's claim is kept a day (it only dedupes one minute's).
+const SHIELD_CLAIM_MICROS: i64 = 86_400 * 1_000_000;
 /// Budget gauges are re-read from the ledger this often (spend by other
 /// replicas, period roll-over on an idle number), in ticks.
 const BUDGET_READ_EVERY_TICKS: u32 = 60;
@@ -125,10 +127,34 @@ impl NumberActor {
         }
     }
 
+    /// Keeps a shield alert for the console and sends it to the webhook.
+    /// It is claimed in the ledger once per number, event and minute, so
+    /// replicas that see the same flood start send it once; if the ledger
+    /// does not answer it is sent anyway (a duplicate rather than silence).
     fn alert(&self, alert: Alert) {
-        if self.deps.policy.alert_webhook.is_some() && !self.deps.alerts.emit(alert) {
-            self.deps.metrics.families().alert_delivered(&self.deps.policy.tenant, AlertKind::Shield, false);
-        }
+        let now = self.now_micros();
+        let claim = AlertClaim {
+            owner: alert.tenant.clone(),
+            key: format!("shield:{}:{}:{}", self.deps.policy.number, alert.event, now / 60_000_000),
+            record: AlertRecord { at_micros: now, json: serde_json::to_string(&alert).unwrap_or_default() },
+            expires_micros: now.saturating_add(SHIELD_CLAIM_MICROS),
+        };
+        let ledger = Arc::clone(&self.deps.ledger);
+        let timeout = self.deps.options.ledger_timeout;
+        let (metrics, outbox) = (self.deps.metrics.clone(), self.deps.alerts.clone());
+        let send = self.deps.policy.alert_webhook.is_some();
+        actix::spawn(async move {
+            let claimed = match tokio::time::timeout(timeout, ledger.claim_alert(&claim)).await {
+                Ok(Ok(claimed)) => claimed,
+                _ => {
+                    metrics.ledger_error(LedgerOp::ClaimAlert);
+                    true
+                }
+            };
+            if claimed && send && !outbox.emit(alert) {
+                metrics.families().alert_delivered(&claim.owner, AlertKind::Shield, false);
+            }
+        });
     }
 
     fn share_shield(&mut self, until_seconds: i64, now_seconds: i64) {
@@ -198,21 +224,32 @@ impl NumberActor {
         let timeout = self.deps.options.ledger_timeout;
         let now_micros = self.now_micros();
         let periods = query.periods.clone();
+        let prepaid = policy.prepaid;
         let fut = async move {
             let totals = tokio::time::timeout(timeout, ledger.totals(&query)).await;
+            // Only a prepaid tenant's balance has alerts (counted from its last top-up).
+            let top_up = match prepaid {
+                true => tokio::time::timeout(timeout, ledger.last_top_up(&query.tenant)).await,
+                false => Ok(Ok(None)),
+            };
             let shield = tokio::time::timeout(timeout, ledger.shield_until(&query.number, now_seconds)).await;
             let pending = tokio::time::timeout(timeout, ledger.deferred_count(&query.number, now_micros)).await;
-            (totals, shield, pending)
+            (totals, top_up, shield, pending)
         };
-        ctx.spawn(fut.into_actor(self).map(move |(totals, shield, pending), act, ctx| {
+        ctx.spawn(fut.into_actor(self).map(move |(totals, top_up, shield, pending), act, ctx| {
             // Judgements left behind (a restart, another replica): judge them.
             if matches!(pending, Ok(Ok(n)) if n > 0) {
                 act.live.queue_active = true;
             }
-            match totals {
-                Ok(Ok(totals)) => {
+            match (totals, top_up) {
+                (Ok(Ok(totals)), Ok(Ok(top_up))) => {
                     act.deps.metrics.publish_budget(&act.deps.policy.caps, &totals);
-                    act.check_budget(&totals, &periods, ctx);
+                    act.check_budget(&totals, top_up, &periods, ctx);
+                }
+                (Ok(Ok(totals)), _) => {
+                    act.deps.metrics.publish_budget(&act.deps.policy.caps, &totals);
+                    act.check_budget(&totals, None, &periods, ctx);
+                    act.deps.metrics.ledger_error(LedgerOp::ReadTotals);
                 }
                 _ => act.deps.metrics.ledger_error(LedgerOp::ReadTotals),
             }

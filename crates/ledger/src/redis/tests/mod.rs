@@ -60,7 +60,7 @@ pub(super) async fn number_day(ledger: &dyn Ledger, r: &ReplyRequest) -> Money {
 }
 
 #[tokio::test]
-async fn only_balances_entries_and_the_entry_counter_live_without_ttl() {
+async fn only_balances_last_top_ups_entries_and_the_entry_counter_live_without_ttl() {
     let server = RedisServer::start();
     let ledger = connect(&server, &random_prefix()).await;
     ledger.top_up("paris", Money::from_micros(1_000_000), "gala", NOON_MICROS).await.unwrap();
@@ -118,7 +118,8 @@ async fn only_balances_entries_and_the_entry_counter_live_without_ttl() {
         assert!(keys.iter().any(|k| k.contains(expected)), "no {expected} key in {keys:?}");
     }
     let tag = ledger.key_tag().to_owned();
-    let persistent = [format!("{tag}balances"), format!("{tag}entries"), format!("{tag}entry_id")];
+    let persistent =
+        [format!("{tag}balances"), format!("{tag}last_top_ups"), format!("{tag}entries"), format!("{tag}entry_id")];
     for key in &keys {
         assert!(key.starts_with(&tag), "{key} is outside the hash tag {tag}");
         let ttl: i64 = command(&mut con, &["PTTL", key]).await;

@@ -1,5 +1,5 @@
 //! One number: `GET /v1/numbers/{number}` (state, overrides, what a reply
-//! costs, today's spend against each cap), `PATCH` (runtime overrides of
+//! costs, today's spend against each cap, today's decisions), `PATCH` (runtime overrides of
 //! the file, every replica, audited) and `DELETE .../overrides` (back to
 //! the file).
 
@@ -12,6 +12,7 @@ use antirelou_settings::{AllowedCountries, NumberPatch};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::reports::DayStats;
 use super::{authenticate, control_error, ledger_unavailable, not_found, unauthorized, ApiError, Caller};
 use crate::startup::AppState;
 
@@ -75,6 +76,10 @@ pub struct NumberDetail {
     pub currency: String,
     /// The runtime control version this replica applies.
     pub control_version: u64,
+    /// Today's decisions by outcome (`replied`: the replies) and spend by
+    /// kind, every replica's, as the ledger's day counters hold them
+    /// (each replica writes its counts every 10 seconds).
+    pub today: DayStats,
 }
 
 /// What `PATCH` changed: the overrides in force and the reply they make.
@@ -154,11 +159,15 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
         number: policy.number.to_string(),
         periods: Periods::at(now, policy.timezone),
     };
-    let (totals, deferred) =
-        match (ledger.totals(&query).await, ledger.deferred_count(&policy.number, state.clock.now_micros()).await) {
-            (Ok(totals), Ok(deferred)) => (totals, deferred),
-            _ => return ledger_unavailable(),
-        };
+    let today = query.periods.day.clone();
+    let (totals, deferred, counts) = match tokio::join!(
+        ledger.totals(&query),
+        ledger.deferred_count(&policy.number, state.clock.now_micros()),
+        ledger.day_counts(&policy.tenant, std::slice::from_ref(&today)),
+    ) {
+        (Ok(totals), Ok(deferred), Ok(mut counts)) => (totals, deferred, counts.pop().unwrap_or_default()),
+        _ => return ledger_unavailable(),
+    };
     let mut caps = vec![
         cap_view(BudgetScope::NumberDaily, policy.caps.number_daily, totals.number_day),
         cap_view(BudgetScope::TenantMonthly, policy.caps.tenant_monthly, totals.tenant_month),
@@ -186,6 +195,7 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
         caps,
         currency: state.currency.clone(),
         control_version: controls.version,
+        today: DayStats::of(today, counts, Some(&policy.number)),
     })
 }
 

@@ -8,7 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::{Money, Outcome, Periods};
 use antirelou_engine::metrics::number_series::SPEND_KINDS;
-use antirelou_ledger::reports::{outcome_field, spend_field, ALERTS_KEPT, DEPLOYMENT_ALERTS, MAX_STATS_DAYS};
+use antirelou_ledger::reports::{
+    number_field, outcome_field, spend_field, ALERTS_KEPT, DEPLOYMENT_ALERTS, MAX_STATS_DAYS,
+};
 use antirelou_ledger::LedgerError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -17,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{error, ledger_unavailable, tenant_caller, ApiError};
 use crate::startup::AppState;
 
-/// The tenant's last budget alerts, newest first.
+/// The tenant's last alerts, newest first.
 #[derive(Serialize, ToSchema)]
 pub struct AlertsResponse {
     pub tenant: String,
@@ -26,8 +28,8 @@ pub struct AlertsResponse {
     pub alerts: Vec<serde_json::Value>,
 }
 
-/// The tenant's last budget alerts (its own and the deployment cap's),
-/// newest first, each as its webhook received it plus `at` (RFC 3339). The
+/// The tenant's last alerts (its own, budget and shield, and the
+/// deployment cap's), newest first, each as its webhook received it plus `at` (RFC 3339). The
 /// JSON API and the console both read alerts through this.
 pub(crate) async fn tenant_alerts(state: &AppState, tenant: &str) -> Result<Vec<serde_json::Value>, LedgerError> {
     let ledger = state.registry.ledger();
@@ -47,7 +49,7 @@ pub(crate) async fn tenant_alerts(state: &AppState, tenant: &str) -> Result<Vec<
         .collect())
 }
 
-/// The tenant's last budget alerts (its own, and the deployment cap's),
+/// The tenant's last alerts (budget: its own caps', its prepaid balance's and the deployment cap's; shield),
 /// newest first, as their webhook received them plus `at` (RFC 3339).
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/alerts", tag = "money",
     params(("tenant" = String, Path, description = "The tenant's id")),
@@ -82,6 +84,29 @@ pub struct DayStats {
     /// Money spent by entry kind (decimal, the deployment's currency).
     #[schema(value_type = Object)]
     pub spend: BTreeMap<&'static str, String>,
+}
+
+impl DayStats {
+    /// The day's stats from its stored counters: the tenant's, or with
+    /// `number` that number's own.
+    pub(crate) fn of(day: String, counts: Vec<(String, i64)>, number: Option<&str>) -> DayStats {
+        let stored: BTreeMap<String, i64> = counts.into_iter().collect();
+        let read = |field: String| {
+            let field = match number {
+                Some(number) => number_field(number, &field),
+                None => field,
+            };
+            stored.get(&field).copied().unwrap_or(0)
+        };
+        DayStats {
+            day,
+            decisions: Outcome::ALL.into_iter().map(|o| (o.as_str(), read(outcome_field(o.as_str())))).collect(),
+            spend: SPEND_KINDS
+                .into_iter()
+                .map(|k| (k.as_str(), Money::from_micros(read(spend_field(k.as_str()))).to_string()))
+                .collect(),
+        }
+    }
 }
 
 /// A tenant's stats, day by day.
@@ -119,22 +144,8 @@ pub async fn stats(
         Ok(counts) => counts,
         Err(_) => return ledger_unavailable(),
     };
-    let days: Vec<DayStats> = days
-        .into_iter()
-        .zip(counts)
-        .map(|(day, counts)| {
-            let stored: BTreeMap<String, i64> = counts.into_iter().collect();
-            let read = |field: String| stored.get(&field).copied().unwrap_or(0);
-            DayStats {
-                day,
-                decisions: Outcome::ALL.into_iter().map(|o| (o.as_str(), read(outcome_field(o.as_str())))).collect(),
-                spend: SPEND_KINDS
-                    .into_iter()
-                    .map(|k| (k.as_str(), Money::from_micros(read(spend_field(k.as_str()))).to_string()))
-                    .collect(),
-            }
-        })
-        .collect();
+    let days: Vec<DayStats> =
+        days.into_iter().zip(counts).map(|(day, counts)| DayStats::of(day, counts, None)).collect();
     HttpResponse::Ok().json(StatsResponse {
         tenant,
         from: days.first().map(|d| d.day.clone()).unwrap_or_default(),
