@@ -18,7 +18,9 @@ pub const NONCE_BYTES: usize = 12;
 /// Seals and opens sender numbers. Cheap to clone.
 #[derive(Clone)]
 pub struct SenderSealer {
-    cipher: Aes256Gcm,
+    /// Shared: every number actor holds one, and the expanded key is
+    /// about a kilobyte.
+    cipher: std::sync::Arc<Aes256Gcm>,
 }
 
 /// A sealed value that does not open: wrong key, wrong record, or altered.
@@ -35,7 +37,7 @@ impl SenderSealer {
         Hkdf::<Sha256>::new(Some(b"antirelou sealing key v1"), secret)
             .expand(b"sender numbers", &mut key)
             .unwrap_or_else(|_| unreachable!());
-        SenderSealer { cipher: Aes256Gcm::new(&key.into()) }
+        SenderSealer { cipher: std::sync::Arc::new(Aes256Gcm::new(&key.into())) }
     }
 
     /// `nonce || ciphertext+tag` of `plaintext`, bound to `record`.

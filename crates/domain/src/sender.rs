@@ -45,20 +45,22 @@ impl fmt::Debug for SenderKey {
 /// Hashes sender numbers with one deployment key. Cheap to clone.
 #[derive(Clone)]
 pub struct SenderHasher {
-    keyed: Hmac<Sha256>,
+    /// Shared: every number actor holds one, and the keyed state is a few
+    /// hundred bytes (each hash clones it).
+    keyed: std::sync::Arc<Hmac<Sha256>>,
 }
 
 impl SenderHasher {
     pub fn new(secret: &[u8]) -> SenderHasher {
         // HMAC accepts keys of any length, so this cannot fail.
         let keyed = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-        SenderHasher { keyed }
+        SenderHasher { keyed: std::sync::Arc::new(keyed) }
     }
 
     /// The key for a sender. Surrounding whitespace is ignored so the same
     /// number always hashes the same.
     pub fn key(&self, sender: &str) -> SenderKey {
-        let mut mac = self.keyed.clone();
+        let mut mac = (*self.keyed).clone();
         mac.update(sender.trim().as_bytes());
         SenderKey(mac.finalize().into_bytes().into())
     }
@@ -69,7 +71,7 @@ impl SenderHasher {
     /// The label keeps fingerprints of different kinds apart from each
     /// other and from sender keys.
     pub fn fingerprint(&self, label: &str, value: &str) -> u64 {
-        let mut mac = self.keyed.clone();
+        let mut mac = (*self.keyed).clone();
         mac.update(label.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
