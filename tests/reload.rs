@@ -102,6 +102,12 @@ async fn a_reload_adds_removes_and_changes_numbers_and_refuses_an_invalid_file()
     assert_eq!(still.reply().as_deref(), Some(NEW_REPLY), "the running configuration stays");
 
     let metrics = app.metrics().await;
+    // A removed number's series leave /metrics with it; an added one's appear.
+    let series_of = |number: &str| metrics.0.lines().filter(|l| l.contains(&format!("number=\"{number}\""))).count();
+    assert_eq!(series_of(LYON_NUMBER), 0, "the removed number has no series left");
+    assert!(!metrics.0.contains("tenant=\"lyon\""), "nor its removed tenant");
+    assert!(series_of(NEW_NUMBER) >= antirelou_domain::Outcome::ALL.len(), "the added number has its series");
+    assert_eq!(metrics.outcome("paris", NEW_NUMBER, "replied"), 2);
     assert_eq!(metrics.value("antirelou_config_reloads_total", &[("result", "applied")]), 1.0);
     assert_eq!(metrics.value("antirelou_config_reloads_total", &[("result", "refused")]), 1.0);
     assert!(metrics.value("antirelou_config_loaded_timestamp_seconds", &[]) > 1.7e9);

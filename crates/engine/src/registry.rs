@@ -126,6 +126,13 @@ impl NumberRegistry {
             let _ = handle.addr.send(SetSendApi(send_api)).await;
         }
         self.inner.metrics.numbers_configured.set(table.numbers.len() as f64);
+        let serves =
+            |tenant: &str, number: &str| table.numbers.get(number).is_some_and(|h| &*h.policy.tenant == tenant);
+        let has_tenant = |tenant: &str| table.tenants.contains_key(tenant);
+        self.inner.metrics.numbers.retain(serves, has_tenant);
+        for tenant in old.tenants.keys().filter(|t| !table.tenants.contains_key(t.as_str())) {
+            self.inner.metrics.forget_tenant(tenant);
+        }
         self.inner.routes.store(Arc::new(table));
         changes
     }

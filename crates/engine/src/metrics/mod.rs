@@ -311,6 +311,19 @@ impl Metrics {
         }
     }
 
+    /// Drops every series of a tenant a reload removed (its numbers' go
+    /// with [`NumberSeriesCollector::retain`]).
+    pub fn forget_tenant(&self, tenant: &str) {
+        for kind in AlertKind::ALL {
+            for result in ["ok", "failed"] {
+                let _ = self.alert_webhooks.remove_label_values(&[tenant, kind.as_str(), result]);
+            }
+        }
+        for status in antirelou_providers::twilio::DeliveryStatus::ALL {
+            let _ = self.delivery_status.remove_label_values(&[ProviderKind::Twilio.as_str(), tenant, status.as_str()]);
+        }
+    }
+
     /// Counts a refused webhook of `provider`: on the number it was for
     /// when it was one of ours, else with empty `tenant` and `number`.
     pub fn count_rejected(&self, provider: ProviderKind, reason: RejectReason, routed: Option<&NumberSeries>) {

@@ -300,6 +300,16 @@ impl NumberSeriesCollector {
         series
     }
 
+    /// Drops the series of numbers (and the budget series of tenants) that
+    /// `serves` no longer answers for: a reload that removes a number
+    /// removes its series from `/metrics`.
+    pub fn retain(&self, serves: impl Fn(&str, &str) -> bool, has_tenant: impl Fn(&str) -> bool) {
+        let mut numbers = self.inner.numbers.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        numbers.retain(|s| serves(&s.tenant, &s.number));
+        let mut scopes = self.inner.scopes.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        scopes.retain(|s| s.tenant.as_deref().is_none_or(&has_tenant));
+    }
+
     /// Numbers with series.
     pub fn len(&self) -> usize {
         self.read().len()
