@@ -96,3 +96,79 @@ async fn a_wrong_token_is_refused_and_sign_ins_are_limited_per_address() {
     clock.advance_seconds(60);
     assert!(sign_in(&app, PARIS_ADMIN).await.is_ok(), "a minute later one may try again");
 }
+
+#[actix_web::test]
+async fn the_csv_download_streams_every_entry_of_the_tenant_and_none_of_another() {
+    // 3,000 entries written into the ledger file before the server starts,
+    // every third one lyon's: paris has 2,000, more than two ledger pages.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    drop(antirelou_ledger::SqliteLedger::open(&path).unwrap());
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO entries (at_micros, tenant, number, kind, amount_micros, count, reference)
+             SELECT 1795867200000000 + i, CASE WHEN i % 3 = 0 THEN 'lyon' ELSE 'paris' END,
+                    CASE WHEN i % 3 = 0 THEN ?2 ELSE ?1 END, 'reply', 80000, 1, 'SM' || i FROM n",
+            rusqlite::params![PARIS_NUMBER, LYON_NUMBER],
+        )
+        .unwrap();
+    drop(connection);
+    let app = spawn_app_in_at(dir.path(), &config_toml(dir.path(), "", &two_tenants("")), midday_clock()).await;
+    let session = sign_in(&app, PARIS_ADMIN).await.unwrap();
+    let download = |tenant: &'static str| {
+        let (url, cookie) =
+            (format!("{}/console/tenants/{tenant}/entries.csv", app.admin_url), format!("antirelou_console={session}"));
+        async move { client().get(url).header("Cookie", cookie).send().await.unwrap() }
+    };
+    let answer = download("paris").await;
+    assert_eq!(answer.status().as_u16(), 200);
+    assert!(answer.headers()["content-disposition"].to_str().unwrap().contains("antirelou-paris-entries.csv"));
+    let csv = answer.text().await.unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines[0], antirelou_ledger::export::CSV_HEADER);
+    assert_eq!(lines.len(), 1 + 2_000, "every entry of paris, once");
+    assert!(lines[1].contains(",SM1") && lines[2_000].contains(",SM2999"), "oldest first, to the last");
+    assert!(!csv.contains(LYON_NUMBER), "none of lyon's");
+    let references: std::collections::HashSet<&str> =
+        lines[1..].iter().map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(references.len(), 2_000, "no entry twice across pages");
+    assert_eq!(download("lyon").await.status().as_u16(), 404, "another tenant's download is not found");
+}
+
+#[actix_web::test]
+async fn a_signed_out_session_is_refused_on_every_replica_even_from_a_copied_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = config_toml(dir.path(), "console_session_ttl = \"30m\"", &two_tenants(""));
+    let (settings, ledger) = settings_and_ledger(&toml);
+    let clock = Arc::new(ManualClock::starting_at(chrono::Utc::now()));
+    let first = spawn_app_with_clock(dir.path(), settings.clone(), Arc::clone(&ledger), clock.clone()).await;
+    let second = spawn_app_with_clock(dir.path(), settings, ledger, clock).await;
+    let session = sign_in(&first, PARIS_ADMIN).await.unwrap();
+    let copied = session.clone();
+    assert_eq!(overview(&second, &copied).await, 200, "any replica accepts the session");
+    let page = client()
+        .get(format!("{}/console/", first.admin_url))
+        .header("Cookie", format!("antirelou_console={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
+    let out = |csrf: String| {
+        let (url, cookie) = (format!("{}/console/logout", first.admin_url), format!("antirelou_console={session}"));
+        async move { client().post(url).header("Cookie", cookie).form(&[("csrf", csrf)]).send().await.unwrap() }
+    };
+    assert_eq!(out("forged".into()).await.status().as_u16(), 403, "no sign-out without the form's token");
+    assert_eq!(overview(&first, &copied).await, 200, "a refused sign-out ends nothing");
+    let answer = out(csrf).await;
+    assert_eq!(answer.status().as_u16(), 303);
+    assert_eq!(set_cookie(&answer, "antirelou_console").as_deref(), Some(""), "the cookie is cleared");
+    assert_eq!(overview(&first, &copied).await, 303, "the copied cookie is refused here");
+    assert_eq!(overview(&second, &copied).await, 303, "and on the other replica");
+    let again = sign_in(&second, PARIS_ADMIN).await.unwrap();
+    assert_eq!(overview(&first, &again).await, 200, "a new session is not the old one");
+}

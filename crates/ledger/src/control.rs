@@ -171,6 +171,14 @@ pub trait ControlStore: Send + Sync {
     /// A tenant's audit records older than version `before` (all when
     /// `None`), newest first, at most `limit` (capped at [`MAX_AUDIT_PAGE`]).
     async fn audit(&self, tenant: &str, before: Option<u64>, limit: usize) -> Result<AuditPage, LedgerError>;
+
+    /// Records that the console session `id` (a keyed hash, never the
+    /// cookie) was signed out: every replica refuses it until `expires_micros`
+    /// (the session's own expiry, after which it is refused anyway).
+    async fn revoke_session(&self, id: &str, now_micros: i64, expires_micros: i64) -> Result<(), LedgerError>;
+
+    /// Whether the console session `id` was signed out (and has not expired).
+    async fn session_revoked(&self, id: &str, now_micros: i64) -> Result<bool, LedgerError>;
 }
 
 /// The error of a full blocklist.

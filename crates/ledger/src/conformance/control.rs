@@ -153,3 +153,15 @@ pub async fn audit_records_come_newest_first_in_pages_per_tenant(ledger: &dyn Le
     let huge = ledger.audit("paris", None, 1_000_000).await.unwrap();
     assert!(huge.records.len() <= MAX_AUDIT_PAGE);
 }
+
+pub async fn a_signed_out_session_is_refused_until_it_would_have_expired(ledger: &dyn Ledger) {
+    let expires = NOON_MICROS + 30 * 60_000_000;
+    assert!(!ledger.session_revoked("s1", NOON_MICROS).await.unwrap());
+    ledger.revoke_session("s1", NOON_MICROS, expires).await.unwrap();
+    // Twice (a double click) changes nothing.
+    ledger.revoke_session("s1", NOON_MICROS, expires).await.unwrap();
+    assert!(ledger.session_revoked("s1", NOON_MICROS + 1).await.unwrap());
+    assert!(ledger.session_revoked("s1", expires - 1).await.unwrap());
+    assert!(!ledger.session_revoked("s2", NOON_MICROS + 1).await.unwrap(), "another session is not");
+    assert!(!ledger.session_revoked("s1", expires).await.unwrap(), "past its expiry the record is moot");
+}

@@ -138,7 +138,8 @@ macro_rules! ledger_conformance_suite {
             pause_and_overrides_are_stored_per_number_with_a_rising_version,
             a_blocklist_keeps_hashes_labels_and_dates_per_tenant,
             a_full_blocklist_refuses_a_new_sender_and_writes_nothing,
-            audit_records_come_newest_first_in_pages_per_tenant
+            audit_records_come_newest_first_in_pages_per_tenant,
+            a_signed_out_session_is_refused_until_it_would_have_expired
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {

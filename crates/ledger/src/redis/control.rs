@@ -159,6 +159,22 @@ impl ControlStore for RedisLedger {
         Ok(list)
     }
 
+    async fn revoke_session(&self, id: &str, now_micros: i64, expires_micros: i64) -> Result<(), LedgerError> {
+        // The expiry is the value (what the read compares); the TTL only
+        // clears the key, relative to the caller's clock like every TTL here.
+        let ttl_ms = (expires_micros.saturating_sub(now_micros) / 1_000).max(1);
+        let key = self.inner.keys.revoked_session(id);
+        let set = ::redis::cmd("SET").arg(key).arg(expires_micros).arg("PX").arg(ttl_ms).to_owned();
+        let _: () = self.bounded(set.query_async(&mut self.connection())).await?;
+        Ok(())
+    }
+
+    async fn session_revoked(&self, id: &str, now_micros: i64) -> Result<bool, LedgerError> {
+        let key = self.inner.keys.revoked_session(id);
+        let until: Option<i64> = self.bounded(::redis::cmd("GET").arg(key).query_async(&mut self.connection())).await?;
+        Ok(until.is_some_and(|until| until > now_micros))
+    }
+
     async fn audit(&self, tenant: &str, before: Option<u64>, limit: usize) -> Result<AuditPage, LedgerError> {
         let limit = page_limit(limit);
         let max = before.map_or("+inf".to_owned(), |b| format!("({b}"));

@@ -131,6 +131,11 @@ impl KeySpace {
         self.key(&format!("control:audit:{tenant}"))
     }
 
+    /// A signed-out console session (expires with the session).
+    pub fn revoked_session(&self, id: &str) -> String {
+        self.key(&format!("revoked:{id}"))
+    }
+
     /// The write probe of `/readyz`.
     pub fn probe(&self) -> String {
         self.key("probe")

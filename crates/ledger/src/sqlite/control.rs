@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS blocked_senders (
 CREATE TABLE IF NOT EXISTS audit (
     version INTEGER PRIMARY KEY, tenant TEXT NOT NULL, note TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_by_tenant ON audit (tenant, version);
+CREATE TABLE IF NOT EXISTS revoked_sessions (id TEXT PRIMARY KEY, expires_micros INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
 fn version(c: &Connection) -> Result<u64, LedgerError> {
@@ -233,6 +234,32 @@ impl ControlStore for SqliteLedger {
                 list.push(BlockedSender { sender, label, added_micros });
             }
             Ok(list)
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, id: &str, _now_micros: i64, expires_micros: i64) -> Result<(), LedgerError> {
+        let id = id.to_owned();
+        self.run(move |state| {
+            state.connection.execute(
+                "INSERT INTO revoked_sessions (id, expires_micros) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET expires_micros = max(expires_micros, excluded.expires_micros)",
+                params![id, expires_micros],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_revoked(&self, id: &str, now_micros: i64) -> Result<bool, LedgerError> {
+        let id = id.to_owned();
+        self.run(move |state| {
+            let found: Option<i64> = state
+                .connection
+                .prepare_cached("SELECT 1 FROM revoked_sessions WHERE id = ?1 AND expires_micros > ?2")?
+                .query_row(params![id, now_micros], |row| row.get(0))
+                .optional()?;
+            Ok(found.is_some())
         })
         .await
     }

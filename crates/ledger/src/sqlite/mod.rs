@@ -66,8 +66,8 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_micr
 ";
 
 /// Tables whose rows carry `expires_micros` and are swept.
-const EXPIRING_TABLES: [&str; 7] =
-    ["messages", "senders", "counters", "inbound_ids", "opt_outs", "deferred", "deferral_marks"];
+const EXPIRING_TABLES: [&str; 8] =
+    ["messages", "senders", "counters", "inbound_ids", "opt_outs", "deferred", "deferral_marks", "revoked_sessions"];
 
 /// Expired rows are swept at most this often.
 const SWEEP_EVERY_MICROS: i64 = 60 * 1_000_000;

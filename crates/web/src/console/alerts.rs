@@ -13,7 +13,7 @@ use crate::routes::admin::reports::tenant_alerts;
 use crate::startup::AppState;
 
 pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let tenant = path.into_inner();
     if !visit.sees_tenant(&tenant) {

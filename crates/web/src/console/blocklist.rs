@@ -28,7 +28,7 @@ pub async fn show(
     query: web::Query<BlocklistQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let tenant = path.into_inner();
     if !visit.sees_tenant(&tenant) {
@@ -132,7 +132,7 @@ async fn change(
     state: web::Data<AppState>,
     block: bool,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }

@@ -49,7 +49,13 @@ pub struct ConsoleState {
     pub https: bool,
     pub signin: signin::SigninLimiter,
     pub history: std::sync::Arc<history::DecisionHistory>,
+    /// CSV downloads streaming at once (each reads the ledger page after page).
+    pub exports: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// CSV downloads at once: each is a series of bounded ledger reads, but
+/// many at once would queue in front of the webhooks' decisions.
+pub const EXPORTS_AT_ONCE: usize = 2;
 
 impl ConsoleState {
     pub fn from_settings(
@@ -63,6 +69,7 @@ impl ConsoleState {
             https: settings.server.public_url.starts_with("https://"),
             signin: signin::SigninLimiter::new(prometheus, clock)?,
             history: std::sync::Arc::default(),
+            exports: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
         })
     }
 }
@@ -106,11 +113,19 @@ pub struct Visit {
 }
 
 impl Visit {
-    /// The visitor, if signed in (else pages answer [`layout::to_sign_in`]).
-    pub fn of(request: &HttpRequest, state: &AppState) -> Option<Visit> {
+    /// The visitor, if signed in (else pages answer [`layout::to_sign_in`]):
+    /// a cookie of ours, not expired, opened with the caller's current
+    /// token, and not signed out on any replica (one ledger read; when the
+    /// ledger does not answer, nobody is signed in).
+    pub async fn of(request: &HttpRequest, state: &AppState) -> Option<Visit> {
         let now = state.clock.now_seconds();
         let session =
             request.cookie(SESSION_COOKIE).and_then(|cookie| state.console.key.verify(cookie.value(), now, state))?;
+        let revocation = state.console.key.revocation_id(&session);
+        let ledger = state.registry.ledger();
+        if !matches!(ledger.session_revoked(&revocation, state.clock.now_micros()).await, Ok(false)) {
+            return None;
+        }
         let mut tenants: Vec<String> = state
             .registry
             .numbers()
@@ -213,7 +228,10 @@ async fn switch_language(
 }
 
 async fn not_found(request: HttpRequest) -> HttpResponse {
-    let visit = request.app_data::<web::Data<AppState>>().and_then(|state| Visit::of(&request, state));
+    let visit = match request.app_data::<web::Data<AppState>>() {
+        Some(state) => Visit::of(&request, state).await,
+        None => None,
+    };
     layout::refusal(&request, visit.as_ref(), StatusCode::NOT_FOUND, T::NotFound)
 }
 

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_ledger::{export, EntryFilter, EntryKind};
+use futures_util::StreamExt as _;
 use maud::html;
 use serde::Deserialize;
 
@@ -11,8 +12,8 @@ use super::{layout, Visit};
 use crate::routes::admin::tenants::{credit, entries_csv, TopUpError};
 use crate::startup::AppState;
 
-/// Entries the page shows (newest last, oldest first like the ledger);
-/// the CSV download has up to the API's page size.
+/// Entries the page shows (newest last, oldest first like the ledger); the
+/// CSV download has them all.
 const ENTRIES_SHOWN: usize = 50;
 
 /// The kind of an entry, in words.
@@ -36,7 +37,7 @@ pub async fn show(
     query: web::Query<MoneyQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let tenant = path.into_inner();
     if !visit.sees_tenant(&tenant) {
@@ -140,7 +141,7 @@ pub async fn top_up(
     form: web::Form<TopUpForm>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
@@ -155,20 +156,43 @@ pub async fn top_up(
     }
 }
 
-/// `GET /console/tenants/{tenant}/entries.csv`: the tenant's first entries
-/// (up to the API's page size), as the API's CSV.
+/// `GET /console/tenants/{tenant}/entries.csv`: every entry of the tenant,
+/// oldest first, as the API's CSV, streamed a ledger page (at most 1,000
+/// entries) at a time: memory stays one page whatever the history, and at
+/// most [`EXPORTS_AT_ONCE`](super::EXPORTS_AT_ONCE) downloads run at once
+/// (`503` beyond). A ledger failure mid-way cuts the download short (the
+/// browser reports a failed download, never a silently short file).
 pub async fn csv(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let tenant = path.into_inner();
     if !visit.sees_tenant(&tenant) {
         return visit.not_found(&request);
     }
-    let filter = EntryFilter { tenant: Some(tenant.clone()), ..EntryFilter::default() };
-    let Ok(page) = state.registry.ledger().entries(&filter).await else {
-        return visit.unavailable(&request, T::LedgerUnavailable);
+    let Ok(permit) = std::sync::Arc::clone(&state.console.exports).try_acquire_owned() else {
+        return visit.unavailable(&request, T::ExportsBusy);
     };
+    let ledger = std::sync::Arc::clone(state.registry.ledger());
+    let currency = state.currency.clone();
+    let first = EntryFilter { tenant: Some(tenant.clone()), ..EntryFilter::default() };
+    let header = web::Bytes::from(format!("{}\r\n", export::CSV_HEADER));
+    let pages = futures_util::stream::unfold(Some((first, permit)), move |next| {
+        let (ledger, currency) = (ledger.clone(), currency.clone());
+        async move {
+            let (filter, permit) = next?;
+            match ledger.entries(&filter).await {
+                Ok(page) => {
+                    let mut rows = entries_csv(&page.entries, &currency);
+                    rows.drain(..export::CSV_HEADER.len() + 2);
+                    let next = page.next.map(|after| (EntryFilter { after: Some(after), ..filter }, permit));
+                    Some((Ok(web::Bytes::from(rows)), next))
+                }
+                Err(error) => Some((Err(actix_web::error::ErrorServiceUnavailable(error.to_string())), None)),
+            }
+        }
+    });
+    let body = futures_util::stream::once(futures_util::future::ready(Ok(header))).chain(pages);
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"antirelou-{tenant}-entries.csv\"")))
-        .body(entries_csv(&page.entries, &state.currency))
+        .streaming(body)
 }

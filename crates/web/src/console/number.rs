@@ -78,7 +78,7 @@ pub async fn show(
     query: web::Query<Done>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let number = path.into_inner();
     let Some(controls) = visible(&state, visit.caller(), &number) else { return visit.not_found(&request) };
@@ -189,7 +189,7 @@ pub async fn act(
     form: web::Form<NumberForm>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
@@ -241,7 +241,7 @@ pub async fn preview(
     form: web::Form<PreviewForm>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return HttpResponse::Unauthorized().finish() };
+    let Some(visit) = Visit::of(&request, &state).await else { return HttpResponse::Unauthorized().finish() };
     let given = request.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !visit.csrf_ok(given) {
         return HttpResponse::build(StatusCode::FORBIDDEN).finish();

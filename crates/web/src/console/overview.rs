@@ -83,7 +83,7 @@ pub async fn totals_of(state: &AppState, tenant: &str, number: &str) -> Option<S
 }
 
 pub async fn show(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let now = state.clock.now_seconds();
     let hour = now.div_euclid(3_600);

@@ -7,9 +7,13 @@
 //! its own (so the cookie MAC and the sender hashes never share a key).
 //! The token fingerprint ties a session to the token that opened it:
 //! rotating a tenant's `admin_token` (or the `operator_token`) ends every
-//! session opened with the old one. A stolen cookie gives the powers of
-//! that token, on the console only (it is not a bearer token), until its
-//! expiry (`console_session_ttl`) or the token's rotation.
+//! session opened with the old one. Signing out records the session (a
+//! keyed hash of its nonce) in the ledger until its expiry, and every
+//! replica checks that record on each request: a cookie copied before the
+//! sign-out is refused after it. A stolen cookie of a session still open
+//! gives the powers of that token, on the console only (it is not a bearer
+//! token), until its expiry (`console_session_ttl`), a sign-out or the
+//! token's rotation.
 //!
 //! Every form carries a CSRF token: an HMAC of the session's nonce (of the
 //! sign-in nonce cookie before sign-in), checked on every POST.
@@ -114,6 +118,12 @@ impl SessionKey {
             return None;
         }
         Some(Session { caller, expires_seconds, nonce: nonce.to_owned() })
+    }
+
+    /// The id a signed-out session is kept under in the ledger: a keyed
+    /// hash of its nonce, so the ledger never holds a usable cookie part.
+    pub fn revocation_id(&self, session: &Session) -> String {
+        hex_prefix(&self.mac(&[b"revoked", session.nonce.as_bytes()]), 16)
     }
 
     /// The CSRF token of a session's forms.

@@ -168,12 +168,21 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-/// `POST /console/logout`: clears the cookie (its CSRF token is checked,
-/// so no other site can sign a visitor out).
+/// `POST /console/logout`: ends the session on every replica (recorded in
+/// the ledger until it would have expired) and clears the cookie. Its CSRF
+/// token is checked, so no other site can sign a visitor out; when the
+/// ledger does not answer, the visitor is told and stays signed in (a
+/// cleared cookie alone would leave a copied one working).
 pub async fn sign_out(request: HttpRequest, form: web::Form<CsrfOnly>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(visit) = super::Visit::of(&request, &state) else { return layout::to_sign_in() };
+    let Some(visit) = super::Visit::of(&request, &state).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
+    }
+    let id = state.console.key.revocation_id(&visit.session);
+    let expires_micros = visit.session.expires_seconds.saturating_mul(1_000_000);
+    let ledger = state.registry.ledger();
+    if ledger.revoke_session(&id, state.clock.now_micros(), expires_micros).await.is_err() {
+        return visit.unavailable(&request, T::LedgerUnavailable);
     }
     let mut response = layout::see_other("/console/login");
     let _ = response.add_removal_cookie(&cookie(&request, &state, SESSION_COOKIE, String::new(), 0));
