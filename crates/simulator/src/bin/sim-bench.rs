@@ -2,7 +2,7 @@
 //!
 //! - `sim-bench config --out FILE [--tenants T] [--numbers-per-tenant N]
 //!   [--listen ADDR] [--redis URL --key-prefix P | --ledger-path PATH] [--unlimited]`:
-//!   a deployment configuration (numbers `+33610TTTNNNN`...). `--unlimited`:
+//!   a deployment configuration (numbers `+33937TTNNNN`...). `--unlimited`:
 //!   no caps, no rate limit, no shield (the candidate-reply path).
 //! - `sim-bench requests --config FILE --kind repeat|distinct --count N
 //!   [--senders K] --out FILE`: pre-signed webhooks for the first number of
@@ -107,7 +107,9 @@ fn config(options: &HashMap<String, String>, unlimited: bool) -> Result<(), Stri
             if unlimited { "" } else { "monthly_cap = \"100.00\"\n" }
         );
         for n in 0..per_tenant {
-            let number = 33_610_000_000u64 + u64::from(t) * 10_000 + u64::from(n);
+            // The 09 37 range a platform's numbers belong in (docs/providers.md):
+            // French mobile numbers would each log a startup warning.
+            let number = 33_937_000_000u64 + u64::from(t) * 10_000 + u64::from(n);
             let _ = write!(
                 text,
                 "\n[[tenants.numbers]]\nnumber = \"+{number}\"\nreply = \"{}\"\nprice_per_segment = \"0.16\"\n{limits}",
@@ -161,7 +163,7 @@ fn evalsha_args(options: &HashMap<String, String>) -> Result<(), String> {
     let sender = SenderHasher::new(b"sim-bench").key("+33700000000");
     let request = ReplyRequest {
         tenant: "t000".into(),
-        number: "+33610000000".into(),
+        number: "+33937000000".into(),
         message_id: "SM__rand_int__".into(),
         sender,
         cost: Money::from_micros(160_000),
