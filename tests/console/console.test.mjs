@@ -258,8 +258,22 @@ test("the console, in a real browser", async (t) => {
     await shot(page, "blocklist");
   });
 
-  await t.test("the alerts page is accessible", async () => {
-    await page.goto(CONSOLE + "/console/tenants/paris/alerts");
+  await t.test("a daily cap reached shows its three budget alerts, without any sender", async () => {
+    // Seven replies so far (0.56); a cap of 0.64 is reached by the next one.
+    await page.goto(CONSOLE + "/console/numbers/" + NUMBER.paris);
+    await page.fill("#daily-cap", "0.64");
+    await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
+    assert.match(await page.textContent("main"), /sur 0\.64 EUR/);
+    assert.match(await twilioSms("+33699000030", "salut"), /<Message>/, "the reply that reaches the cap is paid");
+    let rows = 0;
+    for (let i = 0; i < 40 && rows < 3; i++) {  // alerts are claimed within a second of the spend
+      await page.goto(CONSOLE + "/console/tenants/paris/alerts");
+      rows = await page.locator("#alerts tbody tr").count();
+      if (rows < 3) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(rows, 3, "50, 80 and 100 % of the daily cap");
+    assert.match(await page.textContent("#alerts"), /0\.64/);
+    assert.doesNotMatch(await page.content(), /699000030/, "no sender on the page");
     await accessible(page, "alerts");
     await shot(page, "alerts");
   });
@@ -286,12 +300,17 @@ test("the console, in a real browser", async (t) => {
     await shot(page, "overview-en");
   });
 
-  await t.test("signing out clears the session", async () => {
+  await t.test("signing out ends the session, even for a copy of its cookie on another replica", async () => {
+    const copied = (await context.cookies()).find((c) => c.name === "antirelou_console");
+    assert.ok(copied, "signed in");
     await Promise.all([page.waitForNavigation(), page.click("form.signout button")]);
     assert.match(page.url(), /\/console\/login$/);
     assert.equal((await context.cookies()).find((c) => c.name === "antirelou_console"), undefined);
     await page.goto(CONSOLE + "/console/tenants/paris/money");
     assert.match(page.url(), /\/console\/login$/);
+    const replay = await fetch(CONSOLE_2 + "/console/tenants/paris/money",
+      { headers: { Cookie: `antirelou_console=${copied.value}` }, redirect: "manual" });
+    assert.equal(replay.status, 303, "the other replica refuses the copied cookie");
   });
 
   await t.test("the operator sees every tenant", async () => {

@@ -131,6 +131,12 @@ texts! {
     NoCap => "sans plafond", "no cap";
     Of => "sur", "of";
     Balance => "Solde prépayé", "Prepaid balance";
+    Reached => "atteint", "reached";
+    SinceTopUp => "depuis la recharge du", "since the top-up of";
+    FloodOn => "Inondation sur le", "Flood on";
+    ShieldUntil => "bouclier actif jusqu'au", "shield on until";
+    FloodOver => "Fin de l'inondation sur le", "The flood is over on";
+    ShieldOffNow => "bouclier inactif", "shield off";
     NoBalance => "Aucun crédit prépayé.", "No prepaid credit.";
     BudgetExhausted => "Budget épuisé :", "Budget exhausted:";
     Last24h => "Dernières 24 heures", "Last 24 hours";
