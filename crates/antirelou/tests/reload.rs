@@ -83,3 +83,77 @@ async fn sighup_applies_a_valid_file_and_keeps_serving_through_an_invalid_one() 
     let still = post_sms(&client, &url, &ACCOUNT, ADDED, "+33700000002", &sid("hup", 2)).await.unwrap();
     assert_eq!(still.reply.as_deref(), Some("Nouveau: non, c'est non."), "the running configuration stays");
 }
+
+const OVH_NUMBER: &str = "+33939000004";
+const OVH_KEYS: (&str, &str, &str, &str) =
+    ("ovhappkey1", "ovh-application-secret-for-reload", "ovh-consumer-key-for-reload-tests", "sms-ab12345-1");
+
+/// The Twilio config of `write_config`, plus an OVHcloud tenant polling
+/// `api_base` when `ovh` is set.
+fn write_config_with_ovh(dir: &Path, api_base: &str, ovh: bool) -> String {
+    let path = write_config(dir, &[NUMBER], "Non, c'est non.", "0.08");
+    if ovh {
+        let (key, secret, consumer, service) = OVH_KEYS;
+        let tenant = format!(
+            "\n[[tenants]]\nid = \"marseille\"\nprovider = {{ kind = \"ovh\", application_key = \"{key}\", \
+             application_secret = \"{secret}\", consumer_key = \"{consumer}\", service_name = \"{service}\", \
+             poll_interval = \"1s\", api_base = \"{api_base}\" }}\n\n[[tenants.numbers]]\nnumber = \"{OVH_NUMBER}\"\n\
+             reply = \"Non, c'est non.\"\nprice_per_segment = \"0.08\"\n"
+        );
+        let text = std::fs::read_to_string(&path).unwrap() + &tenant;
+        std::fs::write(&path, text).unwrap();
+    }
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_starts_the_poller_of_an_added_ovhcloud_number_and_stops_a_removed_one() {
+    let (key, secret, consumer, service) = OVH_KEYS;
+    let ovh = antirelou_emulators::start_ovh(antirelou_emulators::OvhAccount {
+        application_key: key.into(),
+        application_secret: secret.into(),
+        consumer_key: consumer.into(),
+        service_name: service.into(),
+        number: "0033939000004".into(),
+        clock_skew_secs: 0,
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config_with_ovh(dir.path(), ovh.api_base(), false);
+    let server = Server::start(dir.path(), &["--config", &config]);
+    let client = reqwest::Client::new();
+    let url = server.url.clone();
+    let waiting = ovh.push_incoming("+33611000001", "on se revoit ?");
+    let polled = |client: &reqwest::Client, url: &str| {
+        let (client, url) = (client.clone(), url.to_owned());
+        async move {
+            let ready: serde_json::Value =
+                client.get(format!("{url}/readyz")).send().await.unwrap().json().await.unwrap();
+            ready["pollers"]["numbers"].get(OVH_NUMBER).is_some()
+        }
+    };
+    assert!(!polled(&client, &url).await, "no poller before the number is configured");
+
+    // Added: its poller starts, takes the lease and answers what waited.
+    write_config_with_ovh(dir.path(), ovh.api_base(), true);
+    hang_up(&server);
+    assert!(eventually(Duration::from_secs(10), || async { reloads(&client, &url, "applied").await == 1.0 }).await);
+    let answered = eventually(Duration::from_secs(10), || async { ovh.deleted_ids() == [waiting] }).await;
+    assert!(answered, "the added number's waiting SMS was decided: deleted {:?}", ovh.deleted_ids());
+    assert!(eventually(Duration::from_secs(10), || async { ovh.accepted().len() == 1 }).await, "and answered");
+    assert!(polled(&client, &url).await, "/readyz shows its poller");
+    let held = metric(&scrape(&client, &url).await, "antirelou_poller_lease_held", &[("number", OVH_NUMBER)]);
+    assert_eq!(held, 1.0);
+
+    // Removed: its poller stops; a new SMS stays in the inbox, unread.
+    write_config_with_ovh(dir.path(), ovh.api_base(), false);
+    hang_up(&server);
+    assert!(eventually(Duration::from_secs(10), || async { reloads(&client, &url, "applied").await == 2.0 }).await);
+    assert!(eventually(Duration::from_secs(10), || async { !polled(&client, &url).await }).await, "poller gone");
+    let later = ovh.push_incoming("+33611000002", "salut");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(ovh.incoming_ids(), [later], "nobody polls the removed number");
+    assert_eq!(ovh.accepted().len(), 1, "no reply for it");
+    let text = scrape(&client, &url).await;
+    assert!(!text.contains(&format!("number=\"{OVH_NUMBER}\"")), "its series are gone");
+}

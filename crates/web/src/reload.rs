@@ -4,9 +4,9 @@
 //! environment as at start, through the [`ConfigSource`] the binary gave),
 //! validate it as `check-config` does — an invalid file is refused with the
 //! same report and nothing changes — then apply what can change while
-//! serving (numbers, tenants, their secrets, tokens and alert webhooks) and
-//! report what needs a restart (`needs_restart`), which keeps its running
-//! value.
+//! serving (numbers, tenants, their secrets, tokens and alert webhooks,
+//! the pollers of OVHcloud numbers) and report what needs a restart
+//! (`needs_restart`), which keeps its running value.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use prometheus::{IntCounterVec, IntGauge, Opts};
 use serde::Serialize;
 
 use crate::alert_delivery::AlertWebhooks;
+use crate::pollers::Pollers;
 use crate::send_apis;
 
 /// Reads and validates the configuration, as at start. The binary's is the
@@ -92,6 +93,8 @@ pub struct Reloader {
     webhooks: AlertWebhooks,
     /// The in-process drivers' one send API, instead of each provider's client.
     send_api_hook: Option<Arc<dyn SendApi>>,
+    /// The OVHcloud pollers, once the application has started them.
+    pollers: std::sync::OnceLock<Arc<Pollers>>,
     reloads: IntCounterVec,
     loaded: IntGauge,
 }
@@ -124,9 +127,16 @@ impl Reloader {
             controls,
             webhooks,
             send_api_hook,
+            pollers: std::sync::OnceLock::new(),
             reloads,
             loaded,
         })
+    }
+
+    /// The pollers a reload starts, stops and restarts (set once, by
+    /// `Application::build`).
+    pub(crate) fn attach_pollers(&self, pollers: Arc<Pollers>) {
+        let _ = self.pollers.set(pollers);
     }
 
     /// Reads, validates and applies the configuration; see the module docs.
@@ -143,18 +153,22 @@ impl Reloader {
         };
         let needs_restart = needs_restart(&current, &new);
         let effective = keep_restart_only(&current, new);
+        let clients = match send_apis::from_settings(&effective) {
+            Ok(clients) => clients,
+            Err(error) => {
+                let problem =
+                    SettingsError::Invalid(vec![antirelou_settings::Problem::new("tenants", error.to_string())]);
+                return Err(self.refused(&problem));
+            }
+        };
         let send = match &self.send_api_hook {
             Some(api) => effective.numbers().map(|(_, n)| (n.number.to_string(), Arc::clone(api))).collect(),
-            None => match send_apis::from_settings(&effective) {
-                Ok(clients) => clients.send,
-                Err(error) => {
-                    let problem =
-                        SettingsError::Invalid(vec![antirelou_settings::Problem::new("tenants", error.to_string())]);
-                    return Err(self.refused(&problem));
-                }
-            },
+            None => clients.send,
         };
         let changes: RouteChanges = self.registry.reload(&effective, &send).await;
+        if let Some(pollers) = self.pollers.get() {
+            pollers.sync(&effective, &clients.ovh).await;
+        }
         let mut warnings: Vec<String> = effective.warnings.iter().map(|w| w.to_string()).collect();
         if let Err(error) = self.controls.rebase(&effective).await {
             // The new routes serve; kept numbers keep their previous rules
@@ -228,16 +242,6 @@ fn needs_restart(current: &Settings, new: &Settings) -> Vec<String> {
     differs("privacy.sender_key", p.sender_key.expose().to_owned(), q.sender_key.expose().to_owned());
     differs("privacy.sealing_key", p.sealing_key.expose().to_owned(), q.sealing_key.expose().to_owned());
     differs("log", format!("{:?}", current.log), format!("{:?}", new.log));
-    let polled = |settings: &Settings| -> Vec<String> {
-        let mut numbers: Vec<String> = settings
-            .numbers()
-            .filter(|(t, _)| t.provider.kind() == antirelou_domain::ProviderKind::Ovh)
-            .map(|(t, n)| format!("{}:{}:{:?}", t.id, n.number, t.provider))
-            .collect();
-        numbers.sort();
-        numbers
-    };
-    differs("OVHcloud numbers (their pollers)", polled(current).join(","), polled(new).join(","));
     // The catch-all of `server` repeats the named keys: keep it only alone.
     if keys.iter().any(|k| k.starts_with("server.")) {
         keys.retain(|k| !k.starts_with("server ("));

@@ -19,7 +19,7 @@ use crate::connections::ConnectionMetrics;
 use crate::console::{self, ConsoleState};
 use crate::http_server::{self, ConnectionLimits};
 use crate::listeners::{BindError, BoundListeners, Listener, ListenerSplit};
-use crate::pollers::{PollerHealth, Pollers};
+use crate::pollers::{PollerContext, PollerHealth, Pollers};
 use crate::reassembly::Reassembly;
 use crate::reload::{self, ConfigSource, Reloader};
 use crate::routes::webhooks::{plivo, twilio, vonage};
@@ -217,7 +217,7 @@ pub struct Application {
     server: Server,
     registry: NumberRegistry,
     prometheus: prometheus::Registry,
-    pollers: Pollers,
+    pollers: Arc<Pollers>,
     poller_health: PollerHealth,
 }
 
@@ -252,7 +252,15 @@ impl Application {
         }
         let registry = state.registry.clone();
         let prometheus = state.prometheus.clone();
-        let pollers = Pollers::start(settings, &state);
+        let pollers = Arc::new(Pollers::new(PollerContext {
+            registry: state.registry.clone(),
+            clock: Arc::clone(&state.clock),
+            health: state.pollers.clone(),
+        }));
+        pollers.start_missing(settings, &state.ovh_apis);
+        if let Some(reloader) = &state.reloader {
+            reloader.attach_pollers(Arc::clone(&pollers));
+        }
         let poller_health = state.pollers.clone();
         let split = ListenerSplit::from_settings(&settings.server);
         let listeners: Vec<Listener> = bound.each_role().collect();

@@ -155,6 +155,15 @@ impl PollerMetrics {
         self.lease_held.with_label_values(&[tenant, number]).set(0.0);
     }
 
+    /// Drops a number's series (a reload stopped its poller).
+    pub fn forget(&self, tenant: &str, number: &str) {
+        for result in PollResult::ALL {
+            let _ = self.polls.remove_label_values(&[tenant, number, result.as_str()]);
+        }
+        let _ = self.up.remove_label_values(&[tenant, number]);
+        let _ = self.lease_held.remove_label_values(&[tenant, number]);
+    }
+
     /// Counts a poll and sets `up` (this replica holds the lease).
     pub fn polled(&self, tenant: &str, number: &str, result: PollResult) {
         self.polls.with_label_values(&[tenant, number, result.as_str()]).inc();

@@ -58,6 +58,11 @@ impl PollerHealth {
         self.lock().insert(number.to_owned(), status);
     }
 
+    /// Forgets a number no longer polled (a reload removed it).
+    pub fn remove(&self, number: &str) {
+        self.lock().remove(number);
+    }
+
     pub fn get(&self, number: &str) -> Option<PollerStatus> {
         self.lock().get(number).cloned()
     }

@@ -20,6 +20,7 @@
 //! number. The lease is taken over by another replica when its holder
 //! stops renewing it (a dead process) within [`OvhPoller::lease_ttl`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,7 @@ use futures_util::{stream, StreamExt};
 use tokio::sync::watch;
 
 use super::health::{PollerHealth, PollerStatus, FAILING_AFTER};
+use super::PollerContext;
 use crate::routes::webhooks;
 use crate::startup::AppState;
 
@@ -91,14 +93,30 @@ pub struct OvhPoller {
 
 impl OvhPoller {
     /// The poller of `number`, if it is an OVHcloud number of `settings`
-    /// served by `state` (whose OVHcloud clients were built).
+    /// served by `state` (whose OVHcloud clients were built at start).
     pub fn for_number(state: &AppState, settings: &Settings, number: &str) -> Option<OvhPoller> {
+        let context = PollerContext {
+            registry: state.registry.clone(),
+            clock: Arc::clone(&state.clock),
+            health: state.pollers.clone(),
+        };
+        OvhPoller::new(&context, settings, number, &state.ovh_apis)
+    }
+
+    /// The poller of `number`, if it is an OVHcloud number of `settings`
+    /// that the registry serves and whose tenant has a client in `apis`.
+    pub fn new(
+        context: &PollerContext,
+        settings: &Settings,
+        number: &str,
+        apis: &HashMap<String, Arc<OvhApi>>,
+    ) -> Option<OvhPoller> {
         let (tenant, _) = settings.numbers().find(|(_, n)| n.number.as_str() == number)?;
         let ProviderSettings::Ovh { service_name, poll_interval_seconds, .. } = &tenant.provider else {
             return None;
         };
-        let handle = state.registry.route(number)?.clone();
-        let api = Arc::clone(state.ovh_apis.get(&tenant.id)?);
+        let handle = context.registry.route(number)?.clone();
+        let api = Arc::clone(apis.get(&tenant.id)?);
         let number = match VirtualNumber::new(service_name, number) {
             Ok(number) => number,
             Err(error) => {
@@ -111,11 +129,11 @@ impl OvhPoller {
             number,
             handle,
             api,
-            registry: state.registry.clone(),
-            clock: Arc::clone(&state.clock),
-            holder: state.registry.options().replica.clone(),
+            registry: context.registry.clone(),
+            clock: Arc::clone(&context.clock),
+            holder: context.registry.options().replica.clone(),
             interval: Duration::from_secs(*poll_interval_seconds),
-            health: state.pollers.clone(),
+            health: context.health.clone(),
         })
     }
 
