@@ -172,3 +172,29 @@ async fn a_signed_out_session_is_refused_on_every_replica_even_from_a_copied_coo
     let again = sign_in(&second, PARIS_ADMIN).await.unwrap();
     assert_eq!(overview(&first, &again).await, 200, "a new session is not the old one");
 }
+
+#[actix_web::test]
+async fn a_number_page_shows_today_s_decisions_by_outcome_in_words() {
+    let clock = midday_clock();
+    let (app, _dir) = app_on(Arc::clone(&clock)).await;
+    for i in 0..3 {
+        app.post_sms(&Sms::paris(&format!("+3370000001{i}"), sid(i))).await;
+    }
+    app.post_sms(&Sms::paris("+33700000010", sid(9))).await;
+    let session = sign_in(&app, PARIS_ADMIN).await.unwrap();
+    let page = |session: String| {
+        let url = format!("{}/console/numbers/{PARIS_NUMBER}", app.admin_url);
+        async move {
+            let answer = client().get(url).header("Cookie", format!("antirelou_console={session}")).send().await;
+            answer.unwrap().text().await.unwrap()
+        }
+    };
+    assert!(page(session.clone()).await.contains("Rien pour l'instant"), "nothing written to the ledger yet");
+    assert!(app.registry.write_day_counts().await);
+    let shown = page(session).await;
+    let today = shown.split("id=\"today\"").nth(1).expect("a table of today's decisions");
+    assert!(today.contains("<td>réponse envoyée</td><td>3</td>"), "{today}");
+    assert!(today.contains("<td>déjà répondu</td><td>1</td>"), "{today}");
+    assert!(!today.contains("budget épuisé"), "only what happened is listed");
+    assert!(!shown.contains("+337000000"), "no sender on the page");
+}

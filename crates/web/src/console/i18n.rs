@@ -132,6 +132,22 @@ texts! {
     Of => "sur", "of";
     Balance => "Solde prépayé", "Prepaid balance";
     Reached => "atteint", "reached";
+    DecisionsToday => "Messages d'aujourd'hui (toutes les répliques, à 10 s près)", "Today's messages (every replica, up to 10 s behind)";
+    Decision => "Décision", "Decision";
+    OutcomePaused => "en pause", "paused";
+    OutcomeBlocked => "numéro bloqué", "blocked number";
+    OutcomeDuplicate => "renvoi du fournisseur (déjà décidé)", "provider retry (already decided)";
+    OutcomeOptedOut => "désinscrit (STOP)", "opted out (STOP)";
+    OutcomeNotAPhone => "pas un numéro de téléphone", "not a phone number";
+    OutcomeRepeatSender => "déjà répondu", "already answered";
+    OutcomeCountryNotAllowed => "pays non autorisé", "country not allowed";
+    OutcomeDeferred => "en attente de jugement", "awaiting judgement";
+    OutcomeShielded => "retenu par le bouclier", "held by the shield";
+    OutcomeBudgetExhausted => "budget épuisé", "budget exhausted";
+    OutcomeRateLimited => "trop de réponses cette minute", "too many replies this minute";
+    OutcomeOverloaded => "surcharge", "overloaded";
+    OutcomeLedgerUnavailable => "registre indisponible", "ledger unavailable";
+    OutcomeReplied => "réponse envoyée", "replied";
     SinceTopUp => "depuis la recharge du", "since the top-up of";
     FloodOn => "Inondation sur le", "Flood on";
     ShieldUntil => "bouclier actif jusqu'au", "shield on until";
@@ -193,6 +209,27 @@ texts! {
     BadForm => "Formulaire refusé (jeton de formulaire absent ou périmé) : rechargez la page.", "Form refused (missing or stale form token): reload the page.";
     NoNumbers => "Aucun numéro.", "No numbers.";
     ActorUnavailable => "Le numéro ne répond pas : réessayez.", "The number does not answer: try again.";
+}
+
+/// The words of a decision outcome.
+pub fn outcome_text(outcome: antirelou_domain::Outcome) -> T {
+    use antirelou_domain::Outcome;
+    match outcome {
+        Outcome::Paused => T::OutcomePaused,
+        Outcome::Blocked => T::OutcomeBlocked,
+        Outcome::Duplicate => T::OutcomeDuplicate,
+        Outcome::OptedOut => T::OutcomeOptedOut,
+        Outcome::NotAPhone => T::OutcomeNotAPhone,
+        Outcome::RepeatSender => T::OutcomeRepeatSender,
+        Outcome::CountryNotAllowed => T::OutcomeCountryNotAllowed,
+        Outcome::Deferred => T::OutcomeDeferred,
+        Outcome::Shielded => T::OutcomeShielded,
+        Outcome::BudgetExhausted => T::OutcomeBudgetExhausted,
+        Outcome::RateLimited => T::OutcomeRateLimited,
+        Outcome::Overloaded => T::OutcomeOverloaded,
+        Outcome::LedgerUnavailable => T::OutcomeLedgerUnavailable,
+        Outcome::Replied => T::OutcomeReplied,
+    }
 }
 
 #[cfg(test)]

@@ -7,15 +7,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_domain::{Outcome, Periods};
 use antirelou_engine::{ControlError, NumberControls};
 use antirelou_settings::{NumberPatch, NumberSettings};
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 
-use super::i18n::{Lang, T};
+use super::i18n::{outcome_text, Lang, T};
 use super::overview::{badges, cap_bars, totals_of};
 use super::{layout, Visit};
 use crate::routes::admin::numbers::number_views;
+use crate::routes::admin::reports::DayStats;
 use crate::routes::admin::Caller;
 use crate::startup::AppState;
 
@@ -91,6 +93,9 @@ pub async fn show(
     };
     let policy = &controls.policy;
     let now = state.clock.now_seconds();
+    let today = Periods::at(state.clock.now(), policy.timezone).day;
+    let counts = state.registry.ledger().day_counts(&view.tenant, std::slice::from_ref(&today)).await;
+    let today = DayStats::of(today, counts.ok().and_then(|mut c| c.pop()).unwrap_or_default(), Some(&number));
     let reply_figures = figures(&controls.settings, &policy.reply, &state.currency);
     let notice = match query.done.as_deref() {
         Some("paused") => Some(T::PausedDone),
@@ -115,6 +120,8 @@ pub async fn show(
             }
             h3 { (T::SpendToday.get(lang)) }
             (cap_bars(lang, &state.currency, &policy.caps, &totals))
+            h3 { (T::DecisionsToday.get(lang)) }
+            (decisions_today(lang, &today))
         }
         section aria-labelledby="reply" {
             h2 #reply { (T::Reply.get(lang)) }
@@ -249,5 +256,28 @@ pub async fn preview(
     match visible(&state, visit.caller(), &path.into_inner()) {
         Some(controls) => HttpResponse::Ok().json(figures(&controls.settings, &form.reply, &state.currency)),
         None => HttpResponse::NotFound().finish(),
+    }
+}
+
+/// Today's decisions of the number by outcome (those that happened), as
+/// `GET /v1/numbers/{n}` answers them in `today`.
+fn decisions_today(lang: Lang, today: &DayStats) -> Markup {
+    let happened: Vec<(Outcome, i64)> = Outcome::ALL
+        .into_iter()
+        .filter_map(|o| today.decisions.get(o.as_str()).copied().filter(|n| *n > 0).map(|n| (o, n)))
+        .collect();
+    html! {
+        @if happened.is_empty() {
+            p { (T::NoneYet.get(lang)) }
+        } @else {
+            table #today {
+                thead { tr { th scope="col" { (T::Decision.get(lang)) } th scope="col" { (T::Count.get(lang)) } } }
+                tbody {
+                    @for (outcome, count) in &happened {
+                        tr { td { (outcome_text(*outcome).get(lang)) } td { (count) } }
+                    }
+                }
+            }
+        }
     }
 }
