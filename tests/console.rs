@@ -102,19 +102,11 @@ async fn the_csv_download_streams_every_entry_of_the_tenant_and_none_of_another(
     // 3,000 entries written into the ledger file before the server starts,
     // every third one lyon's: paris has 2,000, more than two ledger pages.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.sqlite3");
-    drop(antirelou_ledger::SqliteLedger::open(&path).unwrap());
-    let connection = rusqlite::Connection::open(&path).unwrap();
-    connection
-        .execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-             INSERT INTO entries (at_micros, tenant, number, kind, amount_micros, count, reference)
-             SELECT 1795867200000000 + i, CASE WHEN i % 3 = 0 THEN 'lyon' ELSE 'paris' END,
-                    CASE WHEN i % 3 = 0 THEN ?2 ELSE ?1 END, 'reply', 80000, 1, 'SM' || i FROM n",
-            rusqlite::params![PARIS_NUMBER, LYON_NUMBER],
-        )
-        .unwrap();
-    drop(connection);
+    let row = format!(
+        "1795867200000000 + i, CASE WHEN i % 3 = 0 THEN 'lyon' ELSE 'paris' END, \
+         CASE WHEN i % 3 = 0 THEN '{LYON_NUMBER}' ELSE '{PARIS_NUMBER}' END, 'reply', 80000, 1, 'SM' || i"
+    );
+    seed_entries(dir.path(), 3_000, &row);
     let app = spawn_app_in_at(dir.path(), &config_toml(dir.path(), "", &two_tenants("")), midday_clock()).await;
     let session = sign_in(&app, PARIS_ADMIN).await.unwrap();
     let download = |tenant: &'static str| {

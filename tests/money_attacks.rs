@@ -82,18 +82,11 @@ fn resident_kib() -> u64 {
 #[actix_web::test]
 async fn paging_through_a_million_entries_keeps_memory_flat_and_other_tenants_answered() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.sqlite3");
-    drop(antirelou_ledger::SqliteLedger::open(&path).unwrap());
-    let connection = rusqlite::Connection::open(&path).unwrap();
-    connection
-        .execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-             INSERT INTO entries (at_micros, tenant, number, kind, amount_micros, count, reference)
-             SELECT 1700000000000000 + i, 'paris', ?2, 'reply', 80000, 1, '' FROM n",
-            rusqlite::params![ENTRIES, PARIS_NUMBER],
-        )
-        .unwrap();
-    drop(connection);
+    seed_entries(
+        dir.path(),
+        ENTRIES,
+        &format!("1700000000000000 + i, 'paris', '{PARIS_NUMBER}', 'reply', 80000, 1, ''"),
+    );
     // Lyon's number answers every new sender inline (no shield, no rate limit):
     // each of its webhooks is a paid decision in the ledger the pages are read from.
     let tenants = two_tenants("") + "max_replies_per_minute = 100000\n" + UNSHIELDED;

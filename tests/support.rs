@@ -188,6 +188,22 @@ pub fn midday_clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::starting_at(midday))
 }
 
+/// Writes `count` entries straight into `dir`'s ledger file before a
+/// server opens it (far faster than paying them): `row` is the SQL of one
+/// entry's columns `at_micros, tenant, number, kind, amount_micros, count,
+/// reference`, where `i` runs from 1 to `count`.
+pub fn seed_entries(dir: &Path, count: u64, row: &str) {
+    let path = dir.join("ledger.sqlite3");
+    drop(antirelou_ledger::SqliteLedger::open(&path).unwrap());
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+         INSERT INTO entries (at_micros, tenant, number, kind, amount_micros, count, reference)
+         SELECT {row} FROM n"
+    );
+    connection.execute(&sql, [count]).unwrap();
+}
+
 /// A real-looking Twilio `MessageSid` (`SM` + 32 hex digits), distinct for distinct `n`.
 pub fn sid(n: u64) -> String {
     twilio::message_sid_from(u128::from(n))
