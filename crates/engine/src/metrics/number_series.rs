@@ -20,8 +20,8 @@
 
 use std::fmt::Write as _;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, RwLock};
 
 use antirelou_domain::{DeferredResult, Outcome, ProviderKind};
 use antirelou_ledger::{BudgetScope, EntryKind};
@@ -31,6 +31,8 @@ use prometheus::core::Desc;
 /// `spend_total` kinds: the entry kinds that are debits.
 pub const SPEND_KINDS: [EntryKind; 2] = [EntryKind::Reply, EntryKind::Inbound];
 
+/// A number no webhook reaches (polled).
+const NO_WEBHOOK: u8 = u8::MAX;
 /// Refusal reasons: the `reason` label of the rejections family.
 const REASONS: usize = RejectReason::ALL.len();
 
@@ -50,9 +52,10 @@ pub struct NumberSeries {
     shield_active: AtomicBool,
     restarts: AtomicU64,
     mailbox_full: AtomicU64,
-    /// The provider whose webhooks reach this number (`None`: a polled
-    /// number, which has no webhook and no rejection series).
-    webhook: OnceLock<ProviderKind>,
+    /// The index in `ProviderKind::ALL` of the provider whose webhooks
+    /// reach this number ([`NO_WEBHOOK`]: a polled number, which has no
+    /// webhook and no rejection series). A reload may change it.
+    webhook: AtomicU8,
     rejected: [AtomicU64; REASONS],
 }
 
@@ -70,15 +73,24 @@ impl NumberSeries {
             shield_active: AtomicBool::new(false),
             restarts: AtomicU64::new(0),
             mailbox_full: AtomicU64::new(0),
-            webhook: OnceLock::new(),
+            webhook: AtomicU8::new(NO_WEBHOOK),
             rejected: Default::default(),
         }
     }
 
-    /// Declares the provider whose webhooks reach this number: its
-    /// rejection series exist (at 0) from then on.
-    pub fn receive_webhooks_of(&self, provider: ProviderKind) {
-        let _ = self.webhook.set(provider);
+    /// Declares the provider whose webhooks reach this number (`None`: a
+    /// polled number): its rejection series exist (at 0) under that
+    /// provider's label from then on.
+    pub fn receive_webhooks_of(&self, provider: Option<ProviderKind>) {
+        let index = provider
+            .filter(|p| p.has_webhook())
+            .and_then(|p| ProviderKind::ALL.iter().position(|k| *k == p))
+            .map_or(NO_WEBHOOK, |i| i as u8);
+        self.webhook.store(index, Ordering::Relaxed);
+    }
+
+    fn webhook(&self) -> Option<ProviderKind> {
+        ProviderKind::ALL.get(usize::from(self.webhook.load(Ordering::Relaxed))).copied()
     }
 
     /// Counts a refused webhook for this number.
@@ -380,7 +392,7 @@ impl NumberSeriesCollector {
                 Shape::Restarts => sample(out, name, &labels, None, s.restarts.load(Ordering::Relaxed) as f64),
                 Shape::MailboxFull => sample(out, name, &labels, None, s.mailbox_full.load(Ordering::Relaxed) as f64),
                 Shape::Rejected => {
-                    let Some(provider) = s.webhook.get() else { continue };
+                    let Some(provider) = s.webhook() else { continue };
                     // A routed webhook has a number: `unknown_number` is never one of its reasons.
                     for reason in RejectReason::ALL.into_iter().filter(|r| *r != RejectReason::UnknownNumber) {
                         let value = s.rejected[reason_index(reason)].load(Ordering::Relaxed) as f64;
@@ -430,7 +442,7 @@ fn has_samples(s: &NumberSeries, shape: Shape) -> bool {
     match shape {
         Shape::Remaining => s.daily_remaining_micros.load(Ordering::Relaxed) != UNSET,
         Shape::Cap => s.daily_cap_micros.load(Ordering::Relaxed) != UNSET,
-        Shape::Rejected => s.webhook.get().is_some(),
+        Shape::Rejected => s.webhook().is_some(),
         _ => true,
     }
 }

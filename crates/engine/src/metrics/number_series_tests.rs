@@ -102,7 +102,7 @@ fn budget_gauges_are_one_series_per_scope() {
 fn webhook_refusals_are_counted_per_number_and_for_no_number() {
     let collector = NumberSeriesCollector::new(&NAMES).unwrap();
     let paris = collector.for_number("paris", "+33612345678");
-    paris.receive_webhooks_of(ProviderKind::Twilio);
+    paris.receive_webhooks_of(Some(ProviderKind::Twilio));
     paris.count_rejected(RejectReason::BadSignature);
     paris.count_rejected(RejectReason::BadSignature);
     // A polled number has no webhook and no rejection series.
@@ -123,4 +123,12 @@ fn webhook_refusals_are_counted_per_number_and_for_no_number() {
     assert_eq!(rejected.len(), 6 + 3 * 7, "{rejected:#?}");
     assert!(!text.contains(r#"number="+33612345679",provider"#), "no rejection series for a polled number");
     assert!(!text.contains(r#"provider="ovh""#), "OVHcloud has no webhook");
+    // A reload that moves the number to a Plivo tenant relabels its series.
+    paris.receive_webhooks_of(Some(ProviderKind::Plivo));
+    let text = scrape(&collector);
+    let relabelled = r#"antirelou_webhook_rejected_total{number="+33612345678",provider="plivo",reason="bad_signature",tenant="paris"} 2"#;
+    assert!(text.contains(relabelled), "{text}");
+    assert!(!text.contains(r#"number="+33612345678",provider="twilio""#));
+    paris.receive_webhooks_of(Some(ProviderKind::Ovh));
+    assert!(!scrape(&collector).contains(r#"number="+33612345678",provider"#), "a polled number has none");
 }

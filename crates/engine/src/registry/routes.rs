@@ -64,14 +64,13 @@ impl RouteTable {
                     },
                     None => {
                         let number_metrics = metrics.for_number(&tenant.id, number.number.as_str());
-                        if tenant.provider.kind().has_webhook() {
-                            number_metrics.series.receive_webhooks_of(tenant.provider.kind());
-                        }
                         let send_api = send_apis.get(number.number.as_str()).cloned();
                         let addr = spawner.spawn(&policy, &number_metrics, send_api);
                         NumberHandle { addr, tenant: Arc::clone(&route), policy, metrics: number_metrics }
                     }
                 };
+                // Kept or new, the series carry the provider the number's webhooks come from now.
+                handle.metrics.series.receive_webhooks_of(Some(tenant.provider.kind()));
                 numbers.insert(number.number.as_str().to_owned(), Arc::new(handle));
             }
         }
