@@ -28,12 +28,12 @@ pub async fn show(
     query: web::Query<BlocklistQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
-    let lang = visit.lang;
     let tenant = path.into_inner();
-    if !visit.sees_tenant(&tenant) {
-        return visit.not_found(&request);
-    }
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
+        Ok(visit) => visit,
+        Err(answer) => return answer,
+    };
+    let lang = visit.lang;
     let Ok(blocked) = state.controls.blocklist(&tenant).await else {
         return visit.unavailable(&request, T::LedgerUnavailable);
     };

@@ -144,6 +144,17 @@ impl Visit {
         })
     }
 
+    /// The visitor of a tenant's page: signed in (else the sign-in page)
+    /// and allowed to see `tenant` (else `404`, as for a tenant that does
+    /// not exist).
+    pub async fn of_tenant(request: &HttpRequest, state: &AppState, tenant: &str) -> Result<Visit, HttpResponse> {
+        let visit = Visit::of(request, state).await.ok_or_else(layout::to_sign_in)?;
+        if !visit.sees_tenant(tenant) {
+            return Err(visit.not_found(request));
+        }
+        Ok(visit)
+    }
+
     pub fn caller(&self) -> &Caller {
         &self.session.caller
     }

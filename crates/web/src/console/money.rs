@@ -37,12 +37,12 @@ pub async fn show(
     query: web::Query<MoneyQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
-    let lang = visit.lang;
     let tenant = path.into_inner();
-    if !visit.sees_tenant(&tenant) {
-        return visit.not_found(&request);
-    }
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
+        Ok(visit) => visit,
+        Err(answer) => return answer,
+    };
+    let lang = visit.lang;
     let balance = match state.registry.ledger().balances().await {
         Ok(balances) => balances.into_iter().find(|(t, _)| *t == tenant).map(|(_, b)| b),
         Err(_) => return visit.unavailable(&request, T::LedgerUnavailable),
@@ -163,11 +163,11 @@ pub async fn top_up(
 /// (`503` beyond). A ledger failure mid-way cuts the download short (the
 /// browser reports a failed download, never a silently short file).
 pub async fn csv(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let tenant = path.into_inner();
-    if !visit.sees_tenant(&tenant) {
-        return visit.not_found(&request);
-    }
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
+        Ok(visit) => visit,
+        Err(answer) => return answer,
+    };
     let Ok(permit) = std::sync::Arc::clone(&state.console.exports).try_acquire_owned() else {
         return visit.unavailable(&request, T::ExportsBusy);
     };

@@ -241,15 +241,15 @@ impl NumberActor {
             if matches!(pending, Ok(Ok(n)) if n > 0) {
                 act.live.queue_active = true;
             }
-            match (totals, top_up) {
-                (Ok(Ok(totals)), Ok(Ok(top_up))) => {
+            match totals {
+                Ok(Ok(totals)) => {
+                    // Without the last top-up, the caps' alerts still go out.
+                    let top_up = top_up.ok().and_then(Result::ok);
+                    if top_up.is_none() {
+                        act.deps.metrics.ledger_error(LedgerOp::ReadTotals);
+                    }
                     act.deps.metrics.publish_budget(&act.deps.policy.caps, &totals);
-                    act.check_budget(&totals, top_up, &periods, ctx);
-                }
-                (Ok(Ok(totals)), _) => {
-                    act.deps.metrics.publish_budget(&act.deps.policy.caps, &totals);
-                    act.check_budget(&totals, None, &periods, ctx);
-                    act.deps.metrics.ledger_error(LedgerOp::ReadTotals);
+                    act.check_budget(&totals, top_up.flatten(), &periods, ctx);
                 }
                 _ => act.deps.metrics.ledger_error(LedgerOp::ReadTotals),
             }

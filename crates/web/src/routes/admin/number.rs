@@ -118,10 +118,20 @@ pub struct ClearedResponse {
     pub cleared: bool,
 }
 
-/// The caller's number, or `None` (another tenant's is not found either).
-fn visible(state: &AppState, caller: &Caller, number: &str) -> Option<NumberControls> {
-    let handle = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant))?;
-    state.controls.number(&handle.policy.number)
+/// The caller and the controls of its number, or the answer: `401`
+/// without a token, `404` for a number it may not see (another tenant's
+/// is not found either).
+// The refusal is the response itself, built only when refusing.
+#[allow(clippy::result_large_err)]
+fn number_caller(
+    request: &HttpRequest,
+    state: &AppState,
+    number: &str,
+) -> Result<(Caller, NumberControls), HttpResponse> {
+    let caller = authenticate(request, state).ok_or_else(unauthorized)?;
+    let handle = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant)).ok_or_else(not_found)?;
+    let controls = state.controls.number(&handle.policy.number).ok_or_else(not_found)?;
+    Ok((caller, controls))
 }
 
 fn countries(allowed: &AllowedCountries) -> Vec<String> {
@@ -146,9 +156,11 @@ fn cap_view(scope: BudgetScope, cap: Option<Money>, spent: Money) -> CapView {
     responses((status = 200, body = NumberDetail), (status = 401, body = ApiError),
               (status = 404, body = ApiError), (status = 503, body = ApiError)))]
 pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let number = path.into_inner();
-    let Some(controls) = visible(&state, &caller, &number) else { return not_found() };
+    let controls = match number_caller(&request, &state, &number) {
+        Ok((_, controls)) => controls,
+        Err(answer) => return answer,
+    };
     let Some(handle) = state.registry.route(&number) else { return not_found() };
     let snapshot = state.registry.snapshot(&handle).await.ok();
     let policy = &controls.policy;
@@ -216,11 +228,11 @@ pub async fn patch(
     body: web::Json<serde_json::Value>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let number = path.into_inner();
-    if visible(&state, &caller, &number).is_none() {
-        return not_found();
-    }
+    let caller = match number_caller(&request, &state, &number) {
+        Ok((caller, _)) => caller,
+        Err(answer) => return answer,
+    };
     let patch = match NumberPatch::from_json(&body) {
         Ok(patch) => patch,
         Err(problems) => {
@@ -257,11 +269,11 @@ pub async fn clear_overrides(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
     let number = path.into_inner();
-    if visible(&state, &caller, &number).is_none() {
-        return not_found();
-    }
+    let caller = match number_caller(&request, &state, &number) {
+        Ok((caller, _)) => caller,
+        Err(answer) => return answer,
+    };
     match state.controls.clear_overrides(&number, &caller.audit_name()).await {
         Ok(cleared) => HttpResponse::Ok().json(ClearedResponse { number, cleared }),
         Err(failure) => control_error(failure),
