@@ -94,7 +94,7 @@ pub fn claim(
     periods: &Periods,
     now_micros: i64,
 ) -> (AlertClaim, Alert) {
-    if let (BudgetScope::Balance, Some(mark)) = (crossing.scope, &crossing.top_up) {
+    if let Some(mark) = &crossing.top_up {
         return balance_claim(tenant, crossing, mark, now_micros);
     }
     let (owner, subject, period, ends) = match crossing.scope {

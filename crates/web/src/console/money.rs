@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::i18n::T;
 use super::{layout, Visit};
-use crate::routes::admin::tenants::{credit, entries_csv, TopUpError};
+use crate::routes::admin::tenants::{credit, csv_rows, TopUpError};
 use crate::startup::AppState;
 
 /// Entries the page shows (newest last, oldest first like the ledger); the
@@ -181,8 +181,7 @@ pub async fn csv(request: HttpRequest, path: web::Path<String>, state: web::Data
             let (filter, permit) = next?;
             match ledger.entries(&filter).await {
                 Ok(page) => {
-                    let mut rows = entries_csv(&page.entries, &currency);
-                    rows.drain(..export::CSV_HEADER.len() + 2);
+                    let rows = csv_rows(&page.entries, &currency);
                     let next = page.next.map(|after| (EntryFilter { after: Some(after), ..filter }, permit));
                     Some((Ok(web::Bytes::from(rows)), next))
                 }

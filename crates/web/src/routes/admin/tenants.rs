@@ -160,12 +160,16 @@ pub async fn entries(
 /// Entries as a CSV document (header and CRLF lines): the API's
 /// `Accept: text/csv` and the console's download.
 pub(crate) fn entries_csv(entries: &[antirelou_ledger::Entry], currency: &str) -> String {
-    let mut body = String::with_capacity(64 * (entries.len() + 1));
-    body.push_str(export::CSV_HEADER);
-    body.push_str("\r\n");
+    format!("{}\r\n{}", export::CSV_HEADER, csv_rows(entries, currency))
+}
+
+/// The CSV lines of `entries`, without the header (a streamed download
+/// writes the header once, then page after page of these).
+pub(crate) fn csv_rows(entries: &[antirelou_ledger::Entry], currency: &str) -> String {
+    let mut rows = String::with_capacity(64 * entries.len());
     for entry in entries {
-        body.push_str(&export::csv_row(entry, currency));
-        body.push_str("\r\n");
+        rows.push_str(&export::csv_row(entry, currency));
+        rows.push_str("\r\n");
     }
-    body
+    rows
 }
