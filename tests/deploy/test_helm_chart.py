@@ -403,6 +403,7 @@ SETTINGS_TABLES = {
     'kind = "ovh"': ("config", "tenants", "[]", "provider", "oneOf[3]"),
     "[[tenants.numbers]]": ("config", "tenants", "[]", "numbers", "[]"),
     "shield": ("config", "tenants", "[]", "numbers", "[]", "shield"),
+    "evidence": ("config", "tenants", "[]", "evidence"),
 }
 
 

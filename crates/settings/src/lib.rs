@@ -13,7 +13,8 @@
 //! - [`Settings`] (`settings.rs`): the top table and the loaders.
 //! - One file per table: [`ServerSettings`] and [`LogSettings`]
 //!   (`server.rs`), [`LedgerSettings`] (`ledger.rs`), [`PrivacySettings`]
-//!   (`privacy.rs`), [`TenantSettings`] (`tenant.rs`), [`ProviderSettings`]
+//!   (`privacy.rs`), [`TenantSettings`] (`tenant.rs`) with its
+//!   [`EvidenceSettings`] (`evidence.rs`), [`ProviderSettings`]
 //!   (`provider.rs`), [`NumberSettings`] (`number.rs`), [`ShieldSettings`]
 //!   (`shield.rs`).
 //! - [`NumberPatch`] (`patch.rs`): runtime changes of a number, read from
@@ -35,6 +36,7 @@ mod check;
 pub mod demo;
 mod env;
 mod error;
+mod evidence;
 mod ledger;
 mod node;
 mod number;
@@ -52,6 +54,9 @@ mod tenant;
 pub use demo::{DEMO_ADMIN_TOKEN, DEMO_SEALING_KEY, DEMO_SENDER_KEY, DEMO_TOML};
 pub use env::{ENV_PREFIX, ENV_SEPARATOR};
 pub use error::{Problem, SettingsError};
+pub use evidence::{
+    EvidenceSettings, DEFAULT_BODIES_PER_SENDER, DEFAULT_EVIDENCE_RETENTION_SECONDS, MAX_EVIDENCE_RETENTION_SECONDS,
+};
 pub use ledger::{LedgerBackend, LedgerSettings};
 pub use number::{
     AllowedCountries, NumberSettings, DEFAULT_MAX_REPLIES_PER_MINUTE, DEFAULT_REPLY_ONCE_PER_SECONDS,

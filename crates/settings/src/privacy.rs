@@ -1,10 +1,12 @@
 //! `[privacy]`: the key that hashes senders and the key that seals the few
 //! sender numbers a deferred reply must keep. Both must be long, random,
 //! distinct and private: the public demo keys are refused outside the demo.
+//! And the key that signs evidence bundles, once a tenant keeps evidence.
 
 use std::collections::BTreeSet;
 
 use antirelou_domain::{SenderHasher, SenderSealer};
+use antirelou_evidence::EvidenceSigner;
 
 use crate::check::{Check, Origin};
 use crate::demo::{DEMO_SEALING_KEY, DEMO_SENDER_KEY};
@@ -30,8 +32,15 @@ section! {
         /// The key that seals (AES-256-GCM) the sender numbers a deferred reply
         /// keeps until it is sent (at least 32 bytes, not `sender_key`).
         sealing_key: Secret = required(key()),
+        /// The base64 of the 32-byte seed of the Ed25519 key that signs
+        /// evidence bundles; required once a tenant has `evidence`.
+        evidence_signing_key: Option<Secret> = optional(signing_key()),
     }
     derived {
+        /// The signer built from `evidence_signing_key`.
+        evidence_signer: Option<EvidenceSigner> = evidence_signing_key
+            .as_ref()
+            .and_then(|key| EvidenceSigner::from_base64_seed(key.expose()).ok()),
         /// The hasher built from `sender_key`.
         hasher: SenderHasher = SenderHasher::new(sender_key.expose().as_bytes()),
         /// The sealer built from `sealing_key`.
@@ -45,6 +54,16 @@ fn sender_key() -> impl Read<Secret> {
         let secret = read_key(check, key, node)?;
         check.set_hasher(SenderHasher::new(secret.expose().as_bytes()));
         Some(secret)
+    })
+}
+
+/// Reader of `evidence_signing_key`: a secret holding the base64 of a 32-byte seed.
+fn signing_key() -> impl Read<Secret> {
+    with_check(|check: &mut Check<'_>, key: &str, node: Node| {
+        let value = resolve(check.env(), node)
+            .and_then(|value| EvidenceSigner::from_base64_seed(&value).map(|_| value))
+            .map(Secret::new);
+        check.accept(key, value)
     })
 }
 

@@ -35,6 +35,23 @@ section! {
         /// logs them at warn level.
         warnings: Vec<Problem> = Vec::new(),
     }
+    check across_tables;
+}
+
+/// Rules across tables: a tenant keeping evidence needs the key that signs it.
+fn across_tables(settings: &Settings, _path: &str, check: &mut Check<'_>) {
+    if settings.privacy.evidence_signing_key.is_some() {
+        return;
+    }
+    if let Some(i) = settings.tenants.iter().position(|t| t.evidence.is_some()) {
+        check.problem(
+            "privacy.evidence_signing_key",
+            format!(
+                "required once a tenant keeps evidence (tenants[{i}].evidence): a secret holding the base64 of 32 \
+                 random bytes (openssl rand -base64 32) that signs evidence bundles"
+            ),
+        );
+    }
 }
 
 impl Settings {

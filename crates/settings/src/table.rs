@@ -154,6 +154,27 @@ impl Table {
         read_table(check, path, entries)
     }
 
+    /// A nested table that may be left out: `Some(None)` when absent.
+    pub(crate) fn optional_section<S: Section>(
+        &mut self,
+        check: &mut Check<'_>,
+        key: &'static str,
+    ) -> Option<Option<S>> {
+        let path = join(&self.path, key);
+        match self.take(check, key) {
+            None if check.is_describing() => {
+                let _ = read_table::<S>(check, path, BTreeMap::new());
+                Some(None)
+            }
+            None => Some(None),
+            Some(Node::Table(entries)) => read_table(check, path, entries).map(Some),
+            Some(other) => {
+                check.problem(path, format!("expected a table, got {}", other.describe()));
+                None
+            }
+        }
+    }
+
     /// A list of tables (`[[tenants]]`), at least one.
     pub(crate) fn tables<S: Section>(
         &mut self,

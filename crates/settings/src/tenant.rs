@@ -3,6 +3,7 @@
 use antirelou_domain::{Money, PhoneNumber, SenderKey};
 
 use crate::check::{index, Check};
+use crate::evidence::EvidenceSettings;
 use crate::node::Node;
 use crate::number::NumberSettings;
 use crate::provider::{ProviderSettings, PROVIDER_EXAMPLE};
@@ -26,6 +27,8 @@ section! {
         blocklist: Vec<SenderKey> = or(Vec::new(), blocklist()),
         /// Bearer token of this tenant's admin API; `None` disables it.
         admin_token: Option<Secret> = optional(token()),
+        /// Sealed evidence of attacks, encrypted to the collective; `None` keeps nothing.
+        evidence: Option<EvidenceSettings> = optional_section(),
         provider: ProviderSettings = tagged(PROVIDER_EXAMPLE),
         numbers: Vec<NumberSettings> = tables("at least one number is required (a [[tenants.numbers]] table)"),
     }
