@@ -9,6 +9,8 @@
 //!   tenant, and per-day counters for the stats ([`Reports`]).
 //! - [`control`]: runtime controls ([`ControlStore`]): pause, number
 //!   overrides, blocklists, audit, one change version.
+//! - [`evidence`]: incidents (shield episodes, counters only) and sealed
+//!   evidence parts ([`EvidenceStore`]).
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -23,6 +25,7 @@
 pub mod conformance;
 pub mod control;
 mod error;
+pub mod evidence;
 pub mod export;
 #[cfg(test)]
 mod interleavings_tests;
@@ -42,6 +45,7 @@ pub use control::{
     AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
 };
 pub use error::LedgerError;
+pub use evidence::EvidenceStore;
 pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
     ReplyVerdict, SpendTotals, TopUpMark, TotalsQuery, MAX_ENTRIES_PER_PAGE,
@@ -57,9 +61,10 @@ use antirelou_domain::{Money, SenderKey};
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
 /// The queue of deferred replies, the leases and the runtime controls are
-/// the same backend's ([`ReplyQueue`], [`Leases`], [`ControlStore`]).
+/// the same backend's ([`ReplyQueue`], [`Leases`], [`ControlStore`],
+/// [`Reports`], [`EvidenceStore`]).
 #[async_trait]
-pub trait Ledger: ReplyQueue + Leases + ControlStore + Reports + Send + Sync + 'static {
+pub trait Ledger: ReplyQueue + Leases + ControlStore + Reports + EvidenceStore + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 

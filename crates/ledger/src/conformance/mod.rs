@@ -8,17 +8,20 @@
 //! - [`queue`]: the deferred-reply queue (pacing, one payment per judgement) and leases.
 //! - [`reports`]: alert claims (once across callers, kept bounded) and per-day counters.
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit pages).
+//! - [`evidence`]: incidents (opened once, joined, counted per slot) and sealed parts.
 //!
 //! Compiled for tests and the `test-support` feature only.
 
 pub mod control;
 pub mod decisions;
+pub mod evidence;
 pub mod money;
 pub mod queue;
 pub mod reports;
 
 pub use control::*;
 pub use decisions::*;
+pub use evidence::*;
 pub use money::*;
 pub use queue::*;
 pub use reports::*;
@@ -139,7 +142,10 @@ macro_rules! ledger_conformance_suite {
             a_blocklist_keeps_hashes_labels_and_dates_per_tenant,
             a_full_blocklist_refuses_a_new_sender_and_writes_nothing,
             audit_records_come_newest_first_in_pages_per_tenant,
-            a_signed_out_session_is_refused_until_it_would_have_expired
+            a_signed_out_session_is_refused_until_it_would_have_expired,
+            an_incident_is_opened_once_per_shield_episode_and_joined_meanwhile,
+            incident_activity_adds_up_in_its_slots_and_totals,
+            sealed_parts_are_replaced_whole_bounded_per_incident_and_expire
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {

@@ -136,6 +136,46 @@ impl KeySpace {
         self.key(&format!("revoked:{id}"))
     }
 
+    /// The number's open incident (its id; expires when the incident ends).
+    pub fn open_incident(&self, number: &str) -> String {
+        self.key(&format!("incident_open:{number}"))
+    }
+
+    /// The incident id counter.
+    pub fn incident_ids(&self) -> String {
+        self.key("incident_id")
+    }
+
+    /// What every incident hash's key starts with (its id follows).
+    pub fn incident_prefix(&self) -> String {
+        self.key("incident:")
+    }
+
+    /// An incident (hash: tenant, number, started, until, counters).
+    pub fn incident(&self, id: u64) -> String {
+        format!("{}{id}", self.incident_prefix())
+    }
+
+    /// An incident's timeline (hash: `slot:counter` -> value).
+    pub fn incident_slots(&self, id: u64) -> String {
+        self.key(&format!("incident_slots:{id}"))
+    }
+
+    /// A tenant's incidents (sorted set of ids).
+    pub fn incidents(&self, tenant: &str) -> String {
+        self.key(&format!("incidents:{tenant}"))
+    }
+
+    /// One sealed part of an incident (hash, expires with it).
+    pub fn sealed_part(&self, id: u64, part: &str) -> String {
+        self.key(&format!("sealed:{id}:{part}"))
+    }
+
+    /// The sealed parts of an incident (sorted set: part name by expiry).
+    pub fn sealed_parts(&self, id: u64) -> String {
+        self.key(&format!("sealed_parts:{id}"))
+    }
+
     /// The write probe of `/readyz`.
     pub fn probe(&self) -> String {
         self.key("probe")

@@ -21,10 +21,13 @@
 //!   sent, never the reverse, and a provider retry of the same message id
 //!   gets `Duplicate { replied: true }`, never a second debit.
 //! - `reports.rs`: alert claims (`claim_alert.lua`) and per-day counters.
+//! - `evidence.rs`: incidents and sealed evidence parts (`incident_open.lua`,
+//!   `incident_activity.lua`, `sealed_part.lua`).
 
 mod control;
 mod entries;
 pub(crate) mod events;
+mod evidence;
 pub mod layout;
 mod queue;
 mod reports;

@@ -12,10 +12,12 @@
 //! - [`queue`]: the deferred-reply queue and the leases.
 //! - `reports.rs`: alert claims and per-day counters (`Reports`).
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit).
+//! - `evidence.rs`: incidents, their timelines and sealed parts (`EvidenceStore`).
 
 mod control;
 mod decide;
 mod entries;
+mod evidence;
 mod queue;
 mod reports;
 
@@ -66,8 +68,19 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_micr
 ";
 
 /// Tables whose rows carry `expires_micros` and are swept.
-const EXPIRING_TABLES: [&str; 8] =
-    ["messages", "senders", "counters", "inbound_ids", "opt_outs", "deferred", "deferral_marks", "revoked_sessions"];
+const EXPIRING_TABLES: [&str; 11] = [
+    "messages",
+    "senders",
+    "counters",
+    "inbound_ids",
+    "opt_outs",
+    "deferred",
+    "deferral_marks",
+    "revoked_sessions",
+    "incidents",
+    "incident_slots",
+    "sealed_parts",
+];
 
 /// Expired rows are swept at most this often.
 const SWEEP_EVERY_MICROS: i64 = 60 * 1_000_000;
@@ -117,6 +130,7 @@ impl SqliteLedger {
         connection.execute_batch(queue::SCHEMA)?;
         connection.execute_batch(reports::SCHEMA)?;
         connection.execute_batch(control::SCHEMA)?;
+        connection.execute_batch(evidence::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };
         std::thread::Builder::new()
