@@ -23,6 +23,7 @@
 pub mod alerts;
 pub mod budget_alerts;
 pub mod control;
+mod handle;
 pub mod messages;
 pub mod metrics;
 pub mod number;
@@ -38,4 +39,5 @@ pub use metrics::Metrics;
 pub use number::NumberActor;
 pub use options::EngineOptions;
 pub use policy::{NumberPolicy, TenantRoute};
-pub use registry::{NumberHandle, NumberRegistry, RouteChanges, SendApis, Wiring};
+pub use handle::NumberHandle;
+pub use registry::{NumberRegistry, RouteChanges, SendApis, Wiring};

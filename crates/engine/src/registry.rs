@@ -2,8 +2,10 @@
 //! few arbiters (threads), and the one way the web layer reaches them. The
 //! route table (numbers and tenants) is swapped whole by a reload
 //! (`registry/routes.rs` builds it and starts the actors of new numbers).
+//! Decisions wait behind `registry/gate.rs` until [`Controls`](crate::Controls)
+//! has first applied the stored runtime controls.
 
-#[path = "registry/routes.rs"]
+mod gate;
 mod routes;
 
 use std::collections::HashMap;
@@ -19,13 +21,14 @@ use arc_swap::ArcSwap;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
-use crate::control::ControlGate;
 use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick};
-use crate::metrics::{LedgerOp, Metrics, NumberMetrics};
+use crate::metrics::{LedgerOp, Metrics};
 use crate::number::NumberActor;
 use crate::options::EngineOptions;
-use crate::policy::{NumberPolicy, TenantRoute};
+use crate::policy::TenantRoute;
+use crate::handle::NumberHandle;
 use crate::stats::{DayCounters, DAY_COUNTS_EVERY};
+use gate::ControlGate;
 pub use routes::RouteChanges;
 use routes::{ActorSpawner, RouteTable};
 
@@ -39,15 +42,6 @@ pub struct Wiring {
 
 /// Send APIs by number (E.164).
 pub type SendApis = HashMap<String, Arc<dyn SendApi>>;
-
-/// One number as the web layer sees it.
-#[derive(Clone)]
-pub struct NumberHandle {
-    pub addr: Addr<NumberActor>,
-    pub tenant: Arc<TenantRoute>,
-    pub policy: Arc<NumberPolicy>,
-    pub metrics: NumberMetrics,
-}
 
 /// Routes inbound SMS to number actors.
 #[derive(Clone)]
@@ -118,16 +112,16 @@ impl NumberRegistry {
         let table = RouteTable::build(settings, send_apis, &self.inner.metrics, &self.inner.spawner, Some(&old));
         let changes = table.changes_from(&old);
         for handle in table.numbers.values() {
-            let Some(previous) = old.numbers.get(&*handle.policy.number) else { continue };
+            let Some(previous) = old.numbers.get(&**handle.number()) else { continue };
             if previous.addr != handle.addr {
                 continue;
             }
-            let send_api = send_apis.get(&*handle.policy.number).cloned();
+            let send_api = send_apis.get(&**handle.number()).cloned();
             let _ = handle.addr.send(SetSendApi(send_api)).await;
         }
         self.inner.metrics.numbers_configured.set(table.numbers.len() as f64);
         let serves =
-            |tenant: &str, number: &str| table.numbers.get(number).is_some_and(|h| &*h.policy.tenant == tenant);
+            |tenant: &str, number: &str| table.numbers.get(number).is_some_and(|h| **h.tenant_id() == *tenant);
         let has_tenant = |tenant: &str| table.tenants.contains_key(tenant);
         self.inner.metrics.numbers.retain(serves, has_tenant);
         for tenant in old.tenants.keys().filter(|t| !table.tenants.contains_key(t.as_str())) {
@@ -278,9 +272,9 @@ impl NumberRegistry {
                     .numbers
                     .values()
                     .filter(|h| match &event {
-                        LedgerEvent::TopUp { tenant } => *h.policy.tenant == **tenant,
+                        LedgerEvent::TopUp { tenant } => **h.tenant_id() == **tenant,
                         LedgerEvent::Shield { number, .. } | LedgerEvent::Deferred { number } => {
-                            *h.policy.number == **number
+                            **h.number() == **number
                         }
                         // Applied by `Controls`.
                         LedgerEvent::Control { .. } => false,

@@ -16,12 +16,10 @@
 //! - this file: [`Controls`], its operations (the admin API and the console
 //!   call them with the caller's audit name), the follow loop;
 //! - `view.rs`: what is stored, loaded in one go, and the policies it makes;
-//! - `gate.rs`: decisions wait for the first load;
 //! - `metrics.rs`: `antirelou_control_*`.
 //!
 //! Start with [`Controls::start`] and [`Controls::pause`].
 
-mod gate;
 mod metrics;
 mod view;
 
@@ -40,7 +38,6 @@ use crate::messages::{SetPaused, SetPolicy};
 use crate::policy::NumberPolicy;
 use crate::registry::NumberRegistry;
 
-pub(crate) use gate::ControlGate;
 pub use metrics::ControlMetrics;
 pub use view::{ControlView, StoredNumber};
 
@@ -253,7 +250,7 @@ impl Controls {
 
     fn tenant_of(&self, number: &str) -> Result<String, ControlError> {
         let handle = self.inner.registry.route(number).ok_or(ControlError::NotFound)?;
-        Ok(handle.policy.tenant.to_string())
+        Ok(handle.tenant_id().to_string())
     }
 
     fn known_tenant(&self, tenant: &str) -> Result<(), ControlError> {
