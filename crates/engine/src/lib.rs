@@ -34,10 +34,10 @@ pub mod stats;
 
 pub use alerts::{Alert, AlertKind, AlertOutbox};
 pub use control::{ControlError, ControlMetrics, Controls, NumberControls};
+pub use handle::NumberHandle;
 pub use messages::{Decision, NumberSnapshot};
 pub use metrics::Metrics;
 pub use number::NumberActor;
 pub use options::EngineOptions;
 pub use policy::{NumberPolicy, TenantRoute};
-pub use handle::NumberHandle;
 pub use registry::{NumberRegistry, RouteChanges, SendApis, Wiring};

@@ -21,12 +21,12 @@ use arc_swap::ArcSwap;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
+use crate::handle::NumberHandle;
 use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick};
 use crate::metrics::{LedgerOp, Metrics};
 use crate::number::NumberActor;
 use crate::options::EngineOptions;
 use crate::policy::TenantRoute;
-use crate::handle::NumberHandle;
 use crate::stats::{DayCounters, DAY_COUNTS_EVERY};
 use gate::ControlGate;
 pub use routes::RouteChanges;
@@ -120,8 +120,7 @@ impl NumberRegistry {
             let _ = handle.addr.send(SetSendApi(send_api)).await;
         }
         self.inner.metrics.numbers_configured.set(table.numbers.len() as f64);
-        let serves =
-            |tenant: &str, number: &str| table.numbers.get(number).is_some_and(|h| **h.tenant_id() == *tenant);
+        let serves = |tenant: &str, number: &str| table.numbers.get(number).is_some_and(|h| **h.tenant_id() == *tenant);
         let has_tenant = |tenant: &str| table.tenants.contains_key(tenant);
         self.inner.metrics.numbers.retain(serves, has_tenant);
         for tenant in old.tenants.keys().filter(|t| !table.tenants.contains_key(t.as_str())) {
@@ -165,8 +164,8 @@ impl NumberRegistry {
     /// The keyed fingerprint of a sender (`privacy.sender_key`), for callers
     /// that must group a sender's messages without keeping their number
     /// (the reassembly of long Vonage SMS).
-    pub fn sender_key(&self, sender_number: &str) -> SenderKey {
-        self.inner.hasher.key(sender_number)
+    pub fn sender_key(&self, sender_phone: &str) -> SenderKey {
+        self.inner.hasher.key(sender_phone)
     }
 
     pub(crate) fn controls_gate(&self) -> &ControlGate {
@@ -177,7 +176,7 @@ impl NumberRegistry {
     /// Never waits longer than the decision timeout; a full mailbox answers
     /// `overloaded` at once, and so does a replica whose runtime controls
     /// are not loaded yet (it might not know that the number is paused).
-    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_number: &str, body: &str) -> Decision {
+    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_phone: &str, body: &str) -> Decision {
         if !self.inner.gate.wait(self.inner.options.decision_timeout).await {
             handle.metrics.count(Outcome::Overloaded);
             return Decision::silent(Outcome::Overloaded);
@@ -185,8 +184,8 @@ impl NumberRegistry {
         let (reply_to, answer) = oneshot::channel();
         let inbound = Inbound {
             message_id: Arc::from(message_id),
-            sender: self.inner.hasher.key(sender_number),
-            sender_number: sender_number.to_owned(),
+            sender: self.inner.hasher.key(sender_phone),
+            sender_phone: sender_phone.to_owned(),
             body: body.to_owned(),
             reply_to,
         };

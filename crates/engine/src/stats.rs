@@ -19,8 +19,8 @@ use antirelou_domain::{Outcome, Periods, SharedClock};
 use antirelou_ledger::reports::{number_field, outcome_field, spend_field};
 use antirelou_ledger::{DayCounts, Ledger};
 
-use crate::metrics::number_series::SPEND_KINDS;
 use crate::handle::NumberHandle;
+use crate::metrics::number_series::SPEND_KINDS;
 
 /// Counters are written to the ledger this often.
 pub const DAY_COUNTS_EVERY: Duration = Duration::from_secs(10);

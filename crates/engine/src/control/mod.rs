@@ -194,21 +194,21 @@ impl Controls {
         Ok(version.is_some())
     }
 
-    /// Blocks `sender_number` for every number of `tenant`. The number is
+    /// Blocks `sender_phone` for every number of `tenant`. The phone number is
     /// hashed here and goes no further: the ledger, the audit and the
     /// answer only ever see its hash.
     pub async fn block(
         &self,
         tenant: &str,
-        sender_number: &str,
+        sender_phone: &str,
         label: &str,
         who: &str,
     ) -> Result<BlockedSender, ControlError> {
         self.known_tenant(tenant)?;
-        let number = PhoneNumber::parse(sender_number.trim())
+        let phone = PhoneNumber::parse(sender_phone.trim())
             .map_err(|e| ControlError::Invalid(format!("number: {e} (expected E.164, such as +33612345678)")))?;
         let label = check_label(label)?;
-        let sender = self.inner.registry.sender_key(number.as_str());
+        let sender = self.inner.registry.sender_key(phone.as_str());
         let blocked = BlockedSender { sender, label: label.clone(), added_micros: self.inner.clock.now_micros() };
         let what = json!({ "sender": sender.to_hex(), "label": label });
         let note = self.note(tenant, None, who, AuditAction::Block, what);

@@ -11,8 +11,8 @@ use antirelou_ledger::Ledger;
 use antirelou_settings::Settings;
 
 use super::SendApis;
-use crate::handle::NumberHandle;
 use crate::alerts::AlertOutbox;
+use crate::handle::NumberHandle;
 use crate::metrics::Metrics;
 use crate::number::{ActorDeps, NumberActor};
 use crate::options::EngineOptions;

@@ -34,7 +34,7 @@ pub fn count_rejection(
     routed: Option<&NumberHandle>,
     rejection: Rejection,
 ) -> Rejection {
-    let (tenant, number) = routed.map_or(("", ""), |h| (&*h.tenant_id(), &*h.number()));
+    let (tenant, number) = routed.map_or(("", ""), |h| (&**h.tenant_id(), &**h.number()));
     registry.metrics().count_rejected(provider, rejection.reason, routed.map(|h| &*h.metrics.series));
     let reason = rejection.reason.as_str();
     tracing::info!(provider = provider.as_str(), reason, tenant, number, "webhook rejected");

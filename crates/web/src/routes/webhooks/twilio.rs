@@ -94,7 +94,7 @@ async fn verify_status(
         .registry
         .metrics()
         .delivery_status
-        .with_label_values(&[ProviderKind::Twilio.as_str(), &handle.tenant_id(), callback.status.as_str()])
+        .with_label_values(&[ProviderKind::Twilio.as_str(), handle.tenant_id(), callback.status.as_str()])
         .inc();
     if callback.status.is_failure() {
         tracing::info!(tenant = %handle.tenant_id(), number = %handle.number(),
