@@ -6,7 +6,9 @@ use std::sync::Arc;
 use antirelou_domain::shield::ShieldPolicy;
 use antirelou_domain::{Money, ProviderKind, SenderKey};
 use antirelou_ledger::Caps;
-use antirelou_settings::{AllowedCountries, NumberSettings, ProviderSettings, Secret, Settings, TenantSettings};
+use antirelou_settings::{
+    AllowedCountries, EvidenceSettings, NumberSettings, ProviderSettings, Secret, Settings, TenantSettings,
+};
 use chrono_tz::Tz;
 
 /// What the web layer needs to authenticate a tenant's webhooks and admin calls.
@@ -64,6 +66,8 @@ pub struct NumberPolicy {
     pub inline_reply: bool,
     /// Where the provider reports delivery of replies sent through its API (Twilio).
     pub status_callback: Option<Arc<str>>,
+    /// The tenant's `evidence`: sealed evidence of attacks (`None` keeps no sender).
+    pub evidence: Option<Arc<EvidenceSettings>>,
 }
 
 impl NumberPolicy {
@@ -102,6 +106,7 @@ impl NumberPolicy {
             inline_reply: matches!(kind, ProviderKind::Twilio | ProviderKind::Plivo),
             status_callback: (kind == ProviderKind::Twilio)
                 .then(|| Arc::from(format!("{public_url}/webhooks/twilio/status"))),
+            evidence: tenant.evidence.clone().map(Arc::new),
         }
     }
 }
@@ -146,6 +151,7 @@ pub(crate) mod tests {
             timezone: chrono_tz::Europe::Paris,
             inline_reply: true,
             status_callback: None,
+            evidence: None,
         }
     }
 }

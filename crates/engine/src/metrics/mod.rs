@@ -64,10 +64,12 @@ pub enum LedgerOp {
     Flush,
     ClaimAlert,
     WriteDayCounts,
+    WriteIncident,
+    SealEvidence,
 }
 
 impl LedgerOp {
-    pub const ALL: [LedgerOp; 11] = [
+    pub const ALL: [LedgerOp; 13] = [
         LedgerOp::DecideReply,
         LedgerOp::RecordInbound,
         LedgerOp::OptOut,
@@ -79,6 +81,8 @@ impl LedgerOp {
         LedgerOp::Flush,
         LedgerOp::ClaimAlert,
         LedgerOp::WriteDayCounts,
+        LedgerOp::WriteIncident,
+        LedgerOp::SealEvidence,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -94,6 +98,8 @@ impl LedgerOp {
             LedgerOp::Flush => "flush",
             LedgerOp::ClaimAlert => "claim_alert",
             LedgerOp::WriteDayCounts => "write_day_counts",
+            LedgerOp::WriteIncident => "write_incident",
+            LedgerOp::SealEvidence => "seal_evidence",
         }
     }
 }

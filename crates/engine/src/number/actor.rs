@@ -8,12 +8,15 @@
 //!   through the send API (not inline providers, lost inline answers);
 //! - `actor/timers.rs`: inbound charges, the shield's end and sharing,
 //!   budget gauges, deferred-judgement rounds;
-//! - `actor/budget.rs`: budget alerts, claimed once across replicas.
+//! - `actor/budget.rs`: budget alerts, claimed once across replicas;
+//! - `actor/incident.rs`: incidents in the ledger and sealed evidence.
 
 #[path = "actor/budget.rs"]
 mod budget;
 #[path = "actor/calls.rs"]
 mod calls;
+#[path = "actor/incident.rs"]
+mod incident;
 #[path = "actor/timers.rs"]
 mod timers;
 
@@ -24,10 +27,13 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use antirelou_domain::{Outcome, SenderHasher, SenderKey, SenderSealer, SharedClock};
+use antirelou_evidence::IncidentOpening;
 use antirelou_ledger::{Ledger, LedgerEvent};
 use antirelou_providers::SendApi;
 
+use super::caches::SenderMemory;
 use super::inbound_charges::InboundCharges;
+use super::incident::IncidentLog;
 use super::state::{Arrival, NumberState, Step};
 use crate::alerts::AlertOutbox;
 use crate::messages::{
@@ -84,6 +90,12 @@ struct Live {
     spend_at_read: i64,
     /// Budget alert claims known taken (`budget.rs`).
     known_claims: Vec<String>,
+    /// The incident this number is in, if any (`incident.rs`).
+    incident: IncidentLog,
+    /// An opening (or extension) of the incident the next tick tells the ledger.
+    incident_opening: Option<IncidentOpening>,
+    /// This run of the actor (a restart is another): names its sealed parts.
+    run: u32,
 }
 
 impl Live {
@@ -109,6 +121,9 @@ impl Live {
             queue_active: false,
             spend_at_read: 0,
             known_claims: Vec::new(),
+            incident: IncidentLog::default(),
+            incident_opening: None,
+            run: rand::random(),
         }
     }
 }
@@ -227,6 +242,12 @@ impl Handler<Inbound> for NumberActor {
         self.on_shield(seen.shield, seen.last_minute);
         if !matches!(&step, Step::Decided(d) if d.outcome == Outcome::Duplicate) {
             self.charges.received(&self.deps.policy, &msg.message_id);
+            if self.live.incident.is_open() {
+                let blocked = matches!(&step, Step::Decided(d) | Step::OptOut(d) if d.outcome == Outcome::Blocked);
+                let new_sender = seen.memory == SenderMemory::Unknown;
+                let cost = self.deps.policy.reply_cost;
+                self.live.incident.arrival(now, msg.sender, &msg.sender_phone, &msg.body, new_sender, blocked, cost);
+            }
         }
         if self.charges.is_due() {
             self.flush_inbound(ctx);
@@ -282,6 +303,7 @@ impl Handler<LedgerChanged> for NumberActor {
                     tracing::warn!(tenant = %self.deps.policy.tenant, number = %self.deps.policy.number,
                         "shield mode adopted from another replica");
                     self.deps.metrics.set_shield(true);
+                    self.incident_shielded(until_seconds);
                 }
             }
             _ => {}

@@ -45,6 +45,25 @@ pub struct RoundReport {
     pub pending: Option<usize>,
     /// A ledger call failed or timed out (the round stopped there, failing closed).
     pub ledger_failed: bool,
+    /// The senders judged flooders, with their numbers opened (only when
+    /// the tenant keeps evidence): in memory, for the incident log to seal.
+    pub flooders: Vec<FlooderFacts>,
+}
+
+/// What the deferred queue knew of a sender judged a flooder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FlooderFacts {
+    pub sender: SenderKey,
+    pub sender_phone: String,
+    pub first_micros: i64,
+    /// Across replicas, up to the judgement.
+    pub messages: u32,
+}
+
+impl std::fmt::Debug for FlooderFacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlooderFacts").field("messages", &self.messages).finish_non_exhaustive()
+    }
 }
 
 /// The lease of a number's judgements.
@@ -87,6 +106,9 @@ impl JudgeRound {
                 Judgement::End(result) => {
                     if self.finish(&item, Some(result), &mut report).await.is_err() {
                         return report;
+                    }
+                    if result == DeferredResult::DroppedFlooding && self.policy.evidence.is_some() {
+                        report.flooders.extend(self.flooder_facts(&item));
                     }
                 }
             }
@@ -139,6 +161,18 @@ impl JudgeRound {
             | ReplyVerdict::Duplicate { .. } => None,
         };
         self.finish(item, result, report).await
+    }
+
+    /// A flooder's facts for evidence, their sealed number opened.
+    fn flooder_facts(&self, item: &DeferredReply) -> Option<FlooderFacts> {
+        let record = seal_record(&self.policy.number, &item.sender);
+        let sender_phone = self.sealer.open(&item.sealed_sender, &record).ok()?;
+        Some(FlooderFacts {
+            sender: item.sender,
+            sender_phone,
+            first_micros: item.first_micros,
+            messages: item.messages,
+        })
     }
 
     /// Sends a paid deferred reply; never retried beyond the send API's own rule.

@@ -7,11 +7,14 @@
 //!   [`judge_round`]: one round of judgements over the ledger and the send API.
 //! - [`caches`]: the bounded sender, message-id and judgement caches.
 //! - [`limiter`]: the local reply-rate limiter on our clock.
+//! - [`incident`]: the number's record of an incident (counters, and the
+//!   notebook whose flooders and blocked senders are sealed for evidence).
 //! - [`inbound_charges`]: the provider's charge per received SMS, batched by message id.
 
 pub mod actor;
 pub mod caches;
 pub mod inbound_charges;
+pub mod incident;
 pub mod judge;
 pub mod judge_round;
 pub mod limiter;

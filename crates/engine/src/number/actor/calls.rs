@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use antirelou_domain::{Outcome, SenderKey, NONCE_BYTES};
-use antirelou_ledger::{DeferredArrival, EntryKind, ReplyRequest};
+use antirelou_ledger::{DeferredArrival, ReplyRequest};
 use antirelou_providers::OutboundSms;
 use rand::RngCore;
 
@@ -62,7 +62,7 @@ impl NumberActor {
             }
             let Inbound { sender_phone, reply_to, sender, .. } = msg;
             if applied.decision.outcome == Outcome::Replied {
-                act.deps.metrics.add_spend(EntryKind::Reply, request.cost.micros());
+                act.replies_paid(1, request.cost);
                 if !act.deps.policy.inline_reply {
                     act.deliver(sender_phone.clone(), ctx);
                     let _ = reply_to.send(Decision::silent(Outcome::Replied));
@@ -197,7 +197,7 @@ impl NumberActor {
             if decided == Some(true) {
                 tracing::warn!(tenant = %request.tenant, number = %request.number,
                     "a decision that timed out was paid: its reply goes through the provider's API");
-                act.deps.metrics.add_spend(EntryKind::Reply, request.cost.micros());
+                act.replies_paid(1, request.cost);
                 act.live.state.paid_after_timeout(&request);
                 act.deliver(sender_phone, ctx);
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use antirelou_domain::shield::{ShieldTransition, SurgeTotals};
-use antirelou_domain::Periods;
+use antirelou_domain::{DeferredResult, Periods};
 use antirelou_ledger::{AlertClaim, AlertRecord, EntryKind, InboundBatch, InboundCharged, LedgerError, TotalsQuery};
 use tokio::time::error::Elapsed;
 
@@ -41,6 +41,7 @@ impl NumberActor {
         if self.live.seconds_since_budget_read >= BUDGET_READ_EVERY_TICKS || self.spent_since_read() {
             self.load_from_ledger(ctx);
         }
+        self.incident_work(ctx);
         let write = self.inbound_write();
         let round = self.judge_round();
         match (write, round) {
@@ -79,14 +80,23 @@ impl NumberActor {
             self.deps.metrics.ledger_error(LedgerOp::Judge);
         }
         let now = self.now_micros();
+        let mut paid = 0u64;
         for (sender, result) in &report.ended {
             self.live.state.judged(sender, *result, now);
             if let Some(result) = result {
                 self.deps.metrics.count_deferred(*result);
             }
+            match result {
+                Some(DeferredResult::Sent | DeferredResult::SendFailed) => paid += 1,
+                Some(DeferredResult::DroppedFlooding) => {
+                    let facts = report.flooders.iter().find(|f| f.sender == *sender).cloned();
+                    self.live.incident.flooder(now, *sender, facts);
+                }
+                _ => {}
+            }
         }
         if report.spent.micros() > 0 {
-            self.deps.metrics.add_spend(EntryKind::Reply, report.spent.micros());
+            self.replies_paid(paid, report.spent);
         }
         if let Some(pending) = report.pending {
             self.deps.metrics.series.set_deferred_pending(pending);
@@ -110,16 +120,19 @@ impl NumberActor {
                 self.share_shield(until_seconds, now_seconds);
                 self.live.alerted_shield = true;
                 self.alert(Alert::shield_entered(tenant, number, until_seconds, totals));
+                self.incident_shielded(until_seconds);
             }
             ShieldTransition::Extended { until_seconds } => {
                 // Share the new end at most every few seconds, not per message.
                 if until_seconds >= self.live.shared_shield_until + SHIELD_SHARE_EVERY_SECONDS {
                     self.share_shield(until_seconds, now_seconds);
+                    self.incident_shielded(until_seconds);
                 }
             }
             ShieldTransition::Exited => {
                 tracing::info!(tenant = %tenant, number = %number, "shield mode exited");
                 self.deps.metrics.set_shield(false);
+                self.incident_shield_ended();
                 // Only the replica that raised the alert closes it.
                 if std::mem::take(&mut self.live.alerted_shield) {
                     self.alert(Alert::shield_exited(tenant, number, totals));
@@ -196,6 +209,8 @@ impl NumberActor {
             Ok(Ok(charged)) => {
                 self.deps.metrics.ledger_ok();
                 self.deps.metrics.add_spend(EntryKind::Inbound, charged.amount.micros());
+                let now = self.now_micros();
+                self.live.incident.inbound_charged(now, charged.amount);
             }
             _ => {
                 self.deps.metrics.ledger_error(LedgerOp::RecordInbound);
@@ -258,6 +273,7 @@ impl NumberActor {
                 Ok(Ok(Some(until))) => {
                     if act.live.state.adopt_shield(until, now_seconds) {
                         act.deps.metrics.set_shield(true);
+                        act.incident_shielded(until);
                     }
                 }
                 Ok(Ok(None)) => {}
