@@ -10,6 +10,7 @@ mod budget_alerts;
 mod concurrency;
 mod console;
 mod controls;
+mod evidence;
 mod listeners;
 mod money_attacks;
 mod outcomes;

@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh Debian machine with Rust (as root, or
 # with sudo): installs what it needs (redis-server for the Redis ledger
 # tests, python3-venv + the official twilio SDK for the signature
-# cross-check, prometheus/promtool and Helm's SDK for the deployment tests,
+# cross-check, age for the evidence test, prometheus/promtool and Helm's SDK for the deployment tests,
 # chromium, node and npm for the console's browser test),
 # then runs fmt, clippy, every Rust test and the deployment tests.
 set -euo pipefail
@@ -12,6 +12,8 @@ cd "$ROOT"
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# The evidence test opens an encrypted senders file with Debian's age.
+command -v age >/dev/null 2>&1 || missing+=(age)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 # The console's browser test (tests/deploy/test_console.py, tests/console).
 [ -x /usr/bin/chromium ] || missing+=(chromium)

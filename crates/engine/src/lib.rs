@@ -15,6 +15,7 @@
 //! - [`metrics`]: every Prometheus family of the engine.
 //! - [`alerts`]: alerts the engine emits (delivery is the caller's).
 //! - [`budget_alerts`]: 50/80/100 % of each cap, claimed once in the ledger.
+//! - [`evidence`]: an incident's evidence bundle, read from the ledger.
 //! - [`stats`]: per-day decision and spend counters written to the ledger.
 //!
 //! The engine knows no HTTP: it emits alerts into an [`AlertOutbox`] and
@@ -23,6 +24,7 @@
 pub mod alerts;
 pub mod budget_alerts;
 pub mod control;
+pub mod evidence;
 mod handle;
 pub mod messages;
 pub mod metrics;

@@ -71,7 +71,7 @@ pub use provider::{
 pub use secret::Secret;
 pub use server::{LogFormat, LogSettings, ServerSettings, DEFAULT_CONSOLE_SESSION_TTL_SECONDS};
 pub use settings::{declared_keys, Settings};
-pub use shield::{ShieldPatch, ShieldSettings, DEFAULT_DEFER_FOR_SECONDS, DEFAULT_SHIELD};
+pub use shield::{ShieldPatch, ShieldSettings, DEFAULT_DEFER_FOR_SECONDS, DEFAULT_FLOOD_MESSAGES, DEFAULT_SHIELD};
 pub use tenant::TenantSettings;
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub struct AppState {
     pub currency: String,
     /// `ledger.timezone`: the days of periods and stats.
     pub timezone: chrono_tz::Tz,
+    /// `privacy.evidence_signing_key`: signs evidence bundles.
+    pub evidence_signer: Option<antirelou_evidence::EvidenceSigner>,
     pub clock: SharedClock,
     /// This process's parts of long Vonage SMS.
     pub reassembly: Arc<Reassembly>,
@@ -122,6 +124,7 @@ impl AppState {
             operator_token: settings.server.operator_token.as_ref().map(|t| t.expose().to_owned()),
             currency: settings.ledger.currency.clone(),
             timezone: settings.ledger.timezone,
+            evidence_signer: settings.privacy.evidence_signer.clone(),
             clock,
             reassembly,
             ovh_apis: clients.ovh,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use antirelou_domain::{micros, Money};
+use antirelou_evidence::model::MAX_PART_BYTES;
 use antirelou_evidence::{senders_csv, IncidentOpening, SealedPart};
 
 use super::NumberActor;
@@ -19,6 +20,8 @@ use crate::number::judge::JUDGE_EVERY_SECONDS;
 /// After the shield ends, the record waits this long beyond `defer_for`
 /// for the last judgements.
 const JUDGEMENTS_MARGIN_SECONDS: i64 = 4 * JUDGE_EVERY_SECONDS + 60;
+/// An age file's header and tags over its plaintext, generously.
+const SEAL_OVERHEAD_BYTES: usize = 4_096;
 
 impl NumberActor {
     /// The shield is on here until `until_seconds`: the next tick opens or
@@ -97,7 +100,12 @@ impl NumberActor {
     /// the recipient at once; the clear text lives only in this call.
     fn sealed_part(&self, seal: Seal) -> Option<SealedPart> {
         let policy = &self.deps.policy;
-        let csv = senders_csv(&seal.rows, policy.timezone);
+        let mut rows = seal.rows;
+        let mut csv = senders_csv(&rows, policy.timezone);
+        // The ledger refuses a part above its bound: the latest rows give way.
+        while csv.len() > MAX_PART_BYTES - SEAL_OVERHEAD_BYTES && rows.pop().is_some() {
+            csv = senders_csv(&rows, policy.timezone);
+        }
         let sealed = match seal.settings.recipient.seal(csv.as_bytes()) {
             Ok(sealed) => sealed,
             Err(error) => {
@@ -111,7 +119,7 @@ impl NumberActor {
             tenant: policy.tenant.to_string(),
             part: format!("{}/{:08x}", self.deps.holder, self.live.run),
             sealed,
-            senders: u32::try_from(seal.rows.len()).unwrap_or(u32::MAX),
+            senders: u32::try_from(rows.len()).unwrap_or(u32::MAX),
             written_micros: now,
             expires_micros: micros::after_seconds(now, seal.settings.retention_seconds as i64),
         })

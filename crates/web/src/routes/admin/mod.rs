@@ -7,12 +7,14 @@
 //! pause and resume), `number.rs` (one number: its state, `PATCH`, back
 //! to the file), `blocklist.rs`, `audit.rs` (runtime controls, through
 //! [`Controls`](antirelou_engine::Controls)) and `tenants.rs` (money:
-//! top-up, entries); `reports.rs` (alerts and per-day stats) and
+//! top-up, entries); `reports.rs` (alerts and per-day stats), `incidents.rs`
+//! (incidents and their evidence bundles) and
 //! `reload.rs` (operator: reload the configuration). `openapi.rs`
 //! describes every handler; `GET /v1/openapi.json` serves it.
 
 mod audit;
 pub(crate) mod blocklist;
+pub(crate) mod incidents;
 pub(crate) mod number;
 pub(crate) mod numbers;
 pub mod openapi;
@@ -43,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tenants/{tenant}/entries", web::get().to(tenants::entries))
         .route("/tenants/{tenant}/alerts", web::get().to(reports::alerts))
         .route("/tenants/{tenant}/stats", web::get().to(reports::stats))
+        .route("/tenants/{tenant}/incidents", web::get().to(incidents::list))
+        .route("/tenants/{tenant}/incidents/{id}/evidence", web::get().to(incidents::evidence))
         .route("/reload", web::post().to(reload::reload));
 }
 

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, blocklist, number, numbers, reload, reports, tenants, ApiError};
+use super::{audit, blocklist, incidents, number, numbers, reload, reports, tenants, ApiError};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,8 @@ use super::{audit, blocklist, number, numbers, reload, reports, tenants, ApiErro
         tenants::entries,
         reports::alerts,
         reports::stats,
+        incidents::list,
+        incidents::evidence,
         reload::reload
     ),
     components(schemas(
@@ -52,13 +54,15 @@ use super::{audit, blocklist, number, numbers, reload, reports, tenants, ApiErro
         reports::AlertsResponse,
         reports::StatsResponse,
         reports::DayStats,
+        incidents::IncidentsResponse,
+        incidents::IncidentView,
         crate::reload::ReloadReport,
         crate::reload::ReloadRefused,
         crate::reload::ProblemView
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "numbers", description = "A number's state and controls"), (name = "controls", description = "Blocklists and the audit of runtime changes"), (name = "money", description = "Balance, top-ups, ledger entries, budget alerts and stats"),
+    tags((name = "numbers", description = "A number's state and controls"), (name = "controls", description = "Blocklists and the audit of runtime changes"), (name = "money", description = "Balance, top-ups, ledger entries, budget alerts and stats"), (name = "evidence", description = "Incidents (attacks) and their evidence bundles for a complaint"),
         (name = "operator", description = "The deployment: configuration reload (operator token)"))
 )]
 pub struct ApiDoc;
