@@ -41,7 +41,7 @@ fn config(dir: &Path, recipient: Option<&str>) -> String {
         "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, trigger_per_hour = 100000, new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10 }",
         "shield = { trigger_per_minute = 1000, new_senders_per_minute = 1, hold = \"1h\", trickle_per_hour = 10, flood_messages = 3 }",
     );
-    config_toml(dir, &format!("operator_token = \"operator-token-0123456789\""), &tenants)
+    config_toml(dir, "operator_token = \"operator-token-0123456789\"", &tenants)
         .replace("[privacy]\n", &format!("[privacy]\nevidence_signing_key = \"{SIGNING_KEY}\"\n"))
 }
 

@@ -23,6 +23,8 @@ pub enum Command {
     Send(SendArgs),
     /// Balances, top-ups and entries of the spend ledger.
     Ledger(LedgerArgs),
+    /// A tenant's incidents (attacks) and their evidence bundles for a complaint.
+    Evidence(EvidenceArgs),
     /// Replay a reproducible flood (flood-2017, spoofed-senders, a TOML file) or a traffic file and report what it cost.
     Simulate(Box<SimulateArgs>),
     /// Print the admin API's OpenAPI 3.1 document (JSON), or with --markdown the endpoint table of docs/admin-api.md.
@@ -95,6 +97,37 @@ impl From<ProviderArg> for ProviderKind {
             ProviderArg::Ovh => ProviderKind::Ovh,
         }
     }
+}
+
+#[derive(Args, Debug)]
+pub struct EvidenceArgs {
+    #[arg(long, short, env = "ANTIRELOU_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: EvidenceCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvidenceCommand {
+    /// The tenant's incidents, newest first: when, how many messages, senders and flooders, what was spent.
+    List {
+        #[arg(long)]
+        tenant: String,
+        /// At most this many (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Write one incident's evidence bundle (a ZIP: report.html, timeline.csv, senders.csv.age, signed manifest).
+    Export {
+        #[arg(long)]
+        tenant: String,
+        /// The incident's id (from `evidence list`).
+        #[arg(long)]
+        incident: u64,
+        /// Where to write the ZIP (refused if it exists).
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod config;
+mod evidence_cmd;
 mod ledger_cmd;
 mod send;
 mod serve;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => check::run(args),
         Command::Send(args) => send::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
+        Command::Evidence(args) => evidence_cmd::run(args),
         Command::Simulate(args) => simulate::run(*args),
         Command::Openapi(args) => {
             // The document describes the API; it needs no configuration.
