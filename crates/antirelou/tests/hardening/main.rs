@@ -10,6 +10,7 @@
 mod common;
 
 mod opt_out;
+mod replays;
 mod vonage_parts;
 
 use std::path::Path;
