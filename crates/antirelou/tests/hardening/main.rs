@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod audit;
 mod opt_out;
 mod replays;
 mod vonage_parts;
