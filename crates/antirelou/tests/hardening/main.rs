@@ -10,6 +10,7 @@
 mod common;
 
 mod audit;
+mod money_pages;
 mod opt_out;
 mod replays;
 mod vonage_parts;
