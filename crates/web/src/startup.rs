@@ -213,6 +213,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     admin_port: Option<u16>,
+    console_port: Option<u16>,
     metrics_port: Option<u16>,
     server: Server,
     registry: NumberRegistry,
@@ -246,6 +247,7 @@ impl Application {
         let port = bound.main.1.port();
         let admin_port = bound.admin.as_ref().map(|(_, address)| address.port());
         let metrics_port = bound.metrics.as_ref().map(|(_, address)| address.port());
+        let console_port = bound.console.as_ref().map(|(_, address)| address.port());
         let state = AppState::start_with(settings, ledger, clock, hooks)?;
         if let Some(reloader) = &state.reloader {
             reload::reload_on_sighup(Arc::clone(reloader));
@@ -286,7 +288,17 @@ impl Application {
             settings.server.shutdown_timeout_seconds,
         )
         .map_err(StartupError::Serve)?;
-        Ok(Application { port, admin_port, metrics_port, server, registry, prometheus, pollers, poller_health })
+        Ok(Application {
+            port,
+            admin_port,
+            metrics_port,
+            console_port,
+            server,
+            registry,
+            prometheus,
+            pollers,
+            poller_health,
+        })
     }
 
     /// The port of `server.listen`.
@@ -302,6 +314,11 @@ impl Application {
     /// The port of `server.metrics_listen`, when set.
     pub fn metrics_port(&self) -> Option<u16> {
         self.metrics_port
+    }
+
+    /// The port of `server.console_listen`, when set.
+    pub fn console_port(&self) -> Option<u16> {
+        self.console_port
     }
 
     pub fn registry(&self) -> &NumberRegistry {

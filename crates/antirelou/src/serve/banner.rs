@@ -30,6 +30,7 @@ impl Banner<'_> {
         let base = local_url(&server.listen, self.app.port());
         let admin = server.admin_listen.as_deref().zip(self.app.admin_port()).map(|(a, p)| local_url(a, p));
         let metrics = server.metrics_listen.as_deref().zip(self.app.metrics_port()).map(|(a, p)| local_url(a, p));
+        let console = server.console_listen.as_deref().zip(self.app.console_port()).map(|(a, p)| local_url(a, p));
         let mut out = format!(
             "antirelou listening on {base} ({} numbers, {} ledger)\n",
             settings.number_count(),
@@ -41,7 +42,10 @@ impl Banner<'_> {
         if let Some(metrics) = &metrics {
             let _ = writeln!(out, "metrics (/metrics) on {metrics}");
         }
-        let console = admin.as_deref().unwrap_or(&base);
+        if let Some(console) = &console {
+            let _ = writeln!(out, "console and collectives' API (/console, /v1; no operator token) on {console}");
+        }
+        let console = console.as_deref().or(admin.as_deref()).unwrap_or(&base);
         let _ = writeln!(out, "console: {console}/console/");
         match (self.config, stand_in) {
             (Some(file), _) => out.push_str(&self.sign_in(file)),
