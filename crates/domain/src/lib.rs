@@ -8,7 +8,8 @@
 //!   [`SenderSealer`]: the sealed number a deferred reply keeps.
 //! - [`Outcome`]: what happened to one inbound SMS, in rule order; [`DeferredResult`]: how a deferred judgement ended.
 //! - [`ProviderKind`]: the SMS providers, as configured and as labelled.
-//! - [`Clock`]: injectable time (system or manual/virtual).
+//! - [`Clock`]: injectable time (system or manual/virtual); [`micros`]: the
+//!   one place seconds become microseconds and back.
 //! - [`is_opt_out`]: the STOP keywords.
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
 //! - [`shield`]: surge detection maths for shield mode (docs/shield.md).
@@ -16,6 +17,7 @@
 //! Start with `Outcome`, then `Money` and `segments`.
 
 mod clock;
+pub mod micros;
 mod money;
 mod opt_out;
 mod outcome;

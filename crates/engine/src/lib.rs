@@ -23,6 +23,7 @@
 pub mod alerts;
 pub mod budget_alerts;
 pub mod control;
+mod handle;
 pub mod messages;
 pub mod metrics;
 pub mod number;
@@ -33,9 +34,10 @@ pub mod stats;
 
 pub use alerts::{Alert, AlertKind, AlertOutbox};
 pub use control::{ControlError, ControlMetrics, Controls, NumberControls};
+pub use handle::NumberHandle;
 pub use messages::{Decision, NumberSnapshot};
 pub use metrics::Metrics;
 pub use number::NumberActor;
 pub use options::EngineOptions;
 pub use policy::{NumberPolicy, TenantRoute};
-pub use registry::{NumberHandle, NumberRegistry, RouteChanges, SendApis, Wiring};
+pub use registry::{NumberRegistry, RouteChanges, SendApis, Wiring};

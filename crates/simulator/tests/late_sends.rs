@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use actix_web::{test as actix_test, web, App};
 use antirelou_domain::{Clock, DeferredResult, ManualClock, Money, SharedClock};
 use antirelou_ledger::redis_server::RedisServer;
-use antirelou_ledger::{EntryKind, Ledger, RedisLedger, ReplyQueue};
+use antirelou_ledger::{DeferredQueue, EntryKind, Ledger, RedisLedger};
 use antirelou_providers::{twilio, OutboundSms, SendApi, SendError, SendReceipt};
 use antirelou_simulator::in_process::read_entries;
 use antirelou_simulator::setup::{SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_NUMBER, SIM_PUBLIC_URL, SIM_TENANT};

@@ -13,6 +13,7 @@
 //! message id is part 1's in every case, the engine's dedupe answers any
 //! second decision `duplicate`: never a second reply.
 
+use antirelou_domain::micros;
 use std::sync::{Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -88,7 +89,7 @@ impl Reassembly {
     }
 
     fn now_ms(&self) -> u64 {
-        u64::try_from(self.clock.now_micros() / 1_000).unwrap_or(0)
+        u64::try_from(micros::to_millis(self.clock.now_micros())).unwrap_or(0)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ConcatAssembler> {

@@ -97,8 +97,9 @@ pub async fn show(
 pub struct BlockForm {
     #[serde(default)]
     csrf: String,
-    #[serde(default)]
-    number: String,
+    /// The form's `number` field: the sender's phone number.
+    #[serde(default, rename = "number")]
+    sender_phone: String,
     #[serde(default)]
     label: String,
     #[serde(default)]
@@ -141,7 +142,7 @@ async fn change(
     }
     let who = visit.caller().audit_name();
     let result = if block {
-        state.controls.block(&tenant, &form.number, &form.label, &who).await.map(|_| "blocked")
+        state.controls.block(&tenant, &form.sender_phone, &form.label, &who).await.map(|_| "blocked")
     } else {
         state.controls.unblock(&tenant, &form.hash, &who).await.map(|()| "unblocked")
     };

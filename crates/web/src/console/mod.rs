@@ -132,7 +132,7 @@ impl Visit {
             .registry
             .numbers()
             .iter()
-            .map(|h| h.tenant.id.to_string())
+            .map(|h| h.tenant_id().to_string())
             .filter(|t| session.caller.may_see(t))
             .collect();
         tenants.sort();

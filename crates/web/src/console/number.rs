@@ -70,8 +70,8 @@ pub struct Done {
 /// The caller's number and its controls in force, or `None` (another
 /// tenant's number does not exist for it).
 fn visible(state: &AppState, caller: &Caller, number: &str) -> Option<NumberControls> {
-    let handle = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant))?;
-    state.controls.number(&handle.policy.number)
+    let handle = state.registry.route(number).filter(|h| caller.may_see(h.tenant_id()))?;
+    state.controls.number(handle.number())
 }
 
 pub async fn show(

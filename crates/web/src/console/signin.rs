@@ -2,6 +2,7 @@
 //! per client address; sign-out. The token travels only in the form's body
 //! (never a URL) and is never logged.
 
+use antirelou_domain::micros;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -180,7 +181,7 @@ pub async fn sign_out(request: HttpRequest, form: web::Form<CsrfOnly>, state: we
         return visit.bad_form(&request);
     }
     let id = state.console.key.revocation_id(&visit.session);
-    let expires_micros = visit.session.expires_seconds.saturating_mul(1_000_000);
+    let expires_micros = micros::from_seconds(visit.session.expires_seconds);
     let ledger = state.registry.ledger();
     if ledger.revoke_session(&id, state.clock.now_micros(), expires_micros).await.is_err() {
         return visit.unavailable(&request, T::LedgerUnavailable);

@@ -129,8 +129,8 @@ fn number_caller(
     number: &str,
 ) -> Result<(Caller, NumberControls), HttpResponse> {
     let caller = authenticate(request, state).ok_or_else(unauthorized)?;
-    let handle = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant)).ok_or_else(not_found)?;
-    let controls = state.controls.number(&handle.policy.number).ok_or_else(not_found)?;
+    let handle = state.registry.route(number).filter(|h| caller.may_see(h.tenant_id())).ok_or_else(not_found)?;
+    let controls = state.controls.number(handle.number()).ok_or_else(not_found)?;
     Ok((caller, controls))
 }
 

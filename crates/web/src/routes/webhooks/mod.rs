@@ -34,7 +34,7 @@ pub fn count_rejection(
     routed: Option<&NumberHandle>,
     rejection: Rejection,
 ) -> Rejection {
-    let (tenant, number) = routed.map_or(("", ""), |h| (&*h.policy.tenant, &*h.policy.number));
+    let (tenant, number) = routed.map_or(("", ""), |h| (&**h.tenant_id(), &**h.number()));
     registry.metrics().count_rejected(provider, rejection.reason, routed.map(|h| &*h.metrics.series));
     let reason = rejection.reason.as_str();
     tracing::info!(provider = provider.as_str(), reason, tenant, number, "webhook rejected");
@@ -55,8 +55,8 @@ pub async fn decide(registry: &NumberRegistry, handle: &NumberHandle, sms: &Inbo
     let started = Instant::now();
     let decision = registry.decide(handle, &sms.message_id, &sms.from, &sms.body).await;
     registry.metrics().observe_decision(decision.outcome, started.elapsed().as_secs_f64());
-    tracing::debug!(provider = sms.provider.as_str(), tenant = %handle.policy.tenant,
-        number = %handle.policy.number, outcome = %decision.outcome, "decision");
+    tracing::debug!(provider = sms.provider.as_str(), tenant = %handle.tenant_id(),
+        number = %handle.number(), outcome = %decision.outcome, "decision");
     decision
 }
 

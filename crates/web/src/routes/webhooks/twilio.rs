@@ -94,10 +94,10 @@ async fn verify_status(
         .registry
         .metrics()
         .delivery_status
-        .with_label_values(&[ProviderKind::Twilio.as_str(), &handle.policy.tenant, callback.status.as_str()])
+        .with_label_values(&[ProviderKind::Twilio.as_str(), handle.tenant_id(), callback.status.as_str()])
         .inc();
     if callback.status.is_failure() {
-        tracing::info!(tenant = %handle.policy.tenant, number = %handle.policy.number,
+        tracing::info!(tenant = %handle.tenant_id(), number = %handle.number(),
             status = callback.status.as_str(), error_code = ?callback.error_code, "a reply was not delivered");
     }
     Ok(HttpResponse::Ok().finish())

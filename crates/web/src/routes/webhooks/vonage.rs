@@ -52,7 +52,7 @@ async fn verify_and_decide(
             ConcatOutcome::Complete(sms) => Some(sms),
             ConcatOutcome::Pending | ConcatOutcome::Duplicate => None,
             ConcatOutcome::Dropped(why) => {
-                tracing::info!(tenant = %handle.policy.tenant, number = %handle.policy.number, reason = ?why,
+                tracing::info!(tenant = %handle.tenant_id(), number = %handle.number(), reason = ?why,
                     "a part of a long SMS was not held");
                 None
             }
