@@ -49,9 +49,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
             Err(error) => return Err(error).context("starting the server"),
         };
-        let printed = banner::Banner { settings: &settings, app: &app, config: args.config.as_deref() };
-        print!("{}", printed.text(stand_in.as_ref().map(Emulator::api_base)));
-        app.run_until_stopped().await.context("serving")?;
+        let banner = banner::Banner { settings: &settings, app: &app, config: args.config.as_deref() };
+        let text = banner.text(stand_in.as_ref().map(Emulator::api_base));
+        let running = actix_web::rt::spawn(app.run_until_stopped());
+        // The server accepts and handles SIGTERM once first polled: print
+        // only then, so that whoever reads these lines may stop it at once.
+        tokio::task::yield_now().await;
+        print!("{text}");
+        running.await.context("serving")?.context("serving")?;
         drop(stand_in);
         Ok(ExitCode::SUCCESS)
     })
