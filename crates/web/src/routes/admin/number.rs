@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::reports::DayStats;
 use super::{authenticate, control_error, ledger_unavailable, not_found, unauthorized, ApiError, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The reply in force and what each costs.
 #[derive(Serialize, ToSchema)]
