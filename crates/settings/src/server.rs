@@ -22,6 +22,10 @@ section! {
         admin_listen: Option<String> = optional(socket_address),
         /// When set, `/metrics` is served on this address and not on `listen`.
         metrics_listen: Option<String> = optional(socket_address),
+        /// When set, the console (`/console/*`) and the tenants' admin API
+        /// (`/v1/*`) are also served on this address, where the operator
+        /// token is refused: the address a public proxy forwards to.
+        console_listen: Option<String> = optional(socket_address),
         /// How long a webhook waits for its number's decision. Default 2000.
         decision_timeout_ms: u64 = or(2_000, timeout_ms),
         /// The whole request, head and body, must arrive within this (a
@@ -71,13 +75,14 @@ pub enum LogFormat {
 /// Default `console_session_ttl`: 12 hours, a working day.
 pub const DEFAULT_CONSOLE_SESSION_TTL_SECONDS: u64 = 12 * 3_600;
 
-/// Two of `listen`, `admin_listen` and `metrics_listen` that would bind the
+/// Two of `listen`, `admin_listen`, `metrics_listen` and `console_listen` that would bind the
 /// same port (port 0, "any free port", never clashes).
 fn distinct_addresses(server: &ServerSettings, path: &str, check: &mut Check<'_>) {
     let addresses = [
         ("listen", Some(&server.listen)),
         ("admin_listen", server.admin_listen.as_ref()),
         ("metrics_listen", server.metrics_listen.as_ref()),
+        ("console_listen", server.console_listen.as_ref()),
     ];
     let parsed: Vec<(&str, SocketAddr)> =
         addresses.iter().filter_map(|(key, text)| Some((*key, (*text)?.parse::<SocketAddr>().ok()?))).collect();
