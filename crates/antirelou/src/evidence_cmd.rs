@@ -26,7 +26,7 @@ pub fn run(args: EvidenceArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     runtime.block_on(async move {
-        let ledger = match config::open_ledger(&settings).await {
+        let ledger = match config::open_ledger(&settings, config::Create::No).await {
             Ok(ledger) => ledger,
             Err(bad) => return Ok(bad.into()),
         };

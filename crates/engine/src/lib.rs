@@ -7,6 +7,8 @@
 //! - [`NumberRegistry`] (registry.rs): builds the actors from settings over a
 //!   few arbiters, routes an inbound SMS by number, sheds load with bounded
 //!   mailboxes and a decision timeout, forwards ledger events.
+//! - [`NumberHandle`] (handle.rs): one served number as the web layer and
+//!   the day counters see it.
 //! - [`control`]: runtime controls (pause, overrides, blocklists) stored
 //!   in the ledger, applied on every replica ([`Controls`]).
 //! - [`messages`]: what actors are sent.
@@ -17,6 +19,9 @@
 //! - [`budget_alerts`]: 50/80/100 % of each cap, claimed once in the ledger.
 //! - [`evidence`]: an incident's evidence bundle, read from the ledger.
 //! - [`stats`]: per-day decision and spend counters written to the ledger.
+//!
+//! Imports go one way: `control` uses the registry; the registry uses
+//! `stats`, `handle` and `number`; nothing below imports back.
 //!
 //! The engine knows no HTTP: it emits alerts into an [`AlertOutbox`] and
 //! calls providers only through their `SendApi` trait.

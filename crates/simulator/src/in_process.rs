@@ -17,12 +17,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{test, web, App};
+use actix_web::{test, App};
 use antirelou_domain::{Clock, DeferredResult, ManualClock, Outcome, SharedClock};
 use antirelou_engine::NumberRegistry;
 use antirelou_ledger::{Entry, EntryFilter, Ledger, RedisLedger, SqliteLedger};
 use antirelou_providers::twilio;
-use antirelou_web::{routes, AppHooks, AppState};
+use antirelou_web::{routes, AppData, AppHooks};
 use rand::Rng;
 
 use crate::latency::Latencies;
@@ -86,8 +86,9 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
     let shared: SharedClock = clock.clone();
     let recorder = Arc::new(SendRecorder::new(shared.clone()));
     let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true, config_source: None };
-    let state = web::Data::new(AppState::start_with(&settings, Arc::clone(&ledger), shared, hooks)?);
-    let app = test::init_service(App::new().configure(|cfg| routes(cfg, state.clone()))).await;
+    let data = AppData::start_with(&settings, Arc::clone(&ledger), shared, hooks)?;
+    let app = test::init_service(App::new().configure(|cfg| routes(cfg, &data))).await;
+    let state = &data.state;
 
     let tenant = &settings.tenants[0];
     let number = &tenant.numbers[0];

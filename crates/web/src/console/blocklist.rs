@@ -10,8 +10,9 @@ use maud::html;
 use serde::Deserialize;
 
 use super::i18n::T;
+use super::ConsoleState;
 use super::{layout, Visit};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Hex digits of a sender's hash shown: enough to tell entries apart.
 const HASH_SHOWN: usize = 12;
@@ -27,9 +28,10 @@ pub async fn show(
     path: web::Path<String>,
     query: web::Query<BlocklistQuery>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
@@ -46,10 +48,8 @@ pub async fn show(
     let body = html! {
         p.subtitle { (T::Tenant.get(lang)) " " (tenant) }
         @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
-        @if let Some(problem) = &query.problem {
-            p.notice.error role="alert" {
-                @if problem == "number" { (T::NotANumber.get(lang)) } @else { (problem) }
-            }
+        @if query.problem.as_deref() == Some("number") {
+            p.notice.error role="alert" { (T::NotANumber.get(lang)) }
         }
         p { (T::BlocklistIntro.get(lang)) }
         form method="post" action=(action) autocomplete="off" {
@@ -112,8 +112,9 @@ pub async fn add(
     path: web::Path<String>,
     form: web::Form<BlockForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    change(request, path.into_inner(), form.into_inner(), state, true).await
+    change(request, path.into_inner(), form.into_inner(), state, console, true).await
 }
 
 /// `POST /console/tenants/{tenant}/blocklist/remove`: `Controls::unblock`.
@@ -122,8 +123,9 @@ pub async fn remove(
     path: web::Path<String>,
     form: web::Form<BlockForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    change(request, path.into_inner(), form.into_inner(), state, false).await
+    change(request, path.into_inner(), form.into_inner(), state, console, false).await
 }
 
 async fn change(
@@ -131,9 +133,10 @@ async fn change(
     tenant: String,
     form: BlockForm,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
     block: bool,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
@@ -154,9 +157,7 @@ async fn change(
         Err(ControlError::Invalid(problem)) if problem.starts_with("number") => {
             layout::see_other(&format!("{page}?problem=number"))
         }
-        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => {
-            layout::see_other(&format!("{page}?problem={}", layout::url_encode(&problem)))
-        }
+        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => layout::problem(&visit, &page, &problem),
         Err(ControlError::Ledger(error)) => {
             tracing::error!(%error, "console: block list change failed");
             visit.unavailable(&request, T::LedgerUnavailable)

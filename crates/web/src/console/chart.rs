@@ -10,7 +10,7 @@ use maud::{html, Markup};
 
 use super::history::HOURS;
 use super::i18n::{Lang, T};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Pages of entries read for one tenant's chart: bounded work per page
 /// view; a tenant with more entries in a day sees the chart marked partial.

@@ -1,16 +1,18 @@
 //! `GET /console/tenants/{tenant}/money`: the balance, a top-up form, the
 //! latest entries, and their CSV download (the same export as the API's).
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use antirelou_ledger::{export, EntryFilter, EntryKind};
+use antirelou_ledger::{export, EntryFilter, EntryKind, LedgerError};
 use futures_util::StreamExt as _;
 use maud::html;
 use serde::Deserialize;
 
 use super::i18n::T;
+use super::ConsoleState;
 use super::{layout, Visit};
 use crate::routes::admin::tenants::{credit, csv_rows, TopUpError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Entries the page shows (newest last, oldest first like the ledger); the
 /// CSV download has them all.
@@ -25,9 +27,10 @@ fn kind_text(kind: EntryKind) -> &'static str {
 pub struct MoneyQuery {
     /// The cursor of the page to show.
     after: Option<String>,
-    /// A top-up's new balance, to confirm it.
-    credited: Option<String>,
-    /// A refused top-up's reason.
+    /// What was just done, by its code (`credited`): the notice is chosen
+    /// from a fixed list and its figures read from the ledger.
+    done: Option<String>,
+    /// Why a top-up was refused, by its code (`not_positive`, `amount`, `too_large`).
     problem: Option<String>,
 }
 
@@ -36,9 +39,10 @@ pub async fn show(
     path: web::Path<String>,
     query: web::Query<MoneyQuery>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
@@ -53,17 +57,23 @@ pub async fn show(
         limit: ENTRIES_SHOWN,
         ..EntryFilter::default()
     };
-    let Ok(page) = state.registry.ledger().entries(&filter).await else {
-        return visit.unavailable(&request, T::LedgerUnavailable);
+    let page = match state.registry.ledger().entries(&filter).await {
+        Ok(page) => page,
+        Err(LedgerError::Refused(_)) => {
+            return layout::refusal(&request, Some(&visit), StatusCode::BAD_REQUEST, T::BadCursor);
+        }
+        Err(_) => return visit.unavailable(&request, T::LedgerUnavailable),
     };
     let problem = match query.problem.as_deref() {
         Some("not_positive") => Some(T::AmountNotPositive),
         Some("amount") => Some(T::AmountInvalid),
+        Some("too_large") => Some(T::AmountTooLarge),
         _ => None,
     };
+    let credited = query.done.as_deref() == Some("credited");
     let currency = &state.currency;
     let body = html! {
-        @if let Some(balance) = &query.credited {
+        @if let (true, Some(balance)) = (credited, &balance) {
             p.notice.ok role="status" { (T::Credited.get(lang)) " " strong { (balance) " " (currency) } }
         }
         @if let Some(problem) = problem { p.notice.error role="alert" { (problem.get(lang)) } }
@@ -140,18 +150,20 @@ pub async fn top_up(
     path: web::Path<String>,
     form: web::Form<TopUpForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
     let tenant = path.into_inner();
     let back = format!("/console/tenants/{tenant}/money");
     match credit(&state, visit.caller(), &tenant, &form.amount, &form.note).await {
-        Ok(done) => layout::see_other(&format!("{back}?credited={}", layout::url_encode(&done.balance))),
+        Ok(_) => layout::see_other(&format!("{back}?done=credited")),
         Err(TopUpError::NotFound) => visit.not_found(&request),
         Err(TopUpError::NotPositive) => layout::see_other(&format!("{back}?problem=not_positive")),
         Err(TopUpError::Amount(_)) => layout::see_other(&format!("{back}?problem=amount")),
+        Err(TopUpError::Refused(_)) => layout::see_other(&format!("{back}?problem=too_large")),
         Err(TopUpError::Ledger) => visit.unavailable(&request, T::LedgerUnavailable),
     }
 }
@@ -162,13 +174,18 @@ pub async fn top_up(
 /// most [`EXPORTS_AT_ONCE`](super::EXPORTS_AT_ONCE) downloads run at once
 /// (`503` beyond). A ledger failure mid-way cuts the download short (the
 /// browser reports a failed download, never a silently short file).
-pub async fn csv(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+pub async fn csv(
+    request: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
+) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
-    let Ok(permit) = std::sync::Arc::clone(&state.console.exports).try_acquire_owned() else {
+    let Ok(permit) = std::sync::Arc::clone(&console.exports).try_acquire_owned() else {
         return visit.unavailable(&request, T::ExportsBusy);
     };
     let ledger = std::sync::Arc::clone(state.registry.ledger());

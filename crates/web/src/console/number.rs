@@ -15,11 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use super::i18n::{outcome_text, Lang, T};
 use super::overview::{badges, cap_bars, totals_of};
+use super::ConsoleState;
 use super::{layout, Visit};
 use crate::routes::admin::numbers::number_views;
 use crate::routes::admin::reports::DayStats;
 use crate::routes::admin::Caller;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What a reply costs, as the editor shows it.
 #[derive(Serialize, Debug, PartialEq, Eq)]
@@ -62,9 +63,10 @@ fn figures_block(lang: Lang, f: &ReplyFigures) -> Markup {
 
 #[derive(Deserialize)]
 pub struct Done {
+    /// What was just done, by its code (`paused`, `resumed`, `saved`); a
+    /// refused change is answered at once with its reason, never through
+    /// the URL.
     done: Option<String>,
-    /// Why the last change was refused, as the settings' reader says it.
-    problem: Option<String>,
 }
 
 /// The caller's number and its controls in force, or `None` (another
@@ -79,8 +81,9 @@ pub async fn show(
     path: web::Path<String>,
     query: web::Query<Done>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let number = path.into_inner();
     let Some(controls) = visible(&state, visit.caller(), &number) else { return visit.not_found(&request) };
@@ -106,7 +109,6 @@ pub async fn show(
     let action = |what: &str| format!("/console/numbers/{number}/{what}");
     let body = html! {
         @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
-        @if let Some(problem) = &query.problem { p.notice.error role="alert" { (problem) } }
         p { (T::Tenant.get(lang)) " " strong { (view.tenant) } }
         section aria-labelledby="state" {
             h2 #state { (T::State.get(lang)) }
@@ -195,8 +197,9 @@ pub async fn act(
     path: web::Path<(String, String)>,
     form: web::Form<NumberForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
@@ -224,9 +227,7 @@ pub async fn act(
     match result {
         Ok(done) => layout::see_other(&format!("{page}?done={done}")),
         Err(ControlError::NotFound) => visit.not_found(&request),
-        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => {
-            layout::see_other(&format!("{page}?problem={}", layout::url_encode(&problem)))
-        }
+        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => layout::problem(&visit, &page, &problem),
         Err(ControlError::Ledger(error)) => {
             tracing::error!(%error, "console: runtime control failed");
             visit.unavailable(&request, T::LedgerUnavailable)
@@ -247,8 +248,9 @@ pub async fn preview(
     path: web::Path<String>,
     form: web::Form<PreviewForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return HttpResponse::Unauthorized().finish() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return HttpResponse::Unauthorized().finish() };
     let given = request.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !visit.csrf_ok(given) {
         return HttpResponse::build(StatusCode::FORBIDDEN).finish();

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{error, ledger_unavailable, tenant_caller, ApiError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The query of `GET /v1/tenants/{tenant}/incidents`.
 #[derive(Deserialize, IntoParams)]

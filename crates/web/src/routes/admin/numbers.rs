@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{authenticate, control_error, not_found, unauthorized, ApiError, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// One number as its replica's actor sees it.
 #[derive(Serialize, ToSchema)]
@@ -82,7 +82,9 @@ pub(crate) async fn number_views(state: &AppState, caller: &Caller) -> Vec<Numbe
     params(("number" = String, Path, description = "The number, E.164"),
            ("action" = String, Path, description = "`pause` or `resume`")),
     responses((status = 200, body = PausedResponse), (status = 401, body = ApiError),
-              (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+              (status = 404, body = ApiError),
+              (status = 409, description = "The change history is full", body = ApiError),
+              (status = 503, body = ApiError)))]
 pub async fn set_paused(
     request: HttpRequest,
     path: web::Path<(String, String)>,
