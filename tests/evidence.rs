@@ -185,6 +185,26 @@ async fn the_bundle_of_a_flood_opens_with_the_collectives_age_key_and_lists_only
     for genuine in ["+33611000001", "+33611000002", "Léa", "coucou"] {
         assert!(!csv.contains(genuine), "a genuine sender is never kept: {genuine}");
     }
+    // The console's page of the attack: figures, the download, how to file a
+    // complaint and open the file; never a sender.
+    let session = crate::console::sign_in(&app, "paris-admin-token-0123456789").await.expect("signed in");
+    let page_url = format!("{}/console/tenants/paris/incidents/{}", app.admin_url, incident["id"]);
+    let get = |url: String| app.client.get(url).header("Cookie", format!("antirelou_console={session}")).send();
+    let page = get(page_url.clone()).await.unwrap().text().await.unwrap();
+    for expected in
+        ["Porter plainte", "commissariat", "gendarmerie", "pré-plainte en ligne", "age-keygen", "evidence.zip"]
+    {
+        assert!(page.contains(expected), "{expected:?} on the attack's page:\n{page}");
+    }
+    for secret in [flooder(0).as_str(), "Zx0r0", "+33611000001"] {
+        assert!(!page.contains(secret), "no sender on the page: {secret}");
+    }
+    let list = get(format!("{}/console/tenants/paris/incidents", app.admin_url)).await.unwrap().text().await.unwrap();
+    assert!(list.contains(&page_url[app.admin_url.len()..]), "the list links the attack");
+    let download = get(format!("{page_url}/evidence.zip")).await.unwrap();
+    assert_eq!(download.headers()["content-type"], "application/zip");
+    assert!(unzip(&download.bytes().await.unwrap()).contains_key("senders.csv.age"));
+
     // Nobody else opens it: another identity fails.
     let (other, _) = age_keygen(&dir.path().join("other").tap_mkdir());
     let refused = Command::new("age").arg("-d").arg("-i").arg(&other).arg(&sealed).output().unwrap();

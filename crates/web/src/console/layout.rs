@@ -54,6 +54,7 @@ pub fn page_with_status(visit: &Visit, status: StatusCode, title: T, body: Marku
                         " · " a href=(format!("/console/tenants/{tenant}/money")) { (T::Money.get(lang)) }
                         " · " a href=(format!("/console/tenants/{tenant}/blocklist")) { (T::Blocklist.get(lang)) }
                         " · " a href=(format!("/console/tenants/{tenant}/alerts")) { (T::Alerts.get(lang)) }
+                        " · " a href=(format!("/console/tenants/{tenant}/incidents")) { (T::Attacks.get(lang)) }
                     }
                 }
             }

@@ -21,6 +21,7 @@ mod blocklist;
 mod chart;
 pub mod history;
 pub mod i18n;
+mod incidents;
 mod layout;
 mod money;
 mod number;
@@ -112,6 +113,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, console: web::Data<ConsoleState>)
             .route("/tenants/{tenant}/blocklist", web::post().to(blocklist::add))
             .route("/tenants/{tenant}/blocklist/remove", web::post().to(blocklist::remove))
             .route("/tenants/{tenant}/alerts", web::get().to(alerts::show))
+            .route("/tenants/{tenant}/incidents", web::get().to(incidents::list))
+            .route("/tenants/{tenant}/incidents/{id}", web::get().to(incidents::show))
+            .route("/tenants/{tenant}/incidents/{id}/evidence.zip", web::get().to(incidents::evidence))
             .default_service(web::to(not_found)),
     );
 }
