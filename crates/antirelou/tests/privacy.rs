@@ -6,6 +6,11 @@
 //! files (the SQLite ledger with its `-wal`/`-shm`), every Redis key and
 //! value, the captured log and `/metrics`. One hit fails the test.
 //!
+//! On Redis the tenant keeps evidence (docs/evidence.md): the collective
+//! blocks a sender during the attack, who writes again, so a sealed part is
+//! written; it holds that sender once opened with the collective's age
+//! identity, yet nothing of it is in clear anywhere.
+//!
 //! Start with [`a_flood_leaves_no_sender_number_or_body_in_sqlite_logs_or_metrics`].
 
 mod common;
@@ -20,6 +25,7 @@ use futures_util::stream::{self, StreamExt};
 const NUMBER: &str = "+33612345678";
 const SID: &str = "AC11111111111111111111111111111111";
 const TOKEN: &str = "privacy-test-auth-token";
+const OPERATOR_TOKEN: &str = "operator-token-0123456789";
 const PUBLIC_URL: &str = "https://sms.example.org";
 const ACCOUNT: Account<'static> = Account { sid: SID, token: TOKEN, public_url: PUBLIC_URL };
 /// Distinct French senders: enough to cross the shield's default first wave (10 new senders a minute).
@@ -84,7 +90,13 @@ fn messages(senders: &[Sender]) -> Vec<(usize, String)> {
     messages
 }
 
-fn write_config(dir: &Path, ledger: &str) -> String {
+/// The messages the blocked sender writes after being blocked, numbered after the flood's.
+fn blocked_messages() -> Vec<(usize, String)> {
+    let first = messages(&senders()).len();
+    (first..first + 2).map(|n| (n, body(n))).collect()
+}
+
+fn write_config(dir: &Path, ledger: &str, evidence: Option<&str>) -> String {
     let path = dir.join("antirelou.toml");
     let text = format!(
         r#"
@@ -97,9 +109,11 @@ operator_token = "operator-token-0123456789"
 [privacy]
 sender_key = "privacy-test-sender-key-0123456789"
 sealing_key = "privacy-test-sealing-key-0123456789"
+evidence_signing_key = "q2V4KY7r8n0Qm3w5T1ZbJ6cXfL9dHs4pA0uGiEoRkMY="
 
 [[tenants]]
 id = "paris"
+EVIDENCE
 provider = {{ kind = "twilio", account_sid = "{SID}", auth_token = "{TOKEN}" }}
 
 [[tenants.numbers]]
@@ -109,15 +123,84 @@ price_per_segment = "0.08"
 allowed_countries = ["FR"]
 "#
     );
-    std::fs::write(&path, text).unwrap();
+    let evidence = evidence.map(|r| format!("evidence = {{ recipient = \"{r}\" }}")).unwrap_or_default();
+    std::fs::write(&path, text.replace("EVIDENCE", &evidence)).unwrap();
     path.to_string_lossy().into_owned()
 }
 
 /// Runs the flood on a server started with `ledger` (a `[ledger]` section),
 /// stops it (SIGTERM: flushed), and returns what it answered, its
 /// `/metrics` page and its log.
+/// The collective's age identity file and public key (`age-keygen`).
+fn age_keygen(dir: &Path) -> (PathBuf, String) {
+    let identity = dir.join("collectif.key");
+    let made = std::process::Command::new("age-keygen").arg("-o").arg(&identity).output().expect("age-keygen");
+    assert!(made.status.success());
+    let text = std::fs::read_to_string(&identity).unwrap();
+    let public = text.lines().find_map(|l| l.strip_prefix("# public key: ")).unwrap().to_owned();
+    (identity, public)
+}
+
+/// The collective blocks the first sender during the attack (operator
+/// token, admin API), who writes twice more; returns once their row is
+/// sealed, with the incident's bundle.
+async fn block_during_the_attack(client: &reqwest::Client, url: &str) -> Vec<u8> {
+    let blocked = &senders()[0];
+    let response = client
+        .post(format!("{url}/v1/tenants/paris/blocklist"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(&serde_json::json!({ "number": blocked.e164 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "blocked: {}", response.status());
+    // Every replica applies a block within its 2 s version check; this one at once.
+    for (n, text) in blocked_messages() {
+        let status = post_sms_body(client, url, &ACCOUNT, NUMBER, &blocked.e164, &sid("privacy", n), &text)
+            .await
+            .unwrap()
+            .status;
+        assert_eq!(status, 200);
+    }
+    let incidents = format!("{url}/v1/tenants/paris/incidents");
+    let sealed = antirelou_test_support::eventually(Duration::from_secs(10), || async {
+        let listed: serde_json::Value =
+            client.get(&incidents).bearer_auth(OPERATOR_TOKEN).send().await.unwrap().json().await.unwrap();
+        listed["incidents"][0]["sealed_files"] == 1
+    })
+    .await;
+    assert!(sealed, "the blocked sender's row was sealed at once");
+    let listed: serde_json::Value =
+        client.get(&incidents).bearer_auth(OPERATOR_TOKEN).send().await.unwrap().json().await.unwrap();
+    let bundle = format!("{url}/v1/tenants/paris/incidents/{}/evidence", listed["incidents"][0]["id"]);
+    client.get(bundle).bearer_auth(OPERATOR_TOKEN).send().await.unwrap().bytes().await.unwrap().to_vec()
+}
+
+/// The senders file of a bundle, opened with `identity` by Debian's age.
+fn open_senders(dir: &Path, bundle: &[u8], identity: &Path) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bundle)).unwrap();
+    let mut sealed = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name("senders.csv.age").unwrap(), &mut sealed).unwrap();
+    let path = dir.join("opened").join("senders.csv.age");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, sealed).unwrap();
+    let opened = std::process::Command::new("age").arg("-d").arg("-i").arg(identity).arg(&path).output().unwrap();
+    assert!(opened.status.success());
+    // The scan covers the data directory: the opened copy does not stay there.
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    String::from_utf8(opened.stdout).unwrap()
+}
+
 async fn flood(dir: &Path, ledger: &str) -> (Vec<u16>, String, String) {
-    let config = write_config(dir, ledger);
+    flood_keeping(dir, ledger, None).await
+}
+
+/// [`flood`] for a tenant keeping evidence for `recipient` (the identity file
+/// opens it), blocking a sender during the attack: also the bundle's
+/// senders file, opened.
+async fn flood_keeping(dir: &Path, ledger: &str, evidence: Option<&Path>) -> (Vec<u16>, String, String) {
+    let keys = evidence.map(|keys_dir| age_keygen(keys_dir));
+    let config = write_config(dir, ledger, keys.as_ref().map(|(_, public)| public.as_str()));
     let log_path = dir.join("serve.log");
     let mut server = Server::start_logged(dir, &["--config", &config], &[("RUST_LOG", "trace")], &log_path);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
@@ -132,6 +215,14 @@ async fn flood(dir: &Path, ledger: &str) -> (Vec<u16>, String, String) {
         .buffer_unordered(8)
         .collect()
         .await;
+    if let Some((identity, _)) = &keys {
+        let bundle = block_during_the_attack(&client, &server.url).await;
+        let senders_csv = open_senders(dir, &bundle, identity);
+        let blocked = &senders[0];
+        assert!(senders_csv.contains(&format!("{},", blocked.e164)), "the blocked sender is kept:\n{senders_csv}");
+        assert!(senders_csv.contains(&blocked_messages()[0].1), "with their bodies");
+        assert_eq!(senders_csv.lines().filter(|l| l.starts_with('+')).count(), 1, "no one else:\n{senders_csv}");
+    }
     let metrics = scrape(&client, &server.url).await;
     assert!(server.terminate(Duration::from_secs(20)).success(), "serve exits cleanly on SIGTERM");
     let log = std::fs::read_to_string(&log_path).unwrap();
@@ -142,9 +233,17 @@ async fn flood(dir: &Path, ledger: &str) -> (Vec<u16>, String, String) {
 fn leaks(place: &str, haystack: &[u8], found: &mut Vec<String>) {
     let senders = senders();
     let messages = messages(&senders);
-    let needles = senders.iter().flat_map(Sender::spellings).chain(
-        messages.iter().enumerate().filter(|(_, (_, b))| b != "STOP").flat_map(|(n, (_, b))| [b.clone(), marker(n)]),
-    );
+    let needles = senders
+        .iter()
+        .flat_map(Sender::spellings)
+        .chain(
+            messages
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, b))| b != "STOP")
+                .flat_map(|(n, (_, b))| [b.clone(), marker(n)]),
+        )
+        .chain(blocked_messages().into_iter().flat_map(|(n, b)| [b, marker(n)]));
     for needle in needles {
         if haystack.windows(needle.len()).any(|w| w == needle.as_bytes()) {
             found.push(format!("{place}: {needle:?}"));
@@ -260,7 +359,8 @@ async fn a_flood_leaves_no_sender_number_or_body_in_redis_logs_or_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let redis = RedisServer::start();
     let ledger = format!("[ledger]\nbackend = \"redis\"\nredis_url = \"{}\"\nkey_prefix = \"privacy\"", redis.url());
-    let (statuses, metrics, log) = flood(dir.path(), &ledger).await;
+    let keys_dir = tempfile::tempdir().unwrap();
+    let (statuses, metrics, log) = flood_keeping(dir.path(), &ledger, Some(keys_dir.path())).await;
     assert_the_flood_ran(&statuses, &log);
     let mut found = Vec::new();
     let keys = scan_redis(&redis, &mut found).await;
