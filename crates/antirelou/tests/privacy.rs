@@ -199,7 +199,7 @@ async fn flood(dir: &Path, ledger: &str) -> (Vec<u16>, String, String) {
 /// opens it), blocking a sender during the attack: also the bundle's
 /// senders file, opened.
 async fn flood_keeping(dir: &Path, ledger: &str, evidence: Option<&Path>) -> (Vec<u16>, String, String) {
-    let keys = evidence.map(|keys_dir| age_keygen(keys_dir));
+    let keys = evidence.map(age_keygen);
     let config = write_config(dir, ledger, keys.as_ref().map(|(_, public)| public.as_str()));
     let log_path = dir.join("serve.log");
     let mut server = Server::start_logged(dir, &["--config", &config], &[("RUST_LOG", "trace")], &log_path);
