@@ -77,5 +77,13 @@ pub fn report(settings: &Settings) -> String {
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
+    let keeping: Vec<&str> = settings.tenants.iter().filter(|t| t.evidence.is_some()).map(|t| t.id.as_str()).collect();
+    if let Some(signer) = &settings.privacy.evidence_signer {
+        out.push_str(&format!(
+            "\nevidence kept for: {}; bundles are signed with the Ed25519 public key {} (publish it)\n",
+            if keeping.is_empty() { "no tenant".to_owned() } else { keeping.join(", ") },
+            signer.public_key_base64()
+        ));
+    }
     out
 }

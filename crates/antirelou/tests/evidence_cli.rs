@@ -100,6 +100,14 @@ async fn evidence_list_shows_an_incident_and_export_writes_its_signed_bundle() {
     ledger.put_sealed_part(&part, now).await.unwrap();
     drop(ledger);
 
+    let checked = antirelou(dir.path(), &["check-config", "--config", &config]);
+    let public_key = antirelou_evidence::EvidenceSigner::from_base64_seed(SIGNING_KEY).unwrap().public_key_base64();
+    assert!(
+        String::from_utf8_lossy(&checked.stdout).contains(&format!(
+            "evidence kept for: paris; bundles are signed with the Ed25519 public key {public_key}"
+        )),
+        "check-config prints the key to publish"
+    );
     let listed = antirelou(dir.path(), &["evidence", "list", "--tenant", "paris", "--config", &config]);
     let stdout = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
