@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use crate::check::{join, Check};
 use crate::node::Node;
-use crate::read::{base_url, positive, positive_duration, socket_address, text, timeout_ms, whole};
+use crate::read::{base_url, duration_at_least, positive, positive_duration, socket_address, text, timeout_ms, whole};
 use crate::secret::{token, Secret};
 
 section! {
@@ -48,6 +48,9 @@ section! {
         shutdown_timeout_seconds: u64 = or(30, whole::<u64>),
         /// How long a console login lasts. Default 12 hours.
         console_session_ttl_seconds as "console_session_ttl": u64 = or(DEFAULT_CONSOLE_SESSION_TTL_SECONDS, positive_duration),
+        /// How long the parts of a long SMS wait for the rest (Vonage), at
+        /// least 10 seconds. Default 10 minutes.
+        long_sms_hold_seconds as "long_sms_hold": u64 = or(600, duration_at_least(10, "10s")),
     }
     check distinct_addresses;
 }
