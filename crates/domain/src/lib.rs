@@ -29,7 +29,7 @@ pub mod segments;
 mod sender;
 pub mod shield;
 
-pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use clock::{Clock, GovernorClock, ManualClock, SharedClock, SystemClock};
 pub use donation::{is_payment_id, DonationSource, MAX_PAYMENT_ID_BYTES};
 pub use money::{Money, MoneyError};
 pub use opt_out::{is_opt_out, OPT_OUT_KEYWORDS};
