@@ -7,7 +7,7 @@ use std::time::Duration;
 use antirelou_domain::{Outcome, SystemClock};
 use antirelou_emulators::Fault;
 use antirelou_ledger::EntryKind;
-use antirelou_web::pollers::{Handled, OvhPoller};
+use antirelou_web::pollers::Handled;
 use antirelou_web::AppState;
 
 use super::*;
@@ -22,8 +22,8 @@ async fn the_same_ovhcloud_incoming_read_by_two_replicas_is_paid_once() {
     let replica = |ledger| AppState::start(&settings, ledger, Arc::new(SystemClock)).unwrap();
     let a = replica(redis_ledger(&redis, "double").await);
     let b = replica(redis_ledger(&redis, "double").await);
-    let poller_a = OvhPoller::for_number(&a, &settings, OVH_NUMBER).expect("an OVHcloud number");
-    let poller_b = OvhPoller::for_number(&b, &settings, OVH_NUMBER).expect("an OVHcloud number");
+    let poller_a = a.ovh_poller(&settings, OVH_NUMBER).expect("an OVHcloud number");
+    let poller_b = b.ovh_poller(&settings, OVH_NUMBER).expect("an OVHcloud number");
 
     // Both list the message before either deletes it (a crash between the
     // decision and the delete looks the same to the second one).

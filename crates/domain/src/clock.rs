@@ -16,7 +16,7 @@ pub trait Clock: Send + Sync + Debug {
     }
 
     fn now_seconds(&self) -> i64 {
-        self.now_micros().div_euclid(1_000_000)
+        crate::micros::to_seconds(self.now_micros())
     }
 }
 
@@ -53,7 +53,7 @@ impl ManualClock {
     }
 
     pub fn advance_seconds(&self, seconds: i64) {
-        self.advance_micros(seconds * 1_000_000);
+        self.advance_micros(crate::micros::from_seconds(seconds));
     }
 }
 

@@ -9,7 +9,8 @@
 //! - [`Outcome`]: what happened to one inbound SMS, in rule order; [`DeferredResult`]: how a deferred judgement ended.
 //! - [`ProviderKind`]: the SMS providers, as configured and as labelled;
 //!   [`DonationSource`]: the donation platforms that credit a prepaid balance.
-//! - [`Clock`]: injectable time (system or manual/virtual).
+//! - [`Clock`]: injectable time (system or manual/virtual); [`micros`]: the
+//!   one place seconds become microseconds and back.
 //! - [`is_opt_out`]: the STOP keywords.
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
 //! - [`shield`]: surge detection maths for shield mode (docs/shield.md).
@@ -18,6 +19,7 @@
 
 mod clock;
 mod donation;
+pub mod micros;
 mod money;
 mod opt_out;
 mod outcome;

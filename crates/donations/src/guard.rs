@@ -8,7 +8,7 @@
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use antirelou_domain::{GovernorClock, SharedClock};
+use antirelou_domain::{micros, GovernorClock, SharedClock};
 use governor::{Quota, RateLimiter};
 use schnellru::{ByLength, LruMap};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -69,7 +69,7 @@ impl ReadBackGuard {
             limiter: RateLimiter::direct_with_clock(quota, GovernorClock::new(Arc::clone(&clock))),
             at_once: Arc::new(Semaphore::new(limits.at_once.max(1))),
             refusals: Mutex::new(LruMap::new(ByLength::new(limits.remembered.max(1)))),
-            remember_for_micros: limits.remember_for_seconds.saturating_mul(1_000_000),
+            remember_for_micros: micros::from_seconds(limits.remember_for_seconds),
             clock,
         }
     }

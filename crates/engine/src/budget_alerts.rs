@@ -11,6 +11,7 @@
 //! cap concerns every tenant: its alert is kept under
 //! [`DEPLOYMENT_ALERTS`] and sent to every tenant's webhook.
 
+use antirelou_domain::micros;
 use antirelou_domain::{Money, Periods};
 use antirelou_ledger::reports::DEPLOYMENT_ALERTS;
 use antirelou_ledger::{AlertClaim, AlertRecord, BudgetScope, Caps, SpendTotals, TopUpMark};
@@ -20,10 +21,10 @@ use crate::alerts::{Alert, AlertKind};
 /// The thresholds, in percent of a cap.
 pub const THRESHOLDS: [u8; 3] = [50, 80, 100];
 /// A claim outlives its period by this much (clock skew between replicas).
-const CLAIM_MARGIN_MICROS: i64 = 86_400 * 1_000_000;
+const CLAIM_MARGIN_MICROS: i64 = micros::from_seconds(86_400);
 /// A balance's period ends with the next top-up, which has no date: its
 /// claims are kept as long as the ledger keeps alerts (400 days).
-const BALANCE_CLAIM_MICROS: i64 = 400 * 86_400 * 1_000_000;
+const BALANCE_CLAIM_MICROS: i64 = micros::from_seconds(400 * 86_400);
 
 /// One threshold reached by the spend of one scope.
 #[derive(Clone, Debug, PartialEq, Eq)]

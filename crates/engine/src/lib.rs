@@ -7,6 +7,8 @@
 //! - [`NumberRegistry`] (registry.rs): builds the actors from settings over a
 //!   few arbiters, routes an inbound SMS by number, sheds load with bounded
 //!   mailboxes and a decision timeout, forwards ledger events.
+//! - [`NumberHandle`] (handle.rs): one served number as the web layer and
+//!   the day counters see it.
 //! - [`control`]: runtime controls (pause, overrides, blocklists) stored
 //!   in the ledger, applied on every replica ([`Controls`]).
 //! - [`messages`]: what actors are sent.
@@ -17,12 +19,16 @@
 //! - [`budget_alerts`]: 50/80/100 % of each cap, claimed once in the ledger.
 //! - [`stats`]: per-day decision and spend counters written to the ledger.
 //!
+//! Imports go one way: `control` uses the registry; the registry uses
+//! `stats`, `handle` and `number`; nothing below imports back.
+//!
 //! The engine knows no HTTP: it emits alerts into an [`AlertOutbox`] and
 //! calls providers only through their `SendApi` trait.
 
 pub mod alerts;
 pub mod budget_alerts;
 pub mod control;
+mod handle;
 pub mod messages;
 pub mod metrics;
 pub mod number;
@@ -33,9 +39,10 @@ pub mod stats;
 
 pub use alerts::{Alert, AlertKind, AlertOutbox};
 pub use control::{ControlError, ControlMetrics, Controls, NumberControls};
+pub use handle::NumberHandle;
 pub use messages::{Decision, NumberSnapshot};
 pub use metrics::Metrics;
 pub use number::NumberActor;
 pub use options::EngineOptions;
 pub use policy::{NumberPolicy, TenantRoute};
-pub use registry::{NumberHandle, NumberRegistry, RouteChanges, SendApis, Wiring};
+pub use registry::{NumberRegistry, RouteChanges, SendApis, Wiring};

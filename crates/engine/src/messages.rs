@@ -33,7 +33,7 @@ pub struct Inbound {
     pub sender: SenderKey,
     /// The sender's number in clear, used only for the phone-number and
     /// country checks; never stored or logged.
-    pub sender_number: String,
+    pub sender_phone: String,
     /// The text, read only for the STOP keywords (and, in shield mode, a
     /// keyed fingerprint); never stored or logged.
     pub body: String,

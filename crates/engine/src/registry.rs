@@ -2,8 +2,10 @@
 //! few arbiters (threads), and the one way the web layer reaches them. The
 //! route table (numbers and tenants) is swapped whole by a reload
 //! (`registry/routes.rs` builds it and starts the actors of new numbers).
+//! Decisions wait behind `registry/gate.rs` until [`Controls`](crate::Controls)
+//! has first applied the stored runtime controls.
 
-#[path = "registry/routes.rs"]
+mod gate;
 mod routes;
 
 use std::collections::HashMap;
@@ -19,13 +21,14 @@ use arc_swap::ArcSwap;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
-use crate::control::ControlGate;
+use crate::handle::NumberHandle;
 use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick};
-use crate::metrics::{LedgerOp, Metrics, NumberMetrics};
+use crate::metrics::{LedgerOp, Metrics};
 use crate::number::NumberActor;
 use crate::options::EngineOptions;
-use crate::policy::{NumberPolicy, TenantRoute};
+use crate::policy::TenantRoute;
 use crate::stats::{DayCounters, DAY_COUNTS_EVERY};
+use gate::ControlGate;
 pub use routes::RouteChanges;
 use routes::{ActorSpawner, RouteTable};
 
@@ -39,15 +42,6 @@ pub struct Wiring {
 
 /// Send APIs by number (E.164).
 pub type SendApis = HashMap<String, Arc<dyn SendApi>>;
-
-/// One number as the web layer sees it.
-#[derive(Clone)]
-pub struct NumberHandle {
-    pub addr: Addr<NumberActor>,
-    pub tenant: Arc<TenantRoute>,
-    pub policy: Arc<NumberPolicy>,
-    pub metrics: NumberMetrics,
-}
 
 /// Routes inbound SMS to number actors.
 #[derive(Clone)]
@@ -118,16 +112,15 @@ impl NumberRegistry {
         let table = RouteTable::build(settings, send_apis, &self.inner.metrics, &self.inner.spawner, Some(&old));
         let changes = table.changes_from(&old);
         for handle in table.numbers.values() {
-            let Some(previous) = old.numbers.get(&*handle.policy.number) else { continue };
+            let Some(previous) = old.numbers.get(&**handle.number()) else { continue };
             if previous.addr != handle.addr {
                 continue;
             }
-            let send_api = send_apis.get(&*handle.policy.number).cloned();
+            let send_api = send_apis.get(&**handle.number()).cloned();
             let _ = handle.addr.send(SetSendApi(send_api)).await;
         }
         self.inner.metrics.numbers_configured.set(table.numbers.len() as f64);
-        let serves =
-            |tenant: &str, number: &str| table.numbers.get(number).is_some_and(|h| &*h.policy.tenant == tenant);
+        let serves = |tenant: &str, number: &str| table.numbers.get(number).is_some_and(|h| **h.tenant_id() == *tenant);
         let has_tenant = |tenant: &str| table.tenants.contains_key(tenant);
         self.inner.metrics.numbers.retain(serves, has_tenant);
         for tenant in old.tenants.keys().filter(|t| !table.tenants.contains_key(t.as_str())) {
@@ -171,8 +164,8 @@ impl NumberRegistry {
     /// The keyed fingerprint of a sender (`privacy.sender_key`), for callers
     /// that must group a sender's messages without keeping their number
     /// (the reassembly of long Vonage SMS).
-    pub fn sender_key(&self, sender_number: &str) -> SenderKey {
-        self.inner.hasher.key(sender_number)
+    pub fn sender_key(&self, sender_phone: &str) -> SenderKey {
+        self.inner.hasher.key(sender_phone)
     }
 
     pub(crate) fn controls_gate(&self) -> &ControlGate {
@@ -183,7 +176,7 @@ impl NumberRegistry {
     /// Never waits longer than the decision timeout; a full mailbox answers
     /// `overloaded` at once, and so does a replica whose runtime controls
     /// are not loaded yet (it might not know that the number is paused).
-    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_number: &str, body: &str) -> Decision {
+    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_phone: &str, body: &str) -> Decision {
         if !self.inner.gate.wait(self.inner.options.decision_timeout).await {
             handle.metrics.count(Outcome::Overloaded);
             return Decision::silent(Outcome::Overloaded);
@@ -191,8 +184,8 @@ impl NumberRegistry {
         let (reply_to, answer) = oneshot::channel();
         let inbound = Inbound {
             message_id: Arc::from(message_id),
-            sender: self.inner.hasher.key(sender_number),
-            sender_number: sender_number.to_owned(),
+            sender: self.inner.hasher.key(sender_phone),
+            sender_phone: sender_phone.to_owned(),
             body: body.to_owned(),
             reply_to,
         };
@@ -278,9 +271,9 @@ impl NumberRegistry {
                     .numbers
                     .values()
                     .filter(|h| match &event {
-                        LedgerEvent::TopUp { tenant } => *h.policy.tenant == **tenant,
+                        LedgerEvent::TopUp { tenant } => **h.tenant_id() == **tenant,
                         LedgerEvent::Shield { number, .. } | LedgerEvent::Deferred { number } => {
-                            *h.policy.number == **number
+                            **h.number() == **number
                         }
                         // Applied by `Controls`.
                         LedgerEvent::Control { .. } => false,

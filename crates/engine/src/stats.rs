@@ -19,8 +19,8 @@ use antirelou_domain::{Outcome, Periods, SharedClock};
 use antirelou_ledger::reports::{number_field, outcome_field, spend_field};
 use antirelou_ledger::{DayCounts, Ledger};
 
+use crate::handle::NumberHandle;
 use crate::metrics::number_series::SPEND_KINDS;
-use crate::registry::NumberHandle;
 
 /// Counters are written to the ledger this often.
 pub const DAY_COUNTS_EVERY: Duration = Duration::from_secs(10);
@@ -51,11 +51,11 @@ impl DayCounters {
         for handle in numbers {
             let now =
                 Written { outcomes: handle.metrics.series.snapshot(), spend: handle.metrics.series.spend_snapshot() };
-            let before = written.get(&handle.policy.number).copied().unwrap_or_default();
+            let before = written.get(handle.number()).copied().unwrap_or_default();
             let entry = by_tenant
-                .entry(Arc::clone(&handle.policy.tenant))
+                .entry(Arc::clone(handle.tenant_id()))
                 .or_insert_with(|| (Periods::at(instant, handle.policy.timezone).day, BTreeMap::new(), Vec::new()));
-            let number = &handle.policy.number;
+            let number = handle.number();
             let mut add = |field: String, delta: i64| {
                 entry.1.insert(number_field(number, &field), delta);
                 *entry.1.entry(field).or_default() += delta;
@@ -72,7 +72,7 @@ impl DayCounters {
                     add(spend_field(kind.as_str()), delta);
                 }
             }
-            entry.2.push((Arc::clone(&handle.policy.number), now));
+            entry.2.push((Arc::clone(handle.number()), now));
         }
         let mut all_ok = true;
         for (tenant, (day, counts, seen)) in by_tenant {

@@ -4,7 +4,7 @@
 //! - [`Ledger`]: the trait both backends implement with identical semantics.
 //! - [`model`]: requests, verdicts, entries and totals.
 //! - [`export`]: entries as CSV lines or JSON objects, for the CLI and the admin API.
-//! - [`queue`]: the deferred-reply queue ([`ReplyQueue`]) and leases ([`Leases`]).
+//! - [`queue`]: the deferred queue ([`DeferredQueue`], its deferred replies) and leases ([`Leases`]).
 //! - [`reports`]: budget alerts claimed once across replicas, kept per
 //!   tenant, and per-day counters for the stats ([`Reports`]).
 //! - [`control`]: runtime controls ([`ControlStore`]): pause, number
@@ -52,7 +52,7 @@ pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
     ReplyVerdict, SpendTotals, TopUpMark, TotalsQuery, MAX_ENTRIES_PER_PAGE,
 };
-pub use queue::{Deferral, DeferredArrival, DeferredItem, DeferredState, Leases, Pacing, ReplyQueue};
+pub use queue::{DeferredArrival, DeferredQueue, DeferredReply, DeferredState, Enqueued, Leases, Pacing};
 pub use reports::{AlertClaim, AlertRecord, DayCounts, Reports};
 pub use sqlite::SqliteLedger;
 
@@ -63,10 +63,10 @@ use antirelou_domain::{Money, SenderKey};
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
 /// The queue of deferred replies, the leases, the runtime controls and the
-/// donations are the same backend's ([`ReplyQueue`], [`Leases`],
+/// donations are the same backend's ([`DeferredQueue`], [`Leases`],
 /// [`ControlStore`], [`Donations`]).
 #[async_trait]
-pub trait Ledger: ReplyQueue + Leases + ControlStore + Reports + Donations + Send + Sync + 'static {
+pub trait Ledger: DeferredQueue + Leases + ControlStore + Reports + Donations + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 

@@ -1,5 +1,5 @@
-//! The deferred-reply queue: in shield mode a new sender's reply is judged
-//! later (docs/shield.md). The queue lives in the ledger backend so a
+//! The deferred queue: in shield mode a new sender's reply is a *deferred
+//! reply*, judged later (docs/shield.md). The queue lives in the ledger backend so a
 //! restart loses no judgement and, with several replicas, exactly one
 //! sends each reply: the debit of a deferred reply is the ordinary atomic
 //! decision, which also moves the sender's item from `pending` to `sending`
@@ -17,14 +17,14 @@ use async_trait::async_trait;
 
 use crate::LedgerError;
 
-/// A sealed number outlives its judgement's end by at most this long
+/// A sealed phone outlives its deferred reply's end by at most this long
 /// (the backend's own expiry, for when no replica judges it).
 pub const ITEM_MARGIN_SECONDS: i64 = 15 * 60;
 
 /// Marks (fingerprint counts) are kept per hour, for this long.
 pub const MARKS_RETENTION_SECONDS: i64 = 2 * 3_600;
 
-/// A sender the engine defers, as it first arrives.
+/// A deferred reply as it first arrives (what [`DeferredQueue::defer`] enqueues).
 #[derive(Clone)]
 pub struct DeferredArrival {
     pub tenant: Arc<str>,
@@ -33,7 +33,7 @@ pub struct DeferredArrival {
     /// The provider message id of the first message: the dedupe key and
     /// the reference of the reply's entry.
     pub first_message_id: String,
-    /// The sender's number, sealed by the engine.
+    /// The sender's phone, sealed by the engine.
     pub sealed_sender: Vec<u8>,
     pub first_micros: i64,
     /// The pacing slot of the arrival (`first_micros / slot length`).
@@ -44,8 +44,8 @@ pub struct DeferredArrival {
     pub block: u64,
     /// The judgement must end before this instant (`first + shield.defer_for`).
     pub expires_micros: i64,
-    /// The number holds at most this many pending judgements; beyond, the
-    /// sender is not deferred ([`Deferral::Full`]), so a spoofed flood
+    /// The number holds at most this many deferred replies; beyond, the
+    /// sender is not deferred ([`Enqueued::Full`]), so a spoofed flood
     /// cannot grow the queue without bound.
     pub queue_limit: usize,
 }
@@ -60,10 +60,10 @@ impl std::fmt::Debug for DeferredArrival {
     }
 }
 
-/// What [`ReplyQueue::defer`] did.
+/// What [`DeferredQueue::defer`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Deferral {
-    /// A new pending judgement.
+pub enum Enqueued {
+    /// A new deferred reply, pending.
     New,
     /// The sender was already pending (another replica, or a retry): counted as one more message.
     Pending,
@@ -71,7 +71,7 @@ pub enum Deferral {
     Full,
 }
 
-/// Where a judgement is.
+/// Where a deferred reply is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeferredState {
     /// Waiting for its judgement.
@@ -80,9 +80,9 @@ pub enum DeferredState {
     Sending,
 }
 
-/// A pending judgement, with what the judge may use.
+/// A deferred reply in the queue, with what the judge may use.
 #[derive(Clone)]
-pub struct DeferredItem {
+pub struct DeferredReply {
     pub sender: SenderKey,
     pub tenant: String,
     pub first_message_id: String,
@@ -102,9 +102,9 @@ pub struct DeferredItem {
     pub expires_micros: i64,
 }
 
-impl std::fmt::Debug for DeferredItem {
+impl std::fmt::Debug for DeferredReply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeferredItem")
+        f.debug_struct("DeferredReply")
             .field("slot", &self.slot)
             .field("messages", &self.messages)
             .field("fingerprint_senders", &self.fingerprint_senders)
@@ -114,12 +114,12 @@ impl std::fmt::Debug for DeferredItem {
     }
 }
 
-/// The queue of deferred judgements, shared by every replica.
+/// The deferred queue: every number's deferred replies, shared by every replica.
 #[async_trait]
-pub trait ReplyQueue: Send + Sync {
+pub trait DeferredQueue: Send + Sync {
     /// Enqueues a new deferred sender (and counts its fingerprint marks), or
     /// counts one more message of a sender already pending.
-    async fn defer(&self, arrival: &DeferredArrival, now_micros: i64) -> Result<Deferral, LedgerError>;
+    async fn defer(&self, arrival: &DeferredArrival, now_micros: i64) -> Result<Enqueued, LedgerError>;
 
     /// Adds messages to pending senders (batched by each replica).
     async fn note_messages(
@@ -129,7 +129,7 @@ pub trait ReplyQueue: Send + Sync {
         now_micros: i64,
     ) -> Result<(), LedgerError>;
 
-    /// Judgements of `number` (pending, or `sending` if a replica stopped
+    /// Deferred replies of `number` (pending, or `sending` if a replica stopped
     /// mid-send) whose sender first wrote before `arrived_before_micros`,
     /// oldest first, at most `limit`.
     async fn deferred(
@@ -138,9 +138,9 @@ pub trait ReplyQueue: Send + Sync {
         arrived_before_micros: i64,
         now_micros: i64,
         limit: usize,
-    ) -> Result<Vec<DeferredItem>, LedgerError>;
+    ) -> Result<Vec<DeferredReply>, LedgerError>;
 
-    /// Ends a judgement: the item and its sealed number are deleted. With
+    /// Ends a deferred reply: the item and its sealed phone are deleted. With
     /// `refuse_until` = `(until_micros, now_micros)` (a flooder), the sender
     /// is also remembered until then like an answered one, so no replica
     /// answers them meanwhile.
@@ -151,7 +151,7 @@ pub trait ReplyQueue: Send + Sync {
         refuse_until: Option<(i64, i64)>,
     ) -> Result<(), LedgerError>;
 
-    /// Pending judgements of `number` (any slot).
+    /// Deferred replies of `number` still queued (any slot).
     async fn deferred_count(&self, number: &str, now_micros: i64) -> Result<usize, LedgerError>;
 }
 

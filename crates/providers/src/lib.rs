@@ -32,11 +32,8 @@ pub mod send_policy;
 pub mod twilio;
 pub mod vonage;
 
+pub use form::{FormError, WebhookForm};
 pub use inbound::{is_e164, InboundSms};
 pub use reject::{InboundError, RejectReason};
 pub use send::{OutboundSms, SendApi, SendError, SendReceipt};
 pub use send_policy::{ClientBuildError, SendPolicy};
-pub use twilio::{
-    encode_form, inbound_form, message_sid_from, signature, twiml_empty, twiml_message, twiml_reply_text,
-    verify_signature, FormError, SignatureError, WebhookForm, SIGNATURE_HEADER,
-};

@@ -1,7 +1,7 @@
 //! The published `X-Twilio-Signature` vectors (tests/data), each already
 //! re-checked against the official SDK, run through our implementation.
 
-use antirelou_providers::{signature, verify_signature, SignatureError};
+use antirelou_providers::twilio::{signature, verify_signature, SignatureError};
 use serde_json::Value;
 
 const VECTORS: &str = include_str!("data/signature-vectors.json");

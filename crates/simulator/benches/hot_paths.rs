@@ -15,14 +15,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{test, web, App};
+use actix_web::{test, App};
 use antirelou_domain::shield::ShieldPolicy;
 use antirelou_domain::{segments, SystemClock};
 use antirelou_ledger::SqliteLedger;
 use antirelou_providers::twilio;
 use antirelou_simulator::setup::{SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_NUMBER, SIM_PUBLIC_URL, SIM_REPLY};
 use antirelou_simulator::NumberSetup;
-use antirelou_web::{routes, AppState};
+use antirelou_web::{routes, AppData};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn segment_counting(c: &mut Criterion) {
@@ -46,7 +46,7 @@ fn signature_verification(c: &mut Criterion) {
 }
 
 /// An engine on a real SQLite ledger; `unlimited`: no caps, rate limit or shield.
-fn engine(system: &actix_web::rt::SystemRunner, unlimited: bool) -> (web::Data<AppState>, tempfile::TempDir) {
+fn engine(system: &actix_web::rt::SystemRunner, unlimited: bool) -> (AppData, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.sqlite3");
     let mut setup = NumberSetup::default();
@@ -64,11 +64,11 @@ fn engine(system: &actix_web::rt::SystemRunner, unlimited: bool) -> (web::Data<A
         };
     }
     let settings = setup.settings(&path).unwrap();
-    let state = system.block_on(async {
+    let data = system.block_on(async {
         let ledger = Arc::new(SqliteLedger::open(&path).unwrap());
-        AppState::start(&settings, ledger, Arc::new(SystemClock)).unwrap()
+        AppData::start(&settings, ledger, Arc::new(SystemClock)).unwrap()
     });
-    (web::Data::new(state), dir)
+    (data, dir)
 }
 
 fn decision_path(c: &mut Criterion) {
@@ -76,27 +76,27 @@ fn decision_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("decide");
 
     let (state, _dir) = engine(&system, false);
-    let handle = state.registry.route(SIM_NUMBER).unwrap().clone();
+    let handle = state.state.registry.route(SIM_NUMBER).unwrap().clone();
     let sender = "+33611223344";
-    let first = system.block_on(state.registry.decide(&handle, "SMwarm", sender, "msg"));
+    let first = system.block_on(state.state.registry.decide(&handle, "SMwarm", sender, "msg"));
     assert!(first.reply.is_some(), "the first message is answered");
     let counter = AtomicU64::new(0);
     group.bench_function("repeat_sender", |b| {
         b.iter(|| {
             let sid = format!("SM{:032x}", counter.fetch_add(1, Ordering::Relaxed));
-            system.block_on(state.registry.decide(&handle, &sid, sender, "msg"))
+            system.block_on(state.state.registry.decide(&handle, &sid, sender, "msg"))
         })
     });
 
     let (state, _dir2) = engine(&system, true);
-    let handle = state.registry.route(SIM_NUMBER).unwrap().clone();
+    let handle = state.state.registry.route(SIM_NUMBER).unwrap().clone();
     group.sample_size(20).measurement_time(Duration::from_secs(10));
     group.bench_function("new_sender_sqlite", |b| {
         b.iter(|| {
             let i = counter.fetch_add(1, Ordering::Relaxed);
             let sid = format!("SM{i:032x}");
             let from = format!("+336{:08}", i % 100_000_000);
-            let decision = system.block_on(state.registry.decide(&handle, &sid, &from, "msg"));
+            let decision = system.block_on(state.state.registry.decide(&handle, &sid, &from, "msg"));
             debug_assert!(decision.reply.is_some());
             decision
         })
@@ -107,7 +107,7 @@ fn decision_path(c: &mut Criterion) {
 fn webhook_path(c: &mut Criterion) {
     let system = actix_web::rt::System::new();
     let (state, _dir) = engine(&system, false);
-    let app = system.block_on(test::init_service(App::new().configure(|cfg| routes(cfg, state.clone()))));
+    let app = system.block_on(test::init_service(App::new().configure(|cfg| routes(cfg, &state))));
     let url = format!("{SIM_PUBLIC_URL}/webhooks/twilio");
     let counter = AtomicU64::new(0);
     let request = || {

@@ -7,6 +7,11 @@ fn main() {
     let s = Scenario::generate(&spec, seed).unwrap();
     for m in &s.messages {
         let sender = s.senders[m.sender as usize];
-        println!("{{\"t\":{},\"from\":\"{}\",\"g\":{}}}", m.offset_micros / 1_000_000, sender.e164(), sender.genuine);
+        println!(
+            "{{\"t\":{},\"from\":\"{}\",\"g\":{}}}",
+            antirelou_domain::micros::to_seconds(m.offset_micros),
+            sender.e164(),
+            sender.genuine
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! naive bill dwarfs everything), zoomed on antirelou on the right (where
 //! the caps are). Text is SVG `<text>`: no font files needed.
 
+use antirelou_domain::Money;
 use plotters::prelude::*;
 
 use crate::report::{hours, Report};
@@ -51,7 +52,7 @@ fn draw(report: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Err
 
     let last_seconds = report.curve.last().map_or(0.0, |p| p.seconds);
     let x_max = (last_seconds.max(report.duration_seconds as f64) / 3_600.0).max(1.0 / 60.0);
-    let major = |micros: i64| micros as f64 / 1e6;
+    let major = |micros: i64| Money::from_micros(micros).as_major_f64();
     let naive_max = major(report.naive_spend_micros).max(1.0);
     let antirelou: Vec<(f64, f64)> =
         report.curve.iter().map(|p| (p.seconds / 3_600.0, major(p.antirelou_micros))).collect();

@@ -2,6 +2,7 @@
 //! (Zipf) attackers with exact totals, attack bursts, genuine senders
 //! sending one or two messages, valid French mobile numbers.
 
+use antirelou_domain::micros;
 use std::collections::HashSet;
 
 use rand::seq::SliceRandom;
@@ -20,7 +21,7 @@ const GENUINE_FOLLOW_UP_SECONDS: (u64, u64) = (60, 1_800);
 
 pub fn generate(spec: &ScenarioSpec, seed: u64) -> Scenario {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let duration_micros = spec.duration_seconds as i64 * 1_000_000;
+    let duration_micros = micros::from_seconds(spec.duration_seconds as i64);
     let mut numbers = NumberPool::default();
 
     let attacker_count = match spec.attackers {
@@ -54,7 +55,9 @@ pub fn generate(spec: &ScenarioSpec, seed: u64) -> Scenario {
         let mut at = rng.gen_range(0..duration_micros);
         for i in 0..count {
             if i > 0 {
-                let gap = rng.gen_range(GENUINE_FOLLOW_UP_SECONDS.0..=GENUINE_FOLLOW_UP_SECONDS.1) as i64 * 1_000_000;
+                let gap = micros::from_seconds(
+                    rng.gen_range(GENUINE_FOLLOW_UP_SECONDS.0..=GENUINE_FOLLOW_UP_SECONDS.1) as i64,
+                );
                 at = (at + gap).min(duration_micros - 1);
             }
             messages.push(Message { offset_micros: at, sender: id, target: 0 });
@@ -105,7 +108,8 @@ fn attack_times(rng: &mut ChaCha8Rng, spec: &ScenarioSpec, count: usize, duratio
     let bursts: Vec<(i64, i64)> = (0..burst_count)
         .map(|_| {
             let center = rng.gen_range(0..duration_micros);
-            let half = rng.gen_range(BURST_HALF_WIDTH_SECONDS.0..=BURST_HALF_WIDTH_SECONDS.1) as i64 * 1_000_000;
+            let half =
+                micros::from_seconds(rng.gen_range(BURST_HALF_WIDTH_SECONDS.0..=BURST_HALF_WIDTH_SECONDS.1) as i64);
             ((center - half).max(0), (center + half).min(duration_micros))
         })
         .collect();

@@ -2,6 +2,7 @@
 //! first message, and how many replies the caps could have paid for them
 //! at best (`affordable_replies`), the yardstick of "genuine answered".
 
+use antirelou_domain::micros;
 use std::collections::{BTreeMap, HashMap};
 
 use antirelou_domain::Periods;
@@ -46,7 +47,7 @@ impl GenuineReach {
             first_reply.iter().map(|(sender, at)| (at - first_message[sender]).max(0)).collect();
         delays_micros.sort_unstable();
         let delay = (!delays_micros.is_empty()).then(|| {
-            let seconds = |micros: i64| micros as f64 / 1e6;
+            let seconds = micros::to_seconds_f64;
             DelaySeconds {
                 p50: seconds(nearest_rank(&delays_micros, 0.50)),
                 p90: seconds(nearest_rank(&delays_micros, 0.90)),

@@ -4,6 +4,7 @@
 //! as possible. Replies are read from the TwiML answers; decisions by
 //! outcome from the server's `/metrics` before and after the run.
 
+use antirelou_domain::micros;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -259,7 +260,7 @@ pub async fn run(traffic: &Traffic, options: &HttpOptions) -> Result<RunRecords,
 fn due_after_start(pace: Pace, index: usize, offset_micros: i64) -> Option<Duration> {
     match pace {
         Pace::AsFastAsPossible => None,
-        Pace::Speed(x) if x > 0.0 => Some(Duration::from_secs_f64(offset_micros.max(0) as f64 / 1e6 / x)),
+        Pace::Speed(x) if x > 0.0 => Some(Duration::from_secs_f64(micros::to_seconds_f64(offset_micros.max(0)) / x)),
         Pace::Rate(r) if r > 0.0 => Some(Duration::from_secs_f64(index as f64 / r)),
         _ => None,
     }

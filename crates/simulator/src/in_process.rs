@@ -12,16 +12,17 @@
 //! sends later go through a [`SendRecorder`]. At the end the ledger's own
 //! entries are read back for the report's invariants.
 
+use antirelou_domain::micros;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{test, web, App};
+use actix_web::{test, App};
 use antirelou_domain::{Clock, DeferredResult, ManualClock, Outcome, SharedClock};
 use antirelou_engine::NumberRegistry;
 use antirelou_ledger::{Entry, EntryFilter, Ledger, RedisLedger, SqliteLedger};
 use antirelou_providers::twilio;
-use antirelou_web::{routes, AppHooks, AppState};
+use antirelou_web::{routes, AppData, AppHooks};
 use rand::Rng;
 
 use crate::latency::Latencies;
@@ -85,8 +86,9 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
     let shared: SharedClock = clock.clone();
     let recorder = Arc::new(SendRecorder::new(shared.clone()));
     let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true, config_source: None };
-    let state = web::Data::new(AppState::start_with(&settings, Arc::clone(&ledger), shared, hooks)?);
-    let app = test::init_service(App::new().configure(|cfg| routes(cfg, state.clone()))).await;
+    let data = AppData::start_with(&settings, Arc::clone(&ledger), shared, hooks)?;
+    let app = test::init_service(App::new().configure(|cfg| routes(cfg, &data))).await;
+    let state = &data.state;
 
     let tenant = &settings.tenants[0];
     let number = &tenant.numbers[0];
@@ -143,7 +145,7 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
     }
     // Every deferred judgement ends within `defer_for` of its message.
     let last_micros = traffic.messages.last().map_or(traffic.start_micros(), |m| m.at_micros);
-    time.advance_to(last_micros + idle_after_seconds * 1_000_000).await;
+    time.advance_to(micros::after_seconds(last_micros, idle_after_seconds)).await;
     let wall = started.elapsed();
     progress.finish();
     state.registry.flush().await;
@@ -224,7 +226,7 @@ impl<'a> VirtualTime<'a> {
         start_micros: i64,
         idle_after_seconds: i64,
     ) -> VirtualTime<'a> {
-        let start_second = start_micros.div_euclid(1_000_000);
+        let start_second = micros::to_seconds(start_micros);
         VirtualTime {
             clock,
             registry,
@@ -236,10 +238,10 @@ impl<'a> VirtualTime<'a> {
 
     /// Moves the clock to `micros`, ticking on the way; never backwards.
     async fn advance_to(&mut self, micros: i64) {
-        let target_second = micros.div_euclid(1_000_000);
+        let target_second = micros::to_seconds(micros);
         while self.last_tick_second + 1 < target_second && self.last_tick_second < self.busy_until_second {
             self.last_tick_second += 1;
-            self.clock.set_micros(self.last_tick_second * 1_000_000);
+            self.clock.set_micros(micros::from_seconds(self.last_tick_second));
             self.registry.tick().await;
         }
         if micros > self.clock.now_micros() {
@@ -252,6 +254,6 @@ impl<'a> VirtualTime<'a> {
     }
 
     fn message_posted(&mut self, at_micros: i64) {
-        self.busy_until_second = at_micros.div_euclid(1_000_000) + self.idle_after_seconds;
+        self.busy_until_second = micros::to_seconds(at_micros) + self.idle_after_seconds;
     }
 }

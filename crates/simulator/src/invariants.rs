@@ -4,6 +4,7 @@
 //! twice, a reply without an entry or a cap crossed at any moment fails
 //! the report (docs/simulator.md, "Invariants").
 
+use antirelou_domain::micros;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -112,7 +113,7 @@ pub fn check(
 ) -> (Vec<Violation>, InvariantReport, Option<LedgerAudit>) {
     let mut violations = Vec::new();
     let mut checked: Vec<&'static str> = Vec::new();
-    let window_micros = i64::try_from(run.reply_once_per_seconds).unwrap_or(i64::MAX / 1_000_000) * 1_000_000;
+    let window_micros = micros::from_seconds_u64(run.reply_once_per_seconds);
 
     checked.push(Invariant::RepliesAtMostSenders.as_str());
     if replies.len() > traffic.senders.len() {

@@ -3,6 +3,7 @@
 //! [`Traffic`]; both drivers replay it, and the report reads its ground
 //! truth (each sender's [`Group`]), which the engine never sees.
 
+use antirelou_domain::micros;
 use std::collections::HashMap;
 
 use antirelou_domain::PhoneNumber;
@@ -216,7 +217,8 @@ impl TrafficBuilder {
         let last = self.messages.last().map_or(0, |m| m.at_micros);
         let start = start.unwrap_or_else(|| DateTime::from_timestamp_micros(first).unwrap_or_default());
         let span_micros = (last - start.timestamp_micros()).max(0);
-        let duration_seconds = duration_seconds.unwrap_or_else(|| (span_micros as u64).div_ceil(1_000_000).max(1));
+        let duration_seconds =
+            duration_seconds.unwrap_or_else(|| (span_micros as u64).div_ceil(micros::PER_SECOND as u64).max(1));
         Traffic {
             name: name.to_owned(),
             seed,

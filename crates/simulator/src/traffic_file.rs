@@ -10,6 +10,7 @@
 //! span have a maximum. Lines may come in any order: messages are sorted
 //! stably by `at`.
 
+use antirelou_domain::micros;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -135,7 +136,7 @@ pub fn parse_traffic(bytes: &[u8], name: &str) -> Result<Traffic, TrafficError> 
     let (Some((first_at, first_line)), Some((last_at, last_line))) = (first, last) else {
         return Err(TrafficError::Empty);
     };
-    if last_at - first_at > MAX_SPAN_SECONDS * 1_000_000 {
+    if last_at - first_at > micros::from_seconds(MAX_SPAN_SECONDS) {
         return Err(TrafficError::TooLong { max_days: MAX_SPAN_SECONDS / 86_400, first: first_line, last: last_line });
     }
     Ok(builder.finish(name, None, FILE_SID_BASE, None, None))

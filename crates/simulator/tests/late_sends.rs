@@ -15,15 +15,15 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{test as actix_test, web, App};
+use actix_web::{test as actix_test, App};
 use antirelou_domain::{Clock, DeferredResult, ManualClock, Money, SharedClock};
 use antirelou_ledger::redis_server::RedisServer;
-use antirelou_ledger::{EntryKind, Ledger, RedisLedger, ReplyQueue};
+use antirelou_ledger::{DeferredQueue, EntryKind, Ledger, RedisLedger};
 use antirelou_providers::{twilio, OutboundSms, SendApi, SendError, SendReceipt};
 use antirelou_simulator::in_process::read_entries;
 use antirelou_simulator::setup::{SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_NUMBER, SIM_PUBLIC_URL, SIM_TENANT};
 use antirelou_simulator::{NumberSetup, SendRecorder};
-use antirelou_web::{routes, AppHooks, AppState};
+use antirelou_web::{routes, AppData, AppHooks, AppState};
 use async_trait::async_trait;
 
 /// Tuesday 2 June 2026, 10:00 Paris: far from midnight and month ends.
@@ -114,12 +114,11 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
             let ledger: Arc<dyn Ledger> =
                 Arc::new(RedisLedger::connect(&redis.url(), "killed", timeout, timeout).await.unwrap());
             let hooks = AppHooks { send_api: Some(send_api), driven_timers: true, config_source: None };
-            states.push(web::Data::new(AppState::start_with(&settings, ledger, shared.clone(), hooks).unwrap()));
+            states.push(AppData::start_with(&settings, ledger, shared.clone(), hooks).unwrap());
         }
         let mut apps = Vec::new();
-        for state in &states {
-            let state = state.clone();
-            apps.push(actix_test::init_service(App::new().configure(move |cfg| routes(cfg, state))).await);
+        for data in &states {
+            apps.push(actix_test::init_service(App::new().configure(|cfg| routes(cfg, data))).await);
         }
 
         // The wave: a new sender every second, round-robin over the replicas.
@@ -133,7 +132,7 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
                 inline.insert(sender(i));
             }
             // Only the replica that will die runs its timers: it takes the judge lease.
-            states[2].registry.tick().await;
+            states[2].state.registry.tick().await;
         }
         let ledger = RedisLedger::connect(&redis.url(), "killed", timeout, timeout).await.unwrap();
         let now = || clock.now_micros();
@@ -144,7 +143,7 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
         // it pays one reply and never comes back from sending it.
         clock.advance_seconds(21 * 60);
         let victim = states[2].clone();
-        actix_web::rt::spawn(async move { victim.registry.tick().await });
+        actix_web::rt::spawn(async move { victim.state.registry.tick().await });
         let started = Instant::now();
         while dying.attempts.lock().unwrap().is_empty() {
             assert!(started.elapsed() < Duration::from_secs(20), "the dying replica never tried to send");
@@ -156,8 +155,8 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
         let deadline = Instant::now() + LEASE_TTL + Duration::from_secs(30);
         loop {
             clock.advance_seconds(5);
-            for state in &states[..2] {
-                state.registry.tick().await;
+            for data in &states[..2] {
+                data.state.registry.tick().await;
             }
             if ledger.deferred_count(SIM_NUMBER, now()).await.unwrap() == 0 {
                 break;
@@ -177,11 +176,11 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
         assert!(sent.iter().all(|to| !inline.contains(to)), "nobody answered inline gets a deferred reply too");
         let results: Vec<(&str, u64)> = DeferredResult::ALL
             .iter()
-            .map(|r| (r.as_str(), result_count(&[&**states[0], &**states[1], &**states[2]], *r)))
+            .map(|r| (r.as_str(), result_count(&[&states[0].state, &states[1].state, &states[2].state], *r)))
             .collect();
         assert_eq!(sent.len() + 1, deferred, "the survivors answered the rest: {results:?}");
 
-        let survivors = [&**states[0], &**states[1]];
+        let survivors: [&AppState; 2] = [&states[0].state, &states[1].state];
         assert_eq!(result_count(&survivors, DeferredResult::SendFailed), 1, "the paid, unsent reply ends send_failed");
         assert_eq!(result_count(&survivors, DeferredResult::Sent), sent.len() as u64);
 
@@ -214,8 +213,8 @@ fn a_reply_paid_after_its_webhook_timed_out_is_sent_through_the_providers_api_on
             Arc::new(RedisLedger::connect(&redis.url(), "stalled", timeout, timeout).await.unwrap());
         let recorder = Arc::new(SendRecorder::new(shared.clone()));
         let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true, config_source: None };
-        let state = web::Data::new(AppState::start_with(&settings, Arc::clone(&ledger), shared, hooks).unwrap());
-        let app = actix_test::init_service(App::new().configure(move |cfg| routes(cfg, state))).await;
+        let data = AppData::start_with(&settings, Arc::clone(&ledger), shared, hooks).unwrap();
+        let app = actix_test::init_service(App::new().configure(|cfg| routes(cfg, &data))).await;
 
         let first = actix_test::call_service(&app, webhook(1, &sender(1)).to_request()).await;
         assert!(replied(&actix_test::read_body(first).await), "a healthy Redis answers inline");

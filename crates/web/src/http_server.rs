@@ -33,7 +33,6 @@ use futures_util::future::ready;
 use crate::connections::{Admission, AdmittedStream, ConnectionMetrics};
 use crate::listeners::{only_own_paths, BoundListeners, ListenerSplit, Serves};
 use crate::request_deadline;
-use crate::startup::{routes, AppState};
 
 /// How long an idle kept-alive connection stays open: longer than nginx's
 /// default upstream `keepalive_timeout` (60 s), so that an ingress, not us,
@@ -110,10 +109,11 @@ pub fn raise_open_file_limit() -> Option<u64> {
     }
 }
 
-/// Starts serving every bound listener (call inside an actix System).
+/// Starts serving every bound listener with the application `routes`
+/// configure (call inside an actix System).
 pub fn start(
     bound: BoundListeners,
-    state: web::Data<AppState>,
+    routes: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     limits: ConnectionLimits,
     metrics: &ConnectionMetrics,
     split: ListenerSplit,
@@ -127,16 +127,15 @@ pub fn start(
     let graceful = builder.graceful_shutdown_signal();
     for (listener, socket, address) in bound.each() {
         let admission = std::sync::Arc::new(Admission::new(listener, limits.per_ip, limits.request_timeout, metrics));
-        let state = state.clone();
+        let routes = routes.clone();
         let graceful = graceful.clone();
         let serves = Serves { listener, split };
         builder = builder.listen(listener.as_str(), socket, move || {
-            let state = state.clone();
             let app = App::new()
                 .app_data(serves)
                 .wrap(from_fn(only_own_paths))
                 .wrap(from_fn(request_deadline::guard))
-                .configure(|cfg| routes(cfg, state));
+                .configure(routes.clone());
             let graceful = graceful.clone();
             // `AppConfig::default()`: only `ConnectionInfo` falls back on its
             // host, for a request without a `Host` header; nothing here uses it.

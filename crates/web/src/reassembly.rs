@@ -13,6 +13,7 @@
 //! message id is part 1's in every case, the engine's dedupe answers any
 //! second decision `duplicate`: never a second reply.
 
+use antirelou_domain::micros;
 use std::sync::{Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use antirelou_engine::NumberRegistry;
 use antirelou_providers::vonage::{ConcatAssembler, ConcatLimits, ConcatOutcome, ConcatPart};
 use antirelou_providers::InboundSms;
 
-use crate::routes::webhooks;
+use crate::intake::Intake;
 
 /// How long part 1 waits for the other parts before its message is decided
 /// on what arrived: the parts of one SMS reach Vonage together and are
@@ -63,7 +64,7 @@ impl Reassembly {
     /// Decides, every [`SWEEP_EVERY`], the messages whose part 1 waited too
     /// long. Ends when `reassembly` is dropped (its application is gone).
     /// Call inside an actix System.
-    pub fn spawn_sweeper(reassembly: Weak<Reassembly>, registry: NumberRegistry) {
+    pub fn spawn_sweeper(reassembly: Weak<Reassembly>, intake: Intake) {
         actix::spawn(async move {
             let mut every = tokio::time::interval(SWEEP_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -73,14 +74,10 @@ impl Reassembly {
                 let overdue = reassembly.overdue();
                 drop(reassembly);
                 for sms in overdue {
-                    let Some(handle) =
-                        registry.route(&sms.to).filter(|h| h.tenant.provider.kind() == ProviderKind::Vonage)
-                    else {
-                        continue;
-                    };
-                    let (registry, handle) = (registry.clone(), handle.clone());
+                    let Some(handle) = intake.route(ProviderKind::Vonage, &sms.to) else { continue };
+                    let intake = intake.clone();
                     actix::spawn(async move {
-                        webhooks::decide(&registry, &handle, &sms).await;
+                        intake.decide(&handle, &sms).await;
                     });
                 }
             }
@@ -88,7 +85,7 @@ impl Reassembly {
     }
 
     fn now_ms(&self) -> u64 {
-        u64::try_from(self.clock.now_micros() / 1_000).unwrap_or(0)
+        u64::try_from(micros::to_millis(self.clock.now_micros())).unwrap_or(0)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ConcatAssembler> {

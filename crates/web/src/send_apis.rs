@@ -13,8 +13,6 @@ use antirelou_providers::vonage::{VonageSendConfig, VonageSender};
 use antirelou_providers::{ClientBuildError, SendApi, SendPolicy};
 use antirelou_settings::{ProviderSettings, Settings, TenantSettings};
 
-use crate::startup::StartupError;
-
 /// The provider clients of a deployment.
 #[derive(Default)]
 pub struct ProviderClients {
@@ -24,11 +22,20 @@ pub struct ProviderClients {
     pub ovh: HashMap<String, Arc<OvhApi>>,
 }
 
+/// A tenant whose provider client cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[error("tenant {tenant}: cannot build its provider client: {source}")]
+pub struct ProviderClientError {
+    pub tenant: String,
+    #[source]
+    pub source: ClientBuildError,
+}
+
 /// One client per tenant (per number for OVHcloud).
-pub fn from_settings(settings: &Settings) -> Result<ProviderClients, StartupError> {
+pub fn from_settings(settings: &Settings) -> Result<ProviderClients, ProviderClientError> {
     let mut clients = ProviderClients::default();
     for tenant in &settings.tenants {
-        build(tenant, &mut clients).map_err(|source| StartupError::Provider { tenant: tenant.id.clone(), source })?;
+        build(tenant, &mut clients).map_err(|source| ProviderClientError { tenant: tenant.id.clone(), source })?;
     }
     Ok(clients)
 }

@@ -6,7 +6,7 @@
 //! refusal or a failure, none is asked for [`RETRY_AFTER_FAILURE_MICROS`],
 //! so a flood of notifications never turns into a flood of token requests.
 
-use antirelou_domain::SharedClock;
+use antirelou_domain::{micros, SharedClock};
 use antirelou_settings::Secret;
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -15,10 +15,10 @@ use tokio::sync::Mutex;
 use crate::platform::{exchange, ReadBackError};
 
 /// A token is renewed this long before it expires (clocks and latency).
-const RENEW_BEFORE_MICROS: i64 = 60 * 1_000_000;
+const RENEW_BEFORE_MICROS: i64 = micros::from_seconds(60);
 
 /// After a failed token request, the next waits this long.
-pub const RETRY_AFTER_FAILURE_MICROS: i64 = 10 * 1_000_000;
+pub const RETRY_AFTER_FAILURE_MICROS: i64 = micros::from_seconds(10);
 
 /// The association's client credentials and its current token.
 pub struct AccessTokens {
@@ -73,7 +73,7 @@ impl AccessTokens {
         }
         match self.request().await {
             Ok((token, expires_in)) => {
-                let expires = now.saturating_add(expires_in.saturating_mul(1_000_000));
+                let expires = micros::after_seconds(now, expires_in);
                 state.current = Some((token.clone(), expires));
                 state.failed = None;
                 Ok(token)

@@ -16,12 +16,10 @@
 //! - this file: [`Controls`], its operations (the admin API and the console
 //!   call them with the caller's audit name), the follow loop;
 //! - `view.rs`: what is stored, loaded in one go, and the policies it makes;
-//! - `gate.rs`: decisions wait for the first load;
 //! - `metrics.rs`: `antirelou_control_*`.
 //!
 //! Start with [`Controls::start`] and [`Controls::pause`].
 
-mod gate;
 mod metrics;
 mod view;
 
@@ -40,7 +38,6 @@ use crate::messages::{SetPaused, SetPolicy};
 use crate::policy::NumberPolicy;
 use crate::registry::NumberRegistry;
 
-pub(crate) use gate::ControlGate;
 pub use metrics::ControlMetrics;
 pub use view::{ControlView, StoredNumber};
 
@@ -197,21 +194,21 @@ impl Controls {
         Ok(version.is_some())
     }
 
-    /// Blocks `sender_number` for every number of `tenant`. The number is
+    /// Blocks `sender_phone` for every number of `tenant`. The phone number is
     /// hashed here and goes no further: the ledger, the audit and the
     /// answer only ever see its hash.
     pub async fn block(
         &self,
         tenant: &str,
-        sender_number: &str,
+        sender_phone: &str,
         label: &str,
         who: &str,
     ) -> Result<BlockedSender, ControlError> {
         self.known_tenant(tenant)?;
-        let number = PhoneNumber::parse(sender_number.trim())
+        let phone = PhoneNumber::parse(sender_phone.trim())
             .map_err(|e| ControlError::Invalid(format!("number: {e} (expected E.164, such as +33612345678)")))?;
         let label = check_label(label)?;
-        let sender = self.inner.registry.sender_key(number.as_str());
+        let sender = self.inner.registry.sender_key(phone.as_str());
         let blocked = BlockedSender { sender, label: label.clone(), added_micros: self.inner.clock.now_micros() };
         let what = json!({ "sender": sender.to_hex(), "label": label });
         let note = self.note(tenant, None, who, AuditAction::Block, what);
@@ -253,7 +250,7 @@ impl Controls {
 
     fn tenant_of(&self, number: &str) -> Result<String, ControlError> {
         let handle = self.inner.registry.route(number).ok_or(ControlError::NotFound)?;
-        Ok(handle.policy.tenant.to_string())
+        Ok(handle.tenant_id().to_string())
     }
 
     fn known_tenant(&self, tenant: &str) -> Result<(), ControlError> {

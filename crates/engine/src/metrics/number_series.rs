@@ -23,7 +23,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
-use antirelou_domain::{DeferredResult, Outcome, ProviderKind};
+use antirelou_domain::{DeferredResult, Money, Outcome, ProviderKind};
 use antirelou_ledger::{BudgetScope, EntryKind};
 use antirelou_providers::RejectReason;
 use prometheus::core::Desc;
@@ -365,7 +365,7 @@ impl NumberSeriesCollector {
                 }
                 Shape::Spend => {
                     for (i, kind) in SPEND_KINDS.iter().enumerate() {
-                        let value = major(s.spend_micros[i].load(Ordering::Relaxed));
+                        let value = Money::from_micros(s.spend_micros[i].load(Ordering::Relaxed)).as_major_f64();
                         sample(out, name, &labels, Some(("kind", kind.as_str())), value);
                     }
                 }
@@ -383,7 +383,13 @@ impl NumberSeriesCollector {
                         if budget_is_remaining(shape) { &s.daily_remaining_micros } else { &s.daily_cap_micros };
                     let value = value.load(Ordering::Relaxed);
                     if value != UNSET {
-                        sample(out, name, &labels, Some(("scope", BudgetScope::NumberDaily.as_str())), major(value));
+                        sample(
+                            out,
+                            name,
+                            &labels,
+                            Some(("scope", BudgetScope::NumberDaily.as_str())),
+                            Money::from_micros(value).as_major_f64(),
+                        );
                     }
                 }
                 Shape::Shield => {
@@ -420,10 +426,20 @@ impl NumberSeriesCollector {
                     continue;
                 }
                 match &s.tenant {
-                    Some(tenant) => {
-                        sample(out, name, &[("tenant", tenant)], Some(("scope", s.scope.as_str())), major(value))
-                    }
-                    None => sample(out, name, &[], Some(("scope", s.scope.as_str())), major(value)),
+                    Some(tenant) => sample(
+                        out,
+                        name,
+                        &[("tenant", tenant)],
+                        Some(("scope", s.scope.as_str())),
+                        Money::from_micros(value).as_major_f64(),
+                    ),
+                    None => sample(
+                        out,
+                        name,
+                        &[],
+                        Some(("scope", s.scope.as_str())),
+                        Money::from_micros(value).as_major_f64(),
+                    ),
                 }
             }
         }
@@ -487,10 +503,6 @@ fn escape_label_value(value: &str, out: &mut String) {
 
 fn escape_help(help: &str) -> String {
     help.replace('\\', "\\\\").replace('\n', "\\n")
-}
-
-fn major(micros: i64) -> f64 {
-    micros as f64 / 1_000_000.0
 }
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ impl NumberActor {
     }
 
     /// Answers a local decision, or starts what only the ledger can finish:
-    /// an opt-out to record, a deferral to queue, a candidate reply — unless
+    /// an opt-out to record, a enqueued to queue, a candidate reply — unless
     /// the same sender's candidate is already there, then the message waits.
     fn dispatch(&mut self, msg: Inbound, step: Step, ctx: &mut Context<Self>) {
         let request = match step {
@@ -146,7 +146,7 @@ impl NumberActor {
                 let _ = msg.reply_to.send(decision);
                 return;
             }
-            Step::Defer(request) => return self.defer(*request, msg, ctx),
+            Step::Defer(arrival) => return self.defer(*arrival, msg, ctx),
             Step::AskLedger(request) => request,
         };
         if let Some(waiting) = self.live.parked.get_mut(&msg.sender) {
@@ -163,7 +163,7 @@ impl NumberActor {
 }
 
 fn arrival(msg: &Inbound) -> Arrival<'_> {
-    Arrival { message_id: &msg.message_id, sender: msg.sender, sender_number: &msg.sender_number, body: &msg.body }
+    Arrival { message_id: &msg.message_id, sender: msg.sender, sender_phone: &msg.sender_phone, body: &msg.body }
 }
 
 impl Actor for NumberActor {

@@ -11,8 +11,9 @@
 //! Senders who keep writing, who copy-paste a campaign text, or who come
 //! from a block of consecutive numbers are dropped as flooders.
 
+use antirelou_domain::micros;
 use antirelou_domain::{DeferredResult, Money, SenderHasher};
-use antirelou_ledger::{Caps, DeferredItem, DeferredState};
+use antirelou_ledger::{Caps, DeferredReply, DeferredState};
 
 pub use crate::policy::JudgePolicy;
 
@@ -37,7 +38,7 @@ pub const FINGERPRINT_WORDS: usize = 6;
 pub const FLOODER_REFUSED_SECONDS: i64 = 86_400;
 
 /// How often a replica judges a number's queue while it has judgements
-/// (idle numbers cost nothing: rounds run only after a deferral).
+/// (idle numbers cost nothing: rounds run only after a enqueued).
 pub const JUDGE_EVERY_SECONDS: i64 = 5;
 /// Judgements read per round, at most.
 pub const JUDGE_BATCH: usize = 200;
@@ -55,15 +56,17 @@ pub enum Judgement {
 
 /// The slot of an instant.
 pub fn slot_of(micros: i64) -> i64 {
-    micros.div_euclid(SLOT_SECONDS * 1_000_000)
+    micros.div_euclid(micros::from_seconds(SLOT_SECONDS))
 }
 
 /// Judgements whose sender first wrote before this instant are due at `now`:
 /// their slot ended [`JUDGE_DELAY_SECONDS`] ago, or their `defer_for` is
 /// about to run out.
 pub fn due_before(policy: &JudgePolicy, now_micros: i64) -> i64 {
-    let slot_end_judged = slot_of(now_micros - JUDGE_DELAY_SECONDS * 1_000_000) * SLOT_SECONDS * 1_000_000;
-    let deadline = now_micros - (policy.defer_for_seconds as i64 - DEADLINE_MARGIN_SECONDS).max(0) * 1_000_000 + 1;
+    let slot_end_judged =
+        micros::from_seconds(slot_of(now_micros - micros::from_seconds(JUDGE_DELAY_SECONDS)) * SLOT_SECONDS);
+    let deadline =
+        now_micros - micros::from_seconds((policy.defer_for_seconds as i64 - DEADLINE_MARGIN_SECONDS).max(0)) + 1;
     slot_end_judged.max(deadline)
 }
 
@@ -107,7 +110,7 @@ pub fn day_money(caps: &Caps) -> Option<Money> {
 }
 
 /// The judgement of one due item at `now`.
-pub fn judge(policy: &JudgePolicy, item: &DeferredItem, now_micros: i64) -> Judgement {
+pub fn judge(policy: &JudgePolicy, item: &DeferredReply, now_micros: i64) -> Judgement {
     if item.state == DeferredState::Sending {
         // A replica stopped between paying and sending: never send twice.
         return Judgement::End(DeferredResult::SendFailed);
@@ -126,7 +129,7 @@ pub fn judge(policy: &JudgePolicy, item: &DeferredItem, now_micros: i64) -> Judg
 
 /// The order in which answerable items are paid: by slot, then those who
 /// wrote least, then the earliest.
-pub fn answer_order(items: &mut [DeferredItem]) {
+pub fn answer_order(items: &mut [DeferredReply]) {
     items.sort_by_key(|item| (item.slot, item.messages, item.first_micros));
 }
 

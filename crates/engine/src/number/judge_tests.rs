@@ -1,7 +1,7 @@
 //! The judge's arithmetic and rules, one behaviour per test.
 
 use antirelou_domain::{DeferredResult, Money, SenderHasher};
-use antirelou_ledger::{Caps, DeferredItem, DeferredState};
+use antirelou_ledger::{Caps, DeferredReply, DeferredState};
 
 use super::*;
 
@@ -21,8 +21,8 @@ fn flood_2017() -> JudgePolicy {
     }
 }
 
-fn item(slot: i64, messages: u32) -> DeferredItem {
-    DeferredItem {
+fn item(slot: i64, messages: u32) -> DeferredReply {
+    DeferredReply {
         sender: SenderHasher::new(b"k").key(&format!("+3361{slot}{messages}")),
         tenant: "paris".into(),
         first_message_id: "SMx".into(),
@@ -95,15 +95,15 @@ fn flooders_campaigns_and_blocks_are_dropped_the_rest_answered() {
     let now = 5 * MINUTE;
     assert_eq!(judge(&policy, &item(0, 4), now), Judgement::Answer);
     assert_eq!(judge(&policy, &item(0, 5), now), Judgement::End(DeferredResult::DroppedFlooding));
-    let campaign = DeferredItem { fingerprint: Some(9), fingerprint_senders: CAMPAIGN_SENDERS, ..item(0, 1) };
+    let campaign = DeferredReply { fingerprint: Some(9), fingerprint_senders: CAMPAIGN_SENDERS, ..item(0, 1) };
     assert_eq!(judge(&policy, &campaign, now), Judgement::End(DeferredResult::DroppedFlooding));
-    let almost = DeferredItem { fingerprint_senders: CAMPAIGN_SENDERS - 1, ..campaign.clone() };
+    let almost = DeferredReply { fingerprint_senders: CAMPAIGN_SENDERS - 1, ..campaign.clone() };
     assert_eq!(judge(&policy, &almost, now), Judgement::Answer);
-    let block = DeferredItem { block_senders: BLOCK_SENDERS, ..item(0, 1) };
+    let block = DeferredReply { block_senders: BLOCK_SENDERS, ..item(0, 1) };
     assert_eq!(judge(&policy, &block, now), Judgement::End(DeferredResult::DroppedFlooding));
     let late = item(0, 1);
     assert_eq!(judge(&policy, &late, late.expires_micros), Judgement::End(DeferredResult::Expired));
-    let sending = DeferredItem { state: DeferredState::Sending, ..item(0, 1) };
+    let sending = DeferredReply { state: DeferredState::Sending, ..item(0, 1) };
     assert_eq!(judge(&policy, &sending, now), Judgement::End(DeferredResult::SendFailed));
 }
 

@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-pub use antirelou_domain::GovernorClock;
+use antirelou_domain::GovernorClock;
 use antirelou_domain::SharedClock;
 use governor::nanos::Nanos;
 use governor::{Quota, RateLimiter};

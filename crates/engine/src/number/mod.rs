@@ -4,7 +4,7 @@
 //!   unit-tested on a `ManualClock` (`state_tests.rs`). Start here.
 //! - [`actor`]: [`NumberActor`], the mailbox, the ledger calls, the timers.
 //! - [`judge`]: the deferred judgement and the pacing of its money, pure;
-//!   [`judging`]: one round of judgements over the ledger and the send API.
+//!   [`judge_round`]: one round of judgements over the ledger and the send API.
 //! - [`caches`]: the bounded sender, message-id and judgement caches.
 //! - [`limiter`]: the local reply-rate limiter on our clock.
 //! - [`inbound_charges`]: the provider's charge per received SMS, batched by message id.
@@ -13,7 +13,7 @@ pub mod actor;
 pub mod caches;
 pub mod inbound_charges;
 pub mod judge;
-pub mod judging;
+pub mod judge_round;
 pub mod limiter;
 pub mod state;
 

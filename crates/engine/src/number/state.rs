@@ -10,6 +10,7 @@
 //! budget known exhausted → local reply rate → too many ledger calls
 //! pending → ask the ledger.
 
+use antirelou_domain::micros;
 use std::sync::Arc;
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use antirelou_domain::shield::{ShieldState, ShieldTransition, SurgeTotals, Surge
 use antirelou_domain::{
     is_e164, is_opt_out, DeferredResult, Outcome, Periods, PhoneNumber, SenderHasher, SenderKey, SharedClock,
 };
-use antirelou_ledger::{BudgetScope, Deferral, ReplyRequest, ReplyVerdict, SpendTotals};
+use antirelou_ledger::{BudgetScope, DeferredArrival, Enqueued, ReplyRequest, ReplyVerdict, SpendTotals};
 use antirelou_settings::AllowedCountries;
 
 use super::caches::{MessageCache, SenderCache, SenderMarks, SenderMemory};
@@ -29,7 +30,7 @@ use crate::policy::NumberPolicy;
 
 /// How long a balance exhaustion is trusted before the ledger is asked
 /// again (a top-up from another process reaches us only through the ledger).
-pub const BALANCE_RECHECK_MICROS: i64 = 10 * 1_000_000;
+pub const BALANCE_RECHECK_MICROS: i64 = micros::from_seconds(10);
 /// Provider retries come within minutes: the last 1,024 ids of a number suffice.
 pub const MESSAGE_CACHE_CAPACITY: usize = 1_024;
 
@@ -39,7 +40,7 @@ pub struct Arrival<'a> {
     pub message_id: &'a str,
     pub sender: SenderKey,
     /// In clear, read only for the country and the phone-number check.
-    pub sender_number: &'a str,
+    pub sender_phone: &'a str,
     /// Read only for the STOP keywords.
     pub body: &'a str,
 }
@@ -63,21 +64,10 @@ pub enum Step {
     OptOut(Decision),
     /// A candidate reply: only the ledger's atomic operation can say.
     AskLedger(Box<ReplyRequest>),
-    /// Shield mode, a new sender: queue their judgement in the ledger (the
-    /// actor seals their number), then answer `deferred`.
-    Defer(Box<DeferRequest>),
-}
-
-/// A new sender to defer, as the rules describe them (everything but the sealed number).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeferRequest {
-    pub sender: SenderKey,
-    pub first_message_id: String,
-    pub first_micros: i64,
-    pub slot: i64,
-    pub fingerprint: Option<u64>,
-    pub block: u64,
-    pub expires_micros: i64,
+    /// Shield mode, a new sender: queue their deferred reply in the ledger,
+    /// then answer `deferred`. Its `sealed_sender` is empty: the actor seals
+    /// the sender's phone (this state draws no nonces).
+    Defer(Box<DeferredArrival>),
 }
 
 /// The ledger did not answer (error or timeout): the decision fails closed.
@@ -163,7 +153,7 @@ impl NumberState {
     /// and re-evaluates the shield. One sender-cache lookup serves both the
     /// window and the decision.
     pub fn observe(&mut self, sender: &SenderKey, now_micros: i64) -> Observation {
-        let now_seconds = now_micros.div_euclid(1_000_000);
+        let now_seconds = micros::to_seconds(now_micros);
         let memory = self.senders.recall(sender, now_micros);
         self.surge.record(now_seconds, memory == SenderMemory::Unknown);
         let (shield, last_minute) = self.evaluate_shield(now_seconds);
@@ -179,7 +169,7 @@ impl NumberState {
     /// The rules up to the point where only the ledger can answer.
     /// `memory` is what [`observe`](Self::observe) returned for this arrival.
     pub fn decide(&mut self, msg: &Arrival<'_>, now_micros: i64, memory: SenderMemory, ledger_calls: usize) -> Step {
-        let now_seconds = now_micros.div_euclid(1_000_000);
+        let now_seconds = micros::to_seconds(now_micros);
         // A STOP is honoured even on a paused number or from a blocked sender.
         let stop = is_opt_out(msg.body);
         let closed = if self.paused {
@@ -212,7 +202,7 @@ impl NumberState {
         }
         // The syntax check is cheap; the country lookup comes after the
         // repeat-sender check, so a repeat flood never pays for it.
-        if !is_e164(msg.sender_number.trim()) {
+        if !is_e164(msg.sender_phone.trim()) {
             return self.remembered(msg, Outcome::NotAPhone);
         }
         // A remembered reply implies the country was allowed then (same number, same rule).
@@ -223,7 +213,7 @@ impl NumberState {
         let country_ok = match &self.policy.allowed_countries {
             AllowedCountries::Any => true,
             allowed => {
-                allowed.allows(PhoneNumber::parse(msg.sender_number).ok().as_ref().and_then(PhoneNumber::country))
+                allowed.allows(PhoneNumber::parse(msg.sender_phone).ok().as_ref().and_then(PhoneNumber::country))
             }
         };
         if !country_ok {
@@ -284,30 +274,34 @@ impl NumberState {
     }
 
     /// What to queue for a new sender arriving in shield mode.
-    fn defer_request(&self, msg: &Arrival<'_>, now_micros: i64) -> DeferRequest {
-        DeferRequest {
+    fn defer_request(&self, msg: &Arrival<'_>, now_micros: i64) -> DeferredArrival {
+        DeferredArrival {
+            tenant: Arc::clone(&self.policy.tenant),
+            number: Arc::clone(&self.policy.number),
             sender: msg.sender,
+            sealed_sender: Vec::new(),
+            queue_limit: judge::QUEUE_LIMIT,
             first_message_id: msg.message_id.to_owned(),
             first_micros: now_micros,
             slot: judge::slot_of(now_micros),
             fingerprint: judge::text_fingerprint(&self.hasher, msg.body),
-            block: judge::number_block(&self.hasher, msg.sender_number),
-            expires_micros: now_micros.saturating_add(self.policy.judge.defer_for_seconds as i64 * 1_000_000),
+            block: judge::number_block(&self.hasher, msg.sender_phone),
+            expires_micros: now_micros.saturating_add(micros::from_seconds_u64(self.policy.judge.defer_for_seconds)),
         }
     }
 
     /// Learns whether the ledger queued a deferred sender.
-    pub fn apply_deferral(
+    pub fn apply_enqueued(
         &mut self,
-        request: &DeferRequest,
-        deferral: Result<Deferral, LedgerUnavailable>,
+        request: &DeferredArrival,
+        enqueued: Result<Enqueued, LedgerUnavailable>,
     ) -> Decision {
-        match deferral {
-            Ok(Deferral::New | Deferral::Pending) => {
+        match enqueued {
+            Ok(Enqueued::New | Enqueued::Pending) => {
                 self.deferred.mark(&request.sender, request.expires_micros);
                 Decision::silent(Outcome::Deferred)
             }
-            Ok(Deferral::Full) => Decision::silent(Outcome::Shielded),
+            Ok(Enqueued::Full) => Decision::silent(Outcome::Shielded),
             Err(LedgerUnavailable) => Decision::silent(Outcome::LedgerUnavailable),
         }
     }
@@ -317,15 +311,15 @@ impl NumberState {
         self.deferred.unmark(sender);
         match result {
             Some(DeferredResult::Sent | DeferredResult::SendFailed) => {
-                let until = now_micros.saturating_add(self.policy.reply_once_per_seconds as i64 * 1_000_000);
+                let until = now_micros.saturating_add(micros::from_seconds_u64(self.policy.reply_once_per_seconds));
                 self.senders.answered(*sender, until);
             }
             Some(DeferredResult::DroppedFlooding) => {
-                let until = now_micros.saturating_add(judge::FLOODER_REFUSED_SECONDS * 1_000_000);
+                let until = micros::after_seconds(now_micros, judge::FLOODER_REFUSED_SECONDS);
                 self.dropped.mark(sender, until);
             }
             Some(DeferredResult::DroppedBudget) => {
-                let until = now_micros.saturating_add(self.policy.shield.hold_seconds as i64 * 1_000_000);
+                let until = now_micros.saturating_add(micros::from_seconds_u64(self.policy.shield.hold_seconds));
                 self.dropped.mark(sender, until);
             }
             Some(DeferredResult::Expired) | None => {}
@@ -334,7 +328,7 @@ impl NumberState {
 
     /// A decision whose ledger call timed out turned out paid (asked afterwards).
     pub fn paid_after_timeout(&mut self, request: &ReplyRequest) {
-        let until = request.now_micros.saturating_add(request.reply_once_per_seconds as i64 * 1_000_000);
+        let until = request.now_micros.saturating_add(micros::from_seconds_u64(request.reply_once_per_seconds));
         self.senders.answered(request.sender, until);
         self.messages.remember(&request.message_id, true);
     }
@@ -361,7 +355,8 @@ impl NumberState {
         verdict: Result<ReplyVerdict, LedgerUnavailable>,
     ) -> Applied {
         let message_id = request.message_id.as_str();
-        let remember_until = request.now_micros.saturating_add(request.reply_once_per_seconds as i64 * 1_000_000);
+        let remember_until =
+            request.now_micros.saturating_add(micros::from_seconds_u64(request.reply_once_per_seconds));
         let silent = |outcome| Applied { decision: Decision::silent(outcome), totals: None };
         let Ok(verdict) = verdict else {
             return silent(Outcome::LedgerUnavailable);

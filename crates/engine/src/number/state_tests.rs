@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use antirelou_domain::shield::ShieldTransition;
 use antirelou_domain::{Clock, DeferredResult, ManualClock, Money, Outcome, SenderHasher, SenderKey, SharedClock};
-use antirelou_ledger::{BudgetScope, Deferral, ReplyVerdict, SpendTotals};
+use antirelou_ledger::{BudgetScope, Enqueued, ReplyVerdict, SpendTotals};
 use antirelou_settings::AllowedCountries;
 use chrono::DateTime;
 
@@ -56,7 +56,7 @@ impl Harness {
     fn step_with_id(&mut self, id: &str, from: &str, body: &str, ledger_calls: usize) -> Step {
         let now = self.now();
         let seen = self.state.observe(&key(from), now);
-        let arrival = Arrival { message_id: id, sender: key(from), sender_number: from, body };
+        let arrival = Arrival { message_id: id, sender: key(from), sender_phone: from, body };
         self.state.decide(&arrival, now, seen.memory, ledger_calls)
     }
 }
@@ -384,7 +384,7 @@ fn in_shield_mode_a_new_sender_is_deferred_with_what_the_judge_needs() {
     let mut h = Harness::new(policy());
     surge(&mut h);
     let Step::Defer(request) = h.step_with_id("SMfirst", FR, "Tu vas payer sale feministe de merde", 0) else {
-        panic!("expected a deferral")
+        panic!("expected a deferred reply")
     };
     assert_eq!((request.sender, request.first_message_id.as_str()), (key(FR), "SMfirst"));
     assert_eq!(request.first_micros, NOON);
@@ -392,10 +392,10 @@ fn in_shield_mode_a_new_sender_is_deferred_with_what_the_judge_needs() {
     assert_eq!(request.expires_micros, NOON + 45 * 60 * SECOND);
     assert!(request.fingerprint.is_some());
     let other = h.step("+33611111199", "bonjour");
-    let Step::Defer(second) = other else { panic!("expected a deferral") };
+    let Step::Defer(second) = other else { panic!("expected a deferred reply") };
     assert_eq!(second.fingerprint, None, "a short text says nothing");
     assert_eq!(second.block, request.block, "the same block of 100 numbers");
-    assert_eq!(h.state.apply_deferral(&request, Ok(Deferral::New)).outcome, Outcome::Deferred);
+    assert_eq!(h.state.apply_enqueued(&request, Ok(Enqueued::New)).outcome, Outcome::Deferred);
     // The sender writes again: still deferred, counted for the judge, no ledger call.
     assert_eq!(outcome_of(&h.step(FR, "réponds")), Some(Outcome::Deferred));
     assert_eq!(outcome_of(&h.step(FR, "allo ?")), Some(Outcome::Deferred));
@@ -406,12 +406,12 @@ fn in_shield_mode_a_new_sender_is_deferred_with_what_the_judge_needs() {
 }
 
 #[test]
-fn a_deferral_the_ledger_refuses_is_shielded_or_fails_closed() {
+fn a_deferred_reply_the_ledger_refuses_is_shielded_or_fails_closed() {
     let mut h = Harness::new(policy());
     surge(&mut h);
-    let Step::Defer(request) = h.step(FR, "salut") else { panic!("deferral") };
-    assert_eq!(h.state.apply_deferral(&request, Ok(Deferral::Full)).outcome, Outcome::Shielded);
-    assert_eq!(h.state.apply_deferral(&request, Err(LedgerUnavailable)).outcome, Outcome::LedgerUnavailable);
+    let Step::Defer(request) = h.step(FR, "salut") else { panic!("expected a deferred reply") };
+    assert_eq!(h.state.apply_enqueued(&request, Ok(Enqueued::Full)).outcome, Outcome::Shielded);
+    assert_eq!(h.state.apply_enqueued(&request, Err(LedgerUnavailable)).outcome, Outcome::LedgerUnavailable);
     assert!(matches!(h.step(FR, "salut"), Step::Defer(_)), "nothing was learnt: asked again");
 }
 
@@ -425,14 +425,14 @@ fn a_judgement_ends_as_an_answer_or_a_drop_for_the_rest_of_the_shield() {
         ("+33622222203", Some(DeferredResult::DroppedFlooding), Outcome::Shielded),
         ("+33622222204", Some(DeferredResult::DroppedBudget), Outcome::Shielded),
     ] {
-        let Step::Defer(request) = h.step(sender, "salut") else { panic!("deferral") };
-        h.state.apply_deferral(&request, Ok(Deferral::New));
+        let Step::Defer(request) = h.step(sender, "salut") else { panic!("expected a deferred reply") };
+        h.state.apply_enqueued(&request, Ok(Enqueued::New));
         h.state.judged(&key(sender), result, h.now());
         assert_eq!(outcome_of(&h.step(sender, "encore")), Some(next), "{sender} {result:?}");
     }
     // An expired (or superseded) judgement leaves the sender new again.
-    let Step::Defer(request) = h.step("+33622222205", "salut") else { panic!("deferral") };
-    h.state.apply_deferral(&request, Ok(Deferral::New));
+    let Step::Defer(request) = h.step("+33622222205", "salut") else { panic!("expected a deferred reply") };
+    h.state.apply_enqueued(&request, Ok(Enqueued::New));
     h.state.judged(&key("+33622222205"), None, h.now());
     assert!(matches!(h.step("+33622222205", "salut"), Step::Defer(_)));
 }
@@ -457,8 +457,8 @@ fn a_judgement_pending_after_the_shield_ends_keeps_the_sender_deferred() {
     let mut h = Harness::new(policy());
     // A shield of 100 seconds, adopted from another replica.
     assert!(h.state.adopt_shield(NOON / SECOND + 100, NOON / SECOND));
-    let Step::Defer(request) = h.step(FR, "salut") else { panic!("deferral") };
-    h.state.apply_deferral(&request, Ok(Deferral::New));
+    let Step::Defer(request) = h.step(FR, "salut") else { panic!("expected a deferred reply") };
+    h.state.apply_enqueued(&request, Ok(Enqueued::New));
     let after = NOON + 101 * SECOND;
     h.clock.set_micros(after);
     assert_eq!(h.state.shield_until(after / SECOND), None);

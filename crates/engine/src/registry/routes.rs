@@ -10,8 +10,9 @@ use antirelou_domain::{SenderHasher, SenderSealer, SharedClock};
 use antirelou_ledger::Ledger;
 use antirelou_settings::Settings;
 
-use super::{NumberHandle, SendApis};
+use super::SendApis;
 use crate::alerts::AlertOutbox;
+use crate::handle::NumberHandle;
 use crate::metrics::Metrics;
 use crate::number::{ActorDeps, NumberActor};
 use crate::options::EngineOptions;
@@ -54,7 +55,7 @@ impl RouteTable {
                 let policy = Arc::new(NumberPolicy::from_settings(settings, tenant, number));
                 let kept = reuse.and_then(|old| old.numbers.get(number.number.as_str()));
                 // A number moved to another tenant starts afresh.
-                let kept = kept.filter(|old| old.policy.tenant == policy.tenant);
+                let kept = kept.filter(|old| *old.tenant_id() == policy.tenant);
                 let handle = match kept {
                     Some(old) => NumberHandle {
                         addr: old.addr.clone(),

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use antirelou_domain::{DonationSource, Money};
+use antirelou_domain::{micros, DonationSource, Money};
 
 use super::{all_entries, NOON_MICROS};
 use crate::donations::{CreditVerdict, DonationCredit, DonationRefund, RefundVerdict};
@@ -28,7 +28,7 @@ pub fn refund_of(payment_id: &str) -> DonationRefund {
         tenant: "paris".to_owned(),
         source: DonationSource::HelloAsso,
         payment_id: payment_id.to_owned(),
-        now_micros: NOON_MICROS + 1_000_000,
+        now_micros: micros::after_seconds(NOON_MICROS, 1),
     }
 }
 

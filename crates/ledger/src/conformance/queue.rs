@@ -7,7 +7,7 @@ use antirelou_domain::{Money, SenderHasher, SenderKey};
 
 use super::{replied, request, request_at, NOON_MICROS};
 use crate::model::{ReplyRequest, ReplyVerdict};
-use crate::queue::{Deferral, DeferredArrival, DeferredState, Pacing};
+use crate::queue::{DeferredArrival, DeferredState, Enqueued, Pacing};
 use crate::Ledger;
 
 const NUMBER: &str = "+33612345678";
@@ -43,8 +43,8 @@ fn deferred_reply(n: u32, now: i64, slot: i64, slot_replies: u32) -> ReplyReques
 
 pub async fn a_deferred_sender_is_queued_once_and_its_messages_counted(ledger: &dyn Ledger) {
     let first = arrival(1, NOON_MICROS);
-    assert_eq!(ledger.defer(&first, NOON_MICROS).await.unwrap(), Deferral::New);
-    assert_eq!(ledger.defer(&first, NOON_MICROS + 1).await.unwrap(), Deferral::Pending);
+    assert_eq!(ledger.defer(&first, NOON_MICROS).await.unwrap(), Enqueued::New);
+    assert_eq!(ledger.defer(&first, NOON_MICROS + 1).await.unwrap(), Enqueued::Pending);
     ledger.note_messages(NUMBER, &[(sender(1), 3), (sender(99), 5)], NOON_MICROS + 2).await.unwrap();
     let items = ledger.deferred(NUMBER, NOON_MICROS + 1, NOON_MICROS + 3, 10).await.unwrap();
     assert_eq!(items.len(), 1);
@@ -73,7 +73,7 @@ pub async fn marks_count_deferred_senders_by_fingerprint_and_block_per_hour(ledg
         if n == 6 {
             a.fingerprint = None;
         }
-        assert_eq!(ledger.defer(&a, at).await.unwrap(), Deferral::New);
+        assert_eq!(ledger.defer(&a, at).await.unwrap(), Enqueued::New);
     }
     let items = ledger.deferred(NUMBER, i64::MAX, base + 100, 10).await.unwrap();
     assert_eq!(items.len(), 6);
@@ -149,17 +149,17 @@ pub async fn a_full_queue_defers_nobody_more(ledger: &dyn Ledger) {
     for n in 1..=3 {
         let mut a = arrival(n, NOON_MICROS + i64::from(n));
         a.queue_limit = 3;
-        assert_eq!(ledger.defer(&a, NOON_MICROS).await.unwrap(), Deferral::New);
+        assert_eq!(ledger.defer(&a, NOON_MICROS).await.unwrap(), Enqueued::New);
     }
     let mut fourth = arrival(4, NOON_MICROS + 4);
     fourth.queue_limit = 3;
-    assert_eq!(ledger.defer(&fourth, NOON_MICROS).await.unwrap(), Deferral::Full);
+    assert_eq!(ledger.defer(&fourth, NOON_MICROS).await.unwrap(), Enqueued::Full);
     // One already pending is still counted, and a finished one makes room.
     let mut again = arrival(2, NOON_MICROS + 2);
     again.queue_limit = 3;
-    assert_eq!(ledger.defer(&again, NOON_MICROS).await.unwrap(), Deferral::Pending);
+    assert_eq!(ledger.defer(&again, NOON_MICROS).await.unwrap(), Enqueued::Pending);
     ledger.finish_deferred(NUMBER, &sender(1), None).await.unwrap();
-    assert_eq!(ledger.defer(&fourth, NOON_MICROS).await.unwrap(), Deferral::New);
+    assert_eq!(ledger.defer(&fourth, NOON_MICROS).await.unwrap(), Enqueued::New);
 }
 
 pub async fn a_lease_has_one_holder_until_released_or_expired(ledger: &dyn Ledger) {

@@ -1,10 +1,13 @@
 //! The Redis ledger: the same semantics as [`SqliteLedger`](crate::SqliteLedger),
 //! shared by every replica.
 //!
-//! - Each state change is one Lua script (EVALSHA; on NOSCRIPT, after a
-//!   `SCRIPT FLUSH`, a restart or a failover, redis-rs loads it and retries):
-//!   a decision is one round-trip and is atomic, so no key is left half-written
-//!   if a process dies. See `decide.lua` for the rules and the key layout.
+//! - Each write that reads before it writes is one Lua script (EVALSHA; on
+//!   NOSCRIPT, after a `SCRIPT FLUSH`, a restart or a failover, redis-rs
+//!   loads it and retries): a decision is one round-trip and is atomic, so
+//!   no key is left half-written if a process dies. See `decide.lua` for the
+//!   rules and the key layout. The blind writes are one command (an
+//!   opt-out, a signed-out session) or one `MULTI`/`EXEC` (ending a
+//!   deferred reply, adding day counters).
 //! - Every key shares the hash tag `{prefix}`, so one deployment lives in one
 //!   Redis Cluster slot.
 //! - Every key has a TTL except the balances and last top-ups hashes, the

@@ -3,6 +3,7 @@
 //! sorted set of a number's items by arrival, hourly mark hashes, and lease
 //! keys; the writes are Lua scripts, the reads are pipelines.
 
+use antirelou_domain::micros;
 use std::collections::HashMap;
 
 use ::redis::Value;
@@ -11,23 +12,23 @@ use async_trait::async_trait;
 
 use super::{script, RedisLedger};
 use crate::queue::{
-    Deferral, DeferredArrival, DeferredItem, DeferredState, Leases, ReplyQueue, ITEM_MARGIN_SECONDS,
+    DeferredArrival, DeferredQueue, DeferredReply, DeferredState, Enqueued, Leases, ITEM_MARGIN_SECONDS,
     MARKS_RETENTION_SECONDS,
 };
 use crate::LedgerError;
 
-const HOUR_MICROS: i64 = 3_600_000_000;
+const HOUR_MICROS: i64 = micros::from_seconds(3_600);
 
 fn hex64(value: u64) -> String {
     format!("{value:016x}")
 }
 
 #[async_trait]
-impl ReplyQueue for RedisLedger {
-    async fn defer(&self, a: &DeferredArrival, now_micros: i64) -> Result<Deferral, LedgerError> {
+impl DeferredQueue for RedisLedger {
+    async fn defer(&self, a: &DeferredArrival, now_micros: i64) -> Result<Enqueued, LedgerError> {
         let ks = &self.inner.keys;
         let sender_hex = a.sender.to_hex();
-        let purge_at = a.expires_micros.saturating_add(ITEM_MARGIN_SECONDS * 1_000_000);
+        let purge_at = micros::after_seconds(a.expires_micros, ITEM_MARGIN_SECONDS);
         let item_ttl_ms = (purge_at.saturating_sub(now_micros) / 1_000).max(1_000);
         let index_ttl_ms = item_ttl_ms.max(MARKS_RETENTION_SECONDS * 1_000);
         let hour = a.first_micros.div_euclid(HOUR_MICROS);
@@ -51,9 +52,9 @@ impl ReplyQueue for RedisLedger {
             .arg(super::events::encode(&crate::LedgerEvent::Deferred { number: a.number.to_string() }));
         let outcome: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
         Ok(match outcome {
-            0 => Deferral::New,
-            1 => Deferral::Pending,
-            _ => Deferral::Full,
+            0 => Enqueued::New,
+            1 => Enqueued::Pending,
+            _ => Enqueued::Full,
         })
     }
 
@@ -82,7 +83,7 @@ impl ReplyQueue for RedisLedger {
         arrived_before_micros: i64,
         _now_micros: i64,
         limit: usize,
-    ) -> Result<Vec<DeferredItem>, LedgerError> {
+    ) -> Result<Vec<DeferredReply>, LedgerError> {
         let ks = &self.inner.keys;
         let index = ks.deferred_index(number);
         let members: Vec<String> = self
@@ -192,7 +193,7 @@ impl Leases for RedisLedger {
     }
 }
 
-fn decode(member: &str, fields: &HashMap<String, Value>) -> Option<DeferredItem> {
+fn decode(member: &str, fields: &HashMap<String, Value>) -> Option<DeferredReply> {
     let bytes = |name: &str| match fields.get(name)? {
         Value::BulkString(b) => Some(b.clone()),
         Value::SimpleString(s) => Some(s.clone().into_bytes()),
@@ -202,7 +203,7 @@ fn decode(member: &str, fields: &HashMap<String, Value>) -> Option<DeferredItem>
     let int = |name: &str| fields.get(name).and_then(script::integer);
     let hex = |value: String| u64::from_str_radix(&value, 16).ok();
     let fingerprint = text("fp")?;
-    Some(DeferredItem {
+    Some(DeferredReply {
         sender: SenderKey::from_hex(member)?,
         tenant: text("tenant")?,
         first_message_id: text("mid")?,

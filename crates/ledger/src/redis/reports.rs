@@ -2,6 +2,7 @@
 //! SET NX, then LPUSH + LTRIM of the owner's list); a day's counters are one
 //! hash per tenant and day, added to with HINCRBY in one MULTI.
 
+use antirelou_domain::micros;
 use async_trait::async_trait;
 
 use super::RedisLedger;
@@ -15,7 +16,7 @@ impl Reports for RedisLedger {
     async fn claim_alert(&self, claim: &AlertClaim) -> Result<bool, LedgerError> {
         let ks = &self.inner.keys;
         let record = serde_json::to_string(&claim.record).map_err(|e| LedgerError::Worker(e.to_string()))?;
-        let ttl_ms = (claim.expires_micros - claim.record.at_micros).max(1_000_000) / 1_000;
+        let ttl_ms = micros::to_millis((claim.expires_micros - claim.record.at_micros).max(micros::PER_SECOND));
         let mut call = self.inner.scripts.claim_alert.prepare_invoke();
         call.key(ks.alert_claim(&claim.key))
             .key(ks.alerts(&claim.owner))

@@ -3,6 +3,7 @@
 //! script's reply becomes a verdict. The key names are in [`super::layout`].
 
 use ::redis::{Script, ScriptInvocation, Value};
+use antirelou_domain::micros;
 use antirelou_domain::Money;
 
 use super::layout::KeySpace;
@@ -89,7 +90,7 @@ impl Scripts {
     /// The inbound charge of `b` (the caller skips batches with no id or a zero price).
     pub fn inbound_call<'a>(&'a self, ks: &KeySpace, b: &InboundBatch) -> ScriptInvocation<'a> {
         let now = b.now_micros;
-        let ids_ttl_micros = rules::MESSAGE_ID_TTL_SECONDS * 1_000_000;
+        let ids_ttl_micros = micros::from_seconds(rules::MESSAGE_ID_TTL_SECONDS);
         let mut call = self.inbound.prepare_invoke();
         call.key(ks.key(&rules::number_day(&b.number, &b.periods.day)))
             .key(ks.key(&rules::tenant_month(&b.tenant, &b.periods.month)))
@@ -120,7 +121,7 @@ impl Scripts {
 /// replay with `redis-benchmark`.
 pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<String>) {
     let now = r.now_micros;
-    let now_seconds = now.div_euclid(1_000_000);
+    let now_seconds = micros::to_seconds(now);
     let cost = r.cost.micros();
     let reply_once_per = i64::try_from(r.reply_once_per_seconds).unwrap_or(i64::MAX);
     let sender_ttl = reply_once_per.saturating_mul(1_000).min(MAX_TTL_MILLIS);
@@ -148,9 +149,9 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         r.message_id.clone(),
         cost.to_string(),
         cost.saturating_neg().to_string(),
-        now.saturating_add(rules::MESSAGE_ID_TTL_SECONDS * 1_000_000).to_string(),
+        micros::after_seconds(now, rules::MESSAGE_ID_TTL_SECONDS).to_string(),
         (rules::MESSAGE_ID_TTL_SECONDS * 1_000).to_string(),
-        now.saturating_add(reply_once_per.saturating_mul(1_000_000)).to_string(),
+        micros::after_seconds(now, reply_once_per).to_string(),
         sender_ttl.to_string(),
         optional(r.max_replies_per_minute),
         optional(r.deferred.map(|p| p.slot_replies)),
@@ -171,7 +172,7 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
 /// to the caller's `now`, so a virtual clock works too. At least a second.
 fn period_ttl_millis(period_ends_micros: i64, now_micros: i64) -> i64 {
     period_ends_micros
-        .saturating_add(rules::PERIOD_RETENTION_SECONDS * 1_000_000)
+        .saturating_add(micros::from_seconds(rules::PERIOD_RETENTION_SECONDS))
         .saturating_sub(now_micros)
         .div_euclid(1_000)
         .clamp(1_000, MAX_TTL_MILLIS)

@@ -3,6 +3,7 @@
 //! judgement, rate, slot allowance, caps,
 //! balance, then debit + entry + memory) and inbound charges.
 
+use antirelou_domain::micros;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use antirelou_domain::Money;
@@ -38,19 +39,24 @@ pub(super) fn decide(
         "INSERT INTO messages (number, message_id, replied, expires_micros) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (number, message_id) DO UPDATE SET replied = excluded.replied, expires_micros = excluded.expires_micros",
     )?
-    .execute(params![&*r.number, r.message_id, replied, now + rules::MESSAGE_ID_TTL_SECONDS * 1_000_000])?;
+    .execute(params![&*r.number, r.message_id, replied, micros::after_seconds(now, rules::MESSAGE_ID_TTL_SECONDS)])?;
     if let Some(verdict) = verdict {
         tx.commit()?;
         return Ok(verdict);
     }
 
-    let now_seconds = now.div_euclid(1_000_000);
+    let now_seconds = micros::to_seconds(now);
     add_spend(&tx, &r.tenant, &r.number, &r.periods, r.cost)?;
     if r.max_replies_per_minute.is_some() {
-        add_counter(&tx, &rules::rate(&r.number, now_seconds), 1, now + 120 * 1_000_000)?;
+        add_counter(&tx, &rules::rate(&r.number, now_seconds), 1, micros::after_seconds(now, 120))?;
     }
     if let Some(pacing) = r.deferred {
-        add_counter(&tx, &rules::pace(&r.number, pacing.slot), 1, now + rules::PACE_RETENTION_SECONDS * 1_000_000)?;
+        add_counter(
+            &tx,
+            &rules::pace(&r.number, pacing.slot),
+            1,
+            micros::after_seconds(now, rules::PACE_RETENTION_SECONDS),
+        )?;
         tx.prepare_cached("UPDATE deferred SET state = 'sending' WHERE number = ?1 AND sender = ?2")?
             .execute(params![&*r.number, &r.sender.as_bytes()[..]])?;
     }
@@ -63,7 +69,11 @@ pub(super) fn decide(
         "INSERT INTO senders (number, sender, expires_micros) VALUES (?1, ?2, ?3)
          ON CONFLICT (number, sender) DO UPDATE SET expires_micros = excluded.expires_micros",
     )?
-    .execute(params![&*r.number, &r.sender.as_bytes()[..], now + r.reply_once_per_seconds as i64 * 1_000_000])?;
+    .execute(params![
+        &*r.number,
+        &r.sender.as_bytes()[..],
+        now.saturating_add(micros::from_seconds_u64(r.reply_once_per_seconds))
+    ])?;
     let totals = read_totals(&tx, &r.tenant, &r.number, &r.periods)?;
     if abandoned.load(Ordering::SeqCst) {
         // Dropping `tx` rolls the debit back.
@@ -101,7 +111,7 @@ fn refusal(tx: &Connection, r: &ReplyRequest) -> Result<Option<ReplyVerdict>, Le
             return Ok(Some(ReplyVerdict::NotPending));
         }
     }
-    let now_seconds = now.div_euclid(1_000_000);
+    let now_seconds = micros::to_seconds(now);
     if let Some(max) = r.max_replies_per_minute {
         if read_counter(tx, &rules::rate(&r.number, now_seconds))?.micros() >= i64::from(max) {
             return Ok(Some(ReplyVerdict::RateLimited));
@@ -133,7 +143,7 @@ pub(super) fn read_totals(
 /// Charges the ids of `b` never charged before: one entry for all of them.
 pub(super) fn record_inbound(connection: &mut Connection, b: &InboundBatch) -> Result<InboundCharged, LedgerError> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let expires = b.now_micros.saturating_add(rules::MESSAGE_ID_TTL_SECONDS * 1_000_000);
+    let expires = micros::after_seconds(b.now_micros, rules::MESSAGE_ID_TTL_SECONDS);
     let mut fresh: u32 = 0;
     {
         // A row changes (counts) when new, or when only an expired, unswept copy was there.
@@ -168,7 +178,7 @@ fn add_spend(
     periods: &antirelou_domain::Periods,
     amount: Money,
 ) -> Result<(), LedgerError> {
-    let keep = rules::PERIOD_RETENTION_SECONDS * 1_000_000;
+    let keep = micros::from_seconds(rules::PERIOD_RETENTION_SECONDS);
     let day_expires = periods.day_ends_micros.saturating_add(keep);
     let month_expires = periods.month_ends_micros.saturating_add(keep);
     add_counter(tx, &rules::number_day(number, &periods.day), amount.micros(), day_expires)?;

@@ -21,6 +21,7 @@ mod entries;
 mod queue;
 mod reports;
 
+use antirelou_domain::micros;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -36,7 +37,7 @@ use crate::model::{
     EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TopUpMark,
     TotalsQuery,
 };
-use crate::queue::{Deferral, DeferredArrival, DeferredItem, Leases, ReplyQueue};
+use crate::queue::{DeferredArrival, DeferredQueue, DeferredReply, Enqueued, Leases};
 use crate::{Ledger, LedgerError, LedgerEvent};
 
 const SCHEMA: &str = "
@@ -73,7 +74,7 @@ const EXPIRING_TABLES: [&str; 8] =
     ["messages", "senders", "counters", "inbound_ids", "opt_outs", "deferred", "deferral_marks", "revoked_sessions"];
 
 /// Expired rows are swept at most this often.
-const SWEEP_EVERY_MICROS: i64 = 60 * 1_000_000;
+const SWEEP_EVERY_MICROS: i64 = micros::from_seconds(60);
 
 /// The SQLite-backed [`Ledger`].
 #[derive(Clone)]
@@ -188,15 +189,15 @@ impl Drop for AbandonOnDrop {
 }
 
 #[async_trait]
-impl ReplyQueue for SqliteLedger {
-    async fn defer(&self, arrival: &DeferredArrival, now_micros: i64) -> Result<Deferral, LedgerError> {
+impl DeferredQueue for SqliteLedger {
+    async fn defer(&self, arrival: &DeferredArrival, now_micros: i64) -> Result<Enqueued, LedgerError> {
         let number = arrival.number.to_string();
         let arrival = arrival.clone();
-        let deferral = self.run(move |state| queue::defer(&mut state.connection, &arrival, now_micros)).await?;
-        if deferral == Deferral::New {
+        let enqueued = self.run(move |state| queue::defer(&mut state.connection, &arrival, now_micros)).await?;
+        if enqueued == Enqueued::New {
             let _ = self.inner.events.send(LedgerEvent::Deferred { number });
         }
-        Ok(deferral)
+        Ok(enqueued)
     }
 
     async fn note_messages(
@@ -215,7 +216,7 @@ impl ReplyQueue for SqliteLedger {
         arrived_before_micros: i64,
         now_micros: i64,
         limit: usize,
-    ) -> Result<Vec<DeferredItem>, LedgerError> {
+    ) -> Result<Vec<DeferredReply>, LedgerError> {
         let number = number.to_owned();
         self.run(move |state| queue::deferred(&state.connection, &number, arrived_before_micros, now_micros, limit))
             .await
@@ -305,7 +306,7 @@ impl Ledger for SqliteLedger {
 
     async fn opt_out(&self, number: &str, sender: &SenderKey, now_micros: i64) -> Result<(), LedgerError> {
         let (number, sender) = (number.to_owned(), *sender);
-        let expires = now_micros.saturating_add(crate::rules::OPT_OUT_RETENTION_SECONDS * 1_000_000);
+        let expires = micros::after_seconds(now_micros, crate::rules::OPT_OUT_RETENTION_SECONDS);
         self.run(move |state| {
             state.connection.execute(
                 "INSERT INTO opt_outs (number, sender, expires_micros) VALUES (?1, ?2, ?3)

@@ -1,11 +1,12 @@
 //! The deferred-reply queue and the leases of the SQLite ledger (see
 //! [`crate::queue`]): one row per pending sender, marks per hour, leases.
 
+use antirelou_domain::micros;
 use antirelou_domain::SenderKey;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::queue::{
-    Deferral, DeferredArrival, DeferredItem, DeferredState, ITEM_MARGIN_SECONDS, MARKS_RETENTION_SECONDS,
+    DeferredArrival, DeferredReply, DeferredState, Enqueued, ITEM_MARGIN_SECONDS, MARKS_RETENTION_SECONDS,
 };
 use crate::LedgerError;
 
@@ -24,7 +25,7 @@ CREATE TABLE IF NOT EXISTS deferral_marks (
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_micros INTEGER NOT NULL);
 ";
 
-const HOUR_MICROS: i64 = 3_600_000_000;
+const HOUR_MICROS: i64 = micros::from_seconds(3_600);
 
 fn fingerprint_mark(fingerprint: u64) -> String {
     format!("f:{fingerprint:016x}")
@@ -34,7 +35,7 @@ fn block_mark(block: u64) -> String {
     format!("b:{block:016x}")
 }
 
-pub(super) fn defer(connection: &mut Connection, a: &DeferredArrival, now: i64) -> Result<Deferral, LedgerError> {
+pub(super) fn defer(connection: &mut Connection, a: &DeferredArrival, now: i64) -> Result<Enqueued, LedgerError> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let sender = &a.sender.as_bytes()[..];
     let live: Option<i64> = tx
@@ -45,13 +46,13 @@ pub(super) fn defer(connection: &mut Connection, a: &DeferredArrival, now: i64) 
         tx.prepare_cached("UPDATE deferred SET messages = messages + 1 WHERE number = ?1 AND sender = ?2")?
             .execute(params![&*a.number, sender])?;
         tx.commit()?;
-        return Ok(Deferral::Pending);
+        return Ok(Enqueued::Pending);
     }
     let pending: i64 = tx
         .prepare_cached("SELECT count(*) FROM deferred WHERE number = ?1 AND expires_micros > ?2")?
         .query_row(params![&*a.number, now], |row| row.get(0))?;
     if pending >= a.queue_limit as i64 {
-        return Ok(Deferral::Full);
+        return Ok(Enqueued::Full);
     }
     tx.prepare_cached(
         "INSERT INTO deferred (number, sender, tenant, first_message_id, sealed, first_micros, slot, messages,
@@ -74,10 +75,10 @@ pub(super) fn defer(connection: &mut Connection, a: &DeferredArrival, now: i64) 
         a.fingerprint.map(|f| f as i64),
         a.block as i64,
         a.expires_micros,
-        a.expires_micros.saturating_add(ITEM_MARGIN_SECONDS * 1_000_000),
+        micros::after_seconds(a.expires_micros, ITEM_MARGIN_SECONDS),
     ])?;
     let hour = a.first_micros.div_euclid(HOUR_MICROS);
-    let marks_expire = now.saturating_add(MARKS_RETENTION_SECONDS * 1_000_000);
+    let marks_expire = micros::after_seconds(now, MARKS_RETENTION_SECONDS);
     let mut marks = vec![block_mark(a.block)];
     marks.extend(a.fingerprint.map(fingerprint_mark));
     for mark in marks {
@@ -89,7 +90,7 @@ pub(super) fn defer(connection: &mut Connection, a: &DeferredArrival, now: i64) 
         .execute(params![&*a.number, hour, mark, marks_expire])?;
     }
     tx.commit()?;
-    Ok(Deferral::New)
+    Ok(Enqueued::New)
 }
 
 pub(super) fn note_messages(
@@ -115,7 +116,7 @@ pub(super) fn deferred(
     arrived_before: i64,
     now: i64,
     limit: usize,
-) -> Result<Vec<DeferredItem>, LedgerError> {
+) -> Result<Vec<DeferredReply>, LedgerError> {
     let mut statement = c.prepare_cached(
         "SELECT sender, tenant, first_message_id, sealed, first_micros, slot, messages, fingerprint, block, state,
                 judge_by_micros
@@ -137,13 +138,13 @@ pub(super) fn deferred(
 }
 
 /// An item from its row; `None` when the stored sender key is not 32 bytes.
-fn row_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<DeferredItem>> {
+fn row_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<DeferredReply>> {
     let sender: Vec<u8> = row.get(0)?;
     let Some(sender) = SenderKey::from_slice(&sender) else { return Ok(None) };
     let fingerprint: Option<i64> = row.get(7)?;
     let block: i64 = row.get(8)?;
     let state: String = row.get(9)?;
-    Ok(Some(DeferredItem {
+    Ok(Some(DeferredReply {
         sender,
         tenant: row.get(1)?,
         first_message_id: row.get(2)?,

@@ -3,6 +3,7 @@
 //! invariants held against the ledger's own entries; as a table and as
 //! `report.json` (fields in docs/simulator.md).
 
+use antirelou_domain::micros;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -289,7 +290,7 @@ fn spend_curve(traffic: &Traffic, run: &RunRecords, delivered: &[replies::Reply]
         naive += naive_cost;
         if i % step == 0 || i + 1 == events.len() {
             curve.push(SpendPoint {
-                seconds: (at - traffic.start_micros()) as f64 / 1e6,
+                seconds: micros::to_seconds_f64(at - traffic.start_micros()),
                 antirelou_micros: spent,
                 naive_micros: naive,
             });

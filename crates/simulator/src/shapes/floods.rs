@@ -2,6 +2,7 @@
 //! [`Draft::genuine_senders`] and its attackers in its own way; what
 //! defines each shape is tested in `tests/shapes.rs`.
 
+use antirelou_domain::micros;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
@@ -99,7 +100,9 @@ pub fn sequential_block(draft: &mut Draft) {
             let Some(sender) = draft.sender_with(first + i, Group::Attack) else { continue };
             let count = draft.rng.gen_range(1..=4);
             let at = start + i as i64 * step;
-            let times: Vec<i64> = (0..count).map(|k| at + k * draft.rng.gen_range(1_000_000..=30_000_000)).collect();
+            let times: Vec<i64> = (0..count)
+                .map(|k| at + k * draft.rng.gen_range(micros::from_seconds(1)..=micros::from_seconds(30)))
+                .collect();
             draft.attack_messages(sender, &times);
         }
     }

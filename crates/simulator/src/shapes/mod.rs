@@ -10,6 +10,7 @@
 //!
 //! Start with [`Shape::generate`].
 
+use antirelou_domain::micros;
 use std::ops::Range;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -115,7 +116,7 @@ impl Shape {
     }
 }
 
-const MINUTE_MICROS: i64 = 60_000_000;
+const MINUTE_MICROS: i64 = micros::from_seconds(60);
 const HOUR_MICROS: i64 = 60 * MINUTE_MICROS;
 
 /// A traffic being written: times are microseconds from the shape's start.

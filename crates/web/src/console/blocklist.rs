@@ -10,8 +10,9 @@ use maud::html;
 use serde::Deserialize;
 
 use super::i18n::T;
+use super::ConsoleState;
 use super::{layout, Visit};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Hex digits of a sender's hash shown: enough to tell entries apart.
 const HASH_SHOWN: usize = 12;
@@ -27,9 +28,10 @@ pub async fn show(
     path: web::Path<String>,
     query: web::Query<BlocklistQuery>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
@@ -97,8 +99,9 @@ pub async fn show(
 pub struct BlockForm {
     #[serde(default)]
     csrf: String,
-    #[serde(default)]
-    number: String,
+    /// The form's `number` field: the sender's phone number.
+    #[serde(default, rename = "number")]
+    sender_phone: String,
     #[serde(default)]
     label: String,
     #[serde(default)]
@@ -111,8 +114,9 @@ pub async fn add(
     path: web::Path<String>,
     form: web::Form<BlockForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    change(request, path.into_inner(), form.into_inner(), state, true).await
+    change(request, path.into_inner(), form.into_inner(), state, console, true).await
 }
 
 /// `POST /console/tenants/{tenant}/blocklist/remove`: `Controls::unblock`.
@@ -121,8 +125,9 @@ pub async fn remove(
     path: web::Path<String>,
     form: web::Form<BlockForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    change(request, path.into_inner(), form.into_inner(), state, false).await
+    change(request, path.into_inner(), form.into_inner(), state, console, false).await
 }
 
 async fn change(
@@ -130,9 +135,10 @@ async fn change(
     tenant: String,
     form: BlockForm,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
     block: bool,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
@@ -141,7 +147,7 @@ async fn change(
     }
     let who = visit.caller().audit_name();
     let result = if block {
-        state.controls.block(&tenant, &form.number, &form.label, &who).await.map(|_| "blocked")
+        state.controls.block(&tenant, &form.sender_phone, &form.label, &who).await.map(|_| "blocked")
     } else {
         state.controls.unblock(&tenant, &form.hash, &who).await.map(|()| "unblocked")
     };

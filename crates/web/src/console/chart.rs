@@ -2,6 +2,7 @@
 //! replica, `history.rs`) and replies paid (every replica: the ledger's
 //! reply entries), one pair of bars per hour, as inline SVG.
 
+use antirelou_domain::micros;
 use std::collections::HashMap;
 
 use antirelou_ledger::{EntryFilter, EntryKind, MAX_ENTRIES_PER_PAGE};
@@ -9,7 +10,7 @@ use maud::{html, Markup};
 
 use super::history::HOURS;
 use super::i18n::{Lang, T};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Pages of entries read for one tenant's chart: bounded work per page
 /// view; a tenant with more entries in a day sees the chart marked partial.
@@ -26,7 +27,7 @@ pub async fn replies_by_hour(
     now_seconds: i64,
 ) -> Result<(HashMap<String, [u64; HOURS]>, bool), antirelou_ledger::LedgerError> {
     let hour = now_seconds.div_euclid(3_600);
-    let since = (hour - HOURS as i64 + 1) * 3_600 * 1_000_000;
+    let since = micros::from_seconds((hour - HOURS as i64 + 1) * 3_600);
     let mut filter = EntryFilter {
         tenant: Some(tenant.to_owned()),
         since_micros: Some(since),
@@ -37,7 +38,7 @@ pub async fn replies_by_hour(
     for _ in 0..MAX_CHART_PAGES {
         let page = state.registry.ledger().entries(&filter).await?;
         for entry in page.entries.iter().filter(|e| e.kind == EntryKind::Reply) {
-            let age = hour - entry.at_micros.div_euclid(3_600 * 1_000_000);
+            let age = hour - micros::to_seconds(entry.at_micros).div_euclid(3_600);
             if (0..HOURS as i64).contains(&age) {
                 by_number.entry(entry.number.clone()).or_insert([0; HOURS])[HOURS - 1 - age as usize] +=
                     u64::from(entry.count);

@@ -65,7 +65,7 @@ pub fn total_decisions(handle: &antirelou_engine::NumberHandle) -> u64 {
 pub fn sample_all(history: &DecisionHistory, registry: &NumberRegistry, clock: &SharedClock) {
     let hour = clock.now_seconds().div_euclid(3_600);
     for handle in registry.numbers() {
-        history.sample(&handle.policy.number, hour, total_decisions(&handle));
+        history.sample(handle.number(), hour, total_decisions(&handle));
     }
 }
 

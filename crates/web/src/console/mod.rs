@@ -9,10 +9,12 @@
 //! `history.rs`; `i18n.rs` holds every word; `assets/` the CSS and the
 //! little JavaScript (live reply counter), embedded in the binary.
 //!
-//! Pages act through the same functions as the JSON API
-//! (`routes::admin::numbers::pause`, `routes::admin::tenants::credit`, ...):
-//! no rule is written twice. Nothing here shows a sender number or a
-//! message body: there are none to show.
+//! Pages change things through the same functions as the JSON API
+//! (`Controls::pause`, `Controls::patch`, `Controls::block`,
+//! `routes::admin::tenants::credit`): no rule is written twice. Some pages read the ledger
+//! directly (totals, day counts, balances, entries; docs/ARCHITECTURE.md
+//! lists them). Nothing here shows a sender's phone or a message body:
+//! there are none to show.
 
 mod alerts;
 mod blocklist;
@@ -35,13 +37,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_settings::Settings;
 
 use crate::routes::admin::Caller;
-use crate::startup::AppState;
+use crate::state::AppState;
 use i18n::{Lang, T};
 use session::{Session, SessionKey, SESSION_COOKIE};
 
 pub use signin::SIGNIN_ATTEMPTS_PER_MINUTE;
 
-/// What the console keeps beside the application state.
+/// What the console keeps beside the application state: its own app data
+/// (`web::Data<ConsoleState>`), registered by [`configure`].
 pub struct ConsoleState {
     pub key: SessionKey,
     pub ttl_seconds: u64,
@@ -58,6 +61,18 @@ pub struct ConsoleState {
 pub const EXPORTS_AT_ONCE: usize = 2;
 
 impl ConsoleState {
+    /// The console's keys, sign-in limiter and CSV slots, and its decision
+    /// history sampled from `state`'s numbers. Call inside an actix System.
+    pub fn start(settings: &Settings, state: &AppState) -> Result<ConsoleState, prometheus::Error> {
+        let console = ConsoleState::from_settings(settings, &state.prometheus, &state.clock)?;
+        history::spawn_sampler(
+            std::sync::Arc::clone(&console.history),
+            state.registry.clone(),
+            std::sync::Arc::clone(&state.clock),
+        );
+        Ok(console)
+    }
+
     pub fn from_settings(
         settings: &Settings,
         prometheus: &prometheus::Registry,
@@ -74,9 +89,9 @@ impl ConsoleState {
     }
 }
 
-/// Every `/console` route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+/// Every `/console` route, with the console's own state.
+pub fn configure(cfg: &mut web::ServiceConfig, console: web::Data<ConsoleState>) {
+    cfg.app_data(console).service(
         web::scope("/console")
             .wrap(from_fn(security_headers))
             .route("", web::get().to(overview::show))
@@ -117,11 +132,11 @@ impl Visit {
     /// a cookie of ours, not expired, opened with the caller's current
     /// token, and not signed out on any replica (one ledger read; when the
     /// ledger does not answer, nobody is signed in).
-    pub async fn of(request: &HttpRequest, state: &AppState) -> Option<Visit> {
+    pub async fn of(request: &HttpRequest, state: &AppState, console: &ConsoleState) -> Option<Visit> {
         let now = state.clock.now_seconds();
         let session =
-            request.cookie(SESSION_COOKIE).and_then(|cookie| state.console.key.verify(cookie.value(), now, state))?;
-        let revocation = state.console.key.revocation_id(&session);
+            request.cookie(SESSION_COOKIE).and_then(|cookie| console.key.verify(cookie.value(), now, state))?;
+        let revocation = console.key.revocation_id(&session);
         let ledger = state.registry.ledger();
         if !matches!(ledger.session_revoked(&revocation, state.clock.now_micros()).await, Ok(false)) {
             return None;
@@ -130,14 +145,14 @@ impl Visit {
             .registry
             .numbers()
             .iter()
-            .map(|h| h.tenant.id.to_string())
+            .map(|h| h.tenant_id().to_string())
             .filter(|t| session.caller.may_see(t))
             .collect();
         tenants.sort();
         tenants.dedup();
         Some(Visit {
             lang: Lang::of(request),
-            csrf: state.console.key.csrf(&session),
+            csrf: console.key.csrf(&session),
             session,
             path: request.path().to_owned(),
             tenants,
@@ -147,8 +162,13 @@ impl Visit {
     /// The visitor of a tenant's page: signed in (else the sign-in page)
     /// and allowed to see `tenant` (else `404`, as for a tenant that does
     /// not exist).
-    pub async fn of_tenant(request: &HttpRequest, state: &AppState, tenant: &str) -> Result<Visit, HttpResponse> {
-        let visit = Visit::of(request, state).await.ok_or_else(layout::to_sign_in)?;
+    pub async fn of_tenant(
+        request: &HttpRequest,
+        state: &AppState,
+        console: &ConsoleState,
+        tenant: &str,
+    ) -> Result<Visit, HttpResponse> {
+        let visit = Visit::of(request, state, console).await.ok_or_else(layout::to_sign_in)?;
         if !visit.sees_tenant(tenant) {
             return Err(visit.not_found(request));
         }
@@ -193,8 +213,14 @@ impl Visit {
 /// A console cookie: HttpOnly, SameSite=Strict, path `/console`, `Secure`
 /// when `public_url` is https or the request came over https (the
 /// ingress's `X-Forwarded-Proto`/`Forwarded`).
-pub fn cookie<'a>(request: &HttpRequest, state: &AppState, name: &'a str, value: String, max_age: i64) -> Cookie<'a> {
-    let secure = state.console.https || request.connection_info().scheme() == "https";
+pub fn cookie<'a>(
+    request: &HttpRequest,
+    console: &ConsoleState,
+    name: &'a str,
+    value: String,
+    max_age: i64,
+) -> Cookie<'a> {
+    let secure = console.https || request.connection_info().scheme() == "https";
     Cookie::build(name, value)
         .path("/console")
         .http_only(true)
@@ -223,7 +249,7 @@ async fn switch_language(
     request: HttpRequest,
     path: web::Path<String>,
     query: web::Query<Back>,
-    state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
     let Some(lang) = Lang::from_code(&path) else { return not_found(request).await };
     // Only back into the console: never an open redirect.
@@ -233,15 +259,17 @@ async fn switch_language(
         .filter(|b| b.starts_with("/console/") && !b.starts_with("//") && !b.contains(['\\', '\r', '\n']))
         .unwrap_or("/console/");
     let mut response = layout::see_other(back);
-    let remembered = cookie(&request, &state, i18n::LANG_COOKIE, lang.code().to_owned(), 365 * 86_400);
+    let remembered = cookie(&request, &console, i18n::LANG_COOKIE, lang.code().to_owned(), 365 * 86_400);
     let _ = response.add_cookie(&remembered);
     response
 }
 
 async fn not_found(request: HttpRequest) -> HttpResponse {
-    let visit = match request.app_data::<web::Data<AppState>>() {
-        Some(state) => Visit::of(&request, state).await,
-        None => None,
+    let state = request.app_data::<web::Data<AppState>>();
+    let console = request.app_data::<web::Data<ConsoleState>>();
+    let visit = match (state, console) {
+        (Some(state), Some(console)) => Visit::of(&request, state, console).await,
+        _ => None,
     };
     layout::refusal(&request, visit.as_ref(), StatusCode::NOT_FOUND, T::NotFound)
 }

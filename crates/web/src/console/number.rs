@@ -15,11 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use super::i18n::{outcome_text, Lang, T};
 use super::overview::{badges, cap_bars, totals_of};
+use super::ConsoleState;
 use super::{layout, Visit};
 use crate::routes::admin::numbers::number_views;
 use crate::routes::admin::reports::DayStats;
 use crate::routes::admin::Caller;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What a reply costs, as the editor shows it.
 #[derive(Serialize, Debug, PartialEq, Eq)]
@@ -70,8 +71,8 @@ pub struct Done {
 /// The caller's number and its controls in force, or `None` (another
 /// tenant's number does not exist for it).
 fn visible(state: &AppState, caller: &Caller, number: &str) -> Option<NumberControls> {
-    let handle = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant))?;
-    state.controls.number(&handle.policy.number)
+    let handle = state.registry.route(number).filter(|h| caller.may_see(h.tenant_id()))?;
+    state.controls.number(handle.number())
 }
 
 pub async fn show(
@@ -79,8 +80,9 @@ pub async fn show(
     path: web::Path<String>,
     query: web::Query<Done>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let number = path.into_inner();
     let Some(controls) = visible(&state, visit.caller(), &number) else { return visit.not_found(&request) };
@@ -195,8 +197,9 @@ pub async fn act(
     path: web::Path<(String, String)>,
     form: web::Form<NumberForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
@@ -247,8 +250,9 @@ pub async fn preview(
     path: web::Path<String>,
     form: web::Form<PreviewForm>,
     state: web::Data<AppState>,
+    console: web::Data<ConsoleState>,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state).await else { return HttpResponse::Unauthorized().finish() };
+    let Some(visit) = Visit::of(&request, &state, &console).await else { return HttpResponse::Unauthorized().finish() };
     let given = request.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !visit.csrf_ok(given) {
         return HttpResponse::build(StatusCode::FORBIDDEN).finish();

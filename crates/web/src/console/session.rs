@@ -26,7 +26,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::routes::admin::Caller;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -1,6 +1,6 @@
 //! Pollers: the providers that deliver inbound SMS to an inbox we read
-//! (OVHcloud) instead of posting webhooks. They feed the same registry the
-//! webhook routes feed. Started by `Application::build` for every polled
+//! (OVHcloud) instead of posting webhooks. They hand each message to the
+//! same [`Intake`] the webhook routes use. Started by `Application::build` for every polled
 //! number, started, stopped or restarted by a reload as the numbers come,
 //! go or change, and stopped (leases released) by `run_until_stopped`.
 //!
@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use antirelou_domain::{ProviderKind, SharedClock};
-use antirelou_engine::NumberRegistry;
 use antirelou_providers::ovh::OvhApi;
 use antirelou_settings::Settings;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::intake::Intake;
 pub use health::{PollerHealth, PollerStatus};
 pub use ovh::{Handled, OvhPoller, PollReport};
 
@@ -30,7 +30,7 @@ const STOP_WITHIN: Duration = Duration::from_secs(5);
 /// What every poller of a process shares.
 #[derive(Clone)]
 pub struct PollerContext {
-    pub registry: NumberRegistry,
+    pub intake: Intake,
     pub clock: SharedClock,
     pub health: PollerHealth,
 }
@@ -97,7 +97,7 @@ impl Pollers {
             let tenant = poller.tenant.clone();
             stop_one(poller).await;
             self.context.health.remove(&number);
-            self.context.registry.metrics().pollers.forget(&tenant, &number);
+            self.context.intake.registry().metrics().pollers.forget(&tenant, &number);
             tracing::info!(number, "OVHcloud poller stopped by a reload");
         }
         self.start_missing(settings, apis);

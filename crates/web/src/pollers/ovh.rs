@@ -24,9 +24,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use antirelou_domain::{Outcome, SharedClock};
+use antirelou_domain::{Outcome, ProviderKind, SharedClock};
 use antirelou_engine::metrics::PollResult;
-use antirelou_engine::{NumberHandle, NumberRegistry};
+use antirelou_engine::NumberHandle;
 use antirelou_providers::ovh::{OvhApi, OvhApiError, VirtualNumber};
 use antirelou_settings::{ProviderSettings, Settings};
 use futures_util::{stream, StreamExt};
@@ -34,8 +34,7 @@ use tokio::sync::watch;
 
 use super::health::{PollerHealth, PollerStatus, FAILING_AFTER};
 use super::PollerContext;
-use crate::routes::webhooks;
-use crate::startup::AppState;
+use crate::intake::Intake;
 
 /// Incoming messages handled per poll at most; the rest wait for the next
 /// poll, which comes at once.
@@ -84,7 +83,7 @@ pub struct OvhPoller {
     number: VirtualNumber,
     handle: Arc<NumberHandle>,
     api: Arc<OvhApi>,
-    registry: NumberRegistry,
+    intake: Intake,
     clock: SharedClock,
     holder: String,
     interval: Duration,
@@ -92,17 +91,6 @@ pub struct OvhPoller {
 }
 
 impl OvhPoller {
-    /// The poller of `number`, if it is an OVHcloud number of `settings`
-    /// served by `state` (whose OVHcloud clients were built at start).
-    pub fn for_number(state: &AppState, settings: &Settings, number: &str) -> Option<OvhPoller> {
-        let context = PollerContext {
-            registry: state.registry.clone(),
-            clock: Arc::clone(&state.clock),
-            health: state.pollers.clone(),
-        };
-        OvhPoller::new(&context, settings, number, &state.ovh_apis)
-    }
-
     /// The poller of `number`, if it is an OVHcloud number of `settings`
     /// that the registry serves and whose tenant has a client in `apis`.
     pub fn new(
@@ -115,7 +103,7 @@ impl OvhPoller {
         let ProviderSettings::Ovh { service_name, poll_interval_seconds, .. } = &tenant.provider else {
             return None;
         };
-        let handle = context.registry.route(number)?.clone();
+        let handle = context.intake.route(ProviderKind::Ovh, number)?;
         let api = Arc::clone(apis.get(&tenant.id)?);
         let number = match VirtualNumber::new(service_name, number) {
             Ok(number) => number,
@@ -129,9 +117,9 @@ impl OvhPoller {
             number,
             handle,
             api,
-            registry: context.registry.clone(),
+            intake: context.intake.clone(),
             clock: Arc::clone(&context.clock),
-            holder: context.registry.options().replica.clone(),
+            holder: context.intake.registry().options().replica.clone(),
             interval: Duration::from_secs(*poll_interval_seconds),
             health: context.health.clone(),
         })
@@ -181,7 +169,7 @@ impl OvhPoller {
         };
         let sms = incoming.to_inbound(self.number.e164());
         drop(incoming);
-        Ok(Some(webhooks::decide(&self.registry, &self.handle, &sms).await.outcome))
+        Ok(Some(self.intake.decide(&self.handle, &sms).await.outcome))
     }
 
     /// Deletes one incoming message (the second half of [`OvhPoller::handle`]);
@@ -228,7 +216,7 @@ impl OvhPoller {
     /// Polls until `stop` turns true (or its sender is dropped), holding the
     /// number's lease while it polls; releases it on the way out.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let metrics = self.registry.metrics().pollers.clone();
+        let metrics = self.intake.registry().metrics().pollers.clone();
         let (tenant, number) = (self.tenant.to_string(), self.number.e164().to_owned());
         metrics.declare(&tenant, &number);
         let ttl = self.lease_ttl();
@@ -277,7 +265,7 @@ impl OvhPoller {
             }
         }
         if status.lease_held {
-            let _ = self.registry.ledger().release_lease(&self.lease_name(), &self.holder).await;
+            let _ = self.intake.registry().ledger().release_lease(&self.lease_name(), &self.holder).await;
         }
         metrics.set_lease_held(&tenant, &number, false);
         status.lease_held = false;
@@ -287,11 +275,11 @@ impl OvhPoller {
     /// Takes or renews the lease; a ledger error is "not held" (fail closed:
     /// a replica that cannot reach the ledger could not decide anyway).
     async fn take_lease(&self, ttl: Duration) -> bool {
-        let ledger = self.registry.ledger();
+        let ledger = self.intake.registry().ledger();
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         let name = self.lease_name();
         let lease = ledger.lease(&name, &self.holder, ttl_ms, self.clock.now_micros());
-        matches!(tokio::time::timeout(self.registry.options().ledger_timeout, lease).await, Ok(Ok(true)))
+        matches!(tokio::time::timeout(self.intake.registry().options().ledger_timeout, lease).await, Ok(Ok(true)))
     }
 
     /// Records a failed poll and returns how long to wait before the next.
@@ -316,7 +304,7 @@ impl OvhPoller {
         tracing::warn!(tenant, number, %error, failed_polls = status.failed_polls, "OVHcloud poll failed");
         if status.failed_polls >= HANDOVER_AFTER {
             tracing::warn!(tenant, number, "handing the OVHcloud poll lease over to another replica");
-            let _ = self.registry.ledger().release_lease(&self.lease_name(), &self.holder).await;
+            let _ = self.intake.registry().ledger().release_lease(&self.lease_name(), &self.holder).await;
             *sit_out_until = Some(Instant::now() + ttl);
             return self.interval;
         }

@@ -7,7 +7,7 @@ use antirelou_engine::metrics::number_series::FAMILIES;
 use futures_util::{future, stream, StreamExt};
 use prometheus::{Encoder, TextEncoder};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(1);
 

@@ -16,9 +16,8 @@ use rand::RngCore;
 use super::{arrival, NumberActor};
 use crate::messages::{Decision, Inbound};
 use crate::metrics::LedgerOp;
-use crate::number::judge::QUEUE_LIMIT;
-use crate::number::judging::seal_record;
-use crate::number::state::{DeferRequest, LedgerUnavailable};
+use crate::number::judge_round::seal_record;
+use crate::number::state::LedgerUnavailable;
 
 /// After a ledger call timed out, it is asked again this long later whether
 /// the decision happened (Redis may run a script after its client gave up).
@@ -61,21 +60,21 @@ impl NumberActor {
             if let Some(totals) = &applied.totals {
                 act.deps.metrics.publish_budget(&request.caps, totals);
             }
-            let Inbound { sender_number, reply_to, sender, .. } = msg;
+            let Inbound { sender_phone, reply_to, sender, .. } = msg;
             if applied.decision.outcome == Outcome::Replied {
                 act.deps.metrics.add_spend(EntryKind::Reply, request.cost.micros());
                 if !act.deps.policy.inline_reply {
-                    act.deliver(sender_number.clone(), ctx);
+                    act.deliver(sender_phone.clone(), ctx);
                     let _ = reply_to.send(Decision::silent(Outcome::Replied));
                 } else if reply_to.send(applied.decision).is_err() {
                     // The webhook was answered (timed out) before the ledger paid.
-                    act.deliver(sender_number.clone(), ctx);
+                    act.deliver(sender_phone.clone(), ctx);
                 }
             } else {
                 let _ = reply_to.send(applied.decision);
             }
             if timed_out {
-                act.follow_up(*request, sender_number, ctx);
+                act.follow_up(*request, sender_phone, ctx);
             }
             for waiting in act.live.parked.remove(&sender).unwrap_or_default() {
                 if failed {
@@ -91,44 +90,34 @@ impl NumberActor {
         }));
     }
 
-    /// Queues the judgement of a sender who arrived in shield mode, their
-    /// number sealed, and answers `deferred` (or why not).
-    pub(super) fn defer(&mut self, request: DeferRequest, msg: Inbound, ctx: &mut Context<Self>) {
-        let policy = &self.deps.policy;
+    /// Queues the deferred reply of a sender who arrived in shield mode,
+    /// their phone sealed, and answers `deferred` (or why not).
+    pub(super) fn defer(&mut self, mut arrival: DeferredArrival, msg: Inbound, ctx: &mut Context<Self>) {
         let mut nonce = [0u8; NONCE_BYTES];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let record = seal_record(&policy.number, &request.sender);
-        let arrival = DeferredArrival {
-            tenant: Arc::clone(&policy.tenant),
-            number: Arc::clone(&policy.number),
-            sender: request.sender,
-            first_message_id: request.first_message_id.clone(),
-            sealed_sender: self.deps.sealer.seal(msg.sender_number.trim(), &record, nonce),
-            first_micros: request.first_micros,
-            slot: request.slot,
-            fingerprint: request.fingerprint,
-            block: request.block,
-            expires_micros: request.expires_micros,
-            queue_limit: QUEUE_LIMIT,
-        };
+        let record = seal_record(&self.deps.policy.number, &arrival.sender);
+        arrival.sealed_sender = self.deps.sealer.seal(msg.sender_phone.trim(), &record, nonce);
         let ledger = Arc::clone(&self.deps.ledger);
         let timeout = self.deps.options.ledger_timeout;
         let now = self.now_micros();
         self.live.ledger_calls += 1;
-        let fut = async move { tokio::time::timeout(timeout, ledger.defer(&arrival, now)).await };
-        ctx.spawn(fut.into_actor(self).map(move |result, act, _| {
+        let fut = async move {
+            let result = tokio::time::timeout(timeout, ledger.defer(&arrival, now)).await;
+            (arrival, result)
+        };
+        ctx.spawn(fut.into_actor(self).map(move |(arrival, result), act, _| {
             act.live.ledger_calls = act.live.ledger_calls.saturating_sub(1);
-            let deferral = match result {
-                Ok(Ok(deferral)) => {
+            let enqueued = match result {
+                Ok(Ok(enqueued)) => {
                     act.deps.metrics.ledger_ok();
-                    Ok(deferral)
+                    Ok(enqueued)
                 }
                 _ => {
                     act.deps.metrics.ledger_error(LedgerOp::Defer);
                     Err(LedgerUnavailable)
                 }
             };
-            let decision = act.live.state.apply_deferral(&request, deferral);
+            let decision = act.live.state.apply_enqueued(&arrival, enqueued);
             if decision.outcome == Outcome::Deferred {
                 act.live.queue_active = true;
             }
@@ -186,7 +175,7 @@ impl NumberActor {
     /// A decision whose ledger call timed out may still have been paid:
     /// ask the ledger a few times; if it was, deliver the reply (the
     /// sender's number is kept in memory meanwhile, never stored).
-    fn follow_up(&mut self, request: ReplyRequest, sender_number: String, ctx: &mut Context<Self>) {
+    fn follow_up(&mut self, request: ReplyRequest, sender_phone: String, ctx: &mut Context<Self>) {
         let ledger = Arc::clone(&self.deps.ledger);
         let timeout = self.deps.options.ledger_timeout;
         let fut = async move {
@@ -210,7 +199,7 @@ impl NumberActor {
                     "a decision that timed out was paid: its reply goes through the provider's API");
                 act.deps.metrics.add_spend(EntryKind::Reply, request.cost.micros());
                 act.live.state.paid_after_timeout(&request);
-                act.deliver(sender_number, ctx);
+                act.deliver(sender_phone, ctx);
             }
         }));
     }

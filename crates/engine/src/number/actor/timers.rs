@@ -2,6 +2,7 @@
 //! alerts, kept in the ledger like the budget's, and sharing), budget gauges every minute, and the rounds of
 //! deferred judgements.
 
+use antirelou_domain::micros;
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -14,12 +15,12 @@ use super::NumberActor;
 use crate::alerts::{Alert, AlertKind};
 use crate::metrics::LedgerOp;
 use crate::number::judge::JUDGE_EVERY_SECONDS;
-use crate::number::judging::{JudgeRound, RoundReport};
+use crate::number::judge_round::{JudgeRound, RoundReport};
 
 /// A surge that goes on pushes the shared shield end at most this often.
 const SHIELD_SHARE_EVERY_SECONDS: i64 = 10;
 /// A shield alert's claim is kept a day (it only dedupes one minute's).
-const SHIELD_CLAIM_MICROS: i64 = 86_400 * 1_000_000;
+const SHIELD_CLAIM_MICROS: i64 = micros::from_seconds(86_400);
 /// Budget gauges are re-read from the ledger this often (spend by other
 /// replicas, period roll-over on an idle number), in ticks.
 const BUDGET_READ_EVERY_TICKS: u32 = 60;
@@ -56,7 +57,7 @@ impl NumberActor {
         if !self.live.queue_active || self.live.judging || now < self.live.next_judge_micros {
             return None;
         }
-        self.live.next_judge_micros = now.saturating_add(JUDGE_EVERY_SECONDS * 1_000_000);
+        self.live.next_judge_micros = micros::after_seconds(now, JUDGE_EVERY_SECONDS);
         self.live.judging = true;
         let round = JudgeRound {
             policy: Arc::clone(&self.deps.policy),
@@ -135,7 +136,7 @@ impl NumberActor {
         let now = self.now_micros();
         let claim = AlertClaim {
             owner: alert.tenant.clone(),
-            key: format!("shield:{}:{}:{}", self.deps.policy.number, alert.event, now / 60_000_000),
+            key: format!("shield:{}:{}:{}", self.deps.policy.number, alert.event, now / micros::from_seconds(60)),
             record: AlertRecord { at_micros: now, json: serde_json::to_string(&alert).unwrap_or_default() },
             expires_micros: now.saturating_add(SHIELD_CLAIM_MICROS),
         };

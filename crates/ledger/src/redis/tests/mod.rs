@@ -13,7 +13,7 @@ use antirelou_domain::Money;
 
 use super::*;
 use crate::conformance::{request, request_at, NOON_MICROS};
-use crate::queue::{Leases, ReplyQueue};
+use crate::queue::{DeferredQueue, Leases};
 use crate::redis_server::RedisServer;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{control_error, tenant_caller, ApiError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Records per page when the caller does not say.
 const DEFAULT_AUDIT_PAGE: usize = 50;

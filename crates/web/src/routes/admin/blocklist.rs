@@ -10,15 +10,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{authenticate, control_error, not_found, unauthorized, ApiError, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A sender to block.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlockRequest {
-    /// The sender's number, E.164 (hashed on arrival, never kept).
+    /// The sender's phone number, E.164 (hashed on arrival, never kept).
+    /// On the wire `number`, the name clients already send (the glossary
+    /// of docs/ARCHITECTURE.md).
+    #[serde(rename = "number")]
     #[schema(example = "+33612345678")]
-    number: String,
+    sender_phone: String,
     /// Why, in a few words (at most 80 characters, no phone number).
     #[serde(default)]
     label: String,
@@ -90,8 +93,8 @@ pub async fn add(
     if !visible_tenant(&state, &caller, &tenant) {
         return not_found();
     }
-    let BlockRequest { number, label } = body.into_inner();
-    match state.controls.block(&tenant, &number, &label, &caller.audit_name()).await {
+    let BlockRequest { sender_phone, label } = body.into_inner();
+    match state.controls.block(&tenant, &sender_phone, &label, &caller.audit_name()).await {
         Ok(blocked) => HttpResponse::Created().json(BlockedView::from(&blocked)),
         Err(failure) => control_error(failure),
     }

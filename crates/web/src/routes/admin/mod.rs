@@ -25,7 +25,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_engine::ControlError;
 use subtle::ConstantTimeEq;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Every `/v1` route.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::reports::DayStats;
 use super::{authenticate, control_error, ledger_unavailable, not_found, unauthorized, ApiError, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The reply in force and what each costs.
 #[derive(Serialize, ToSchema)]
@@ -129,8 +129,8 @@ fn number_caller(
     number: &str,
 ) -> Result<(Caller, NumberControls), HttpResponse> {
     let caller = authenticate(request, state).ok_or_else(unauthorized)?;
-    let handle = state.registry.route(number).filter(|h| caller.may_see(&h.policy.tenant)).ok_or_else(not_found)?;
-    let controls = state.controls.number(&handle.policy.number).ok_or_else(not_found)?;
+    let handle = state.registry.route(number).filter(|h| caller.may_see(h.tenant_id())).ok_or_else(not_found)?;
+    let controls = state.controls.number(handle.number()).ok_or_else(not_found)?;
     Ok((caller, controls))
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{authenticate, control_error, not_found, unauthorized, ApiError, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// One number as its replica's actor sees it.
 #[derive(Serialize, ToSchema)]
@@ -65,7 +65,7 @@ pub async fn list_numbers(request: HttpRequest, state: web::Data<AppState>) -> H
 /// console both list numbers through this.
 pub(crate) async fn number_views(state: &AppState, caller: &Caller) -> Vec<NumberView> {
     let mut handles: Vec<Arc<NumberHandle>> =
-        state.registry.numbers().into_iter().filter(|h| caller.may_see(&h.policy.tenant)).collect();
+        state.registry.numbers().into_iter().filter(|h| caller.may_see(h.tenant_id())).collect();
     handles.sort_by(|a, b| a.policy.number.cmp(&b.policy.number));
     let mut numbers = Vec::with_capacity(handles.len());
     for handle in handles {
@@ -95,7 +95,7 @@ pub async fn set_paused(
         "resume" => false,
         _ => return not_found(),
     };
-    if state.registry.route(&number).filter(|h| caller.may_see(&h.policy.tenant)).is_none() {
+    if state.registry.route(&number).filter(|h| caller.may_see(h.tenant_id())).is_none() {
         return not_found();
     }
     match state.controls.pause(&number, paused, &caller.audit_name()).await {

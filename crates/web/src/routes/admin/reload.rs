@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{authenticate, error, unauthorized, ApiError, Caller};
 use crate::reload::{ReloadRefused, ReloadReport};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Reload the configuration file. A tenant's token is refused (403): the
 /// file is the deployment's. An invalid file is refused (400) with the

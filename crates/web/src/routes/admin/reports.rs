@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{error, ledger_unavailable, tenant_caller, ApiError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The tenant's last alerts, newest first.
 #[derive(Serialize, ToSchema)]

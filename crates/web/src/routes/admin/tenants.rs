@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{authenticate, error, ledger_unavailable, not_found, tenant_caller, unauthorized, ApiError, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A top-up of the tenant's prepaid balance.
 #[derive(Deserialize, ToSchema)]

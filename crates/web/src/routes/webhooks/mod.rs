@@ -1,63 +1,57 @@
-//! The provider webhooks, one file per provider. Every route does the same
-//! things in the same order: read a bounded body (413; 408 past the
-//! request deadline), read the
-//! parameters (400), find the number among the tenants **of that provider
-//! kind** (404: a number of another kind is unknown here), verify with that
-//! tenant's secrets (403, 400), decide, then answer `200` in the provider's
-//! format whatever the outcome. A refusal is counted once, here, in
+//! The provider webhooks, one file per provider. A webhook is a
+//! [`Webhook`]: only what is its provider's own, [`Webhook::answer`] — read
+//! the request (a bounded body: 413; 408 past the request deadline), parse
+//! it (400), verify it with the secrets of the tenant it was routed to
+//! (403, 400), and answer `200` in the provider's format whatever the
+//! outcome. Every route is [`receive`], which runs that answer inside the
+//! [`Intake`](crate::intake::Intake): routing (a number is found among the
+//! tenants **of that provider kind**; 404 for a number of another kind),
+//! deciding, and counting a refusal once in
 //! `antirelou_webhook_rejected_total{provider,reason,tenant,number}`.
 //!
 //! - `twilio.rs`: `POST /webhooks/twilio` (TwiML) and `POST /webhooks/twilio/status`.
 //! - `vonage.rs`: `GET|POST /webhooks/vonage` (no inline reply; long SMS reassembled).
 //! - `plivo.rs`: `POST /webhooks/plivo` (Plivo XML).
+//! - this file: [`Webhook`], [`receive`], and what webhooks read alike
+//!   (body, form, headers, the signed URL).
 
 pub mod plivo;
 pub mod twilio;
 pub mod vonage;
 
-use std::sync::Arc;
-use std::time::Instant;
-
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::ProviderKind;
-use antirelou_engine::{Decision, NumberHandle, NumberRegistry};
-use antirelou_providers::{InboundSms, RejectReason};
+use antirelou_providers::{RejectReason, WebhookForm};
 
 use crate::error::Rejection;
-use crate::startup::AppState;
+use crate::intake::Arrival;
+use crate::state::AppState;
 
-/// Counts and logs a refused webhook of `provider`; `routed` is the number
-/// it was for, when it was one of ours (its tenant and number become labels).
-pub fn count_rejection(
-    registry: &NumberRegistry,
-    provider: ProviderKind,
-    routed: Option<&NumberHandle>,
-    rejection: Rejection,
-) -> Rejection {
-    let (tenant, number) = routed.map_or(("", ""), |h| (&*h.policy.tenant, &*h.policy.number));
-    registry.metrics().count_rejected(provider, rejection.reason, routed.map(|h| &*h.metrics.series));
-    let reason = rejection.reason.as_str();
-    tracing::info!(provider = provider.as_str(), reason, tenant, number, "webhook rejected");
-    rejection
+/// A provider's webhook: its own part of receiving one request.
+pub trait Webhook {
+    /// The provider whose tenants the request is routed among.
+    const PROVIDER: ProviderKind;
+
+    /// Reads, parses and verifies `request`, routes and decides through
+    /// `arrival`, and answers in the provider's format.
+    async fn answer(request: Request<'_>, arrival: &mut Arrival<'_>) -> Result<HttpResponse, Rejection>;
 }
 
-/// The handle of `number` when a tenant of provider `kind` serves it.
-pub fn route(state: &AppState, number: &str, kind: ProviderKind) -> Result<Arc<NumberHandle>, Rejection> {
-    state
-        .registry
-        .route(number)
-        .filter(|handle| handle.tenant.provider.kind() == kind)
-        .ok_or(Rejection::new(RejectReason::UnknownNumber))
+/// One webhook request, as a [`Webhook::answer`] reads it.
+pub struct Request<'a> {
+    pub http: &'a HttpRequest,
+    pub payload: web::Payload,
+    pub state: &'a AppState,
 }
 
-/// Decides one verified SMS and records how long the decision took.
-pub async fn decide(registry: &NumberRegistry, handle: &NumberHandle, sms: &InboundSms) -> Decision {
-    let started = Instant::now();
-    let decision = registry.decide(handle, &sms.message_id, &sms.from, &sms.body).await;
-    registry.metrics().observe_decision(decision.outcome, started.elapsed().as_secs_f64());
-    tracing::debug!(provider = sms.provider.as_str(), tenant = %handle.policy.tenant,
-        number = %handle.policy.number, outcome = %decision.outcome, "decision");
-    decision
+/// The route of webhook `W`: its answer, run inside the intake.
+pub async fn receive<W: Webhook>(
+    http: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejection> {
+    let request = Request { http: &http, payload, state: &state };
+    state.intake.receive(W::PROVIDER, async move |arrival: &mut Arrival<'_>| W::answer(request, arrival).await).await
 }
 
 /// The URL the provider signed: the public base URL plus the path and
@@ -76,4 +70,10 @@ pub fn header<'r>(request: &'r HttpRequest, name: &str) -> &'r str {
 /// `body::read_body`, its errors as rejections.
 pub async fn read_body(request: &HttpRequest, payload: web::Payload) -> Result<web::BytesMut, Rejection> {
     Ok(crate::body::read_body(request, payload).await?)
+}
+
+/// Reads a form-encoded webhook body (Twilio, Plivo): `malformed` when it is not one.
+pub async fn read_form(request: &HttpRequest, payload: web::Payload) -> Result<WebhookForm, Rejection> {
+    let body = read_body(request, payload).await?;
+    WebhookForm::parse(&body).map_err(|_| Rejection::new(RejectReason::Malformed))
 }

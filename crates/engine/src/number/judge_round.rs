@@ -8,11 +8,12 @@
 //! judgement found `sending` (its replica stopped mid-send) ends as
 //! `send_failed`.
 
+use antirelou_domain::micros;
 use std::sync::Arc;
 use std::time::Duration;
 
 use antirelou_domain::{DeferredResult, Money, Periods, SenderKey, SenderSealer, SharedClock};
-use antirelou_ledger::{DeferredItem, Ledger, Pacing, ReplyRequest, ReplyVerdict};
+use antirelou_ledger::{DeferredReply, Ledger, Pacing, ReplyRequest, ReplyVerdict};
 use antirelou_providers::{OutboundSms, SendApi};
 
 use super::judge::{self, Judgement, JUDGE_BATCH, JUDGE_EVERY_SECONDS};
@@ -102,7 +103,7 @@ impl JudgeRound {
 
     /// Pays and sends one judgement, or ends it; `Err` stops the round
     /// (the ledger failed, or the number's reply rate is spent for now).
-    async fn answer(&self, item: &DeferredItem, report: &mut RoundReport) -> Result<(), ()> {
+    async fn answer(&self, item: &DeferredReply, report: &mut RoundReport) -> Result<(), ()> {
         let policy = &self.policy;
         let now = self.clock.now_micros();
         let request = ReplyRequest {
@@ -141,7 +142,7 @@ impl JudgeRound {
     }
 
     /// Sends a paid deferred reply; never retried beyond the send API's own rule.
-    async fn send(&self, item: &DeferredItem) -> DeferredResult {
+    async fn send(&self, item: &DeferredReply) -> DeferredResult {
         let policy = &self.policy;
         let record = seal_record(&policy.number, &item.sender);
         let Ok(to) = self.sealer.open(&item.sealed_sender, &record) else {
@@ -172,13 +173,13 @@ impl JudgeRound {
     /// Deletes the judgement (and its sealed number) and reports it ended.
     async fn finish(
         &self,
-        item: &DeferredItem,
+        item: &DeferredReply,
         result: Option<DeferredResult>,
         report: &mut RoundReport,
     ) -> Result<(), ()> {
         let now = self.clock.now_micros();
         let refuse_until = (result == Some(DeferredResult::DroppedFlooding))
-            .then(|| (now.saturating_add(judge::FLOODER_REFUSED_SECONDS * 1_000_000), now));
+            .then(|| (micros::after_seconds(now, judge::FLOODER_REFUSED_SECONDS), now));
         if self.call(self.ledger.finish_deferred(&self.policy.number, &item.sender, refuse_until)).await.is_none() {
             report.ledger_failed = true;
             return Err(());

@@ -1,0 +1,141 @@
+//! The intake: the one way an inbound message reaches the engine, whatever
+//! brought it. Every source (a provider's webhook, the OVHcloud poller, the
+//! reassembly of a long Vonage SMS) does the same four things through it:
+//!
+//! 1. **route**: find the number the message is for among the tenants *of
+//!    the source's provider* ([`Intake::route`]; a number served through
+//!    another provider is unknown here);
+//! 2. **verify**, with that tenant's secrets: the source's own code (each
+//!    provider signs differently);
+//! 3. **decide**: the engine decides, and the decision's time and outcome
+//!    are recorded once ([`Intake::decide`]);
+//! 4. **count a refusal** once, with the tenant and number it was routed
+//!    to, if any ([`Intake::refuse`], `antirelou_webhook_rejected_total`).
+//!
+//! A webhook handler runs its own part (read, parse, verify, answer in the
+//! provider's format) inside [`Intake::receive`], which hands it an
+//! [`Arrival`] that remembers where the message was routed, so that every
+//! refusal is counted once and against the right number. A source without
+//! a number (a donation notification, for a tenant) routes with
+//! [`Arrival::route_tenant`] instead. docs/ARCHITECTURE.md says how a new
+//! source plugs in.
+//!
+//! This module imports nothing of `web` but [`Rejection`]: the routes, the
+//! pollers and the reassembly stand above it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use antirelou_domain::ProviderKind;
+use antirelou_engine::{Decision, NumberHandle, NumberRegistry, TenantRoute};
+use antirelou_providers::{InboundSms, RejectReason};
+
+use crate::error::Rejection;
+
+/// The intake of one application: routes, decides and counts for every source.
+#[derive(Clone)]
+pub struct Intake {
+    registry: NumberRegistry,
+}
+
+impl Intake {
+    pub fn new(registry: NumberRegistry) -> Intake {
+        Intake { registry }
+    }
+
+    /// The handle of `number` when a tenant of `provider` serves it.
+    pub fn route(&self, provider: ProviderKind, number: &str) -> Option<Arc<NumberHandle>> {
+        self.registry.route(number).filter(|handle| handle.tenant.provider.kind() == provider)
+    }
+
+    /// Decides one verified SMS for `handle`'s number, and records how long
+    /// the decision took.
+    pub async fn decide(&self, handle: &NumberHandle, sms: &InboundSms) -> Decision {
+        let started = Instant::now();
+        let decision = self.registry.decide(handle, &sms.message_id, &sms.from, &sms.body).await;
+        self.registry.metrics().observe_decision(decision.outcome, started.elapsed().as_secs_f64());
+        tracing::debug!(provider = sms.provider.as_str(), tenant = %handle.tenant_id(),
+            number = %handle.number(), outcome = %decision.outcome, "decision");
+        decision
+    }
+
+    /// Counts and logs a refused message of `provider`; `routed` is where it
+    /// was routed before it was refused (its tenant and number become labels).
+    pub fn refuse(&self, provider: ProviderKind, routed: &Routed, rejection: Rejection) -> Rejection {
+        let reason = rejection.reason.as_str();
+        let number = match routed {
+            Routed::Number(handle) => Some(handle.as_ref()),
+            Routed::Tenant(_) | Routed::Nowhere => None,
+        };
+        self.registry.metrics().count_rejected(provider, rejection.reason, number.map(|h| &*h.metrics.series));
+        let (tenant, number) = match routed {
+            Routed::Number(handle) => (&**handle.tenant_id(), &**handle.number()),
+            Routed::Tenant(route) => (&*route.id, ""),
+            Routed::Nowhere => ("", ""),
+        };
+        tracing::info!(provider = provider.as_str(), reason, tenant, number, "webhook rejected");
+        rejection
+    }
+
+    /// Runs a source's own part of one message (`handle`: read, parse,
+    /// verify, decide through the [`Arrival`], answer) and counts its
+    /// refusal, if it refuses, once.
+    pub async fn receive<T>(
+        &self,
+        provider: ProviderKind,
+        handle: impl AsyncFnOnce(&mut Arrival<'_>) -> Result<T, Rejection>,
+    ) -> Result<T, Rejection> {
+        let mut arrival = Arrival { intake: self, provider, routed: Routed::Nowhere };
+        let result = handle(&mut arrival).await;
+        result.map_err(|rejection| self.refuse(provider, &arrival.routed, rejection))
+    }
+
+    pub fn registry(&self) -> &NumberRegistry {
+        &self.registry
+    }
+}
+
+/// Where a message was routed, so far.
+pub enum Routed {
+    /// Not yet, or to nothing of ours.
+    Nowhere,
+    /// To one of our numbers.
+    Number(Arc<NumberHandle>),
+    /// To a tenant, for sources without a number.
+    Tenant(Arc<TenantRoute>),
+}
+
+/// One message on its way through the intake, from a source of `provider`.
+pub struct Arrival<'a> {
+    intake: &'a Intake,
+    provider: ProviderKind,
+    routed: Routed,
+}
+
+impl Arrival<'_> {
+    /// Routes the message to `number` among the tenants of this source's
+    /// provider (`unknown_number` otherwise); a later refusal counts on it.
+    pub fn route(&mut self, number: &str) -> Result<Arc<NumberHandle>, Rejection> {
+        let handle = self.intake.route(self.provider, number).ok_or(Rejection::new(RejectReason::UnknownNumber))?;
+        self.routed = Routed::Number(Arc::clone(&handle));
+        Ok(handle)
+    }
+
+    /// Routes the message to tenant `id` (`unknown_number` when we serve no
+    /// such tenant), for sources that name a tenant, not a number; a later
+    /// refusal is logged with the tenant.
+    pub fn route_tenant(&mut self, id: &str) -> Result<Arc<TenantRoute>, Rejection> {
+        let route = self.intake.registry.tenant(id).ok_or(Rejection::new(RejectReason::UnknownNumber))?;
+        self.routed = Routed::Tenant(Arc::clone(&route));
+        Ok(route)
+    }
+
+    /// Decides one verified SMS (see [`Intake::decide`]).
+    pub async fn decide(&self, handle: &NumberHandle, sms: &InboundSms) -> Decision {
+        self.intake.decide(handle, sms).await
+    }
+
+    pub fn intake(&self) -> &Intake {
+        self.intake
+    }
+}
