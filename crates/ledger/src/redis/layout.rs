@@ -131,6 +131,12 @@ impl KeySpace {
         self.key(&format!("control:audit:{tenant}"))
     }
 
+    /// How many of a tenant's audit records the operator and its tokens
+    /// made (hash: `operator`, `tenant`).
+    pub fn audit_counts(&self, tenant: &str) -> String {
+        self.key(&format!("control:audit-counts:{tenant}"))
+    }
+
     /// A tenant's donations by `source:payment id` (hash: amount, credit
     /// entry, credit time, refund time; kept like the entries).
     pub fn donations(&self, tenant: &str) -> String {

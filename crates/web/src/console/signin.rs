@@ -21,7 +21,7 @@ use super::i18n::{Lang, T};
 use super::session::{new_nonce, SessionKey, SESSION_COOKIE, SIGNIN_COOKIE, SIGNIN_FORM_TTL_SECONDS};
 use super::ConsoleState;
 use super::{cookie, layout};
-use crate::routes::admin::caller_of_token;
+use crate::routes::admin::{caller_of_token, welcome};
 use crate::state::AppState;
 
 /// Sign-in attempts one client address may make per minute (a burst of
@@ -155,7 +155,8 @@ pub async fn submit(
         limiter.count(SigninResult::Refused);
         return render(&request, &console, StatusCode::FORBIDDEN, Some(T::BadForm));
     }
-    let Some(caller) = caller_of_token(form.token.trim(), &state) else {
+    let caller = caller_of_token(form.token.trim(), &state).and_then(|caller| welcome(&request, caller));
+    let Some(caller) = caller else {
         limiter.count(SigninResult::Refused);
         return render(&request, &console, StatusCode::UNAUTHORIZED, Some(T::WrongToken));
     };
