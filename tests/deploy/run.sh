@@ -33,6 +33,7 @@ command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
 # (dpkg and systemd, always there on Debian).
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # The console in a real browser (test_console.py): Debian's chromium, node
 # and npm for Playwright and axe-core (tests/console, `npm ci` below).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
