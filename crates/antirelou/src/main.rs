@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod config;
 mod evidence_cmd;
+mod init;
 mod ledger_cmd;
 mod send;
 mod serve;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::Ledger(args) => ledger_cmd::run(args),
         Command::Evidence(args) => evidence_cmd::run(args),
         Command::Simulate(args) => simulate::run(*args),
+        Command::Init(args) => init::run(*args),
         Command::Openapi(args) => {
             // The document describes the API; it needs no configuration.
             let text =

@@ -35,11 +35,15 @@ section! {
         /// logs them at warn level.
         warnings: Vec<Problem> = Vec::new(),
     }
-    check across_tables;
+    check settings_rules;
 }
 
-/// Rules across tables: a tenant keeping evidence needs the key that signs it.
-fn across_tables(settings: &Settings, _path: &str, check: &mut Check<'_>) {
+/// The rules across tables: donations in the ledger's currency; a tenant
+/// keeping evidence needs the key that signs it.
+fn settings_rules(settings: &Settings, _path: &str, check: &mut Check<'_>) {
+    for (i, tenant) in settings.tenants.iter().enumerate() {
+        crate::donations::check_currency(&format!("tenants[{i}]"), &settings.ledger.currency, &tenant.donations, check);
+    }
     if settings.privacy.evidence_signing_key.is_some() {
         return;
     }

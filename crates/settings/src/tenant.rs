@@ -3,6 +3,7 @@
 use antirelou_domain::{Money, PhoneNumber, SenderKey};
 
 use crate::check::{index, Check};
+use crate::donations::{check_tenant_donations, DonationSettings, DONATION_EXAMPLE};
 use crate::evidence::EvidenceSettings;
 use crate::node::Node;
 use crate::number::NumberSettings;
@@ -29,9 +30,19 @@ section! {
         admin_token: Option<Secret> = optional(token()),
         /// Sealed evidence of attacks, encrypted to the collective; `None` keeps nothing.
         evidence: Option<EvidenceSettings> = optional_section(),
+        /// The page where people give to the collective: low-balance alerts link to it.
+        donation_url: Option<String> = optional(page_url),
+        /// Platforms whose confirmed payments credit the prepaid balance.
+        donations: Vec<DonationSettings> = tagged_list(DONATION_EXAMPLE),
         provider: ProviderSettings = tagged(PROVIDER_EXAMPLE),
         numbers: Vec<NumberSettings> = tables("at least one number is required (a [[tenants.numbers]] table)"),
     }
+    check tenant_rules;
+}
+
+/// The rules across a tenant's keys.
+fn tenant_rules(tenant: &TenantSettings, path: &str, check: &mut Check<'_>) {
+    check_tenant_donations(path, tenant.prepaid, &tenant.donations, check);
 }
 
 /// Reader of `id`: the format, and unique across tenants.
@@ -61,6 +72,10 @@ fn id_format(n: Node) -> Result<String, String> {
 
 fn http_url_text(text: String) -> Result<String, String> {
     http_url(&text)
+}
+
+fn page_url(n: Node) -> Result<String, String> {
+    http_url(&text(n)?)
 }
 
 /// Reader of `blocklist`: E.164 numbers, hashed at once (the clear numbers

@@ -9,11 +9,13 @@
 //! - [`reports`]: alert claims (once across callers, kept bounded) and per-day counters.
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit pages).
 //! - [`evidence`]: incidents (opened once, joined, counted per slot) and sealed parts.
+//! - [`donations`]: donations credited once, refunds debited once, the list.
 //!
 //! Compiled for tests and the `test-support` feature only.
 
 pub mod control;
 pub mod decisions;
+pub mod donations;
 pub mod evidence;
 pub mod money;
 pub mod queue;
@@ -21,6 +23,7 @@ pub mod reports;
 
 pub use control::*;
 pub use decisions::*;
+pub use donations::*;
 pub use evidence::*;
 pub use money::*;
 pub use queue::*;
@@ -146,12 +149,24 @@ macro_rules! ledger_conformance_suite {
             a_signed_out_session_is_refused_until_it_would_have_expired,
             an_incident_is_opened_once_per_shield_episode_and_joined_meanwhile,
             incident_activity_adds_up_in_its_slots_and_totals,
-            sealed_parts_are_replaced_whole_bounded_per_incident_and_expire
+            sealed_parts_are_replaced_whole_bounded_per_incident_and_expire,
+            a_donation_is_credited_once_whatever_replays_it,
+            the_same_payment_id_of_another_source_or_tenant_is_another_donation,
+            a_refund_debits_what_was_credited_once,
+            a_refund_of_money_already_spent_takes_the_balance_to_zero_not_below,
+            a_refund_before_its_credit_blocks_the_credit,
+            bad_donations_are_refused_and_change_nothing,
+            donations_are_listed_newest_first_per_tenant
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {
             let (_guard, ledger) = $factory().await;
             $crate::conformance::concurrent_decisions_never_pay_twice_or_cross_a_cap(ledger).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn concurrent_notifications_never_credit_twice() {
+            let (_guard, ledger) = $factory().await;
+            $crate::conformance::concurrent_notifications_never_credit_twice(ledger).await;
         }
     };
     (@tests $factory:path; $($check:ident),*) => {

@@ -11,7 +11,8 @@
 //! - Every key shares the hash tag `{prefix}`, so one deployment lives in one
 //!   Redis Cluster slot.
 //! - Every key has a TTL except the balances and last top-ups hashes, the
-//!   entries stream and the entry id counter. TTLs are relative to the
+//!   entries stream, the entry id counter and the donations (each a payment
+//!   its platform confirmed, kept like the entries). TTLs are relative to the
 //!   caller's `now` (what the rules compare is stored in the values), so a
 //!   virtual clock gives the same answers as SQLite.
 //! - One [`ConnectionManager`] with connect and response timeouts: errors and
@@ -26,8 +27,11 @@
 //! - `reports.rs`: alert claims (`claim_alert.lua`) and per-day counters.
 //! - `evidence.rs`: incidents and sealed evidence parts (`incident_open.lua`,
 //!   `incident_activity.lua`, `sealed_part.lua`).
+//! - `donations.rs`: donations credited once (`donate.lua`) and refunded
+//!   once (`refund.lua`).
 
 mod control;
+mod donations;
 mod entries;
 pub(crate) mod events;
 mod evidence;
