@@ -26,13 +26,18 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
 
 /// Signs in with `token` and returns the session cookie's value (or the status).
 pub(crate) async fn sign_in(app: &TestApp, token: &str) -> Result<String, u16> {
+    sign_in_at(&app.admin_url, token).await
+}
+
+/// [`sign_in`] on the listener at `base`.
+pub(crate) async fn sign_in_at(base: &str, token: &str) -> Result<String, u16> {
     let http = client();
-    let form = http.get(format!("{}/console/login", app.admin_url)).send().await.unwrap();
+    let form = http.get(format!("{base}/console/login")).send().await.unwrap();
     let nonce = set_cookie(&form, "antirelou_signin").expect("a sign-in nonce cookie");
     let body = form.text().await.unwrap();
     let csrf = body.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
     let answer = http
-        .post(format!("{}/console/login", app.admin_url))
+        .post(format!("{base}/console/login"))
         .header("Cookie", format!("antirelou_signin={nonce}"))
         .form(&[("token", token), ("csrf", &csrf)])
         .send()

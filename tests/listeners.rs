@@ -1,5 +1,7 @@
-//! `server.admin_listen` and `server.metrics_listen`: each path is served by
-//! its own listener only, health everywhere, and stopping stops them all.
+//! `server.admin_listen`, `server.metrics_listen` and `server.console_listen`:
+//! each path is served by its own listener only (the console listener serves
+//! the console and the collectives' API, never with the operator token),
+//! health everywhere, and stopping stops them all.
 
 use crate::support::*;
 
@@ -89,4 +91,47 @@ async fn stopping_closes_every_listener_and_still_flushes_the_ledger() {
     let inbound: Vec<_> = entries.iter().filter(|e| e.kind == antirelou_ledger::EntryKind::Inbound).collect();
     assert_eq!(inbound.len(), 1, "{entries:?}");
     assert_eq!(inbound[0].amount.micros(), 10_000);
+}
+
+const OPERATOR: &str = "the-operator-token-0123456789";
+
+#[actix_web::test]
+async fn the_console_listener_serves_the_collectives_and_refuses_the_operator_token() {
+    let server =
+        format!("admin_listen = \"127.0.0.1:0\"\nconsole_listen = \"127.0.0.1:0\"\noperator_token = \"{OPERATOR}\"");
+    let app = spawn_app(|dir| config_toml(dir, &server, &two_tenants(""))).await;
+    let (console, admin) = (app.console_url.clone(), app.admin_url.clone());
+    assert!(console != admin && console != app.base_url, "its own port: {console}");
+    let with = |token: &'static str, url: String| {
+        let request = app.client.get(url).bearer_auth(token);
+        async move { request.send().await.expect("the listener answers").status().as_u16() }
+    };
+
+    assert_eq!(with(PARIS_ADMIN, format!("{console}/v1/numbers")).await, 200, "a collective's token works");
+    assert_eq!(with(OPERATOR, format!("{console}/v1/numbers")).await, 401, "the operator's does not");
+    assert_eq!(with(OPERATOR, format!("{console}/%76%31/numbers")).await, 401);
+    let reload = app.client.post(format!("{console}/v1/reload")).bearer_auth(OPERATOR).send().await.unwrap();
+    assert_eq!(reload.status().as_u16(), 401, "no operator route from the public side");
+    assert_eq!(with(OPERATOR, format!("{admin}/v1/numbers")).await, 200, "the operator keeps the admin listener");
+    for path in ["/webhooks/twilio", "/metrics", "/"] {
+        assert_eq!(with(PARIS_ADMIN, format!("{console}{path}")).await, 404, "{path} is not on the console listener");
+    }
+    assert_eq!(with(PARIS_ADMIN, format!("{console}/healthz")).await, 200);
+
+    // The console: a collective signs in; the operator's token is a wrong
+    // token there, and an operator's session from the admin listener opens nothing.
+    let session = crate::console::sign_in_at(&console, PARIS_ADMIN).await.expect("a collective signs in");
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = |session: String| {
+        let request =
+            no_redirect.get(format!("{console}/console/")).header("Cookie", format!("antirelou_console={session}"));
+        async move { request.send().await.unwrap() }
+    };
+    assert_eq!(page(session).await.status().as_u16(), 200);
+    assert_eq!(crate::console::sign_in_at(&console, OPERATOR).await, Err(401));
+    let operator =
+        crate::console::sign_in_at(&admin, OPERATOR).await.expect("the operator signs in on the admin listener");
+    let refused = page(operator).await;
+    assert_eq!(refused.status().as_u16(), 303, "sent to the sign-in page");
+    assert_eq!(refused.headers()["location"], "/console/login");
 }

@@ -87,6 +87,8 @@ pub struct TestApp {
     pub admin_url: String,
     /// `/metrics`'s base URL: `server.metrics_listen` when set, else `base_url`.
     pub metrics_url: String,
+    /// `server.console_listen` (the public side: no operator token) when set, else `admin_url`.
+    pub console_url: String,
     pub port: u16,
     pub dir: PathBuf,
     pub registry: NumberRegistry,
@@ -136,6 +138,7 @@ pub async fn spawn_app_with_hooks(
     let base_url = format!("http://127.0.0.1:{}", app.port());
     let admin_url = app.admin_port().map_or_else(|| base_url.clone(), |port| format!("http://127.0.0.1:{port}"));
     let metrics_url = app.metrics_port().map_or_else(|| base_url.clone(), |port| format!("http://127.0.0.1:{port}"));
+    let console_url = app.console_port().map_or_else(|| admin_url.clone(), |port| format!("http://127.0.0.1:{port}"));
     let port = app.port();
     let registry = app.registry().clone();
     let handle = app.handle();
@@ -147,6 +150,7 @@ pub async fn spawn_app_with_hooks(
         base_url,
         admin_url,
         metrics_url,
+        console_url,
         port,
         dir: dir.to_owned(),
         registry,

@@ -41,6 +41,16 @@ pub struct ServeArgs {
     /// TOML configuration file (ANTIRELOU__SECTION__KEY variables override it).
     #[arg(long, short, env = "ANTIRELOU_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Listen on this address and port instead of `server.listen`, e.g. 127.0.0.1:8090.
+    #[arg(long, value_name = "ADDR", value_parser = socket_address)]
+    pub listen: Option<String>,
+}
+
+/// An `IP:port` address, as `server.listen` takes it.
+fn socket_address(text: &str) -> Result<String, String> {
+    text.parse::<std::net::SocketAddr>()
+        .map(|_| text.to_owned())
+        .map_err(|_| "an IP address and a port, e.g. 127.0.0.1:8090 or 0.0.0.0:8080".to_owned())
 }
 
 #[derive(Args, Debug)]
@@ -113,7 +123,7 @@ pub enum LedgerCommand {
     TopUp {
         #[arg(long)]
         tenant: String,
-        /// A decimal amount in the ledger currency, e.g. 25.00.
+        /// An amount in the ledger currency, with either decimal mark: 25.00, 5,50.
         #[arg(long)]
         amount: String,
         #[arg(long, default_value = "")]

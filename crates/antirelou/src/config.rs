@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use antirelou_ledger::{Ledger, LedgerError, RedisLedger, SqliteLedger};
-use antirelou_settings::{LedgerBackend, Settings};
+use antirelou_settings::{LedgerBackend, ProviderSettings, Settings};
 
 use crate::EXIT_BAD_CONFIG;
 
@@ -40,32 +40,81 @@ impl From<LedgerUnusable> for ExitCode {
     }
 }
 
+/// What `serve` changes in the settings it reads, at start and at every
+/// reload alike: the command line's `--listen`, and the demo's provider
+/// API (the built-in stand-in, never the real Twilio).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--listen`: replaces `server.listen`.
+    pub listen: Option<String>,
+    /// The demo tenant's `api_base`: where its replies that are not inline go.
+    pub demo_api_base: Option<String>,
+}
+
+impl Overrides {
+    fn apply(&self, mut settings: Settings) -> Settings {
+        if let Some(listen) = &self.listen {
+            settings.server.listen.clone_from(listen);
+        }
+        if let Some(base) = &self.demo_api_base {
+            for tenant in &mut settings.tenants {
+                if let ProviderSettings::Twilio { api_base, .. } = &mut tenant.provider {
+                    api_base.clone_from(base);
+                }
+            }
+        }
+        settings
+    }
+}
+
 /// Loads `path` (or the demo), printing every problem on failure.
 pub fn load(path: Option<&Path>) -> Result<Settings, BadConfig> {
-    let loaded = match path {
-        Some(path) => Settings::load(path),
-        None => Settings::demo_with_env(&PathBuf::from(DEMO_DATA_DIR)),
-    };
-    loaded.map_err(|error| {
+    load_with(path, &Overrides::default())
+}
+
+/// [`load`] with `overrides` applied.
+pub fn load_with(path: Option<&Path>, overrides: &Overrides) -> Result<Settings, BadConfig> {
+    read(path, overrides).map_err(|error| {
         let source = path.map_or_else(|| "the built-in demo".to_owned(), |p| p.display().to_string());
         eprintln!("error: invalid configuration in {source}:\n{error}");
         BadConfig
     })
 }
 
-/// What `POST /v1/reload` and `SIGHUP` read: the same file (or the demo)
-/// and the process environment as at start, validated as `check-config` does.
-pub fn source(path: Option<PathBuf>) -> antirelou_web::reload::ConfigSource {
-    Arc::new(move || match &path {
-        Some(path) => Settings::load(path),
-        None => Settings::demo_with_env(&PathBuf::from(DEMO_DATA_DIR)),
-    })
+fn read(path: Option<&Path>, overrides: &Overrides) -> Result<Settings, antirelou_settings::SettingsError> {
+    let settings = match path {
+        Some(path) => Settings::load(path)?,
+        None => Settings::demo_with_env(&PathBuf::from(DEMO_DATA_DIR))?,
+    };
+    Ok(overrides.apply(settings))
+}
+
+/// What `POST /v1/reload` and `SIGHUP` read: the same file (or the demo),
+/// the process environment and the same overrides as at start, validated
+/// as `check-config` does.
+pub fn source(path: Option<PathBuf>, overrides: Overrides) -> antirelou_web::reload::ConfigSource {
+    Arc::new(move || read(path.as_deref(), &overrides))
+}
+
+/// Whether a command may create the embedded ledger file when it is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Create {
+    /// `serve`: the configured path is where the ledger begins.
+    Yes,
+    /// `ledger ...`: reading or crediting a ledger that is not there would
+    /// only show zeros, or hide a credit where the server never looks.
+    No,
 }
 
 /// Opens the configured ledger. An unusable ledger (unwritable path, a Redis
 /// that may evict keys) is a configuration error.
-pub async fn open_ledger(settings: &Settings) -> Result<Arc<dyn Ledger>, LedgerUnusable> {
+pub async fn open_ledger(settings: &Settings, create: Create) -> Result<Arc<dyn Ledger>, LedgerUnusable> {
     match &settings.ledger.backend {
+        LedgerBackend::Embedded { path } if create == Create::No && !path.exists() => {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            eprintln!("error: no ledger at {} (ledger.path): nothing was created.", shown.display());
+            Err(LedgerUnusable::BadConfig)
+        }
         LedgerBackend::Embedded { path } => match SqliteLedger::open(path) {
             Ok(ledger) => Ok(Arc::new(ledger)),
             Err(error) => {

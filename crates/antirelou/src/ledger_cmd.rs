@@ -6,6 +6,7 @@ use std::io::Write as _;
 
 use antirelou_domain::{Clock, Money, Periods, SystemClock};
 use antirelou_ledger::{export, EntryFilter, Ledger, TotalsQuery};
+use antirelou_settings::LedgerBackend;
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -17,9 +18,30 @@ pub fn run(args: LedgerArgs) -> anyhow::Result<ExitCode> {
         Ok(settings) => settings,
         Err(bad) => return Ok(bad.into()),
     };
+    if let LedgerBackend::Embedded { path } = &settings.ledger.backend {
+        if !path.exists() {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            match &args.config {
+                None => eprintln!(
+                    "error: no ledger at {}: this folder has none (the demo keeps its ledger in ./{}/ of the \
+                     folder where `antirelou serve` ran). Run this command in that folder, or give the \
+                     server's configuration with --config FILE. Nothing was created.",
+                    shown.display(),
+                    config::DEMO_DATA_DIR
+                ),
+                Some(file) => eprintln!(
+                    "error: no ledger at {} (ledger.path of {}): the server has not run with this \
+                     configuration yet, or ledger.path is not where it writes. Nothing was created.",
+                    shown.display(),
+                    file.display()
+                ),
+            }
+            return Ok(ExitCode::from(crate::EXIT_BAD_CONFIG));
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     runtime.block_on(async move {
-        let ledger = match config::open_ledger(&settings).await {
+        let ledger = match config::open_ledger(&settings, config::Create::No).await {
             Ok(ledger) => ledger,
             Err(bad) => return Ok(bad.into()),
         };
@@ -79,7 +101,7 @@ async fn run_command(
                 if settings.tenant(&tenant).is_none() {
                     bail!("--tenant {tenant:?}: no such tenant in the configuration");
                 }
-                let amount = Money::parse(&amount).with_context(|| format!("--amount {amount:?}"))?;
+                let amount = Money::parse_typed(&amount).with_context(|| format!("--amount {amount:?}"))?;
                 if amount == Money::ZERO {
                     bail!("--amount must be positive");
                 }

@@ -1,19 +1,32 @@
-//! `antirelou serve`.
+//! `antirelou serve`: the server, with the file or the demo; what it
+//! prints at start (every listener, the console and how to sign in, the
+//! demo's first steps) is in `serve/banner.rs`.
+
+mod banner;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use antirelou_domain::SystemClock;
-use antirelou_settings::{LogFormat, LogSettings, Settings};
-use antirelou_web::{AppHooks, Application};
+use antirelou_emulators::{start_twilio, Emulator, TwilioAccount};
+use antirelou_settings::{LogFormat, LogSettings, ProviderSettings, Settings};
+use antirelou_web::{AppHooks, Application, StartupError};
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
-use crate::config;
+use crate::config::{self, Overrides};
+
+pub use banner::local_url;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let settings = match config::load(args.config.as_deref()) {
+    let demo = args.config.is_none();
+    // The demo never calls a real provider: its send API is a stand-in of
+    // Twilio's, in this process, kept alive until the server stops.
+    let stand_in = if demo { Some(demo_stand_in()?) } else { None };
+    let overrides =
+        Overrides { listen: args.listen.clone(), demo_api_base: stand_in.as_ref().map(|e| e.api_base().to_owned()) };
+    let settings = match config::load_with(args.config.as_deref(), &overrides) {
         Ok(settings) => settings,
         Err(bad) => return Ok(bad.into()),
     };
@@ -21,66 +34,46 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     for warning in &settings.warnings {
         tracing::warn!(key = %warning.key, "configuration: {}", warning.reason);
     }
-    let demo = args.config.is_none();
     actix_web::rt::System::new().block_on(async move {
-        let ledger = match config::open_ledger(&settings).await {
+        let ledger = match config::open_ledger(&settings, config::Create::Yes).await {
             Ok(ledger) => ledger,
             Err(bad) => return Ok(bad.into()),
         };
-        let hooks = AppHooks { config_source: Some(config::source(args.config.clone())), ..AppHooks::default() };
-        let app =
-            Application::build_with(&settings, ledger, Arc::new(SystemClock), hooks).context("starting the server")?;
-        let base = local_url(&settings.server.listen, app.port());
-        // Tests and scripts read the first line's first http:// word: the webhook listener.
-        println!(
-            "antirelou listening on {base} ({} numbers, {} ledger)",
-            settings.number_count(),
-            settings.ledger.backend.name()
-        );
-        let admin = settings.server.admin_listen.as_deref().zip(app.admin_port()).map(|(a, p)| local_url(a, p));
-        let metrics = settings.server.metrics_listen.as_deref().zip(app.metrics_port()).map(|(a, p)| local_url(a, p));
-        if let Some(admin) = &admin {
-            println!("admin API (/v1, /console) on {admin}");
-        }
-        if let Some(metrics) = &metrics {
-            println!("metrics (/metrics) on {metrics}");
-        }
-        if demo {
-            print_demo_tour(&settings, metrics.as_deref().unwrap_or(&base), admin.as_deref().unwrap_or(&base));
-        }
-        app.run_until_stopped().await.context("serving")?;
+        let hooks =
+            AppHooks { config_source: Some(config::source(args.config.clone(), overrides)), ..AppHooks::default() };
+        let app = match Application::build_with(&settings, ledger, Arc::new(SystemClock), hooks) {
+            Ok(app) => app,
+            Err(StartupError::Bind(error)) => {
+                eprintln!("error: {}", banner::cannot_listen(&error));
+                return Ok(ExitCode::FAILURE);
+            }
+            Err(error) => return Err(error).context("starting the server"),
+        };
+        let banner = banner::Banner { settings: &settings, app: &app, config: args.config.as_deref() };
+        let text = banner.text(stand_in.as_ref().map(Emulator::api_base));
+        let running = actix_web::rt::spawn(app.run_until_stopped());
+        // The server accepts and handles SIGTERM once first polled: print
+        // only then, so that whoever reads these lines may stop it at once.
+        tokio::task::yield_now().await;
+        print!("{text}");
+        running.await.context("serving")?.context("serving")?;
+        drop(stand_in);
         Ok(ExitCode::SUCCESS)
     })
 }
 
-/// The URL to reach a listen address from this machine.
-pub fn local_url(listen: &str, port: u16) -> String {
-    let host = listen.rsplit_once(':').map_or(listen, |(host, _)| host);
-    let host = match host {
-        "0.0.0.0" | "" => "127.0.0.1",
-        "[::]" => "[::1]",
-        other => other,
-    };
-    format!("http://{host}:{port}")
-}
-
-/// The demo's first steps; `metrics` is the base URL serving `/metrics`,
-/// `admin` the one serving the console.
-fn print_demo_tour(settings: &Settings, metrics: &str, admin: &str) {
-    let Some((tenant, number)) = settings.numbers().next() else { return };
-    println!(
-        "\nDemo mode: tenant {:?}, number {}, embedded ledger under ./{}.\n\
-         Try it from another terminal:\n\n  \
-         antirelou send --to {} --from +33611223344 \"t'es charmante, on se revoit ?\"\n\n\
-         Send it twice: the second time the sender gets nothing (one reply per sender).\n\
-         Watch the decisions:  curl -s {metrics}/metrics | grep antirelou_inbound_total\n\n\
-         The console: {admin}/console/  (sign in with the demo tenant's token: {})\n",
-        tenant.id,
-        number.number,
-        config::DEMO_DATA_DIR,
-        number.number,
-        tenant.admin_token.as_ref().map_or("(none)", |t| t.expose()),
-    );
+/// The demo's Twilio account, served by a local stand-in of Twilio's
+/// Messages API (the same one the tests use).
+fn demo_stand_in() -> anyhow::Result<Emulator> {
+    let demo = Settings::demo(std::path::Path::new(config::DEMO_DATA_DIR));
+    let account = demo.tenants.iter().find_map(|tenant| match &tenant.provider {
+        ProviderSettings::Twilio { account_sid, auth_token, .. } => {
+            Some(TwilioAccount { account_sid: account_sid.clone(), auth_token: auth_token.expose().to_owned() })
+        }
+        _ => None,
+    });
+    let account = account.context("the demo has a Twilio tenant")?;
+    start_twilio(account).context("starting the demo's stand-in of Twilio's API")
 }
 
 fn init_tracing(log: &LogSettings) {
@@ -89,17 +82,5 @@ fn init_tracing(log: &LogSettings) {
     match log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Pretty => builder.init(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_url_reaches_wildcard_listen_addresses() {
-        assert_eq!(local_url("0.0.0.0:8080", 8080), "http://127.0.0.1:8080");
-        assert_eq!(local_url("127.0.0.1:0", 4321), "http://127.0.0.1:4321");
-        assert_eq!(local_url("[::]:8080", 8080), "http://[::1]:8080");
     }
 }

@@ -39,6 +39,22 @@ impl Money {
         self.0
     }
 
+    /// Parses an amount as a person types it: either decimal mark (`5,50`
+    /// or `5.50`), spaces between groups of digits (`1 000,00`, also
+    /// no-break spaces) and a euro sign before or after (`5,50 €`). A text
+    /// with both marks (`1.000,50`) is refused rather than guessed.
+    pub fn parse_typed(text: &str) -> Result<Money, MoneyError> {
+        let trimmed = text.trim().trim_start_matches('€').trim_end_matches('€');
+        let compact: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}')).collect();
+        if compact.contains(',') && compact.contains('.') {
+            return Err(MoneyError::NotDecimal(text.trim().to_owned()));
+        }
+        Money::parse(&compact.replace(',', ".")).map_err(|error| match error {
+            MoneyError::NotDecimal(_) => MoneyError::NotDecimal(text.trim().to_owned()),
+            other => other,
+        })
+    }
+
     /// Parses a non-negative decimal string such as `"0.08"`, `"20"` or `"0.0075"`.
     pub fn parse(text: &str) -> Result<Money, MoneyError> {
         let text = text.trim();
@@ -146,6 +162,20 @@ mod tests {
         assert!(matches!(Money::parse("+1"), Err(MoneyError::NotDecimal(_))));
         assert!(matches!(Money::parse("1e3"), Err(MoneyError::NotDecimal(_))));
         assert!(matches!(Money::parse("99999999999999999"), Err(MoneyError::TooLarge(_))));
+    }
+
+    #[test]
+    fn typed_amounts_take_either_decimal_mark_spaces_and_a_euro_sign() {
+        for typed in ["5,50", "5.50", " 5,5 ", "5,50 €", "€5.50", "5,50\u{a0}€"] {
+            assert_eq!(Money::parse_typed(typed), Ok(Money::from_micros(5_500_000)), "{typed:?}");
+        }
+        assert_eq!(Money::parse_typed("1 000,25"), Ok(Money::from_micros(1_000_250_000)));
+        assert_eq!(Money::parse_typed("1\u{202f}000"), Ok(Money::from_micros(1_000_000_000)));
+        assert_eq!(Money::parse_typed("1.000,50"), Err(MoneyError::NotDecimal("1.000,50".into())));
+        assert_eq!(Money::parse_typed("5,5,5"), Err(MoneyError::NotDecimal("5,5,5".into())));
+        assert_eq!(Money::parse_typed("-5,50"), Err(MoneyError::Negative));
+        assert_eq!(Money::parse_typed("€"), Err(MoneyError::Empty));
+        assert_eq!(Money::parse_typed("0,0000001"), Err(MoneyError::TooPrecise("0.0000001".into())));
     }
 
     #[test]

@@ -22,6 +22,10 @@ use crate::recorded::media_type;
 /// Request bodies above this size are refused (413) before any check.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Requests and accepted messages the journal keeps (the oldest are
+/// dropped beyond it): a stand-in serving a long demo stays bounded.
+pub const JOURNAL_KEPT: usize = 10_000;
+
 /// What the next request gets instead of the normal answer. Faults queue up:
 /// each request takes the oldest one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,8 +210,10 @@ pub(crate) struct Journal {
 
 #[derive(Default)]
 struct JournalInner {
-    seen: Vec<SeenRequest>,
-    accepted: Vec<AcceptedSms>,
+    seen: VecDeque<SeenRequest>,
+    /// Every request ever seen, kept or dropped.
+    seen_count: usize,
+    accepted: VecDeque<AcceptedSms>,
     faults: VecDeque<Fault>,
     next_id: u64,
 }
@@ -216,7 +222,11 @@ impl Journal {
     /// Records `seen` and takes the fault it gets, if any.
     fn arrive(&self, seen: SeenRequest) -> Option<Fault> {
         let mut inner = self.lock();
-        inner.seen.push(seen);
+        if inner.seen.len() == JOURNAL_KEPT {
+            inner.seen.pop_front();
+        }
+        inner.seen.push_back(seen);
+        inner.seen_count += 1;
         inner.faults.pop_front()
     }
 
@@ -228,7 +238,11 @@ impl Journal {
     }
 
     pub(crate) fn accept(&self, sms: AcceptedSms) {
-        self.lock().accepted.push(sms);
+        let mut inner = self.lock();
+        if inner.accepted.len() == JOURNAL_KEPT {
+            inner.accepted.pop_front();
+        }
+        inner.accepted.push_back(sms);
     }
 
     fn lock(&self) -> MutexGuard<'_, JournalInner> {
@@ -299,18 +313,19 @@ impl Emulator {
         &self.api_base
     }
 
-    /// Messages accepted, in order.
+    /// Messages accepted, in order (the last [`JOURNAL_KEPT`]).
     pub fn accepted(&self) -> Vec<AcceptedSms> {
-        self.shared.journal.lock().accepted.clone()
+        self.shared.journal.lock().accepted.iter().cloned().collect()
     }
 
-    /// Every request received, accepted or not, in order.
+    /// Every request received, accepted or not, in order (the last [`JOURNAL_KEPT`]).
     pub fn requests(&self) -> Vec<SeenRequest> {
-        self.shared.journal.lock().seen.clone()
+        self.shared.journal.lock().seen.iter().cloned().collect()
     }
 
+    /// How many requests were received, including those no longer kept.
     pub fn request_count(&self) -> usize {
-        self.shared.journal.lock().seen.len()
+        self.shared.journal.lock().seen_count
     }
 
     /// Queues `fault` for the next request that has none.
@@ -386,6 +401,24 @@ mod tests {
         assert_eq!(read_auth(Some("Bearer x")), SeenAuth::Other("Bearer".to_owned()));
         assert_eq!(read_auth(Some("Basic !!!")), SeenAuth::Other("Basic".to_owned()));
         assert_eq!(read_auth(None), SeenAuth::None);
+    }
+
+    #[test]
+    fn the_journal_keeps_the_last_requests_and_counts_them_all() {
+        let journal = Journal::default();
+        let sms = |i: usize| AcceptedSms {
+            provider_message_id: format!("SM{i}"),
+            from: String::new(),
+            to: String::new(),
+            text: String::new(),
+            status_callback: None,
+        };
+        for i in 0..JOURNAL_KEPT + 5 {
+            journal.accept(sms(i));
+        }
+        let inner = journal.lock();
+        assert_eq!(inner.accepted.len(), JOURNAL_KEPT);
+        assert_eq!(inner.accepted.front().map(|s| s.provider_message_id.as_str()), Some("SM5"));
     }
 
     #[test]

@@ -6,9 +6,13 @@
 //!   number patch, stored as the JSON the settings crate reads back);
 //! - per tenant: a blocklist of keyed sender hashes ([`SenderKey`]), each
 //!   with a label and when it was added; at most [`MAX_BLOCKLIST`];
-//! - per tenant: audit records (who, when, what), the newest
-//!   [`AUDIT_KEPT_PER_TENANT`] kept, read in pages of at most
-//!   [`MAX_AUDIT_PAGE`].
+//! - per tenant: audit records (who, when, what), append-only: a record
+//!   is never dropped to make room. The records a tenant's token made and
+//!   those the operator made are counted apart, each up to the note's
+//!   [`AuditNote::kept`] ([`AUDIT_KEPT_PER_TENANT`] by default); a change
+//!   that would go beyond is refused (`LedgerError::Refused`, nothing
+//!   written). So a tenant can neither erase its own history nor the
+//!   operator's. Read in pages of at most [`MAX_AUDIT_PAGE`].
 //!
 //! Every change increments one deployment-wide version, written in the same
 //! atomic operation as the change and its audit record, and is announced
@@ -27,8 +31,12 @@ use crate::LedgerError;
 /// replica and kept in every actor's memory.
 pub const MAX_BLOCKLIST: usize = 10_000;
 
-/// Audit records kept per tenant; older ones are dropped as new ones come.
+/// Audit records a tenant's trail holds by default, for each maker (its
+/// tenant's tokens, the operator); a further change is refused.
 pub const AUDIT_KEPT_PER_TENANT: usize = 10_000;
+
+/// The `who` of the operator's changes.
+pub const OPERATOR: &str = "operator";
 
 /// An audit page holds at most this many records (bounded work per call).
 pub const MAX_AUDIT_PAGE: usize = 200;
@@ -96,6 +104,27 @@ pub struct AuditNote {
     /// A JSON object of field names and their new values.
     pub what: serde_json::Value,
     pub at_micros: i64,
+    /// How many records of this maker (the operator, or the tenant's
+    /// tokens) the tenant's trail may hold; this change is refused when it
+    /// already holds that many. 0 means [`AUDIT_KEPT_PER_TENANT`]. Not stored.
+    #[serde(skip)]
+    pub kept: usize,
+}
+
+impl AuditNote {
+    /// Whether the operator made this change.
+    pub fn by_operator(&self) -> bool {
+        self.who == OPERATOR
+    }
+
+    /// The bound this change must fit under.
+    pub fn kept_limit(&self) -> usize {
+        if self.kept == 0 {
+            AUDIT_KEPT_PER_TENANT
+        } else {
+            self.kept
+        }
+    }
 }
 
 /// An audit record: the note and the change version it made.
@@ -184,6 +213,17 @@ pub trait ControlStore: Send + Sync {
 /// The error of a full blocklist.
 pub(crate) fn blocklist_full(limit: usize) -> LedgerError {
     LedgerError::Refused(format!("the blocklist already holds {limit} senders, its maximum: remove some first"))
+}
+
+/// The error of a full audit trail.
+pub(crate) fn audit_full(note: &AuditNote) -> LedgerError {
+    let maker = if note.by_operator() { "the operator" } else { "this tenant" };
+    LedgerError::Refused(format!(
+        "the change history of {} already holds {} changes made by {maker}, its maximum: nothing was changed \
+         (the history is never shortened; the operator can raise ledger.audit_changes_per_tenant)",
+        note.tenant,
+        note.kept_limit()
+    ))
 }
 
 /// A page size within `1..=MAX_AUDIT_PAGE`.

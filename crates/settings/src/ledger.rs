@@ -8,7 +8,7 @@ use antirelou_domain::Money;
 use chrono_tz::Tz;
 
 use crate::node::Node;
-use crate::read::{positive_money, text, timeout_ms};
+use crate::read::{positive, positive_money, text, timeout_ms};
 use crate::secret::secret_text;
 
 section! {
@@ -23,6 +23,10 @@ section! {
         timezone: Tz = or(chrono_tz::Europe::Paris, timezone),
         /// Cap on the whole deployment's spend per month.
         monthly_cap: Option<Money> = optional(positive_money),
+        /// Changes a tenant's change history holds for each maker (its
+        /// tokens, the operator); a further change is refused, the history
+        /// is never shortened. Default 10000.
+        audit_changes_per_tenant: usize = or(10_000, positive::<usize>),
     }
 }
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use crate::check::{join, Check};
 use crate::node::Node;
-use crate::read::{base_url, positive, positive_duration, socket_address, text, timeout_ms, whole};
+use crate::read::{base_url, duration_at_least, positive, positive_duration, socket_address, text, timeout_ms, whole};
 use crate::secret::{token, Secret};
 
 section! {
@@ -22,6 +22,10 @@ section! {
         admin_listen: Option<String> = optional(socket_address),
         /// When set, `/metrics` is served on this address and not on `listen`.
         metrics_listen: Option<String> = optional(socket_address),
+        /// When set, the console (`/console/*`) and the tenants' admin API
+        /// (`/v1/*`) are also served on this address, where the operator
+        /// token is refused: the address a public proxy forwards to.
+        console_listen: Option<String> = optional(socket_address),
         /// How long a webhook waits for its number's decision. Default 2000.
         decision_timeout_ms: u64 = or(2_000, timeout_ms),
         /// The whole request, head and body, must arrive within this (a
@@ -44,6 +48,9 @@ section! {
         shutdown_timeout_seconds: u64 = or(30, whole::<u64>),
         /// How long a console login lasts. Default 12 hours.
         console_session_ttl_seconds as "console_session_ttl": u64 = or(DEFAULT_CONSOLE_SESSION_TTL_SECONDS, positive_duration),
+        /// How long the parts of a long SMS wait for the rest (Vonage), at
+        /// least 10 seconds. Default 10 minutes.
+        long_sms_hold_seconds as "long_sms_hold": u64 = or(600, duration_at_least(10, "10s")),
     }
     check distinct_addresses;
 }
@@ -68,13 +75,14 @@ pub enum LogFormat {
 /// Default `console_session_ttl`: 12 hours, a working day.
 pub const DEFAULT_CONSOLE_SESSION_TTL_SECONDS: u64 = 12 * 3_600;
 
-/// Two of `listen`, `admin_listen` and `metrics_listen` that would bind the
+/// Two of `listen`, `admin_listen`, `metrics_listen` and `console_listen` that would bind the
 /// same port (port 0, "any free port", never clashes).
 fn distinct_addresses(server: &ServerSettings, path: &str, check: &mut Check<'_>) {
     let addresses = [
         ("listen", Some(&server.listen)),
         ("admin_listen", server.admin_listen.as_ref()),
         ("metrics_listen", server.metrics_listen.as_ref()),
+        ("console_listen", server.console_listen.as_ref()),
     ];
     let parsed: Vec<(&str, SocketAddr)> =
         addresses.iter().filter_map(|(key, text)| Some((*key, (*text)?.parse::<SocketAddr>().ok()?))).collect();

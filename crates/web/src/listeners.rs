@@ -1,11 +1,16 @@
 //! The listeners: `server.listen` (webhooks), and optionally
-//! `server.admin_listen` (`/v1/*`, `/console/*`) and `server.metrics_listen`
-//! (`/metrics`), so that a network policy can open each to whom needs it.
+//! `server.admin_listen` (`/v1/*`, `/console/*`), `server.metrics_listen`
+//! (`/metrics`) and `server.console_listen` (`/console/*` and `/v1/*` for
+//! the collectives, without the operator token: the public side), so that a
+//! network policy or a proxy can open each to whom needs it.
 //!
 //! Every listener runs the same routes; [`only_own_paths`] answers `404` to
 //! a path that belongs to another listener. Which listener owns a path is
 //! decided by [`owner`], on the path the router matches (percent-decoded),
-//! so an encoded `/%76%31/numbers` is the admin API's too.
+//! so an encoded `/%76%31/numbers` is the admin API's too; the console
+//! listener serves the console's and the API's paths besides their owner
+//! ([`serves`]), and [`operator_welcome`] tells the routes where the
+//! operator token is refused.
 
 use std::net::{SocketAddr, TcpListener};
 
@@ -28,10 +33,12 @@ pub enum Listener {
     Admin,
     /// `server.metrics_listen`: `/metrics`.
     Metrics,
+    /// `server.console_listen`: the console and the collectives' API, no operator token.
+    Console,
 }
 
 impl Listener {
-    pub const ALL: [Listener; 3] = [Listener::Main, Listener::Admin, Listener::Metrics];
+    pub const ALL: [Listener; 4] = [Listener::Main, Listener::Admin, Listener::Metrics, Listener::Console];
 
     /// The label value.
     pub const fn as_str(self) -> &'static str {
@@ -39,6 +46,7 @@ impl Listener {
             Listener::Main => "main",
             Listener::Admin => "admin",
             Listener::Metrics => "metrics",
+            Listener::Console => "console",
         }
     }
 
@@ -48,6 +56,7 @@ impl Listener {
             Listener::Main => "server.listen",
             Listener::Admin => "server.admin_listen",
             Listener::Metrics => "server.metrics_listen",
+            Listener::Console => "server.console_listen",
         }
     }
 }
@@ -65,13 +74,35 @@ impl ListenerSplit {
     }
 }
 
+/// Whether `path` is the console's or the admin API's.
+fn is_console_path(path: &str) -> bool {
+    let under = |prefix: &str| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    under("/v1") || under("/console")
+}
+
+/// Whether `listener` serves `path`: its owner does, every listener serves
+/// the health checks, and the console listener serves the console's and the
+/// API's paths too.
+pub fn serves(listener: Listener, path: &str, split: ListenerSplit) -> bool {
+    match owner(path, split) {
+        None => true,
+        Some(owner) => owner == listener || (listener == Listener::Console && is_console_path(path)),
+    }
+}
+
+/// Whether the operator token is accepted on the listener `request` came
+/// in on: everywhere but `server.console_listen`, the public side.
+pub fn operator_welcome(request: &actix_web::HttpRequest) -> bool {
+    request.app_data::<Serves>().is_none_or(|serves| serves.listener != Listener::Console)
+}
+
 /// The listener that serves `path`; `None` for the paths every listener
 /// serves (`/healthz`, `/readyz`).
 pub fn owner(path: &str, split: ListenerSplit) -> Option<Listener> {
     let under = |prefix: &str| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     if path == "/healthz" || path == "/readyz" {
         None
-    } else if split.admin && (under("/v1") || under("/console")) {
+    } else if split.admin && is_console_path(path) {
         Some(Listener::Admin)
     } else if split.metrics && under("/metrics") {
         Some(Listener::Metrics)
@@ -95,7 +126,7 @@ pub async fn only_own_paths(
     let serves = request.app_data::<Serves>().copied();
     // The path the router matches: percent-decoded like the routes see it.
     let path = request.match_info().as_str();
-    let foreign = serves.is_some_and(|s| owner(path, s.split).is_some_and(|owner| owner != s.listener));
+    let foreign = serves.is_some_and(|s| !self::serves(s.listener, path, s.split));
     if foreign {
         return Ok(request.into_response(HttpResponse::NotFound().finish()).map_into_right_body());
     }
@@ -107,6 +138,7 @@ pub struct BoundListeners {
     pub main: (TcpListener, SocketAddr),
     pub admin: Option<(TcpListener, SocketAddr)>,
     pub metrics: Option<(TcpListener, SocketAddr)>,
+    pub console: Option<(TcpListener, SocketAddr)>,
 }
 
 /// Why a listener could not be bound.
@@ -129,6 +161,7 @@ impl BoundListeners {
             main: bind(Listener::Main, &server.listen)?,
             admin: optional(Listener::Admin, &server.admin_listen)?,
             metrics: optional(Listener::Metrics, &server.metrics_listen)?,
+            console: optional(Listener::Console, &server.console_listen)?,
         })
     }
 
@@ -138,6 +171,7 @@ impl BoundListeners {
             Some(Listener::Main),
             self.admin.as_ref().map(|_| Listener::Admin),
             self.metrics.as_ref().map(|_| Listener::Metrics),
+            self.console.as_ref().map(|_| Listener::Console),
         ]
         .into_iter()
         .flatten()
@@ -145,11 +179,16 @@ impl BoundListeners {
 
     /// Each bound listener with its role.
     pub fn each(self) -> impl Iterator<Item = (Listener, TcpListener, SocketAddr)> {
-        let BoundListeners { main, admin, metrics } = self;
-        [Some((Listener::Main, main)), admin.map(|a| (Listener::Admin, a)), metrics.map(|m| (Listener::Metrics, m))]
-            .into_iter()
-            .flatten()
-            .map(|(listener, (socket, address))| (listener, socket, address))
+        let BoundListeners { main, admin, metrics, console } = self;
+        [
+            Some((Listener::Main, main)),
+            admin.map(|a| (Listener::Admin, a)),
+            metrics.map(|m| (Listener::Metrics, m)),
+            console.map(|c| (Listener::Console, c)),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|(listener, (socket, address))| (listener, socket, address))
     }
 }
 
@@ -203,11 +242,31 @@ mod tests {
     }
 
     #[test]
+    fn the_console_listener_serves_the_console_and_the_api_and_nothing_else() {
+        for split in [BOTH, ListenerSplit::default()] {
+            for path in ["/v1/numbers", "/console/", "/console/login", "/healthz"] {
+                assert!(serves(Listener::Console, path, split), "{path}");
+            }
+            for path in ["/webhooks/twilio", "/metrics", "/", "/v10/numbers", "/consoles"] {
+                assert!(!serves(Listener::Console, path, split), "{path}");
+            }
+        }
+        assert!(serves(Listener::Admin, "/v1/numbers", BOTH), "the operator keeps its listener");
+        assert!(serves(Listener::Main, "/v1/numbers", ListenerSplit::default()));
+        assert!(!serves(Listener::Main, "/v1/numbers", BOTH));
+    }
+
+    #[test]
     fn labels_and_keys_name_each_listener() {
         let labels: Vec<_> = Listener::ALL.iter().map(|l| (l.as_str(), l.key())).collect();
         assert_eq!(
             labels,
-            [("main", "server.listen"), ("admin", "server.admin_listen"), ("metrics", "server.metrics_listen")]
+            [
+                ("main", "server.listen"),
+                ("admin", "server.admin_listen"),
+                ("metrics", "server.metrics_listen"),
+                ("console", "server.console_listen")
+            ]
         );
     }
 

@@ -88,6 +88,7 @@ impl From<prometheus::Error> for StartupError {
 pub struct Application {
     port: u16,
     admin_port: Option<u16>,
+    console_port: Option<u16>,
     metrics_port: Option<u16>,
     server: Server,
     registry: NumberRegistry,
@@ -121,6 +122,7 @@ impl Application {
         let port = bound.main.1.port();
         let admin_port = bound.admin.as_ref().map(|(_, address)| address.port());
         let metrics_port = bound.metrics.as_ref().map(|(_, address)| address.port());
+        let console_port = bound.console.as_ref().map(|(_, address)| address.port());
         let data = AppData::start_with(settings, ledger, clock, hooks)?;
         let state = &data.state;
         if let Some(reloader) = &state.reloader {
@@ -158,7 +160,17 @@ impl Application {
             settings.server.shutdown_timeout_seconds,
         )
         .map_err(StartupError::Serve)?;
-        Ok(Application { port, admin_port, metrics_port, server, registry, prometheus, pollers, poller_health })
+        Ok(Application {
+            port,
+            admin_port,
+            metrics_port,
+            console_port,
+            server,
+            registry,
+            prometheus,
+            pollers,
+            poller_health,
+        })
     }
 
     /// The port of `server.listen`.
@@ -174,6 +186,11 @@ impl Application {
     /// The port of `server.metrics_listen`, when set.
     pub fn metrics_port(&self) -> Option<u16> {
         self.metrics_port
+    }
+
+    /// The port of `server.console_listen`, when set.
+    pub fn console_port(&self) -> Option<u16> {
+        self.console_port
     }
 
     pub fn registry(&self) -> &NumberRegistry {

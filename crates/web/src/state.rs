@@ -125,7 +125,8 @@ impl AppState {
             None => None,
         };
         let intake = Intake::new(registry.clone());
-        let reassembly = Arc::new(Reassembly::new(Arc::clone(&clock)));
+        let reassembly =
+            Arc::new(Reassembly::new(Arc::clone(&clock), settings.server.long_sms_hold_seconds, &prometheus)?);
         if settings.tenants.iter().any(|t| t.provider.kind() == ProviderKind::Vonage) {
             Reassembly::spawn_sweeper(Arc::downgrade(&reassembly), intake.clone());
         }

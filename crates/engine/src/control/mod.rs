@@ -68,8 +68,13 @@ pub enum ControlError {
 }
 
 impl From<LedgerError> for ControlError {
+    /// A refusal (a full blocklist, a full change history) is a bound
+    /// reached; anything else, the ledger failing.
     fn from(error: LedgerError) -> Self {
-        ControlError::Ledger(error)
+        match error {
+            LedgerError::Refused(message) => ControlError::Full(message),
+            other => ControlError::Ledger(other),
+        }
     }
 }
 
@@ -212,12 +217,7 @@ impl Controls {
         let blocked = BlockedSender { sender, label: label.clone(), added_micros: self.inner.clock.now_micros() };
         let what = json!({ "sender": sender.to_hex(), "label": label });
         let note = self.note(tenant, None, who, AuditAction::Block, what);
-        let outcome = self.inner.registry.ledger().block_sender(tenant, &blocked, MAX_BLOCKLIST, &note).await.map_err(
-            |error| match error {
-                LedgerError::Refused(message) => ControlError::Full(message),
-                other => ControlError::Ledger(other),
-            },
-        )?;
+        let outcome = self.inner.registry.ledger().block_sender(tenant, &blocked, MAX_BLOCKLIST, &note).await?;
         self.changed(AuditAction::Block, outcome.version).await;
         Ok(blocked)
     }
@@ -265,6 +265,7 @@ impl Controls {
             action,
             what,
             at_micros: self.inner.clock.now_micros(),
+            kept: self.inner.settings.read().unwrap_or_else(|e| e.into_inner()).ledger.audit_changes_per_tenant,
         }
     }
 

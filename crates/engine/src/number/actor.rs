@@ -215,7 +215,7 @@ impl Handler<Inbound> for NumberActor {
         let now = self.now_micros();
         let live = &mut self.live;
         let step = catch_unwind(AssertUnwindSafe(|| {
-            let seen = live.state.observe(&msg.sender, now);
+            let seen = live.state.observe(&msg.sender, &msg.message_id, now);
             let step = live.state.decide(&arrival(&msg), now, seen.memory, live.ledger_calls);
             (seen, step)
         }));

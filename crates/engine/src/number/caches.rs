@@ -133,9 +133,21 @@ impl SenderMarks {
     }
 }
 
-/// Recently decided provider message ids and their answer, for retries.
+/// Recently arrived provider message ids, and the answer of those decided,
+/// for retries and replays.
 pub struct MessageCache {
-    entries: Bounded<bool>,
+    entries: Bounded<MessageSeen>,
+}
+
+/// What the cache knows of a message id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MessageSeen {
+    /// Arrived, not decided yet (its verdict is with the ledger, or it was
+    /// decided without being remembered: paused, blocked, overloaded).
+    Arrived,
+    Decided {
+        replied: bool,
+    },
 }
 
 impl MessageCache {
@@ -143,13 +155,27 @@ impl MessageCache {
         MessageCache { entries: bounded(capacity) }
     }
 
+    /// Notes an arrival; `true` the first time this id arrives (while it is
+    /// remembered), `false` for a retry or a replay.
+    pub fn arrived(&mut self, message_id: &str) -> bool {
+        let key = message_fingerprint(message_id);
+        if self.entries.get(&key).is_some() {
+            return false;
+        }
+        self.entries.insert(key, MessageSeen::Arrived);
+        true
+    }
+
     /// `Some(replied)` when this id was decided before.
     pub fn recall(&mut self, message_id: &str) -> Option<bool> {
-        self.entries.get(&message_fingerprint(message_id)).map(|replied| *replied)
+        match self.entries.get(&message_fingerprint(message_id)).map(|seen| *seen) {
+            Some(MessageSeen::Decided { replied }) => Some(replied),
+            Some(MessageSeen::Arrived) | None => None,
+        }
     }
 
     pub fn remember(&mut self, message_id: &str, replied: bool) {
-        self.entries.insert(message_fingerprint(message_id), replied);
+        self.entries.insert(message_fingerprint(message_id), MessageSeen::Decided { replied });
     }
 }
 
@@ -183,6 +209,19 @@ mod tests {
         cache.opted_out(key);
         cache.saw(key);
         assert_eq!(cache.recall(&key, i64::MAX), SenderMemory::OptedOut);
+    }
+
+    #[test]
+    fn an_id_arrives_once_and_is_recalled_only_once_decided() {
+        let mut cache = MessageCache::new(4);
+        assert!(cache.arrived("SM1"));
+        assert!(!cache.arrived("SM1"), "a replay");
+        assert_eq!(cache.recall("SM1"), None, "not decided yet");
+        cache.remember("SM1", true);
+        assert!(!cache.arrived("SM1"));
+        assert_eq!(cache.recall("SM1"), Some(true));
+        cache.remember("SM2", false);
+        assert!(!cache.arrived("SM2"), "decided without an arrival noted");
     }
 
     #[test]

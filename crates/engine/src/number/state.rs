@@ -151,11 +151,15 @@ impl NumberState {
 
     /// Counts an arriving message in the surge window (new senders apart)
     /// and re-evaluates the shield. One sender-cache lookup serves both the
-    /// window and the decision.
-    pub fn observe(&mut self, sender: &SenderKey, now_micros: i64) -> Observation {
+    /// window and the decision. A message id that already arrived (a
+    /// provider's retry, a replayed webhook) is not counted again: replays
+    /// of one captured webhook never make a surge.
+    pub fn observe(&mut self, sender: &SenderKey, message_id: &str, now_micros: i64) -> Observation {
         let now_seconds = micros::to_seconds(now_micros);
         let memory = self.senders.recall(sender, now_micros);
-        self.surge.record(now_seconds, memory == SenderMemory::Unknown);
+        if self.messages.arrived(message_id) {
+            self.surge.record(now_seconds, memory == SenderMemory::Unknown);
+        }
         let (shield, last_minute) = self.evaluate_shield(now_seconds);
         Observation { memory, shield, last_minute }
     }

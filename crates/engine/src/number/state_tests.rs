@@ -55,7 +55,7 @@ impl Harness {
 
     fn step_with_id(&mut self, id: &str, from: &str, body: &str, ledger_calls: usize) -> Step {
         let now = self.now();
-        let seen = self.state.observe(&key(from), now);
+        let seen = self.state.observe(&key(from), id, now);
         let arrival = Arrival { message_id: id, sender: key(from), sender_phone: from, body };
         self.state.decide(&arrival, now, seen.memory, ledger_calls)
     }
@@ -76,7 +76,7 @@ fn outcome_of(step: &Step) -> Option<Outcome> {
 fn surge(h: &mut Harness) {
     let now = h.now();
     for i in 0..21 {
-        h.state.observe(&key(&format!("+336333333{i:02}")), now);
+        h.state.observe(&key(&format!("+336333333{i:02}")), &format!("SMsurge{i}"), now);
     }
     assert!(h.state.shield_until(now / SECOND).is_some());
 }
@@ -365,7 +365,7 @@ fn a_surge_shields_the_number_and_ends_an_hour_after_it() {
     let mut entered = None;
     for i in 0..25 {
         let now = h.now();
-        let seen = h.state.observe(&key(&format!("+336333333{i:02}")), now);
+        let seen = h.state.observe(&key(&format!("+336333333{i:02}")), &format!("SMsurge{i}"), now);
         if let ShieldTransition::Entered { until_seconds } = seen.shield {
             entered = Some((i, until_seconds, seen.last_minute.new_senders));
         }
@@ -482,4 +482,19 @@ fn a_new_policy_keeps_the_caches_and_rebuilds_only_what_changed() {
     let asked = (0..10).filter(|i| matches!(h.step(&format!("+336777777{i:02}"), "x"), Step::AskLedger(_))).count();
     assert_eq!(asked, 10);
     assert_eq!(h.state.cached_senders(), 11);
+}
+
+#[test]
+fn replays_of_one_message_id_never_make_a_surge() {
+    let mut h = Harness::new(policy());
+    let now = h.now();
+    let mut last = None;
+    for _ in 0..800 {
+        let seen = h.state.observe(&key(FR), "SMcaptured", now);
+        assert_eq!(seen.shield, ShieldTransition::Unchanged);
+        last = Some(seen.last_minute);
+    }
+    let last = last.expect("observed");
+    assert_eq!((last.inbound, last.new_senders), (1, 1), "the first arrival alone is counted");
+    assert_eq!(h.state.shield_until(now / SECOND), None);
 }

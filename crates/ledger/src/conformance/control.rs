@@ -22,6 +22,7 @@ fn note(tenant: &str, action: AuditAction, what: serde_json::Value) -> AuditNote
         action,
         what,
         at_micros: NOON_MICROS,
+        kept: 0,
     }
 }
 
@@ -164,4 +165,38 @@ pub async fn a_signed_out_session_is_refused_until_it_would_have_expired(ledger:
     assert!(ledger.session_revoked("s1", expires - 1).await.unwrap());
     assert!(!ledger.session_revoked("s2", NOON_MICROS + 1).await.unwrap(), "another session is not");
     assert!(!ledger.session_revoked("s1", expires).await.unwrap(), "past its expiry the record is moot");
+}
+
+pub async fn a_full_audit_trail_refuses_changes_and_never_drops_a_record(ledger: &dyn Ledger) {
+    let limited = |who: &str, action: AuditAction, paused: bool| AuditNote {
+        who: who.to_owned(),
+        kept: 3,
+        ..note("paris", action, json!({ "paused": paused }))
+    };
+    let operator = limited("operator", AuditAction::Pause, true);
+    let first = ledger.set_paused(NUMBER, true, &operator).await.unwrap();
+    for paused in [false, true, false] {
+        let action = if paused { AuditAction::Pause } else { AuditAction::Resume };
+        ledger.set_paused(NUMBER, paused, &limited("tenant:paris", action, paused)).await.unwrap();
+    }
+    let version = ledger.control_version().await.unwrap();
+    // The tenant's fourth change is refused, and writes nothing.
+    let refused = ledger.set_paused(NUMBER, true, &limited("tenant:paris", AuditAction::Pause, true)).await;
+    let Err(LedgerError::Refused(reason)) = refused else { panic!("refused: {refused:?}") };
+    assert!(reason.contains("already holds 3 changes made by this tenant"), "{reason}");
+    assert_eq!(ledger.control_version().await.unwrap(), version, "nothing written");
+    let stored = ledger.number_controls(&[NUMBER.to_owned()]).await.unwrap();
+    assert_eq!(stored[0].paused, Some(false), "the refused pause was not applied");
+    let block_note = limited("tenant:paris", AuditAction::Block, true);
+    let block = ledger.block_sender("paris", &blocked(1, "x"), MAX_BLOCKLIST, &block_note).await;
+    assert!(matches!(block, Err(LedgerError::Refused(_))), "every kind of change is refused");
+    // The operator's own bound is apart: it still acts.
+    ledger.set_paused(NUMBER, true, &limited("operator", AuditAction::Pause, true)).await.unwrap();
+    let page = ledger.audit("paris", None, MAX_AUDIT_PAGE).await.unwrap();
+    let whos: Vec<&str> = page.records.iter().map(|r| r.note.who.as_str()).collect();
+    assert_eq!(whos, ["operator", "tenant:paris", "tenant:paris", "tenant:paris", "operator"]);
+    assert_eq!(page.records.last().map(|r| r.version), Some(first), "the first record is kept");
+    // Another tenant's trail is its own.
+    let lyon = AuditNote { tenant: "lyon".to_owned(), ..limited("tenant:lyon", AuditAction::Pause, true) };
+    ledger.set_paused("+33612345679", true, &lyon).await.unwrap();
 }

@@ -136,6 +136,7 @@ macro_rules! ledger_conformance_suite {
             kept_alerts_are_bounded,
             day_counters_add_up_per_tenant_and_day,
             pause_and_overrides_are_stored_per_number_with_a_rising_version,
+            a_full_audit_trail_refuses_changes_and_never_drops_a_record,
             a_blocklist_keeps_hashes_labels_and_dates_per_tenant,
             a_full_blocklist_refuses_a_new_sender_and_writes_nothing,
             audit_records_come_newest_first_in_pages_per_tenant,

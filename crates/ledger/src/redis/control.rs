@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use super::RedisLedger;
 use crate::control::{
-    blocklist_full, page_limit, paged, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore,
-    NumberControl, StoredBlock, AUDIT_KEPT_PER_TENANT,
+    audit_full, blocklist_full, page_limit, paged, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender,
+    ControlStore, NumberControl, StoredBlock,
 };
 use crate::LedgerError;
 
@@ -51,14 +51,19 @@ impl RedisLedger {
         call.key(ks.control_version())
             .key(hash)
             .key(ks.audit(&note.tenant))
+            .key(ks.audit_counts(&note.tenant))
             .arg(op.as_str())
             .arg(field)
             .arg(value)
             .arg(limit)
             .arg(note_json)
-            .arg(AUDIT_KEPT_PER_TENANT)
-            .arg(ks.events());
+            .arg(note.kept_limit())
+            .arg(ks.events())
+            .arg(if note.by_operator() { "operator" } else { "tenant" });
         let (status, version): (i64, u64) = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        if status == -2 {
+            return Err(audit_full(note));
+        }
         if status < 0 {
             return Err(blocklist_full(limit));
         }

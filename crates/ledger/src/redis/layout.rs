@@ -131,6 +131,12 @@ impl KeySpace {
         self.key(&format!("control:audit:{tenant}"))
     }
 
+    /// How many of a tenant's audit records the operator and its tokens
+    /// made (hash: `operator`, `tenant`).
+    pub fn audit_counts(&self, tenant: &str) -> String {
+        self.key(&format!("control:audit-counts:{tenant}"))
+    }
+
     /// A signed-out console session (expires with the session).
     pub fn revoked_session(&self, id: &str) -> String {
         self.key(&format!("revoked:{id}"))

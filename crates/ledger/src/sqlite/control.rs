@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 
 use super::SqliteLedger;
 use crate::control::{
-    blocklist_full, page_limit, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
-    AUDIT_KEPT_PER_TENANT, MAX_BLOCKLIST,
+    audit_full, blocklist_full, page_limit, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore,
+    NumberControl, MAX_BLOCKLIST, OPERATOR,
 };
 use crate::{LedgerError, LedgerEvent};
 
@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS blocked_senders (
 CREATE TABLE IF NOT EXISTS audit (
     version INTEGER PRIMARY KEY, tenant TEXT NOT NULL, note TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_by_tenant ON audit (tenant, version);
+CREATE TABLE IF NOT EXISTS audit_counts (
+    tenant TEXT NOT NULL, by_operator INTEGER NOT NULL, records INTEGER NOT NULL,
+    PRIMARY KEY (tenant, by_operator)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS revoked_sessions (id TEXT PRIMARY KEY, expires_micros INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
@@ -31,9 +34,35 @@ fn version(c: &Connection) -> Result<u64, LedgerError> {
     Ok(v.unwrap_or(0) as u64)
 }
 
-/// The next version and its audit record, in `tx`; drops the tenant's
-/// records beyond [`AUDIT_KEPT_PER_TENANT`].
+/// How many records of the tenant's trail this maker made (counted once
+/// from the records themselves, for a ledger written before the counts).
+fn audit_count(tx: &Transaction<'_>, note: &AuditNote) -> Result<i64, LedgerError> {
+    let by_operator = note.by_operator();
+    let counted: Option<i64> = tx
+        .query_row(
+            "SELECT records FROM audit_counts WHERE tenant = ?1 AND by_operator = ?2",
+            params![note.tenant, by_operator],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(records) = counted {
+        return Ok(records);
+    }
+    let records: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM audit WHERE tenant = ?1 AND (json_extract(note, '$.who') = ?2) = ?3",
+        params![note.tenant, OPERATOR, by_operator],
+        |row| row.get(0),
+    )?;
+    Ok(records)
+}
+
+/// The next version and its audit record, in `tx`; refused when the
+/// maker's records already fill the tenant's trail (nothing is dropped).
 fn audit_and_bump(tx: &Transaction<'_>, note: &AuditNote) -> Result<u64, LedgerError> {
+    let records = audit_count(tx, note)?;
+    if records >= note.kept_limit() as i64 {
+        return Err(audit_full(note));
+    }
     let next = version(tx)? + 1;
     tx.execute(
         "INSERT INTO control_version (id, version) VALUES (1, ?1)
@@ -46,9 +75,9 @@ fn audit_and_bump(tx: &Transaction<'_>, note: &AuditNote) -> Result<u64, LedgerE
         params![next as i64, note.tenant, text],
     )?;
     tx.execute(
-        "DELETE FROM audit WHERE tenant = ?1 AND version <= (
-             SELECT version FROM audit WHERE tenant = ?1 ORDER BY version DESC LIMIT 1 OFFSET ?2)",
-        params![note.tenant, AUDIT_KEPT_PER_TENANT as i64],
+        "INSERT INTO audit_counts (tenant, by_operator, records) VALUES (?1, ?2, ?3)
+         ON CONFLICT (tenant, by_operator) DO UPDATE SET records = excluded.records",
+        params![note.tenant, note.by_operator(), records + 1],
     )?;
     Ok(next)
 }

@@ -2,12 +2,19 @@
 //! (`concat=true`, `concat-ref`, `concat-total`, `concat-part`), and the
 //! engine must decide once, on the whole message.
 //!
-//! [`ConcatAssembler`] is pure and bounded: the caller passes the time, the
-//! capacity is fixed (messages held, parts held), an incomplete message is
-//! dropped after its TTL, and when full the oldest incomplete message is
-//! evicted. Messages are keyed by our number, `concat-ref` and a keyed
-//! fingerprint of the sender ([`SenderKey`], computed by the caller): the
-//! sender's number itself is never a key and is kept only with the parts.
+//! [`ConcatAssembler`] is pure and bounded: the caller passes the time, and
+//! every bound is fixed ([`ConcatLimits`]): parts per message, messages
+//! held, parts held in all and per number of ours, and a byte budget for
+//! what the held parts take. A part itself is at most what a phone can send
+//! in one segment (checked when it is read:
+//! [`MAX_PART_CHARS`](super::inbound::MAX_PART_CHARS)). An incomplete
+//! message is dropped after its TTL; when a bound is reached, the oldest
+//! incomplete message of the same number (for the per-number bound) or of
+//! all (for the others) is evicted. Messages are keyed by our number,
+//! `concat-ref` and a keyed fingerprint of the sender ([`SenderKey`],
+//! computed by the caller): the sender's number itself is never a key and
+//! is kept only with the parts. [`ConcatCounts`] says how many parts were
+//! evicted and expired, for a metric.
 //!
 //! **Which id the whole message gets:** the `messageId` of part 1. It is the
 //! same whichever order the parts come in, so should every part be retried
@@ -25,13 +32,20 @@
 //! message is decided once whichever process holds part 1). A part arriving
 //! after that is absorbed as a [`ConcatOutcome::Duplicate`]; processes
 //! without part 1 never decide, and drop their parts after the TTL.
+//!
+//! **Memory is given back:** once the held messages fall to a quarter of
+//! what the maps were sized for, the maps shrink.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use antirelou_domain::SenderKey;
 
 use super::inbound::ConcatPart;
 use crate::inbound::InboundSms;
+
+/// What one held part is counted for on top of its strings: the slot, the
+/// `InboundSms` and the allocator's headers of its four strings.
+pub const PART_OVERHEAD_BYTES: usize = 160;
 
 /// How many messages and parts to hold, and for how long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +54,10 @@ pub struct ConcatLimits {
     pub max_messages: usize,
     /// Part texts held at once across incomplete messages.
     pub max_parts: usize,
+    /// Part texts held at once for one number of ours.
+    pub max_parts_per_number: usize,
+    /// What the held parts may take, in bytes ([`part_bytes`]).
+    pub max_bytes: usize,
     /// A message with more parts than this is dropped (SMS allows 255).
     pub max_parts_per_message: u8,
     /// How long a message is held after its first part arrived.
@@ -47,12 +65,20 @@ pub struct ConcatLimits {
 }
 
 impl Default for ConcatLimits {
-    /// 10,000 messages, 40,000 parts, 10 parts each (≈ 1,530 GSM-7
-    /// characters), 10 minutes (parts of one message usually arrive within
-    /// seconds; Vonage retries a part for up to 24 hours only if we did not
-    /// answer it).
+    /// 10,000 messages; 8,000 parts, 1,000 for one number, 4 MiB in all
+    /// (8,000 parts of 153 characters and their overhead take about
+    /// 3.7 MB); 10 parts a message (≈ 1,530 GSM-7 characters); 10 minutes
+    /// (parts of one message usually arrive within seconds; Vonage retries
+    /// a part for up to 24 hours only if we did not answer it).
     fn default() -> ConcatLimits {
-        ConcatLimits { max_messages: 10_000, max_parts: 40_000, max_parts_per_message: 10, ttl_ms: 10 * 60 * 1000 }
+        ConcatLimits {
+            max_messages: 10_000,
+            max_parts: 8_000,
+            max_parts_per_number: 1_000,
+            max_bytes: 4 << 20,
+            max_parts_per_message: 10,
+            ttl_ms: 10 * 60 * 1000,
+        }
     }
 }
 
@@ -78,8 +104,23 @@ pub enum ConcatDrop {
     /// Its `concat-total` differs from the other parts', or another part
     /// already holds its place with a different `messageId`.
     Inconsistent,
-    /// `max_parts` is smaller than what this one message needs.
+    /// The bounds are smaller than what this one message needs.
     Full,
+}
+
+/// Parts dropped since the start, by why (for a metric).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConcatCounts {
+    /// Parts of incomplete messages evicted to make room.
+    pub evicted_parts: u64,
+    /// Parts of incomplete messages dropped at their TTL.
+    pub expired_parts: u64,
+}
+
+/// What a held part counts for in [`ConcatLimits::max_bytes`]: its strings
+/// and [`PART_OVERHEAD_BYTES`].
+pub fn part_bytes(sms: &InboundSms) -> usize {
+    sms.body.len() + sms.message_id.len() + sms.from.len() + sms.to.len() + PART_OVERHEAD_BYTES
 }
 
 /// Holds the parts of long SMS until each message is whole. See the module doc.
@@ -89,9 +130,12 @@ pub struct ConcatAssembler {
     messages: HashMap<MessageKey, Held>,
     /// Messages by (first part's time, arrival number): eviction order.
     by_age: BTreeMap<(u64, u64), MessageKey>,
+    /// Each number's incomplete messages and held parts.
+    numbers: HashMap<String, NumberHold>,
     parts_held: usize,
+    bytes_held: usize,
     arrivals: u64,
-    evicted: u64,
+    counts: ConcatCounts,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -112,15 +156,42 @@ struct Held {
     completed: bool,
 }
 
+impl Held {
+    /// (parts, bytes) of the texts this message holds.
+    fn weight(&self) -> (usize, usize) {
+        self.slots
+            .iter()
+            .flatten()
+            .filter_map(|(_, sms)| sms.as_ref())
+            .fold((0, 0), |(parts, bytes), sms| (parts + 1, bytes + part_bytes(sms)))
+    }
+}
+
+/// One number's share: the ages of its messages holding texts, and what they hold.
+#[derive(Debug, Default)]
+struct NumberHold {
+    ages: BTreeSet<(u64, u64)>,
+    parts: usize,
+}
+
+/// Which bound a part must fit under.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    Number,
+    All,
+}
+
 impl ConcatAssembler {
     pub fn new(limits: ConcatLimits) -> ConcatAssembler {
         ConcatAssembler {
             limits,
             messages: HashMap::new(),
             by_age: BTreeMap::new(),
+            numbers: HashMap::new(),
             parts_held: 0,
+            bytes_held: 0,
             arrivals: 0,
-            evicted: 0,
+            counts: ConcatCounts::default(),
         }
     }
 
@@ -155,7 +226,7 @@ impl ConcatAssembler {
             }
         }
         if !self.messages.contains_key(&key) {
-            self.make_room(1);
+            self.make_room_for_message();
             self.arrivals += 1;
             let age = (now_ms, self.arrivals);
             self.by_age.insert(age, key.clone());
@@ -168,24 +239,33 @@ impl ConcatAssembler {
             };
             self.messages.insert(key.clone(), held);
         }
-        self.make_room_for_part(&key);
+        let bytes = part_bytes(&part.sms);
+        if !self.make_room_for_part(&key, bytes) {
+            self.remove(&key);
+            return ConcatOutcome::Dropped(ConcatDrop::Full);
+        }
         let Some(held) = self.messages.get_mut(&key) else {
-            // make_room_for_part removed it: nothing else could be evicted.
             return ConcatOutcome::Dropped(ConcatDrop::Full);
         };
         let Some(slot) = held.slots.get_mut(index) else {
             return ConcatOutcome::Dropped(ConcatDrop::Inconsistent);
         };
         *slot = Some((part.sms.message_id.clone(), Some(part.sms)));
-        self.parts_held += 1;
+        let age = held.age;
         if index == 0 {
             held.part_one_at = Some(now_ms);
         }
         if held.slots.iter().all(Option::is_some) {
-            let (whole, texts) = complete(held);
-            self.parts_held -= texts;
+            let released = held.weight();
+            let whole = complete(held);
+            self.release(&key.to, age, released.0 - 1, released.1 - bytes);
             ConcatOutcome::Complete(whole)
         } else {
+            self.parts_held += 1;
+            self.bytes_held += bytes;
+            let number = self.numbers.entry(key.to.clone()).or_default();
+            number.parts += 1;
+            number.ages.insert(age);
             ConcatOutcome::Pending
         }
     }
@@ -198,16 +278,18 @@ impl ConcatAssembler {
     pub fn overdue(&mut self, now_ms: u64, wait_ms: u64) -> Vec<InboundSms> {
         self.expire(now_ms);
         let mut ready = Vec::new();
-        let mut texts_released = 0;
-        for held in self.messages.values_mut() {
+        let mut released = Vec::new();
+        for (key, held) in &mut self.messages {
             let waited = held.part_one_at.is_some_and(|at| at.saturating_add(wait_ms) <= now_ms);
             if waited && !held.completed {
-                let (whole, texts) = complete(held);
-                texts_released += texts;
-                ready.push((held.age, whole));
+                let (parts, bytes) = held.weight();
+                released.push((key.to.clone(), held.age, parts, bytes));
+                ready.push((held.age, complete(held)));
             }
         }
-        self.parts_held -= texts_released;
+        for (to, age, parts, bytes) in released {
+            self.release(&to, age, parts, bytes);
+        }
         ready.sort_by_key(|(age, _)| *age);
         ready.into_iter().map(|(_, whole)| whole).collect()
     }
@@ -222,274 +304,150 @@ impl ConcatAssembler {
         self.parts_held
     }
 
-    /// Incomplete messages evicted to make room since the start (a metric).
-    pub fn evicted_total(&self) -> u64 {
-        self.evicted
+    /// What the held part texts count for ([`part_bytes`]).
+    pub fn bytes_held(&self) -> usize {
+        self.bytes_held
+    }
+
+    /// Parts held for our number `to`.
+    pub fn parts_held_for(&self, to: &str) -> usize {
+        self.numbers.get(to).map_or(0, |number| number.parts)
+    }
+
+    /// Parts evicted and expired since the start.
+    pub fn counts(&self) -> ConcatCounts {
+        self.counts
     }
 
     fn expire(&mut self, now_ms: u64) {
+        let mut expired = false;
         while let Some((&age, _)) = self.by_age.first_key_value() {
             if age.0.saturating_add(self.limits.ttl_ms) > now_ms {
                 break;
             }
             if let Some((_, key)) = self.by_age.pop_first() {
-                self.forget(&key);
+                let dropped = self.forget(&key);
+                self.counts.expired_parts += dropped as u64;
+                expired = true;
             }
+        }
+        if expired {
+            self.shrink();
         }
     }
 
-    /// Evicts the oldest messages until `extra` more fit.
-    fn make_room(&mut self, extra: usize) {
-        while self.messages.len() + extra > self.limits.max_messages.max(1) {
-            if !self.evict_oldest(None) {
-                break;
-            }
+    /// Evicts the oldest messages until one more fits.
+    fn make_room_for_message(&mut self) {
+        while self.messages.len() >= self.limits.max_messages.max(1) {
+            let Some(oldest) = self.by_age.values().next().cloned() else { break };
+            self.evict(&oldest);
         }
     }
 
-    /// Evicts the oldest other messages until one more part fits.
-    fn make_room_for_part(&mut self, keep: &MessageKey) {
-        while self.parts_held >= self.limits.max_parts.max(1) {
-            if !self.evict_oldest(Some(keep)) {
-                self.remove(keep);
-                break;
-            }
+    /// Evicts the oldest other messages (of `keep`'s number first, for the
+    /// per-number bound) until a part of `bytes` fits; `false` when it
+    /// cannot fit whatever is evicted.
+    fn make_room_for_part(&mut self, keep: &MessageKey, bytes: usize) -> bool {
+        loop {
+            let number_parts = self.parts_held_for(&keep.to);
+            let bound = if number_parts >= self.limits.max_parts_per_number.max(1) {
+                Bound::Number
+            } else if self.parts_held >= self.limits.max_parts.max(1) || self.bytes_held + bytes > self.limits.max_bytes
+            {
+                Bound::All
+            } else {
+                return true;
+            };
+            let Some(victim) = self.oldest_other(keep, bound) else { return false };
+            self.evict(&victim);
         }
     }
 
-    fn evict_oldest(&mut self, keep: Option<&MessageKey>) -> bool {
-        let oldest = self.by_age.values().find(|key| Some(*key) != keep).cloned();
-        match oldest {
-            Some(key) => {
-                if self.messages.get(&key).is_some_and(|held| !held.completed) {
-                    self.evicted += 1;
-                }
-                self.remove(&key);
-                true
+    /// The oldest message holding texts, other than `keep`: of `keep`'s
+    /// number, or of any number.
+    fn oldest_other(&self, keep: &MessageKey, bound: Bound) -> Option<MessageKey> {
+        match bound {
+            Bound::Number => {
+                let ages = &self.numbers.get(&keep.to)?.ages;
+                ages.iter().filter_map(|age| self.by_age.get(age)).find(|key| *key != keep).cloned()
             }
-            None => false,
+            Bound::All => self
+                .by_age
+                .values()
+                .find(|key| *key != keep && self.messages.get(*key).is_some_and(|held| !held.completed))
+                .cloned(),
         }
     }
 
-    fn remove(&mut self, key: &MessageKey) {
+    fn evict(&mut self, key: &MessageKey) {
+        let dropped = self.remove(key);
+        self.counts.evicted_parts += dropped as u64;
+    }
+
+    /// Removes a message; returns how many part texts it held.
+    fn remove(&mut self, key: &MessageKey) -> usize {
         if let Some(held) = self.messages.get(key) {
             self.by_age.remove(&held.age);
         }
-        self.forget(key);
+        self.forget(key)
     }
 
-    fn forget(&mut self, key: &MessageKey) {
-        if let Some(held) = self.messages.remove(key) {
-            if !held.completed {
-                self.parts_held -= held.slots.iter().flatten().count();
+    /// Drops a message (already out of `by_age`); returns how many part texts it held.
+    fn forget(&mut self, key: &MessageKey) -> usize {
+        let Some(held) = self.messages.remove(key) else { return 0 };
+        let (parts, bytes) = held.weight();
+        if parts > 0 {
+            self.release(&key.to, held.age, parts, bytes);
+        }
+        parts
+    }
+
+    /// Takes texts that no longer are held off the counts.
+    fn release(&mut self, to: &str, age: (u64, u64), parts: usize, bytes: usize) {
+        self.parts_held -= parts;
+        self.bytes_held -= bytes;
+        if let Some(number) = self.numbers.get_mut(to) {
+            number.parts -= parts;
+            number.ages.remove(&age);
+            if number.ages.is_empty() {
+                self.numbers.remove(to);
             }
+        }
+    }
+
+    /// Gives memory back once the maps are mostly empty.
+    fn shrink(&mut self) {
+        if self.messages.capacity() > 64 && self.messages.len() * 4 < self.messages.capacity() {
+            self.messages.shrink_to_fit();
+        }
+        if self.numbers.capacity() > 64 && self.numbers.len() * 4 < self.numbers.capacity() {
+            self.numbers.shrink_to_fit();
         }
     }
 }
 
 /// Joins the parts held, in order; keeps the part ids (for retries), drops
-/// the texts. Returns the message and how many part texts it released.
-fn complete(held: &mut Held) -> (InboundSms, usize) {
+/// the texts.
+fn complete(held: &mut Held) -> InboundSms {
     held.completed = true;
     held.part_one_at = None;
     let mut parts = held.slots.iter_mut().flatten().filter_map(|(_, sms)| sms.take());
     let Some(mut whole) = parts.next() else {
-        // Unreachable: callers complete a message holding at least part 1.
-        let empty = InboundSms {
+        // Unreachable: callers complete a message holding at least one part.
+        return InboundSms {
             provider: antirelou_domain::ProviderKind::Vonage,
             message_id: String::new(),
             from: String::new(),
             to: String::new(),
             body: String::new(),
         };
-        return (empty, 0);
     };
-    let mut texts = 1;
     for part in parts {
         whole.body.push_str(&part.body);
-        texts += 1;
     }
-    (whole, texts)
+    whole
 }
 
 #[cfg(test)]
-mod tests {
-    use antirelou_domain::ProviderKind;
-
-    use super::*;
-
-    fn sender(byte: u8) -> SenderKey {
-        SenderKey::from_bytes([byte; 32])
-    }
-
-    fn part(reference: &str, total: u8, part: u8, id: &str, text: &str) -> ConcatPart {
-        ConcatPart {
-            reference: reference.to_owned(),
-            total,
-            part,
-            sms: InboundSms {
-                provider: ProviderKind::Vonage,
-                message_id: id.to_owned(),
-                from: "+33612345678".to_owned(),
-                to: "+33939000001".to_owned(),
-                body: text.to_owned(),
-            },
-        }
-    }
-
-    fn limits() -> ConcatLimits {
-        ConcatLimits { max_messages: 4, max_parts: 8, max_parts_per_message: 5, ttl_ms: 1_000 }
-    }
-
-    fn whole(outcome: ConcatOutcome) -> InboundSms {
-        match outcome {
-            ConcatOutcome::Complete(sms) => sms,
-            other => panic!("expected the whole message, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn parts_in_any_order_make_one_message_with_part_ones_id() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assert_eq!(assembler.accept(part("9", 3, 3, "C", "!"), sender(7), 0), ConcatOutcome::Pending);
-        assert_eq!(assembler.accept(part("9", 3, 1, "A", "Bonjour "), sender(7), 1), ConcatOutcome::Pending);
-        let sms = whole(assembler.accept(part("9", 3, 2, "B", "à vous"), sender(7), 2));
-        assert_eq!(sms.body, "Bonjour à vous!");
-        assert_eq!(sms.message_id, "A");
-        assert_eq!(sms.from, "+33612345678");
-        assert_eq!(assembler.parts_held(), 0, "texts are dropped once whole");
-    }
-
-    #[test]
-    fn a_retried_part_never_makes_a_second_whole_message() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assert_eq!(assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 0), ConcatOutcome::Pending);
-        assert_eq!(assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 1), ConcatOutcome::Duplicate);
-        whole(assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 2));
-        for retry in [part("9", 2, 1, "A", "a"), part("9", 2, 2, "B", "b")] {
-            assert_eq!(assembler.accept(retry, sender(7), 3), ConcatOutcome::Duplicate);
-        }
-    }
-
-    #[test]
-    fn retries_after_the_ttl_reassemble_under_the_same_id() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 0);
-        let first = whole(assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 10));
-        assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 5_000);
-        let again = whole(assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 5_001));
-        assert_eq!(again.message_id, first.message_id, "the engine dedupes it");
-    }
-
-    #[test]
-    fn same_reference_from_another_sender_or_number_is_another_message() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 0);
-        assert_eq!(assembler.accept(part("9", 2, 2, "X", "x"), sender(8), 0), ConcatOutcome::Pending);
-        let mut elsewhere = part("9", 2, 2, "Y", "y");
-        elsewhere.sms.to = "+33939000002".to_owned();
-        assert_eq!(assembler.accept(elsewhere, sender(7), 0), ConcatOutcome::Pending);
-        assert_eq!(assembler.messages_held(), 3);
-        assert_eq!(whole(assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 0)).body, "ab");
-    }
-
-    #[test]
-    fn a_new_message_reusing_a_completed_reference_is_assembled_afresh() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 0);
-        whole(assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 0));
-        assert_eq!(assembler.accept(part("9", 2, 1, "C", "c"), sender(7), 1), ConcatOutcome::Pending);
-        assert_eq!(whole(assembler.accept(part("9", 2, 2, "D", "d"), sender(7), 2)).message_id, "C");
-    }
-
-    #[test]
-    fn inconsistent_or_oversized_parts_are_dropped() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assert_eq!(
-            assembler.accept(part("9", 6, 1, "A", "a"), sender(7), 0),
-            ConcatOutcome::Dropped(ConcatDrop::TooManyParts)
-        );
-        assembler.accept(part("9", 3, 1, "A", "a"), sender(7), 0);
-        assert_eq!(
-            assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 0),
-            ConcatOutcome::Dropped(ConcatDrop::Inconsistent)
-        );
-        assert_eq!(
-            assembler.accept(part("9", 3, 1, "Z", "z"), sender(7), 0),
-            ConcatOutcome::Dropped(ConcatDrop::Inconsistent)
-        );
-    }
-
-    #[test]
-    fn incomplete_messages_expire_after_the_ttl() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 0);
-        assert_eq!(assembler.accept(part("8", 2, 1, "C", "c"), sender(7), 999), ConcatOutcome::Pending);
-        assert_eq!(assembler.messages_held(), 2);
-        assert_eq!(assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 1_000), ConcatOutcome::Pending);
-        assert_eq!(assembler.messages_held(), 2, "9 expired and restarted with part 2 only");
-        assert_eq!(assembler.evicted_total(), 0, "expiry is not eviction");
-    }
-
-    #[test]
-    fn when_full_the_oldest_incomplete_message_is_evicted() {
-        let mut assembler = ConcatAssembler::new(limits());
-        for (i, reference) in ["1", "2", "3", "4", "5"].into_iter().enumerate() {
-            assembler.accept(part(reference, 2, 1, &format!("A{i}"), "a"), sender(7), i as u64);
-        }
-        assert_eq!(assembler.messages_held(), 4);
-        assert_eq!(assembler.evicted_total(), 1);
-        // "1" was evicted: its second part now opens a new incomplete message.
-        assert_eq!(assembler.accept(part("1", 2, 2, "B0", "b"), sender(7), 10), ConcatOutcome::Pending);
-        assert_eq!(whole(assembler.accept(part("5", 2, 2, "B4", "b"), sender(7), 10)).message_id, "A4");
-    }
-
-    #[test]
-    fn a_message_whose_part_one_waited_is_handed_over_once_with_what_arrived() {
-        let mut assembler = ConcatAssembler::new(ConcatLimits { ttl_ms: 60_000, ..limits() });
-        assembler.accept(part("9", 3, 1, "A", "Bonjour "), sender(7), 1_000);
-        assembler.accept(part("9", 3, 3, "C", "!"), sender(7), 1_500);
-        assert_eq!(assembler.overdue(5_999, 5_000), Vec::new(), "part 1 has not waited long enough");
-        let handed = assembler.overdue(6_000, 5_000);
-        assert_eq!(handed.len(), 1);
-        assert_eq!((handed[0].message_id.as_str(), handed[0].body.as_str()), ("A", "Bonjour !"));
-        assert_eq!(assembler.parts_held(), 0, "texts are dropped once handed over");
-        assert_eq!(assembler.overdue(60_000, 5_000), Vec::new(), "handed over once");
-        assert_eq!(assembler.accept(part("9", 3, 2, "B", "à vous"), sender(7), 7_000), ConcatOutcome::Duplicate);
-        assert_eq!(assembler.accept(part("9", 3, 1, "A", "Bonjour "), sender(7), 7_001), ConcatOutcome::Duplicate);
-        assert_eq!(assembler.parts_held(), 0);
-    }
-
-    #[test]
-    fn parts_without_part_one_are_never_handed_over() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 0);
-        assert_eq!(assembler.overdue(999, 10), Vec::new());
-        assert_eq!(assembler.parts_held(), 1);
-        assert_eq!(assembler.overdue(1_000, 10), Vec::new(), "expired at the TTL instead");
-        assert_eq!((assembler.parts_held(), assembler.messages_held()), (0, 0));
-    }
-
-    #[test]
-    fn a_message_completed_in_time_is_not_handed_over_again() {
-        let mut assembler = ConcatAssembler::new(limits());
-        assembler.accept(part("9", 2, 1, "A", "a"), sender(7), 0);
-        whole(assembler.accept(part("9", 2, 2, "B", "b"), sender(7), 5));
-        assert_eq!(assembler.overdue(900, 10), Vec::new());
-    }
-
-    #[test]
-    fn parts_held_never_exceed_the_limit() {
-        let mut assembler = ConcatAssembler::new(ConcatLimits { max_messages: 100, max_parts: 8, ..limits() });
-        for i in 0..50u64 {
-            assembler.accept(part(&i.to_string(), 5, 1, &format!("A{i}"), "a"), sender(7), i);
-            assembler.accept(part(&i.to_string(), 5, 2, &format!("B{i}"), "b"), sender(7), i);
-            assert!(assembler.parts_held() <= 8);
-            assert!(assembler.messages_held() <= 100);
-        }
-        let mut tiny = ConcatAssembler::new(ConcatLimits { max_parts: 1, ..limits() });
-        tiny.accept(part("1", 2, 1, "A", "a"), sender(7), 0);
-        assert_eq!(tiny.accept(part("1", 2, 2, "B", "b"), sender(7), 0), ConcatOutcome::Dropped(ConcatDrop::Full));
-        assert_eq!(tiny.parts_held(), 0);
-    }
-}
+#[path = "concat_tests.rs"]
+mod tests;

@@ -26,6 +26,15 @@ pub const TIMESTAMP_SKEW_SECONDS: i64 = 300;
 /// The longest `messageId` or `concat-ref` we accept (Vonage's are 16–18 characters).
 pub const MAX_ID_CHARS: usize = 64;
 
+/// The most characters one part of a long SMS carries: a segment holds 160
+/// GSM-7 characters (153 once split, 67 UCS-2), so a longer part is not
+/// something a phone sent.
+pub const MAX_PART_CHARS: usize = 160;
+
+/// The most bytes one part's text takes in UTF-8: 153 GSM-7 characters of
+/// two bytes (`é`), or 67 UCS-2 characters of three, fit with room to spare.
+pub const MAX_PART_BYTES: usize = 480;
+
 /// The tenant's Vonage account, as needed to verify its webhooks.
 #[derive(Clone, Copy)]
 pub struct WebhookAuth<'a> {
@@ -148,7 +157,8 @@ pub fn inbound(
 /// - `api-key`: present;
 /// - `concat=true` with `concat-ref` (1 to [`MAX_ID_CHARS`] characters),
 ///   `concat-total` (1..=255) and `concat-part` (1..=total): a part, unless
-///   the total is 1.
+///   the total is 1; a part's `text` is at most [`MAX_PART_CHARS`]
+///   characters and [`MAX_PART_BYTES`] bytes.
 pub fn read(form: &WebhookForm) -> Result<(VonageInbound, &str), InboundError> {
     if form.any_repeated().is_some() {
         return Err(InboundError::Malformed("repeated parameter"));
@@ -197,6 +207,9 @@ fn read_part(form: &WebhookForm, sms: InboundSms) -> Result<VonageInbound, Inbou
         .ok_or(InboundError::Malformed("concat-part"))?;
     if total == 1 {
         return Ok(VonageInbound::Whole(sms));
+    }
+    if sms.body.len() > MAX_PART_BYTES || sms.body.chars().count() > MAX_PART_CHARS {
+        return Err(InboundError::Malformed("text"));
     }
     Ok(VonageInbound::Part(ConcatPart { reference: reference.to_owned(), total, part, sms }))
 }
@@ -426,6 +439,23 @@ mod tests {
         assert_eq!(part_fields("256", "1"), Err(InboundError::Malformed("concat-total")));
         assert_eq!(part_fields("3", "4"), Err(InboundError::Malformed("concat-part")));
         assert_eq!(part_fields("3", "0"), Err(InboundError::Malformed("concat-part")));
+    }
+
+    #[test]
+    fn a_part_longer_than_one_segment_is_malformed() {
+        let part_with = |text: &str| {
+            let mut pairs = signed_params(&EmulatedSms { text, ..sms() }, SignatureMethod::Sha256, SECRET);
+            for (k, v) in [("concat", "true"), ("concat-ref", "171"), ("concat-total", "3"), ("concat-part", "2")] {
+                pairs.push((k.to_owned(), v.to_owned()));
+            }
+            resign(&mut pairs, SignatureMethod::Sha256);
+            inbound(&WebhookForm::from_pairs(pairs), &auth(SignatureMethod::Sha256), NOW)
+        };
+        assert!(matches!(part_with(&"é".repeat(153)), Ok(VonageInbound::Part(_))), "a full GSM-7 part");
+        assert!(matches!(part_with(&"€".repeat(67)), Ok(VonageInbound::Part(_))), "a full UCS-2 part");
+        assert_eq!(part_with(&"a".repeat(161)), Err(InboundError::Malformed("text")));
+        assert_eq!(part_with(&"€".repeat(161)), Err(InboundError::Malformed("text")), "bytes");
+        assert_eq!(part_with(&"😀".repeat(121)), Err(InboundError::Malformed("text")), "484 bytes");
     }
 
     #[test]

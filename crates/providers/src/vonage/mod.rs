@@ -9,7 +9,7 @@ pub mod signature;
 
 use std::fmt;
 
-pub use concat::{ConcatAssembler, ConcatDrop, ConcatLimits, ConcatOutcome};
+pub use concat::{part_bytes, ConcatAssembler, ConcatCounts, ConcatDrop, ConcatLimits, ConcatOutcome};
 pub use inbound::{
     inbound, parse_form, parse_json, parse_query, parse_request, routed_number, ConcatPart, VonageInbound, WebhookAuth,
 };

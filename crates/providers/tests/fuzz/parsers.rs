@@ -92,7 +92,14 @@ pub fn vonage_json(input: &[u8]) {
 /// time step (ms × 16; a multiple of 5 also hands over overdue messages).
 /// Small limits so eviction, expiry and hand-overs happen.
 pub fn vonage_concat(input: &[u8]) {
-    let limits = ConcatLimits { max_messages: 5, max_parts: 9, max_parts_per_message: 6, ttl_ms: 2_000 };
+    let limits = ConcatLimits {
+        max_messages: 5,
+        max_parts: 9,
+        max_parts_per_number: 7,
+        max_bytes: 9 * 200,
+        max_parts_per_message: 6,
+        ttl_ms: 2_000,
+    };
     let mut assembler = ConcatAssembler::new(limits);
     let mut now_ms = 0u64;
     for op in input.chunks(6) {
@@ -118,6 +125,7 @@ pub fn vonage_concat(input: &[u8]) {
             }
         }
         assert!(assembler.parts_held() <= limits.max_parts, "parts bound");
+        assert!(assembler.bytes_held() <= limits.max_bytes, "bytes bound");
         assert!(assembler.messages_held() <= limits.max_messages, "messages bound");
     }
 }

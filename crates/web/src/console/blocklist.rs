@@ -46,10 +46,8 @@ pub async fn show(
     let body = html! {
         p.subtitle { (T::Tenant.get(lang)) " " (tenant) }
         @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
-        @if let Some(problem) = &query.problem {
-            p.notice.error role="alert" {
-                @if problem == "number" { (T::NotANumber.get(lang)) } @else { (problem) }
-            }
+        @if query.problem.as_deref() == Some("number") {
+            p.notice.error role="alert" { (T::NotANumber.get(lang)) }
         }
         p { (T::BlocklistIntro.get(lang)) }
         form method="post" action=(action) autocomplete="off" {
@@ -148,9 +146,7 @@ async fn change(request: HttpRequest, tenant: String, form: BlockForm, state: Pa
         Err(ControlError::Invalid(problem)) if problem.starts_with("number") => {
             layout::see_other(&format!("{page}?problem=number"))
         }
-        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => {
-            layout::see_other(&format!("{page}?problem={}", layout::url_encode(&problem)))
-        }
+        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => layout::problem(&visit, &page, &problem),
         Err(ControlError::Ledger(error)) => {
             tracing::error!(%error, "console: block list change failed");
             visit.unavailable(&request, T::LedgerUnavailable)

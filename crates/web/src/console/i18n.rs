@@ -206,6 +206,10 @@ texts! {
     LedgerUnavailable => "Le registre est indisponible : réessayez.", "The ledger is unavailable: try again.";
     ExportsBusy => "D'autres téléchargements sont en cours : réessayez dans une minute.", "Other downloads are running: try again in a minute.";
     NotFound => "Page introuvable.", "Page not found.";
+    FormRefused => "Modification refusée", "Change refused";
+    GoBack => "Retour", "Back";
+    AmountTooLarge => "Ce montant porterait le solde au-delà de son maximum.", "This amount would take the balance over its maximum.";
+    BadCursor => "Cette page de la liste n'existe pas : revenez à la première.", "This page of the list does not exist: go back to the first.";
     BadForm => "Formulaire refusé (jeton de formulaire absent ou périmé) : rechargez la page.", "Form refused (missing or stale form token): reload the page.";
     NoNumbers => "Aucun numéro.", "No numbers.";
     ActorUnavailable => "Le numéro ne répond pas : réessayez.", "The number does not answer: try again.";

@@ -119,6 +119,16 @@ pub fn refusal(request: &HttpRequest, visit: Option<&Visit>, status: StatusCode,
     }
 }
 
+/// A refused form (400): the reason in the service's own words (never text
+/// read from the URL) and the way back to the page.
+pub fn problem(visit: &Visit, back: &str, reason: &str) -> HttpResponse {
+    let body = html! {
+        p.notice.error role="alert" { (reason) }
+        p { a href=(back) { (T::GoBack.get(visit.lang)) } }
+    };
+    page_with_status(visit, StatusCode::BAD_REQUEST, T::FormRefused, body)
+}
+
 /// Percent-encodes a path or a value for a query (`/` kept).
 pub fn url_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

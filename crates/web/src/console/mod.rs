@@ -173,6 +173,8 @@ impl Visit {
         let now = state.clock.now_seconds();
         let session =
             request.cookie(SESSION_COOKIE).and_then(|cookie| state.console.key.verify(cookie.value(), now, state))?;
+        // An operator's session from the admin listener opens nothing on the public side.
+        crate::routes::admin::welcome(request, session.caller.clone())?;
         let revocation = state.console.key.revocation_id(&session);
         let ledger = state.registry.ledger();
         if !matches!(ledger.session_revoked(&revocation, state.clock.now_micros()).await, Ok(false)) {

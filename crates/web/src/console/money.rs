@@ -1,8 +1,9 @@
 //! `GET /console/tenants/{tenant}/money`: the balance, a top-up form, the
 //! latest entries, and their CSV download (the same export as the API's).
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use antirelou_ledger::{export, EntryFilter, EntryKind};
+use antirelou_ledger::{export, EntryFilter, EntryKind, LedgerError};
 use futures_util::StreamExt as _;
 use maud::html;
 use serde::Deserialize;
@@ -25,9 +26,10 @@ fn kind_text(kind: EntryKind) -> &'static str {
 pub struct MoneyQuery {
     /// The cursor of the page to show.
     after: Option<String>,
-    /// A top-up's new balance, to confirm it.
-    credited: Option<String>,
-    /// A refused top-up's reason.
+    /// What was just done, by its code (`credited`): the notice is chosen
+    /// from a fixed list and its figures read from the ledger.
+    done: Option<String>,
+    /// Why a top-up was refused, by its code (`not_positive`, `amount`, `too_large`).
     problem: Option<String>,
 }
 
@@ -53,17 +55,23 @@ pub async fn show(
         limit: ENTRIES_SHOWN,
         ..EntryFilter::default()
     };
-    let Ok(page) = state.registry.ledger().entries(&filter).await else {
-        return visit.unavailable(&request, T::LedgerUnavailable);
+    let page = match state.registry.ledger().entries(&filter).await {
+        Ok(page) => page,
+        Err(LedgerError::Refused(_)) => {
+            return layout::refusal(&request, Some(&visit), StatusCode::BAD_REQUEST, T::BadCursor);
+        }
+        Err(_) => return visit.unavailable(&request, T::LedgerUnavailable),
     };
     let problem = match query.problem.as_deref() {
         Some("not_positive") => Some(T::AmountNotPositive),
         Some("amount") => Some(T::AmountInvalid),
+        Some("too_large") => Some(T::AmountTooLarge),
         _ => None,
     };
+    let credited = query.done.as_deref() == Some("credited");
     let currency = &state.currency;
     let body = html! {
-        @if let Some(balance) = &query.credited {
+        @if let (true, Some(balance)) = (credited, &balance) {
             p.notice.ok role="status" { (T::Credited.get(lang)) " " strong { (balance) " " (currency) } }
         }
         @if let Some(problem) = problem { p.notice.error role="alert" { (problem.get(lang)) } }
@@ -148,10 +156,11 @@ pub async fn top_up(
     let tenant = path.into_inner();
     let back = format!("/console/tenants/{tenant}/money");
     match credit(&state, visit.caller(), &tenant, &form.amount, &form.note).await {
-        Ok(done) => layout::see_other(&format!("{back}?credited={}", layout::url_encode(&done.balance))),
+        Ok(_) => layout::see_other(&format!("{back}?done=credited")),
         Err(TopUpError::NotFound) => visit.not_found(&request),
         Err(TopUpError::NotPositive) => layout::see_other(&format!("{back}?problem=not_positive")),
         Err(TopUpError::Amount(_)) => layout::see_other(&format!("{back}?problem=amount")),
+        Err(TopUpError::Refused(_)) => layout::see_other(&format!("{back}?problem=too_large")),
         Err(TopUpError::Ledger) => visit.unavailable(&request, T::LedgerUnavailable),
     }
 }

@@ -63,9 +63,10 @@ fn figures_block(lang: Lang, f: &ReplyFigures) -> Markup {
 
 #[derive(Deserialize)]
 pub struct Done {
+    /// What was just done, by its code (`paused`, `resumed`, `saved`); a
+    /// refused change is answered at once with its reason, never through
+    /// the URL.
     done: Option<String>,
-    /// Why the last change was refused, as the settings' reader says it.
-    problem: Option<String>,
 }
 
 /// The caller's number and its controls in force, or `None` (another
@@ -107,7 +108,6 @@ pub async fn show(
     let action = |what: &str| format!("/console/numbers/{number}/{what}");
     let body = html! {
         @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
-        @if let Some(problem) = &query.problem { p.notice.error role="alert" { (problem) } }
         p { (T::Tenant.get(lang)) " " strong { (view.tenant) } }
         section aria-labelledby="state" {
             h2 #state { (T::State.get(lang)) }
@@ -225,9 +225,7 @@ pub async fn act(
     match result {
         Ok(done) => layout::see_other(&format!("{page}?done={done}")),
         Err(ControlError::NotFound) => visit.not_found(&request),
-        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => {
-            layout::see_other(&format!("{page}?problem={}", layout::url_encode(&problem)))
-        }
+        Err(ControlError::Invalid(problem) | ControlError::Full(problem)) => layout::problem(&visit, &page, &problem),
         Err(ControlError::Ledger(error)) => {
             tracing::error!(%error, "console: runtime control failed");
             visit.unavailable(&request, T::LedgerUnavailable)

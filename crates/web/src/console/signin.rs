@@ -21,7 +21,7 @@ use super::i18n::{Lang, T};
 use super::session::{new_nonce, SessionKey, SESSION_COOKIE, SIGNIN_COOKIE, SIGNIN_FORM_TTL_SECONDS};
 use super::PageState;
 use super::{cookie, layout};
-use crate::routes::admin::caller_of_token;
+use crate::routes::admin::{caller_of_token, welcome};
 
 /// Sign-in attempts one client address may make per minute (a burst of
 /// this many, then one every 60/N s): a person mistyping a token never
@@ -149,7 +149,8 @@ pub async fn submit(request: HttpRequest, form: web::Form<SigninForm>, state: Pa
         limiter.count(SigninResult::Refused);
         return render(&request, &state, StatusCode::FORBIDDEN, Some(T::BadForm));
     }
-    let Some(caller) = caller_of_token(form.token.trim(), &state) else {
+    let caller = caller_of_token(form.token.trim(), &state).and_then(|caller| welcome(&request, caller));
+    let Some(caller) = caller else {
         limiter.count(SigninResult::Refused);
         return render(&request, &state, StatusCode::UNAUTHORIZED, Some(T::WrongToken));
     };

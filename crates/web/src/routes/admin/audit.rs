@@ -61,7 +61,7 @@ pub struct AuditResponse {
     pub next: Option<u64>,
 }
 
-/// The tenant's runtime changes, newest first (the newest 10,000 are kept).
+/// The tenant's runtime changes, newest first (every one is kept: a full history refuses changes).
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/audit", tag = "controls",
     params(("tenant" = String, Path, description = "The tenant's id"), AuditQuery),
     responses((status = 200, body = AuditResponse), (status = 400, body = ApiError),

@@ -80,7 +80,7 @@ pub async fn list(request: HttpRequest, path: web::Path<String>, state: web::Dat
     request_body = BlockRequest,
     responses((status = 201, body = BlockedView), (status = 400, body = ApiError),
               (status = 401, body = ApiError), (status = 404, body = ApiError),
-              (status = 409, description = "The blocklist is full", body = ApiError),
+              (status = 409, description = "The blocklist, or the change history, is full", body = ApiError),
               (status = 413, body = ApiError), (status = 503, body = ApiError)))]
 pub async fn add(
     request: HttpRequest,
@@ -105,7 +105,9 @@ pub async fn add(
     params(("tenant" = String, Path, description = "The tenant's id"),
            ("hash" = String, Path, description = "The sender's hash, as listed")),
     responses((status = 204, description = "Unblocked"), (status = 401, body = ApiError),
-              (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+              (status = 404, body = ApiError),
+              (status = 409, description = "The change history is full", body = ApiError),
+              (status = 503, body = ApiError)))]
 pub async fn remove(
     request: HttpRequest,
     path: web::Path<(String, String)>,

@@ -103,11 +103,17 @@ pub(crate) fn caller_of_token(token: &str, state: &AppState) -> Option<Caller> {
         .map(|t| Caller::Tenant(t.id.to_string()))
 }
 
-/// The caller of a request's `Authorization: Bearer` token.
+/// The caller of a request's `Authorization: Bearer` token. The operator
+/// token names nobody on `server.console_listen` (the public side).
 pub(crate) fn authenticate(request: &HttpRequest, state: &AppState) -> Option<Caller> {
     let header = request.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
     let token = header.strip_prefix("Bearer ")?.trim();
-    caller_of_token(token, state)
+    welcome(request, caller_of_token(token, state)?)
+}
+
+/// `caller`, unless it is the operator on the listener that refuses it.
+pub(crate) fn welcome(request: &HttpRequest, caller: Caller) -> Option<Caller> {
+    (caller != Caller::Operator || crate::listeners::operator_welcome(request)).then_some(caller)
 }
 
 /// The caller of `request` when it may see `tenant`, a tenant that exists;

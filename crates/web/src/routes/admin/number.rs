@@ -221,6 +221,7 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
     request_body(content = Object, description = "A number patch, e.g. `{\"reply\": \"…\", \"daily_cap\": \"5.00\", \"shield\": {\"hold\": \"2h\"}}`"),
     responses((status = 200, body = PatchResponse), (status = 400, body = PatchProblems),
               (status = 401, body = ApiError), (status = 404, body = ApiError),
+              (status = 409, description = "The change history is full", body = ApiError),
               (status = 413, body = ApiError), (status = 503, body = ApiError)))]
 pub async fn patch(
     request: HttpRequest,
@@ -263,7 +264,9 @@ pub async fn patch(
 #[utoipa::path(delete, path = "/v1/numbers/{number}/overrides", tag = "numbers",
     params(("number" = String, Path, description = "The number, E.164")),
     responses((status = 200, body = ClearedResponse), (status = 401, body = ApiError),
-              (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+              (status = 404, body = ApiError),
+              (status = 409, description = "The change history is full", body = ApiError),
+              (status = 503, body = ApiError)))]
 pub async fn clear_overrides(
     request: HttpRequest,
     path: web::Path<String>,

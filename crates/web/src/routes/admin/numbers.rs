@@ -82,7 +82,9 @@ pub(crate) async fn number_views(state: &AppState, caller: &Caller) -> Vec<Numbe
     params(("number" = String, Path, description = "The number, E.164"),
            ("action" = String, Path, description = "`pause` or `resume`")),
     responses((status = 200, body = PausedResponse), (status = 401, body = ApiError),
-              (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+              (status = 404, body = ApiError),
+              (status = 409, description = "The change history is full", body = ApiError),
+              (status = 503, body = ApiError)))]
 pub async fn set_paused(
     request: HttpRequest,
     path: web::Path<(String, String)>,

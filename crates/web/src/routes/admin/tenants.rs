@@ -49,6 +49,7 @@ pub async fn top_up(
         Err(TopUpError::NotFound) => not_found(),
         Err(TopUpError::NotPositive) => error(StatusCode::BAD_REQUEST, "amount must be positive"),
         Err(TopUpError::Amount(e)) => error(StatusCode::BAD_REQUEST, format!("amount: {e}")),
+        Err(TopUpError::Refused(reason)) => error(StatusCode::BAD_REQUEST, reason),
         Err(TopUpError::Ledger) => ledger_unavailable(),
     }
 }
@@ -59,6 +60,9 @@ pub(crate) enum TopUpError {
     NotFound,
     NotPositive,
     Amount(antirelou_domain::MoneyError),
+    /// The ledger refused the amount (above the largest top-up, or the
+    /// balance would pass its maximum), with its sentence.
+    Refused(String),
     Ledger,
 }
 
@@ -88,6 +92,7 @@ pub(crate) async fn credit(
             balance: balance.to_string(),
             currency: state.currency.clone(),
         }),
+        Err(LedgerError::Refused(reason)) => Err(TopUpError::Refused(reason)),
         Err(error) => {
             tracing::error!(%error, "top-up failed");
             Err(TopUpError::Ledger)
