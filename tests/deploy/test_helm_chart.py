@@ -401,6 +401,8 @@ SETTINGS_TABLES = {
     'kind = "vonage"': ("config", "tenants", "[]", "provider", "oneOf[1]"),
     'kind = "plivo"': ("config", "tenants", "[]", "provider", "oneOf[2]"),
     'kind = "ovh"': ("config", "tenants", "[]", "provider", "oneOf[3]"),
+    'kind = "helloasso"': ("config", "tenants", "[]", "donations", "[]", "oneOf[0]"),
+    'kind = "opencollective"': ("config", "tenants", "[]", "donations", "[]", "oneOf[1]"),
     "[[tenants.numbers]]": ("config", "tenants", "[]", "numbers", "[]"),
     "shield": ("config", "tenants", "[]", "numbers", "[]", "shield"),
 }
@@ -428,10 +430,11 @@ def test_values_schema_knows_every_settings_key(binary):
     for line in listed.splitlines():
         table, key = line.split("\t")
         keys.setdefault(table, set()).add(key)
-    # `provider` is the kind's table; its `kind` key is in every branch.
-    for kind in ("twilio", "vonage", "plivo", "ovh"):
+    # `provider` and each `donations` entry are their kind's table; the
+    # `kind` key is in every branch.
+    for kind in ("twilio", "vonage", "plivo", "ovh", "helloasso", "opencollective"):
         keys[f'kind = "{kind}"'] |= {"kind"}
-    unmapped = set(keys) - set(SETTINGS_TABLES) - {"provider"}
+    unmapped = set(keys) - set(SETTINGS_TABLES) - {"provider", "donations"}
     assert not unmapped, f"tables the settings declare and the test does not map: {sorted(unmapped)}"
     schema = json.loads((CHART / "values.schema.json").read_text())
     for table, path in SETTINGS_TABLES.items():

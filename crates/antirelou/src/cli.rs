@@ -27,6 +27,109 @@ pub enum Command {
     Simulate(Box<SimulateArgs>),
     /// Print the admin API's OpenAPI 3.1 document (JSON), or with --markdown the endpoint table of docs/admin-api.md.
     Openapi(OpenapiArgs),
+    /// Write a working configuration for one collective: questions in French or English, or flags with --non-interactive.
+    Init(Box<InitArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write antirelou.toml, secrets/ and Caddyfile (default: /etc/antirelou when the package made it, else here).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Replace an existing antirelou.toml (the keys and tokens already in secrets/ are kept).
+    #[arg(long)]
+    pub force: bool,
+    /// Ask nothing: every answer comes from the flags below.
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// The language of the questions and comments (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+    /// Your collective's short name (lowercase letters, digits, - and _).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Your SMS provider.
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Twilio: the account SID (AC…).
+    #[arg(long)]
+    pub account_sid: Option<String>,
+    /// Twilio, Plivo: the auth token.
+    #[arg(long)]
+    pub auth_token: Option<String>,
+    /// Vonage: the API key.
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// Vonage: the API secret.
+    #[arg(long)]
+    pub api_secret: Option<String>,
+    /// Vonage: the signature secret (signed webhooks).
+    #[arg(long)]
+    pub signature_secret: Option<String>,
+    /// Plivo: the auth ID (MA… or SA…).
+    #[arg(long)]
+    pub auth_id: Option<String>,
+    /// OVHcloud: the API endpoint.
+    #[arg(long, default_value = "ovh-eu")]
+    pub endpoint: String,
+    /// OVHcloud: the application key.
+    #[arg(long)]
+    pub application_key: Option<String>,
+    /// OVHcloud: the application secret.
+    #[arg(long)]
+    pub application_secret: Option<String>,
+    /// OVHcloud: the consumer key.
+    #[arg(long)]
+    pub consumer_key: Option<String>,
+    /// OVHcloud: the SMS account (sms-ab12345-1).
+    #[arg(long)]
+    pub service_name: Option<String>,
+    /// The number that answers: 09 39 12 34 56 or +33939123456.
+    #[arg(long)]
+    pub number: Option<String>,
+    /// The server's public address, e.g. https://sms.my-collective.org.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Your reply (default: a polite, firm one in the chosen language).
+    #[arg(long)]
+    pub reply: Option<String>,
+    /// What the provider charges per SMS sent (default 0.08; OVHcloud 0.05).
+    #[arg(long)]
+    pub price_per_segment: Option<String>,
+    /// At most this much a day for the number (default 5.00).
+    #[arg(long)]
+    pub daily_cap: Option<String>,
+    /// At most this much a month for the collective (default 50.00).
+    #[arg(long)]
+    pub monthly_cap: Option<String>,
+    /// Pay replies from a prepaid balance, credited in the console.
+    #[arg(long)]
+    pub prepaid: bool,
+    /// Where the ledger goes (default: /var/lib/antirelou with /etc/antirelou, else DIR/data).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The webhooks' address (Caddy forwards /webhooks/ to it).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = socket_address)]
+    pub listen: String,
+    /// The console's address (Caddy forwards /console and /v1 to it).
+    #[arg(long, default_value = "127.0.0.1:8081", value_parser = socket_address)]
+    pub console_listen: String,
+}
+
+/// The languages `init` speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    Fr,
+    En,
+}
+
+impl From<LangArg> for crate::init::Lang {
+    fn from(arg: LangArg) -> crate::init::Lang {
+        match arg {
+            LangArg::Fr => crate::init::Lang::Fr,
+            LangArg::En => crate::init::Lang::En,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod config;
+mod init;
 mod ledger_cmd;
 mod send;
 mod serve;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
         Command::Simulate(args) => simulate::run(*args),
+        Command::Init(args) => init::run(*args),
         Command::Openapi(args) => {
             // The document describes the API; it needs no configuration.
             let text =

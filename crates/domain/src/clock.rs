@@ -63,6 +63,25 @@ impl Clock for ManualClock {
     }
 }
 
+/// Our clock as `governor`'s: the GCRA limiters (a number's reply rate,
+/// console sign-ins, donation read-backs) run on the injected time too.
+#[derive(Clone, Debug)]
+pub struct GovernorClock(SharedClock);
+
+impl GovernorClock {
+    pub fn new(clock: SharedClock) -> GovernorClock {
+        GovernorClock(clock)
+    }
+}
+
+impl governor::clock::Clock for GovernorClock {
+    type Instant = governor::nanos::Nanos;
+
+    fn now(&self) -> governor::nanos::Nanos {
+        governor::nanos::Nanos::from(self.0.now_micros().max(0) as u64 * 1_000)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

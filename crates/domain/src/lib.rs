@@ -7,7 +7,8 @@
 //! - [`SenderKey`] / [`SenderHasher`]: the keyed hash that stands for a sender;
 //!   [`SenderSealer`]: the sealed number a deferred reply keeps.
 //! - [`Outcome`]: what happened to one inbound SMS, in rule order; [`DeferredResult`]: how a deferred judgement ended.
-//! - [`ProviderKind`]: the SMS providers, as configured and as labelled.
+//! - [`ProviderKind`]: the SMS providers, as configured and as labelled;
+//!   [`DonationSource`]: the donation platforms that credit a prepaid balance.
 //! - [`Clock`]: injectable time (system or manual/virtual); [`micros`]: the
 //!   one place seconds become microseconds and back.
 //! - [`is_opt_out`]: the STOP keywords.
@@ -17,6 +18,7 @@
 //! Start with `Outcome`, then `Money` and `segments`.
 
 mod clock;
+mod donation;
 pub mod micros;
 mod money;
 mod opt_out;
@@ -29,7 +31,8 @@ pub mod segments;
 mod sender;
 pub mod shield;
 
-pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use clock::{Clock, GovernorClock, ManualClock, SharedClock, SystemClock};
+pub use donation::{is_payment_id, DonationSource, MAX_PAYMENT_ID_BYTES};
 pub use money::{Money, MoneyError};
 pub use opt_out::{is_opt_out, OPT_OUT_KEYWORDS};
 pub use outcome::{DeferredResult, Outcome};

@@ -29,6 +29,28 @@ impl PhoneNumber {
         Ok(PhoneNumber { e164: text.to_owned(), country })
     }
 
+    /// Parses a number as a person types it: E.164 (`+33 9 39 …`), the
+    /// international prefix `00`, or a national number of `country` (ISO
+    /// 3166 alpha-2: `09 39 12 34 56`, `0939123456`, `09.39.12.34.56`),
+    /// spaces, dots, dashes and brackets ignored. The result is E.164.
+    pub fn parse_typed(text: &str, country: &str) -> Result<PhoneNumber, PhoneNumberError> {
+        let compact: String =
+            text.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')' | '\u{a0}' | '\u{202f}')).collect();
+        if compact.starts_with('+') {
+            return PhoneNumber::parse(&compact);
+        }
+        if let Some(international) = compact.strip_prefix("00") {
+            return PhoneNumber::parse(&format!("+{international}"));
+        }
+        let not_a_number = || PhoneNumberError::NotE164(text.trim().to_owned());
+        let region = country.parse::<phonenumber::country::Id>().map_err(|_| not_a_number())?;
+        let national = phonenumber::parse(Some(region), &compact).map_err(|_| not_a_number())?;
+        if !national.is_valid() {
+            return Err(not_a_number());
+        }
+        PhoneNumber::parse(&national.format().mode(phonenumber::Mode::E164).to_string())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.e164
     }
@@ -65,6 +87,20 @@ fn country_code(code: &str) -> Option<[u8; 2]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_numbers_are_read_as_national_numbers_of_the_country_or_international() {
+        for typed in ["09 39 12 34 56", "0939123456", "09.39.12.34.56", "+33 9 39 12 34 56", "0033939123456"] {
+            let number = PhoneNumber::parse_typed(typed, "FR").unwrap();
+            assert_eq!((number.as_str(), number.country()), ("+33939123456", Some("FR")), "{typed:?}");
+        }
+        assert_eq!(PhoneNumber::parse_typed("06 11 22 33 44", "FR").unwrap().as_str(), "+33611223344");
+        assert_eq!(PhoneNumber::parse_typed("0470 12 34 56", "BE").unwrap().as_str(), "+32470123456");
+        for bad in ["09 39", "hello", "12345678901234567890", ""] {
+            assert!(PhoneNumber::parse_typed(bad, "FR").is_err(), "{bad:?}");
+        }
+        assert!(PhoneNumber::parse_typed("0939123456", "not a country").is_err());
+    }
 
     #[test]
     fn parses_e164_with_country() {

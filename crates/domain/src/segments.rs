@@ -54,6 +54,34 @@ pub fn gsm7_septets(c: char) -> Option<usize> {
     }
 }
 
+/// The characters of `text` that are not GSM-7 (each once, in order): any
+/// one of them makes the whole text UCS-2, 70 characters an SMS instead of 160.
+pub fn ucs2_characters(text: &str) -> Vec<char> {
+    let mut found: Vec<char> = Vec::new();
+    for c in text.chars().filter(|&c| gsm7_septets(c).is_none()) {
+        if !found.contains(&c) {
+            found.push(c);
+        }
+    }
+    found
+}
+
+/// The GSM-7 text that can stand for a typographic character phones and
+/// word processors insert (`’` → `'`, `«` → `"`, `…` → `...`), when one
+/// reads the same; `None` for the others (ê, emoji).
+pub fn gsm7_replacement(c: char) -> Option<&'static str> {
+    Some(match c {
+        '’' | '‘' | '‚' | '′' => "'",
+        '«' | '»' | '“' | '”' | '„' | '″' => "\"",
+        '…' => "...",
+        '–' | '—' | '‐' | '‑' => "-",
+        '\u{a0}' | '\u{202f}' | '\u{2009}' => " ",
+        'œ' => "oe",
+        'Œ' => "OE",
+        _ => return None,
+    })
+}
+
 /// Counts the segments `text` takes as one SMS message.
 pub fn count(text: &str) -> SegmentCount {
     let gsm: Option<Vec<usize>> = text.chars().map(gsm7_septets).collect();
@@ -133,6 +161,17 @@ mod tests {
         let c = count(&text);
         assert_eq!(c.units, 306);
         assert_eq!(c.segments, 3);
+    }
+
+    #[test]
+    fn the_characters_that_force_ucs2_are_named_once_each_with_their_replacement() {
+        let text = "C’est « non »… c’est non, même en œuvre 😀";
+        assert_eq!(ucs2_characters(text), ['’', '«', '»', '…', 'ê', 'œ', '😀']);
+        let replaced: String =
+            text.chars().map(|c| gsm7_replacement(c).map_or_else(|| c.to_string(), str::to_owned)).collect();
+        assert_eq!(ucs2_characters(&replaced), ['ê', '😀'], "{replaced}");
+        assert!(ucs2_characters("Non, c'est non. Laissez-la tranquille.").is_empty());
+        assert_eq!(count("C'est \"non\"... c'est non").encoding, Encoding::Gsm7);
     }
 
     #[test]

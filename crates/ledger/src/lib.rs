@@ -9,6 +9,8 @@
 //!   tenant, and per-day counters for the stats ([`Reports`]).
 //! - [`control`]: runtime controls ([`ControlStore`]): pause, number
 //!   overrides, blocklists, audit, one change version.
+//! - [`donations`]: donations credited once per payment and their refunds
+//!   ([`Donations`]).
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -22,6 +24,7 @@
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod control;
+pub mod donations;
 mod error;
 pub mod export;
 #[cfg(test)]
@@ -41,6 +44,9 @@ pub use crate::redis::RedisLedger;
 pub use control::{
     AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
 };
+pub use donations::{
+    CreditVerdict, Donation, DonationCredit, DonationRefund, Donations, RefundVerdict, MAX_DONATIONS_PER_PAGE,
+};
 pub use error::LedgerError;
 pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
@@ -56,10 +62,11 @@ use antirelou_domain::{Money, SenderKey};
 ///
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
-/// The queue of deferred replies, the leases and the runtime controls are
-/// the same backend's ([`DeferredQueue`], [`Leases`], [`ControlStore`]).
+/// The queue of deferred replies, the leases, the runtime controls and the
+/// donations are the same backend's ([`DeferredQueue`], [`Leases`],
+/// [`ControlStore`], [`Donations`]).
 #[async_trait]
-pub trait Ledger: DeferredQueue + Leases + ControlStore + Reports + Send + Sync + 'static {
+pub trait Ledger: DeferredQueue + Leases + ControlStore + Reports + Donations + Send + Sync + 'static {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;
 
@@ -145,7 +152,7 @@ pub struct StorageFigures {
 /// A change other deciders should hear about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LedgerEvent {
-    /// A tenant's prepaid balance was credited.
+    /// A tenant's prepaid balance was credited (a top-up or a donation).
     TopUp { tenant: String },
     /// A number is shielded until `until_seconds` (unix seconds).
     Shield { number: String, until_seconds: i64 },

@@ -181,12 +181,19 @@ pub enum EntryKind {
     Reply,
     /// Received messages charged by the provider (debit).
     Inbound,
-    /// Prepaid credit added (credit).
+    /// Prepaid credit added by hand: CLI, admin API, console (credit).
     TopUp,
+    /// A donation confirmed by its platform (credit); the reference is
+    /// `source:payment id`.
+    Donation,
+    /// A donation's refund (debit of the prepaid balance); the reference is
+    /// the donation's.
+    Refund,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 3] = [EntryKind::Reply, EntryKind::Inbound, EntryKind::TopUp];
+    pub const ALL: [EntryKind; 5] =
+        [EntryKind::Reply, EntryKind::Inbound, EntryKind::TopUp, EntryKind::Donation, EntryKind::Refund];
 
     /// The `kind` label of `antirelou_spend_total` and of exported entries.
     pub const fn as_str(self) -> &'static str {
@@ -194,11 +201,20 @@ impl EntryKind {
             EntryKind::Reply => "reply",
             EntryKind::Inbound => "inbound",
             EntryKind::TopUp => "top_up",
+            EntryKind::Donation => "donation",
+            EntryKind::Refund => "refund",
         }
     }
 
     pub fn from_label(label: &str) -> Option<EntryKind> {
         EntryKind::ALL.into_iter().find(|k| k.as_str() == label)
+    }
+
+    /// Whether the entry is money spent on messages (and counts against
+    /// caps): replies and inbound charges. Top-ups, donations and refunds
+    /// only move the prepaid balance.
+    pub const fn is_spend(self) -> bool {
+        matches!(self, EntryKind::Reply | EntryKind::Inbound)
     }
 
     pub const fn index(self) -> usize {
@@ -212,14 +228,15 @@ pub struct Entry {
     pub id: u64,
     pub at_micros: i64,
     pub tenant: String,
-    /// Empty for tenant-level entries (top-ups).
+    /// Empty for tenant-level entries (top-ups, donations, refunds).
     pub number: String,
     pub kind: EntryKind,
     /// Always positive; `kind` says whether it is a debit or a credit.
     pub amount: Money,
     /// Messages covered (1 for a reply, n for an inbound batch).
     pub count: u32,
-    /// The provider message id of a reply; the note of a top-up.
+    /// The provider message id of a reply; the note of a top-up; the
+    /// `source:payment id` of a donation or a refund.
     pub reference: String,
 }
 

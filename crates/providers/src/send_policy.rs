@@ -175,7 +175,7 @@ pub(crate) fn status_verdict(status: StatusCode, detail: &str) -> Verdict {
 }
 
 /// Reads at most `limit` bytes of an answer, within the request timeout.
-pub(crate) async fn read_bounded(mut response: Response, limit: usize) -> Result<Vec<u8>, String> {
+pub async fn read_bounded(mut response: Response, limit: usize) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
@@ -194,7 +194,7 @@ pub(crate) async fn read_bounded(mut response: Response, limit: usize) -> Result
 
 /// A short, single-line description of a reqwest error and its causes
 /// (never a URL query or a body: reqwest errors carry neither).
-pub(crate) fn error_chain(error: &reqwest::Error) -> String {
+pub fn error_chain(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

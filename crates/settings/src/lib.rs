@@ -14,7 +14,7 @@
 //! - One file per table: [`ServerSettings`] and [`LogSettings`]
 //!   (`server.rs`), [`LedgerSettings`] (`ledger.rs`), [`PrivacySettings`]
 //!   (`privacy.rs`), [`TenantSettings`] (`tenant.rs`), [`ProviderSettings`]
-//!   (`provider.rs`), [`NumberSettings`] (`number.rs`), [`ShieldSettings`]
+//!   (`provider.rs`), [`DonationSettings`] (`donations.rs`), [`NumberSettings`] (`number.rs`), [`ShieldSettings`]
 //!   (`shield.rs`).
 //! - [`NumberPatch`] (`patch.rs`): runtime changes of a number, read from
 //!   JSON with the same readers as the file.
@@ -33,6 +33,7 @@ mod schema;
 
 mod check;
 pub mod demo;
+mod donations;
 mod env;
 mod error;
 mod ledger;
@@ -50,6 +51,7 @@ mod table;
 mod tenant;
 
 pub use demo::{DEMO_ADMIN_TOKEN, DEMO_SEALING_KEY, DEMO_SENDER_KEY, DEMO_TOML};
+pub use donations::{DonationSettings, HELLOASSO_API_BASE, OPENCOLLECTIVE_API_BASE};
 pub use env::{ENV_PREFIX, ENV_SEPARATOR};
 pub use error::{Problem, SettingsError};
 pub use ledger::{LedgerBackend, LedgerSettings};

@@ -35,6 +35,14 @@ section! {
         /// logs them at warn level.
         warnings: Vec<Problem> = Vec::new(),
     }
+    check settings_rules;
+}
+
+/// The rules across tables.
+fn settings_rules(settings: &Settings, _path: &str, check: &mut Check<'_>) {
+    for (i, tenant) in settings.tenants.iter().enumerate() {
+        crate::donations::check_currency(&format!("tenants[{i}]"), &settings.ledger.currency, &tenant.donations, check);
+    }
 }
 
 impl Settings {

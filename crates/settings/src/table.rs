@@ -215,20 +215,51 @@ impl Table {
                 return None;
             }
         };
-        let mut table = Table::open(check, path, E::HEADING, entries);
-        if check.is_describing() {
-            table.take(check, E::TAG);
-            for variant in E::VARIANTS {
-                table.heading = variant.heading;
-                E::read_variant(variant.label, &mut table, check);
+        read_tagged(check, path, entries)
+    }
+
+    /// A list of tables each picked by its tag key (`donations = [{ kind =
+    /// "...", ... }]`); absent, the list is empty. `example` shows one entry
+    /// in messages.
+    pub(crate) fn tagged_list<E: Tagged>(
+        &mut self,
+        check: &mut Check<'_>,
+        key: &'static str,
+        example: &str,
+    ) -> Option<Vec<E>> {
+        let path = join(&self.path, key);
+        let items = match self.take(check, key) {
+            None if check.is_describing() => {
+                read_tagged::<E>(check, index(&path, 0), BTreeMap::new());
+                return Some(Vec::new());
             }
-            return None;
+            None => return Some(Vec::new()),
+            Some(Node::List(items)) => items,
+            Some(other) => {
+                check.problem(path, format!("expected a list of tables such as [{example}], got {}", other.describe()));
+                return None;
+            }
+        };
+        let mut all = Some(Vec::with_capacity(items.len()));
+        for (i, item) in items.into_iter().enumerate() {
+            let path = index(&path, i);
+            let entry = match item {
+                Node::Table(entries) => read_tagged::<E>(check, path, entries),
+                Node::Nil => {
+                    check.problem(path, PAST_THE_END);
+                    None
+                }
+                other => {
+                    check.problem(path, format!("expected a table such as {example}, got {}", other.describe()));
+                    None
+                }
+            };
+            match (entry, all.as_mut()) {
+                (Some(entry), Some(all)) => all.push(entry),
+                _ => all = None,
+            }
         }
-        // Without a valid tag, which keys belong is unknown: only the tag is reported.
-        let label = table.required(check, E::TAG, label::<E>)?;
-        let value = E::read_variant(&label, &mut table, check);
-        table.finish(check);
-        value
+        all
     }
 
     /// A tag key of this table (`backend`) that picks which of the table's
@@ -279,6 +310,25 @@ pub(crate) fn read_table<S: Section>(
 ) -> Option<S> {
     let mut table = Table::open(check, path, S::HEADING, entries);
     let value = S::read(&mut table, check);
+    table.finish(check);
+    value
+}
+
+/// Opens `entries` as a table whose tag key picks its variant of `E`, reads
+/// it and reports its unknown keys; when describing, walks every variant.
+fn read_tagged<E: Tagged>(check: &mut Check<'_>, path: String, entries: BTreeMap<String, Node>) -> Option<E> {
+    let mut table = Table::open(check, path, E::HEADING, entries);
+    if check.is_describing() {
+        table.take(check, E::TAG);
+        for variant in E::VARIANTS {
+            table.heading = variant.heading;
+            E::read_variant(variant.label, &mut table, check);
+        }
+        return None;
+    }
+    // Without a valid tag, which keys belong is unknown: only the tag is reported.
+    let label = table.required(check, E::TAG, label::<E>)?;
+    let value = E::read_variant(&label, &mut table, check);
     table.finish(check);
     value
 }

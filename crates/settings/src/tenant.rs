@@ -3,6 +3,7 @@
 use antirelou_domain::{Money, PhoneNumber, SenderKey};
 
 use crate::check::{index, Check};
+use crate::donations::{check_tenant_donations, DonationSettings, DONATION_EXAMPLE};
 use crate::node::Node;
 use crate::number::NumberSettings;
 use crate::provider::{ProviderSettings, PROVIDER_EXAMPLE};
@@ -26,9 +27,19 @@ section! {
         blocklist: Vec<SenderKey> = or(Vec::new(), blocklist()),
         /// Bearer token of this tenant's admin API; `None` disables it.
         admin_token: Option<Secret> = optional(token()),
+        /// The page where people give to the collective: low-balance alerts link to it.
+        donation_url: Option<String> = optional(page_url),
+        /// Platforms whose confirmed payments credit the prepaid balance.
+        donations: Vec<DonationSettings> = tagged_list(DONATION_EXAMPLE),
         provider: ProviderSettings = tagged(PROVIDER_EXAMPLE),
         numbers: Vec<NumberSettings> = tables("at least one number is required (a [[tenants.numbers]] table)"),
     }
+    check tenant_rules;
+}
+
+/// The rules across a tenant's keys.
+fn tenant_rules(tenant: &TenantSettings, path: &str, check: &mut Check<'_>) {
+    check_tenant_donations(path, tenant.prepaid, &tenant.donations, check);
 }
 
 /// Reader of `id`: the format, and unique across tenants.
@@ -58,6 +69,10 @@ fn id_format(n: Node) -> Result<String, String> {
 
 fn http_url_text(text: String) -> Result<String, String> {
     http_url(&text)
+}
+
+fn page_url(n: Node) -> Result<String, String> {
+    http_url(&text(n)?)
 }
 
 /// Reader of `blocklist`: E.164 numbers, hashed at once (the clear numbers

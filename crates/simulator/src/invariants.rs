@@ -272,7 +272,7 @@ impl CapReplay {
         let mut day: HashMap<String, i64> = HashMap::new();
         let mut month: HashMap<String, i64> = HashMap::new();
         let (mut max_day, mut max_month) = (0i64, 0i64);
-        for entry in sorted.iter().filter(|e| e.kind != EntryKind::TopUp) {
+        for entry in sorted.iter().filter(|e| e.kind.is_spend()) {
             let at = chrono::DateTime::from_timestamp_micros(entry.at_micros).unwrap_or_default();
             let periods = Periods::at(at, run.timezone);
             let day_spend = day.entry(periods.day.clone()).or_default();

@@ -8,17 +8,20 @@
 //! - [`queue`]: the deferred-reply queue (pacing, one payment per judgement) and leases.
 //! - [`reports`]: alert claims (once across callers, kept bounded) and per-day counters.
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit pages).
+//! - [`donations`]: donations credited once, refunds debited once, the list.
 //!
 //! Compiled for tests and the `test-support` feature only.
 
 pub mod control;
 pub mod decisions;
+pub mod donations;
 pub mod money;
 pub mod queue;
 pub mod reports;
 
 pub use control::*;
 pub use decisions::*;
+pub use donations::*;
 pub use money::*;
 pub use queue::*;
 pub use reports::*;
@@ -140,12 +143,24 @@ macro_rules! ledger_conformance_suite {
             a_blocklist_keeps_hashes_labels_and_dates_per_tenant,
             a_full_blocklist_refuses_a_new_sender_and_writes_nothing,
             audit_records_come_newest_first_in_pages_per_tenant,
-            a_signed_out_session_is_refused_until_it_would_have_expired
+            a_signed_out_session_is_refused_until_it_would_have_expired,
+            a_donation_is_credited_once_whatever_replays_it,
+            the_same_payment_id_of_another_source_or_tenant_is_another_donation,
+            a_refund_debits_what_was_credited_once,
+            a_refund_of_money_already_spent_takes_the_balance_to_zero_not_below,
+            a_refund_before_its_credit_blocks_the_credit,
+            bad_donations_are_refused_and_change_nothing,
+            donations_are_listed_newest_first_per_tenant
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {
             let (_guard, ledger) = $factory().await;
             $crate::conformance::concurrent_decisions_never_pay_twice_or_cross_a_cap(ledger).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn concurrent_notifications_never_credit_twice() {
+            let (_guard, ledger) = $factory().await;
+            $crate::conformance::concurrent_notifications_never_credit_twice(ledger).await;
         }
     };
     (@tests $factory:path; $($check:ident),*) => {

@@ -137,6 +137,18 @@ impl KeySpace {
         self.key(&format!("control:audit-counts:{tenant}"))
     }
 
+    /// A tenant's donations by `source:payment id` (hash: amount, credit
+    /// entry, credit time, refund time; kept like the entries).
+    pub fn donations(&self, tenant: &str) -> String {
+        self.key(&format!("donations:{tenant}"))
+    }
+
+    /// A tenant's credited donations (sorted set of `source:payment id`
+    /// scored by the credit's entry id): the newest first in one range read.
+    pub fn donation_index(&self, tenant: &str) -> String {
+        self.key(&format!("donation_index:{tenant}"))
+    }
+
     /// A signed-out console session (expires with the session).
     pub fn revoked_session(&self, id: &str) -> String {
         self.key(&format!("revoked:{id}"))

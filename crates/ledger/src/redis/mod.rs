@@ -11,7 +11,8 @@
 //! - Every key shares the hash tag `{prefix}`, so one deployment lives in one
 //!   Redis Cluster slot.
 //! - Every key has a TTL except the balances and last top-ups hashes, the
-//!   entries stream and the entry id counter. TTLs are relative to the
+//!   entries stream, the entry id counter and the donations (each a payment
+//!   its platform confirmed, kept like the entries). TTLs are relative to the
 //!   caller's `now` (what the rules compare is stored in the values), so a
 //!   virtual clock gives the same answers as SQLite.
 //! - One [`ConnectionManager`] with connect and response timeouts: errors and
@@ -24,8 +25,11 @@
 //!   sent, never the reverse, and a provider retry of the same message id
 //!   gets `Duplicate { replied: true }`, never a second debit.
 //! - `reports.rs`: alert claims (`claim_alert.lua`) and per-day counters.
+//! - `donations.rs`: donations credited once (`donate.lua`) and refunded
+//!   once (`refund.lua`).
 
 mod control;
+mod donations;
 mod entries;
 pub(crate) mod events;
 pub mod layout;

@@ -30,6 +30,8 @@ pub struct Scripts {
     pub release: Script,
     pub claim_alert: Script,
     pub control: Script,
+    pub donate: Script,
+    pub refund: Script,
 }
 
 impl Default for Scripts {
@@ -51,10 +53,12 @@ impl Scripts {
             release: Script::new(include_str!("release.lua")),
             claim_alert: Script::new(include_str!("claim_alert.lua")),
             control: Script::new(include_str!("control.lua")),
+            donate: Script::new(include_str!("donate.lua")),
+            refund: Script::new(include_str!("refund.lua")),
         }
     }
 
-    pub fn all(&self) -> [&Script; 10] {
+    pub fn all(&self) -> [&Script; 12] {
         [
             &self.decide,
             &self.inbound,
@@ -66,6 +70,8 @@ impl Scripts {
             &self.release,
             &self.claim_alert,
             &self.control,
+            &self.donate,
+            &self.refund,
         ]
     }
 

@@ -1,4 +1,4 @@
-//! Entries of the SQLite ledger: writing one, top-ups (and the last one
+//! Entries of the SQLite ledger: writing one, top-ups (and the last credit
 //! kept per tenant for the balance alerts), and reading them a
 //! bounded page at a time (the cursor is the last entry id, indexed).
 
@@ -49,14 +49,27 @@ pub(super) fn top_up(
         params![tenant, after.micros()],
     )?;
     let entry_id = insert_entry(&tx, now_micros, tenant, "", EntryKind::TopUp, amount, 1, note)?;
-    tx.execute(
+    mark_top_up(&tx, tenant, entry_id, after, now_micros)?;
+    tx.commit()?;
+    Ok(after)
+}
+
+/// Records `entry_id` (a top-up or a donation) as the tenant's last credit:
+/// the balance alerts count from it.
+pub(super) fn mark_top_up(
+    c: &Connection,
+    tenant: &str,
+    entry_id: u64,
+    balance_after: Money,
+    now_micros: i64,
+) -> Result<(), LedgerError> {
+    c.prepare_cached(
         "INSERT INTO last_top_ups (tenant, entry_id, balance_after_micros, at_micros) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (tenant) DO UPDATE SET entry_id = excluded.entry_id,
            balance_after_micros = excluded.balance_after_micros, at_micros = excluded.at_micros",
-        params![tenant, entry_id as i64, after.micros(), now_micros],
-    )?;
-    tx.commit()?;
-    Ok(after)
+    )?
+    .execute(params![tenant, entry_id as i64, balance_after.micros(), now_micros])?;
+    Ok(())
 }
 
 /// The tenant's last top-up, if it had one.

@@ -12,9 +12,11 @@
 //! - [`queue`]: the deferred-reply queue and the leases.
 //! - `reports.rs`: alert claims and per-day counters (`Reports`).
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit).
+//! - [`donations`]: donations credited once and their refunds.
 
 mod control;
 mod decide;
+mod donations;
 mod entries;
 mod queue;
 mod reports;
@@ -30,6 +32,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{broadcast, oneshot};
 
+use crate::donations::{CreditVerdict, Donation, DonationCredit, DonationRefund, Donations, RefundVerdict};
 use crate::model::{
     EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TopUpMark,
     TotalsQuery,
@@ -118,6 +121,7 @@ impl SqliteLedger {
         connection.execute_batch(queue::SCHEMA)?;
         connection.execute_batch(reports::SCHEMA)?;
         connection.execute_batch(control::SCHEMA)?;
+        connection.execute_batch(donations::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };
         std::thread::Builder::new()
@@ -244,6 +248,30 @@ impl Leases for SqliteLedger {
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), LedgerError> {
         let (name, holder) = (name.to_owned(), holder.to_owned());
         self.run(move |state| queue::release(&state.connection, &name, &holder)).await
+    }
+}
+
+#[async_trait]
+impl Donations for SqliteLedger {
+    async fn credit_donation(&self, credit: &DonationCredit) -> Result<CreditVerdict, LedgerError> {
+        crate::donations::check_credit(credit)?;
+        let credit = credit.clone();
+        let tenant = credit.tenant.clone();
+        let verdict = self.run(move |state| donations::credit(&mut state.connection, &credit)).await?;
+        if matches!(verdict, CreditVerdict::Credited { .. }) {
+            let _ = self.inner.events.send(LedgerEvent::TopUp { tenant });
+        }
+        Ok(verdict)
+    }
+
+    async fn refund_donation(&self, refund: &DonationRefund) -> Result<RefundVerdict, LedgerError> {
+        let refund = refund.clone();
+        self.run(move |state| donations::refund(&mut state.connection, &refund)).await
+    }
+
+    async fn donations(&self, tenant: &str, limit: usize) -> Result<Vec<Donation>, LedgerError> {
+        let tenant = tenant.to_owned();
+        self.run(move |state| donations::list(&state.connection, &tenant, limit)).await
     }
 }
 

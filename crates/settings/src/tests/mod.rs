@@ -80,6 +80,7 @@ fn assert_one_problem(text: &str, key: &str, reason: &str) {
 }
 
 mod docs;
+mod donations;
 mod examples;
 mod loading;
 mod overrides;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_domain::GovernorClock;
 use antirelou_domain::SharedClock;
-use antirelou_engine::number::limiter::GovernorClock;
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 use maud::html;
