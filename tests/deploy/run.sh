@@ -2,7 +2,7 @@
 # Runs the deployment tests (tests/deploy) from any directory, on a fresh
 # Debian machine as root (or with sudo):
 #   - Debian packages: prometheus (prometheus + promtool), redis-server,
-#     python3-venv, chromium, nodejs, npm, when missing;
+#     python3-venv, chromium, nodejs, npm, caddy, curl, when missing;
 #   - tests/console's npm packages (`npm ci`: playwright-core, axe-core);
 #   - a virtualenv (tests/deploy/.venv, or $ANTIRELOU_DEPLOY_VENV) with
 #     requirements.txt;
@@ -28,6 +28,12 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 { command -v docker-compose || docker compose version; } >/dev/null 2>&1 || missing+=(docker-compose)
 command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
+# One small server (test_single_server.py): Debian's caddy in front of the
+# service, curl to reach the console over HTTPS, dpkg-deb and systemd-analyze
+# (dpkg and systemd, always there on Debian).
+command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # The console in a real browser (test_console.py): Debian's chromium, node
 # and npm for Playwright and axe-core (tests/console, `npm ci` below).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
