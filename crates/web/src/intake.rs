@@ -77,16 +77,16 @@ impl Intake {
         rejection
     }
 
-    /// Runs a source's own part of one message (`handle`: read, parse,
+    /// Runs a source's own part of one message (`answer`: read, parse,
     /// verify, decide through the [`Arrival`], answer) and counts its
     /// refusal, if it refuses, once.
     pub async fn receive<T>(
         &self,
         provider: ProviderKind,
-        handle: impl AsyncFnOnce(&mut Arrival<'_>) -> Result<T, Rejection>,
+        answer: impl AsyncFnOnce(&mut Arrival<'_>) -> Result<T, Rejection>,
     ) -> Result<T, Rejection> {
         let mut arrival = Arrival { intake: self, provider, routed: Routed::Nowhere };
-        let result = handle(&mut arrival).await;
+        let result = answer(&mut arrival).await;
         result.map_err(|rejection| self.refuse(provider, &arrival.routed, rejection))
     }
 

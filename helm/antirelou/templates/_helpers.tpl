@@ -275,13 +275,17 @@ that a weak key fails the render, not the pod.
 
 {{/*
 The settings the chart owns because they follow from how it deploys the
-pods: the three listen addresses (the container ports), the ledger backend, where the
+pods: the listen addresses (the container ports; console_listen with the
+console ingress), the ledger backend, where the
 SQLite file lives, which Redis to use. They override the same keys in
 .Values.config.
 */}}
 {{- define "antirelou.settings" -}}
 {{- $cfg := deepCopy (.Values.config | default dict) }}
 {{- $server := dict "listen" (printf "0.0.0.0:%d" (int .Values.ports.http)) "admin_listen" (printf "0.0.0.0:%d" (int .Values.ports.admin)) "metrics_listen" (printf "0.0.0.0:%d" (int .Values.ports.metrics)) }}
+{{- if .Values.consoleIngress.enabled }}
+{{- $_ := set $server "console_listen" (printf "0.0.0.0:%d" (int .Values.ports.console)) }}
+{{- end }}
 {{- if and .Values.ingress.enabled (not (dig "server" "public_url" "" $cfg)) }}
 {{- with (first .Values.ingress.hosts) }}
 {{- $_ := set $server "public_url" (printf "https://%s" .host) }}

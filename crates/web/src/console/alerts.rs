@@ -10,19 +10,13 @@ use maud::html;
 
 use super::i18n::{Lang, T};
 use super::overview::scope_text;
-use super::ConsoleState;
+use super::PageState;
 use super::{layout, Visit};
 use crate::routes::admin::reports::tenant_alerts;
-use crate::state::AppState;
 
-pub async fn show(
-    request: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
-) -> HttpResponse {
+pub async fn show(request: HttpRequest, path: web::Path<String>, state: PageState) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };

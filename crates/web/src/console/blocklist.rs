@@ -10,9 +10,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::i18n::T;
-use super::ConsoleState;
+use super::PageState;
 use super::{layout, Visit};
-use crate::state::AppState;
 
 /// Hex digits of a sender's hash shown: enough to tell entries apart.
 const HASH_SHOWN: usize = 12;
@@ -27,11 +26,10 @@ pub async fn show(
     request: HttpRequest,
     path: web::Path<String>,
     query: web::Query<BlocklistQuery>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
@@ -111,10 +109,9 @@ pub async fn add(
     request: HttpRequest,
     path: web::Path<String>,
     form: web::Form<BlockForm>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
-    change(request, path.into_inner(), form.into_inner(), state, console, true).await
+    change(request, path.into_inner(), form.into_inner(), state, true).await
 }
 
 /// `POST /console/tenants/{tenant}/blocklist/remove`: `Controls::unblock`.
@@ -122,21 +119,13 @@ pub async fn remove(
     request: HttpRequest,
     path: web::Path<String>,
     form: web::Form<BlockForm>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
-    change(request, path.into_inner(), form.into_inner(), state, console, false).await
+    change(request, path.into_inner(), form.into_inner(), state, false).await
 }
 
-async fn change(
-    request: HttpRequest,
-    tenant: String,
-    form: BlockForm,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
-    block: bool,
-) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
+async fn change(request: HttpRequest, tenant: String, form: BlockForm, state: PageState, block: bool) -> HttpResponse {
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }

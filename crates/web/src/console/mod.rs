@@ -34,7 +34,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use antirelou_settings::Settings;
 
 use crate::routes::admin::Caller;
@@ -55,6 +55,43 @@ pub struct ConsoleState {
     pub history: std::sync::Arc<history::DecisionHistory>,
     /// CSV downloads streaming at once (each reads the ledger page after page).
     pub exports: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// What a console handler reads: the application's state (through
+/// `Deref`) and the console's own (`console`), both app data of the same
+/// application.
+pub struct PageState {
+    app: web::Data<AppState>,
+    pub console: web::Data<ConsoleState>,
+}
+
+impl PageState {
+    /// The page state of `request`'s application, when it serves the console.
+    fn of(request: &HttpRequest) -> Option<PageState> {
+        let app = request.app_data::<web::Data<AppState>>()?.clone();
+        let console = request.app_data::<web::Data<ConsoleState>>()?.clone();
+        Some(PageState { app, console })
+    }
+}
+
+impl std::ops::Deref for PageState {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+impl FromRequest for PageState {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<PageState, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(
+            PageState::of(request)
+                .ok_or_else(|| actix_web::error::ErrorInternalServerError("the console is not configured")),
+        )
+    }
 }
 
 /// CSV downloads at once: each is a series of bounded ledger reads, but
@@ -136,13 +173,13 @@ impl Visit {
     /// a cookie of ours, not expired, opened with the caller's current
     /// token, and not signed out on any replica (one ledger read; when the
     /// ledger does not answer, nobody is signed in).
-    pub async fn of(request: &HttpRequest, state: &AppState, console: &ConsoleState) -> Option<Visit> {
+    pub async fn of(request: &HttpRequest, state: &PageState) -> Option<Visit> {
         let now = state.clock.now_seconds();
         let session =
-            request.cookie(SESSION_COOKIE).and_then(|cookie| console.key.verify(cookie.value(), now, state))?;
+            request.cookie(SESSION_COOKIE).and_then(|cookie| state.console.key.verify(cookie.value(), now, state))?;
         // An operator's session from the admin listener opens nothing on the public side.
         crate::routes::admin::welcome(request, session.caller.clone())?;
-        let revocation = console.key.revocation_id(&session);
+        let revocation = state.console.key.revocation_id(&session);
         let ledger = state.registry.ledger();
         if !matches!(ledger.session_revoked(&revocation, state.clock.now_micros()).await, Ok(false)) {
             return None;
@@ -158,7 +195,7 @@ impl Visit {
         tenants.dedup();
         Some(Visit {
             lang: Lang::of(request),
-            csrf: console.key.csrf(&session),
+            csrf: state.console.key.csrf(&session),
             session,
             path: request.path().to_owned(),
             tenants,
@@ -168,13 +205,8 @@ impl Visit {
     /// The visitor of a tenant's page: signed in (else the sign-in page)
     /// and allowed to see `tenant` (else `404`, as for a tenant that does
     /// not exist).
-    pub async fn of_tenant(
-        request: &HttpRequest,
-        state: &AppState,
-        console: &ConsoleState,
-        tenant: &str,
-    ) -> Result<Visit, HttpResponse> {
-        let visit = Visit::of(request, state, console).await.ok_or_else(layout::to_sign_in)?;
+    pub async fn of_tenant(request: &HttpRequest, state: &PageState, tenant: &str) -> Result<Visit, HttpResponse> {
+        let visit = Visit::of(request, state).await.ok_or_else(layout::to_sign_in)?;
         if !visit.sees_tenant(tenant) {
             return Err(visit.not_found(request));
         }
@@ -219,14 +251,8 @@ impl Visit {
 /// A console cookie: HttpOnly, SameSite=Strict, path `/console`, `Secure`
 /// when `public_url` is https or the request came over https (the
 /// ingress's `X-Forwarded-Proto`/`Forwarded`).
-pub fn cookie<'a>(
-    request: &HttpRequest,
-    console: &ConsoleState,
-    name: &'a str,
-    value: String,
-    max_age: i64,
-) -> Cookie<'a> {
-    let secure = console.https || request.connection_info().scheme() == "https";
+pub fn cookie<'a>(request: &HttpRequest, state: &PageState, name: &'a str, value: String, max_age: i64) -> Cookie<'a> {
+    let secure = state.console.https || request.connection_info().scheme() == "https";
     Cookie::build(name, value)
         .path("/console")
         .http_only(true)
@@ -255,7 +281,7 @@ async fn switch_language(
     request: HttpRequest,
     path: web::Path<String>,
     query: web::Query<Back>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
     let Some(lang) = Lang::from_code(&path) else { return not_found(request).await };
     // Only back into the console: never an open redirect.
@@ -265,17 +291,15 @@ async fn switch_language(
         .filter(|b| b.starts_with("/console/") && !b.starts_with("//") && !b.contains(['\\', '\r', '\n']))
         .unwrap_or("/console/");
     let mut response = layout::see_other(back);
-    let remembered = cookie(&request, &console, i18n::LANG_COOKIE, lang.code().to_owned(), 365 * 86_400);
+    let remembered = cookie(&request, &state, i18n::LANG_COOKIE, lang.code().to_owned(), 365 * 86_400);
     let _ = response.add_cookie(&remembered);
     response
 }
 
 async fn not_found(request: HttpRequest) -> HttpResponse {
-    let state = request.app_data::<web::Data<AppState>>();
-    let console = request.app_data::<web::Data<ConsoleState>>();
-    let visit = match (state, console) {
-        (Some(state), Some(console)) => Visit::of(&request, state, console).await,
-        _ => None,
+    let visit = match PageState::of(&request) {
+        Some(state) => Visit::of(&request, &state).await,
+        None => None,
     };
     layout::refusal(&request, visit.as_ref(), StatusCode::NOT_FOUND, T::NotFound)
 }

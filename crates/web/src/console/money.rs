@@ -9,10 +9,9 @@ use maud::html;
 use serde::Deserialize;
 
 use super::i18n::T;
-use super::ConsoleState;
+use super::PageState;
 use super::{layout, Visit};
 use crate::routes::admin::tenants::{credit, csv_rows, TopUpError};
-use crate::state::AppState;
 
 /// Entries the page shows (newest last, oldest first like the ledger); the
 /// CSV download has them all.
@@ -38,11 +37,10 @@ pub async fn show(
     request: HttpRequest,
     path: web::Path<String>,
     query: web::Query<MoneyQuery>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
@@ -149,10 +147,9 @@ pub async fn top_up(
     request: HttpRequest,
     path: web::Path<String>,
     form: web::Form<TopUpForm>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
@@ -174,18 +171,13 @@ pub async fn top_up(
 /// most [`EXPORTS_AT_ONCE`](super::EXPORTS_AT_ONCE) downloads run at once
 /// (`503` beyond). A ledger failure mid-way cuts the download short (the
 /// browser reports a failed download, never a silently short file).
-pub async fn csv(
-    request: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
-) -> HttpResponse {
+pub async fn csv(request: HttpRequest, path: web::Path<String>, state: PageState) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
-    let Ok(permit) = std::sync::Arc::clone(&console.exports).try_acquire_owned() else {
+    let Ok(permit) = std::sync::Arc::clone(&state.console.exports).try_acquire_owned() else {
         return visit.unavailable(&request, T::ExportsBusy);
     };
     let ledger = std::sync::Arc::clone(state.registry.ledger());

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::i18n::{outcome_text, Lang, T};
 use super::overview::{badges, cap_bars, totals_of};
-use super::ConsoleState;
+use super::PageState;
 use super::{layout, Visit};
 use crate::routes::admin::numbers::number_views;
 use crate::routes::admin::reports::DayStats;
@@ -80,10 +80,9 @@ pub async fn show(
     request: HttpRequest,
     path: web::Path<String>,
     query: web::Query<Done>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let number = path.into_inner();
     let Some(controls) = visible(&state, visit.caller(), &number) else { return visit.not_found(&request) };
@@ -196,10 +195,9 @@ pub async fn act(
     request: HttpRequest,
     path: web::Path<(String, String)>,
     form: web::Form<NumberForm>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
@@ -247,10 +245,9 @@ pub async fn preview(
     request: HttpRequest,
     path: web::Path<String>,
     form: web::Form<PreviewForm>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
+    state: PageState,
 ) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state, &console).await else { return HttpResponse::Unauthorized().finish() };
+    let Some(visit) = Visit::of(&request, &state).await else { return HttpResponse::Unauthorized().finish() };
     let given = request.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !visit.csrf_ok(given) {
         return HttpResponse::build(StatusCode::FORBIDDEN).finish();

@@ -2,14 +2,14 @@
 //! answering, shield on or off, today's spend against each cap as bars, the
 //! balance, and the last 24 hours as a chart.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use antirelou_domain::{Money, Periods};
 use antirelou_ledger::{BudgetScope, Caps, SpendTotals, TotalsQuery};
 use maud::{html, Markup};
 
 use super::history::{self, HOURS};
 use super::i18n::{Lang, T};
-use super::ConsoleState;
+use super::PageState;
 use super::{chart, layout, Visit};
 use crate::routes::admin::numbers::{number_views, NumberView};
 use crate::state::AppState;
@@ -83,12 +83,12 @@ pub async fn totals_of(state: &AppState, tenant: &str, number: &str) -> Option<S
     state.registry.ledger().totals(&query).await.ok()
 }
 
-pub async fn show(request: HttpRequest, state: web::Data<AppState>, console: web::Data<ConsoleState>) -> HttpResponse {
-    let Some(visit) = Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
+pub async fn show(request: HttpRequest, state: PageState) -> HttpResponse {
+    let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let now = state.clock.now_seconds();
     let hour = now.div_euclid(3_600);
-    history::sample_all(&console.history, &state.registry, &state.clock);
+    history::sample_all(&state.console.history, &state.registry, &state.clock);
     let views = number_views(&state, visit.caller()).await;
     let mut sections = Vec::new();
     for tenant in &visit.tenants {
@@ -103,7 +103,7 @@ pub async fn show(request: HttpRequest, state: web::Data<AppState>, console: web
                 return visit.unavailable(&request, T::LedgerUnavailable);
             };
             balance = balance.or(totals.balance);
-            let decided = console.history.hourly(&view.number, hour, history::total_decisions(&handle));
+            let decided = state.console.history.hourly(&view.number, hour, history::total_decisions(&handle));
             let replied = replies.get(&view.number).copied().unwrap_or([0; HOURS]);
             cards.push(html! {
                 article.number {

@@ -19,10 +19,9 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, T};
 use super::session::{new_nonce, SessionKey, SESSION_COOKIE, SIGNIN_COOKIE, SIGNIN_FORM_TTL_SECONDS};
-use super::ConsoleState;
+use super::PageState;
 use super::{cookie, layout};
 use crate::routes::admin::{caller_of_token, welcome};
-use crate::state::AppState;
 
 /// Sign-in attempts one client address may make per minute (a burst of
 /// this many, then one every 60/N s): a person mistyping a token never
@@ -101,14 +100,14 @@ impl SigninLimiter {
 }
 
 /// `GET /console/login`: the form, with a fresh nonce cookie for its CSRF token.
-pub async fn form(request: HttpRequest, console: web::Data<ConsoleState>) -> HttpResponse {
-    render(&request, &console, StatusCode::OK, None)
+pub async fn form(request: HttpRequest, state: PageState) -> HttpResponse {
+    render(&request, &state, StatusCode::OK, None)
 }
 
-fn render(request: &HttpRequest, console: &ConsoleState, status: StatusCode, problem: Option<T>) -> HttpResponse {
+fn render(request: &HttpRequest, state: &PageState, status: StatusCode, problem: Option<T>) -> HttpResponse {
     let lang = Lang::of(request);
     let nonce = new_nonce();
-    let csrf = console.key.signin_csrf(&nonce);
+    let csrf = state.console.key.signin_csrf(&nonce);
     let body = html! {
         @if let Some(problem) = problem {
             p.notice.error role="alert" { (problem.get(lang)) }
@@ -122,7 +121,7 @@ fn render(request: &HttpRequest, console: &ConsoleState, status: StatusCode, pro
         }
     };
     let mut response = layout::document(lang, request.path(), status, T::SignIn, html! {}, body);
-    let _ = response.add_cookie(&cookie(request, console, SIGNIN_COOKIE, nonce, SIGNIN_FORM_TTL_SECONDS));
+    let _ = response.add_cookie(&cookie(request, state, SIGNIN_COOKIE, nonce, SIGNIN_FORM_TTL_SECONDS));
     response
 }
 
@@ -136,37 +135,32 @@ pub struct SigninForm {
 
 /// `POST /console/login`: the token checked like the API's bearer token;
 /// a session cookie when it names a caller.
-pub async fn submit(
-    request: HttpRequest,
-    form: web::Form<SigninForm>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
-) -> HttpResponse {
-    let limiter = &console.signin;
+pub async fn submit(request: HttpRequest, form: web::Form<SigninForm>, state: PageState) -> HttpResponse {
+    let limiter = &state.console.signin;
     let address = request.peer_addr().map(|a| a.ip());
     if let Some(address) = address {
         if !limiter.allow(address) {
             limiter.count(SigninResult::Limited);
-            return render(&request, &console, StatusCode::TOO_MANY_REQUESTS, Some(T::TooManyAttempts));
+            return render(&request, &state, StatusCode::TOO_MANY_REQUESTS, Some(T::TooManyAttempts));
         }
     }
     let nonce = request.cookie(SIGNIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
-    if nonce.is_empty() || !SessionKey::same(&form.csrf, &console.key.signin_csrf(&nonce)) {
+    if nonce.is_empty() || !SessionKey::same(&form.csrf, &state.console.key.signin_csrf(&nonce)) {
         limiter.count(SigninResult::Refused);
-        return render(&request, &console, StatusCode::FORBIDDEN, Some(T::BadForm));
+        return render(&request, &state, StatusCode::FORBIDDEN, Some(T::BadForm));
     }
     let caller = caller_of_token(form.token.trim(), &state).and_then(|caller| welcome(&request, caller));
     let Some(caller) = caller else {
         limiter.count(SigninResult::Refused);
-        return render(&request, &console, StatusCode::UNAUTHORIZED, Some(T::WrongToken));
+        return render(&request, &state, StatusCode::UNAUTHORIZED, Some(T::WrongToken));
     };
     limiter.count(SigninResult::Ok);
     let now = state.clock.now_seconds();
-    let value = console.key.issue(&caller, form.token.trim(), now, console.ttl_seconds);
-    let max_age = i64::try_from(console.ttl_seconds).unwrap_or(i64::MAX);
+    let value = state.console.key.issue(&caller, form.token.trim(), now, state.console.ttl_seconds);
+    let max_age = i64::try_from(state.console.ttl_seconds).unwrap_or(i64::MAX);
     let mut response = layout::see_other("/console/");
-    let _ = response.add_cookie(&cookie(&request, &console, SESSION_COOKIE, value, max_age));
-    let _ = response.add_removal_cookie(&cookie(&request, &console, SIGNIN_COOKIE, String::new(), 0));
+    let _ = response.add_cookie(&cookie(&request, &state, SESSION_COOKIE, value, max_age));
+    let _ = response.add_removal_cookie(&cookie(&request, &state, SIGNIN_COOKIE, String::new(), 0));
     response
 }
 
@@ -181,23 +175,18 @@ pub struct CsrfOnly {
 /// token is checked, so no other site can sign a visitor out; when the
 /// ledger does not answer, the visitor is told and stays signed in (a
 /// cleared cookie alone would leave a copied one working).
-pub async fn sign_out(
-    request: HttpRequest,
-    form: web::Form<CsrfOnly>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
-) -> HttpResponse {
-    let Some(visit) = super::Visit::of(&request, &state, &console).await else { return layout::to_sign_in() };
+pub async fn sign_out(request: HttpRequest, form: web::Form<CsrfOnly>, state: PageState) -> HttpResponse {
+    let Some(visit) = super::Visit::of(&request, &state).await else { return layout::to_sign_in() };
     if !visit.csrf_ok(&form.csrf) {
         return visit.bad_form(&request);
     }
-    let id = console.key.revocation_id(&visit.session);
+    let id = state.console.key.revocation_id(&visit.session);
     let expires_micros = micros::from_seconds(visit.session.expires_seconds);
     let ledger = state.registry.ledger();
     if ledger.revoke_session(&id, state.clock.now_micros(), expires_micros).await.is_err() {
         return visit.unavailable(&request, T::LedgerUnavailable);
     }
     let mut response = layout::see_other("/console/login");
-    let _ = response.add_removal_cookie(&cookie(&request, &console, SESSION_COOKIE, String::new(), 0));
+    let _ = response.add_removal_cookie(&cookie(&request, &state, SESSION_COOKIE, String::new(), 0));
     response
 }
