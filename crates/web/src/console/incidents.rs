@@ -13,21 +13,15 @@ use chrono::TimeZone;
 use maud::{html, Markup};
 
 use super::i18n::{Lang, T};
-use super::{layout, ConsoleState, Visit};
+use super::{layout, PageState, Visit};
 use crate::routes::admin::incidents::{tenant_bundle, tenant_incidents, zip_response};
-use crate::state::AppState;
 
 /// Incidents a page lists.
 const LISTED: usize = 100;
 
-pub async fn list(
-    request: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
-) -> HttpResponse {
+pub async fn list(request: HttpRequest, path: web::Path<String>, state: PageState) -> HttpResponse {
     let tenant = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
@@ -70,14 +64,9 @@ pub async fn list(
     layout::page(&visit, T::Attacks, body)
 }
 
-pub async fn show(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
-) -> HttpResponse {
+pub async fn show(request: HttpRequest, path: web::Path<(String, String)>, state: PageState) -> HttpResponse {
     let (tenant, id) = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
@@ -120,14 +109,9 @@ pub async fn show(
     layout::page(&visit, T::Attack, body)
 }
 
-pub async fn evidence(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-    console: web::Data<ConsoleState>,
-) -> HttpResponse {
+pub async fn evidence(request: HttpRequest, path: web::Path<(String, String)>, state: PageState) -> HttpResponse {
     let (tenant, id) = path.into_inner();
-    let visit = match Visit::of_tenant(&request, &state, &console, &tenant).await {
+    let visit = match Visit::of_tenant(&request, &state, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
