@@ -227,7 +227,8 @@ test("the console, in a real browser", async (t) => {
     await page.fill("#daily-cap", "beaucoup");
     await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
     assert.match(await page.textContent("[role=alert]"), /daily_cap/);
-    assert.equal(await page.inputValue("#daily-cap"), "5.00");
+    await Promise.all([page.waitForNavigation(), page.click("main a[href$='" + NUMBER.paris + "']")]);
+    assert.equal(await page.inputValue("#daily-cap"), "5.00", "the refused change changed nothing");
     await page.fill("#daily-cap", "4.00");
     await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
     assert.match(await page.textContent("[role=status]"), /Enregistré/);
