@@ -208,6 +208,72 @@ pub trait ControlStore: Send + Sync {
 
     /// Whether the console session `id` was signed out (and has not expired).
     async fn session_revoked(&self, id: &str, now_micros: i64) -> Result<bool, LedgerError>;
+
+    /// Aligns the console's session generations with the tokens in force,
+    /// in one atomic step. `current` holds each caller that can sign in
+    /// (`o`, `t:<tenant>`) with a keyed fingerprint of its token (never the
+    /// token). A caller seen for the first time starts at generation 0; a
+    /// caller whose fingerprint differs from the recorded one (a new token,
+    /// an old token back, a tenant added again after its removal) goes to
+    /// the next generation; a recorded caller absent from `current` is
+    /// marked removed (the next generation, no fingerprint) once. Aligning
+    /// twice with the same `current` changes nothing. Callers ever
+    /// configured are kept (a handful of rows, no expiry).
+    async fn align_session_generations(&self, current: &[SessionToken]) -> Result<(), LedgerError>;
+
+    /// The session generation of `who` (0 when never recorded): a console
+    /// session opened at another generation is over.
+    async fn session_generation(&self, who: &str) -> Result<u64, LedgerError>;
+}
+
+/// A caller that can sign in to the console, and the keyed fingerprint of
+/// its token, as [`ControlStore::align_session_generations`] records them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionToken {
+    /// `o` (the operator) or `t:<tenant>`.
+    pub who: String,
+    /// A keyed fingerprint of the caller's token (never empty).
+    pub fingerprint: String,
+}
+
+/// One caller's recorded session generation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SessionGeneration {
+    pub who: String,
+    /// Empty once the caller was removed.
+    pub fingerprint: String,
+    pub generation: u64,
+}
+
+/// What aligning `recorded` with `current` writes (the rule both backends
+/// apply; Redis's `sessions.lua` is its twin).
+pub(crate) fn session_changes(recorded: &[SessionGeneration], current: &[SessionToken]) -> Vec<SessionGeneration> {
+    let mut changes = Vec::new();
+    for token in current {
+        match recorded.iter().find(|r| r.who == token.who) {
+            None => changes.push(SessionGeneration {
+                who: token.who.clone(),
+                fingerprint: token.fingerprint.clone(),
+                generation: 0,
+            }),
+            Some(r) if r.fingerprint != token.fingerprint => changes.push(SessionGeneration {
+                who: token.who.clone(),
+                fingerprint: token.fingerprint.clone(),
+                generation: r.generation + 1,
+            }),
+            Some(_) => {}
+        }
+    }
+    for r in recorded {
+        if !r.fingerprint.is_empty() && !current.iter().any(|t| t.who == r.who) {
+            changes.push(SessionGeneration {
+                who: r.who.clone(),
+                fingerprint: String::new(),
+                generation: r.generation + 1,
+            });
+        }
+    }
+    changes
 }
 
 /// The error of a full blocklist.

@@ -45,7 +45,7 @@ use async_trait::async_trait;
 
 pub use crate::redis::RedisLedger;
 pub use control::{
-    AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
+    AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl, SessionToken,
 };
 pub use donations::{
     CreditVerdict, Donation, DonationCredit, DonationRefund, Donations, RefundVerdict, MAX_DONATIONS_PER_PAGE,

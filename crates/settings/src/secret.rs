@@ -82,12 +82,14 @@ pub(crate) fn secret() -> impl Read<Secret> {
     })
 }
 
-/// Reader of a bearer token: at least [`MIN_TOKEN_BYTES`], and different from
-/// every other token of the file (a tenant must never be able to act as
-/// another tenant or as the operator). The token itself is never printed.
+/// Reader of a bearer token: at least [`MIN_TOKEN_BYTES`], random-looking
+/// like a key (at least as many distinct characters: `aaaa…` or `abab…` is
+/// refused), not the demo's outside the demo, and different from every
+/// other token of the file (a tenant must never be able to act as another
+/// tenant or as the operator). The token itself is never printed.
 pub(crate) fn token() -> impl Read<Secret> {
     with_check(|check: &mut Check<'_>, key: &str, node: Node| {
-        let token = resolve_strong(check.env(), node, MIN_TOKEN_BYTES);
+        let token = resolve_strong(check.env(), node, MIN_TOKEN_BYTES).and_then(random_token);
         let token = check.accept(key, token)?;
         if check.origin() == crate::check::Origin::File && token.expose() == crate::demo::DEMO_ADMIN_TOKEN {
             check.problem(key, "this is the built-in demo's token, published with the source code: choose your own");
@@ -102,6 +104,18 @@ pub(crate) fn token() -> impl Read<Secret> {
         }
         Some(token)
     })
+}
+
+/// `token`, unless it is too repetitive to be random.
+fn random_token(token: Secret) -> Result<Secret, String> {
+    let distinct = token.0.chars().collect::<std::collections::BTreeSet<char>>().len();
+    if distinct < crate::privacy::MIN_KEY_DISTINCT_CHARS {
+        return Err(format!(
+            "too weak: only {distinct} distinct characters, a token must be random (generate one with \
+             `openssl rand -base64 24`)"
+        ));
+    }
+    Ok(token)
 }
 
 /// A string secret such as a URL with a password: the literal, or the

@@ -31,6 +31,9 @@ section! {
         /// The whole request, head and body, must arrive within this (a
         /// guard against slow bodies). Default 5000.
         request_timeout_ms: u64 = or(5_000, timeout_ms),
+        /// An answer the client stops reading is cut after this long without
+        /// taking a byte (a stalled download ends and frees its slot). Default 30000.
+        write_timeout_ms: u64 = or(30_000, timeout_ms),
         /// Bounded mailbox size of each number actor (> 0). Default 1024.
         mailbox_capacity: usize = or(1_024, positive::<usize>),
         /// Ledger calls one number may have pending before new candidates are

@@ -8,7 +8,7 @@
 //! file descriptor for microseconds, not for the request timeout. Admitted
 //! connections are served through an [`AdmittedStream`], which holds their
 //! place in the counts until it is dropped and runs the connection's
-//! [`RequestClock`].
+//! [`RequestClock`] and [`WriteDeadline`].
 //!
 //! The client address is the TCP peer: `X-Forwarded-For` is never
 //! trusted here (see docs/operations.md, "How the ingress should buffer
@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,6 +31,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::listeners::Listener;
 use crate::request_deadline::{DeadlinePassed, RequestClock, RequestPart, TimeoutCounters};
+use crate::write_deadline::WriteDeadline;
 
 pub const CONNECTIONS_OPEN: &str = "antirelou_connections_open";
 pub const CONNECTIONS_MAX: &str = "antirelou_connections_max";
@@ -101,6 +102,7 @@ impl ConnectionMetrics {
 pub struct Admission {
     peers: Arc<PeerCounts>,
     request_timeout: Duration,
+    write_timeout: Duration,
     open: IntGauge,
     refused_per_ip: IntCounter,
     timeouts: TimeoutCounters,
@@ -111,18 +113,20 @@ impl Admission {
     pub fn new(
         listener: Listener,
         per_ip_limit: usize,
-        request_timeout: Duration,
+        (request_timeout, write_timeout): (Duration, Duration),
         metrics: &ConnectionMetrics,
     ) -> Admission {
         let label = listener.as_str();
         Admission {
             peers: Arc::new(PeerCounts { limit: per_ip_limit, counts: Mutex::new(HashMap::new()) }),
             request_timeout,
+            write_timeout,
             open: metrics.open.with_label_values(&[label]),
             refused_per_ip: metrics.refused.with_label_values(&[label, Refusal::PerIp.as_str()]),
             timeouts: TimeoutCounters {
                 head: metrics.timed_out.with_label_values(&[label, RequestPart::Head.as_str()]),
                 body: metrics.timed_out.with_label_values(&[label, RequestPart::Body.as_str()]),
+                response: metrics.timed_out.with_label_values(&[label, RequestPart::Response.as_str()]),
             },
         }
     }
@@ -143,16 +147,19 @@ impl Admission {
         self.open.inc();
         let clock = Rc::new(RequestClock::new(self.request_timeout, self.timeouts.clone()));
         let place = Place { open: self.open.clone(), _peer: slot };
-        Ok((AdmittedStream { io: stream, clock, cut: None, _place: place }, peer))
+        let writes = WriteDeadline::new(self.write_timeout, self.timeouts.response.clone());
+        Ok((AdmittedStream { io: stream, clock, cut: None, writes, _place: place }, peer))
     }
 }
 
-/// An admitted connection: the socket, its request clock, and its place in
-/// the counts (given back when dropped, that is when the connection closes).
+/// An admitted connection: the socket, its request clock, its write
+/// deadline, and its place in the counts (given back when dropped, that is
+/// when the connection closes).
 pub struct AdmittedStream {
     io: TcpStream,
     clock: Rc<RequestClock>,
     cut: Option<(Instant, Pin<Box<Sleep>>)>,
+    writes: WriteDeadline,
     _place: Place,
 }
 
@@ -207,6 +214,7 @@ impl AsyncWrite for AdmittedStream {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let written = Pin::new(&mut this.io).poll_write(cx, buf);
+        let written = this.writes.after(cx, written);
         if let Poll::Ready(Ok(n)) = written {
             if n > 0 {
                 this.clock.bytes_written(&buf[..n]);
@@ -222,6 +230,7 @@ impl AsyncWrite for AdmittedStream {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let written = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        let written = this.writes.after(cx, written);
         if let Poll::Ready(Ok(n)) = written {
             if n > 0 {
                 let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &b[..]);
@@ -257,7 +266,7 @@ impl PeerCounts {
         if peers.limit == 0 {
             return Some(PeerSlot { peers: None, key: ip });
         }
-        let key = peer_key(ip);
+        let key = crate::client_address::block_of(ip);
         let mut counts = peers.lock();
         let count = counts.entry(key).or_insert(0);
         if *count >= peers.limit {
@@ -304,22 +313,6 @@ impl Drop for Place {
     }
 }
 
-/// The address a connection is counted under: IPv4 as is (also when it
-/// arrives IPv4-mapped on an IPv6 socket), IPv6 by its /64, the block one
-/// subscriber gets.
-fn peer_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,10 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_addresses_count_by_their_64_and_mapped_ipv4_as_ipv4() {
-        assert_eq!(peer_key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
-        assert_eq!(peer_key(ip("2001:db8:1:2:bbbb::9")), ip("2001:db8:1:2::"));
-        assert_eq!(peer_key(ip("::ffff:203.0.113.7")), ip("203.0.113.7"));
+    fn ipv6_addresses_count_by_their_64() {
         let peers = peers(1);
         let _first = PeerCounts::enter(&peers, ip("2001:db8:1:2::1")).unwrap();
         assert!(PeerCounts::enter(&peers, ip("2001:db8:1:2::2")).is_none());
@@ -372,7 +362,7 @@ mod tests {
         let series = |name: &str| families.iter().find(|f| f.name() == name).map_or(0, |f| f.get_metric().len());
         assert_eq!(series(CONNECTIONS_OPEN), 2);
         assert_eq!(series(CONNECTIONS_REFUSED_TOTAL), 2);
-        assert_eq!(series(REQUESTS_TIMED_OUT_TOTAL), 4);
+        assert_eq!(series(REQUESTS_TIMED_OUT_TOTAL), 6);
         assert_eq!(series(CONNECTIONS_MAX), 1);
     }
 }

@@ -56,6 +56,8 @@ pub struct ConnectionLimits {
     pub per_worker: usize,
     pub per_ip: usize,
     pub request_timeout: Duration,
+    /// `server.write_timeout_ms`: an answer nobody reads is cut after it.
+    pub write_timeout: Duration,
 }
 
 impl ConnectionLimits {
@@ -75,6 +77,7 @@ impl ConnectionLimits {
             per_worker: (budget / workers).max(1),
             per_ip: server.max_connections_per_ip,
             request_timeout: Duration::from_millis(server.request_timeout_ms),
+            write_timeout: Duration::from_millis(server.write_timeout_ms),
         }
     }
 
@@ -126,7 +129,12 @@ pub fn start(
         .shutdown_timeout(shutdown_timeout_seconds);
     let graceful = builder.graceful_shutdown_signal();
     for (listener, socket, address) in bound.each() {
-        let admission = std::sync::Arc::new(Admission::new(listener, limits.per_ip, limits.request_timeout, metrics));
+        let admission = std::sync::Arc::new(Admission::new(
+            listener,
+            limits.per_ip,
+            (limits.request_timeout, limits.write_timeout),
+            metrics,
+        ));
         let routes = routes.clone();
         let graceful = graceful.clone();
         let serves = Serves { listener, split };

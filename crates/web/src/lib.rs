@@ -30,13 +30,19 @@
 //!   `metrics_listen`, and which paths each serves; `connections.rs`: the
 //!   per-IP limit on accepted sockets, the connection metrics, the stream
 //!   every connection is served through; `request_deadline.rs`: a request's
-//!   head and body must arrive within `request_timeout_ms` of its first byte.
+//!   head and body must arrive within `request_timeout_ms` of its first byte;
+//!   `write_deadline.rs`: an answer the client stops reading is cut after
+//!   `write_timeout_ms`; `client_address.rs`: the address every
+//!   per-address limit counts (IPv6 by /64).
+//! - [`token_guard`]: wrong bearer tokens (API and sign-in), limited per
+//!   client address and per token prefix.
 //! - `body.rs`: reading a body (limit, deadline); the JSON extractor's config.
 //! - [`Rejection`] (error.rs): a refused webhook; [`status_of`] is the one
 //!   mapping from a `RejectReason` to its status code.
 
 mod alert_delivery;
 mod body;
+mod client_address;
 mod connections;
 pub mod console;
 mod error;
@@ -51,6 +57,8 @@ mod routes;
 mod send_apis;
 mod startup;
 mod state;
+pub mod token_guard;
+mod write_deadline;
 
 pub use body::WEBHOOK_BODY_LIMIT_BYTES;
 pub use body::{BodyError, JSON_BODY_LIMIT_BYTES};

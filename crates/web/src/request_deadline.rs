@@ -45,16 +45,19 @@ pub enum RequestPart {
     Head,
     /// The body.
     Body,
+    /// The answer, which the client stopped reading (`write_deadline.rs`).
+    Response,
 }
 
 impl RequestPart {
-    pub const ALL: [RequestPart; 2] = [RequestPart::Head, RequestPart::Body];
+    pub const ALL: [RequestPart; 3] = [RequestPart::Head, RequestPart::Body, RequestPart::Response];
 
     /// The label value.
     pub const fn as_str(self) -> &'static str {
         match self {
             RequestPart::Head => "head",
             RequestPart::Body => "body",
+            RequestPart::Response => "response",
         }
     }
 }
@@ -80,6 +83,8 @@ impl DeadlinePassed {
 pub struct TimeoutCounters {
     pub head: IntCounter,
     pub body: IntCounter,
+    /// Answers cut by the write deadline (counted by `write_deadline.rs`).
+    pub response: IntCounter,
 }
 
 impl TimeoutCounters {
@@ -87,6 +92,7 @@ impl TimeoutCounters {
         match part {
             RequestPart::Head => self.head.inc(),
             RequestPart::Body => self.body.inc(),
+            RequestPart::Response => self.response.inc(),
         }
     }
 }
@@ -270,6 +276,7 @@ mod tests {
         let counters = TimeoutCounters {
             head: IntCounter::new("head", "head").unwrap(),
             body: IntCounter::new("body", "body").unwrap(),
+            response: IntCounter::new("response", "response").unwrap(),
         };
         RequestClock::new(TIMEOUT, counters)
     }

@@ -3,7 +3,7 @@
 //! the number engine, the runtime controls and the alert delivery.
 //!
 //! A leaf of `web`: it imports the parts it holds (the intake, the
-//! reassembly, the pollers' health, the reloader) and nothing that serves
+//! reassembly, the pollers' health, the token guard, the reloader) and nothing that serves
 //! requests; the routes and the console import it.
 
 use std::collections::HashMap;
@@ -24,6 +24,7 @@ use crate::pollers::{OvhPoller, PollerContext, PollerHealth};
 use crate::reassembly::Reassembly;
 use crate::reload::{self, ConfigSource, Reloader};
 use crate::send_apis::{self, ProviderClientError};
+use crate::token_guard::TokenGuard;
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -49,6 +50,9 @@ pub struct AppState {
     pub ovh_apis: HashMap<String, Arc<OvhApi>>,
     /// The health of this process's pollers, for `/readyz`.
     pub pollers: PollerHealth,
+    /// Wrong bearer tokens counted per client address and token prefix
+    /// (the API and the console's sign-in).
+    pub tokens: TokenGuard,
     /// Reloads the configuration (`POST /v1/reload`, `SIGHUP`); `None`
     /// when started without a configuration source.
     pub reloader: Option<Arc<Reloader>>,
@@ -132,6 +136,7 @@ impl AppState {
         if settings.tenants.iter().any(|t| t.provider.kind() == ProviderKind::Vonage) {
             Reassembly::spawn_sweeper(Arc::downgrade(&reassembly), intake.clone());
         }
+        let tokens = TokenGuard::new(&prometheus, &clock)?;
         Ok(AppState {
             registry,
             intake,
@@ -146,6 +151,7 @@ impl AppState {
             reassembly,
             ovh_apis: clients.ovh,
             pollers: PollerHealth::new(gates_readiness),
+            tokens,
             reloader,
         })
     }

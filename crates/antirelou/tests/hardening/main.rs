@@ -3,16 +3,21 @@
 //! against the built `antirelou serve` through real HTTP, on a real SQLite
 //! file and, where the ledger is involved, a real `redis-server`.
 //!
-//! One module per finding; [`deployment`] writes the configuration they
+//! One module per finding (1 `vonage_parts`, 2 `replays`, 3 `audit`,
+//! 4 `tokens`, 5 `downloads`, 6 and 7 `money_pages`, 8 `opt_out`,
+//! 9 `sessions`); [`deployment`] writes the configuration they
 //! share. Start with `vonage_parts.rs`.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod audit;
+mod downloads;
 mod money_pages;
 mod opt_out;
 mod replays;
+mod sessions;
+mod tokens;
 mod vonage_parts;
 
 use std::path::Path;

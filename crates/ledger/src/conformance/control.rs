@@ -5,7 +5,7 @@ use antirelou_domain::{SenderHasher, SenderKey};
 use serde_json::json;
 
 use super::NOON_MICROS;
-use crate::control::{AuditAction, AuditNote, BlockedSender, MAX_AUDIT_PAGE, MAX_BLOCKLIST};
+use crate::control::{AuditAction, AuditNote, BlockedSender, SessionToken, MAX_AUDIT_PAGE, MAX_BLOCKLIST};
 use crate::{Ledger, LedgerError, LedgerEvent};
 
 const NUMBER: &str = "+33612345678";
@@ -165,6 +165,36 @@ pub async fn a_signed_out_session_is_refused_until_it_would_have_expired(ledger:
     assert!(ledger.session_revoked("s1", expires - 1).await.unwrap());
     assert!(!ledger.session_revoked("s2", NOON_MICROS + 1).await.unwrap(), "another session is not");
     assert!(!ledger.session_revoked("s1", expires).await.unwrap(), "past its expiry the record is moot");
+}
+
+pub async fn a_session_generation_rises_with_every_token_change_and_removal_and_never_comes_back(ledger: &dyn Ledger) {
+    let token = |who: &str, fingerprint: &str| SessionToken { who: who.into(), fingerprint: fingerprint.into() };
+    let generation = |who: &'static str| async move { ledger.session_generation(who).await.unwrap() };
+    assert_eq!(generation("t:paris").await, 0, "never recorded");
+    let first = [token("o", "op-a"), token("t:paris", "paris-a"), token("t:lyon", "lyon-a")];
+    ledger.align_session_generations(&first).await.unwrap();
+    // Every replica aligns at its start and after each reload: the same tokens change nothing.
+    ledger.align_session_generations(&first).await.unwrap();
+    assert_eq!((generation("o").await, generation("t:paris").await, generation("t:lyon").await), (0, 0, 0));
+
+    // Paris's token rotated, then rotated back: a generation each time.
+    ledger
+        .align_session_generations(&[token("o", "op-a"), token("t:paris", "paris-b"), token("t:lyon", "lyon-a")])
+        .await
+        .unwrap();
+    assert_eq!(generation("t:paris").await, 1);
+    ledger.align_session_generations(&first).await.unwrap();
+    assert_eq!(generation("t:paris").await, 2, "the old token back is not the old sessions back");
+    assert_eq!((generation("o").await, generation("t:lyon").await), (0, 0), "the others are untouched");
+
+    // Lyon removed (once, however often aligned), then added again with its old token.
+    let without_lyon = [token("o", "op-a"), token("t:paris", "paris-a")];
+    ledger.align_session_generations(&without_lyon).await.unwrap();
+    ledger.align_session_generations(&without_lyon).await.unwrap();
+    assert_eq!(generation("t:lyon").await, 1);
+    ledger.align_session_generations(&first).await.unwrap();
+    assert_eq!(generation("t:lyon").await, 2, "a tenant added again starts a new generation");
+    assert_eq!(generation("t:paris").await, 2);
 }
 
 pub async fn a_full_audit_trail_refuses_changes_and_never_drops_a_record(ledger: &dyn Ledger) {

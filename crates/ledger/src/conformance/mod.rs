@@ -147,6 +147,7 @@ macro_rules! ledger_conformance_suite {
             a_full_blocklist_refuses_a_new_sender_and_writes_nothing,
             audit_records_come_newest_first_in_pages_per_tenant,
             a_signed_out_session_is_refused_until_it_would_have_expired,
+            a_session_generation_rises_with_every_token_change_and_removal_and_never_comes_back,
             an_incident_is_opened_once_per_shield_episode_and_joined_meanwhile,
             incident_activity_adds_up_in_its_slots_and_totals,
             sealed_parts_are_replaced_whole_bounded_per_incident_and_expire,

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use super::RedisLedger;
 use crate::control::{
     audit_full, blocklist_full, page_limit, paged, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender,
-    ControlStore, NumberControl, StoredBlock,
+    ControlStore, NumberControl, SessionToken, StoredBlock,
 };
 use crate::LedgerError;
 
@@ -178,6 +178,24 @@ impl ControlStore for RedisLedger {
         let key = self.inner.keys.revoked_session(id);
         let until: Option<i64> = self.bounded(::redis::cmd("GET").arg(key).query_async(&mut self.connection())).await?;
         Ok(until.is_some_and(|until| until > now_micros))
+    }
+
+    async fn align_session_generations(&self, current: &[SessionToken]) -> Result<(), LedgerError> {
+        let ks = &self.inner.keys;
+        let mut call = self.inner.scripts.sessions.prepare_invoke();
+        call.key(ks.session_fingerprints()).key(ks.session_generations());
+        for token in current {
+            call.arg(&token.who).arg(&token.fingerprint);
+        }
+        let _written: i64 = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        Ok(())
+    }
+
+    async fn session_generation(&self, who: &str) -> Result<u64, LedgerError> {
+        let key = self.inner.keys.session_generations();
+        let generation: Option<u64> =
+            self.bounded(::redis::cmd("HGET").arg(key).arg(who).query_async(&mut self.connection())).await?;
+        Ok(generation.unwrap_or(0))
     }
 
     async fn audit(&self, tenant: &str, before: Option<u64>, limit: usize) -> Result<AuditPage, LedgerError> {

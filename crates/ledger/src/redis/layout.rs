@@ -154,6 +154,17 @@ impl KeySpace {
         self.key(&format!("revoked:{id}"))
     }
 
+    /// The keyed fingerprint of each console caller's token (hash: `o`,
+    /// `t:<tenant>`; empty once removed). No TTL: one field per caller ever configured.
+    pub fn session_fingerprints(&self) -> String {
+        self.key("sessions:fingerprints")
+    }
+
+    /// Each console caller's session generation (hash, like the fingerprints).
+    pub fn session_generations(&self) -> String {
+        self.key("sessions:generations")
+    }
+
     /// The number's open incident (its id; expires when the incident ends).
     pub fn open_incident(&self, number: &str) -> String {
         self.key(&format!("incident_open:{number}"))

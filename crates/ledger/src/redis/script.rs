@@ -32,6 +32,7 @@ pub struct Scripts {
     pub control: Script,
     pub donate: Script,
     pub refund: Script,
+    pub sessions: Script,
 }
 
 impl Default for Scripts {
@@ -55,10 +56,11 @@ impl Scripts {
             control: Script::new(include_str!("control.lua")),
             donate: Script::new(include_str!("donate.lua")),
             refund: Script::new(include_str!("refund.lua")),
+            sessions: Script::new(include_str!("sessions.lua")),
         }
     }
 
-    pub fn all(&self) -> [&Script; 12] {
+    pub fn all(&self) -> [&Script; 13] {
         [
             &self.decide,
             &self.inbound,
@@ -72,6 +74,7 @@ impl Scripts {
             &self.control,
             &self.donate,
             &self.refund,
+            &self.sessions,
         ]
     }
 

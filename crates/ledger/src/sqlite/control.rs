@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 
 use super::SqliteLedger;
 use crate::control::{
-    audit_full, blocklist_full, page_limit, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore,
-    NumberControl, MAX_BLOCKLIST, OPERATOR,
+    audit_full, blocklist_full, page_limit, session_changes, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender,
+    ControlStore, NumberControl, SessionGeneration, SessionToken, MAX_BLOCKLIST, OPERATOR,
 };
 use crate::{LedgerError, LedgerEvent};
 
@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS audit_counts (
     tenant TEXT NOT NULL, by_operator INTEGER NOT NULL, records INTEGER NOT NULL,
     PRIMARY KEY (tenant, by_operator)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS revoked_sessions (id TEXT PRIMARY KEY, expires_micros INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_generations (
+    who TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, generation INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
 fn version(c: &Connection) -> Result<u64, LedgerError> {
@@ -289,6 +291,49 @@ impl ControlStore for SqliteLedger {
                 .query_row(params![id, now_micros], |row| row.get(0))
                 .optional()?;
             Ok(found.is_some())
+        })
+        .await
+    }
+
+    async fn align_session_generations(&self, current: &[SessionToken]) -> Result<(), LedgerError> {
+        let current = current.to_vec();
+        self.run(move |state| {
+            let tx = state.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let recorded = {
+                let mut statement =
+                    tx.prepare_cached("SELECT who, fingerprint, generation FROM session_generations")?;
+                let rows = statement.query_map([], |row| {
+                    Ok(SessionGeneration {
+                        who: row.get(0)?,
+                        fingerprint: row.get(1)?,
+                        generation: row.get::<_, i64>(2)? as u64,
+                    })
+                })?;
+                rows.collect::<Result<Vec<_>, _>>()?
+            };
+            for change in session_changes(&recorded, &current) {
+                tx.execute(
+                    "INSERT INTO session_generations (who, fingerprint, generation) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (who) DO UPDATE SET fingerprint = excluded.fingerprint,
+                         generation = excluded.generation",
+                    params![change.who, change.fingerprint, change.generation as i64],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_generation(&self, who: &str) -> Result<u64, LedgerError> {
+        let who = who.to_owned();
+        self.run(move |state| {
+            let generation: Option<i64> = state
+                .connection
+                .prepare_cached("SELECT generation FROM session_generations WHERE who = ?1")?
+                .query_row(params![who], |row| row.get(0))
+                .optional()?;
+            Ok(generation.unwrap_or(0) as u64)
         })
         .await
     }

@@ -84,3 +84,23 @@ fn an_admin_token_equal_to_the_operator_token_is_refused() {
     .unwrap();
     assert_eq!(settings.server.operator_token.unwrap().expose(), token);
 }
+
+#[test]
+fn repetitive_admin_and_operator_tokens_are_refused_like_keys_without_printing_them() {
+    let head = HEAD.replace("[server]\n", "[server]\noperator_token = \"abababababababababababab\"\n");
+    let paris = PARIS.replace("id = \"paris\"", "id = \"paris\"\nadmin_token = \"aaaaaaaaaaaaaaaaaaaaaaaa\"");
+    let problems = problems(&config(&head, &paris, LYON));
+    let weak = |key: &str, distinct: usize| {
+        Problem::new(
+            key,
+            format!(
+                "too weak: only {distinct} distinct characters, a token must be random (generate one with \
+                 `openssl rand -base64 24`)"
+            ),
+        )
+    };
+    assert_eq!(problems, [weak("server.operator_token", 2), weak("tenants[0].admin_token", 1)]);
+    assert!(!SettingsError::Invalid(problems).to_string().contains("aaaaaaaa"));
+    let random = PARIS.replace("id = \"paris\"", "id = \"paris\"\nadmin_token = \"q8Zr-T1mW3xKp0Vb\"");
+    assert!(load_env(&config(HEAD, &random, LYON), &[]).is_ok(), "sixteen random characters are enough");
+}

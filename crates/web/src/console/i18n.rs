@@ -229,7 +229,7 @@ texts! {
     OlderEntries => "Écritures suivantes", "Next entries";
     AlertsIntro => "Les alertes envoyées à votre collectif, les plus récentes d'abord : budget (50, 80 et 100 % de chaque plafond et du solde prépayé) et bouclier (une inondation commence ou finit).", "The alerts sent to your collective, newest first: budget (50, 80 and 100 % of each cap and of the prepaid balance) and shield (a flood starts or ends).";
     LedgerUnavailable => "Le registre est indisponible : réessayez.", "The ledger is unavailable: try again.";
-    ExportsBusy => "D'autres téléchargements sont en cours : réessayez dans une minute.", "Other downloads are running: try again in a minute.";
+    ExportsBusy => "Deux téléchargements de votre collectif sont déjà en cours : réessayez dans une minute.", "Two downloads of your collective are already running: try again in a minute.";
     NotFound => "Page introuvable.", "Page not found.";
     FormRefused => "Modification refusée", "Change refused";
     GoBack => "Retour", "Back";

@@ -19,6 +19,7 @@
 mod alerts;
 mod blocklist;
 mod chart;
+mod generations;
 pub mod history;
 pub mod i18n;
 mod incidents;
@@ -42,6 +43,7 @@ use crate::state::AppState;
 use i18n::{Lang, T};
 use session::{Session, SessionKey, SESSION_COOKIE};
 
+pub use money::EXPORTS_PER_TENANT;
 pub use signin::SIGNIN_ATTEMPTS_PER_MINUTE;
 
 /// What the console keeps beside the application state: its own app data
@@ -53,8 +55,8 @@ pub struct ConsoleState {
     pub https: bool,
     pub signin: signin::SigninLimiter,
     pub history: std::sync::Arc<history::DecisionHistory>,
-    /// CSV downloads streaming at once (each reads the ledger page after page).
-    pub exports: std::sync::Arc<tokio::sync::Semaphore>,
+    /// CSV downloads streaming at once, per tenant (each reads the ledger page after page).
+    pub exports: money::ExportSlots,
 }
 
 /// What a console handler reads: the application's state (through
@@ -94,13 +96,10 @@ impl FromRequest for PageState {
     }
 }
 
-/// CSV downloads at once: each is a series of bounded ledger reads, but
-/// many at once would queue in front of the webhooks' decisions.
-pub const EXPORTS_AT_ONCE: usize = 2;
-
 impl ConsoleState {
-    /// The console's keys, sign-in limiter and CSV slots, and its decision
-    /// history sampled from `state`'s numbers. Call inside an actix System.
+    /// The console's keys, sign-in limiter and CSV slots, its decision
+    /// history sampled from `state`'s numbers, and the ledger's session
+    /// generations kept aligned with the tokens. Call inside an actix System.
     pub fn start(settings: &Settings, state: &AppState) -> Result<ConsoleState, prometheus::Error> {
         let console = ConsoleState::from_settings(settings, &state.prometheus, &state.clock)?;
         history::spawn_sampler(
@@ -108,6 +107,7 @@ impl ConsoleState {
             state.registry.clone(),
             std::sync::Arc::clone(&state.clock),
         );
+        generations::spawn_keeper(console.key.clone(), state.operator_token.clone(), state.registry.clone());
         Ok(console)
     }
 
@@ -122,7 +122,7 @@ impl ConsoleState {
             https: settings.server.public_url.starts_with("https://"),
             signin: signin::SigninLimiter::new(prometheus, clock)?,
             history: std::sync::Arc::default(),
-            exports: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
+            exports: money::ExportSlots::default(),
         })
     }
 }
@@ -171,8 +171,9 @@ pub struct Visit {
 impl Visit {
     /// The visitor, if signed in (else pages answer [`layout::to_sign_in`]):
     /// a cookie of ours, not expired, opened with the caller's current
-    /// token, and not signed out on any replica (one ledger read; when the
-    /// ledger does not answer, nobody is signed in).
+    /// token at the caller's current session generation, and not signed
+    /// out on any replica (two ledger reads; when the ledger does not
+    /// answer, nobody is signed in).
     pub async fn of(request: &HttpRequest, state: &PageState) -> Option<Visit> {
         let now = state.clock.now_seconds();
         let session =
@@ -182,6 +183,10 @@ impl Visit {
         let revocation = state.console.key.revocation_id(&session);
         let ledger = state.registry.ledger();
         if !matches!(ledger.session_revoked(&revocation, state.clock.now_micros()).await, Ok(false)) {
+            return None;
+        }
+        let generation = ledger.session_generation(&session::who(&session.caller)).await.ok()?;
+        if generation != session.generation {
             return None;
         }
         let mut tenants: Vec<String> = state

@@ -1,12 +1,16 @@
 //! `GET /console/tenants/{tenant}/money`: the balance, a top-up form, the
 //! latest entries, and their CSV download (the same export as the API's).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_ledger::{export, EntryFilter, EntryKind, LedgerError};
 use futures_util::StreamExt as _;
 use maud::html;
 use serde::Deserialize;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::i18n::T;
 use super::PageState;
@@ -165,22 +169,52 @@ pub async fn top_up(
     }
 }
 
+/// CSV downloads of one tenant streaming at once: each is a series of
+/// bounded ledger reads, and many at once would queue in front of the
+/// webhooks' decisions. Per tenant, so that one tenant's downloads, stalled
+/// or not, never hold another's back.
+pub const EXPORTS_PER_TENANT: usize = 2;
+
+/// The download slots of every tenant (one semaphore each, made at its
+/// first download; tenants are configured, so the map is bounded).
+#[derive(Default)]
+pub struct ExportSlots {
+    tenants: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl ExportSlots {
+    /// One of `tenant`'s slots, held until the download ends, if one is free.
+    fn take(&self, tenant: &str) -> Option<OwnedSemaphorePermit> {
+        let semaphore = {
+            // A panic while holding this lock cannot leave the map half-written.
+            let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+            let slots =
+                tenants.entry(tenant.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(EXPORTS_PER_TENANT)));
+            Arc::clone(slots)
+        };
+        semaphore.try_acquire_owned().ok()
+    }
+}
+
 /// `GET /console/tenants/{tenant}/entries.csv`: every entry of the tenant,
 /// oldest first, as the API's CSV, streamed a ledger page (at most 1,000
 /// entries) at a time: memory stays one page whatever the history, and at
-/// most [`EXPORTS_AT_ONCE`](super::EXPORTS_AT_ONCE) downloads run at once
-/// (`503` beyond). A ledger failure mid-way cuts the download short (the
-/// browser reports a failed download, never a silently short file).
+/// most [`EXPORTS_PER_TENANT`] downloads of one tenant run at once (`503`
+/// beyond, for that tenant only). A client that stops reading is cut after
+/// `server.write_timeout_ms` (the write deadline, `write_deadline.rs`),
+/// which ends the download and frees its slot. A ledger failure mid-way
+/// cuts the download short (the browser reports a failed download, never a
+/// silently short file).
 pub async fn csv(request: HttpRequest, path: web::Path<String>, state: PageState) -> HttpResponse {
     let tenant = path.into_inner();
     let visit = match Visit::of_tenant(&request, &state, &tenant).await {
         Ok(visit) => visit,
         Err(answer) => return answer,
     };
-    let Ok(permit) = std::sync::Arc::clone(&state.console.exports).try_acquire_owned() else {
+    let Some(permit) = state.console.exports.take(&tenant) else {
         return visit.unavailable(&request, T::ExportsBusy);
     };
-    let ledger = std::sync::Arc::clone(state.registry.ledger());
+    let ledger = Arc::clone(state.registry.ledger());
     let currency = state.currency.clone();
     let first = EntryFilter { tenant: Some(tenant.clone()), ..EntryFilter::default() };
     let header = web::Bytes::from(format!("{}\r\n", export::CSV_HEADER));

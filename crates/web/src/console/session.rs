@@ -1,6 +1,6 @@
-//! Console sessions that every replica accepts without shared storage: the
-//! cookie is `v1.<who>.<expiry>.<nonce>.<token fingerprint>` followed by an
-//! HMAC-SHA256 of all that.
+//! Console sessions that every replica accepts with one shared number per
+//! caller: the cookie is `v2.<who>.<expiry>.<generation>.<nonce>.<token
+//! fingerprint>` followed by an HMAC-SHA256 of all that.
 //!
 //! The key is derived (HKDF-SHA256) from `privacy.sender_key`, the one
 //! secret every replica of a deployment already shares, under a label of
@@ -15,6 +15,14 @@
 //! token), until its expiry (`console_session_ttl`), a sign-out or the
 //! token's rotation.
 //!
+//! The generation binds a session to the ledger: each caller (`o`,
+//! `t:<tenant>`) has a session generation there, which rises when its
+//! token changes or the tenant is removed (`generations.rs` aligns the
+//! ledger with the tokens in force at start and after every reload, on
+//! every replica). A session opened at another generation is over, so a
+//! token rotated back, or a tenant removed and added again with its old
+//! token, does not bring its old cookies back to life.
+//!
 //! Every form carries a CSRF token: an HMAC of the session's nonce (of the
 //! sign-in nonce cookie before sign-in), checked on every POST.
 
@@ -24,6 +32,9 @@ use hmac::{Hmac, Mac};
 use rand::RngCore as _;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use antirelou_engine::NumberRegistry;
+use antirelou_ledger::SessionToken;
 
 use crate::routes::admin::Caller;
 use crate::state::AppState;
@@ -58,6 +69,8 @@ impl std::fmt::Debug for SessionKey {
 pub struct Session {
     pub caller: Caller,
     pub expires_seconds: i64,
+    /// The caller's session generation when it signed in (the ledger's must still be it).
+    pub generation: u64,
     nonce: String,
 }
 
@@ -85,16 +98,18 @@ impl SessionKey {
         hex_prefix(&self.mac(&[b"token", token.as_bytes()]), FINGERPRINT_BYTES)
     }
 
-    /// A new session cookie value for `caller`, who signed in with `token`.
-    pub fn issue(&self, caller: &Caller, token: &str, now_seconds: i64, ttl_seconds: u64) -> String {
+    /// A new session cookie value for `caller`, who signed in with `token`
+    /// at session generation `generation`.
+    pub fn issue(&self, caller: &Caller, token: &str, generation: u64, now_seconds: i64, ttl_seconds: u64) -> String {
         let expires = now_seconds.saturating_add(i64::try_from(ttl_seconds).unwrap_or(i64::MAX));
-        let payload = format!("v1.{}.{expires}.{}.{}", who(caller), new_nonce(), self.fingerprint(token));
+        let payload = format!("v2.{}.{expires}.{generation}.{}.{}", who(caller), new_nonce(), self.fingerprint(token));
         let tag = URL_SAFE_NO_PAD.encode(self.mac(&[b"session", payload.as_bytes()]));
         format!("{payload}.{tag}")
     }
 
     /// The session of a cookie value, if its MAC is ours, it has not
-    /// expired and the token that opened it is still the caller's token.
+    /// expired and the token that opened it is still the caller's token
+    /// (its generation is checked against the ledger by the caller).
     pub fn verify(&self, value: &str, now_seconds: i64, state: &AppState) -> Option<Session> {
         let (payload, tag) = value.rsplit_once('.')?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
@@ -103,12 +118,13 @@ impl SessionKey {
             return None;
         }
         let mut parts = payload.split('.');
-        let (version, who, expires, nonce, fingerprint) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if version != "v1" || parts.next().is_some() {
+        let (version, who, expires, generation, nonce, fingerprint) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if version != "v2" || parts.next().is_some() {
             return None;
         }
         let expires_seconds: i64 = expires.parse().ok()?;
+        let generation: u64 = generation.parse().ok()?;
         if now_seconds >= expires_seconds {
             return None;
         }
@@ -117,7 +133,22 @@ impl SessionKey {
         if !bool::from(self.fingerprint(&current).as_bytes().ct_eq(fingerprint.as_bytes())) {
             return None;
         }
-        Some(Session { caller, expires_seconds, nonce: nonce.to_owned() })
+        Some(Session { caller, expires_seconds, generation, nonce: nonce.to_owned() })
+    }
+
+    /// Every caller that can sign in now, with its token's fingerprint: what
+    /// the ledger's session generations are aligned with.
+    pub fn session_tokens(&self, operator_token: Option<&str>, registry: &NumberRegistry) -> Vec<SessionToken> {
+        let operator = operator_token.map(|token| (Caller::Operator, token.to_owned()));
+        let tenants = registry.tenants().into_iter().filter_map(|tenant| {
+            let token = tenant.admin_token.as_ref()?.expose().to_owned();
+            Some((Caller::Tenant(tenant.id.to_string()), token))
+        });
+        operator
+            .into_iter()
+            .chain(tenants)
+            .map(|(caller, token)| SessionToken { who: who(&caller), fingerprint: self.fingerprint(&token) })
+            .collect()
     }
 
     /// The id a signed-out session is kept under in the ledger: a keyed
@@ -149,7 +180,8 @@ pub fn new_nonce() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn who(caller: &Caller) -> String {
+/// How a caller is named in a cookie and in the ledger's session generations.
+pub fn who(caller: &Caller) -> String {
     match caller {
         Caller::Operator => "o".to_owned(),
         Caller::Tenant(id) => format!("t:{id}"),
@@ -185,14 +217,14 @@ mod tests {
         assert_eq!(caller_of(&who(&Caller::Tenant("paris".into()))), Some(Caller::Tenant("paris".into())));
         assert_eq!(caller_of(&who(&Caller::Operator)), Some(Caller::Operator));
         assert_eq!(caller_of("t:"), None);
-        let cookie = key.issue(&Caller::Tenant("paris".into()), "token", 1_000, 60);
-        assert!(cookie.starts_with("v1.t:paris.1060."), "{cookie}");
+        let cookie = key.issue(&Caller::Tenant("paris".into()), "token", 3, 1_000, 60);
+        assert!(cookie.starts_with("v2.t:paris.1060.3."), "{cookie}");
         let other = SessionKey::derive(b"another deployment secret, just as random");
         let (payload, tag) = cookie.rsplit_once('.').unwrap();
         assert_ne!(URL_SAFE_NO_PAD.encode(other.mac(&[b"session", payload.as_bytes()])), tag);
         assert_ne!(
-            key.csrf(&Session { caller: Caller::Operator, expires_seconds: 0, nonce: "a".into() }),
-            key.csrf(&Session { caller: Caller::Operator, expires_seconds: 0, nonce: "b".into() })
+            key.csrf(&Session { caller: Caller::Operator, expires_seconds: 0, generation: 0, nonce: "a".into() }),
+            key.csrf(&Session { caller: Caller::Operator, expires_seconds: 0, generation: 0, nonce: "b".into() })
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Sign-in with a tenant's `admin_token` (or the operator token), limited
-//! per client address; sign-out. The token travels only in the form's body
+//! per client address (IPv6 by its /64): every attempt here, and every
+//! wrong token with the API's through the token guard; sign-out. The token travels only in the form's body
 //! (never a URL) and is never logged.
 
 use antirelou_domain::micros;
@@ -18,10 +19,12 @@ use prometheus::IntCounterVec;
 use serde::Deserialize;
 
 use super::i18n::{Lang, T};
-use super::session::{new_nonce, SessionKey, SESSION_COOKIE, SIGNIN_COOKIE, SIGNIN_FORM_TTL_SECONDS};
+use super::session::{new_nonce, who, SessionKey, SESSION_COOKIE, SIGNIN_COOKIE, SIGNIN_FORM_TTL_SECONDS};
 use super::PageState;
 use super::{cookie, layout};
+use crate::client_address::block_of;
 use crate::routes::admin::{caller_of_token, welcome};
+use crate::token_guard::{Surface, TokenRefusal};
 
 /// Sign-in attempts one client address may make per minute (a burst of
 /// this many, then one every 60/N s): a person mistyping a token never
@@ -86,12 +89,12 @@ impl SigninLimiter {
         Ok(SigninLimiter { limiter, counter })
     }
 
-    /// Whether `address` may try once more now.
+    /// Whether `address` (counted by its /64 when IPv6) may try once more now.
     fn allow(&self, address: IpAddr) -> bool {
         if self.limiter.len() > SIGNIN_LIMITER_MAX_KEYS {
             self.limiter.retain_recent();
         }
-        self.limiter.check_key(&address).is_ok()
+        self.limiter.check_key(&block_of(address)).is_ok()
     }
 
     fn count(&self, result: SigninResult) {
@@ -149,14 +152,26 @@ pub async fn submit(request: HttpRequest, form: web::Form<SigninForm>, state: Pa
         limiter.count(SigninResult::Refused);
         return render(&request, &state, StatusCode::FORBIDDEN, Some(T::BadForm));
     }
-    let caller = caller_of_token(form.token.trim(), &state).and_then(|caller| welcome(&request, caller));
-    let Some(caller) = caller else {
-        limiter.count(SigninResult::Refused);
-        return render(&request, &state, StatusCode::UNAUTHORIZED, Some(T::WrongToken));
+    let checked = state.tokens.check(Surface::Console, address, form.token.trim(), |token| {
+        caller_of_token(token, &state).and_then(|caller| welcome(&request, caller))
+    });
+    let caller = match checked {
+        Ok(caller) => caller,
+        Err(TokenRefusal::Limited { .. }) => {
+            limiter.count(SigninResult::Limited);
+            return render(&request, &state, StatusCode::TOO_MANY_REQUESTS, Some(T::TooManyAttempts));
+        }
+        Err(TokenRefusal::Unknown) => {
+            limiter.count(SigninResult::Refused);
+            return render(&request, &state, StatusCode::UNAUTHORIZED, Some(T::WrongToken));
+        }
+    };
+    let Ok(generation) = state.registry.ledger().session_generation(&who(&caller)).await else {
+        return render(&request, &state, StatusCode::SERVICE_UNAVAILABLE, Some(T::LedgerUnavailable));
     };
     limiter.count(SigninResult::Ok);
     let now = state.clock.now_seconds();
-    let value = state.console.key.issue(&caller, form.token.trim(), now, state.console.ttl_seconds);
+    let value = state.console.key.issue(&caller, form.token.trim(), generation, now, state.console.ttl_seconds);
     let max_age = i64::try_from(state.console.ttl_seconds).unwrap_or(i64::MAX);
     let mut response = layout::see_other("/console/");
     let _ = response.add_cookie(&cookie(&request, &state, SESSION_COOKIE, value, max_age));

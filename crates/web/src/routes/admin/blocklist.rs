@@ -9,7 +9,7 @@ use antirelou_ledger::BlockedSender;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{authenticate, control_error, not_found, unauthorized, ApiError, Caller};
+use super::{authenticate, control_error, not_found, ApiError, Caller};
 use crate::state::AppState;
 
 /// A sender to block.
@@ -60,7 +60,10 @@ fn visible_tenant(state: &AppState, caller: &Caller, tenant: &str) -> bool {
     responses((status = 200, body = BlocklistResponse), (status = 401, body = ApiError),
               (status = 404, body = ApiError), (status = 503, body = ApiError)))]
 pub async fn list(request: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let caller = match authenticate(&request, &state) {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
     let tenant = path.into_inner();
     if !visible_tenant(&state, &caller, &tenant) {
         return not_found();
@@ -88,7 +91,10 @@ pub async fn add(
     body: web::Json<BlockRequest>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let caller = match authenticate(&request, &state) {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
     let tenant = path.into_inner();
     if !visible_tenant(&state, &caller, &tenant) {
         return not_found();
@@ -113,7 +119,10 @@ pub async fn remove(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let caller = match authenticate(&request, &state) {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
     let (tenant, hash) = path.into_inner();
     if !visible_tenant(&state, &caller, &tenant) {
         return not_found();

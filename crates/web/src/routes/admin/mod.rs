@@ -28,6 +28,7 @@ use antirelou_engine::ControlError;
 use subtle::ConstantTimeEq;
 
 use crate::state::AppState;
+use crate::token_guard::{Surface, TokenRefusal};
 
 /// Every `/v1` route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -107,12 +108,39 @@ pub(crate) fn caller_of_token(token: &str, state: &AppState) -> Option<Caller> {
         .map(|t| Caller::Tenant(t.id.to_string()))
 }
 
-/// The caller of a request's `Authorization: Bearer` token. The operator
-/// token names nobody on `server.console_listen` (the public side).
-pub(crate) fn authenticate(request: &HttpRequest, state: &AppState) -> Option<Caller> {
+/// The caller of a request's `Authorization: Bearer` token, through the
+/// token guard (wrong tokens limited per client address and token prefix):
+/// else the answer, `401` (no header, or no such token) or `429` (too many
+/// wrong tokens: not checked). The operator token names nobody on
+/// `server.console_listen` (the public side), and counts as a wrong token there.
+// The refusal is the response itself, built only when refusing.
+#[allow(clippy::result_large_err)]
+pub(crate) fn authenticate(request: &HttpRequest, state: &AppState) -> Result<Caller, HttpResponse> {
+    let Some(token) = bearer_token(request) else { return Err(unauthorized()) };
+    let peer = request.peer_addr().map(|a| a.ip());
+    let checked = state.tokens.check(Surface::Api, peer, token, |token| {
+        caller_of_token(token, state).and_then(|caller| welcome(request, caller))
+    });
+    checked.map_err(refused)
+}
+
+fn bearer_token(request: &HttpRequest) -> Option<&str> {
     let header = request.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let token = header.strip_prefix("Bearer ")?.trim();
-    welcome(request, caller_of_token(token, state)?)
+    Some(header.strip_prefix("Bearer ")?.trim())
+}
+
+/// The answer to a refused token.
+pub(crate) fn refused(refusal: TokenRefusal) -> HttpResponse {
+    match refusal {
+        TokenRefusal::Unknown => unauthorized(),
+        TokenRefusal::Limited { retry_after_seconds } => HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", retry_after_seconds.to_string()))
+            .json(ApiError {
+                error: format!(
+                    "too many wrong tokens from this address or like this one: try again in {retry_after_seconds} s"
+                ),
+            }),
+    }
 }
 
 /// `caller`, unless it is the operator on the listener that refuses it.
@@ -121,12 +149,13 @@ pub(crate) fn welcome(request: &HttpRequest, caller: Caller) -> Option<Caller> {
 }
 
 /// The caller of `request` when it may see `tenant`, a tenant that exists;
-/// else the answer to give: `401` without a known token, `404` for a
+/// else the answer to give: `401` without a known token (`429` when
+/// limited), `404` for a
 /// tenant it may not see (as if it did not exist).
 // The refusal is the response itself, built only when refusing.
 #[allow(clippy::result_large_err)]
 pub(crate) fn tenant_caller(request: &HttpRequest, state: &AppState, tenant: &str) -> Result<Caller, HttpResponse> {
-    let caller = authenticate(request, state).ok_or_else(unauthorized)?;
+    let caller = authenticate(request, state)?;
     if !caller.may_see(tenant) || state.registry.tenant(tenant).is_none() {
         return Err(not_found());
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::reports::DayStats;
-use super::{authenticate, control_error, ledger_unavailable, not_found, unauthorized, ApiError, Caller};
+use super::{authenticate, control_error, ledger_unavailable, not_found, ApiError, Caller};
 use crate::state::AppState;
 
 /// The reply in force and what each costs.
@@ -128,7 +128,7 @@ fn number_caller(
     state: &AppState,
     number: &str,
 ) -> Result<(Caller, NumberControls), HttpResponse> {
-    let caller = authenticate(request, state).ok_or_else(unauthorized)?;
+    let caller = authenticate(request, state)?;
     let handle = state.registry.route(number).filter(|h| caller.may_see(h.tenant_id())).ok_or_else(not_found)?;
     let controls = state.controls.number(handle.number()).ok_or_else(not_found)?;
     Ok((caller, controls))

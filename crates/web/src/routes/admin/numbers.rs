@@ -7,7 +7,7 @@ use antirelou_engine::{NumberHandle, NumberSnapshot};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{authenticate, control_error, not_found, unauthorized, ApiError, Caller};
+use super::{authenticate, control_error, not_found, ApiError, Caller};
 use crate::state::AppState;
 
 /// One number as its replica's actor sees it.
@@ -56,7 +56,10 @@ pub struct PausedResponse {
 #[utoipa::path(get, path = "/v1/numbers", tag = "numbers",
     responses((status = 200, body = NumbersResponse), (status = 401, body = ApiError)))]
 pub async fn list_numbers(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let caller = match authenticate(&request, &state) {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
     HttpResponse::Ok().json(NumbersResponse { numbers: number_views(&state, &caller).await })
 }
 
@@ -90,7 +93,10 @@ pub async fn set_paused(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let caller = match authenticate(&request, &state) {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
     let (number, action) = path.into_inner();
     let paused = match action.as_str() {
         "pause" => true,

@@ -67,11 +67,29 @@ use super::{audit, blocklist, incidents, number, numbers, reload, reports, tenan
 )]
 pub struct ApiDoc;
 
-/// Declares the bearer token scheme every path uses.
+/// Declares the bearer token scheme every path uses, and the `429` of
+/// every path that checks a token (too many wrong tokens: the token guard).
 struct BearerAuth;
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let limited = utoipa::openapi::ResponseBuilder::new()
+            .description("Too many wrong tokens from this address or like this one: not checked (`Retry-After`)")
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ApiError")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete] {
+                let Some(operation) = operation else { continue };
+                if operation.responses.responses.contains_key("401") {
+                    operation.responses.responses.insert("429".to_owned(), limited.clone().into());
+                }
+            }
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",

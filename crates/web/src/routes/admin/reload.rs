@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{authenticate, error, unauthorized, ApiError, Caller};
+use super::{authenticate, error, ApiError, Caller};
 use crate::reload::{ReloadRefused, ReloadReport};
 use crate::state::AppState;
 
@@ -18,9 +18,9 @@ use crate::state::AppState;
               (status = 503, body = ApiError, description = "Started without a configuration file")))]
 pub async fn reload(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match authenticate(&request, &state) {
-        None => return unauthorized(),
-        Some(Caller::Tenant(_)) => return error(StatusCode::FORBIDDEN, "reloading needs the operator token"),
-        Some(Caller::Operator) => {}
+        Err(answer) => return answer,
+        Ok(Caller::Tenant(_)) => return error(StatusCode::FORBIDDEN, "reloading needs the operator token"),
+        Ok(Caller::Operator) => {}
     }
     let Some(reloader) = &state.reloader else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "this process has no configuration file to reload");

@@ -7,7 +7,7 @@ use antirelou_ledger::{export, EntryFilter, LedgerError, MAX_ENTRIES_PER_PAGE};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{authenticate, error, ledger_unavailable, not_found, tenant_caller, unauthorized, ApiError, Caller};
+use super::{authenticate, error, ledger_unavailable, not_found, tenant_caller, ApiError, Caller};
 use crate::state::AppState;
 
 /// A top-up of the tenant's prepaid balance.
@@ -42,7 +42,10 @@ pub async fn top_up(
     body: web::Json<TopUp>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(caller) = authenticate(&request, &state) else { return unauthorized() };
+    let caller = match authenticate(&request, &state) {
+        Ok(caller) => caller,
+        Err(answer) => return answer,
+    };
     let tenant = path.into_inner();
     match credit(&state, &caller, &tenant, &body.amount, &body.note).await {
         Ok(response) => HttpResponse::Ok().json(response),
