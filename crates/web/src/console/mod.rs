@@ -19,6 +19,7 @@
 mod alerts;
 mod blocklist;
 mod chart;
+mod donations;
 mod generations;
 pub mod history;
 pub mod i18n;
