@@ -239,15 +239,18 @@ fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully(
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 2, "{csv}");
     assert!(rows[1].contains(",demo,+33612345678,reply,0.08,EUR,1,SM"), "{csv}");
+    // The demo is not prepaid: a top-up would pay for nothing, and is refused with how to change that.
     let top_up =
         antirelou(dir.path(), &["ledger", "top-up", "--tenant", "demo", "--amount", "12.50", "--note", "gala"]);
-    assert!(String::from_utf8_lossy(&top_up.stdout).contains("balance 12.50 EUR"));
+    let refusal = String::from_utf8_lossy(&top_up.stderr);
+    assert!(!top_up.status.success(), "{refusal}");
+    assert!(refusal.contains("tenant demo is not prepaid") && refusal.contains("set prepaid = true"), "{refusal}");
     let balances = String::from_utf8(antirelou(dir.path(), &["ledger", "balances"]).stdout).unwrap();
-    assert!(balances.contains("demo: this month 0.08 EUR") && balances.contains("balance 12.50 EUR"), "{balances}");
+    assert!(balances.contains("demo: this month 0.08 EUR") && balances.contains("no prepaid balance"), "{balances}");
     let json = antirelou(dir.path(), &["ledger", "entries", "--format", "json"]);
     let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(parsed.as_array().unwrap().len(), 2);
-    assert_eq!(parsed[1]["kind"], "top_up");
+    assert_eq!(parsed.as_array().unwrap().len(), 1, "nothing credited");
+    assert_eq!(parsed[0]["kind"], "reply");
     let unknown = antirelou(dir.path(), &["ledger", "top-up", "--tenant", "nobody", "--amount", "1"]);
     assert!(!unknown.status.success());
 }
