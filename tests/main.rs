@@ -20,6 +20,8 @@ mod concurrency;
 // The console's sessions and sign-in limit over HTTP (its pages run in a
 // real browser: tests/deploy/test_console.py).
 mod console;
+// Every console page, after a flood, in volunteers' words; inputs as people type them.
+mod console_words;
 // Runtime controls (pause, overrides, blocklists) across replicas and restarts.
 mod controls;
 // Incidents and the evidence bundle, opened with Debian's age.

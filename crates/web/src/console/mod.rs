@@ -5,9 +5,12 @@
 //! cookie, CSRF tokens), `signin.rs` (sign-in, its per-IP limit, sign-out)
 //! and `layout.rs` (the frame and the security headers of every page).
 //! One file per page: `overview.rs`, `number.rs`, `blocklist.rs`,
-//! `money.rs`, `alerts.rs`; `chart.rs` draws the 24-hour chart from
-//! `history.rs`; `i18n.rs` holds every word; `assets/` the CSS and the
-//! little JavaScript (live reply counter), embedded in the binary.
+//! `money.rs`, `alerts.rs`; `chart.rs` draws the 24-hour chart of replies
+//! (from the ledger, for the whole service); `i18n.rs` holds every word and
+//! `format.rs` writes money, times and counts the same on every page;
+//! `assets/` the CSS and the little JavaScript (live reply counter),
+//! embedded in the binary. No page shows a figure of one process: every
+//! count comes from the ledger, the same on every server.
 //!
 //! Pages change things through the same functions as the JSON API
 //! (`Controls::pause`, `Controls::patch`, `Controls::block`,
@@ -19,7 +22,8 @@
 mod alerts;
 mod blocklist;
 mod chart;
-pub mod history;
+mod fields;
+pub mod format;
 pub mod i18n;
 mod incidents;
 mod layout;
@@ -52,7 +56,6 @@ pub struct ConsoleState {
     /// `server.public_url` is https: cookies are always `Secure`.
     pub https: bool,
     pub signin: signin::SigninLimiter,
-    pub history: std::sync::Arc<history::DecisionHistory>,
     /// CSV downloads streaming at once (each reads the ledger page after page).
     pub exports: std::sync::Arc<tokio::sync::Semaphore>,
 }
@@ -99,16 +102,9 @@ impl FromRequest for PageState {
 pub const EXPORTS_AT_ONCE: usize = 2;
 
 impl ConsoleState {
-    /// The console's keys, sign-in limiter and CSV slots, and its decision
-    /// history sampled from `state`'s numbers. Call inside an actix System.
+    /// The console's keys, sign-in limiter and CSV slots. Call inside an actix System.
     pub fn start(settings: &Settings, state: &AppState) -> Result<ConsoleState, prometheus::Error> {
-        let console = ConsoleState::from_settings(settings, &state.prometheus, &state.clock)?;
-        history::spawn_sampler(
-            std::sync::Arc::clone(&console.history),
-            state.registry.clone(),
-            std::sync::Arc::clone(&state.clock),
-        );
-        Ok(console)
+        ConsoleState::from_settings(settings, &state.prometheus, &state.clock)
     }
 
     pub fn from_settings(
@@ -121,7 +117,6 @@ impl ConsoleState {
             ttl_seconds: settings.server.console_session_ttl_seconds,
             https: settings.server.public_url.starts_with("https://"),
             signin: signin::SigninLimiter::new(prometheus, clock)?,
-            history: std::sync::Arc::default(),
             exports: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
         })
     }

@@ -42,6 +42,29 @@ impl ReplyView {
     }
 }
 
+/// A character of the reply that makes it UCS-2 (70 characters an SMS
+/// instead of 160), and the GSM-7 text that can stand for it, if any
+/// (`’` → `'`, `«` → `"`, `…` → `...`).
+#[derive(Serialize, ToSchema, Debug, PartialEq, Eq)]
+pub struct Ucs2Character {
+    pub character: String,
+    /// `null`: no GSM-7 equivalent (ê, an emoji).
+    pub replacement: Option<String>,
+}
+
+impl Ucs2Character {
+    /// The characters of `text` that force UCS-2, each once, in order.
+    pub fn all_of(text: &str) -> Vec<Ucs2Character> {
+        segments::ucs2_characters(text)
+            .into_iter()
+            .map(|c| Ucs2Character {
+                character: c.to_string(),
+                replacement: segments::gsm7_replacement(c).map(str::to_owned),
+            })
+            .collect()
+    }
+}
+
 /// One cap and today's (or this month's) spend against it.
 #[derive(Serialize, ToSchema)]
 pub struct CapView {
@@ -89,6 +112,9 @@ pub struct PatchResponse {
     #[schema(value_type = Object)]
     pub overrides: serde_json::Value,
     pub reply: ReplyView,
+    /// The reply's characters that make it UCS-2, with their GSM-7
+    /// replacements (empty: the reply is GSM-7).
+    pub ucs2_characters: Vec<Ucs2Character>,
     pub currency: String,
     pub control_version: u64,
 }
@@ -213,9 +239,11 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
 
 /// Override some of the number's settings at run time (`reply`,
 /// `daily_cap`, `max_replies_per_minute`, `allowed_countries`, `shield.*`),
-/// written as in the configuration file; `null` is the key's default (no
-/// cap). Merged key by key with the overrides already in force, stored,
-/// applied by every replica, audited. Answered with the reply it makes.
+/// written as in the configuration file (`daily_cap` also as people type
+/// it: `"5,50"`); `null` is the key's default (no cap). Merged key by key
+/// with the overrides already in force, stored, applied by every replica,
+/// audited. Answered with the reply it makes and `ucs2_characters`: each
+/// character that makes it UCS-2 and its GSM-7 `replacement`, if any.
 #[utoipa::path(patch, path = "/v1/numbers/{number}", tag = "numbers",
     params(("number" = String, Path, description = "The number, E.164")),
     request_body(content = Object, description = "A number patch, e.g. `{\"reply\": \"…\", \"daily_cap\": \"5.00\", \"shield\": {\"hold\": \"2h\"}}`"),
@@ -252,6 +280,7 @@ pub async fn patch(
             number,
             overrides: controls.stored.overrides.to_json(),
             reply: ReplyView::of(&controls),
+            ucs2_characters: Ucs2Character::all_of(&controls.settings.reply),
             currency: state.currency.clone(),
             control_version: controls.version,
         }),

@@ -41,6 +41,7 @@ use super::{audit, blocklist, incidents, number, numbers, reload, reports, tenan
         number::ReplyView,
         number::CapView,
         number::PatchResponse,
+        number::Ucs2Character,
         number::PatchProblems,
         number::PatchProblem,
         number::ClearedResponse,
