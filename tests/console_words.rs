@@ -108,16 +108,14 @@ fn flood_config(dir: &std::path::Path) -> String {
         "shield = { trigger_per_minute = 3, new_senders_per_minute = 3, hold = \"1h\", trickle_per_hour = 1 }",
     );
     assert_ne!(shielded, two_tenants(""), "the shield of the test configuration is set");
+    // Prepaid, so that a top-up credits something (the flood comes after it).
+    let shielded = shielded.replacen("id = \"paris\"\n", "id = \"paris\"\nprepaid = true\n", 1);
     config_toml(dir, "", &shielded)
 }
 
 #[actix_web::test]
 async fn no_page_shows_an_internal_word_after_a_flood_in_either_language() {
     let app = spawn_app_at(flood_config, midday_clock()).await;
-    for i in 0..12 {
-        app.post_sms(&Sms::paris(&format!("+337000001{i:02}"), sid(i))).await;
-    }
-    assert!(app.registry.write_day_counts().await);
     let visitor = Visitor {
         base: app.admin_url.clone(),
         cookie: format!("antirelou_console={}", sign_in(&app, PARIS_ADMIN).await.unwrap()),
@@ -130,6 +128,10 @@ async fn no_page_shows_an_internal_word_after_a_flood_in_either_language() {
         .await;
     assert_eq!(status, 200);
     assert!(topped.contains("5,50\u{a0}€"), "the balance in French: {}", visible_text(&topped));
+    for i in 0..12 {
+        app.post_sms(&Sms::paris(&format!("+337000001{i:02}"), sid(i))).await;
+    }
+    assert!(app.registry.write_day_counts().await);
     let (status, blocked) = visitor
         .post(
             "/console/tenants/paris/blocklist",
