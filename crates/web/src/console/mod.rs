@@ -22,6 +22,7 @@
 mod alerts;
 mod blocklist;
 mod chart;
+mod donations;
 mod fields;
 pub mod format;
 pub mod i18n;
