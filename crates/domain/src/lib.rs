@@ -14,6 +14,7 @@
 //! - [`is_opt_out`]: the STOP keywords.
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
 //! - [`shield`]: surge detection maths for shield mode (docs/shield.md).
+//! - [`voice`]: what answering a call costs, how long a spoken message lasts.
 //!
 //! Start with `Outcome`, then `Money` and `segments`.
 
@@ -30,6 +31,7 @@ mod seal;
 pub mod segments;
 mod sender;
 pub mod shield;
+pub mod voice;
 
 pub use clock::{Clock, GovernorClock, ManualClock, SharedClock, SystemClock};
 pub use donation::{is_payment_id, DonationSource, MAX_PAYMENT_ID_BYTES};

@@ -25,6 +25,7 @@ use crate::alerts::AlertKind;
 use number_series::{NumberSeries, NumberSeriesCollector, SeriesNames};
 
 pub const INBOUND_TOTAL: &str = "antirelou_inbound_total";
+pub const CALLS_TOTAL: &str = "antirelou_calls_total";
 pub const SPEND_TOTAL: &str = "antirelou_spend_total";
 pub const DEFERRED_TOTAL: &str = "antirelou_deferred_total";
 pub const DEFERRED_PENDING: &str = "antirelou_deferred_pending";
@@ -233,6 +234,7 @@ impl Metrics {
             restarts: ACTOR_RESTARTS_TOTAL,
             mailbox_full: ACTOR_MAILBOX_FULL_TOTAL,
             rejected: WEBHOOK_REJECTED_TOTAL,
+            calls: CALLS_TOTAL,
         })?;
         let decision_duration = HistogramVec::new(
             HistogramOpts::new(DECISION_DURATION_SECONDS, "Time from a verified webhook to its decision.").buckets(
@@ -389,6 +391,11 @@ pub struct NumberMetrics {
 impl NumberMetrics {
     pub fn count(&self, outcome: Outcome) {
         self.series.count(outcome);
+    }
+
+    /// Counts a call (`None`: the number has no `voice`).
+    pub fn count_call(&self, outcome: Option<Outcome>) {
+        self.series.count_call(outcome);
     }
 
     pub fn add_spend(&self, kind: EntryKind, micros: i64) {

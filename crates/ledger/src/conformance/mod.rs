@@ -34,7 +34,7 @@ use std::sync::Arc;
 use antirelou_domain::{Money, Periods, SenderHasher};
 use chrono::{TimeZone, Utc};
 
-use crate::model::{Caps, EntryFilter, InboundBatch, ReplyRequest, ReplyVerdict, TotalsQuery};
+use crate::model::{Caps, EntryFilter, EntryKind, InboundBatch, ReplyRequest, ReplyVerdict, TotalsQuery};
 use crate::Ledger;
 
 /// 2026-11-28 12:00:00 UTC, a fixed instant for reproducible periods.
@@ -53,6 +53,7 @@ pub fn request_at(tenant: &str, number: &str, message_id: &str, sender: &str, no
         message_id: message_id.to_owned(),
         sender: SenderHasher::new(b"conformance-key").key(sender),
         cost: Money::from_micros(80_000),
+        kind: EntryKind::Reply,
         now_micros,
         periods: Periods::at(now, chrono_tz::Europe::Paris),
         reply_once_per_seconds: 30 * 86_400,
@@ -110,6 +111,7 @@ macro_rules! ledger_conformance_suite {
     ($factory:path) => {
         $crate::ledger_conformance_suite!(@tests $factory;
             first_message_replies_then_sender_is_remembered,
+            an_answered_call_is_an_entry_of_kind_call_and_shares_the_senders_one_answer,
             same_message_id_is_paid_once_and_answered_alike,
             a_message_id_is_forgotten_after_its_ttl,
             how_a_message_was_decided_can_be_asked_afterwards,
