@@ -13,11 +13,13 @@
 //!   one place seconds become microseconds and back.
 //! - [`is_opt_out`]: the STOP keywords.
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
-//! - [`shield`]: surge detection maths for shield mode (docs/shield.md).
+//! - [`shield`]: surge detection maths for shield mode (docs/shield.md);
+//!   [`baseline`]: a number's ordinary day and the pressure rules.
 //! - [`voice`]: what answering a call costs, how long a spoken message lasts.
 //!
 //! Start with `Outcome`, then `Money` and `segments`.
 
+pub mod baseline;
 mod clock;
 mod donation;
 pub mod micros;

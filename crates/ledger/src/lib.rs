@@ -13,6 +13,8 @@
 //!   evidence parts ([`EvidenceStore`]).
 //! - [`donations`]: donations credited once per payment and their refunds
 //!   ([`Donations`]).
+//! - [`baselines`]: each number's baseline (its ordinary day), compared
+//!   and set ([`Baselines`]).
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -23,6 +25,7 @@
 //!
 //! Start with [`Ledger::decide_reply`] and [`model::ReplyRequest`].
 
+pub mod baselines;
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod control;
@@ -36,6 +39,8 @@ pub mod model;
 pub mod queue;
 pub mod redis;
 #[cfg(any(test, feature = "test-support"))]
+pub mod redis_sentinel;
+#[cfg(any(test, feature = "test-support"))]
 pub mod redis_server;
 pub mod reports;
 pub mod rules;
@@ -44,6 +49,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 pub use crate::redis::RedisLedger;
+pub use baselines::{Baselines, StoredBaseline, MAX_BASELINE_BYTES};
 pub use control::{
     AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
 };
@@ -67,11 +73,11 @@ use antirelou_domain::{Money, SenderKey};
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
 /// The queue of deferred replies, the leases, the runtime controls, the
-/// donations and the incidents are the same backend's ([`DeferredQueue`],
-/// [`Leases`], [`ControlStore`], [`Reports`], [`Donations`], [`EvidenceStore`]).
+/// donations, the incidents and the baselines are the same backend's ([`DeferredQueue`],
+/// [`Leases`], [`ControlStore`], [`Reports`], [`Donations`], [`EvidenceStore`], [`Baselines`]).
 #[async_trait]
 pub trait Ledger:
-    DeferredQueue + Leases + ControlStore + Reports + Donations + EvidenceStore + Send + Sync + 'static
+    DeferredQueue + Leases + ControlStore + Reports + Donations + EvidenceStore + Baselines + Send + Sync + 'static
 {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;

@@ -213,6 +213,12 @@ texts! {
     Remove => "Débloquer", "Unblock";
     Fingerprint => "Empreinte", "Fingerprint";
     Since => "Depuis", "Since";
+    Donations => "Dons", "Donations";
+    NoDonationYet => "Aucun don reçu pour l'instant.", "No donation received yet.";
+    DonationPlatform => "Plateforme", "Platform";
+    PaymentNumber => "N° du paiement", "Payment number";
+    Refunded => "Remboursé le", "Refunded on";
+    RepliesLeft => "réponses", "replies";
     NoneYet => "Rien pour l'instant.", "Nothing yet.";
     TopUp => "Créditer", "Top up";
     Amount => "Montant", "Amount";

@@ -19,6 +19,7 @@
 mod alerts;
 mod blocklist;
 mod chart;
+mod donations;
 pub mod history;
 pub mod i18n;
 mod incidents;

@@ -1,5 +1,7 @@
 //! `GET /console/tenants/{tenant}/money`: the balance, a top-up form, the
 //! latest entries, and their CSV download (the same export as the API's).
+//! The balance says about how many replies it still pays for, and the
+//! donations credited are listed (`donations.rs`).
 //! A tenant that is not prepaid has no balance: the page says what prepaid
 //! means and how to turn it on, instead of the balance and the form.
 
@@ -73,6 +75,11 @@ pub async fn show(
     let credited = query.done.as_deref() == Some("credited");
     // A tenant that is not prepaid has no balance to credit: the page says why, and offers no form.
     let prepaid = state.registry.tenant(&tenant).is_some_and(|route| route.prepaid);
+    let donations = match super::donations::section(&state, &tenant, lang).await {
+        Ok(section) => section,
+        Err(()) => return visit.unavailable(&request, T::LedgerUnavailable),
+    };
+    let replies_left = balance.and_then(|balance| super::donations::replies_left(&state, &tenant, balance));
     let currency = &state.currency;
     let body = html! {
         @if let (true, Some(balance)) = (credited, &balance) {
@@ -88,6 +95,7 @@ pub async fn show(
                     Some(balance) => strong { (balance) " " (currency) },
                     None => (T::NoBalance.get(lang)),
                 }
+                @if let Some(replies) = replies_left { " (≈ " (replies) " " (T::RepliesLeft.get(lang)) ")" }
             }
             section aria-labelledby="top-up" {
                 h2 #top-up { (T::TopUp.get(lang)) }
@@ -101,6 +109,7 @@ pub async fn show(
                 }
             }
         }
+        @if let Some(donations) = donations { (donations) }
         section aria-labelledby="entries" {
             h2 #entries { (T::Entries.get(lang)) }
             p { a href=(format!("/console/tenants/{tenant}/entries.csv")) download { (T::DownloadCsv.get(lang)) } }
