@@ -66,10 +66,11 @@ pub enum LedgerOp {
     WriteDayCounts,
     WriteIncident,
     SealEvidence,
+    WriteHealth,
 }
 
 impl LedgerOp {
-    pub const ALL: [LedgerOp; 13] = [
+    pub const ALL: [LedgerOp; 14] = [
         LedgerOp::DecideReply,
         LedgerOp::RecordInbound,
         LedgerOp::OptOut,
@@ -83,6 +84,7 @@ impl LedgerOp {
         LedgerOp::WriteDayCounts,
         LedgerOp::WriteIncident,
         LedgerOp::SealEvidence,
+        LedgerOp::WriteHealth,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -100,6 +102,7 @@ impl LedgerOp {
             LedgerOp::WriteDayCounts => "write_day_counts",
             LedgerOp::WriteIncident => "write_incident",
             LedgerOp::SealEvidence => "seal_evidence",
+            LedgerOp::WriteHealth => "write_health",
         }
     }
 }

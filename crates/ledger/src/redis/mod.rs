@@ -35,6 +35,7 @@ mod donations;
 mod entries;
 pub(crate) mod events;
 mod evidence;
+mod health;
 pub mod layout;
 mod queue;
 mod reports;

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, blocklist, incidents, number, numbers, reload, reports, tenants, ApiError};
+use super::{audit, blocklist, health, incidents, number, numbers, reload, reports, tenants, ApiError};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,6 +44,8 @@ use super::{audit, blocklist, incidents, number, numbers, reload, reports, tenan
         number::PatchProblems,
         number::PatchProblem,
         number::ClearedResponse,
+        health::HealthView,
+        health::ReasonView,
         blocklist::BlockRequest,
         blocklist::BlockedView,
         blocklist::BlocklistResponse,
