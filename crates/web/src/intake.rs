@@ -19,10 +19,10 @@
 //! A webhook handler runs its own part (read, parse, verify, answer in the
 //! provider's format) inside [`Intake::receive`], which hands it an
 //! [`Arrival`] that remembers where the message was routed, so that every
-//! refusal is counted once and against the right number. A source without
-//! a number (a donation notification, for a tenant) routes with
-//! [`Arrival::route_tenant`] instead. docs/ARCHITECTURE.md says how a new
-//! source plugs in.
+//! refusal is counted once and against the right number. A donation
+//! notification names a tenant, not a number, and never reaches the engine:
+//! it does not come through here (`routes/webhooks/donations.rs`).
+//! docs/ARCHITECTURE.md says how a new source plugs in.
 //!
 //! This module imports nothing of `web` but [`Rejection`]: the routes, the
 //! pollers and the reassembly stand above it.
@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use antirelou_domain::ProviderKind;
 use antirelou_engine::health::HealthCode;
-use antirelou_engine::{Decision, NumberHandle, NumberRegistry, TenantRoute};
+use antirelou_engine::{Decision, NumberHandle, NumberRegistry};
 use antirelou_providers::{InboundSms, RejectReason};
 
 use crate::error::Rejection;
@@ -74,7 +74,7 @@ impl Intake {
         let reason = rejection.reason.as_str();
         let number = match routed {
             Routed::Number(handle) => Some(handle.as_ref()),
-            Routed::Tenant(_) | Routed::Nowhere => None,
+            Routed::Nowhere => None,
         };
         self.registry.metrics().count_rejected(provider, rejection.reason, number.map(|h| &*h.metrics.series));
         if let (Routed::Number(handle), RejectReason::BadSignature | RejectReason::AccountMismatch) =
@@ -85,7 +85,6 @@ impl Intake {
         }
         let (tenant, number) = match routed {
             Routed::Number(handle) => (&**handle.tenant_id(), &**handle.number()),
-            Routed::Tenant(route) => (&*route.id, ""),
             Routed::Nowhere => ("", ""),
         };
         tracing::info!(provider = provider.as_str(), reason, tenant, number, "webhook rejected");
@@ -116,8 +115,6 @@ pub enum Routed {
     Nowhere,
     /// To one of our numbers.
     Number(Arc<NumberHandle>),
-    /// To a tenant, for sources without a number.
-    Tenant(Arc<TenantRoute>),
 }
 
 /// One message on its way through the intake, from a source of `provider`.
@@ -134,15 +131,6 @@ impl Arrival<'_> {
         let handle = self.intake.route(self.provider, number).ok_or(Rejection::new(RejectReason::UnknownNumber))?;
         self.routed = Routed::Number(Arc::clone(&handle));
         Ok(handle)
-    }
-
-    /// Routes the message to tenant `id` (`unknown_number` when we serve no
-    /// such tenant), for sources that name a tenant, not a number; a later
-    /// refusal is logged with the tenant.
-    pub fn route_tenant(&mut self, id: &str) -> Result<Arc<TenantRoute>, Rejection> {
-        let route = self.intake.registry.tenant(id).ok_or(Rejection::new(RejectReason::UnknownNumber))?;
-        self.routed = Routed::Tenant(Arc::clone(&route));
-        Ok(route)
     }
 
     /// Decides one verified SMS (see [`Intake::decide`]).

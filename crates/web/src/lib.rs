@@ -22,6 +22,9 @@
 //! - [`intake`]: the one way every inbound message reaches the engine
 //!   (route among the provider's tenants, decide, count a refusal); the
 //!   webhooks, the pollers and the reassembly all go through it.
+//! - `donations.rs`: each tenant's accounts at the donation platforms and
+//!   `antirelou_donations_total`; `routes/webhooks/donations.rs` their
+//!   notification routes (a donation never reaches the engine: no intake).
 //! - `send_apis.rs`: each tenant's provider send client, from its settings.
 //! - `alert_delivery.rs`: POSTs the alerts the engine emits to each tenant's `alert_webhook`.
 //! - `http_server.rs`: one actix server for every listener, with the
@@ -39,6 +42,7 @@ mod alert_delivery;
 mod body;
 mod connections;
 pub mod console;
+mod donations;
 mod error;
 mod http_server;
 pub mod intake;
@@ -55,6 +59,7 @@ mod state;
 pub use body::WEBHOOK_BODY_LIMIT_BYTES;
 pub use body::{BodyError, JSON_BODY_LIMIT_BYTES};
 pub use connections::{CONNECTIONS_MAX, CONNECTIONS_OPEN, CONNECTIONS_REFUSED_TOTAL, REQUESTS_TIMED_OUT_TOTAL};
+pub use donations::DONATIONS_TOTAL;
 pub use error::{status_of, Rejection};
 pub use http_server::{FILES_RESERVED, KEEP_ALIVE};
 pub use listeners::{BindError, Listener};

@@ -5,7 +5,7 @@
 //! validate it as `check-config` does — an invalid file is refused with the
 //! same report and nothing changes — then apply what can change while
 //! serving (numbers, tenants, their secrets, tokens and alert webhooks,
-//! the pollers of OVHcloud numbers) and report what needs a restart
+//! the pollers of OVHcloud numbers, the donation accounts) and report what needs a restart
 //! (`needs_restart`), which keeps its running value.
 
 use std::collections::HashMap;
@@ -18,6 +18,7 @@ use prometheus::{IntCounterVec, IntGauge, Opts};
 use serde::Serialize;
 
 use crate::alert_delivery::AlertWebhooks;
+use crate::donations::DonationAccounts;
 use crate::pollers::Pollers;
 use crate::send_apis;
 
@@ -83,6 +84,13 @@ pub struct ProblemView {
     pub reason: String,
 }
 
+/// What a reload swaps beside the routes: each tenant's alert webhooks and
+/// its donation accounts.
+pub(crate) struct TenantServices {
+    pub webhooks: AlertWebhooks,
+    pub donations: Arc<DonationAccounts>,
+}
+
 /// Reloads, one at a time.
 pub struct Reloader {
     source: ConfigSource,
@@ -91,6 +99,7 @@ pub struct Reloader {
     /// Applies the kept numbers' policies: the new file with the stored overrides and pause.
     controls: Controls,
     webhooks: AlertWebhooks,
+    donations: Arc<DonationAccounts>,
     /// The in-process drivers' one send API, instead of each provider's client.
     send_api_hook: Option<Arc<dyn SendApi>>,
     /// The OVHcloud pollers, once the application has started them.
@@ -105,7 +114,7 @@ impl Reloader {
         settings: &Settings,
         registry: NumberRegistry,
         controls: Controls,
-        webhooks: AlertWebhooks,
+        tenant_services: TenantServices,
         send_api_hook: Option<Arc<dyn SendApi>>,
         prometheus: &prometheus::Registry,
     ) -> Result<Reloader, prometheus::Error> {
@@ -125,7 +134,8 @@ impl Reloader {
             current: tokio::sync::Mutex::new(settings.clone()),
             registry,
             controls,
-            webhooks,
+            webhooks: tenant_services.webhooks,
+            donations: tenant_services.donations,
             send_api_hook,
             pollers: std::sync::OnceLock::new(),
             reloads,
@@ -177,6 +187,7 @@ impl Reloader {
             warnings.push(format!("kept numbers keep their previous rules until the ledger answers: {error}"));
         }
         self.webhooks.store(Arc::new(alert_webhooks(&effective)));
+        self.donations.sync(&effective);
         self.reloads.with_label_values(&[ReloadResult::Applied.as_str()]).inc();
         self.loaded.set(chrono::Utc::now().timestamp());
         tracing::info!(added = ?changes.numbers_added, removed = ?changes.numbers_removed,

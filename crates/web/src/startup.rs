@@ -21,7 +21,7 @@ use crate::http_server::{self, ConnectionLimits};
 use crate::listeners::{BindError, BoundListeners, Listener, ListenerSplit};
 use crate::pollers::{PollerHealth, Pollers};
 use crate::reload;
-use crate::routes::webhooks::{plivo, receive, twilio, vonage};
+use crate::routes::webhooks::{donations, plivo, receive, twilio, vonage};
 use crate::routes::{admin, health};
 use crate::state::{AppHooks, AppState, StateError};
 
@@ -61,6 +61,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, data: &AppData) {
         .route("/webhooks/vonage", web::get().to(receive::<vonage::Inbound>))
         .route("/webhooks/vonage", web::post().to(receive::<vonage::Inbound>))
         .route("/webhooks/plivo", web::post().to(receive::<plivo::Inbound>))
+        .route("/webhooks/helloasso/{tenant}", web::post().to(donations::helloasso))
+        .route("/webhooks/opencollective/{tenant}", web::post().to(donations::opencollective))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))

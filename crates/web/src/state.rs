@@ -1,10 +1,11 @@
 //! [`AppState`]: what every request handler, the pollers and the reload
 //! share, and [`AppState::start`], which registers the metrics and starts
-//! the number engine, the runtime controls and the alert delivery.
+//! the number engine, the runtime controls, the alert delivery and the
+//! donation accounts.
 //!
 //! A leaf of `web`: it imports the parts it holds (the intake, the
-//! reassembly, the pollers' health, the reloader) and nothing that serves
-//! requests; the routes and the console import it.
+//! reassembly, the pollers' health, the donation accounts, the reloader)
+//! and nothing that serves requests; the routes and the console import it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,10 +20,11 @@ use antirelou_settings::Settings;
 use arc_swap::ArcSwap;
 
 use crate::alert_delivery::{self, AlertWebhooks};
+use crate::donations::DonationAccounts;
 use crate::intake::Intake;
 use crate::pollers::{OvhPoller, PollerContext, PollerHealth};
 use crate::reassembly::Reassembly;
-use crate::reload::{self, ConfigSource, Reloader};
+use crate::reload::{self, ConfigSource, Reloader, TenantServices};
 use crate::send_apis::{self, ProviderClientError};
 
 /// Shared by every request handler.
@@ -49,6 +51,8 @@ pub struct AppState {
     pub ovh_apis: HashMap<String, Arc<OvhApi>>,
     /// The health of this process's pollers, for `/readyz`.
     pub pollers: PollerHealth,
+    /// Each tenant's accounts at the donation platforms (their notification routes).
+    pub donations: Arc<DonationAccounts>,
     /// Reloads the configuration (`POST /v1/reload`, `SIGHUP`); `None`
     /// when started without a configuration source.
     pub reloader: Option<Arc<Reloader>>,
@@ -114,13 +118,14 @@ impl AppState {
         let registry = NumberRegistry::start(settings, ledger, Arc::clone(&clock), metrics, wiring);
         let control_metrics = ControlMetrics::register(&prometheus)?;
         let controls = Controls::start(registry.clone(), settings, Arc::clone(&clock), control_metrics);
+        let donations = Arc::new(DonationAccounts::start(settings, Arc::clone(&clock), &prometheus)?);
         let reloader = match hooks.config_source {
             Some(source) => Some(Arc::new(Reloader::new(
                 source,
                 settings,
                 registry.clone(),
                 controls.clone(),
-                webhooks,
+                TenantServices { webhooks, donations: Arc::clone(&donations) },
                 hooks.send_api,
                 &prometheus,
             )?)),
@@ -146,6 +151,7 @@ impl AppState {
             reassembly,
             ovh_apis: clients.ovh,
             pollers: PollerHealth::new(gates_readiness),
+            donations,
             reloader,
         })
     }

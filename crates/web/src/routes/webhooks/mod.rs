@@ -12,9 +12,14 @@
 //! - `twilio.rs`: `POST /webhooks/twilio` (TwiML) and `POST /webhooks/twilio/status`.
 //! - `vonage.rs`: `GET|POST /webhooks/vonage` (no inline reply; long SMS reassembled).
 //! - `plivo.rs`: `POST /webhooks/plivo` (Plivo XML).
+//! - `donations.rs`: `POST /webhooks/helloasso/{tenant}` and
+//!   `POST /webhooks/opencollective/{tenant}`: donation notifications, read
+//!   back from the platform; they name a tenant, not a number, and never
+//!   reach the engine, so they are not [`Webhook`]s.
 //! - this file: [`Webhook`], [`receive`], and what webhooks read alike
 //!   (body, form, headers, the signed URL).
 
+pub mod donations;
 pub mod plivo;
 pub mod twilio;
 pub mod vonage;
