@@ -78,6 +78,21 @@ async fn a_prepaid_tenant_resumes_replies_as_soon_as_it_is_topped_up() {
 }
 
 #[actix_web::test]
+async fn a_top_up_of_a_tenant_that_is_not_prepaid_is_refused_with_what_prepaid_means() {
+    let app = spawn_app(|dir| config_toml(dir, &format!("operator_token = \"{OPERATOR}\""), &two_tenants(""))).await;
+    let (status, body) =
+        post(&app, "/v1/tenants/paris/top-up", OPERATOR, Some(serde_json::json!({"amount": "20.00"}))).await;
+    assert_eq!(status, 409, "{body}");
+    let sentence = body["error"].as_str().unwrap_or_default();
+    assert!(sentence.starts_with("tenant paris is not prepaid: its replies are paid by the deployment"), "{body}");
+    assert!(sentence.contains("set prepaid = true on the tenant"), "{body}");
+    assert_eq!(app.ledger.balances().await.unwrap(), vec![], "nothing credited");
+    let (status, _) =
+        post(&app, "/v1/tenants/paris/top-up", LYON_ADMIN, Some(serde_json::json!({"amount": "1.00"}))).await;
+    assert_eq!(status, 404, "another tenant's still is not found");
+}
+
+#[actix_web::test]
 async fn the_openapi_document_describes_every_admin_route_in_openapi_3_1() {
     let app = spawn_app(|dir| config_toml(dir, &format!("operator_token = \"{OPERATOR}\""), &two_tenants(""))).await;
     let response = app.client.get(format!("{}/v1/openapi.json", app.base_url)).send().await.unwrap();

@@ -176,19 +176,16 @@ test("the console, in a real browser", async (t) => {
     for (let i = 3; i < 8; i++) assert.match(await twilioSms(`+3369900000${i}`, "salut"), /<Message>/);
   });
 
-  await t.test("a top-up shows the new balance, and the entries download as CSV", async () => {
+  await t.test("a tenant that is not prepaid is told what prepaid means, and the entries download as CSV", async () => {
     await page.goto(CONSOLE + "/console/tenants/paris/money");
-    await page.fill("#amount", "10.00");
-    await page.fill("#note", "gala");
-    await Promise.all([page.waitForNavigation(), page.click("form[action$=top-up] button")]);
-    assert.match(await page.textContent("[role=status]"), /10\.00 EUR/);
-    assert.match(await page.textContent("#balance"), /10\.00 EUR/);
-    assert.match(await page.textContent("table"), /top_up/);
+    assert.match(await page.textContent("#not-prepaid"), /n'est pas prépayé/);
+    assert.equal(await page.locator("form[action$=top-up]").count(), 0, "no top-up form: it would pay for nothing");
+    assert.match(await page.textContent("table"), /reply/);
     const csv = await page.request.get(CONSOLE + "/console/tenants/paris/entries.csv");
     assert.equal(csv.status(), 200);
     const text = await csv.text();
     assert.match(text, /^id,at,tenant,number,kind,amount,currency,count,reference\r\n/);
-    assert.match(text, /top_up,10\.00,EUR,1,gala/);
+    assert.match(text, /,reply,0\.08,EUR,1,/);
     assert.doesNotMatch(text, /\+336990000/, "no sender number");
     await accessible(page, "money");
     await shot(page, "money");

@@ -21,7 +21,8 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 REPLICAS = {"antirelou-1": "127.0.0.1:8081", "antirelou-2": "127.0.0.1:8082"}
 # What each service must find in the env file, with no default.
 REQUIRED_SECRETS = {
-    "antirelou-1": {"ANTIRELOU_SENDER_KEY", "ANTIRELOU_SEALING_KEY", "TWILIO_AUTH_TOKEN_DEMO", "REDIS_PASSWORD"},
+    "antirelou-1": {"ANTIRELOU_SENDER_KEY", "ANTIRELOU_SEALING_KEY", "TWILIO_AUTH_TOKEN_DEMO", "REDIS_PASSWORD",
+                    "ANTIRELOU_ADMIN_TOKEN_DEMO", "ANTIRELOU_OPERATOR_TOKEN"},
     "redis": {"REDIS_PASSWORD"},
     "grafana": {"GRAFANA_ADMIN_PASSWORD"},
 }
@@ -70,7 +71,8 @@ def test_compose_services_share_one_namespace_and_publish_on_loopback(compose):
             assert service["network_mode"] == "service:net", name
             assert "ports" not in service, f"{name} publishes ports: only net does"
     ports = services["net"]["ports"]
-    assert ports == ["${ANTIRELOU_WEBHOOK_PUBLISH:-127.0.0.1:8080}:8080", "127.0.0.1:9090:9090", "127.0.0.1:3000:3000"]
+    assert ports == ["${ANTIRELOU_WEBHOOK_PUBLISH:-127.0.0.1:8080}:8080", "${ANTIRELOU_HTTPS_PUBLISH:-127.0.0.1:8443}:8443",
+                     "127.0.0.1:9181:9181", "127.0.0.1:9090:9090", "127.0.0.1:3000:3000"]
     assert services["net"]["entrypoint"] == ["sleep", "infinity"] and services["net"]["init"] is True
 
 
@@ -88,6 +90,8 @@ def test_compose_replicas_share_the_redis_ledger(compose):
     one, two = compose["services"]["antirelou-1"], compose["services"]["antirelou-2"]
     env_one, env_two = dict(one["environment"]), dict(two["environment"])
     assert {n: env.pop("ANTIRELOU__SERVER__LISTEN") for n, env in (("antirelou-1", env_one), ("antirelou-2", env_two))} == REPLICAS
+    for env in (env_one, env_two):
+        env.pop("ANTIRELOU__SERVER__CONSOLE_LISTEN"), env.pop("ANTIRELOU__SERVER__ADMIN_LISTEN")
     assert env_one == env_two and {**one, "environment": None} == {**two, "environment": None}
     assert one["depends_on"]["redis"]["condition"] == "service_healthy"
     assert "./compose/antirelou.toml:/etc/antirelou/antirelou.toml:ro" in one["volumes"]
@@ -141,6 +145,10 @@ def test_compose_load_balancer_spreads_webhooks(compose):
     conf = (DEPLOY / "nginx.conf").read_text()
     upstream = re.search(r"upstream antirelou \{(.*?)\}", conf, re.S).group(1)
     assert re.findall(r"server (127\.0\.0\.1:\d+)", upstream) == list(REPLICAS.values())
+    consoles = re.search(r"upstream antirelou_console \{(.*?)\}", conf, re.S).group(1)
+    listeners = [compose["services"][r]["environment"]["ANTIRELOU__SERVER__CONSOLE_LISTEN"] for r in REPLICAS]
+    assert re.findall(r"server (127\.0\.0\.1:\d+)", consoles) == listeners
+    assert "./compose/tls:/etc/nginx/tls:ro" in compose["services"]["nginx"]["volumes"]
     assert "location /webhooks/" in conf and "proxy_pass http://antirelou;" in conf
     assert "/metrics" not in conf.split("location / {")[0].replace("# /metrics", ""), "metrics stay private"
     assert conf.count("{") == conf.count("}")
@@ -178,6 +186,30 @@ def test_compose_settings_pass_check_config(binary, tmp_path):
                         extra_env={"ANTIRELOU_REDIS_URL": "redis://:0123456789abcdef@127.0.0.1:6379/0"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "+33937000001" in done.stdout
+
+
+def test_compose_collectives_of_every_provider_get_their_secrets_from_the_env_file(compose, binary, tmp_path):
+    """The commented collectives of compose/antirelou.toml (Vonage, Plivo,
+    OVHcloud), once uncommented, pass check-config; each secret they name is
+    in env.example and reaches the replicas."""
+    text = (DEPLOY / "compose" / "antirelou.toml").read_text()
+    commented = text[text.index("# [[tenants]]"):]
+    uncommented = "\n".join(line.removeprefix("#").removeprefix(" ") for line in commented.splitlines())
+    full = text + "\n" + uncommented
+    kinds = {t["provider"]["kind"] for t in tomllib.loads(full)["tenants"]}
+    assert kinds == {"twilio", "vonage", "plivo", "ovh"}
+    names = set(re.findall(r'\{ env = "([A-Z0-9_]+)" \}', uncommented))
+    assert len(names) == 8, names
+    example = (DEPLOY / "compose" / "env.example").read_text()
+    environment = compose["services"]["antirelou-1"]["environment"]
+    for name in names:
+        assert re.search(rf"^#?{name}=$", example, re.M), f"env.example: {name}"
+        assert environment[name] == f"${{{name}:-}}", f"docker-compose.yml passes {name} to the replicas"
+    done = check_config(binary, full, tmp_path,
+                        extra_env={"ANTIRELOU_REDIS_URL": "redis://:0123456789abcdef@127.0.0.1:6379/0"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    for number in ("+33937000002", "+33937000003", "+33937000004"):
+        assert number in done.stdout
 
 
 # ------------------------------------------------------------------ image

@@ -98,8 +98,10 @@ async fn run_command(
                 }
             }
             LedgerCommand::TopUp { tenant, amount, note } => {
-                if settings.tenant(&tenant).is_none() {
-                    bail!("--tenant {tenant:?}: no such tenant in the configuration");
+                match settings.tenant(&tenant) {
+                    None => bail!("--tenant {tenant:?}: no such tenant in the configuration"),
+                    Some(t) if !t.prepaid => bail!("{}", antirelou_web::not_prepaid(&tenant)),
+                    Some(_) => {}
                 }
                 let amount = Money::parse_typed(&amount).with_context(|| format!("--amount {amount:?}"))?;
                 if amount == Money::ZERO {

@@ -1,13 +1,16 @@
 //! `antirelou send`: post one webhook exactly as the number's provider
 //! would (Twilio, Vonage or Plivo: their fields, their signature over the
-//! public URL) and print what the sender would receive. OVHcloud has no
-//! webhook (antirelou polls its inbox), so `--provider ovh` explains that
-//! and exits 2.
+//! public URL) and print the decision (`decision: OUTCOME`, read from the
+//! growth of `antirelou_inbound_total` around the request) with what the
+//! sender would receive (`send/decision.rs`). OVHcloud has no webhook
+//! (antirelou polls its inbox), so `--provider ovh` explains that and exits 2.
+
+mod decision;
 
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use antirelou_domain::{segments, PhoneNumber, ProviderKind};
+use antirelou_domain::{Outcome, PhoneNumber, ProviderKind};
 use antirelou_providers::form::encode_form;
 use antirelou_providers::{plivo, twilio, vonage};
 use antirelou_settings::{ProviderSettings, Settings};
@@ -108,7 +111,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let client = reqwest::Client::new();
     let (status, body, outcome) = runtime.block_on(async {
-        let before = if kind == ProviderKind::Vonage { scrape(&client, &metrics_url).await } else { None };
+        let before = scrape(&client, &metrics_url).await;
         let (status, body) = webhook.send(&client).await?;
         let outcome = match before {
             Some(before) => scrape(&client, &metrics_url).await.and_then(|after| new_outcome(&before, &after, &to)),
@@ -122,22 +125,13 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     let inline = match kind {
-        ProviderKind::Twilio => Some(twilio::twiml_reply_text(&body)),
-        ProviderKind::Plivo => Some(plivo::reply_text(&body)),
+        ProviderKind::Twilio => twilio::twiml_reply_text(&body),
+        ProviderKind::Plivo => plivo::reply_text(&body),
         ProviderKind::Vonage | ProviderKind::Ovh => None,
     };
-    match inline {
-        Some(Some(reply)) => print_reply("reply", &reply),
-        Some(None) => println!("no reply (the decision is counted in /metrics: antirelou_inbound_total)"),
-        None => match outcome.as_deref() {
-            Some("replied") => print_reply("reply sent through the provider's API", &number.reply),
-            Some(outcome) => println!("no reply (decision: {outcome})"),
-            None => println!(
-                "{kind} takes no inline reply: a reply, if antirelou decided to pay for one, is sent through \
-                 the provider's API (the decision is counted in /metrics: antirelou_inbound_total)"
-            ),
-        },
-    }
+    let outcome = outcome.as_deref().and_then(Outcome::from_label);
+    let through_api = matches!(kind, ProviderKind::Vonage | ProviderKind::Ovh);
+    print!("{}", decision::lines(outcome, number, inline.as_deref(), through_api));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -186,11 +180,6 @@ impl Webhook {
         let body = response.text().await.context("reading the answer")?;
         Ok((status, body))
     }
-}
-
-fn print_reply(what: &str, reply: &str) {
-    let count = segments::count(reply);
-    println!("{what} ({} segment(s), {}):\n{reply}", count.segments, count.encoding);
 }
 
 /// Where the server serves `/metrics`: `server.metrics_listen` when set, else the webhook base.

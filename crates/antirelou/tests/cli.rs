@@ -214,9 +214,9 @@ fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully(
         String::from_utf8(output.stdout).unwrap()
     };
     let first = send("+33611223344");
-    assert!(first.contains("HTTP 200") && first.contains("Non, c'est non"), "{first}");
+    assert!(first.contains("HTTP 200\ndecision: replied\n") && first.contains("Non, c'est non"), "{first}");
     let second = send("+33611223344");
-    assert!(second.contains("no reply"), "{second}");
+    assert!(second.contains("\ndecision: repeat_sender\nno reply: this sender already got the reply"), "{second}");
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let metrics =
@@ -239,15 +239,18 @@ fn the_readme_tour_works_serve_the_demo_send_twice_read_metrics_stop_gracefully(
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 2, "{csv}");
     assert!(rows[1].contains(",demo,+33612345678,reply,0.08,EUR,1,SM"), "{csv}");
+    // The demo is not prepaid: a top-up would pay for nothing, and is refused with how to change that.
     let top_up =
         antirelou(dir.path(), &["ledger", "top-up", "--tenant", "demo", "--amount", "12.50", "--note", "gala"]);
-    assert!(String::from_utf8_lossy(&top_up.stdout).contains("balance 12.50 EUR"));
+    let refusal = String::from_utf8_lossy(&top_up.stderr);
+    assert!(!top_up.status.success(), "{refusal}");
+    assert!(refusal.contains("tenant demo is not prepaid") && refusal.contains("set prepaid = true"), "{refusal}");
     let balances = String::from_utf8(antirelou(dir.path(), &["ledger", "balances"]).stdout).unwrap();
-    assert!(balances.contains("demo: this month 0.08 EUR") && balances.contains("balance 12.50 EUR"), "{balances}");
+    assert!(balances.contains("demo: this month 0.08 EUR") && balances.contains("no prepaid balance"), "{balances}");
     let json = antirelou(dir.path(), &["ledger", "entries", "--format", "json"]);
     let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(parsed.as_array().unwrap().len(), 2);
-    assert_eq!(parsed[1]["kind"], "top_up");
+    assert_eq!(parsed.as_array().unwrap().len(), 1, "nothing credited");
+    assert_eq!(parsed[0]["kind"], "reply");
     let unknown = antirelou(dir.path(), &["ledger", "top-up", "--tenant", "nobody", "--amount", "1"]);
     assert!(!unknown.status.success());
 }
@@ -263,7 +266,7 @@ fn serve_prints_each_listener_on_its_own_line_after_the_webhook_url() {
         assert!(url.starts_with("http://127.0.0.1:") && url[17..].parse::<u16>().is_ok(), "{line:?}");
         url.to_owned()
     };
-    assert!(lines[0].starts_with(&format!("antirelou listening on {} (1 numbers, ", server.url)), "{lines:?}");
+    assert!(lines[0].starts_with(&format!("antirelou listening on {} (1 number, ", server.url)), "{lines:?}");
     let admin = url_after(&lines[1], "admin API (/v1, /console) on ");
     let metrics = url_after(&lines[2], "metrics (/metrics) on ");
 

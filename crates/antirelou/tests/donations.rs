@@ -22,6 +22,7 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 
 const OPERATOR: &str = "donations-operator-token-0123456789";
+const LYON_TOKEN: &str = "lyon-admin-token-Hd72kLs9Wq4m";
 const CLIENT_ID: &str = "lyon-client";
 const CLIENT_SECRET: &str = "lyon-helloasso-secret";
 const OC_TOKEN: &str = "lyon-opencollective-token";
@@ -46,6 +47,7 @@ sealing_key = "donations-test-sealing-key-0123456789"
 [[tenants]]
 id = "lyon"
 prepaid = true
+admin_token = "{LYON_TOKEN}"
 donation_url = "https://www.helloasso.com/associations/collectif-lyon"
 donations = [
   {{ kind = "helloasso", organization_slug = "collectif-lyon", client_id = "{CLIENT_ID}", client_secret = {{ env = "TEST_HA_SECRET" }}, api_base = "{helloasso}" }},
@@ -153,6 +155,36 @@ async fn donation_entries(client: &reqwest::Client, url: &str, tenant: &str) -> 
         .collect()
 }
 
+/// The console's money page of lyon, in English, signed in with its token.
+async fn money_page(url: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let cookie = |response: &reqwest::Response, name: &str| {
+        response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
+            c.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
+    };
+    let form = http.get(format!("{url}/console/login")).send().await.unwrap();
+    let nonce = cookie(&form, "antirelou_signin").expect("a sign-in nonce");
+    let body = form.text().await.unwrap();
+    let csrf = body.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
+    let signed_in = http
+        .post(format!("{url}/console/login"))
+        .header("Cookie", format!("antirelou_signin={nonce}"))
+        .form(&[("token", LYON_TOKEN), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    let session = cookie(&signed_in, "antirelou_console").expect("a session");
+    let page = http
+        .get(format!("{url}/console/tenants/lyon/money"))
+        .header("Cookie", format!("antirelou_console={session}; antirelou_lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    page.text().await.unwrap()
+}
+
 fn counted(metrics: &str, source: &str, result: &str) -> f64 {
     metric(metrics, "antirelou_donations_total", &[("tenant", "lyon"), ("source", source), ("result", result)])
 }
@@ -210,6 +242,15 @@ async fn a_helloasso_payment_is_credited_once_when_the_api_confirms_it_and_its_r
     assert_eq!(counted(&metrics, "helloasso", "not_authorized"), 1.0);
     assert_eq!(counted(&metrics, "opencollective", "credited"), 0.0, "declared at 0");
     assert_eq!(ha.tokens_issued(), 1, "one token for every read-back");
+
+    // The console lists each donation with its platform and payment number, and what the balance pays for:
+    // 15.00 EUR at 0.08 a reply.
+    let page = money_page(&url).await;
+    let donations = page.split("id=\"donations\"").nth(1).expect("a donations section");
+    for shown in ["HelloAsso", ">11<", ">13<", "20.00 EUR", "15.00 EUR", "Refunded on"] {
+        assert!(donations.contains(shown), "{shown}: {donations}");
+    }
+    assert!(page.contains("15.00 EUR</strong> (≈ 187 replies)"), "{page}");
 
     // The payer is never stored, logged or counted.
     drop(server);

@@ -142,11 +142,29 @@ fn a_top_up_takes_a_decimal_comma_or_point() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &[]);
     assert!(server.terminate(Duration::from_secs(20)).success(), "the demo ledger exists once served");
-    let comma = antirelou(dir.path(), &["ledger", "top-up", "--tenant", "demo", "--amount", "5,50"]);
-    assert_eq!(String::from_utf8_lossy(&comma.stdout), "credited 5.50 EUR to demo: balance 5.50 EUR\n");
-    let point = antirelou(dir.path(), &["ledger", "top-up", "--tenant", "demo", "--amount", "5.50"]);
+    // The demo's ledger, under a configuration of its own where the tenant is prepaid.
+    let config = dir.path().join("prepaid.toml");
+    let text = antirelou_settings::demo::demo_toml(&dir.path().join("data"))
+        .replace(
+            "antirelou-PUBLIC-demo-sender-key-known-to-everyone-never-use-it",
+            "a-sender-key-of-some-length-0123456789",
+        )
+        .replace(
+            "antirelou-PUBLIC-demo-sealing-key-known-to-everyone-never-use-it",
+            "a-sealing-key-of-some-length-012345678",
+        )
+        .replace("antirelou-PUBLIC-demo-admin-token", "an-admin-token-of-this-test")
+        .replace("id = \"demo\"\n", "id = \"demo\"\nprepaid = true\n");
+    std::fs::write(&config, text).unwrap();
+    let config = config.to_str().unwrap();
+    let top_up = |amount: &str| {
+        antirelou(dir.path(), &["ledger", "top-up", "--config", config, "--tenant", "demo", "--amount", amount])
+    };
+    let comma = top_up("5,50");
+    assert_eq!(String::from_utf8_lossy(&comma.stdout), "credited 5.50 EUR to demo: balance 5.50 EUR\n", "{comma:?}");
+    let point = top_up("5.50");
     assert_eq!(String::from_utf8_lossy(&point.stdout), "credited 5.50 EUR to demo: balance 11.00 EUR\n");
-    let both = antirelou(dir.path(), &["ledger", "top-up", "--tenant", "demo", "--amount", "1.000,50"]);
+    let both = top_up("1.000,50");
     assert!(!both.status.success());
     assert!(String::from_utf8_lossy(&both.stderr).contains("--amount \"1.000,50\""), "{both:?}");
 }

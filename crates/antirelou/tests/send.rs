@@ -91,8 +91,11 @@ fn send_signs_as_vonage_and_plivo_prints_what_the_sender_receives_and_explains_o
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let text = stdout(&first);
     assert!(text.starts_with("GET ") && text.contains("/webhooks/vonage (messageId "), "{text}");
-    assert!(text.contains("-> HTTP 200") && text.contains("reply sent through the provider's API"), "{text}");
-    assert!(text.contains(REPLY), "{text}");
+    let expected = format!(
+        "-> HTTP 200\ndecision: replied\nthe sender receives this reply now (1 segment, GSM-7), sent through the \
+         provider's API:\n{REPLY}\n"
+    );
+    assert!(text.ends_with(&expected), "{text}");
     let sent = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(50));
         vonage.accepted().len() == 1
@@ -100,12 +103,21 @@ fn send_signs_as_vonage_and_plivo_prints_what_the_sender_receives_and_explains_o
     assert!(sent, "the reply went through Vonage's API");
     assert_eq!(vonage.accepted()[0].to, "33611223344");
     let again = send(&["--provider", "vonage", "--to", VONAGE_NUMBER, "--from", "+33611223344", "réponds !"]);
-    assert!(stdout(&again).contains("no reply (decision: repeat_sender)"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).ends_with(
+            "decision: repeat_sender\nno reply: this sender already got the reply, and gets at most one every 30 days\n"
+        ),
+        "{}",
+        stdout(&again)
+    );
 
     let plivo = send(&["--to", PLIVO_NUMBER, "--from", "+33611223344", "on se revoit ?"]);
     let text = stdout(&plivo);
     assert!(plivo.status.success() && text.contains("(MessageUUID ") && text.contains("-> HTTP 200"), "{text}");
-    assert!(text.contains(&format!("reply (1 segment(s), GSM-7):\n{REPLY}")), "{text}");
+    assert!(
+        text.contains(&format!("decision: replied\nthe sender receives this reply now (1 segment, GSM-7):\n{REPLY}")),
+        "{text}"
+    );
 
     let polled = send(&["--provider", "ovh", "--to", OVH_NUMBER, "--from", "+33611223344", "x"]);
     assert_eq!(polled.status.code(), Some(2));

@@ -17,6 +17,9 @@ pub struct TenantRoute {
     pub id: Arc<str>,
     pub provider: ProviderSettings,
     pub admin_token: Option<Secret>,
+    /// Whether its replies are paid from its prepaid balance (the only
+    /// tenants a top-up or a donation may credit).
+    pub prepaid: bool,
 }
 
 impl TenantRoute {
@@ -25,6 +28,7 @@ impl TenantRoute {
             id: Arc::from(tenant.id.as_str()),
             provider: tenant.provider.clone(),
             admin_token: tenant.admin_token.clone(),
+            prepaid: tenant.prepaid,
         }
     }
 }

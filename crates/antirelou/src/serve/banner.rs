@@ -31,9 +31,10 @@ impl Banner<'_> {
         let admin = server.admin_listen.as_deref().zip(self.app.admin_port()).map(|(a, p)| local_url(a, p));
         let metrics = server.metrics_listen.as_deref().zip(self.app.metrics_port()).map(|(a, p)| local_url(a, p));
         let console = server.console_listen.as_deref().zip(self.app.console_port()).map(|(a, p)| local_url(a, p));
+        let count = settings.number_count();
         let mut out = format!(
-            "antirelou listening on {base} ({} numbers, {} ledger)\n",
-            settings.number_count(),
+            "antirelou listening on {base} ({count} number{}, {} ledger)\n",
+            if count == 1 { "" } else { "s" },
             settings.ledger.backend.name()
         );
         if let Some(admin) = &admin {

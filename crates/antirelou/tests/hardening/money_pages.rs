@@ -9,7 +9,7 @@ use antirelou_ledger::redis_server::RedisServer;
 use serde_json::{json, Value};
 
 use super::common::Server;
-use super::{deployment, Backend, PARIS_NUMBER, PARIS_TOKEN};
+use super::{deployment, Backend, LYON_TOKEN, PARIS_NUMBER, PARIS_TOKEN};
 
 const PHISHING: &str = "Your account is suspended, call 0899 00 00 00";
 
@@ -53,15 +53,53 @@ async fn page(server: &Server, session: &str, path: &str) -> (u16, String) {
     (answer.status().as_u16(), answer.text().await.unwrap())
 }
 
+/// The deployment at `config` with tenant paris prepaid (lyon is not).
+fn paris_prepaid(config: &str) -> &str {
+    let text = std::fs::read_to_string(config).unwrap();
+    std::fs::write(config, text.replacen("id = \"paris\"\n", "id = \"paris\"\nprepaid = true\n", 1)).unwrap();
+    config
+}
+
 async fn top_up(server: &Server, amount: &str) -> (u16, Value) {
+    top_up_as(server, "paris", PARIS_TOKEN, amount).await
+}
+
+async fn top_up_as(server: &Server, tenant: &str, token: &str, amount: &str) -> (u16, Value) {
     let answer = http()
-        .post(format!("{}/v1/tenants/paris/top-up", server.url))
-        .bearer_auth(PARIS_TOKEN)
+        .post(format!("{}/v1/tenants/{tenant}/top-up", server.url))
+        .bearer_auth(token)
         .json(&json!({ "amount": amount, "note": "fundraiser" }))
         .send()
         .await
         .unwrap();
     (answer.status().as_u16(), answer.json().await.unwrap_or(Value::Null))
+}
+
+/// Lyon is not prepaid: its replies are not paid from a balance, so the API
+/// refuses a top-up with a sentence saying what prepaid means and how to turn
+/// it on, and the console shows that sentence instead of a balance and a form.
+async fn a_top_up_of_a_tenant_that_is_not_prepaid_is_refused_with_how_to_turn_it_on(server: &Server) {
+    let (status, body) = top_up_as(server, "lyon", LYON_TOKEN, "20.00").await;
+    assert_eq!(status, 409, "{body}");
+    let sentence = body["error"].as_str().unwrap_or_default();
+    assert!(sentence.contains("not prepaid") && sentence.contains("set prepaid = true"), "{body}");
+    let session = sign_in(server, LYON_TOKEN).await;
+    let (status, page_text) = page(server, &session, "/console/tenants/lyon/money").await;
+    assert_eq!(status, 200);
+    assert!(page_text.contains("Your collective is not prepaid"), "{page_text}");
+    assert!(!page_text.contains("action=\"/console/tenants/lyon/top-up\""), "no top-up form");
+    // The form posted anyway credits nothing.
+    let csrf = page_text.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    let answer = http()
+        .post(format!("{}/console/tenants/lyon/top-up", server.url))
+        .header("Cookie", format!("antirelou_console={session}; antirelou_lang=en"))
+        .form(&[("csrf", csrf), ("amount", "20.00")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let (_, page_text) = page(server, &session, "/console/tenants/lyon/money").await;
+    assert!(!page_text.contains("20.00"), "nothing credited");
 }
 
 async fn overflow_and_bad_cursors_are_400_and_notices_come_from_a_fixed_list(server: &Server) {
@@ -102,8 +140,9 @@ async fn overflow_and_bad_cursors_are_400_and_notices_come_from_a_fixed_list(ser
 async fn overflow_and_bad_cursors_are_400_and_notices_never_quote_the_url_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let config = deployment(dir.path(), Backend::Sqlite, "", "");
-    let server = Server::start(dir.path(), &["--config", &config]);
+    let server = Server::start(dir.path(), &["--config", paris_prepaid(&config)]);
     overflow_and_bad_cursors_are_400_and_notices_come_from_a_fixed_list(&server).await;
+    a_top_up_of_a_tenant_that_is_not_prepaid_is_refused_with_how_to_turn_it_on(&server).await;
 }
 
 #[tokio::test]
@@ -112,6 +151,7 @@ async fn overflow_and_bad_cursors_are_400_and_notices_never_quote_the_url_on_red
     let dir = tempfile::tempdir().unwrap();
     let url = redis.url();
     let config = deployment(dir.path(), Backend::Redis { url: &url, prefix: "money" }, "", "");
-    let server = Server::start(dir.path(), &["--config", &config]);
+    let server = Server::start(dir.path(), &["--config", paris_prepaid(&config)]);
     overflow_and_bad_cursors_are_400_and_notices_come_from_a_fixed_list(&server).await;
+    a_top_up_of_a_tenant_that_is_not_prepaid_is_refused_with_how_to_turn_it_on(&server).await;
 }

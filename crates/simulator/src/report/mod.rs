@@ -19,7 +19,10 @@ use crate::recorder::RecordedSend;
 use crate::replies::{self, Delivery};
 use crate::traffic::{Group, Traffic};
 
+mod story;
 mod table;
+
+pub use story::{Cap, Story};
 
 pub(crate) use table::{hours, seconds};
 
@@ -150,6 +153,8 @@ pub struct Report {
     pub outcomes: BTreeMap<String, u64>,
     /// Deferred judgements by result.
     pub deferred_results: BTreeMap<String, u64>,
+    /// What the first sentences of the table say, as figures.
+    pub story: Story,
     /// Webhooks that did not get `200`.
     pub errors: u64,
     /// Figures read from the ledger's own entries; `null` in HTTP mode.
@@ -168,6 +173,9 @@ pub struct Report {
     pub monthly_cap_micros: Option<i64>,
     #[serde(skip)]
     pub curve: Vec<SpendPoint>,
+    /// The ledger's timezone (the story's times).
+    #[serde(skip)]
+    pub timezone: Tz,
     /// The broken invariants (also in `invariants.violations`).
     #[serde(skip)]
     pub violations: Vec<Violation>,
@@ -236,6 +244,7 @@ impl Report {
             genuine_reply_delay_seconds: reach.delay,
             outcomes: run.outcomes.clone(),
             deferred_results: run.deferred_results.clone(),
+            story: Story::new(traffic, run, &delivered),
             errors: run.records.iter().filter(|r| !r.ok).count() as u64,
             ledger_audit,
             invariants,
@@ -247,6 +256,7 @@ impl Report {
             daily_cap_micros: run.daily_cap.map(Money::micros),
             monthly_cap_micros: run.monthly_cap.map(Money::micros),
             curve: spend_curve(traffic, run, &delivered),
+            timezone: run.timezone,
             violations,
         }
     }

@@ -2,10 +2,11 @@
 
 use std::fmt::Write as _;
 
-use super::Report;
+use super::{Cap, Report};
 
 impl Report {
-    /// The table printed on stdout.
+    /// The table printed on stdout: a few sentences for a person, then the
+    /// figures, each with its unit (messages, replies, senders, money).
     pub fn table(&self) -> String {
         let c = &self.currency;
         let mut t = String::new();
@@ -13,32 +14,39 @@ impl Report {
         let _ =
             writeln!(t, "antirelou simulate: {} ({seed}), {} mode, {} ledger", self.scenario, self.mode, self.ledger);
         let _ = writeln!(t, "{}", "-".repeat(72));
+        for paragraph in self.story_sentences() {
+            let _ = writeln!(t, "{}\n", wrap(&paragraph, 72));
+        }
+        let _ = writeln!(t, "{}", "-".repeat(72));
         let mut row = |label: &str, value: String| {
             let _ = writeln!(t, "{label:<24}{value}");
         };
         row(
             "messages",
             format!(
-                "{}  (attackers {} from {} numbers, genuine {} from {} senders, over {})",
-                self.messages,
-                self.attack_messages,
-                self.attackers,
-                self.genuine_messages,
-                self.genuine_senders,
+                "{}  (attack {} from {}, genuine {} from {}; over {})",
+                count(self.messages, "message"),
+                count(self.attack_messages, "message"),
+                count(self.attackers, "number"),
+                count(self.genuine_messages, "message"),
+                count(self.genuine_senders, "sender"),
                 hours(self.duration_seconds)
             ),
         );
         row(
-            "replies",
+            "replies paid",
             format!(
-                "{}  (attackers {}, genuine {}; {} sent later)",
-                self.replies, self.attacker_replies, self.genuine_replies, self.deferred_replies
+                "{}  (to attackers {}, to genuine senders {}; {} sent later)",
+                count(self.replies, "reply"),
+                self.attacker_replies,
+                self.genuine_replies,
+                self.deferred_replies
             ),
         );
         row(
             "spend",
             format!(
-                "{c} {}  (attackers {}, genuine {}: {:.0} % to genuine senders)",
+                "{c} {}  (attackers {c} {}, genuine {c} {}: {:.0} % to genuine senders)",
                 self.spend,
                 self.attacker_spend,
                 self.genuine_spend,
@@ -47,7 +55,12 @@ impl Report {
         );
         row(
             "naive responder",
-            format!("{c} {}  (a reply to every message at {c} {})", self.naive_spend, self.reply_cost),
+            format!(
+                "{c} {}  ({} at {c} {}: one per message)",
+                self.naive_spend,
+                count(self.messages, "reply"),
+                self.reply_cost
+            ),
         );
         row("spend vs naive", format!("{:.2} %", self.spend_vs_naive * 100.0));
         let cap = |v: &Option<String>| v.as_ref().map_or("none".to_owned(), |v| format!("{c} {v}"));
@@ -67,8 +80,11 @@ impl Report {
         row(
             "genuine answered",
             format!(
-                "{} of {} senders ({:.1} %); the caps afford {}",
-                self.genuine_answered, self.genuine_senders, self.genuine_answered_percent, self.affordable_replies
+                "{} of {} ({:.1} %); the caps afford {}",
+                self.genuine_answered,
+                count(self.genuine_senders, "sender"),
+                self.genuine_answered_percent,
+                count(self.affordable_replies, "reply")
             ),
         );
         row(
@@ -78,20 +94,20 @@ impl Report {
                 |d| format!("p50 {}, p90 {}, max {}", seconds(d.p50), seconds(d.p90), seconds(d.max)),
             ),
         );
-        row("decisions by outcome", String::new());
-        for (outcome, count) in &self.outcomes {
-            row(&format!("  {outcome}"), count.to_string());
+        row("decisions (messages)", String::new());
+        for (outcome, n) in &self.outcomes {
+            row(&format!("  {outcome}"), count(*n, "message"));
         }
         if !self.deferred_results.is_empty() {
-            row("deferred judgements", String::new());
-            for (result, count) in &self.deferred_results {
-                row(&format!("  {result}"), count.to_string());
+            row("judgements (senders)", String::new());
+            for (result, n) in &self.deferred_results {
+                row(&format!("  {result}"), count(*n, "sender"));
             }
         }
         if self.errors > 0 {
-            row("refused or failed", self.errors.to_string());
+            row("refused or failed", count(self.errors, "message"));
         }
-        row("throughput", format!("{:.0} msg/s  (wall {:.2} s)", self.throughput_per_second, self.wall_seconds));
+        row("throughput", format!("{:.0} messages/s  (wall {:.2} s)", self.throughput_per_second, self.wall_seconds));
         row(
             "latency",
             format!(
@@ -110,6 +126,137 @@ impl Report {
         }
         t
     }
+
+    /// Who was answered, where the money went, when and why the others
+    /// were not: one paragraph each.
+    pub fn story_sentences(&self) -> Vec<String> {
+        let c = &self.currency;
+        let story = &self.story;
+        let mut answered = if self.genuine_answered == self.genuine_senders && self.genuine_senders > 1 {
+            format!("All {} genuine senders got the reply.", self.genuine_senders)
+        } else {
+            format!(
+                "{} of the {} got the reply ({:.0} %).",
+                self.genuine_answered,
+                count(self.genuine_senders, "genuine sender"),
+                self.genuine_answered_percent
+            )
+        };
+        let later = match story.genuine_answered_later {
+            0 => None,
+            n if n == self.genuine_answered && n > 1 => Some(format!("All {n} got it")),
+            n => Some(format!("{n} of them got it")),
+        };
+        if let Some(later) = later {
+            let _ = write!(
+                answered,
+                " {later} later, not in the answer to their message: the shield held their reply back until \
+                 they were judged genuine."
+            );
+        }
+        let mut money = format!(
+            "antirelou paid {c} {} for {}: {c} {} ({:.0} %) to genuine senders, {c} {} to attackers.",
+            self.spend,
+            count(self.replies, "reply"),
+            self.genuine_spend,
+            self.genuine_spend_share * 100.0,
+            self.attacker_spend
+        );
+        let _ = write!(
+            money,
+            " An auto-responder answering every message would have paid {c} {} for {}.",
+            self.naive_spend,
+            count(self.messages, "reply")
+        );
+        let unanswered = self.genuine_senders.saturating_sub(self.genuine_answered);
+        let mut others = String::new();
+        match (story.money_ran_out_micros, story.money_ran_out_cap) {
+            (Some(at), Some(cap)) => {
+                let (which, amount) = match cap {
+                    Cap::Daily => ("The number's money for the day", &self.daily_cap),
+                    Cap::Monthly => ("The money for the month", &self.monthly_cap),
+                };
+                let amount = amount.as_ref().map_or_else(String::new, |a| format!(" ({c} {a})"));
+                let into = seconds(antirelou_domain::micros::to_seconds_f64(at - self.start_micros()));
+                let _ = write!(
+                    others,
+                    "{which}{amount} was spent at {} ({}), {into} after the first message.",
+                    local_time(at, self.timezone),
+                    self.timezone
+                );
+                if story.genuine_unanswered_after_money > 0 {
+                    let _ = write!(
+                        others,
+                        " The {} who first wrote after that got nothing: the cap keeps the money.",
+                        count(story.genuine_unanswered_after_money, "genuine sender")
+                    );
+                }
+                if story.genuine_unanswered_before_money > 0 {
+                    let _ = write!(
+                        others,
+                        " {} wrote before then and got nothing: during the flood the shield held new senders \
+                         back, and the money ran out before their turn.",
+                        capitalized(&count(story.genuine_unanswered_before_money, "other genuine sender"))
+                    );
+                }
+            }
+            _ if unanswered == 0 => others.push_str("Every genuine sender was answered; no cap was reached."),
+            _ => {
+                let _ = write!(
+                    others,
+                    "No cap was reached. {} got nothing: the shield held new senders back during the flood and \
+                     did not judge them genuine in time (see the judgements below).",
+                    capitalized(&count(unanswered, "genuine sender"))
+                );
+            }
+        }
+        vec![answered, money, others]
+    }
+
+    fn start_micros(&self) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(&self.start).map_or(0, |d| d.timestamp_micros())
+    }
+}
+
+/// `1 message`, `2 messages`, `1 reply`, `3 replies`.
+pub(crate) fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else if let Some(stem) = what.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
+/// `17:42` in the ledger's timezone.
+fn local_time(at: i64, timezone: chrono_tz::Tz) -> String {
+    let utc = chrono::DateTime::from_timestamp_micros(at).unwrap_or_default();
+    utc.with_timezone(&timezone).format("%H:%M").to_string()
+}
+
+/// `text` cut into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        let length = word.chars().count();
+        if line > 0 && line + 1 + length > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += length;
+    }
+    out
 }
 
 /// `4 hours`, `20 minutes`.
@@ -145,5 +292,18 @@ mod tests {
         assert_eq!(seconds(3_725.0), "1 h 02 min");
         assert_eq!(hours(14_400), "4 hours");
         assert_eq!(hours(1_201), "21 minutes");
+    }
+
+    #[test]
+    fn counts_carry_their_unit_in_the_right_number() {
+        assert_eq!(count(1, "reply"), "1 reply");
+        assert_eq!(count(125, "reply"), "125 replies");
+        assert_eq!(count(0, "message"), "0 messages");
+        assert_eq!(count(300, "genuine sender"), "300 genuine senders");
+    }
+
+    #[test]
+    fn sentences_wrap_at_spaces() {
+        assert_eq!(wrap("one two three four", 9), "one two\nthree\nfour");
     }
 }

@@ -213,6 +213,12 @@ texts! {
     Remove => "Débloquer", "Unblock";
     Fingerprint => "Empreinte", "Fingerprint";
     Since => "Depuis", "Since";
+    Donations => "Dons", "Donations";
+    NoDonationYet => "Aucun don reçu pour l'instant.", "No donation received yet.";
+    DonationPlatform => "Plateforme", "Platform";
+    PaymentNumber => "N° du paiement", "Payment number";
+    Refunded => "Remboursé le", "Refunded on";
+    RepliesLeft => "réponses", "replies";
     NoneYet => "Rien pour l'instant.", "Nothing yet.";
     TopUp => "Créditer", "Top up";
     Amount => "Montant", "Amount";
@@ -233,6 +239,7 @@ texts! {
     NotFound => "Page introuvable.", "Page not found.";
     FormRefused => "Modification refusée", "Change refused";
     GoBack => "Retour", "Back";
+    NotPrepaid => "Votre collectif n'est pas prépayé : ses réponses sont payées par l'équipe qui fait tourner le service, dans la limite de ses plafonds, et non par un solde. Un crédit ne paierait donc rien. Pour payer vos réponses avec un solde (crédité ici ou par vos dons ; les réponses s'arrêtent quand il est vide), demandez-lui d'écrire prepaid = true pour votre collectif dans la configuration.", "Your collective is not prepaid: its replies are paid by the team that runs the service, within its caps, not from a balance. A top-up would pay for nothing. To pay your replies from a balance (credited here or by your donations; replies stop when it is empty), ask them to write prepaid = true for your collective in the configuration.";
     AmountTooLarge => "Ce montant porterait le solde au-delà de son maximum.", "This amount would take the balance over its maximum.";
     BadCursor => "Cette page de la liste n'existe pas : revenez à la première.", "This page of the list does not exist: go back to the first.";
     BadForm => "Formulaire refusé (jeton de formulaire absent ou périmé) : rechargez la page.", "Form refused (missing or stale form token): reload the page.";

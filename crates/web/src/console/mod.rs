@@ -20,6 +20,7 @@
 mod alerts;
 mod blocklist;
 mod chart;
+mod donations;
 mod health;
 pub mod history;
 pub mod i18n;

@@ -1,5 +1,9 @@
 //! `GET /console/tenants/{tenant}/money`: the balance, a top-up form, the
 //! latest entries, and their CSV download (the same export as the API's).
+//! The balance says about how many replies it still pays for, and the
+//! donations credited are listed (`donations.rs`).
+//! A tenant that is not prepaid has no balance: the page says what prepaid
+//! means and how to turn it on, instead of the balance and the form.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -69,30 +73,43 @@ pub async fn show(
         _ => None,
     };
     let credited = query.done.as_deref() == Some("credited");
+    // A tenant that is not prepaid has no balance to credit: the page says why, and offers no form.
+    let prepaid = state.registry.tenant(&tenant).is_some_and(|route| route.prepaid);
+    let donations = match super::donations::section(&state, &tenant, lang).await {
+        Ok(section) => section,
+        Err(()) => return visit.unavailable(&request, T::LedgerUnavailable),
+    };
+    let replies_left = balance.and_then(|balance| super::donations::replies_left(&state, &tenant, balance));
     let currency = &state.currency;
     let body = html! {
         @if let (true, Some(balance)) = (credited, &balance) {
             p.notice.ok role="status" { (T::Credited.get(lang)) " " strong { (balance) " " (currency) } }
         }
         @if let Some(problem) = problem { p.notice.error role="alert" { (problem.get(lang)) } }
-        p.balance #balance {
-            (T::Balance.get(lang)) " : "
-            @match balance {
-                Some(balance) => strong { (balance) " " (currency) },
-                None => (T::NoBalance.get(lang)),
+        @if !prepaid {
+            p.notice #not-prepaid role="note" { (T::NotPrepaid.get(lang)) }
+        } @else {
+            p.balance #balance {
+                (T::Balance.get(lang)) " : "
+                @match balance {
+                    Some(balance) => strong { (balance) " " (currency) },
+                    None => (T::NoBalance.get(lang)),
+                }
+                @if let Some(replies) = replies_left { " (≈ " (replies) " " (T::RepliesLeft.get(lang)) ")" }
+            }
+            section aria-labelledby="top-up" {
+                h2 #top-up { (T::TopUp.get(lang)) }
+                form method="post" action=(format!("/console/tenants/{tenant}/top-up")) {
+                    input type="hidden" name="csrf" value=(visit.csrf);
+                    label for="amount" { (T::Amount.get(lang)) " (" (currency) ")" }
+                    input #amount type="text" name="amount" inputmode="decimal" required placeholder="10.00";
+                    label for="note" { (T::Note.get(lang)) }
+                    input #note type="text" name="note" maxlength="200";
+                    button type="submit" { (T::TopUp.get(lang)) }
+                }
             }
         }
-        section aria-labelledby="top-up" {
-            h2 #top-up { (T::TopUp.get(lang)) }
-            form method="post" action=(format!("/console/tenants/{tenant}/top-up")) {
-                input type="hidden" name="csrf" value=(visit.csrf);
-                label for="amount" { (T::Amount.get(lang)) " (" (currency) ")" }
-                input #amount type="text" name="amount" inputmode="decimal" required placeholder="10.00";
-                label for="note" { (T::Note.get(lang)) }
-                input #note type="text" name="note" maxlength="200";
-                button type="submit" { (T::TopUp.get(lang)) }
-            }
-        }
+        @if let Some(donations) = donations { (donations) }
         section aria-labelledby="entries" {
             h2 #entries { (T::Entries.get(lang)) }
             p { a href=(format!("/console/tenants/{tenant}/entries.csv")) download { (T::DownloadCsv.get(lang)) } }
@@ -158,6 +175,8 @@ pub async fn top_up(
     match credit(&state, visit.caller(), &tenant, &form.amount, &form.note).await {
         Ok(_) => layout::see_other(&format!("{back}?done=credited")),
         Err(TopUpError::NotFound) => visit.not_found(&request),
+        // The page says why (a form it does not offer was posted).
+        Err(TopUpError::NotPrepaid) => layout::see_other(&back),
         Err(TopUpError::NotPositive) => layout::see_other(&format!("{back}?problem=not_positive")),
         Err(TopUpError::Amount(_)) => layout::see_other(&format!("{back}?problem=amount")),
         Err(TopUpError::Refused(_)) => layout::see_other(&format!("{back}?problem=too_large")),

@@ -30,12 +30,25 @@ pub struct TopUpResponse {
     pub currency: String,
 }
 
-/// Credit the tenant's prepaid balance.
+/// Why a top-up of a tenant that is not prepaid is refused, and how to
+/// change that: the API's and the CLI's sentence.
+pub fn not_prepaid(tenant: &str) -> String {
+    format!(
+        "tenant {tenant} is not prepaid: its replies are paid by the deployment within its caps, not from a \
+         balance, so a top-up would pay for nothing. To pay its replies from a balance (credited by top-ups and \
+         donations; replies stop when it is empty), set prepaid = true on the tenant in the configuration and \
+         reload it"
+    )
+}
+
+/// Credit the tenant's prepaid balance. Refused (`409`) for a tenant that
+/// is not prepaid.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/top-up", tag = "money",
     params(("tenant" = String, Path, description = "The tenant's id")),
     request_body = TopUp,
     responses((status = 200, body = TopUpResponse), (status = 400, body = ApiError),
-              (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 503, body = ApiError)))]
+              (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError),
+              (status = 503, body = ApiError)))]
 pub async fn top_up(
     request: HttpRequest,
     path: web::Path<String>,
@@ -47,6 +60,7 @@ pub async fn top_up(
     match credit(&state, &caller, &tenant, &body.amount, &body.note).await {
         Ok(response) => HttpResponse::Ok().json(response),
         Err(TopUpError::NotFound) => not_found(),
+        Err(TopUpError::NotPrepaid) => error(StatusCode::CONFLICT, not_prepaid(&tenant)),
         Err(TopUpError::NotPositive) => error(StatusCode::BAD_REQUEST, "amount must be positive"),
         Err(TopUpError::Amount(e)) => error(StatusCode::BAD_REQUEST, format!("amount: {e}")),
         Err(TopUpError::Refused(reason)) => error(StatusCode::BAD_REQUEST, reason),
@@ -58,6 +72,8 @@ pub async fn top_up(
 #[derive(Debug)]
 pub(crate) enum TopUpError {
     NotFound,
+    /// The tenant is not prepaid: its balance pays for nothing.
+    NotPrepaid,
     NotPositive,
     Amount(antirelou_domain::MoneyError),
     /// The ledger refused the amount (above the largest top-up, or the
@@ -76,8 +92,11 @@ pub(crate) async fn credit(
     amount: &str,
     note: &str,
 ) -> Result<TopUpResponse, TopUpError> {
-    if !caller.may_see(tenant) || state.registry.tenant(tenant).is_none() {
+    let Some(route) = state.registry.tenant(tenant).filter(|_| caller.may_see(tenant)) else {
         return Err(TopUpError::NotFound);
+    };
+    if !route.prepaid {
+        return Err(TopUpError::NotPrepaid);
     }
     let amount = match Money::parse(amount) {
         Ok(amount) if amount > Money::ZERO => amount,
