@@ -13,7 +13,7 @@ import tomllib
 import helm_python
 import pytest
 
-from conftest import RELEASE, by_kind, container, manifests, one, render, settings_toml, workload
+from conftest import CHART, RELEASE, by_kind, container, load_yaml, manifests, one, render, settings_toml, workload
 
 
 def redis_values(**auth) -> dict:
@@ -159,3 +159,32 @@ def test_bundled_redis_is_durable_and_private(rendered):
     service = one(docs, "Service", "-redis")
     assert service["spec"]["selector"] == sts["spec"]["selector"]["matchLabels"]
     assert "password" not in settings_toml(docs)
+
+
+def sentinel_values(**ledger) -> dict:
+    """The external Redis values with the master found through Sentinel instead of a URL."""
+    values = load_yaml(CHART / "ci" / "redis-external-values.yaml")
+    values["ledger"] = {"backend": "redis", "redisSentinels": ["10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"],
+                        "redisMasterName": "antirelou", **ledger}
+    return values
+
+
+def test_a_redis_master_found_through_sentinel_reaches_the_settings_with_its_password_from_a_secret():
+    docs = manifests(render(sentinel_values(redisPasswordSecret={"name": "ledger-redis-auth", "key": "password"})))
+    ledger = tomllib.loads(settings_toml(docs))["ledger"]
+    assert ledger["redis_sentinels"] == ["10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"]
+    assert ledger["redis_master_name"] == "antirelou"
+    assert "redis_url" not in ledger and "redis_password" not in ledger
+    env = {e["name"]: e for e in container(docs)["env"]}
+    assert env["ANTIRELOU__LEDGER__REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "ledger-redis-auth", "key": "password"}
+    assert workload(docs)["spec"]["replicas"] == 2
+
+
+def test_sentinels_without_a_master_name_or_beside_a_url_are_refused():
+    with pytest.raises(helm_python.HelmError) as failure:
+        render(sentinel_values(redisMasterName=""))
+    assert "ledger.redisMasterName" in str(failure.value)
+    with pytest.raises(helm_python.HelmError) as failure:
+        render(sentinel_values(redisUrl="redis://ledger-redis:6379/0"))
+    assert "ledger.redisSentinels" in str(failure.value) and "set it alone" in str(failure.value)

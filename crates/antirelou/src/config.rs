@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
+use antirelou_ledger::redis::{RedisTarget, ReplicaAcks, SentinelTarget};
 use antirelou_ledger::{Ledger, LedgerError, RedisLedger, SqliteLedger};
 use antirelou_settings::{LedgerBackend, ProviderSettings, Settings};
 
@@ -122,22 +123,56 @@ pub async fn open_ledger(settings: &Settings, create: Create) -> Result<Arc<dyn 
                 Err(LedgerUnusable::BadConfig)
             }
         },
-        LedgerBackend::Redis { url, key_prefix, connect_timeout_ms, response_timeout_ms } => {
-            let connected = RedisLedger::connect(
-                url,
+        LedgerBackend::Redis {
+            url,
+            sentinels,
+            master_name,
+            password,
+            sentinel_password,
+            replicas_to_ack,
+            ack_timeout_ms,
+            key_prefix,
+            connect_timeout_ms,
+            response_timeout_ms,
+        } => {
+            // Settings are valid: a URL, or Sentinels with a master name.
+            let (target, key, acks_by_default) = match (url, master_name) {
+                (Some(url), _) => (RedisTarget::Url(url.clone()), "ledger.redis_url", 0),
+                (None, Some(master_name)) => (
+                    RedisTarget::Sentinel(SentinelTarget {
+                        sentinels: sentinels.clone(),
+                        master_name: master_name.clone(),
+                        password: password.as_ref().map(|p| p.expose().to_owned()),
+                        sentinel_password: sentinel_password.as_ref().map(|p| p.expose().to_owned()),
+                    }),
+                    "ledger.redis_sentinels",
+                    1,
+                ),
+                (None, None) => {
+                    eprintln!("error: ledger.redis_url: required (or redis_sentinels with redis_master_name)");
+                    return Err(LedgerUnusable::BadConfig);
+                }
+            };
+            let acks = ReplicaAcks {
+                replicas: replicas_to_ack.unwrap_or(acks_by_default),
+                timeout: Duration::from_millis(*ack_timeout_ms),
+            };
+            let connected = RedisLedger::open(
+                target,
                 key_prefix,
                 Duration::from_millis(*connect_timeout_ms),
                 Duration::from_millis(*response_timeout_ms),
+                acks,
             )
             .await;
             match connected {
                 Ok(ledger) => Ok(Arc::new(ledger)),
                 Err(LedgerError::Refused(reason)) => {
-                    eprintln!("error: ledger.redis_url: {reason}");
+                    eprintln!("error: {key}: {reason}");
                     Err(LedgerUnusable::BadConfig)
                 }
                 Err(error) => {
-                    eprintln!("error: ledger.redis_url: Redis is unreachable: {error}");
+                    eprintln!("error: {key}: Redis is unreachable: {error}");
                     Err(LedgerUnusable::Unreachable)
                 }
             }

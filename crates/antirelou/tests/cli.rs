@@ -95,6 +95,21 @@ fn check_config_warns_about_a_french_mobile_number_and_still_exits_0() {
 }
 
 #[test]
+fn check_config_accepts_a_redis_master_found_through_sentinel() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sentinel.toml");
+    let sentinel = "[ledger]\nbackend = \"redis\"\nredis_sentinels = [\"10.0.0.1:26379\", \"10.0.0.2:26379\", \"10.0.0.3:26379\"]\n\
+                    redis_master_name = \"antirelou\"\nredis_password = \"a-redis-password\"";
+    std::fs::write(&config, VALID.replacen("[ledger]", sentinel, 1).replace("+33612345678", "+33937000001")).unwrap();
+    let output = antirelou(dir.path(), &["check-config", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("a-redis-password") && !String::from_utf8_lossy(&output.stdout).contains("a-redis-password")
+    );
+}
+
+#[test]
 fn each_kind_of_bad_config_exits_2_and_names_its_key() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
@@ -111,6 +126,16 @@ fn each_kind_of_bad_config_exits_2_and_names_its_key() {
         ),
         ("[ledger]", "[ledger]\ntimezone = \"Mars/Olympus\"", "ledger.timezone"),
         ("[ledger]", "[ledger]\nbackend = \"redis\"", "ledger.redis_url"),
+        (
+            "[ledger]",
+            "[ledger]\nbackend = \"redis\"\nredis_url = \"redis://r:6379\"\nredis_sentinels = [\"10.0.0.1:26379\"]",
+            "ledger.redis_sentinels",
+        ),
+        (
+            "[ledger]",
+            "[ledger]\nbackend = \"redis\"\nredis_sentinels = [\"10.0.0.1:26379\"]",
+            "ledger.redis_master_name",
+        ),
         (
             "sender_key = \"a-sender-key-of-some-length-0123456789\"",
             "sender_key = { env = \"ANTIRELOU_TEST_UNSET_SECRET\" }",

@@ -16,4 +16,6 @@ pub enum LedgerError {
     Refused(String),
     #[error("ledger data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("no Redis master: {0}")]
+    NoMaster(String),
 }

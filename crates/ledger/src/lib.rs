@@ -39,6 +39,8 @@ pub mod model;
 pub mod queue;
 pub mod redis;
 #[cfg(any(test, feature = "test-support"))]
+pub mod redis_sentinel;
+#[cfg(any(test, feature = "test-support"))]
 pub mod redis_server;
 pub mod reports;
 pub mod rules;

@@ -122,7 +122,7 @@ impl Drop for RedisServer {
     }
 }
 
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     std::env::var_os("REDIS_SERVER").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("redis-server"))
 }
 
@@ -131,7 +131,7 @@ fn binary() -> PathBuf {
 /// the hundred, never pick such a port, so the port stays ours between this
 /// check and redis-server binding it, and between a kill and a restart.
 /// (Port 0 would hand out an ephemeral port any client socket may take.)
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
@@ -172,7 +172,7 @@ fn spawn(port: u16, dir: &tempfile::TempDir, extra: &[String]) -> Child {
 }
 
 /// Polls PING until `+PONG` (not `-LOADING`), the process exits, or the deadline.
-fn wait_ready(port: u16, child: &mut Child) -> Result<(), String> {
+pub(crate) fn wait_ready(port: u16, child: &mut Child) -> Result<(), String> {
     let deadline = Instant::now() + READY_WITHIN;
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     loop {
@@ -201,7 +201,7 @@ fn ping(address: &SocketAddr) -> bool {
     attempt().unwrap_or(false)
 }
 
-fn stop(child: &mut Child) {
+pub(crate) fn stop(child: &mut Child) {
     // SIGKILL also ends a stopped (SIGSTOP) process.
     let _ = child.kill();
     let _ = child.wait();

@@ -26,7 +26,8 @@
 //! table (every key optional; see `patch.rs`).
 //!
 //! [`tagged!`] declares an enum whose variant is picked by one key (`kind`,
-//! `backend`), each variant with its own keys, declared the same way.
+//! `backend`), each variant with its own keys, declared the same way; a
+//! variant may end with `check path` too.
 //!
 //! The heading is the table's heading in `docs/configuration.md`: a test
 //! walks every declaration and fails if a key is not documented under it.
@@ -202,7 +203,7 @@ macro_rules! tagged {
                         $(#[doc = $doc:literal])*
                         $field:ident $(as $key:literal)? : $ty:ty = $how:ident ( $($arg:expr),* $(,)? )
                     ),* $(,)?
-                }
+                } $(check $vcheck:path)?
             ),* $(,)?
         }
     ) => {
@@ -238,7 +239,9 @@ macro_rules! tagged {
                         let ($(Some($field),)*) = ($($field,)*) else {
                             return None;
                         };
-                        return Some($name::$variant { $($field,)* });
+                        let value = $name::$variant { $($field,)* };
+                        $( $vcheck(&value, table.path(), check); )?
+                        return Some(value);
                     }
                 )*
                 None

@@ -204,8 +204,15 @@ change.
 {{- end }}
 {{- end }}
 {{- if eq $backend "redis" }}
-{{- if and (not .Values.redis.enabled) (not .Values.ledger.redisUrl) (not .Values.ledger.redisUrlSecret.name) }}
-{{- fail "ledger.backend=redis needs a Redis: set redis.enabled=true to deploy the chart's own, or ledger.redisUrl (or ledger.redisUrlSecret) for an external one." }}
+{{- $sentinels := .Values.ledger.redisSentinels | default list }}
+{{- if and (not .Values.redis.enabled) (not .Values.ledger.redisUrl) (not .Values.ledger.redisUrlSecret.name) (not $sentinels) }}
+{{- fail "ledger.backend=redis needs a Redis: set redis.enabled=true to deploy the chart's own, or ledger.redisUrl (or ledger.redisUrlSecret, or ledger.redisSentinels) for an external one." }}
+{{- end }}
+{{- if and $sentinels (or .Values.redis.enabled .Values.ledger.redisUrl .Values.ledger.redisUrlSecret.name) }}
+{{- fail "ledger.redisSentinels finds an external Redis master through Sentinel: set it alone, without redis.enabled, ledger.redisUrl or ledger.redisUrlSecret." }}
+{{- end }}
+{{- if and $sentinels (not .Values.ledger.redisMasterName) }}
+{{- fail "ledger.redisSentinels needs ledger.redisMasterName: the master's name in the Sentinels' configuration (sentinel monitor NAME ...)." }}
 {{- end }}
 {{- if and .Values.redis.enabled (or .Values.ledger.redisUrl .Values.ledger.redisUrlSecret.name) }}
 {{- fail "set either redis.enabled=true (the chart's own Redis) or ledger.redisUrl/ledger.redisUrlSecret (an external Redis), not both." }}
@@ -297,6 +304,10 @@ SQLite file lives, which Redis to use. They override the same keys in
 {{- else }}
 {{- $url := include "antirelou.redisUrl" . }}
 {{- if $url }}{{ $_ := set $ledger "redis_url" $url }}{{ end }}
+{{- with .Values.ledger.redisSentinels }}
+{{- $_ := set $ledger "redis_sentinels" . }}
+{{- $_ := set $ledger "redis_master_name" $.Values.ledger.redisMasterName }}
+{{- end }}
 {{- end }}
 {{- $_ := mergeOverwrite $cfg (dict "server" $server "ledger" $ledger) }}
 {{- toJson $cfg }}

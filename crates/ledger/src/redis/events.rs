@@ -11,12 +11,15 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use ::redis::aio::{PubSubSink, PubSubStream};
 use ::redis::{Client, RedisResult, Value};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use super::master::Master;
 use crate::{LedgerError, LedgerEvent};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -67,9 +70,10 @@ pub async fn subscribe(client: &Client, channel: &str, timeout: Duration) -> Res
     tokio::time::timeout(timeout, attempt).await.map_err(|_| LedgerError::Timeout(timeout))?.map_err(LedgerError::from)
 }
 
-/// Forwards events until aborted, resubscribing whenever the connection is lost.
+/// Forwards events until aborted, resubscribing whenever the connection is
+/// lost or the master changes (always on the current master).
 pub async fn listen(
-    client: Client,
+    master: Arc<Master>,
     channel: String,
     first: Subscription,
     events: broadcast::Sender<LedgerEvent>,
@@ -77,10 +81,12 @@ pub async fn listen(
 ) {
     let mut current = Some(first);
     let mut backoff = MIN_BACKOFF;
+    let mut changes = master.changes();
     loop {
+        changes.mark_unchanged();
         let (mut sink, mut stream) = match current.take() {
             Some(subscription) => subscription,
-            None => match subscribe(&client, &channel, timeout).await {
+            None => match subscribe(&master.node().client, &channel, timeout).await {
                 Ok(subscription) => {
                     tracing::info!(%channel, "ledger events: subscribed again");
                     subscription
@@ -105,6 +111,10 @@ pub async fn listen(
                         None => tracing::warn!(%channel, "ledger events: ignored a malformed event"),
                     },
                     None => break,
+                },
+                _ = changes.changed() => {
+                    tracing::info!(%channel, "ledger events: the master changed, subscribing there");
+                    break;
                 },
                 _ = health.tick() => {
                     let pong = tokio::time::timeout(timeout, sink.ping::<Value>()).await;

@@ -20,6 +20,12 @@
 //!   reconnects by itself when Redis returns. Every call is also bounded by the
 //!   response timeout as a whole, since requests made while it reconnects
 //!   wait for the new connection.
+//! - `master.rs`: one URL, or the master Redis Sentinel names, found again
+//!   on `READONLY`, a lost connection or `+switch-master` (a new
+//!   `ConnectionManager` each time; the events subscription follows).
+//! - With [`ReplicaAcks`], a paid reply (and a top-up) waits (`WAIT`) until
+//!   that many replicas hold its debit: a failover then loses no reply a
+//!   sender saw, while the replicas keep up (see docs/operations.md).
 //! - A timed-out decision may still have happened in Redis (the script ran
 //!   after the client gave up): the spend is then recorded without a reply
 //!   sent, never the reverse, and a provider retry of the same message id
@@ -37,6 +43,7 @@ pub(crate) mod events;
 mod evidence;
 mod health;
 pub mod layout;
+mod master;
 mod queue;
 mod reports;
 pub mod script;
@@ -45,10 +52,10 @@ mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Client, RedisResult, Value};
+use ::redis::aio::ConnectionManager;
+use ::redis::{RedisResult, Value};
 use antirelou_domain::{Money, SenderKey};
 use async_trait::async_trait;
 use tokio::sync::broadcast;
@@ -59,9 +66,24 @@ use crate::model::{
 };
 use crate::{rules, Ledger, LedgerError, LedgerEvent};
 use layout::KeySpace;
+use master::Master;
 use script::Scripts;
 
+pub use master::{RedisTarget, SentinelTarget};
 pub use script::ENTRIES_MAXLEN;
+
+/// How many replicas must hold a paid reply's debit before the reply is
+/// sent, and how long to wait for them (`WAIT replicas timeout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicaAcks {
+    pub replicas: u32,
+    pub timeout: Duration,
+}
+
+impl ReplicaAcks {
+    /// Replies are sent as soon as the master has their debit.
+    pub const NONE: ReplicaAcks = ReplicaAcks { replicas: 0, timeout: Duration::ZERO };
+}
 
 /// The Redis-backed [`Ledger`]. Cheap to clone; the event listener stops when
 /// the last clone is dropped.
@@ -71,17 +93,22 @@ pub struct RedisLedger {
 }
 
 struct Inner {
-    manager: ConnectionManager,
+    master: Arc<Master>,
     keys: KeySpace,
     scripts: Scripts,
     response_timeout: Duration,
+    acks: ReplicaAcks,
+    /// Until when paid replies are not waited for (replicas did not acknowledge one).
+    unacked_until: std::sync::Mutex<Option<Instant>>,
     events: broadcast::Sender<LedgerEvent>,
     listener: tokio::task::AbortHandle,
+    follower: tokio::task::AbortHandle,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         self.listener.abort();
+        self.follower.abort();
     }
 }
 
@@ -99,22 +126,22 @@ impl RedisLedger {
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Result<RedisLedger, LedgerError> {
+        let target = RedisTarget::Url(url.to_owned());
+        RedisLedger::open(target, key_prefix, connect_timeout, response_timeout, ReplicaAcks::NONE).await
+    }
+
+    /// [`connect`](Self::connect) to a URL or to the master Sentinel names,
+    /// with paid replies acknowledged by `acks` replicas.
+    pub async fn open(
+        target: RedisTarget,
+        key_prefix: &str,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+        acks: ReplicaAcks,
+    ) -> Result<RedisLedger, LedgerError> {
         let keys = KeySpace::new(key_prefix)?;
-        let client = Client::open(url)?;
-        // A lost connection is re-established in the background by a few
-        // quick attempts; calls made meanwhile wait for them (bounded by the
-        // response timeout) and fail if they fail, and the next call starts
-        // new attempts. So a dead Redis sees at most a few connection
-        // attempts per call, and a returning one is used within ~0.2 s.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(connect_timeout))
-            .set_response_timeout(Some(response_timeout))
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let manager = tokio::time::timeout(connect_timeout, ConnectionManager::new_with_config(client.clone(), config))
-            .await
-            .map_err(|_| LedgerError::Timeout(connect_timeout))??;
+        let master = Arc::new(Master::open(target, connect_timeout, response_timeout).await?);
+        let manager = master.connection();
 
         check_eviction_policy(&manager, response_timeout).await?;
         let scripts = Scripts::new();
@@ -126,13 +153,24 @@ impl RedisLedger {
 
         let channel = keys.events();
         let setup_timeout = connect_timeout + response_timeout;
-        let first = events::subscribe(&client, &channel, setup_timeout).await?;
+        let first = events::subscribe(&master.node().client, &channel, setup_timeout).await?;
         let (events_tx, _) = broadcast::channel(256);
-        let listener =
-            tokio::spawn(events::listen(client, channel, first, events_tx.clone(), setup_timeout)).abort_handle();
+        let listener = tokio::spawn(events::listen(master.clone(), channel, first, events_tx.clone(), setup_timeout))
+            .abort_handle();
+        let follower = tokio::spawn(master::follow(master.clone())).abort_handle();
 
         Ok(RedisLedger {
-            inner: Arc::new(Inner { manager, keys, scripts, response_timeout, events: events_tx, listener }),
+            inner: Arc::new(Inner {
+                master,
+                keys,
+                scripts,
+                response_timeout,
+                acks,
+                unacked_until: std::sync::Mutex::new(None),
+                events: events_tx,
+                listener,
+                follower,
+            }),
         })
     }
 
@@ -142,13 +180,53 @@ impl RedisLedger {
     }
 
     fn connection(&self) -> ConnectionManager {
-        self.inner.manager.clone()
+        self.inner.master.connection()
     }
 
+    /// `call` within the response timeout; a failure that may mean the
+    /// master moved sends the ledger to ask Sentinel again.
     async fn bounded<T>(&self, call: impl std::future::Future<Output = RedisResult<T>>) -> Result<T, LedgerError> {
-        bounded(self.inner.response_timeout, call).await
+        let result = bounded(self.inner.response_timeout, call).await;
+        if let Err(error) = &result {
+            self.inner.master.saw(error);
+        }
+        result
+    }
+
+    /// `WAIT` on `connection` (the one that wrote) until enough replicas
+    /// hold every write made on it so far. When they do not answer within
+    /// the timeout (no replica, or one far behind) the reply is sent all the
+    /// same — a master without a replica in sync has nothing a failover
+    /// could promote over it — and the ledger stops waiting for
+    /// [`UNACKED_PAUSE`], so a missing replica costs one timeout per pause,
+    /// not one per reply. A connection lost while waiting fails closed.
+    async fn replicated(&self, connection: &mut ConnectionManager) -> Result<(), LedgerError> {
+        let ReplicaAcks { replicas, timeout } = self.inner.acks;
+        if replicas == 0 || self.inner.unacked_until.lock().is_ok_and(|until| until.is_some_and(|u| Instant::now() < u))
+        {
+            return Ok(());
+        }
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut wait = ::redis::cmd("WAIT");
+        wait.arg(replicas).arg(millis);
+        let acked: u32 = self.bounded(wait.query_async(connection)).await?;
+        if acked < replicas {
+            tracing::warn!(
+                acked,
+                wanted = replicas,
+                "ledger: Redis replicas did not acknowledge a paid reply in time; replies are not \
+                 waited for during the next second (a failover now could lose them)"
+            );
+            if let Ok(mut until) = self.inner.unacked_until.lock() {
+                *until = Some(Instant::now() + UNACKED_PAUSE);
+            }
+        }
+        Ok(())
     }
 }
+
+/// How long paid replies are not waited for after replicas failed to acknowledge one.
+const UNACKED_PAUSE: Duration = Duration::from_secs(1);
 
 /// `call` within `limit`, errors as [`LedgerError`].
 async fn bounded<T>(
@@ -237,8 +315,13 @@ impl Ledger for RedisLedger {
 
     async fn decide_reply(&self, request: &ReplyRequest) -> Result<ReplyVerdict, LedgerError> {
         let call = self.inner.scripts.decide_call(&self.inner.keys, request);
-        let reply: Vec<Value> = self.bounded(call.invoke_async(&mut self.connection())).await?;
-        script::decode_verdict(request, &reply)
+        let mut connection = self.connection();
+        let reply: Vec<Value> = self.bounded(call.invoke_async(&mut connection)).await?;
+        let verdict = script::decode_verdict(request, &reply)?;
+        if matches!(verdict, ReplyVerdict::Replied { .. }) {
+            self.replicated(&mut connection).await?;
+        }
+        Ok(verdict)
     }
 
     async fn decided(&self, number: &str, message_id: &str, now_micros: i64) -> Result<Option<bool>, LedgerError> {
@@ -300,7 +383,12 @@ impl Ledger for RedisLedger {
             .arg(ks.events())
             .arg(event)
             .arg(rules::MAX_BALANCE.micros().to_string());
-        let (credited, balance): (i64, i64) = self.bounded(call.invoke_async(&mut self.connection())).await?;
+        let mut connection = self.connection();
+        let (credited, balance): (i64, i64) = self.bounded(call.invoke_async(&mut connection)).await?;
+        if credited == 1 {
+            // A credit the caller is told about survives a failover.
+            self.replicated(&mut connection).await?;
+        }
         if credited == 0 {
             return Err(LedgerError::Refused(format!(
                 "the balance would exceed {} (it is {})",

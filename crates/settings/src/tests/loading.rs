@@ -69,12 +69,41 @@ fn secrets_come_from_the_environment_and_from_files() {
 fn redis_gets_its_defaults() {
     let head = format!("{HEAD}\n[ledger]\nbackend = \"redis\"\nredis_url = \"redis://127.0.0.1:6379/0\"\n");
     let settings = load(&config(&head, PARIS, LYON)).unwrap();
-    let LedgerBackend::Redis { url, key_prefix, connect_timeout_ms, response_timeout_ms } = &settings.ledger.backend
+    let LedgerBackend::Redis {
+        url,
+        sentinels,
+        replicas_to_ack,
+        key_prefix,
+        connect_timeout_ms,
+        response_timeout_ms,
+        ..
+    } = &settings.ledger.backend
     else {
         panic!("expected redis, got {:?}", settings.ledger.backend);
     };
-    assert_eq!(url, "redis://127.0.0.1:6379/0");
+    assert_eq!(url.as_deref(), Some("redis://127.0.0.1:6379/0"));
+    assert!(sentinels.is_empty() && replicas_to_ack.is_none());
     assert_eq!((key_prefix.as_str(), *connect_timeout_ms, *response_timeout_ms), ("antirelou", 1_000, 500));
+}
+
+#[test]
+fn a_redis_master_found_through_sentinel_is_read_with_its_password() {
+    let head = format!(
+        "{HEAD}\n[ledger]\nbackend = \"redis\"\nredis_sentinels = [\"10.0.0.1:26379\", \"10.0.0.2:26379\"]\n\
+         redis_master_name = \"antirelou\"\nredis_password = {{ env = \"TEST_REDIS_PASSWORD\" }}\n"
+    );
+    let settings = load_env(&config(&head, PARIS, LYON), &[("TEST_REDIS_PASSWORD", "redis-secret")]).unwrap();
+    let LedgerBackend::Redis { url, sentinels, master_name, password, replicas_to_ack, ack_timeout_ms, .. } =
+        &settings.ledger.backend
+    else {
+        panic!("expected redis, got {:?}", settings.ledger.backend);
+    };
+    assert_eq!(url, &None);
+    assert_eq!(sentinels, &["10.0.0.1:26379", "10.0.0.2:26379"]);
+    assert_eq!(master_name.as_deref(), Some("antirelou"));
+    assert_eq!(password.as_ref().map(|p| p.expose()), Some("redis-secret"));
+    assert_eq!((*replicas_to_ack, *ack_timeout_ms), (None, 100));
+    assert!(!format!("{:?}", settings.ledger).contains("redis-secret"));
 }
 
 #[test]

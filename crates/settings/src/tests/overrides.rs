@@ -38,7 +38,9 @@ fn environment_overrides_reach_sections_list_entries_and_the_backend() {
         ],
     )
     .unwrap();
-    assert!(matches!(&settings.ledger.backend, LedgerBackend::Redis { url, .. } if url == "redis://redis:6379/0"));
+    assert!(
+        matches!(&settings.ledger.backend, LedgerBackend::Redis { url: Some(url), .. } if url == "redis://redis:6379/0")
+    );
     assert_eq!(settings.server.decision_timeout_ms, 1_500);
     assert_eq!(settings.log.format, LogFormat::Json);
     assert_eq!(settings.tenants.len(), 2);

@@ -135,11 +135,16 @@ fn a_short_sender_key_is_refused() {
 }
 
 #[test]
-fn redis_without_a_url_is_refused() {
+fn redis_without_a_url_or_with_a_url_and_sentinels_is_refused() {
     let head = format!("{HEAD}\n[ledger]\nbackend = \"redis\"\n");
     assert_one_problem(&config(&head, PARIS, LYON), "ledger.redis_url", "required");
     let head = format!("{HEAD}\n[ledger]\nbackend = \"redis\"\nredis_url = \"http://redis\"\n");
     assert_one_problem(&config(&head, PARIS, LYON), "ledger.redis_url", "redis://");
+    let sentinels = "redis_sentinels = [\"10.0.0.1:26379\"]";
+    let head = format!("{HEAD}\n[ledger]\nbackend = \"redis\"\nredis_url = \"redis://r:6379\"\n{sentinels}\n");
+    assert_one_problem(&config(&head, PARIS, LYON), "ledger.redis_sentinels", "not both");
+    let head = format!("{HEAD}\n[ledger]\nbackend = \"redis\"\n{sentinels}\n");
+    assert_one_problem(&config(&head, PARIS, LYON), "ledger.redis_master_name", "required with redis_sentinels");
     let head = format!("{HEAD}\n[ledger]\nbackend = \"postgres\"\n");
     assert_one_problem(&config(&head, PARIS, LYON), "ledger.backend", "\"embedded\" or \"redis\"");
 }

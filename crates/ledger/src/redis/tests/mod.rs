@@ -3,12 +3,14 @@
 //! policy, round-trips; faults (kill, SIGSTOP) and events across instances
 //! are in [`faults`].
 
+mod failover;
 mod faults;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::aio::MultiplexedConnection;
+use ::redis::Client;
 use antirelou_domain::Money;
 
 use super::*;
