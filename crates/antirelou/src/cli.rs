@@ -19,7 +19,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a configuration and print each number's reply, segments, cost and caps.
     CheckConfig(CheckConfigArgs),
-    /// Post one webhook signed as the number's provider would (Twilio, Vonage, Plivo) and print the reply.
+    /// Text one of our numbers as a sender would (a webhook signed as Twilio, Vonage or Plivo; OVHcloud through the operator's API) and print the decision.
     Send(SendArgs),
     /// Balances, top-ups and entries of the spend ledger.
     Ledger(LedgerArgs),
@@ -170,7 +170,7 @@ pub struct CheckConfigArgs {
 
 #[derive(Args, Debug)]
 pub struct SendArgs {
-    /// Sign as this provider (default: the provider of the tenant serving --to; `ovh` has no webhook).
+    /// Sign as this provider (default: the provider of the tenant serving --to; `ovh`: handed to the number through the operator's API, as its poller would).
     #[arg(long, value_enum)]
     pub provider: Option<ProviderArg>,
     /// One of our numbers (E.164), the webhook's `To`.
@@ -184,7 +184,7 @@ pub struct SendArgs {
     /// Configuration of the server (for the tenant's token and public URL); default: the demo.
     #[arg(long, short, env = "ANTIRELOU_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Where to post; default: the configured listen address.
+    /// Where to post; default: the configured listen address (OVHcloud: the admin listener, if any).
     #[arg(long)]
     pub url: Option<String>,
     /// Reuse a provider message id (MessageSid, messageId, MessageUUID) to see how a retry is answered.

@@ -3,9 +3,11 @@
 //! public URL) and print the decision (`decision: OUTCOME`, read from the
 //! growth of `antirelou_inbound_total` around the request) with what the
 //! sender would receive (`send/decision.rs`). OVHcloud has no webhook
-//! (antirelou polls its inbox), so `--provider ovh` explains that and exits 2.
+//! (antirelou polls its inbox): its message is handed to the number through
+//! the operator's API as the poller would (`send/ovh.rs`).
 
 mod decision;
+mod ovh;
 
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,15 +36,6 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_BAD_CONFIG));
     };
     let kind = args.provider.map_or(tenant.provider.kind(), ProviderKind::from);
-    if kind == ProviderKind::Ovh {
-        eprintln!(
-            "OVHcloud sends no webhook: antirelou polls each OVHcloud number's inbox \
-             (GET /sms/{{service}}/virtualNumbers/{{number}}/incoming) and answers through OVHcloud's API. \
-             To try an OVHcloud number, text it from a phone; tests fill the inbox of the OVHcloud \
-             stand-in (crates/emulators). See docs/providers.md."
-        );
-        return Ok(ExitCode::from(EXIT_BAD_CONFIG));
-    }
     if kind != tenant.provider.kind() {
         eprintln!(
             "error: --to {to} belongs to tenant {}, whose provider is {}, not {kind}",
@@ -50,6 +43,10 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
             tenant.provider.kind()
         );
         return Ok(ExitCode::from(EXIT_BAD_CONFIG));
+    }
+    if kind == ProviderKind::Ovh {
+        let id = args.message_id.clone().unwrap_or_else(|| ovh::message_id(fresh_seed()));
+        return ovh::send(&settings, number, args.url.as_deref(), args.from.trim(), &args.text, id);
     }
     let base = args.url.clone().unwrap_or_else(|| {
         let port = settings.server.listen.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(8080);

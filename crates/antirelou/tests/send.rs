@@ -1,6 +1,8 @@
 //! `antirelou send --provider vonage|plivo|ovh` against a running `serve`
 //! whose providers' APIs are local stand-ins: each webhook is signed as
-//! that provider would, and what the sender receives is printed.
+//! that provider would (an OVHcloud message is handed to the number through
+//! the operator's API, as its poller would), and the decision and what the
+//! sender receives are printed.
 
 mod common;
 
@@ -30,6 +32,7 @@ fn write_config(dir: &Path, vonage_api: &str, ovh_api: &str) -> String {
         r#"
 [server]
 public_url = "https://sms.example.org"
+operator_token = "send-test-operator-token-0123456789"
 
 [ledger]
 backend = "embedded"
@@ -64,7 +67,7 @@ provider = {{ kind = "ovh", application_key = "ovhappkey1", application_secret =
 }
 
 #[test]
-fn send_signs_as_vonage_and_plivo_prints_what_the_sender_receives_and_explains_ovhcloud() {
+fn send_signs_as_vonage_and_plivo_hands_ovhcloud_messages_to_the_number_and_prints_each_decision() {
     let vonage =
         start_vonage(VonageAccount { api_key: "vonagekey1".into(), api_secret: "vonage-api-secret-for-send".into() })
             .unwrap();
@@ -119,11 +122,46 @@ fn send_signs_as_vonage_and_plivo_prints_what_the_sender_receives_and_explains_o
         "{text}"
     );
 
-    let polled = send(&["--provider", "ovh", "--to", OVH_NUMBER, "--from", "+33611223344", "x"]);
-    assert_eq!(polled.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&polled.stderr).contains("OVHcloud sends no webhook"));
-    let polled_by_default = send(&["--to", OVH_NUMBER, "--from", "+33611223344", "x"]);
-    assert_eq!(polled_by_default.status.code(), Some(2));
+    // OVHcloud: handed to the number as the poller would; the reply leaves through OVHcloud's API.
+    let polled = send(&["--to", OVH_NUMBER, "--from", "+33611223344", "on se revoit ?"]);
+    let text = stdout(&polled);
+    assert!(polled.status.success(), "{text}{}", String::from_utf8_lossy(&polled.stderr));
+    assert!(text.starts_with(&format!("POST {}/v1/numbers/{OVH_NUMBER}/inbound (message id ", server.url)), "{text}");
+    let expected = format!(
+        "-> HTTP 200\ndecision: replied\nthe sender receives this reply now (1 segment, GSM-7), sent through the \
+         provider's API:\n{REPLY}\n"
+    );
+    assert!(text.ends_with(&expected), "{text}");
+    let sent = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        ovh.accepted().len() == 1
+    });
+    assert!(sent, "the reply went through OVHcloud's API");
+    let again = send(&["--provider", "ovh", "--to", OVH_NUMBER, "--from", "+33611223344", "réponds !"]);
+    assert!(stdout(&again).contains("\ndecision: repeat_sender\n"), "{}", stdout(&again));
+    assert_eq!(ovh.accepted().len(), 1, "one reply per sender");
+
+    // Without the operator's token in the configuration, send says what it needs.
+    let bare = dir.path().join("no-operator.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace("operator_token = ", "# operator_token = ");
+    std::fs::write(&bare, text).unwrap();
+    let refused = antirelou(
+        dir.path(),
+        &[
+            "send",
+            "--config",
+            bare.to_str().unwrap(),
+            "--url",
+            &server.url,
+            "--to",
+            OVH_NUMBER,
+            "--from",
+            "+33622334455",
+            "x",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("needs server.operator_token"));
 
     let mismatch = send(&["--provider", "plivo", "--to", VONAGE_NUMBER, "--from", "+33611223344", "x"]);
     assert_eq!(mismatch.status.code(), Some(2));

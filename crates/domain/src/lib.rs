@@ -13,10 +13,12 @@
 //!   one place seconds become microseconds and back.
 //! - [`is_opt_out`]: the STOP keywords.
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
-//! - [`shield`]: surge detection maths for shield mode (docs/shield.md).
+//! - [`shield`]: surge detection maths for shield mode (docs/shield.md);
+//!   [`baseline`]: a number's ordinary day and the pressure rules.
 //!
 //! Start with `Outcome`, then `Money` and `segments`.
 
+pub mod baseline;
 mod clock;
 mod donation;
 pub mod micros;

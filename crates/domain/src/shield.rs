@@ -19,6 +19,13 @@ pub struct ShieldPolicy {
     /// Replies to deferred senders released per hour at least while shielded
     /// (a floor under the pace of the judgement).
     pub trickle_per_hour: u32,
+    /// New senders in the last hour above this many times the number's
+    /// ordinary hour (its baseline, plus a margin) put it under pressure; 0: never.
+    pub baseline_factor: u32,
+    /// Today's new senders above the share of the day's affordable replies an
+    /// ordinary day has reached by now, plus this many percent, put the number
+    /// under pressure (the day's money would run out before the day).
+    pub money_margin_percent: u32,
 }
 
 /// Buckets of each window: 60 seconds in the minute, 60 minutes in the hour.
@@ -132,10 +139,28 @@ impl ShieldState {
 
     /// Applies the policy to the last minute's totals.
     pub fn evaluate(&mut self, policy: &ShieldPolicy, totals: SurgeTotals, now_seconds: i64) -> ShieldTransition {
-        let surge = totals.inbound > policy.trigger_per_minute
+        self.evaluate_with(policy, totals, false, now_seconds)
+    }
+
+    /// Whether the totals cross a fixed trigger.
+    pub fn surges(policy: &ShieldPolicy, totals: SurgeTotals) -> bool {
+        totals.inbound > policy.trigger_per_minute
             || totals.new_senders > policy.new_senders_per_minute
             || totals.inbound_hour > policy.trigger_per_hour
-            || totals.new_senders_hour > policy.new_senders_per_hour;
+            || totals.new_senders_hour > policy.new_senders_per_hour
+    }
+
+    /// [`evaluate`](Self::evaluate), where `pressure` (the number's baseline,
+    /// [`crate::baseline`]) shields like a surge: entered, extended while it
+    /// lasts, ended a hold after.
+    pub fn evaluate_with(
+        &mut self,
+        policy: &ShieldPolicy,
+        totals: SurgeTotals,
+        pressure: bool,
+        now_seconds: i64,
+    ) -> ShieldTransition {
+        let surge = pressure || ShieldState::surges(policy, totals);
         let was_active = self.is_active(now_seconds);
         if surge {
             let until_seconds = now_seconds.saturating_add(policy.hold_seconds as i64);
@@ -188,6 +213,8 @@ mod tests {
         new_senders_per_hour: 40,
         hold_seconds: 3_600,
         trickle_per_hour: 10,
+        baseline_factor: 4,
+        money_margin_percent: 20,
     };
 
     fn minute(inbound: u32, new_senders: u32) -> SurgeTotals {
@@ -256,6 +283,16 @@ mod tests {
         let mut state = ShieldState::default();
         let more_messages = SurgeTotals { inbound_hour: 601, ..drip };
         assert!(matches!(state.evaluate(&POLICY, more_messages, 1), ShieldTransition::Entered { .. }));
+    }
+
+    #[test]
+    fn pressure_shields_like_a_surge_and_a_hold_after_it_ends() {
+        let mut state = ShieldState::default();
+        let calm = minute(1, 1);
+        assert_eq!(state.evaluate_with(&POLICY, calm, true, 0), ShieldTransition::Entered { until_seconds: 3_600 });
+        assert_eq!(state.evaluate_with(&POLICY, calm, true, 60), ShieldTransition::Extended { until_seconds: 3_660 });
+        assert_eq!(state.evaluate_with(&POLICY, calm, false, 3_659), ShieldTransition::Unchanged);
+        assert_eq!(state.evaluate_with(&POLICY, calm, false, 3_660), ShieldTransition::Exited);
     }
 
     #[test]

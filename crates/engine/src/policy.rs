@@ -141,6 +141,8 @@ pub(crate) mod tests {
                 new_senders_per_hour: 40,
                 hold_seconds: 3_600,
                 trickle_per_hour: 10,
+                baseline_factor: 4,
+                money_margin_percent: 20,
             },
             judge: JudgePolicy {
                 reply_cost: Money::from_micros(80_000),

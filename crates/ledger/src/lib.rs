@@ -15,6 +15,8 @@
 //!   (problems, failing episodes, the state and its `since`) ([`HealthStore`]).
 //! - [`donations`]: donations credited once per payment and their refunds
 //!   ([`Donations`]).
+//! - [`baselines`]: each number's baseline (its ordinary day), compared
+//!   and set ([`Baselines`]).
 //! - [`rules`]: what both backends apply alike: retention, counter names,
 //!   the budget rule, top-up bounds.
 //! - [`sqlite`]: the embedded single-node backend (WAL, one transaction per decision).
@@ -25,6 +27,7 @@
 //!
 //! Start with [`Ledger::decide_reply`] and [`model::ReplyRequest`].
 
+pub mod baselines;
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod control;
@@ -49,6 +52,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 pub use crate::redis::RedisLedger;
+pub use baselines::{Baselines, StoredBaseline, MAX_BASELINE_BYTES};
 pub use control::{
     AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl,
 };
@@ -73,11 +77,21 @@ use antirelou_domain::{Money, SenderKey};
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
 /// The queue of deferred replies, the leases, the runtime controls, the
-/// donations, the incidents and the numbers' health are the same backend's ([`DeferredQueue`],
-/// [`Leases`], [`ControlStore`], [`Reports`], [`Donations`], [`EvidenceStore`], [`HealthStore`]).
+/// donations, the incidents, the baselines and the numbers' health are the same backend's ([`DeferredQueue`],
+/// [`Leases`], [`ControlStore`], [`Reports`], [`Donations`], [`EvidenceStore`], [`Baselines`], [`HealthStore`]).
 #[async_trait]
 pub trait Ledger:
-    DeferredQueue + Leases + ControlStore + Reports + Donations + EvidenceStore + HealthStore + Send + Sync + 'static
+    DeferredQueue
+    + Leases
+    + ControlStore
+    + Reports
+    + Donations
+    + EvidenceStore
+    + Baselines
+    + HealthStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;

@@ -21,6 +21,12 @@ pub const DEFAULT_SHIELD: ShieldPolicy = ShieldPolicy {
     new_senders_per_hour: 40,
     hold_seconds: 3_600,
     trickle_per_hour: 10,
+    // Four times the number's ordinary hour (plus eight senders): a busy
+    // evening is not an attack, a slow attack of a few dozen an hour is.
+    baseline_factor: 4,
+    // Today's new senders may run a fifth of the day's replies ahead of an
+    // ordinary day's pace before the number is under pressure.
+    money_margin_percent: 20,
 };
 
 /// Default `shield.defer_for`: 45 minutes, long enough to see a flood's
@@ -59,6 +65,10 @@ section! {
         pace_percent_per_hour: u32 = or(DEFAULT_PACE_PERCENT_PER_HOUR, percent),
         /// Messages before the judgement that make a deferred sender a flooder.
         flood_messages: u32 = or(DEFAULT_FLOOD_MESSAGES, positive::<u32>),
+        /// Above this many times the ordinary hour's new senders, the number is under pressure (0: never).
+        baseline_factor: u32 = or(DEFAULT_SHIELD.baseline_factor, whole::<u32>),
+        /// How far ahead of an ordinary day's pace today's new senders may run, in percent of the day's replies.
+        money_margin_percent: u32 = or(DEFAULT_SHIELD.money_margin_percent, whole::<u32>),
     }
 }
 
@@ -72,6 +82,8 @@ impl ShieldSettings {
             new_senders_per_hour: self.new_senders_per_hour,
             hold_seconds: self.hold_seconds,
             trickle_per_hour: self.trickle_per_hour,
+            baseline_factor: self.baseline_factor,
+            money_margin_percent: self.money_margin_percent,
         }
     }
 }

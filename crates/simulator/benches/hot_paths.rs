@@ -61,6 +61,8 @@ fn engine(system: &actix_web::rt::SystemRunner, unlimited: bool) -> (AppData, te
             new_senders_per_hour: 100_000_000,
             hold_seconds: 60,
             trickle_per_hour: 10,
+            baseline_factor: 0,
+            money_margin_percent: 1_000_000,
         };
     }
     let settings = setup.settings(&path).unwrap();

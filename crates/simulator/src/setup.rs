@@ -96,7 +96,7 @@ inbound_price = "{inbound}"
 {daily_cap}reply_once_per = {reply_once_per}
 max_replies_per_minute = {max_replies}
 allowed_countries = [{countries}]
-shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, trigger_per_hour = {trigger_hour}, new_senders_per_hour = {new_senders_hour}, hold = {hold}, trickle_per_hour = {trickle}, defer_for = {defer_for} }}
+shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, trigger_per_hour = {trigger_hour}, new_senders_per_hour = {new_senders_hour}, hold = {hold}, trickle_per_hour = {trickle}, defer_for = {defer_for}, baseline_factor = {baseline_factor}, money_margin_percent = {money_margin} }}
 "#,
             path = quote(&ledger_path.to_string_lossy()),
             monthly_cap = cap("monthly_cap", self.monthly_cap),
@@ -113,6 +113,8 @@ shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_sender
             new_senders_hour = shield.new_senders_per_hour,
             hold = shield.hold_seconds,
             trickle = shield.trickle_per_hour,
+            baseline_factor = shield.baseline_factor,
+            money_margin = shield.money_margin_percent,
             defer_for = self.defer_for_seconds,
         )
     }

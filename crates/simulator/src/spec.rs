@@ -220,6 +220,8 @@ pub struct ShieldTable {
     pub hold: Option<DurationValue>,
     pub trickle_per_hour: Option<u32>,
     pub defer_for: Option<DurationValue>,
+    pub baseline_factor: Option<u32>,
+    pub money_margin_percent: Option<u32>,
 }
 
 /// A scenario resolved from a name or a file.
@@ -312,6 +314,8 @@ impl NumberTable {
             set(&mut policy.trigger_per_hour, shield.trigger_per_hour);
             set(&mut policy.new_senders_per_hour, shield.new_senders_per_hour);
             set(&mut policy.trickle_per_hour, shield.trickle_per_hour);
+            set(&mut policy.baseline_factor, shield.baseline_factor);
+            set(&mut policy.money_margin_percent, shield.money_margin_percent);
             if let Some(hold) = &shield.hold {
                 policy.hold_seconds = hold.seconds("number.shield.hold")?;
             }

@@ -49,6 +49,8 @@ fn caps_stop_the_spend_and_budget_exhausted_is_counted() {
             new_senders_per_hour: 100_000,
             hold_seconds: 60,
             trickle_per_hour: 10,
+            baseline_factor: 0,
+            money_margin_percent: 1_000_000,
         },
         ..NumberSetup::default()
     };

@@ -178,3 +178,68 @@ fn flood_2017_as_a_shape_is_the_built_in_scenario() {
     assert_eq!(shape.messages, traffic.messages);
     assert_eq!(shape.name, "flood-2017-seed2");
 }
+
+/// New senders of `traffic` in each sliding window of `window` micros (by minute).
+fn busiest_new_senders(traffic: &Traffic, window: i64) -> u32 {
+    let mut firsts: Vec<i64> = Vec::new();
+    let mut seen = HashSet::new();
+    for m in &traffic.messages {
+        if seen.insert(m.sender) {
+            firsts.push(m.at_micros);
+        }
+    }
+    let mut busiest = 0;
+    let mut start = 0;
+    for end in 0..firsts.len() {
+        while firsts[end] - firsts[start] >= window {
+            start += 1;
+        }
+        busiest = busiest.max((end - start + 1) as u32);
+    }
+    busiest
+}
+
+#[test]
+fn steady_attacks_stay_under_every_fixed_trigger_day_and_night_for_days() {
+    for (shape, days, per_hour, genuine_per_day) in [(Shape::SteadyAttack, 3, 28, 50), (Shape::SlowDays, 5, 12, 40)] {
+        let t = shape.generate(1);
+        let (first, last) = span_micros(&t, Group::Attack);
+        assert!(last - first > (days * 24 - 1) * HOUR, "{}", shape.as_str());
+        assert_eq!(t.senders_of(Group::Attack), (days * 24 * per_hour) as u64);
+        assert_eq!(t.senders_of(Group::Genuine), (days * genuine_per_day) as u64);
+        // The default triggers: 10 new senders a minute, 40 an hour, 60 messages a minute.
+        assert!(busiest_new_senders(&t, HOUR) <= 40, "{}: {}", shape.as_str(), busiest_new_senders(&t, HOUR));
+        assert!(busiest_new_senders(&t, MINUTE) <= 10);
+        let night: u64 = t
+            .messages
+            .iter()
+            .filter(|m| t.group_of(m) == Group::Attack && (m.at_micros - t.start_micros()) % (24 * HOUR) < 6 * HOUR)
+            .count() as u64;
+        assert!(night > 0, "the attack goes on at night");
+    }
+}
+
+#[test]
+fn drip_and_wave_is_a_slow_attack_all_day_with_a_wave_in_the_evening() {
+    let t = Shape::DripAndWave.generate(1);
+    let in_wave = |m: &&antirelou_simulator::TrafficMessage| {
+        let offset = m.at_micros - t.start_micros();
+        t.group_of(m) == Group::Attack && (20 * HOUR..21 * HOUR).contains(&offset)
+    };
+    assert!(t.messages.iter().filter(in_wave).count() >= 5_000);
+    assert_eq!(t.senders_of(Group::Attack), 24 * 20 + 200);
+    assert_eq!(t.senders_of(Group::Genuine), 60);
+}
+
+#[test]
+fn a_growing_number_doubles_its_genuine_senders_in_a_month_without_an_attack() {
+    let t = Shape::GrowingNumber.generate(1);
+    assert_eq!(t.senders_of(Group::Attack), 0);
+    let mut per_day: BTreeMap<i64, HashSet<u32>> = BTreeMap::new();
+    for m in &t.messages {
+        per_day.entry((m.at_micros - t.start_micros()) / (24 * HOUR)).or_default().insert(m.sender);
+    }
+    assert_eq!(per_day.len(), 30);
+    let (first, last) = (per_day[&0].len(), per_day[&29].len());
+    assert!(first <= 32 && last >= 58, "{first} then {last}");
+}

@@ -7,8 +7,10 @@
 #   SEEDS="1 2 3" crates/simulator/traffic/run.sh        # several seeds
 #   SHAPES="flood-2017 campaign" crates/simulator/traffic/run.sh
 #   PROFILE=dev crates/simulator/traffic/run.sh          # a debug build (slower runs, faster build)
+#   SCENARIO=crates/simulator/traffic/fixed-triggers.toml crates/simulator/traffic/run.sh
+#                                                        # the number's settings of a scenario file (here: no baseline)
 #
-# Environment: SEEDS (1), SHAPES (all), PROFILE (release), OUT (the results
+# Environment: SEEDS (1), SHAPES (all), PROFILE (release), SCENARIO (none), OUT (the results
 # directory; default target/traffic-runs/<UTC time>). Each run writes
 # OUT/reports/<shape>-seed<N>/report.json and spend.svg; the table is also
 # saved as OUT/table.md. A run whose invariants broke is marked BROKEN in the
@@ -49,7 +51,7 @@ for file in "$OUT"/traffic/*.jsonl; do
   name="$(basename "$file" .jsonl)"
   echo "== $name" >&2
   started=$(date +%s%N)
-  if ! "$BIN/antirelou" simulate --traffic "$file" --no-progress --json --out "$OUT/reports/$name" \
+  if ! "$BIN/antirelou" simulate --traffic "$file" ${SCENARIO:+--scenario "$SCENARIO"} --no-progress --json --out "$OUT/reports/$name" \
       >"$OUT/reports/$name.stdout" 2>"$OUT/reports/$name.stderr"; then
     echo "   FAILED (see $OUT/reports/$name.stderr)" >&2
     cat "$OUT/reports/$name.stderr" >&2

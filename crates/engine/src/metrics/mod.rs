@@ -31,6 +31,7 @@ pub const DEFERRED_PENDING: &str = "antirelou_deferred_pending";
 pub const BUDGET_REMAINING: &str = "antirelou_budget_remaining";
 pub const BUDGET_CAP: &str = "antirelou_budget_cap";
 pub const SHIELD_ACTIVE: &str = "antirelou_shield_active";
+pub const SHIELD_ENTERED_TOTAL: &str = "antirelou_shield_entered_total";
 pub const WEBHOOK_REJECTED_TOTAL: &str = "antirelou_webhook_rejected_total";
 pub const DECISION_DURATION_SECONDS: &str = "antirelou_decision_duration_seconds";
 pub const LEDGER_ERRORS_TOTAL: &str = "antirelou_ledger_errors_total";
@@ -66,11 +67,12 @@ pub enum LedgerOp {
     WriteDayCounts,
     WriteIncident,
     SealEvidence,
+    SyncBaseline,
     WriteHealth,
 }
 
 impl LedgerOp {
-    pub const ALL: [LedgerOp; 14] = [
+    pub const ALL: [LedgerOp; 15] = [
         LedgerOp::DecideReply,
         LedgerOp::RecordInbound,
         LedgerOp::OptOut,
@@ -84,6 +86,7 @@ impl LedgerOp {
         LedgerOp::WriteDayCounts,
         LedgerOp::WriteIncident,
         LedgerOp::SealEvidence,
+        LedgerOp::SyncBaseline,
         LedgerOp::WriteHealth,
     ];
 
@@ -102,10 +105,15 @@ impl LedgerOp {
             LedgerOp::WriteDayCounts => "write_day_counts",
             LedgerOp::WriteIncident => "write_incident",
             LedgerOp::SealEvidence => "seal_evidence",
+            LedgerOp::SyncBaseline => "sync_baseline",
             LedgerOp::WriteHealth => "write_health",
         }
     }
 }
+
+/// The `cause` label of `antirelou_shield_entered_total`: a fixed trigger,
+/// then the baseline's two pressures (`antirelou_domain::baseline::Pressure`).
+pub const SHIELD_CAUSES: [&str; 3] = ["surge", "baseline", "money"];
 
 /// How one poll of a polled number (OVHcloud) ended: the `result` label of
 /// `antirelou_poller_polls_total`.
@@ -135,6 +143,8 @@ pub struct Metrics {
     pub ledger_errors: IntCounterVec,
     pub ledger_up: Gauge,
     pub alert_webhooks: IntCounterVec,
+    /// Shield mode entered, by tenant and cause (`surge`, `baseline`, `money`).
+    pub shield_entered: IntCounterVec,
     pub numbers_configured: Gauge,
     /// Delivery status callbacks by provider, tenant and status.
     pub delivery_status: IntCounterVec,
@@ -257,6 +267,14 @@ impl Metrics {
         )?;
         let numbers_configured = Gauge::new(NUMBERS_CONFIGURED, "Numbers served by this process.")?;
         let build_info = GaugeVec::new(Opts::new(BUILD_INFO, "Always 1; the version as a label."), &["version"])?;
+        let shield_entered = IntCounterVec::new(
+            Opts::new(
+                SHIELD_ENTERED_TOTAL,
+                "Times a number entered shield mode, by cause: a fixed trigger (surge), its baseline, its day's money.",
+            ),
+            &["tenant", "cause"],
+        )?;
+        registry.register(Box::new(shield_entered.clone()))?;
         let delivery_status = IntCounterVec::new(
             Opts::new(DELIVERY_STATUS_TOTAL, "Delivery status callbacks of replies sent through a send API."),
             &["provider", "tenant", "status"],
@@ -306,6 +324,7 @@ impl Metrics {
             ledger_errors,
             ledger_up,
             alert_webhooks,
+            shield_entered,
             numbers_configured,
             delivery_status,
             pollers,
@@ -320,6 +339,9 @@ impl Metrics {
             for result in ["ok", "failed"] {
                 self.alert_webhooks.with_label_values(&[tenant, kind.as_str(), result]);
             }
+        }
+        for cause in SHIELD_CAUSES {
+            self.shield_entered.with_label_values(&[tenant, cause]);
         }
         NumberMetrics {
             series: self.numbers.for_number(tenant, number),
@@ -339,6 +361,9 @@ impl Metrics {
         }
         for status in antirelou_providers::twilio::DeliveryStatus::ALL {
             let _ = self.delivery_status.remove_label_values(&[ProviderKind::Twilio.as_str(), tenant, status.as_str()]);
+        }
+        for cause in SHIELD_CAUSES {
+            let _ = self.shield_entered.remove_label_values(&[tenant, cause]);
         }
     }
 
@@ -413,6 +438,11 @@ impl NumberMetrics {
 
     pub fn restarted(&self) {
         self.series.restarted();
+    }
+
+    /// Counts shield mode entered for `cause` (one of [`SHIELD_CAUSES`]).
+    pub fn shield_entered(&self, cause: &str) {
+        self.families.shield_entered.with_label_values(&[&self.tenant, cause]).inc();
     }
 
     pub fn mailbox_full(&self) {

@@ -9,8 +9,11 @@
 //! - `actor/timers.rs`: inbound charges, the shield's end and sharing,
 //!   budget gauges, deferred-judgement rounds;
 //! - `actor/budget.rs`: budget alerts, claimed once across replicas;
-//! - `actor/incident.rs`: incidents in the ledger and sealed evidence.
+//! - `actor/incident.rs`: incidents in the ledger and sealed evidence;
+//! - `actor/baseline.rs`: the number's baseline merged with the ledger's.
 
+#[path = "actor/baseline.rs"]
+mod baseline;
 #[path = "actor/budget.rs"]
 mod budget;
 #[path = "actor/calls.rs"]
@@ -96,6 +99,10 @@ struct Live {
     incident_opening: Option<IncidentOpening>,
     /// This run of the actor (a restart is another): names its sealed parts.
     run: u32,
+    /// Ticks since the baseline was last merged with the ledger's.
+    ticks_since_baseline_sync: u32,
+    /// A merge of the baseline is running.
+    syncing_baseline: bool,
 }
 
 impl Live {
@@ -124,6 +131,9 @@ impl Live {
             incident: IncidentLog::default(),
             incident_opening: None,
             run: rand::random(),
+            // The first tick reads the ledger's baseline.
+            ticks_since_baseline_sync: baseline::BASELINE_SYNC_EVERY_TICKS,
+            syncing_baseline: false,
         }
     }
 }

@@ -134,15 +134,15 @@ pub fn answer_order(items: &mut [DeferredReply]) {
 }
 
 /// The keyed fingerprint of a text's first words, when it has enough words
-/// to say something: lowercase letters and digits, accents and punctuation
-/// dropped. Only the fingerprint is kept, never the text.
+/// to say something: lowercase letters and digits, accents, punctuation and
+/// doubled letters dropped. Only the fingerprint is kept, never the text.
 pub fn text_fingerprint(hasher: &SenderHasher, body: &str) -> Option<u64> {
     // An SMS is at most a few hundred characters; do bounded work.
     let body = &body[..char_boundary(body, 2_000)];
     let words: Vec<String> = body
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.chars().flat_map(char::to_lowercase).map(unaccented).collect())
+        .map(|w| collapsed(w.chars().flat_map(char::to_lowercase).map(unaccented)))
         .collect();
     if words.len() < FINGERPRINT_MIN_WORDS {
         return None;
@@ -165,6 +165,18 @@ fn char_boundary(text: &str, at: usize) -> usize {
         cut -= 1;
     }
     cut
+}
+
+/// A word with each run of one letter kept once: "reponnds" and "reponds"
+/// are one word (a pasted text varied by a doubled letter is the same text).
+fn collapsed(chars: impl Iterator<Item = char>) -> String {
+    let mut word = String::new();
+    for c in chars {
+        if !word.ends_with(c) {
+            word.push(c);
+        }
+    }
+    word
 }
 
 fn unaccented(c: char) -> char {

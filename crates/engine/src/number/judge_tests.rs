@@ -124,6 +124,8 @@ fn a_campaign_text_has_one_fingerprint_whatever_its_case_accents_or_ending() {
     assert!(a.is_some());
     assert_eq!(a, b);
     assert_ne!(a, text_fingerprint(&hasher, "tu vas voir sale feministe de merde"));
+    let doubled = text_fingerprint(&hasher, "tu vass payer sale feministte de merde");
+    assert_eq!(a, doubled, "a doubled letter is the same text");
     assert_eq!(text_fingerprint(&hasher, "salut ça va ?"), None, "three words say nothing");
     assert_eq!(text_fingerprint(&hasher, ""), None);
     assert!(text_fingerprint(&hasher, &"é".repeat(5_000)).is_none());

@@ -5,6 +5,8 @@
 //! - [`actor`]: [`NumberActor`], the mailbox, the ledger calls, the timers.
 //! - [`judge`]: the deferred judgement and the pacing of its money, pure;
 //!   [`judge_round`]: one round of judgements over the ledger and the send API.
+//! - [`baseline`]: [`baseline::BaselineTracker`], the number's ordinary day
+//!   and whether it is under pressure (which shields it like a surge).
 //! - [`caches`]: the bounded sender, message-id and judgement caches.
 //! - [`limiter`]: the local reply-rate limiter on our clock.
 //! - [`incident`]: the number's record of an incident (counters, and the
@@ -12,6 +14,7 @@
 //! - [`inbound_charges`]: the provider's charge per received SMS, batched by message id.
 
 pub mod actor;
+pub mod baseline;
 pub mod caches;
 pub mod inbound_charges;
 pub mod incident;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use std::collections::HashMap;
 
+use antirelou_domain::baseline::Pressure;
 use antirelou_domain::shield::{ShieldState, ShieldTransition, SurgeTotals, SurgeWindow};
 use antirelou_domain::{
     is_e164, is_opt_out, DeferredResult, Outcome, Periods, PhoneNumber, SenderHasher, SenderKey, SharedClock,
@@ -22,6 +23,7 @@ use antirelou_domain::{
 use antirelou_ledger::{BudgetScope, DeferredArrival, Enqueued, ReplyRequest, ReplyVerdict, SpendTotals};
 use antirelou_settings::AllowedCountries;
 
+use super::baseline::BaselineTracker;
 use super::caches::{MessageCache, SenderCache, SenderMarks, SenderMemory};
 use super::judge::{self, QUEUE_LIMIT};
 use super::limiter::{reply_limiter, ReplyLimiter};
@@ -104,6 +106,8 @@ pub struct NumberState {
     dropped: SenderMarks,
     /// Messages of pending senders since the last write, for the ledger.
     notes: HashMap<SenderKey, u32>,
+    /// The number's ordinary day and whether it is under pressure.
+    baseline: BaselineTracker,
 }
 
 impl NumberState {
@@ -116,6 +120,7 @@ impl NumberState {
         max_ledger_calls: usize,
     ) -> NumberState {
         NumberState {
+            baseline: BaselineTracker::new(&policy, clock.now()),
             hasher,
             deferred: SenderMarks::new(QUEUE_LIMIT),
             dropped: SenderMarks::new(QUEUE_LIMIT),
@@ -159,15 +164,30 @@ impl NumberState {
         let memory = self.senders.recall(sender, now_micros);
         if self.messages.arrived(message_id) {
             self.surge.record(now_seconds, memory == SenderMemory::Unknown);
+            self.baseline.count(&self.policy, now_micros, memory);
         }
         let (shield, last_minute) = self.evaluate_shield(now_seconds);
         Observation { memory, shield, last_minute }
     }
 
-    /// Re-evaluates the shield without a message (timers: a shield ends even when nothing comes).
+    /// Re-evaluates the shield without a message (timers: a shield ends
+    /// even when nothing comes): a fixed trigger, or pressure on the
+    /// number's baseline ([`pressure`](Self::pressure)).
     pub fn evaluate_shield(&mut self, now_seconds: i64) -> (ShieldTransition, SurgeTotals) {
         let totals = self.surge.totals(now_seconds);
-        (self.shield.evaluate(&self.policy.shield, totals, now_seconds), totals)
+        let pressure = self.baseline.evaluate(&self.policy, micros::from_seconds(now_seconds), totals.new_senders_hour);
+        let transition = self.shield.evaluate_with(&self.policy.shield, totals, pressure.is_some(), now_seconds);
+        (transition, totals)
+    }
+
+    /// Why the number was under pressure at the last evaluation, if it was.
+    pub fn pressure(&self) -> Option<Pressure> {
+        self.baseline.pressure()
+    }
+
+    /// The number's baseline and this replica's counts not yet in the ledger.
+    pub fn baseline_mut(&mut self) -> &mut BaselineTracker {
+        &mut self.baseline
     }
 
     /// The rules up to the point where only the ledger can answer.

@@ -7,6 +7,7 @@
 //! - [`money`]: inbound charges, top-ups, balances, entries and their pages.
 //! - [`queue`]: the deferred-reply queue (pacing, one payment per judgement) and leases.
 //! - [`reports`]: alert claims (once across callers, kept bounded) and per-day counters.
+//! - [`baselines`]: numbers' baselines, written only over the version read.
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit pages).
 //! - [`evidence`]: incidents (opened once, joined, counted per slot) and sealed parts.
 //! - [`health`]: each number's health: problems and failing episodes with their first instant, states with their `since`.
@@ -14,6 +15,7 @@
 //!
 //! Compiled for tests and the `test-support` feature only.
 
+pub mod baselines;
 pub mod control;
 pub mod decisions;
 pub mod donations;
@@ -23,6 +25,7 @@ pub mod money;
 pub mod queue;
 pub mod reports;
 
+pub use baselines::*;
 pub use control::*;
 pub use decisions::*;
 pub use donations::*;
@@ -144,6 +147,8 @@ macro_rules! ledger_conformance_suite {
             an_alert_is_claimed_once_and_kept_newest_first,
             kept_alerts_are_bounded,
             day_counters_add_up_per_tenant_and_day,
+            a_baseline_is_written_only_over_the_version_read,
+            a_baseline_above_a_kibibyte_is_refused,
             pause_and_overrides_are_stored_per_number_with_a_rising_version,
             a_full_audit_trail_refuses_changes_and_never_drops_a_record,
             a_blocklist_keeps_hashes_labels_and_dates_per_tenant,

@@ -106,6 +106,11 @@ impl KeySpace {
         self.key(&format!("alerts:{owner}"))
     }
 
+    /// A number's baseline (its ordinary day).
+    pub fn baseline(&self, number: &str) -> String {
+        self.key(&format!("baseline:{number}"))
+    }
+
     /// The counters of a tenant's day.
     pub fn day_counts(&self, tenant: &str, day: &str) -> String {
         self.key(&format!("day:{tenant}:{day}"))

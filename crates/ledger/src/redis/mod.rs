@@ -31,11 +31,13 @@
 //!   sent, never the reverse, and a provider retry of the same message id
 //!   gets `Duplicate { replied: true }`, never a second debit.
 //! - `reports.rs`: alert claims (`claim_alert.lua`) and per-day counters.
+//! - `baselines.rs`: numbers' baselines, compared and set (`baseline.lua`).
 //! - `evidence.rs`: incidents and sealed evidence parts (`incident_open.lua`,
 //!   `incident_activity.lua`, `sealed_part.lua`).
 //! - `donations.rs`: donations credited once (`donate.lua`) and refunded
 //!   once (`refund.lua`).
 
+mod baselines;
 mod control;
 mod donations;
 mod entries;

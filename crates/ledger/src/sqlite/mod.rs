@@ -11,10 +11,12 @@
 //! - [`entries`]: entries, top-ups, bounded pages.
 //! - [`queue`]: the deferred-reply queue and the leases.
 //! - `reports.rs`: alert claims and per-day counters (`Reports`).
+//! - `baselines.rs`: numbers' baselines, compared and set (`Baselines`).
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit).
 //! - `evidence.rs`: incidents, their timelines and sealed parts (`EvidenceStore`).
 //! - [`donations`]: donations credited once and their refunds.
 
+mod baselines;
 mod control;
 mod decide;
 mod donations;
@@ -73,7 +75,8 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_micr
 ";
 
 /// Tables whose rows carry `expires_micros` and are swept.
-const EXPIRING_TABLES: [&str; 11] = [
+const EXPIRING_TABLES: [&str; 12] = [
+    "baselines",
     "messages",
     "senders",
     "counters",
@@ -134,6 +137,7 @@ impl SqliteLedger {
         connection.execute_batch(SCHEMA)?;
         connection.execute_batch(queue::SCHEMA)?;
         connection.execute_batch(reports::SCHEMA)?;
+        connection.execute_batch(baselines::SCHEMA)?;
         connection.execute_batch(control::SCHEMA)?;
         connection.execute_batch(evidence::SCHEMA)?;
         connection.execute_batch(donations::SCHEMA)?;

@@ -4,7 +4,8 @@
 //!
 //! - [`Shape`]: the vocabulary, each with what defines it;
 //! - `floods.rs`: the shapes with an attack; `calm.rs`: the ordinary day
-//!   and the truly indistinguishable case;
+//!   and the truly indistinguishable case; `slow.rs`: attacks that never
+//!   make a wave, over days, and a number that grows over a month;
 //! - [`Draft`]: what every shape is written with (random French mobiles,
 //!   genuine senders, attack messages, one seeded ChaCha stream).
 //!
@@ -25,6 +26,7 @@ use crate::traffic::{Group, Traffic, TrafficBuilder};
 
 mod calm;
 mod floods;
+mod slow;
 
 /// A shape of traffic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,10 +41,14 @@ pub enum Shape {
     MultiDay,
     OrdinaryDay,
     Indistinguishable,
+    SteadyAttack,
+    SlowDays,
+    DripAndWave,
+    GrowingNumber,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 10] = [
+    pub const ALL: [Shape; 14] = [
         Shape::Flood2017,
         Shape::ShortBurst,
         Shape::SlowDrip,
@@ -53,6 +59,10 @@ impl Shape {
         Shape::MultiDay,
         Shape::OrdinaryDay,
         Shape::Indistinguishable,
+        Shape::SteadyAttack,
+        Shape::SlowDays,
+        Shape::DripAndWave,
+        Shape::GrowingNumber,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -67,6 +77,10 @@ impl Shape {
             Shape::MultiDay => "multi-day",
             Shape::OrdinaryDay => "ordinary-day",
             Shape::Indistinguishable => "indistinguishable",
+            Shape::SteadyAttack => "steady-attack",
+            Shape::SlowDays => "slow-days",
+            Shape::DripAndWave => "drip-and-wave",
+            Shape::GrowingNumber => "growing-number",
         }
     }
 
@@ -87,6 +101,10 @@ impl Shape {
             Shape::MultiDay => "4 evenings of flood growing from 500 to 12,000 SMS, a pool of 900 numbers; 60 genuine senders a day",
             Shape::OrdinaryDay => "no attack: 50 genuine senders over a day, 1 or 2 SMS each",
             Shape::Indistinguishable => "8,000 SMS each from a new random number with random words, and 300 genuine senders writing the same way, over 4 h",
+            Shape::SteadyAttack => "3 days of 28 new attack numbers an hour, day and night, 1 or 2 SMS each, under every fixed trigger; 50 genuine senders a day",
+            Shape::SlowDays => "5 days of 12 new attack numbers an hour, 1 to 3 SMS each; 40 genuine senders a day",
+            Shape::DripAndWave => "a day of 20 new attack numbers an hour, and a wave of 5,000 SMS from 200 numbers at 20:00; 60 genuine senders",
+            Shape::GrowingNumber => "no attack: genuine senders doubling over 30 days, from 30 to 60 a day",
         }
     }
 
@@ -111,6 +129,10 @@ impl Shape {
             Shape::MultiDay => floods::multi_day(&mut draft),
             Shape::OrdinaryDay => calm::ordinary_day(&mut draft),
             Shape::Indistinguishable => calm::indistinguishable(&mut draft),
+            Shape::SteadyAttack => slow::steady_attack(&mut draft),
+            Shape::SlowDays => slow::slow_days(&mut draft),
+            Shape::DripAndWave => slow::drip_and_wave(&mut draft),
+            Shape::GrowingNumber => slow::growing_number(&mut draft),
         }
         draft.finish(&name, seed)
     }
@@ -215,13 +237,16 @@ impl Draft {
 /// morning for the days-long ones, midnight for the ordinary day.
 fn start_of(shape: Shape) -> DateTime<Utc> {
     let paris = chrono_tz::Europe::Paris;
-    let (day, hour) = match shape {
-        Shape::Flood2017 | Shape::ShortBurst | Shape::InsistentGenuine => (7, 18),
-        Shape::SlowDrip => (9, 9),
-        Shape::HitAndRun | Shape::Campaign | Shape::SequentialBlock | Shape::Indistinguishable => (14, 19),
-        Shape::MultiDay => (2, 8),
-        Shape::OrdinaryDay => (10, 0),
+    let (month, day, hour) = match shape {
+        Shape::Flood2017 | Shape::ShortBurst | Shape::InsistentGenuine => (3, 7, 18),
+        Shape::SlowDrip => (3, 9, 9),
+        Shape::HitAndRun | Shape::Campaign | Shape::SequentialBlock | Shape::Indistinguishable => (3, 14, 19),
+        Shape::MultiDay => (3, 2, 8),
+        Shape::OrdinaryDay => (3, 10, 0),
+        Shape::SteadyAttack | Shape::SlowDays => (3, 16, 0),
+        Shape::DripAndWave => (3, 12, 0),
+        Shape::GrowingNumber => (4, 1, 0),
     };
     // Fixed dates away from a clock change: always one local time.
-    paris.with_ymd_and_hms(2026, 3, day, hour, 0, 0).single().map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    paris.with_ymd_and_hms(2026, month, day, hour, 0, 0).single().map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }

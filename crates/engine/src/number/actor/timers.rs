@@ -6,7 +6,7 @@ use antirelou_domain::micros;
 use std::sync::Arc;
 
 use actix::prelude::*;
-use antirelou_domain::shield::{ShieldTransition, SurgeTotals};
+use antirelou_domain::shield::{ShieldState, ShieldTransition, SurgeTotals};
 use antirelou_domain::{DeferredResult, Periods};
 use antirelou_ledger::{AlertClaim, AlertRecord, EntryKind, InboundBatch, InboundCharged, LedgerError, TotalsQuery};
 use tokio::time::error::Elapsed;
@@ -30,7 +30,7 @@ pub(super) type TickWork = Box<dyn ActorFuture<NumberActor, Output = ()>>;
 
 impl NumberActor {
     /// One tick: the shield's end, inbound charges, the budget gauges now
-    /// and then, and a judgement round when one is due. Returns the ledger
+    /// and then, the baseline once a minute, and a judgement round when one is due. Returns the ledger
     /// work it started, for the caller to spawn (real timers) or await
     /// (driven timers).
     pub(super) fn tick(&mut self, ctx: &mut Context<Self>) -> Option<std::pin::Pin<TickWork>> {
@@ -42,14 +42,20 @@ impl NumberActor {
             self.load_from_ledger(ctx);
         }
         self.incident_work(ctx);
-        let write = self.inbound_write();
-        let round = self.judge_round();
-        match (write, round) {
-            (None, None) => None,
-            (Some(write), None) => Some(Box::pin(write)),
-            (None, Some(round)) => Some(Box::pin(round)),
-            (Some(write), Some(round)) => Some(Box::pin(write.then(move |(), _, _| round))),
+        let mut work: Vec<std::pin::Pin<TickWork>> = Vec::new();
+        if let Some(write) = self.inbound_write() {
+            work.push(Box::pin(write));
         }
+        if let Some(sync) = self.baseline_sync() {
+            work.push(Box::pin(sync));
+        }
+        if let Some(round) = self.judge_round() {
+            work.push(Box::pin(round));
+        }
+        // One after the other, in that order.
+        let mut work = work.into_iter();
+        let first = work.next()?;
+        Some(work.fold(first, |done, next| Box::pin(done.then(move |(), _, _| next))))
     }
 
     /// A judgement round, when one is due and none runs.
@@ -114,9 +120,15 @@ impl NumberActor {
         match transition {
             ShieldTransition::Unchanged => {}
             ShieldTransition::Entered { until_seconds } => {
+                let cause = match self.live.state.pressure() {
+                    Some(pressure) if !ShieldState::surges(&policy.shield, totals) => pressure.as_str(),
+                    _ => "surge",
+                };
                 tracing::warn!(tenant = %tenant, number = %number, inbound_last_minute = totals.inbound,
-                    new_senders_last_minute = totals.new_senders, "shield mode entered");
+                    new_senders_last_minute = totals.new_senders, new_senders_last_hour = totals.new_senders_hour,
+                    cause, "shield mode entered");
                 self.deps.metrics.set_shield(true);
+                self.deps.metrics.shield_entered(cause);
                 self.share_shield(until_seconds, now_seconds);
                 self.live.alerted_shield = true;
                 self.alert(Alert::shield_entered(tenant, number, until_seconds, totals));

@@ -8,13 +8,15 @@
 //! to the file), `health.rs` (a number's health), `blocklist.rs`, `audit.rs` (runtime controls, through
 //! [`Controls`](antirelou_engine::Controls)) and `tenants.rs` (money:
 //! top-up, entries); `reports.rs` (alerts and per-day stats), `incidents.rs`
-//! (incidents and their evidence bundles) and
+//! (incidents and their evidence bundles), `inbound.rs` (operator: a
+//! message handed to an OVHcloud number as its poller would) and
 //! `reload.rs` (operator: reload the configuration). `openapi.rs`
 //! describes every handler; `GET /v1/openapi.json` serves it.
 
 mod audit;
 pub(crate) mod blocklist;
 pub(crate) mod health;
+pub(crate) mod inbound;
 pub(crate) mod incidents;
 pub(crate) mod number;
 pub(crate) mod numbers;
@@ -37,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/numbers/{number}", web::get().to(number::show))
         .route("/numbers/{number}", web::patch().to(number::patch))
         .route("/numbers/{number}/overrides", web::delete().to(number::clear_overrides))
+        .route("/numbers/{number}/inbound", web::post().to(inbound::inject))
         .route("/numbers/{number}/{action}", web::post().to(numbers::set_paused))
         .route("/tenants/{tenant}/blocklist", web::get().to(blocklist::list))
         .route("/tenants/{tenant}/blocklist", web::post().to(blocklist::add))

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, blocklist, health, incidents, number, numbers, reload, reports, tenants, ApiError};
+use super::{audit, blocklist, health, inbound, incidents, number, numbers, reload, reports, tenants, ApiError};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,7 @@ use super::{audit, blocklist, health, incidents, number, numbers, reload, report
     paths(
         numbers::list_numbers,
         numbers::set_paused,
+        inbound::inject,
         number::show,
         number::patch,
         number::clear_overrides,
@@ -37,6 +38,8 @@ use super::{audit, blocklist, health, incidents, number, numbers, reload, report
         ApiError,
         numbers::NumbersResponse,
         numbers::PausedResponse,
+        inbound::InboundRequest,
+        inbound::InboundDecision,
         number::NumberDetail,
         number::ReplyView,
         number::CapView,
