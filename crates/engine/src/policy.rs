@@ -63,6 +63,8 @@ pub struct NumberPolicy {
     pub judge: JudgePolicy,
     pub blocklist: Arc<HashSet<SenderKey>>,
     pub alert_webhook: Option<Arc<str>>,
+    /// The tenant's `donation_url`: where its balance alerts send people to give.
+    pub donation_url: Option<Arc<str>>,
     pub timezone: Tz,
     /// Whether the provider takes the reply in the webhook's answer (Twilio,
     /// Plivo); otherwise every reply goes through its send API (Vonage,
@@ -106,6 +108,7 @@ impl NumberPolicy {
             },
             blocklist: Arc::new(tenant.blocklist.iter().copied().collect()),
             alert_webhook: tenant.alert_webhook.as_deref().map(Arc::from),
+            donation_url: tenant.donation_url.as_deref().map(Arc::from),
             timezone: settings.ledger.timezone,
             inline_reply: matches!(kind, ProviderKind::Twilio | ProviderKind::Plivo),
             status_callback: (kind == ProviderKind::Twilio)
@@ -154,6 +157,7 @@ pub(crate) mod tests {
             },
             blocklist: Arc::new(HashSet::new()),
             alert_webhook: None,
+            donation_url: None,
             timezone: chrono_tz::Europe::Paris,
             inline_reply: true,
             status_callback: None,
