@@ -22,6 +22,7 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
 use crate::handle::NumberHandle;
+use crate::health::HealthReporter;
 use crate::messages::{
     Channel, Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick,
 };
@@ -63,6 +64,7 @@ struct Inner {
     day_counters: DayCounters,
     /// Opened by [`Controls`](crate::Controls) once the stored controls are applied.
     gate: ControlGate,
+    health: HealthReporter,
 }
 
 impl NumberRegistry {
@@ -77,6 +79,15 @@ impl NumberRegistry {
         wiring: Wiring,
     ) -> NumberRegistry {
         let Wiring { alerts, send_apis, options } = wiring;
+        let health = HealthReporter::new(
+            Arc::clone(&ledger),
+            alerts.clone(),
+            Arc::clone(&clock),
+            metrics.clone(),
+            options.ledger_timeout,
+            &settings.server.public_url,
+            settings.ledger.timezone,
+        );
         let spawner = ActorSpawner::new(settings, Arc::clone(&ledger), Arc::clone(&clock), alerts, &options);
         let table = RouteTable::build(settings, &send_apis, &metrics, &spawner, None);
         metrics.numbers_configured.set(table.numbers.len() as f64);
@@ -91,6 +102,7 @@ impl NumberRegistry {
                 clock,
                 day_counters: DayCounters::default(),
                 gate: ControlGate::closed(),
+                health,
             }),
         };
         registry.forward_ledger_events(ledger.events());
@@ -153,6 +165,11 @@ impl NumberRegistry {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// Where observations of the numbers' provider links go (see [`crate::health`]).
+    pub fn health(&self) -> &HealthReporter {
+        &self.inner.health
     }
 
     pub fn ledger(&self) -> &Arc<dyn Ledger> {

@@ -12,6 +12,10 @@
 //! 4. **count a refusal** once, with the tenant and number it was routed
 //!    to, if any ([`Intake::refuse`], `antirelou_webhook_rejected_total`).
 //!
+//! It also tells the number's health (`crate::health` of the engine) that
+//! a webhook was verified, or refused for its signature or account
+//! (`inbound_rejected`).
+//!
 //! A webhook handler runs its own part (read, parse, verify, answer in the
 //! provider's format) inside [`Intake::receive`], which hands it an
 //! [`Arrival`] that remembers where the message was routed, so that every
@@ -27,6 +31,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use antirelou_domain::{Outcome, ProviderKind};
+use antirelou_engine::health::HealthCode;
 use antirelou_engine::{Decision, NumberHandle, NumberRegistry};
 use antirelou_providers::{InboundCall, InboundSms, RejectReason};
 
@@ -52,6 +57,10 @@ impl Intake {
     /// the decision took.
     pub async fn decide(&self, handle: &NumberHandle, sms: &InboundSms) -> Decision {
         let started = Instant::now();
+        if handle.tenant.provider.kind().has_webhook() {
+            // A verified webhook: the provider reaches us (the number's health).
+            self.registry.health().report(handle, HealthCode::InboundRejected, true);
+        }
         let decision = self.registry.decide(handle, &sms.message_id, &sms.from, &sms.body).await;
         self.registry.metrics().observe_decision(decision.outcome, started.elapsed().as_secs_f64());
         tracing::debug!(provider = sms.provider.as_str(), tenant = %handle.tenant_id(),
@@ -87,6 +96,12 @@ impl Intake {
             Routed::Nowhere => None,
         };
         self.registry.metrics().count_rejected(provider, rejection.reason, number.map(|h| &*h.metrics.series));
+        if let (Routed::Number(handle), RejectReason::BadSignature | RejectReason::AccountMismatch) =
+            (routed, rejection.reason)
+        {
+            // Refused for its signature or account: the number's health.
+            self.registry.health().report(handle, HealthCode::InboundRejected, false);
+        }
         let (tenant, number) = match routed {
             Routed::Number(handle) => (&**handle.tenant_id(), &**handle.number()),
             Routed::Nowhere => ("", ""),

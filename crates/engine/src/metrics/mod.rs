@@ -69,10 +69,11 @@ pub enum LedgerOp {
     WriteIncident,
     SealEvidence,
     SyncBaseline,
+    WriteHealth,
 }
 
 impl LedgerOp {
-    pub const ALL: [LedgerOp; 14] = [
+    pub const ALL: [LedgerOp; 15] = [
         LedgerOp::DecideReply,
         LedgerOp::RecordInbound,
         LedgerOp::OptOut,
@@ -87,6 +88,7 @@ impl LedgerOp {
         LedgerOp::WriteIncident,
         LedgerOp::SealEvidence,
         LedgerOp::SyncBaseline,
+        LedgerOp::WriteHealth,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -105,6 +107,7 @@ impl LedgerOp {
             LedgerOp::WriteIncident => "write_incident",
             LedgerOp::SealEvidence => "seal_evidence",
             LedgerOp::SyncBaseline => "sync_baseline",
+            LedgerOp::WriteHealth => "write_health",
         }
     }
 }

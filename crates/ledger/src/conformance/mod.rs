@@ -10,6 +10,7 @@
 //! - [`baselines`]: numbers' baselines, written only over the version read.
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit pages).
 //! - [`evidence`]: incidents (opened once, joined, counted per slot) and sealed parts.
+//! - [`health`]: each number's health: problems and failing episodes with their first instant, states with their `since`.
 //! - [`donations`]: donations credited once, refunds debited once, the list.
 //!
 //! Compiled for tests and the `test-support` feature only.
@@ -19,6 +20,7 @@ pub mod control;
 pub mod decisions;
 pub mod donations;
 pub mod evidence;
+pub mod health;
 pub mod money;
 pub mod queue;
 pub mod reports;
@@ -28,6 +30,7 @@ pub use control::*;
 pub use decisions::*;
 pub use donations::*;
 pub use evidence::*;
+pub use health::*;
 pub use money::*;
 pub use queue::*;
 pub use reports::*;
@@ -163,7 +166,10 @@ macro_rules! ledger_conformance_suite {
             a_refund_of_money_already_spent_takes_the_balance_to_zero_not_below,
             a_refund_before_its_credit_blocks_the_credit,
             bad_donations_are_refused_and_change_nothing,
-            donations_are_listed_newest_first_per_tenant
+            donations_are_listed_newest_first_per_tenant,
+            a_failing_episode_keeps_its_first_instant_until_every_problem_is_over,
+            a_failure_soon_after_the_same_link_worked_is_excused,
+            a_noted_state_keeps_its_since_until_it_changes
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {

@@ -5,7 +5,8 @@
 //! cookie, CSRF tokens), `signin.rs` (sign-in, its per-IP limit, sign-out)
 //! and `layout.rs` (the frame and the security headers of every page).
 //! One file per page: `overview.rs`, `number.rs`, `blocklist.rs`,
-//! `money.rs`, `alerts.rs`; `chart.rs` draws the 24-hour chart from
+//! `money.rs`, `alerts.rs`; `health.rs` (a number's health: badge and
+//! reasons); `chart.rs` draws the 24-hour chart from
 //! `history.rs`; `i18n.rs` holds every word; `assets/` the CSS and the
 //! little JavaScript (live reply counter), embedded in the binary.
 //!
@@ -20,6 +21,7 @@ mod alerts;
 mod blocklist;
 mod chart;
 mod donations;
+mod health;
 pub mod history;
 pub mod i18n;
 mod incidents;
