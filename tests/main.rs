@@ -15,6 +15,8 @@ mod support;
 mod admin;
 // Budget alerts (50/80/100 % of a cap or a balance) and the per-day stats.
 mod budget_alerts;
+// Calls: the voice webhooks decided like SMS, in the same ledger and caps.
+mod calls;
 // Many webhooks at once: no double payment, no cap crossed.
 mod concurrency;
 // The console's sessions and sign-in limit over HTTP (its pages run in a

@@ -44,6 +44,19 @@ pub struct JudgePolicy {
     pub defer_for_seconds: u64,
 }
 
+/// How a number answers a call (its `voice` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicePolicy {
+    /// What the caller hears.
+    pub say: Arc<str>,
+    /// The voice's language (BCP 47).
+    pub language: Arc<str>,
+    pub price_per_minute: Money,
+    pub max_seconds: u32,
+    /// Reserved before answering: `price_per_minute × ceil(max_seconds / 60)`.
+    pub reservation: Money,
+}
+
 /// Everything one number's actor decides with.
 #[derive(Debug, Clone)]
 pub struct NumberPolicy {
@@ -74,6 +87,8 @@ pub struct NumberPolicy {
     pub status_callback: Option<Arc<str>>,
     /// The tenant's `evidence`: sealed evidence of attacks (`None` keeps no sender).
     pub evidence: Option<Arc<EvidenceSettings>>,
+    /// How calls are answered; `None`: rejected unanswered, before the engine.
+    pub voice: Option<Arc<VoicePolicy>>,
 }
 
 impl NumberPolicy {
@@ -114,6 +129,15 @@ impl NumberPolicy {
             status_callback: (kind == ProviderKind::Twilio)
                 .then(|| Arc::from(format!("{public_url}/webhooks/twilio/status"))),
             evidence: tenant.evidence.clone().map(Arc::new),
+            voice: number.voice.as_ref().map(|voice| {
+                Arc::new(VoicePolicy {
+                    say: Arc::from(voice.say.as_str()),
+                    language: Arc::from(voice.language.as_str()),
+                    price_per_minute: voice.price_per_minute,
+                    max_seconds: voice.max_seconds,
+                    reservation: voice.call_reservation,
+                })
+            }),
         }
     }
 }
@@ -162,6 +186,13 @@ pub(crate) mod tests {
             inline_reply: true,
             status_callback: None,
             evidence: None,
+            voice: Some(Arc::new(VoicePolicy {
+                say: Arc::from("Bonjour. Non, c'est non."),
+                language: Arc::from("fr-FR"),
+                price_per_minute: Money::from_micros(20_000),
+                max_seconds: 30,
+                reservation: Money::from_micros(20_000),
+            })),
         }
     }
 }

@@ -76,6 +76,8 @@ fn describe(alert: &serde_json::Value, lang: Lang, tz: chrono_tz::Tz, currency: 
             format::time_rfc3339(lang, tz, field(alert, "shield_until"))
         ),
         "shield_exited" => format!("{} {number} — {}", T::FloodOver.get(lang), T::ShieldOffNow.get(lang)),
+        // A failing number: its sentences, written in both languages when raised.
+        "number_failing" if lang == Lang::Fr => field(alert, "text_fr").to_owned(),
         event if event.starts_with("budget_") => {
             let Some(scope) = BudgetScope::ALL.into_iter().find(|s| s.as_str() == field(alert, "scope")) else {
                 return field(alert, "text").to_owned();

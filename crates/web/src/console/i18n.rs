@@ -245,6 +245,7 @@ texts! {
     KindInbound => "message reçu", "message received";
     KindTopUp => "recharge", "top-up";
     KindDonation => "don", "donation";
+    KindCall => "appel décroché", "call answered";
     KindRefund => "remboursement", "refund";
     Reference => "Référence", "Reference";
     OlderEntries => "Écritures suivantes", "Next entries";
@@ -260,6 +261,11 @@ texts! {
     BadForm => "Formulaire refusé (jeton de formulaire absent ou périmé) : rechargez la page.", "Form refused (missing or stale form token): reload the page.";
     NoNumbers => "Aucun numéro.", "No numbers.";
     ActorUnavailable => "Le numéro ne répond pas : réessayez.", "The number does not answer: try again.";
+    HealthTitle => "Est-ce que ça marche ?", "Is it working?";
+    HealthSince => "depuis le", "since";
+    HealthShielded => "Répond, bouclier levé", "Answering, shield up";
+    HealthOutOfMoney => "Plus d'argent pour répondre", "No money left to reply";
+    HealthFailing => "En panne", "Not working";
 }
 
 /// The words of a decision outcome.

@@ -5,7 +5,8 @@
 //! cookie, CSRF tokens), `signin.rs` (sign-in, its per-IP limit, sign-out)
 //! and `layout.rs` (the frame and the security headers of every page).
 //! One file per page: `overview.rs`, `number.rs`, `blocklist.rs`,
-//! `money.rs`, `alerts.rs`; `chart.rs` draws the 24-hour chart of replies
+//! `money.rs`, `alerts.rs`; `health.rs` (a number's health: badge and
+//! reasons); `chart.rs` draws the 24-hour chart of replies
 //! (from the ledger, for the whole service); `i18n.rs` holds every word and
 //! `format.rs` writes money, times and counts the same on every page;
 //! `assets/` the CSS and the little JavaScript (live reply counter),
@@ -25,6 +26,7 @@ mod chart;
 mod donations;
 mod fields;
 pub mod format;
+mod health;
 pub mod i18n;
 mod incidents;
 mod layout;

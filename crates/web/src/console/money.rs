@@ -30,6 +30,7 @@ fn kind_text(kind: EntryKind) -> T {
         EntryKind::TopUp => T::KindTopUp,
         EntryKind::Donation => T::KindDonation,
         EntryKind::Refund => T::KindRefund,
+        EntryKind::Call => T::KindCall,
     }
 }
 

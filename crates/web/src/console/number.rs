@@ -1,4 +1,4 @@
-//! `GET /console/numbers/{number}`: one number: pause or resume it, its
+//! `GET /console/numbers/{number}`: one number: its health (`health.rs`), pause or resume it, its
 //! reply with a live count of characters, encoding, segments and cost per
 //! reply (computed here, by the settings' own rules, for the page and for
 //! each keystroke through `POST .../preview`), its caps and shield. Every
@@ -22,6 +22,7 @@ use super::overview::{badges, cap_bars, totals_of};
 use super::PageState;
 use super::{layout, Visit};
 use crate::routes::admin::number::Ucs2Character;
+use crate::routes::admin::health::{health_view, number_health};
 use crate::routes::admin::numbers::number_views;
 use crate::routes::admin::reports::DayStats;
 use crate::routes::admin::Caller;
@@ -147,6 +148,11 @@ async fn render(
         return visit.unavailable(request, T::LedgerUnavailable);
     };
     let policy = &controls.policy;
+    let Some(handle) = state.registry.route(number) else { return visit.not_found(request) };
+    let Ok(health) = number_health(state, &handle, policy, &totals, view.paused).await else {
+        return visit.unavailable(request, T::LedgerUnavailable);
+    };
+    let health_words = health_view(state, &handle, &health, lang.code());
     let now = state.clock.now_seconds();
     let today = Periods::at(state.clock.now(), policy.timezone).day;
     let counts = state.registry.ledger().day_counts(&view.tenant, std::slice::from_ref(&today)).await;
@@ -163,9 +169,10 @@ async fn render(
         @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
         @if let Some(general) = why("") { p.notice.error role="alert" { (general.get(lang)) } }
         p { (T::Tenant.get(lang)) " " strong { (view.tenant) } }
+        (super::health::section(lang, &health, &health_words, state.timezone))
         section aria-labelledby="state" {
             h2 #state { (T::State.get(lang)) }
-            p { (badges(lang, view, now)) }
+            p { (badges(lang, view, now, &health)) }
             @if waiting > 0 {
                 p #waiting { (format::count(lang, waiting, (T::DeferredOne.get(lang), T::DeferredOther.get(lang)))) }
             }

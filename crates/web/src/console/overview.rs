@@ -1,5 +1,5 @@
-//! `GET /console/`: every number the visitor may see, by tenant: paused or
-//! answering, shield on or off, today's spend against each cap as bars, the
+//! `GET /console/`: every number the visitor may see, by tenant: its
+//! health (`health.rs`), shield on or off, today's spend against each cap as bars, the
 //! balance, and the last 24 hours as a chart.
 
 use actix_web::{HttpRequest, HttpResponse};
@@ -12,8 +12,10 @@ use super::format;
 use super::i18n::{Lang, T};
 use super::PageState;
 use super::{chart, layout, Visit};
+use crate::routes::admin::health::number_health;
 use crate::routes::admin::numbers::{number_views, NumberView};
 use crate::state::AppState;
+use antirelou_engine::health::NumberHealth;
 
 /// The text of a budget scope.
 pub fn scope_text(scope: BudgetScope) -> T {
@@ -70,13 +72,12 @@ pub fn cap_bars(lang: Lang, currency: &str, caps: &Caps, totals: &SpendTotals) -
     }
 }
 
-/// The state badges of a number.
-pub fn badges(lang: Lang, view: &NumberView, now_seconds: i64) -> Markup {
+/// The state badges of a number: its health first (never "answering"
+/// while it is failing), then its shield.
+pub fn badges(lang: Lang, view: &NumberView, now_seconds: i64, health: &NumberHealth) -> Markup {
     let shield = view.shield_until_seconds.is_some_and(|until| until > now_seconds);
     html! {
-        span.badge.(if view.paused { "paused" } else { "answering" }) {
-            (if view.paused { T::Paused.get(lang) } else { T::Answering.get(lang) })
-        }
+        (super::health::state_badge(lang, health))
         " "
         span.badge.(if shield { "shield-on" } else { "shield-off" }) {
             (if shield { T::ShieldOn.get(lang) } else { T::ShieldOff.get(lang) })
@@ -113,12 +114,15 @@ pub async fn show(request: HttpRequest, state: PageState) -> HttpResponse {
             let Some(totals) = totals_of(&state, tenant, &view.number).await else {
                 return visit.unavailable(&request, T::LedgerUnavailable);
             };
+            let Ok(health) = number_health(&state, &handle, &handle.policy, &totals, view.paused).await else {
+                return visit.unavailable(&request, T::LedgerUnavailable);
+            };
             balance = balance.or(totals.balance);
             let replied = replies.get(&view.number).copied().unwrap_or([0; HOURS]);
             cards.push(html! {
                 article.number {
                     h3 { a href=(format!("/console/numbers/{}", view.number)) { (view.number) } }
-                    p { (badges(lang, view, now)) }
+                    p { (badges(lang, view, now, &health)) }
                     h4 { (T::SpendToday.get(lang)) }
                     (cap_bars(lang, &state.currency, &handle.policy.caps, &totals))
                     h4 { (T::Last24h.get(lang)) }

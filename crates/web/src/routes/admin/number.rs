@@ -1,5 +1,5 @@
 //! One number: `GET /v1/numbers/{number}` (state, overrides, what a reply
-//! costs, today's spend against each cap, today's decisions), `PATCH` (runtime overrides of
+//! costs, today's spend against each cap, today's decisions, its health), `PATCH` (runtime overrides of
 //! the file, every replica, audited) and `DELETE .../overrides` (back to
 //! the file).
 
@@ -12,6 +12,7 @@ use antirelou_settings::{AllowedCountries, NumberPatch};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::health::{api_language, health_view, number_health, HealthView};
 use super::reports::DayStats;
 use super::{authenticate, control_error, ledger_unavailable, not_found, unauthorized, ApiError, Caller};
 use crate::state::AppState;
@@ -103,6 +104,8 @@ pub struct NumberDetail {
     /// kind, every replica's, as the ledger's day counters hold them
     /// (each replica writes its counts every 10 seconds).
     pub today: DayStats,
+    /// Whether the number works, since when and why (the same on every replica).
+    pub health: HealthView,
 }
 
 /// What `PATCH` changed: the overrides in force and the reply they make.
@@ -220,10 +223,15 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
             left: Some(balance.to_string()),
         });
     }
+    let paused = snapshot.as_ref().map_or(policy.paused, |s| s.paused);
+    let health = match number_health(&state, &handle, policy, &totals, paused).await {
+        Ok(health) => health_view(&state, &handle, &health, api_language(&request)),
+        Err(_) => return ledger_unavailable(),
+    };
     HttpResponse::Ok().json(NumberDetail {
         tenant: policy.tenant.to_string(),
         number: policy.number.to_string(),
-        paused: snapshot.as_ref().map_or(policy.paused, |s| s.paused),
+        paused,
         shield_until_seconds: snapshot.and_then(|s| s.shield_until_seconds),
         deferred_pending: deferred,
         overrides: controls.stored.overrides.to_json(),
@@ -234,6 +242,7 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
         currency: state.currency.clone(),
         control_version: controls.version,
         today: DayStats::of(today, counts, Some(&policy.number)),
+        health,
     })
 }
 
