@@ -190,8 +190,8 @@ async fn a_number_page_shows_today_s_decisions_by_outcome_in_words() {
     assert!(app.registry.write_day_counts().await);
     let shown = page(session).await;
     let today = shown.split("id=\"today\"").nth(1).expect("a table of today's decisions");
-    assert!(today.contains("<td>réponse envoyée</td><td>3</td>"), "{today}");
-    assert!(today.contains("<td>déjà répondu</td><td>1</td>"), "{today}");
+    assert!(today.contains("<td>réponse envoyée</td><td data-label=\"Nombre\">3</td>"), "{today}");
+    assert!(today.contains("<td>déjà répondu</td><td data-label=\"Nombre\">1</td>"), "{today}");
     assert!(!today.contains("budget épuisé"), "only what happened is listed");
     assert!(!shown.contains("+337000000"), "no sender on the page");
 }

@@ -251,3 +251,26 @@ async fn a_change_whose_announcement_was_missed_is_applied_by_the_periodic_check
     assert_eq!(app.post_sms(&Sms::paris("+33700000002", sid(2))).await.reply(), None);
     assert_eq!(app.metrics().await.outcome("paris", PARIS_NUMBER, "paused"), 1);
 }
+
+#[actix_web::test]
+async fn a_patch_reads_a_decimal_comma_and_names_the_characters_that_make_the_reply_ucs2() {
+    let app = spawn_app(|dir| config_toml(dir, "", &two_tenants(""))).await;
+    let number = format!("/v1/numbers/{PARIS_NUMBER}");
+    let typed = json!({ "daily_cap": "5,50", "reply": "C\u{2019}est non\u{2026} \u{ab} stop \u{bb} \u{ea}" });
+    let (status, patched) = call(&app, "PATCH", &number, PARIS_ADMIN, Some(typed)).await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["overrides"]["daily_cap"], json!("5.50"), "5,50 is 5.50");
+    assert_eq!(patched["reply"]["encoding"], json!("UCS-2"));
+    assert_eq!(
+        patched["ucs2_characters"],
+        json!([
+            { "character": "\u{2019}", "replacement": "'" },
+            { "character": "\u{2026}", "replacement": "..." },
+            { "character": "\u{ab}", "replacement": "\"" },
+            { "character": "\u{bb}", "replacement": "\"" },
+            { "character": "\u{ea}", "replacement": null },
+        ])
+    );
+    let (_, plain) = call(&app, "PATCH", &number, PARIS_ADMIN, Some(json!({ "reply": "C'est non." }))).await;
+    assert_eq!(plain["ucs2_characters"], json!([]), "a GSM-7 reply names nothing");
+}

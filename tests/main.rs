@@ -15,11 +15,15 @@ mod support;
 mod admin;
 // Budget alerts (50/80/100 % of a cap or a balance) and the per-day stats.
 mod budget_alerts;
+// Calls: the voice webhooks decided like SMS, in the same ledger and caps.
+mod calls;
 // Many webhooks at once: no double payment, no cap crossed.
 mod concurrency;
 // The console's sessions and sign-in limit over HTTP (its pages run in a
 // real browser: tests/deploy/test_console.py).
 mod console;
+// Every console page, after a flood, in volunteers' words; inputs as people type them.
+mod console_words;
 // Runtime controls (pause, overrides, blocklists) across replicas and restarts.
 mod controls;
 // Incidents and the evidence bundle, opened with Debian's age.

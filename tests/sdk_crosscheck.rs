@@ -64,3 +64,27 @@ fn the_sdk_and_our_twiml_carry_the_same_text() {
         assert_eq!(twilio::twiml_reply_text(&twilio::twiml_message(text)).as_deref(), Some(text));
     }
 }
+
+#[test]
+fn the_sdk_and_our_voice_twiml_say_the_same_text_then_hang_up_or_reject_alike() {
+    for (text, language) in [("Bonjour. Non, c'est non.", "fr-FR"), ("No means no. <stop> & \"thanks\"", "en-GB")] {
+        let theirs = sdk(&["--say", text, "--language", language], "");
+        let ours = twilio::twiml_say(text, language);
+        assert_eq!(twilio::twiml_said_text(&theirs).as_deref(), Some(text), "SDK TwiML: {theirs}");
+        assert_eq!(twilio::twiml_said_text(&ours).as_deref(), Some(text));
+        let attribute = format!(r#"<Say language="{language}">"#);
+        assert!(theirs.contains(&attribute) && ours.contains(&attribute), "{theirs}\n{ours}");
+        assert!(theirs.ends_with("</Say><Hangup /></Response>") && ours.ends_with("</Say><Hangup /></Response>"));
+    }
+    assert_eq!(twilio::twiml_reject(), sdk(&["--reject"], ""), "byte for byte");
+}
+
+#[test]
+fn the_sdk_validates_our_signature_of_a_voice_request() {
+    let url = "https://sms.example.org/webhooks/twilio/voice";
+    let form = twilio::voice_form(PARIS_SID, &twilio::call_sid_from(1), "+33700000001", PARIS_NUMBER);
+    let signature = twilio::signature(PARIS_TOKEN, url, &form);
+    let request = serde_json::json!({ "token": PARIS_TOKEN, "url": url, "params": form });
+    assert_eq!(sdk(&[], &request.to_string()), signature, "same algorithm over a voice form");
+    assert_eq!(sdk(&["--validate", &signature], &request.to_string()), "valid");
+}

@@ -2,7 +2,9 @@
 // against real `antirelou serve` replicas started by
 // tests/deploy/test_console.py, which passes their URLs and the tokens in
 // the environment. Each page is checked by axe-core (no serious or critical
-// violation) and photographed into $SCREENSHOTS/console-*.png.
+// violation) and photographed into $SCREENSHOTS/console-*.png; then every
+// page is opened again in a phone-sized window (390 px) and must not scroll
+// sideways.
 //
 // Run it through the deploy suite: `bash tests/deploy/run.sh -k console`.
 
@@ -84,7 +86,7 @@ async function signIn(page, base, token) {
 test("the console, in a real browser", async (t) => {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   t.after(() => browser.close());
-  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 1200, height: 900 } });
+  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const cspViolations = [];
   page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
@@ -143,13 +145,20 @@ test("the console, in a real browser", async (t) => {
     await page.fill("#reply-text", "Non, c'est non. ".repeat(12));
     await page.waitForFunction(() => document.querySelector("[data-figure=segments]").textContent === "2");
     assert.equal(await figure("characters"), String("Non, c'est non. ".length * 12));
-    assert.equal(await figure("cost"), "0.16 EUR");
+    assert.match(await figure("cost"), /^0,16\s€$/);
     await page.fill("#reply-text", "Non, c'est non — laissez-la tranquille.");
     await page.waitForFunction(() => document.querySelector("[data-figure=encoding]").textContent === "UCS-2");
     assert.equal(await figure("segments"), "1");
-    assert.equal(await figure("cost"), "0.08 EUR");
+    assert.match(await figure("cost"), /^0,08\s€$/);
+    assert.match(await page.textContent("#ucs2"), /« — » \(remplaçable par « - »\)/, "the character is named");
+    assert.equal(await page.isVisible("#replace-ucs2"), true, "its replacement is offered");
     await accessible(page, "number");
     await shot(page, "number");
+    await Promise.all([page.waitForNavigation(), page.click("#replace-ucs2")]);
+    assert.match(await page.textContent("[role=status]"), /Caractères remplacés/);
+    assert.equal(await page.inputValue("#reply-text"), "Non, c'est non - laissez-la tranquille.");
+    assert.equal(await figure("encoding"), "GSM-7");
+    assert.equal(await page.isVisible("#ucs2"), false);
   });
 
   await t.test("a form without its CSRF token is refused", async () => {
@@ -180,7 +189,7 @@ test("the console, in a real browser", async (t) => {
     await page.goto(CONSOLE + "/console/tenants/paris/money");
     assert.match(await page.textContent("#not-prepaid"), /n'est pas prépayé/);
     assert.equal(await page.locator("form[action$=top-up]").count(), 0, "no top-up form: it would pay for nothing");
-    assert.match(await page.textContent("table"), /reply/);
+    assert.match(await page.textContent("table"), /réponse/);
     const csv = await page.request.get(CONSOLE + "/console/tenants/paris/entries.csv");
     assert.equal(csv.status(), 200);
     const text = await csv.text();
@@ -194,9 +203,8 @@ test("the console, in a real browser", async (t) => {
   await t.test("the overview shows the replies and the spend", async () => {
     await page.goto(CONSOLE + "/console/");
     const main = await page.textContent("main");
-    assert.match(main, /6 réponses envoyées/);
-    assert.match(main, /0\.48 sur 5\.00 EUR/);
-    assert.match(main, /10\.00 EUR/);
+    assert.match(main, /6\sréponses envoyées/);
+    assert.match(main, /0,48\s€ sur 5,00\s€/);
     await shot(page, "overview");
   });
 
@@ -221,20 +229,26 @@ test("the console, in a real browser", async (t) => {
 
   await t.test("a refused change says why and changes nothing", async () => {
     await page.goto(CONSOLE + "/console/numbers/" + NUMBER.paris);
+    assert.equal(await page.inputValue("#daily-cap"), "5,00", "a cap is written as French readers write it");
     await page.fill("#daily-cap", "beaucoup");
-    await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
-    assert.match(await page.textContent("[role=alert]"), /daily_cap/);
-    await Promise.all([page.waitForNavigation(), page.click("main a[href$='" + NUMBER.paris + "']")]);
-    assert.equal(await page.inputValue("#daily-cap"), "5.00", "the refused change changed nothing");
-    await page.fill("#daily-cap", "4.00");
+    const [refused] = await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
+    assert.equal(refused.status(), 400);
+    assert.match(await page.textContent("#daily-cap-error"), /Montant illisible/, "the reason, beside the field");
+    assert.equal(await page.getAttribute("#daily-cap", "aria-describedby"), "daily-cap-error");
+    assert.equal(await page.inputValue("#daily-cap"), "beaucoup", "what was typed is given back");
+    assert.doesNotMatch(await page.textContent("main"), /daily_cap/, "never a key path");
+    await accessible(page, "refused form");
+    await page.goto(CONSOLE + "/console/numbers/" + NUMBER.paris);
+    assert.equal(await page.inputValue("#daily-cap"), "5,00", "the refused change changed nothing");
+    await page.fill("#daily-cap", "4,00");
     await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
     assert.match(await page.textContent("[role=status]"), /Enregistré/);
-    assert.match(await page.textContent("main"), /sur 4\.00 EUR/);
+    assert.match(await page.textContent("main"), /sur 4,00\s€/);
   });
 
   await t.test("a blocked number is answered blocked, and never shown back", async () => {
     await page.goto(CONSOLE + "/console/tenants/paris/blocklist");
-    await page.fill("#block-number", "+33699000099");
+    await page.fill("#block-number", "06 99 00 00 99");
     await page.fill("#block-label", "revient sans cesse");
     await Promise.all([page.waitForNavigation(), page.click("#block-button")]);
     assert.match(await page.textContent("[role=status]"), /Bloqué/);
@@ -251,7 +265,7 @@ test("the console, in a real browser", async (t) => {
     assert.doesNotMatch(twiml, /<Message>/);
     await page.fill("#block-number", "06 99");
     await Promise.all([page.waitForNavigation(), page.click("#block-button")]);
-    assert.match(await page.textContent("[role=alert]"), /format international/);
+    assert.match(await page.textContent("#block-number-error"), /pas un numéro de téléphone complet/);
     await accessible(page, "blocklist");
     await shot(page, "blocklist");
   });
@@ -261,7 +275,7 @@ test("the console, in a real browser", async (t) => {
     await page.goto(CONSOLE + "/console/numbers/" + NUMBER.paris);
     await page.fill("#daily-cap", "0.64");
     await Promise.all([page.waitForNavigation(), page.click("#save-settings")]);
-    assert.match(await page.textContent("main"), /sur 0\.64 EUR/);
+    assert.match(await page.textContent("main"), /sur 0,64\s€/);
     assert.match(await twilioSms("+33699000030", "salut"), /<Message>/, "the reply that reaches the cap is paid");
     let rows = 0;
     for (let i = 0; i < 40 && rows < 3; i++) {  // alerts are claimed within a second of the spend
@@ -270,7 +284,7 @@ test("the console, in a real browser", async (t) => {
       if (rows < 3) await new Promise((r) => setTimeout(r, 250));
     }
     assert.equal(rows, 3, "50, 80 and 100 % of the daily cap");
-    assert.match(await page.textContent("#alerts"), /0\.64/);
+    assert.match(await page.textContent("#alerts"), /0,64\s€/);
     assert.doesNotMatch(await page.content(), /699000030/, "no sender on the page");
     await accessible(page, "alerts");
     await shot(page, "alerts");
@@ -309,6 +323,30 @@ test("the console, in a real browser", async (t) => {
     const replay = await fetch(CONSOLE_2 + "/console/tenants/paris/money",
       { headers: { Cookie: `antirelou_console=${copied.value}` }, redirect: "manual" });
     assert.equal(replay.status, 303, "the other replica refuses the copied cookie");
+  });
+
+  await t.test("on a phone (390 px wide), no page scrolls sideways", async () => {
+    const phone = await browser.newContext({ locale: "fr-FR", viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const small = await phone.newPage();
+    small.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+    const wide = async (name) => {
+      const { scrollWidth, innerWidth } = await small.evaluate(() =>
+        ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      assert.ok(scrollWidth <= innerWidth, `${name}: ${scrollWidth} px wide in a ${innerWidth} px window`);
+      await accessible(small, `${name} (phone)`);
+      await shot(small, `${name}-phone`);
+    };
+    await small.goto(CONSOLE + "/console/login");
+    await wide("signin");
+    await signIn(small, CONSOLE, TOKEN.paris);
+    for (const [name, url] of [["overview", "/console/"], ["number", "/console/numbers/" + NUMBER.paris],
+      ["money", "/console/tenants/paris/money"], ["blocklist", "/console/tenants/paris/blocklist"],
+      ["alerts", "/console/tenants/paris/alerts"], ["incidents", "/console/tenants/paris/incidents"]]) {
+      await small.goto(CONSOLE + url);
+      await wide(name);
+    }
+    await phone.close();
   });
 
   await t.test("the operator sees every tenant", async () => {

@@ -4,7 +4,8 @@ replicas on one Redis ledger, driven by Playwright in Debian's chromium
 
 Nothing here is skipped: without node, chromium or the npm packages
 (`npm ci` in tests/console, which tests/deploy/run.sh does) the test fails.
-Screenshots go to the test's directory; with ANTIRELOU_CONSOLE_SCREENSHOTS=1
+The walk runs at 1,280 px, then again at 390 px (a phone), where no page
+may scroll sideways. Screenshots go to the test's directory; with ANTIRELOU_CONSOLE_SCREENSHOTS=1
 they replace docs/img/console-*.png (commit them when the pages change).
 """
 
@@ -103,7 +104,8 @@ def test_the_console_runs_a_number_in_a_real_browser(tmp_path):
         print(report)
         assert done.returncode == 0, report + "\n" + procs.log("replica-1")
         assert "# fail 0" in report or "ℹ fail 0" in report, report
-        for page in ("signin", "overview", "number", "money", "blocklist", "alerts"):
+        phone = ("signin", "overview", "number", "money", "blocklist", "alerts", "incidents")
+        for page in ("signin", "overview", "number", "money", "blocklist", "alerts", *(f"{p}-phone" for p in phone)):
             shot = screenshots / f"console-{page}.png"
             assert shot.stat().st_size > 5_000, f"{shot}: no screenshot"
         for name in ("replica-1", "replica-2"):

@@ -405,6 +405,7 @@ SETTINGS_TABLES = {
     'kind = "opencollective"': ("config", "tenants", "[]", "donations", "[]", "oneOf[1]"),
     "[[tenants.numbers]]": ("config", "tenants", "[]", "numbers", "[]"),
     "shield": ("config", "tenants", "[]", "numbers", "[]", "shield"),
+    "voice": ("config", "tenants", "[]", "numbers", "[]", "voice"),
     "evidence": ("config", "tenants", "[]", "evidence"),
 }
 

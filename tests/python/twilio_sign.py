@@ -13,6 +13,9 @@ Used by integration tests to compare antirelou with the SDK.
 
     python3 twilio_sign.py --twiml 'TEXT'     -> MessagingResponse().message(TEXT)
     python3 twilio_sign.py --twiml-empty      -> MessagingResponse()
+    python3 twilio_sign.py --say TEXT --language fr-FR
+        -> VoiceResponse().say(TEXT, language=...) then .hangup()
+    python3 twilio_sign.py --reject           -> VoiceResponse().reject(reason="busy")
 
 Params are a list of [key, value] pairs; keys may repeat. They are handed to
 the SDK as a multi-valued dict (it calls getall() like Flask's MultiDict), so
@@ -25,6 +28,7 @@ import sys
 
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 
 class MultiDict(dict):
@@ -53,7 +57,22 @@ def main(argv=None):
     mode.add_argument("--twiml", metavar="TEXT", help="render a one-message TwiML reply")
     mode.add_argument("--twiml-empty", action="store_true", help="render an empty TwiML reply")
     mode.add_argument("--validate", metavar="SIGNATURE", help="validate SIGNATURE for the request on stdin")
+    mode.add_argument("--say", metavar="TEXT", help="render TwiML that says TEXT then hangs up")
+    mode.add_argument("--reject", action="store_true", help="render TwiML that rejects a call as busy")
+    parser.add_argument("--language", default="fr-FR", help="the language of --say")
     args = parser.parse_args(argv)
+
+    if args.say is not None:
+        response = VoiceResponse()
+        response.say(args.say, language=args.language)
+        response.hangup()
+        sys.stdout.write(str(response))
+        return 0
+    if args.reject:
+        response = VoiceResponse()
+        response.reject(reason="busy")
+        sys.stdout.write(str(response))
+        return 0
 
     if args.twiml is not None:
         response = MessagingResponse()

@@ -29,6 +29,31 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// For each reply that is UCS-2 (70 characters an SMS instead of 160): the
+/// characters that force it and the GSM-7 text to write instead, if any.
+pub fn ucs2_notes(settings: &Settings) -> String {
+    let mut out = String::new();
+    for (_, number) in settings.numbers() {
+        let forcing = antirelou_domain::segments::ucs2_characters(&number.reply);
+        if forcing.is_empty() {
+            continue;
+        }
+        let named: Vec<String> = forcing
+            .iter()
+            .map(|&c| match antirelou_domain::segments::gsm7_replacement(c) {
+                Some(with) => format!("{c:?} (replace with {with:?})"),
+                None => format!("{c:?} (no GSM-7 equivalent)"),
+            })
+            .collect();
+        out.push_str(&format!(
+            "\n{}: the reply is UCS-2 (70 characters an SMS instead of 160) because of {}\n",
+            number.number,
+            named.join(", ")
+        ));
+    }
+    out
+}
+
 /// The human summary of a valid configuration.
 pub fn report(settings: &Settings) -> String {
     let currency = &settings.ledger.currency;
@@ -77,6 +102,7 @@ pub fn report(settings: &Settings) -> String {
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
+    out.push_str(&ucs2_notes(settings));
     let keeping: Vec<&str> = settings.tenants.iter().filter(|t| t.evidence.is_some()).map(|t| t.id.as_str()).collect();
     if let Some(signer) = &settings.privacy.evidence_signer {
         out.push_str(&format!(

@@ -15,6 +15,7 @@
 //! - [`Periods`]: day and month boundaries in the ledger's timezone.
 //! - [`shield`]: surge detection maths for shield mode (docs/shield.md);
 //!   [`baseline`]: a number's ordinary day and the pressure rules.
+//! - [`voice`]: what answering a call costs, how long a spoken message lasts.
 //!
 //! Start with `Outcome`, then `Money` and `segments`.
 
@@ -32,6 +33,7 @@ mod seal;
 pub mod segments;
 mod sender;
 pub mod shield;
+pub mod voice;
 
 pub use clock::{Clock, GovernorClock, ManualClock, SharedClock, SystemClock};
 pub use donation::{is_payment_id, DonationSource, MAX_PAYMENT_ID_BYTES};

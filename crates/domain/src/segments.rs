@@ -82,6 +82,19 @@ pub fn gsm7_replacement(c: char) -> Option<&'static str> {
     })
 }
 
+/// `text` with every character [`gsm7_replacement`] knows replaced by its
+/// GSM-7 stand-in (the others, ê or an emoji, are kept).
+pub fn with_gsm7_replacements(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match gsm7_septets(c).is_none().then(|| gsm7_replacement(c)).flatten() {
+            Some(stand_in) => out.push_str(stand_in),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 /// Counts the segments `text` takes as one SMS message.
 pub fn count(text: &str) -> SegmentCount {
     let gsm: Option<Vec<usize>> = text.chars().map(gsm7_septets).collect();
@@ -198,5 +211,12 @@ mod tests {
     #[test]
     fn empty_text_has_no_segment() {
         assert_eq!(seg(""), (Encoding::Gsm7, 0, 0));
+    }
+
+    #[test]
+    fn typographic_characters_are_replaced_and_the_others_kept() {
+        let text = "C\u{2019}est non \u{ab}\u{a0}stop\u{a0}\u{bb}\u{2026} \u{ea}tre \u{1f600}";
+        assert_eq!(with_gsm7_replacements(text), "C'est non \" stop \"... \u{ea}tre \u{1f600}");
+        assert_eq!(with_gsm7_replacements("C'est non."), "C'est non.");
     }
 }

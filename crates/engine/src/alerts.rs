@@ -16,15 +16,18 @@ use antirelou_domain::shield::SurgeTotals;
 pub enum AlertKind {
     Shield,
     Budget,
+    /// A number started failing (once per episode).
+    Health,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 2] = [AlertKind::Shield, AlertKind::Budget];
+    pub const ALL: [AlertKind; 3] = [AlertKind::Shield, AlertKind::Budget, AlertKind::Health];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             AlertKind::Shield => "shield",
             AlertKind::Budget => "budget",
+            AlertKind::Health => "health",
         }
     }
 }

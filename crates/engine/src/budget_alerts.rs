@@ -87,16 +87,19 @@ pub fn balance_crossings(mark: &TopUpMark, balance: Money, reply_cost: Money) ->
         .collect()
 }
 
-/// The claim and the alert of `crossing` for `tenant`'s `number` in `periods`.
+/// The claim and the alert of `crossing` for `tenant`'s `number` in
+/// `periods`; a prepaid balance's alert names `donation_url`, the tenant's
+/// page where people give, when it has one.
 pub fn claim(
     tenant: &str,
     number: &str,
     crossing: &Crossing,
     periods: &Periods,
     now_micros: i64,
+    donation_url: Option<&str>,
 ) -> (AlertClaim, Alert) {
     if let Some(mark) = &crossing.top_up {
-        return balance_claim(tenant, crossing, mark, now_micros);
+        return balance_claim(tenant, crossing, mark, now_micros, donation_url);
     }
     let (owner, subject, period, ends) = match crossing.scope {
         BudgetScope::NumberDaily => (tenant, format!("number {number}"), &periods.day, periods.day_ends_micros),
@@ -140,10 +143,16 @@ pub fn claim(
 
 /// A prepaid balance's alert: its period is the last top-up (`mark`), the
 /// claim is the tenant's whichever of its numbers saw the crossing first.
-fn balance_claim(tenant: &str, crossing: &Crossing, mark: &TopUpMark, now_micros: i64) -> (AlertClaim, Alert) {
+fn balance_claim(
+    tenant: &str,
+    crossing: &Crossing,
+    mark: &TopUpMark,
+    now_micros: i64,
+    donation_url: Option<&str>,
+) -> (AlertClaim, Alert) {
     let since = chrono::DateTime::from_timestamp_micros(mark.at_micros).map(|t| t.to_rfc3339()).unwrap_or_default();
     let left = crossing.cap.saturating_sub(crossing.spent).max(Money::ZERO);
-    let text = if crossing.threshold >= 100 {
+    let mut text = if crossing.threshold >= 100 {
         format!(
             "antirelou: the prepaid balance of tenant {tenant} can no longer pay a reply ({left} left of the {} \
              of the top-up of {since}): no more replies until it is topped up.",
@@ -158,6 +167,10 @@ fn balance_claim(tenant: &str, crossing: &Crossing, mark: &TopUpMark, now_micros
     let mut details = details(crossing, since);
     details.insert("topped_up_to".into(), crossing.cap.to_string().into());
     details.insert("left".into(), left.to_string().into());
+    if let Some(url) = donation_url {
+        text.push_str(&format!(" Donations credit the balance: {url}"));
+        details.insert("donation_url".into(), url.into());
+    }
     let alert = Alert {
         kind: AlertKind::Budget,
         event: budget_event(crossing.threshold),
@@ -236,13 +249,14 @@ mod tests {
             cap: Money::from_micros(1_000_000),
             top_up: None,
         };
-        let (claim, alert) = claim("paris", "+33612345678", &crossing, &periods, 1);
+        let (claim, alert) = claim("paris", "+33612345678", &crossing, &periods, 1, Some("https://example.org/give"));
         assert_eq!(claim.key, "budget:number_daily:+33612345678:2026-11-28:80");
         assert_eq!(claim.owner, "paris");
         assert_eq!(alert.event, "budget_80");
         assert!(alert.text.contains("80 %") && alert.text.contains("0.80"), "{}", alert.text);
+        assert!(!alert.text.contains("example.org"), "a cap's alert names no donation page: money does not lift a cap");
         let deployment = Crossing { scope: BudgetScope::DeploymentMonthly, ..crossing };
-        let (claim, _) = super::claim("paris", "+33612345678", &deployment, &periods, 1);
+        let (claim, _) = super::claim("paris", "+33612345678", &deployment, &periods, 1, None);
         assert_eq!((claim.owner.as_str(), claim.key.as_str()), ("*", "budget:deployment_monthly:2026-11:80"));
     }
 
@@ -278,7 +292,7 @@ mod tests {
         let periods =
             Periods::at(chrono::DateTime::from_timestamp(1_795_867_200, 0).unwrap(), chrono_tz::Europe::Paris);
         let found = balance_crossings(&mark(10_000_000), Money::from_micros(1_500_000), Money::from_micros(160_000));
-        let (claim, alert) = claim("paris", "+33612345678", &found[1], &periods, 5);
+        let (claim, alert) = claim("paris", "+33612345678", &found[1], &periods, 5, None);
         assert_eq!((claim.owner.as_str(), claim.key.as_str()), ("paris", "budget:balance:paris:7:80"));
         assert_eq!((alert.event, alert.number.as_deref()), ("budget_80", None));
         assert!(
@@ -289,6 +303,12 @@ mod tests {
         assert_eq!(alert.details["left"], "1.50");
         assert_eq!(alert.details["scope"], "balance");
         assert!(claim.expires_micros > 5 + 365 * 86_400 * 1_000_000, "kept about as long as the alerts");
+        assert!(alert.details.get("donation_url").is_none() && !alert.text.contains("Donations"));
+        // With the collective's donation page, the alert says where to give.
+        let page = "https://www.helloasso.com/associations/collectif-paris";
+        let (_, alert) = super::claim("paris", "+33612345678", &found[1], &periods, 5, Some(page));
+        assert!(alert.text.ends_with(&format!("Donations credit the balance: {page}")), "{}", alert.text);
+        assert_eq!(alert.details["donation_url"], page);
         // The next top-up starts a new round of claims.
         let next = TopUpMark { entry_id: 9, ..mark(10_000_000) };
         let again = balance_crossings(&next, Money::from_micros(1_500_000), Money::from_micros(160_000));
@@ -296,6 +316,6 @@ mod tests {
     }
 
     fn claim_key(crossing: &Crossing, periods: &Periods) -> String {
-        claim("paris", "+33612345678", crossing, periods, 5).0.key
+        claim("paris", "+33612345678", crossing, periods, 5, None).0.key
     }
 }

@@ -18,6 +18,8 @@
 //! - [`alerts`]: alerts the engine emits (delivery is the caller's).
 //! - [`budget_alerts`]: 50/80/100 % of each cap, claimed once in the ledger.
 //! - [`evidence`]: an incident's evidence bundle, read from the ledger.
+//! - [`health`]: each number's health (`answering` … `failing`), its
+//!   reasons in words, and the [`HealthReporter`](health::HealthReporter) of observations.
 //! - [`stats`]: per-day decision and spend counters written to the ledger.
 //!
 //! Imports go one way: `control` uses the registry; the registry uses
@@ -31,6 +33,7 @@ pub mod budget_alerts;
 pub mod control;
 pub mod evidence;
 mod handle;
+pub mod health;
 pub mod messages;
 pub mod metrics;
 pub mod number;
@@ -42,9 +45,9 @@ pub mod stats;
 pub use alerts::{Alert, AlertKind, AlertOutbox};
 pub use control::{ControlError, ControlMetrics, Controls, NumberControls};
 pub use handle::NumberHandle;
-pub use messages::{Decision, NumberSnapshot};
+pub use messages::{Channel, Decision, NumberSnapshot};
 pub use metrics::Metrics;
 pub use number::NumberActor;
 pub use options::EngineOptions;
-pub use policy::{NumberPolicy, TenantRoute};
+pub use policy::{NumberPolicy, TenantRoute, VoicePolicy};
 pub use registry::{NumberRegistry, RouteChanges, SendApis, Wiring};

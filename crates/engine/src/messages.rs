@@ -13,7 +13,8 @@ use tokio::sync::oneshot;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
     pub outcome: Outcome,
-    /// The reply text, when one is (or was, for a duplicate) paid for.
+    /// The reply text (for a call, what is said), when one is (or was,
+    /// for a duplicate) paid for.
     pub reply: Option<Arc<str>>,
 }
 
@@ -23,7 +24,19 @@ impl Decision {
     }
 }
 
-/// One verified inbound SMS. The decision comes back on `reply_to`, so the
+/// How a sender reached the number: both are decided by the same rules,
+/// in the same ledger and caps, with one answer per sender whichever
+/// channel asks first (docs/behaviour.md, "Calls").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// An SMS: answered with the reply text (inline or through the send API).
+    Sms,
+    /// A call: answered with the `voice.say` message, its cost reserved
+    /// first; never STOP, never deferred, never sent through the send API.
+    Call,
+}
+
+/// One verified inbound SMS or call. The decision comes back on `reply_to`, so the
 /// caller can use `try_send` (shed at once when the mailbox is full) and
 /// still await the answer with a timeout.
 #[derive(Message)]
@@ -35,8 +48,9 @@ pub struct Inbound {
     /// country checks; never stored or logged.
     pub sender_phone: String,
     /// The text, read only for the STOP keywords (and, in shield mode, a
-    /// keyed fingerprint); never stored or logged.
+    /// keyed fingerprint); never stored or logged. Empty for a call.
     pub body: String,
+    pub channel: Channel,
     pub reply_to: oneshot::Sender<Decision>,
 }
 

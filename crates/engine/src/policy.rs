@@ -44,6 +44,19 @@ pub struct JudgePolicy {
     pub defer_for_seconds: u64,
 }
 
+/// How a number answers a call (its `voice` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicePolicy {
+    /// What the caller hears.
+    pub say: Arc<str>,
+    /// The voice's language (BCP 47).
+    pub language: Arc<str>,
+    pub price_per_minute: Money,
+    pub max_seconds: u32,
+    /// Reserved before answering: `price_per_minute × ceil(max_seconds / 60)`.
+    pub reservation: Money,
+}
+
 /// Everything one number's actor decides with.
 #[derive(Debug, Clone)]
 pub struct NumberPolicy {
@@ -63,6 +76,8 @@ pub struct NumberPolicy {
     pub judge: JudgePolicy,
     pub blocklist: Arc<HashSet<SenderKey>>,
     pub alert_webhook: Option<Arc<str>>,
+    /// The tenant's `donation_url`: where its balance alerts send people to give.
+    pub donation_url: Option<Arc<str>>,
     pub timezone: Tz,
     /// Whether the provider takes the reply in the webhook's answer (Twilio,
     /// Plivo); otherwise every reply goes through its send API (Vonage,
@@ -72,6 +87,8 @@ pub struct NumberPolicy {
     pub status_callback: Option<Arc<str>>,
     /// The tenant's `evidence`: sealed evidence of attacks (`None` keeps no sender).
     pub evidence: Option<Arc<EvidenceSettings>>,
+    /// How calls are answered; `None`: rejected unanswered, before the engine.
+    pub voice: Option<Arc<VoicePolicy>>,
 }
 
 impl NumberPolicy {
@@ -106,11 +123,21 @@ impl NumberPolicy {
             },
             blocklist: Arc::new(tenant.blocklist.iter().copied().collect()),
             alert_webhook: tenant.alert_webhook.as_deref().map(Arc::from),
+            donation_url: tenant.donation_url.as_deref().map(Arc::from),
             timezone: settings.ledger.timezone,
             inline_reply: matches!(kind, ProviderKind::Twilio | ProviderKind::Plivo),
             status_callback: (kind == ProviderKind::Twilio)
                 .then(|| Arc::from(format!("{public_url}/webhooks/twilio/status"))),
             evidence: tenant.evidence.clone().map(Arc::new),
+            voice: number.voice.as_ref().map(|voice| {
+                Arc::new(VoicePolicy {
+                    say: Arc::from(voice.say.as_str()),
+                    language: Arc::from(voice.language.as_str()),
+                    price_per_minute: voice.price_per_minute,
+                    max_seconds: voice.max_seconds,
+                    reservation: voice.call_reservation,
+                })
+            }),
         }
     }
 }
@@ -154,10 +181,18 @@ pub(crate) mod tests {
             },
             blocklist: Arc::new(HashSet::new()),
             alert_webhook: None,
+            donation_url: None,
             timezone: chrono_tz::Europe::Paris,
             inline_reply: true,
             status_callback: None,
             evidence: None,
+            voice: Some(Arc::new(VoicePolicy {
+                say: Arc::from("Bonjour. Non, c'est non."),
+                language: Arc::from("fr-FR"),
+                price_per_minute: Money::from_micros(20_000),
+                max_seconds: 30,
+                reservation: Money::from_micros(20_000),
+            })),
         }
     }
 }

@@ -22,7 +22,10 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::alerts::AlertOutbox;
 use crate::handle::NumberHandle;
-use crate::messages::{Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick};
+use crate::health::HealthReporter;
+use crate::messages::{
+    Channel, Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick,
+};
 use crate::metrics::{LedgerOp, Metrics};
 use crate::number::NumberActor;
 use crate::options::EngineOptions;
@@ -61,6 +64,7 @@ struct Inner {
     day_counters: DayCounters,
     /// Opened by [`Controls`](crate::Controls) once the stored controls are applied.
     gate: ControlGate,
+    health: HealthReporter,
 }
 
 impl NumberRegistry {
@@ -75,6 +79,15 @@ impl NumberRegistry {
         wiring: Wiring,
     ) -> NumberRegistry {
         let Wiring { alerts, send_apis, options } = wiring;
+        let health = HealthReporter::new(
+            Arc::clone(&ledger),
+            alerts.clone(),
+            Arc::clone(&clock),
+            metrics.clone(),
+            options.ledger_timeout,
+            &settings.server.public_url,
+            settings.ledger.timezone,
+        );
         let spawner = ActorSpawner::new(settings, Arc::clone(&ledger), Arc::clone(&clock), alerts, &options);
         let table = RouteTable::build(settings, &send_apis, &metrics, &spawner, None);
         metrics.numbers_configured.set(table.numbers.len() as f64);
@@ -89,6 +102,7 @@ impl NumberRegistry {
                 clock,
                 day_counters: DayCounters::default(),
                 gate: ControlGate::closed(),
+                health,
             }),
         };
         registry.forward_ledger_events(ledger.events());
@@ -153,6 +167,11 @@ impl NumberRegistry {
         &self.inner.metrics
     }
 
+    /// Where observations of the numbers' provider links go (see [`crate::health`]).
+    pub fn health(&self) -> &HealthReporter {
+        &self.inner.health
+    }
+
     pub fn ledger(&self) -> &Arc<dyn Ledger> {
         &self.inner.ledger
     }
@@ -172,13 +191,36 @@ impl NumberRegistry {
         &self.inner.gate
     }
 
-    /// Decides one inbound SMS for `handle`'s number and counts its outcome.
+    /// Decides one inbound SMS for `handle`'s number and counts its outcome
+    /// (`antirelou_inbound_total`).
+    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_phone: &str, body: &str) -> Decision {
+        let decision = self.decide_arrival(handle, message_id, sender_phone, body, Channel::Sms).await;
+        handle.metrics.count(decision.outcome);
+        decision
+    }
+
+    /// Decides one call for `handle`'s number, by the same rules and in the
+    /// same ledger as an SMS (`call_id` is its message id; a paid answer's
+    /// reply is what to say), and counts it (`antirelou_calls_total`). The
+    /// caller rejects calls to a number without `voice` before asking.
+    pub async fn decide_call(&self, handle: &NumberHandle, call_id: &str, sender_phone: &str) -> Decision {
+        let decision = self.decide_arrival(handle, call_id, sender_phone, "", Channel::Call).await;
+        handle.metrics.count_call(Some(decision.outcome));
+        decision
+    }
+
     /// Never waits longer than the decision timeout; a full mailbox answers
     /// `overloaded` at once, and so does a replica whose runtime controls
     /// are not loaded yet (it might not know that the number is paused).
-    pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_phone: &str, body: &str) -> Decision {
+    async fn decide_arrival(
+        &self,
+        handle: &NumberHandle,
+        message_id: &str,
+        sender_phone: &str,
+        body: &str,
+        channel: Channel,
+    ) -> Decision {
         if !self.inner.gate.wait(self.inner.options.decision_timeout).await {
-            handle.metrics.count(Outcome::Overloaded);
             return Decision::silent(Outcome::Overloaded);
         }
         let (reply_to, answer) = oneshot::channel();
@@ -187,9 +229,10 @@ impl NumberRegistry {
             sender: self.inner.hasher.key(sender_phone),
             sender_phone: sender_phone.to_owned(),
             body: body.to_owned(),
+            channel,
             reply_to,
         };
-        let decision = match handle.addr.try_send(inbound) {
+        match handle.addr.try_send(inbound) {
             Err(SendError::Full(_)) => {
                 handle.metrics.mailbox_full();
                 Decision::silent(Outcome::Overloaded)
@@ -200,9 +243,7 @@ impl NumberRegistry {
                 // Timed out, or the actor panicked and dropped the request.
                 _ => Decision::silent(Outcome::Overloaded),
             },
-        };
-        handle.metrics.count(decision.outcome);
-        decision
+        }
     }
 
     pub async fn snapshot(&self, handle: &NumberHandle) -> Result<NumberSnapshot, MailboxError> {

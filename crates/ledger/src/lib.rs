@@ -11,6 +11,8 @@
 //!   overrides, blocklists, audit, one change version.
 //! - [`evidence`]: incidents (shield episodes, counters only) and sealed
 //!   evidence parts ([`EvidenceStore`]).
+//! - [`health`]: each number's health as the service observed it
+//!   (problems, failing episodes, the state and its `since`) ([`HealthStore`]).
 //! - [`donations`]: donations credited once per payment and their refunds
 //!   ([`Donations`]).
 //! - [`baselines`]: each number's baseline (its ordinary day), compared
@@ -33,6 +35,7 @@ pub mod donations;
 mod error;
 pub mod evidence;
 pub mod export;
+pub mod health;
 #[cfg(test)]
 mod interleavings_tests;
 pub mod model;
@@ -58,6 +61,7 @@ pub use donations::{
 };
 pub use error::LedgerError;
 pub use evidence::EvidenceStore;
+pub use health::{HealthRecord, HealthSignal, HealthStore};
 pub use model::{
     BudgetScope, Caps, Entry, EntryFilter, EntryKind, EntryPage, InboundBatch, InboundCharged, ReplyRequest,
     ReplyVerdict, SpendTotals, TopUpMark, TotalsQuery, MAX_ENTRIES_PER_PAGE,
@@ -73,11 +77,21 @@ use antirelou_domain::{Money, SenderKey};
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
 /// The queue of deferred replies, the leases, the runtime controls, the
-/// donations, the incidents and the baselines are the same backend's ([`DeferredQueue`],
-/// [`Leases`], [`ControlStore`], [`Reports`], [`Donations`], [`EvidenceStore`], [`Baselines`]).
+/// donations, the incidents, the baselines and the numbers' health are the same backend's ([`DeferredQueue`],
+/// [`Leases`], [`ControlStore`], [`Reports`], [`Donations`], [`EvidenceStore`], [`Baselines`], [`HealthStore`]).
 #[async_trait]
 pub trait Ledger:
-    DeferredQueue + Leases + ControlStore + Reports + Donations + EvidenceStore + Baselines + Send + Sync + 'static
+    DeferredQueue
+    + Leases
+    + ControlStore
+    + Reports
+    + Donations
+    + EvidenceStore
+    + Baselines
+    + HealthStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `embedded` or `redis`: the `backend` label of ledger metrics.
     fn backend(&self) -> &'static str;

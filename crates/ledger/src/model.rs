@@ -34,8 +34,12 @@ pub struct ReplyRequest {
     /// The provider's message id (Twilio `MessageSid`).
     pub message_id: String,
     pub sender: SenderKey,
-    /// What this reply costs (segments × price).
+    /// What this reply costs (segments × price), or an answered call's
+    /// reservation (`price_per_minute × ceil(max_seconds / 60)`).
     pub cost: Money,
+    /// What the entry records: [`EntryKind::Reply`] for an SMS reply,
+    /// [`EntryKind::Call`] for an answered call (same sender memory, caps and balance).
+    pub kind: EntryKind,
     pub now_micros: i64,
     /// Day and month of `now_micros` in the ledger timezone.
     pub periods: Periods,
@@ -179,6 +183,9 @@ pub struct TotalsQuery {
 pub enum EntryKind {
     /// A reply paid for (debit).
     Reply,
+    /// An answered call, its cost reserved before answering (debit); the
+    /// reference is the provider's call id.
+    Call,
     /// Received messages charged by the provider (debit).
     Inbound,
     /// Prepaid credit added by hand: CLI, admin API, console (credit).
@@ -192,13 +199,20 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 5] =
-        [EntryKind::Reply, EntryKind::Inbound, EntryKind::TopUp, EntryKind::Donation, EntryKind::Refund];
+    pub const ALL: [EntryKind; 6] = [
+        EntryKind::Reply,
+        EntryKind::Call,
+        EntryKind::Inbound,
+        EntryKind::TopUp,
+        EntryKind::Donation,
+        EntryKind::Refund,
+    ];
 
     /// The `kind` label of `antirelou_spend_total` and of exported entries.
     pub const fn as_str(self) -> &'static str {
         match self {
             EntryKind::Reply => "reply",
+            EntryKind::Call => "call",
             EntryKind::Inbound => "inbound",
             EntryKind::TopUp => "top_up",
             EntryKind::Donation => "donation",
@@ -211,10 +225,10 @@ impl EntryKind {
     }
 
     /// Whether the entry is money spent on messages (and counts against
-    /// caps): replies and inbound charges. Top-ups, donations and refunds
-    /// only move the prepaid balance.
+    /// caps): replies, answered calls and inbound charges. Top-ups,
+    /// donations and refunds only move the prepaid balance.
     pub const fn is_spend(self) -> bool {
-        matches!(self, EntryKind::Reply | EntryKind::Inbound)
+        matches!(self, EntryKind::Reply | EntryKind::Call | EntryKind::Inbound)
     }
 
     pub const fn index(self) -> usize {

@@ -38,6 +38,33 @@ impl fmt::Debug for InboundSms {
     }
 }
 
+/// One verified incoming call, normalised: the engine decides it like an
+/// SMS, with the call id as its message id.
+///
+/// `Debug` leaves out the caller.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InboundCall {
+    pub provider: ProviderKind,
+    /// The provider's id of this call (Twilio `CallSid`): the dedupe key,
+    /// and the reference of its ledger entry.
+    pub call_id: String,
+    /// The caller as the provider gave it (`+` added as for an SMS sender).
+    pub from: String,
+    /// Our number, E.164 with `+`.
+    pub to: String,
+}
+
+impl fmt::Debug for InboundCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboundCall")
+            .field("provider", &self.provider)
+            .field("call_id", &self.call_id)
+            .field("to", &self.to)
+            .field("from", &"<hidden>")
+            .finish()
+    }
+}
+
 /// A sender as [`InboundSms::from`] holds it, from a provider that writes
 /// E.164 without its `+` (Vonage `msisdn`, Plivo `From`): `+` is added when
 /// the digits make an E.164 number; anything else (a short code, an

@@ -33,7 +33,7 @@ pub mod twilio;
 pub mod vonage;
 
 pub use form::{FormError, WebhookForm};
-pub use inbound::{is_e164, InboundSms};
+pub use inbound::{is_e164, InboundCall, InboundSms};
 pub use reject::{InboundError, RejectReason};
 pub use send::{OutboundSms, SendApi, SendError, SendReceipt};
 pub use send_policy::{ClientBuildError, SendPolicy};

@@ -58,12 +58,13 @@ tagged! {
             /// `ledger.redis_sentinel_password`: the Sentinels' own password, if
             /// they ask for one (a secret).
             sentinel_password as "redis_sentinel_password": Option<Secret> = optional(secret()),
-            /// `ledger.redis_replicas_to_ack`: replicas that must hold a paid
-            /// reply's debit before the reply is sent (`WAIT`). Default 1 with
-            /// `redis_sentinels`, 0 with `redis_url`.
+            /// `ledger.redis_replicas_to_ack`: Redis replicas that must hold a
+            /// paid reply's debit before the reply is sent (`WAIT`). Default 1
+            /// with `redis_sentinels`, 0 with `redis_url`.
             replicas_to_ack as "redis_replicas_to_ack": Option<u32> = optional(whole::<u32>),
             /// `ledger.redis_ack_timeout_ms`, default 100: how long a paid reply
-            /// waits for those replicas before it is not sent.
+            /// waits for those Redis replicas; past it the reply is sent all
+            /// the same and replies are not waited for during a second.
             ack_timeout_ms as "redis_ack_timeout_ms": u64 = or(100, timeout_ms),
             /// `ledger.key_prefix`, default `antirelou`.
             key_prefix: String = or("antirelou".to_owned(), key_prefix),

@@ -16,7 +16,7 @@
 //!   (`privacy.rs`), [`TenantSettings`] (`tenant.rs`) with its
 //!   [`EvidenceSettings`] (`evidence.rs`), [`ProviderSettings`]
 //!   (`provider.rs`), [`DonationSettings`] (`donations.rs`), [`NumberSettings`] (`number.rs`), [`ShieldSettings`]
-//!   (`shield.rs`).
+//!   (`shield.rs`), [`VoiceSettings`] (`voice.rs`).
 //! - [`NumberPatch`] (`patch.rs`): runtime changes of a number, read from
 //!   JSON with the same readers as the file.
 //! - [`Secret`] (`secret.rs`): values given literally, as `{ env = "NAME" }`
@@ -51,6 +51,7 @@ mod settings;
 mod shield;
 mod table;
 mod tenant;
+mod voice;
 
 pub use demo::{DEMO_ADMIN_TOKEN, DEMO_SEALING_KEY, DEMO_SENDER_KEY, DEMO_TOML};
 pub use donations::{DonationSettings, HELLOASSO_API_BASE, OPENCOLLECTIVE_API_BASE};
@@ -75,6 +76,7 @@ pub use server::{LogFormat, LogSettings, ServerSettings, DEFAULT_CONSOLE_SESSION
 pub use settings::{declared_keys, Settings};
 pub use shield::{ShieldPatch, ShieldSettings, DEFAULT_DEFER_FOR_SECONDS, DEFAULT_FLOOD_MESSAGES, DEFAULT_SHIELD};
 pub use tenant::TenantSettings;
+pub use voice::{VoiceSettings, DEFAULT_VOICE_MAX_SECONDS, MAX_VOICE_MAX_SECONDS};
 
 #[cfg(test)]
 mod tests;

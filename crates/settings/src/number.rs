@@ -9,6 +9,7 @@ use crate::node::Node;
 use crate::read::{boolean, list, money, positive, positive_duration, positive_money, text};
 use crate::shield::ShieldSettings;
 use crate::table::{with_check, Read};
+use crate::voice::VoiceSettings;
 
 /// A reply longer than this many SMS segments is refused.
 pub const MAX_REPLY_SEGMENTS: u32 = 10;
@@ -39,6 +40,8 @@ section! {
         max_replies_per_minute: u32 = or(DEFAULT_MAX_REPLIES_PER_MINUTE, positive::<u32>),
         allowed_countries: AllowedCountries = or_else(countries(), |check, key| own_country(check, key, number.as_ref())),
         shield: ShieldSettings = section(),
+        /// How the number answers a call; `None`: calls are rejected unanswered.
+        voice: Option<VoiceSettings> = optional_section(),
     }
     derived {
         reply_segments: SegmentCount = segments::count(&reply),

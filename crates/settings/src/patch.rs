@@ -19,7 +19,7 @@ use crate::node::Node;
 use crate::number::{
     countries, reply_cost, reply_text, AllowedCountries, NumberSettings, DEFAULT_MAX_REPLIES_PER_MINUTE,
 };
-use crate::read::{positive, positive_money};
+use crate::read::{positive, positive_typed_money};
 use crate::shield::ShieldPatch;
 use crate::table::Table;
 
@@ -188,8 +188,11 @@ impl<T: PatchValue> PatchValue for Option<T> {
 /// Reads the patchable keys `table` has.
 fn read(table: &mut Table, check: &mut Check<'_>) -> Option<NumberPatch> {
     let reply = if table.has("reply") { table.required(check, "reply", reply_text).map(Some) } else { Some(None) };
-    let daily_cap =
-        if table.has("daily_cap") { table.optional(check, "daily_cap", positive_money).map(Some) } else { Some(None) };
+    let daily_cap = if table.has("daily_cap") {
+        table.optional(check, "daily_cap", positive_typed_money).map(Some)
+    } else {
+        Some(None)
+    };
     let max_replies_per_minute = if table.has("max_replies_per_minute") {
         table.or(check, "max_replies_per_minute", DEFAULT_MAX_REPLIES_PER_MINUTE, positive::<u32>).map(Some)
     } else {

@@ -85,6 +85,24 @@ pub(crate) fn money(node: Node) -> Result<Money, String> {
     }
 }
 
+/// An amount as a person types it in a form or a `PATCH`: text with
+/// either decimal mark (`5,50`, `5.50`), else as [`money`].
+pub(crate) fn typed_money(node: Node) -> Result<Money, String> {
+    match node {
+        Node::Text(s) => Money::parse_typed(&s).map_err(|e| e.to_string()),
+        other => money(other),
+    }
+}
+
+/// [`typed_money`] more than zero (a cap in a `PATCH`).
+pub(crate) fn positive_typed_money(node: Node) -> Result<Money, String> {
+    let amount = typed_money(node)?;
+    if amount == Money::ZERO {
+        return Err("must be more than zero (leave the key out for no cap)".to_owned());
+    }
+    Ok(amount)
+}
+
 /// An amount that must be more than zero (caps).
 pub(crate) fn positive_money(node: Node) -> Result<Money, String> {
     let amount = money(node)?;

@@ -8,9 +8,13 @@
 //! 2. **verify**, with that tenant's secrets: the source's own code (each
 //!    provider signs differently);
 //! 3. **decide**: the engine decides, and the decision's time and outcome
-//!    are recorded once ([`Intake::decide`]);
+//!    are recorded once ([`Intake::decide`]; a call, [`Intake::decide_call`]);
 //! 4. **count a refusal** once, with the tenant and number it was routed
 //!    to, if any ([`Intake::refuse`], `antirelou_webhook_rejected_total`).
+//!
+//! It also tells the number's health (`crate::health` of the engine) that
+//! a webhook was verified, or refused for its signature or account
+//! (`inbound_rejected`).
 //!
 //! A webhook handler runs its own part (read, parse, verify, answer in the
 //! provider's format) inside [`Intake::receive`], which hands it an
@@ -26,9 +30,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use antirelou_domain::ProviderKind;
+use antirelou_domain::{Outcome, ProviderKind};
+use antirelou_engine::health::HealthCode;
 use antirelou_engine::{Decision, NumberHandle, NumberRegistry};
-use antirelou_providers::{InboundSms, RejectReason};
+use antirelou_providers::{InboundCall, InboundSms, RejectReason};
 
 use crate::error::Rejection;
 
@@ -52,10 +57,33 @@ impl Intake {
     /// the decision took.
     pub async fn decide(&self, handle: &NumberHandle, sms: &InboundSms) -> Decision {
         let started = Instant::now();
+        if handle.tenant.provider.kind().has_webhook() {
+            // A verified webhook: the provider reaches us (the number's health).
+            self.registry.health().report(handle, HealthCode::InboundRejected, true);
+        }
         let decision = self.registry.decide(handle, &sms.message_id, &sms.from, &sms.body).await;
         self.registry.metrics().observe_decision(decision.outcome, started.elapsed().as_secs_f64());
         tracing::debug!(provider = sms.provider.as_str(), tenant = %handle.tenant_id(),
             number = %handle.number(), outcome = %decision.outcome, "decision");
+        decision
+    }
+
+    /// Decides one verified call for `handle`'s number (the same rules,
+    /// ledger and caps as an SMS; `antirelou_calls_total`), and records how
+    /// long the decision took. A number without `voice` answers no call: the
+    /// call is counted `no_voice` and nothing is decided.
+    pub async fn decide_call(&self, handle: &NumberHandle, call: &InboundCall) -> Decision {
+        if handle.policy.voice.is_none() {
+            handle.metrics.count_call(None);
+            tracing::debug!(provider = call.provider.as_str(), tenant = %handle.tenant_id(),
+                number = %handle.number(), "call rejected: the number has no voice");
+            return Decision::silent(Outcome::Paused);
+        }
+        let started = Instant::now();
+        let decision = self.registry.decide_call(handle, &call.call_id, &call.from).await;
+        self.registry.metrics().observe_decision(decision.outcome, started.elapsed().as_secs_f64());
+        tracing::debug!(provider = call.provider.as_str(), tenant = %handle.tenant_id(),
+            number = %handle.number(), outcome = %decision.outcome, "call decision");
         decision
     }
 
@@ -68,6 +96,12 @@ impl Intake {
             Routed::Nowhere => None,
         };
         self.registry.metrics().count_rejected(provider, rejection.reason, number.map(|h| &*h.metrics.series));
+        if let (Routed::Number(handle), RejectReason::BadSignature | RejectReason::AccountMismatch) =
+            (routed, rejection.reason)
+        {
+            // Refused for its signature or account: the number's health.
+            self.registry.health().report(handle, HealthCode::InboundRejected, false);
+        }
         let (tenant, number) = match routed {
             Routed::Number(handle) => (&**handle.tenant_id(), &**handle.number()),
             Routed::Nowhere => ("", ""),
@@ -121,6 +155,11 @@ impl Arrival<'_> {
     /// Decides one verified SMS (see [`Intake::decide`]).
     pub async fn decide(&self, handle: &NumberHandle, sms: &InboundSms) -> Decision {
         self.intake.decide(handle, sms).await
+    }
+
+    /// Decides one verified call (see [`Intake::decide_call`]).
+    pub async fn decide_call(&self, handle: &NumberHandle, call: &InboundCall) -> Decision {
+        self.intake.decide_call(handle, call).await
     }
 
     pub fn intake(&self) -> &Intake {

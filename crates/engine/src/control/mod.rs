@@ -210,8 +210,14 @@ impl Controls {
         who: &str,
     ) -> Result<BlockedSender, ControlError> {
         self.known_tenant(tenant)?;
-        let phone = PhoneNumber::parse(sender_phone.trim())
-            .map_err(|e| ControlError::Invalid(format!("number: {e} (expected E.164, such as +33612345678)")))?;
+        // As a person types it: `+33 6 11 22 33 44`, or national
+        // (`06 11 22 33 44`, `06.11.22.33.44`) read in the country of the
+        // tenant's own numbers.
+        let phone = match self.tenant_country(tenant) {
+            Some(country) => PhoneNumber::parse_typed(sender_phone, &country),
+            None => PhoneNumber::parse(sender_phone.trim()),
+        }
+        .map_err(|e| ControlError::Invalid(format!("number: {e} (expected E.164, such as +33612345678)")))?;
         let label = check_label(label)?;
         let sender = self.inner.registry.sender_key(phone.as_str());
         let blocked = BlockedSender { sender, label: label.clone(), added_micros: self.inner.clock.now_micros() };
@@ -246,6 +252,21 @@ impl Controls {
     pub async fn audit(&self, tenant: &str, before: Option<u64>, limit: usize) -> Result<AuditPage, ControlError> {
         self.known_tenant(tenant)?;
         Ok(self.inner.registry.ledger().audit(tenant, before, limit).await?)
+    }
+
+    /// The country (ISO 3166 alpha-2) of `tenant`'s first number with one:
+    /// where a national number typed for this tenant is read.
+    pub fn tenant_country(&self, tenant: &str) -> Option<String> {
+        let mut numbers: Vec<String> = self
+            .inner
+            .registry
+            .numbers()
+            .iter()
+            .filter(|h| h.tenant_id().as_ref() == tenant)
+            .map(|h| h.number().to_string())
+            .collect();
+        numbers.sort();
+        numbers.iter().find_map(|n| PhoneNumber::parse(n).ok()?.country().map(str::to_owned))
     }
 
     fn tenant_of(&self, number: &str) -> Result<String, ControlError> {

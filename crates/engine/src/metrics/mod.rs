@@ -25,6 +25,7 @@ use crate::alerts::AlertKind;
 use number_series::{NumberSeries, NumberSeriesCollector, SeriesNames};
 
 pub const INBOUND_TOTAL: &str = "antirelou_inbound_total";
+pub const CALLS_TOTAL: &str = "antirelou_calls_total";
 pub const SPEND_TOTAL: &str = "antirelou_spend_total";
 pub const DEFERRED_TOTAL: &str = "antirelou_deferred_total";
 pub const DEFERRED_PENDING: &str = "antirelou_deferred_pending";
@@ -68,10 +69,11 @@ pub enum LedgerOp {
     WriteIncident,
     SealEvidence,
     SyncBaseline,
+    WriteHealth,
 }
 
 impl LedgerOp {
-    pub const ALL: [LedgerOp; 14] = [
+    pub const ALL: [LedgerOp; 15] = [
         LedgerOp::DecideReply,
         LedgerOp::RecordInbound,
         LedgerOp::OptOut,
@@ -86,6 +88,7 @@ impl LedgerOp {
         LedgerOp::WriteIncident,
         LedgerOp::SealEvidence,
         LedgerOp::SyncBaseline,
+        LedgerOp::WriteHealth,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -104,6 +107,7 @@ impl LedgerOp {
             LedgerOp::WriteIncident => "write_incident",
             LedgerOp::SealEvidence => "seal_evidence",
             LedgerOp::SyncBaseline => "sync_baseline",
+            LedgerOp::WriteHealth => "write_health",
         }
     }
 }
@@ -243,6 +247,7 @@ impl Metrics {
             restarts: ACTOR_RESTARTS_TOTAL,
             mailbox_full: ACTOR_MAILBOX_FULL_TOTAL,
             rejected: WEBHOOK_REJECTED_TOTAL,
+            calls: CALLS_TOTAL,
         })?;
         let decision_duration = HistogramVec::new(
             HistogramOpts::new(DECISION_DURATION_SECONDS, "Time from a verified webhook to its decision.").buckets(
@@ -414,6 +419,11 @@ pub struct NumberMetrics {
 impl NumberMetrics {
     pub fn count(&self, outcome: Outcome) {
         self.series.count(outcome);
+    }
+
+    /// Counts a call (`None`: the number has no `voice`).
+    pub fn count_call(&self, outcome: Option<Outcome>) {
+        self.series.count_call(outcome);
     }
 
     pub fn add_spend(&self, kind: EntryKind, micros: i64) {

@@ -1,9 +1,10 @@
 //! The per-number and per-scope series without one Prometheus child object
 //! per series: `antirelou_inbound_total`, `_spend_total`, `_deferred_total`,
 //! `_deferred_pending`, `_budget_remaining`, `_budget_cap`, `_shield_active`,
-//! `_actor_restarts_total`, `_actor_mailbox_full_total`, and
+//! `_actor_restarts_total`, `_actor_mailbox_full_total`,
 //! `_webhook_rejected_total` (each number's, and the refusals of webhooks
-//! for no number of ours, `tenant=""`, `number=""`).
+//! for no number of ours, `tenant=""`, `number=""`), and `_calls_total`
+//! (numbers with `voice`, or that were called).
 //!
 //! Every configured number has about 30 series from startup. With the
 //! `prometheus` crate's metric vectors each series owns a copy of its
@@ -29,7 +30,11 @@ use antirelou_providers::RejectReason;
 use prometheus::core::Desc;
 
 /// `spend_total` kinds: the entry kinds that are debits.
-pub const SPEND_KINDS: [EntryKind; 2] = [EntryKind::Reply, EntryKind::Inbound];
+pub const SPEND_KINDS: [EntryKind; 3] = [EntryKind::Reply, EntryKind::Call, EntryKind::Inbound];
+
+/// The `outcome` of `antirelou_calls_total` for a call to a number without
+/// `voice`: rejected before any rule (the other outcomes are the SMS ones).
+pub const CALL_WITHOUT_VOICE: &str = "no_voice";
 
 /// A number no webhook reaches (polled).
 const NO_WEBHOOK: u8 = u8::MAX;
@@ -57,6 +62,10 @@ pub struct NumberSeries {
     /// webhook and no rejection series). A reload may change it.
     webhook: AtomicU8,
     rejected: [AtomicU64; REASONS],
+    /// Calls by outcome, in the order of [`Outcome::ALL`], then [`CALL_WITHOUT_VOICE`].
+    calls: [AtomicU64; Outcome::COUNT + 1],
+    /// The number answers calls (`voice`): its call series exist from the start.
+    answers_calls: AtomicBool,
 }
 
 impl NumberSeries {
@@ -75,7 +84,30 @@ impl NumberSeries {
             mailbox_full: AtomicU64::new(0),
             webhook: AtomicU8::new(NO_WEBHOOK),
             rejected: Default::default(),
+            calls: Default::default(),
+            answers_calls: AtomicBool::new(false),
         }
+    }
+
+    /// Declares whether the number answers calls (its `voice`): its
+    /// `antirelou_calls_total` series are written from then on.
+    pub fn set_answers_calls(&self, answers: bool) {
+        self.answers_calls.store(answers, Ordering::Relaxed);
+    }
+
+    /// Counts a call decided with `outcome` (`None`: rejected, the number has no `voice`).
+    pub fn count_call(&self, outcome: Option<Outcome>) {
+        let index = outcome.map_or(Outcome::COUNT, Outcome::index);
+        self.calls[index].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Calls so far, in the order of [`Outcome::ALL`], then the calls without `voice`.
+    pub fn calls_snapshot(&self) -> [u64; Outcome::COUNT + 1] {
+        self.calls.each_ref().map(|c| c.load(Ordering::Relaxed))
+    }
+
+    fn was_called(&self) -> bool {
+        self.answers_calls.load(Ordering::Relaxed) || self.calls.iter().any(|c| c.load(Ordering::Relaxed) > 0)
     }
 
     /// Declares the provider whose webhooks reach this number (`None`: a
@@ -171,6 +203,7 @@ pub struct SeriesNames {
     pub restarts: &'static str,
     pub mailbox_full: &'static str,
     pub rejected: &'static str,
+    pub calls: &'static str,
 }
 
 /// The collector of every number's series. Cheap to clone.
@@ -200,10 +233,11 @@ enum Shape {
     Restarts,
     MailboxFull,
     Rejected,
+    Calls,
 }
 
 /// Number of families [`NumberSeriesCollector::encode_text`] writes.
-pub const FAMILIES: usize = 10;
+pub const FAMILIES: usize = 11;
 
 const SHAPES: [(Shape, &str); FAMILIES] = [
     (Shape::Inbound, "counter"),
@@ -216,6 +250,7 @@ const SHAPES: [(Shape, &str); FAMILIES] = [
     (Shape::Restarts, "counter"),
     (Shape::MailboxFull, "counter"),
     (Shape::Rejected, "counter"),
+    (Shape::Calls, "counter"),
 ];
 
 impl NumberSeriesCollector {
@@ -251,6 +286,7 @@ impl NumberSeriesCollector {
             desc(names.restarts, "Number actors restarted after a panic.", &["tenant", "number"])?,
             desc(names.mailbox_full, "Inbound SMS shed because the number's mailbox was full.", &["tenant", "number"])?,
             desc(names.rejected, "Webhooks refused before a decision.", &["provider", "reason", "tenant", "number"])?,
+            desc(names.calls, "Calls by decision outcome.", &["tenant", "number", "outcome"])?,
         ];
         Ok(NumberSeriesCollector {
             inner: Arc::new(Inner {
@@ -397,6 +433,16 @@ impl NumberSeriesCollector {
                 }
                 Shape::Restarts => sample(out, name, &labels, None, s.restarts.load(Ordering::Relaxed) as f64),
                 Shape::MailboxFull => sample(out, name, &labels, None, s.mailbox_full.load(Ordering::Relaxed) as f64),
+                Shape::Calls => {
+                    if !s.was_called() {
+                        continue;
+                    }
+                    let outcomes = Outcome::ALL.iter().map(|o| o.as_str()).chain([CALL_WITHOUT_VOICE]);
+                    for (i, outcome) in outcomes.enumerate() {
+                        let value = s.calls[i].load(Ordering::Relaxed) as f64;
+                        sample(out, name, &labels, Some(("outcome", outcome)), value);
+                    }
+                }
                 Shape::Rejected => {
                     let Some(provider) = s.webhook() else { continue };
                     // A routed webhook has a number: `unknown_number` is never one of its reasons.
@@ -459,6 +505,7 @@ fn has_samples(s: &NumberSeries, shape: Shape) -> bool {
         Shape::Remaining => s.daily_remaining_micros.load(Ordering::Relaxed) != UNSET,
         Shape::Cap => s.daily_cap_micros.load(Ordering::Relaxed) != UNSET,
         Shape::Rejected => s.webhook().is_some(),
+        Shape::Calls => s.was_called(),
         _ => true,
     }
 }

@@ -13,6 +13,7 @@ const NAMES: SeriesNames = SeriesNames {
     restarts: "antirelou_actor_restarts_total",
     mailbox_full: "antirelou_actor_mailbox_full_total",
     rejected: "antirelou_webhook_rejected_total",
+    calls: "antirelou_calls_total",
 };
 
 fn scrape(collector: &NumberSeriesCollector) -> String {
@@ -131,4 +132,38 @@ fn webhook_refusals_are_counted_per_number_and_for_no_number() {
     assert!(!text.contains(r#"number="+33612345678",provider="twilio""#));
     paris.receive_webhooks_of(Some(ProviderKind::Ovh));
     assert!(!scrape(&collector).contains(r#"number="+33612345678",provider"#), "a polled number has none");
+}
+
+#[test]
+fn call_series_are_written_for_numbers_that_answer_calls_or_were_called() {
+    let collector = NumberSeriesCollector::new(&NAMES).unwrap();
+    let paris = collector.for_number("paris", "+33612345678");
+    let lyon = collector.for_number("lyon", "+33612345671");
+    let text = |collector: &NumberSeriesCollector| {
+        let mut out = String::new();
+        for family in 0..FAMILIES {
+            collector.encode_text(family, 0..usize::MAX, &mut out);
+        }
+        out
+    };
+    assert!(!text(&collector).contains("antirelou_calls_total"), "nobody answers calls yet");
+    paris.set_answers_calls(true);
+    paris.count_call(Some(Outcome::Replied));
+    paris.count_call(Some(Outcome::RepeatSender));
+    paris.count_call(Some(Outcome::RepeatSender));
+    let out = text(&collector);
+    assert!(
+        out.contains(r#"antirelou_calls_total{number="+33612345678",outcome="replied",tenant="paris"} 1"#),
+        "{out}"
+    );
+    assert!(out.contains(r#"antirelou_calls_total{number="+33612345678",outcome="repeat_sender",tenant="paris"} 2"#));
+    assert!(out.contains(r#"antirelou_calls_total{number="+33612345678",outcome="no_voice",tenant="paris"} 0"#));
+    assert!(!out.contains(r#"antirelou_calls_total{number="+33612345671""#), "lyon has no voice and was never called");
+    lyon.count_call(None);
+    let out = text(&collector);
+    assert!(
+        out.contains(r#"antirelou_calls_total{number="+33612345671",outcome="no_voice",tenant="lyon"} 1"#),
+        "{out}"
+    );
+    assert_eq!(out.matches("# TYPE antirelou_calls_total counter").count(), 1);
 }

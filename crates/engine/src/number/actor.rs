@@ -40,7 +40,8 @@ use super::incident::IncidentLog;
 use super::state::{Arrival, NumberState, Step};
 use crate::alerts::AlertOutbox;
 use crate::messages::{
-    Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, SetPolicy, SetSendApi, Snapshot, Tick,
+    Channel, Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, SetPolicy, SetSendApi,
+    Snapshot, Tick,
 };
 use crate::metrics::NumberMetrics;
 use crate::options::EngineOptions;
@@ -188,7 +189,13 @@ impl NumberActor {
 }
 
 fn arrival(msg: &Inbound) -> Arrival<'_> {
-    Arrival { message_id: &msg.message_id, sender: msg.sender, sender_phone: &msg.sender_phone, body: &msg.body }
+    Arrival {
+        message_id: &msg.message_id,
+        sender: msg.sender,
+        sender_phone: &msg.sender_phone,
+        body: &msg.body,
+        channel: msg.channel,
+    }
 }
 
 impl Actor for NumberActor {
@@ -251,7 +258,10 @@ impl Handler<Inbound> for NumberActor {
         };
         self.on_shield(seen.shield, seen.last_minute);
         if !matches!(&step, Step::Decided(d) if d.outcome == Outcome::Duplicate) {
-            self.charges.received(&self.deps.policy, &msg.message_id);
+            if msg.channel == Channel::Sms {
+                // A call's price is its reservation: the provider charges no received SMS for it.
+                self.charges.received(&self.deps.policy, &msg.message_id);
+            }
             if self.live.incident.is_open() {
                 let blocked = matches!(&step, Step::Decided(d) | Step::OptOut(d) if d.outcome == Outcome::Blocked);
                 let new_sender = seen.memory == SenderMemory::Unknown;

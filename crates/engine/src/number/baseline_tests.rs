@@ -10,6 +10,7 @@ use chrono::DateTime;
 use proptest::prelude::*;
 
 use super::UNSYNCED_HOURS;
+use crate::messages::Channel;
 use crate::number::state::{Arrival, NumberState, Step};
 use crate::policy::NumberPolicy;
 
@@ -50,7 +51,8 @@ impl Number {
         let sender = SenderHasher::new(b"baseline-tests").key(&phone);
         let now = self.clock.now_micros();
         let seen = self.state.observe(&sender, &id, now);
-        let arrival = Arrival { message_id: &id, sender, sender_phone: &phone, body: "salut c'est moi" };
+        let arrival =
+            Arrival { message_id: &id, sender, sender_phone: &phone, body: "salut c'est moi", channel: Channel::Sms };
         self.state.decide(&arrival, now, seen.memory, 0)
     }
 }

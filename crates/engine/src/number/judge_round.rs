@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use antirelou_domain::{DeferredResult, Money, Periods, SenderKey, SenderSealer, SharedClock};
-use antirelou_ledger::{DeferredReply, Ledger, Pacing, ReplyRequest, ReplyVerdict};
+use antirelou_ledger::{DeferredReply, EntryKind, Ledger, Pacing, ReplyRequest, ReplyVerdict};
 use antirelou_providers::{OutboundSms, SendApi};
 
 use super::judge::{self, Judgement, JUDGE_BATCH, JUDGE_EVERY_SECONDS};
@@ -134,6 +134,7 @@ impl JudgeRound {
             message_id: item.first_message_id.clone(),
             sender: item.sender,
             cost: policy.reply_cost,
+            kind: EntryKind::Reply,
             now_micros: now,
             periods: Periods::at(self.clock.now(), policy.timezone),
             reply_once_per_seconds: policy.reply_once_per_seconds,

@@ -9,6 +9,11 @@
 //! (`shielded`) → in shield mode: budget known exhausted, else defer →
 //! budget known exhausted → local reply rate → too many ledger calls
 //! pending → ask the ledger.
+//!
+//! A call goes through the same rules (its call id is its message id),
+//! but it is never a STOP, and in shield mode a new caller is `shielded`
+//! (a call cannot wait for a judgement); the ledger is asked to reserve
+//! the call's cost (`voice`), not a reply's.
 
 use antirelou_domain::micros;
 use std::sync::Arc;
@@ -20,14 +25,14 @@ use antirelou_domain::shield::{ShieldState, ShieldTransition, SurgeTotals, Surge
 use antirelou_domain::{
     is_e164, is_opt_out, DeferredResult, Outcome, Periods, PhoneNumber, SenderHasher, SenderKey, SharedClock,
 };
-use antirelou_ledger::{BudgetScope, DeferredArrival, Enqueued, ReplyRequest, ReplyVerdict, SpendTotals};
+use antirelou_ledger::{BudgetScope, DeferredArrival, Enqueued, EntryKind, ReplyRequest, ReplyVerdict, SpendTotals};
 use antirelou_settings::AllowedCountries;
 
 use super::baseline::BaselineTracker;
 use super::caches::{MessageCache, SenderCache, SenderMarks, SenderMemory};
 use super::judge::{self, QUEUE_LIMIT};
 use super::limiter::{reply_limiter, ReplyLimiter};
-use crate::messages::Decision;
+use crate::messages::{Channel, Decision};
 use crate::policy::NumberPolicy;
 
 /// How long a balance exhaustion is trusted before the ledger is asked
@@ -45,6 +50,7 @@ pub struct Arrival<'a> {
     pub sender_phone: &'a str,
     /// Read only for the STOP keywords.
     pub body: &'a str,
+    pub channel: Channel,
 }
 
 /// What [`NumberState::observe`] learnt from an arrival.
@@ -195,7 +201,7 @@ impl NumberState {
     pub fn decide(&mut self, msg: &Arrival<'_>, now_micros: i64, memory: SenderMemory, ledger_calls: usize) -> Step {
         let now_seconds = micros::to_seconds(now_micros);
         // A STOP is honoured even on a paused number or from a blocked sender.
-        let stop = is_opt_out(msg.body);
+        let stop = msg.channel == Channel::Sms && is_opt_out(msg.body);
         let closed = if self.paused {
             Some(Outcome::Paused)
         } else if self.policy.blocklist.contains(&msg.sender) {
@@ -213,7 +219,7 @@ impl NumberState {
         if let Some(replied) = self.messages.recall(msg.message_id) {
             return Step::Decided(Decision {
                 outcome: Outcome::Duplicate,
-                reply: replied.then(|| Arc::clone(&self.policy.reply)),
+                reply: self.answer_if(replied, msg.channel),
             });
         }
         if memory == SenderMemory::OptedOut {
@@ -266,6 +272,10 @@ impl NumberState {
             if budget_known_exhausted {
                 return self.remembered(msg, Outcome::BudgetExhausted);
             }
+            if msg.channel == Channel::Call {
+                // A caller cannot be answered later: in shield mode, no new one is.
+                return self.remembered(msg, Outcome::Shielded);
+            }
             self.messages.remember(msg.message_id, false);
             return Step::Defer(Box::new(self.defer_request(msg, now_micros)));
         }
@@ -281,12 +291,20 @@ impl NumberState {
             return Step::Decided(Decision::silent(Outcome::Overloaded));
         }
         let policy = &self.policy;
+        let (kind, cost) = match (msg.channel, &policy.voice) {
+            (Channel::Sms, _) => (EntryKind::Reply, policy.reply_cost),
+            (Channel::Call, Some(voice)) => (EntryKind::Call, voice.reservation),
+            // The web layer rejects calls to a number without `voice`; a
+            // reload may have removed it since: nothing to answer with.
+            (Channel::Call, None) => return Step::Decided(Decision::silent(Outcome::Paused)),
+        };
         Step::AskLedger(Box::new(ReplyRequest {
             tenant: Arc::clone(&policy.tenant),
             number: Arc::clone(&policy.number),
             message_id: msg.message_id.to_owned(),
             sender: msg.sender,
-            cost: policy.reply_cost,
+            cost,
+            kind,
             now_micros,
             periods: Periods::at(self.clock.now(), policy.timezone),
             reply_once_per_seconds: policy.reply_once_per_seconds,
@@ -390,7 +408,7 @@ impl NumberState {
                 self.senders.answered(request.sender, remember_until);
                 self.messages.remember(message_id, true);
                 Applied {
-                    decision: Decision { outcome: Outcome::Replied, reply: Some(Arc::clone(&self.policy.reply)) },
+                    decision: Decision { outcome: Outcome::Replied, reply: self.answer_if(true, channel_of(request)) },
                     totals: Some(totals),
                 }
             }
@@ -399,7 +417,7 @@ impl NumberState {
                 Applied {
                     decision: Decision {
                         outcome: Outcome::Duplicate,
-                        reply: replied.then(|| Arc::clone(&self.policy.reply)),
+                        reply: self.answer_if(replied, channel_of(request)),
                     },
                     totals: None,
                 }
@@ -472,11 +490,31 @@ impl NumberState {
         self.senders.len()
     }
 
+    /// What a paid answer says on `channel` (the reply text, or the call's
+    /// message), when `paid`.
+    fn answer_if(&self, paid: bool, channel: Channel) -> Option<Arc<str>> {
+        if !paid {
+            return None;
+        }
+        match channel {
+            Channel::Sms => Some(Arc::clone(&self.policy.reply)),
+            Channel::Call => self.policy.voice.as_ref().map(|voice| Arc::clone(&voice.say)),
+        }
+    }
+
     /// A silent local outcome that a retry of the same message must repeat
     /// (as `duplicate`), so its id is remembered too.
     fn remembered(&mut self, msg: &Arrival<'_>, outcome: Outcome) -> Step {
         self.messages.remember(msg.message_id, false);
         Step::Decided(Decision::silent(outcome))
+    }
+}
+
+/// The channel a ledger request was made for.
+fn channel_of(request: &ReplyRequest) -> Channel {
+    match request.kind {
+        EntryKind::Call => Channel::Call,
+        _ => Channel::Sms,
     }
 }
 

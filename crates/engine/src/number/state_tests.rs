@@ -54,9 +54,13 @@ impl Harness {
     }
 
     fn step_with_id(&mut self, id: &str, from: &str, body: &str, ledger_calls: usize) -> Step {
+        self.arrive(id, from, body, Channel::Sms, ledger_calls)
+    }
+
+    fn arrive(&mut self, id: &str, from: &str, body: &str, channel: Channel, ledger_calls: usize) -> Step {
         let now = self.now();
         let seen = self.state.observe(&key(from), id, now);
-        let arrival = Arrival { message_id: id, sender: key(from), sender_phone: from, body };
+        let arrival = Arrival { message_id: id, sender: key(from), sender_phone: from, body, channel };
         self.state.decide(&arrival, now, seen.memory, ledger_calls)
     }
 }
@@ -498,3 +502,6 @@ fn replays_of_one_message_id_never_make_a_surge() {
     assert_eq!((last.inbound, last.new_senders), (1, 1), "the first arrival alone is counted");
     assert_eq!(h.state.shield_until(now / SECOND), None);
 }
+
+#[path = "state_call_tests.rs"]
+mod calls;

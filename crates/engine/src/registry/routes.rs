@@ -72,6 +72,7 @@ impl RouteTable {
                 };
                 // Kept or new, the series carry the provider the number's webhooks come from now.
                 handle.metrics.series.receive_webhooks_of(Some(tenant.provider.kind()));
+                handle.metrics.series.set_answers_calls(handle.policy.voice.is_some());
                 numbers.insert(number.number.as_str().to_owned(), Arc::new(handle));
             }
         }

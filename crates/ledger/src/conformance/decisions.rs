@@ -226,3 +226,22 @@ pub async fn concurrent_decisions_never_pay_twice_or_cross_a_cap(ledger: Arc<dyn
         assert_eq!(number_day_spend(&*ledger, &probe).await, Money::from_micros(expected * 80_000));
     }
 }
+
+pub async fn an_answered_call_is_an_entry_of_kind_call_and_shares_the_senders_one_answer(ledger: &dyn Ledger) {
+    let mut call = request("paris", "+33612345678", "CAcall1", "+33700000001");
+    call.kind = crate::EntryKind::Call;
+    call.cost = Money::from_micros(20_000);
+    assert!(replied(&ledger.decide_reply(&call).await.unwrap()));
+    assert_eq!(ledger.decide_reply(&call).await.unwrap(), ReplyVerdict::Duplicate { replied: true });
+    // The same sender, now texting: already answered (by voice).
+    let sms = request("paris", "+33612345678", "SMafter", "+33700000001");
+    assert_eq!(ledger.decide_reply(&sms).await.unwrap(), ReplyVerdict::RepeatSender);
+    let mut again = call.clone();
+    again.message_id = "CAcall2".into();
+    assert_eq!(ledger.decide_reply(&again).await.unwrap(), ReplyVerdict::RepeatSender);
+    assert_eq!(number_day_spend(ledger, &call).await, Money::from_micros(20_000));
+    let entries = all_entries(ledger, &EntryFilter::default()).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].kind, entries[0].reference.as_str()), (crate::EntryKind::Call, "CAcall1"));
+    assert_eq!(entries[0].amount, Money::from_micros(20_000));
+}

@@ -10,6 +10,7 @@
 //! - [`baselines`]: numbers' baselines, written only over the version read.
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit pages).
 //! - [`evidence`]: incidents (opened once, joined, counted per slot) and sealed parts.
+//! - [`health`]: each number's health: problems and failing episodes with their first instant, states with their `since`.
 //! - [`donations`]: donations credited once, refunds debited once, the list.
 //!
 //! Compiled for tests and the `test-support` feature only.
@@ -19,6 +20,7 @@ pub mod control;
 pub mod decisions;
 pub mod donations;
 pub mod evidence;
+pub mod health;
 pub mod money;
 pub mod queue;
 pub mod reports;
@@ -28,6 +30,7 @@ pub use control::*;
 pub use decisions::*;
 pub use donations::*;
 pub use evidence::*;
+pub use health::*;
 pub use money::*;
 pub use queue::*;
 pub use reports::*;
@@ -37,7 +40,7 @@ use std::sync::Arc;
 use antirelou_domain::{Money, Periods, SenderHasher};
 use chrono::{TimeZone, Utc};
 
-use crate::model::{Caps, EntryFilter, InboundBatch, ReplyRequest, ReplyVerdict, TotalsQuery};
+use crate::model::{Caps, EntryFilter, EntryKind, InboundBatch, ReplyRequest, ReplyVerdict, TotalsQuery};
 use crate::Ledger;
 
 /// 2026-11-28 12:00:00 UTC, a fixed instant for reproducible periods.
@@ -56,6 +59,7 @@ pub fn request_at(tenant: &str, number: &str, message_id: &str, sender: &str, no
         message_id: message_id.to_owned(),
         sender: SenderHasher::new(b"conformance-key").key(sender),
         cost: Money::from_micros(80_000),
+        kind: EntryKind::Reply,
         now_micros,
         periods: Periods::at(now, chrono_tz::Europe::Paris),
         reply_once_per_seconds: 30 * 86_400,
@@ -113,6 +117,7 @@ macro_rules! ledger_conformance_suite {
     ($factory:path) => {
         $crate::ledger_conformance_suite!(@tests $factory;
             first_message_replies_then_sender_is_remembered,
+            an_answered_call_is_an_entry_of_kind_call_and_shares_the_senders_one_answer,
             same_message_id_is_paid_once_and_answered_alike,
             a_message_id_is_forgotten_after_its_ttl,
             how_a_message_was_decided_can_be_asked_afterwards,
@@ -162,7 +167,10 @@ macro_rules! ledger_conformance_suite {
             a_refund_of_money_already_spent_takes_the_balance_to_zero_not_below,
             a_refund_before_its_credit_blocks_the_credit,
             bad_donations_are_refused_and_change_nothing,
-            donations_are_listed_newest_first_per_tenant
+            donations_are_listed_newest_first_per_tenant,
+            a_failing_episode_keeps_its_first_instant_until_every_problem_is_over,
+            a_failure_soon_after_the_same_link_worked_is_excused,
+            a_noted_state_keeps_its_since_until_it_changes
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {

@@ -20,7 +20,7 @@
 --       deployment-month limit (spend above it refuses: cap - cost),
 --       '' for "no such rule", 16 prepaid '1'|'0', 17 day counter TTL ms,
 --       18 month counter TTL ms, 19 stream MAXLEN, 20 deferred '1'|'',
---       21 pacing counter TTL ms
+--       21 pacing counter TTL ms, 22 entry kind ('reply' | 'call')
 -- Returns {0, entry_id, day, tenant_month, deployment_month, balance|''}
 --       | {1, replied 0|1} | {2} repeat sender | {3} rate limited
 --       | {4} slot allowance spent | {6} opted out | {7} deferred sender not pending
@@ -118,7 +118,7 @@ end
 local id = redis.call('INCR', KEYS[9])
 redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[19], '*',
   'id', id, 'at', ARGV[1], 'tenant', ARGV[2], 'number', ARGV[3],
-  'kind', 'reply', 'amount', ARGV[5], 'count', '1', 'ref', ARGV[4])
+  'kind', ARGV[22], 'amount', ARGV[5], 'count', '1', 'ref', ARGV[4])
 if ARGV[10] ~= '0' then
   redis.call('SET', KEYS[2], ARGV[9], 'PX', ARGV[10])
 else

@@ -210,6 +210,12 @@ impl KeySpace {
         self.key(&format!("sealed_parts:{id}"))
     }
 
+    /// A number's health (hash: `problem:<code>`, `ok:<code>`, `failing`,
+    /// `state:<name>` -> micros; expires 400 days after its last write).
+    pub fn health(&self, number: &str) -> String {
+        self.key(&format!("health:{number}"))
+    }
+
     /// The write probe of `/readyz`.
     pub fn probe(&self) -> String {
         self.key("probe")

@@ -43,6 +43,7 @@ mod donations;
 mod entries;
 pub(crate) mod events;
 mod evidence;
+mod health;
 pub mod layout;
 mod master;
 mod queue;

@@ -167,6 +167,7 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         ENTRIES_MAXLEN.to_string(),
         if r.deferred.is_some() { "1" } else { "" }.to_owned(),
         (rules::PACE_RETENTION_SECONDS * 1_000).to_string(),
+        r.kind.as_str().to_owned(),
     ];
     (keys, args)
 }

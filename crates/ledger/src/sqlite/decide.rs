@@ -64,7 +64,7 @@ pub(super) fn decide(
         tx.prepare_cached("UPDATE balances SET micros = micros - ?2 WHERE tenant = ?1")?
             .execute(params![&*r.tenant, r.cost.micros()])?;
     }
-    let entry_id = insert_entry(&tx, now, &r.tenant, &r.number, EntryKind::Reply, r.cost, 1, &r.message_id)?;
+    let entry_id = insert_entry(&tx, now, &r.tenant, &r.number, r.kind, r.cost, 1, &r.message_id)?;
     tx.prepare_cached(
         "INSERT INTO senders (number, sender, expires_micros) VALUES (?1, ?2, ?3)
          ON CONFLICT (number, sender) DO UPDATE SET expires_micros = excluded.expires_micros",

@@ -22,6 +22,7 @@ mod decide;
 mod donations;
 mod entries;
 mod evidence;
+mod health;
 mod queue;
 mod reports;
 
@@ -140,6 +141,7 @@ impl SqliteLedger {
         connection.execute_batch(control::SCHEMA)?;
         connection.execute_batch(evidence::SCHEMA)?;
         connection.execute_batch(donations::SCHEMA)?;
+        connection.execute_batch(health::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };
         std::thread::Builder::new()

@@ -53,7 +53,7 @@ pub fn message_sid_from(seed: u128) -> String {
     format!("SM{:032x}", mix(seed))
 }
 
-fn country_of(number: &str) -> String {
+pub(crate) fn country_of(number: &str) -> String {
     PhoneNumber::parse(number).ok().and_then(|parsed| parsed.country().map(str::to_owned)).unwrap_or_default()
 }
 

@@ -1,5 +1,5 @@
 //! Twilio Programmable Messaging: inbound webhooks, `X-Twilio-Signature`,
-//! and TwiML replies.
+//! and TwiML replies; Programmable Voice: the voice webhook and its TwiML (`voice.rs`).
 
 pub mod emulate;
 pub mod form;
@@ -8,6 +8,7 @@ pub mod send;
 pub mod signature;
 pub mod status;
 pub mod twiml;
+pub mod voice;
 pub mod webhook_url;
 
 pub use crate::form::{FormError, WebhookForm};
@@ -18,3 +19,4 @@ pub use send::{TwilioSendConfig, TwilioSender};
 pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_HEADER};
 pub use status::{DeliveryStatus, StatusCallback, StatusCallbackError};
 pub use twiml::{twiml_empty, twiml_message, twiml_reply_text};
+pub use voice::{call_sid_from, inbound_call, is_call_sid, twiml_reject, twiml_said_text, twiml_say, voice_form};

@@ -90,4 +90,5 @@ mod problems;
 mod providers;
 mod secrets;
 mod server;
+mod voice;
 mod warnings;

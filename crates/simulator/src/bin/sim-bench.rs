@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use antirelou_domain::{Clock, Money, Periods, SenderHasher, SystemClock};
 use antirelou_ledger::redis::layout::KeySpace;
 use antirelou_ledger::redis::script::decide_layout;
-use antirelou_ledger::{Caps, ReplyRequest};
+use antirelou_ledger::{Caps, EntryKind, ReplyRequest};
 use antirelou_providers::twilio;
 use antirelou_settings::{ProviderSettings, Settings};
 
@@ -167,6 +167,7 @@ fn evalsha_args(options: &HashMap<String, String>) -> Result<(), String> {
         message_id: "SM__rand_int__".into(),
         sender,
         cost: Money::from_micros(160_000),
+        kind: EntryKind::Reply,
         now_micros: clock.now_micros(),
         periods: Periods::at(clock.now(), chrono_tz::Europe::Paris),
         reply_once_per_seconds: 30 * 86_400,

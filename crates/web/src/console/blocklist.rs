@@ -1,20 +1,18 @@
 //! `GET /console/tenants/{tenant}/blocklist`: the tenant's stored block
-//! list (keyed fingerprints and labels, never numbers), a form to block one
-//! more (the number is hashed by `Controls::block` at once and never shown
-//! back), and a button to unblock each. Like `/v1/tenants/{t}/blocklist`.
+//! list (labels and dates, never numbers: the stored keys are not shown
+//! either, they mean nothing to a person), a form to block one more (the
+//! number is keyed by `Controls::block` at once and never shown back), and a
+//! button to unblock each. Like `/v1/tenants/{t}/blocklist`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_engine::ControlError;
-use antirelou_ledger::export;
 use maud::html;
 use serde::Deserialize;
 
 use super::i18n::T;
 use super::PageState;
+use super::{fields, format};
 use super::{layout, Visit};
-
-/// Hex digits of a sender's hash shown: enough to tell entries apart.
-const HASH_SHOWN: usize = 12;
 
 #[derive(Deserialize)]
 pub struct BlocklistQuery {
@@ -43,17 +41,17 @@ pub async fn show(
         _ => None,
     };
     let action = format!("/console/tenants/{tenant}/blocklist");
+    let problem = (query.problem.as_deref() == Some("number")).then_some(T::NotANumber);
     let body = html! {
         p.subtitle { (T::Tenant.get(lang)) " " (tenant) }
         @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
-        @if query.problem.as_deref() == Some("number") {
-            p.notice.error role="alert" { (T::NotANumber.get(lang)) }
-        }
         p { (T::BlocklistIntro.get(lang)) }
         form method="post" action=(action) autocomplete="off" {
             input type="hidden" name="csrf" value=(visit.csrf);
             label for="block-number" { (T::PhoneNumber.get(lang)) }
-            input #block-number type="tel" name="number" required;
+            input #block-number type="tel" name="number" required
+                aria-invalid=[problem.map(|_| "true")] aria-describedby=[problem.map(|_| fields::error_id("block-number"))];
+            (fields::error(lang, "block-number", problem))
             label for="block-label" { (T::Label.get(lang)) }
             input #block-label type="text" name="label" maxlength="80";
             button type="submit" #block-button { (T::Add.get(lang)) }
@@ -63,7 +61,6 @@ pub async fn show(
         } @else {
             table #blocklist {
                 thead { tr {
-                    th scope="col" { (T::Fingerprint.get(lang)) }
                     th scope="col" { (T::Label.get(lang)) }
                     th scope="col" { (T::Since.get(lang)) }
                     th scope="col" { span.visually-hidden { (T::Remove.get(lang)) } }
@@ -72,9 +69,10 @@ pub async fn show(
                     @for entry in blocked.iter().rev() {
                         @let hash = entry.sender.to_hex();
                         tr {
-                            td { code { (hash.chars().take(HASH_SHOWN).collect::<String>()) "…" } }
-                            td { (entry.label) }
-                            td { (export::rfc3339(entry.added_micros)) }
+                            td data-label=(T::Label.get(lang)) {
+                                @if entry.label.trim().is_empty() { (T::NoLabel.get(lang)) } @else { (entry.label) }
+                            }
+                            td data-label=(T::Since.get(lang)) { (format::time(lang, state.timezone, entry.added_micros)) }
                             td {
                                 form.inline method="post" action=(format!("{action}/remove")) {
                                     input type="hidden" name="csrf" value=(visit.csrf);

@@ -1,6 +1,6 @@
-//! The overview's 24-hour chart of one number: messages decided (this
-//! replica, `history.rs`) and replies paid (every replica: the ledger's
-//! reply entries), one pair of bars per hour, as inline SVG.
+//! The overview's 24-hour chart of one number: the replies paid per hour
+//! (the ledger's reply entries, so the whole service's), one bar per hour,
+//! as inline SVG.
 
 use antirelou_domain::micros;
 use std::collections::HashMap;
@@ -8,9 +8,12 @@ use std::collections::HashMap;
 use antirelou_ledger::{EntryFilter, EntryKind, MAX_ENTRIES_PER_PAGE};
 use maud::{html, Markup};
 
-use super::history::HOURS;
+use super::format;
 use super::i18n::{Lang, T};
 use crate::state::AppState;
+
+/// Hours the chart shows.
+pub const HOURS: usize = 24;
 
 /// Pages of entries read for one tenant's chart: bounded work per page
 /// view; a tenant with more entries in a day sees the chart marked partial.
@@ -53,33 +56,25 @@ pub async fn replies_by_hour(
 }
 
 /// The chart of one number.
-pub fn chart(lang: Lang, decided: &[u64; HOURS], replied: &[u64; HOURS]) -> Markup {
-    let top = decided.iter().chain(replied).copied().max().unwrap_or(0).max(1);
+pub fn chart(lang: Lang, replied: &[u64; HOURS]) -> Markup {
+    let top = replied.iter().copied().max().unwrap_or(0).max(1);
     let slot = WIDTH / HOURS as u32;
     let height = |n: u64| ((n as f64 / top as f64) * f64::from(HEIGHT - 4)).round() as u32;
-    let label = format!(
-        "{} : {} {}, {} {}",
-        T::Last24h.get(lang),
-        decided.iter().sum::<u64>(),
-        T::ChartDecisions.get(lang),
-        replied.iter().sum::<u64>(),
-        T::ChartReplies.get(lang)
-    );
+    let replies =
+        format::count(lang, replied.iter().sum::<u64>(), (T::ReplySentOne.get(lang), T::ReplySentOther.get(lang)));
+    let label = format!("{} : {replies}", T::Last24h.get(lang));
     html! {
         figure.chart {
             svg width=(WIDTH) height=(HEIGHT) viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
-                @for (i, (d, r)) in decided.iter().zip(replied).enumerate() {
+                @for (i, r) in replied.iter().enumerate() {
                     @let x = i as u32 * slot;
-                    rect.decided x=(x) y=(HEIGHT - height(*d)) width=(slot - 2) height=(height(*d)) {}
-                    rect.replied x=(x + 2) y=(HEIGHT - height(*r)) width=(slot - 6) height=(height(*r)) {}
+                    rect.replied x=(x + 1) y=(HEIGHT - height(*r)) width=(slot - 2) height=(height(*r)) {}
                 }
             }
             figcaption {
                 span.axis { (T::HourAgo.get(lang)) } " … " span.axis { (T::Now.get(lang)) }
                 br;
-                span.key.decided {} " " (decided.iter().sum::<u64>()) " " (T::ChartDecisions.get(lang))
-                " · "
-                span.key.replied {} " " (replied.iter().sum::<u64>()) " " (T::ChartReplies.get(lang))
+                span.key.replied {} " " (replies)
             }
         }
     }

@@ -5,9 +5,10 @@
 //! none.
 
 use antirelou_domain::{DonationSource, Money};
-use antirelou_ledger::{export, Donation};
+use antirelou_ledger::Donation;
 use maud::{html, Markup};
 
+use super::format;
 use super::i18n::{Lang, T};
 use super::PageState;
 
@@ -55,11 +56,19 @@ pub(super) async fn section(state: &PageState, tenant: &str, lang: Lang) -> Resu
                     tbody {
                         @for donation in &donations {
                             tr {
-                                td { (export::rfc3339(donation.credited_at_micros)) }
-                                td { (donation.source.display_name()) }
-                                td { (donation.payment_id) }
-                                td.amount { (donation.amount) " " (currency) }
-                                td { @if let Some(at) = donation.refunded_at_micros { (export::rfc3339(at)) } }
+                                td data-label=(T::When.get(lang)) {
+                                    (format::time(lang, state.timezone, donation.credited_at_micros))
+                                }
+                                td data-label=(T::DonationPlatform.get(lang)) { (donation.source.display_name()) }
+                                td data-label=(T::PaymentNumber.get(lang)) { (donation.payment_id) }
+                                td.amount data-label=(T::Amount.get(lang)) {
+                                    (format::money(lang, currency, donation.amount))
+                                }
+                                td data-label=(T::Refunded.get(lang)) {
+                                    @if let Some(at) = donation.refunded_at_micros {
+                                        (format::time(lang, state.timezone, at))
+                                    }
+                                }
                             }
                         }
                     }

@@ -9,9 +9,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::Money;
 use antirelou_evidence::Incident;
-use chrono::TimeZone;
 use maud::{html, Markup};
 
+use super::format;
 use super::i18n::{Lang, T};
 use super::{layout, PageState, Visit};
 use crate::routes::admin::incidents::{tenant_bundle, tenant_incidents, zip_response};
@@ -48,13 +48,13 @@ pub async fn list(request: HttpRequest, path: web::Path<String>, state: PageStat
                 tbody {
                     @for incident in &incidents {
                         tr {
-                            td { a href=(format!("/console/tenants/{tenant}/incidents/{}", incident.id)) {
-                                (when(incident.started_micros, state.timezone)) } }
-                            td { (end(incident, now, lang, state.timezone)) }
-                            td { (incident.number) }
-                            td { (incident.counts.messages) }
-                            td { (incident.counts.flooders) }
-                            td { (amount(lang, &state.currency, incident.counts.spend())) }
+                            td data-label=(T::AttackStart.get(lang)) { a href=(format!("/console/tenants/{tenant}/incidents/{}", incident.id)) {
+                                (when(lang, incident.started_micros, state.timezone)) } }
+                            td data-label=(T::AttackEnd.get(lang)) { (end(incident, now, lang, state.timezone)) }
+                            td data-label=(T::Number.get(lang)) { (incident.number) }
+                            td data-label=(T::Messages.get(lang)) { (incident.counts.messages) }
+                            td data-label=(T::Flooders.get(lang)) { (incident.counts.flooders) }
+                            td data-label=(T::Spent.get(lang)) { (format::money(lang, &state.currency, incident.counts.spend())) }
                         }
                     }
                 }
@@ -80,11 +80,11 @@ pub async fn show(request: HttpRequest, path: web::Path<(String, String)>, state
     let lang = visit.lang;
     let tz = state.timezone;
     let c = &incident.counts;
-    let money = |m: Money| amount(lang, &state.currency, m);
+    let money = |m: Money| format::money(lang, &state.currency, m);
     let body = html! {
         p.subtitle { (T::Tenant.get(lang)) " " (tenant) " · " (T::Number.get(lang)) " " (incident.number) }
         table.facts {
-            tr { th scope="row" { (T::AttackStart.get(lang)) } td { (when(incident.started_micros, tz)) } }
+            tr { th scope="row" { (T::AttackStart.get(lang)) } td { (when(lang, incident.started_micros, tz)) } }
             tr { th scope="row" { (T::AttackEnd.get(lang)) } td { (end(&incident, now, lang, tz)) } }
             tr { th scope="row" { (T::Messages.get(lang)) } td { (c.messages) } }
             tr { th scope="row" { (T::NewSenders.get(lang)) } td { (c.new_senders) } }
@@ -140,24 +140,13 @@ fn complaint(lang: Lang) -> Markup {
     }
 }
 
-fn when(micros: i64, tz: chrono_tz::Tz) -> String {
-    tz.timestamp_micros(micros).single().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+fn when(lang: Lang, micros: i64, tz: chrono_tz::Tz) -> String {
+    format::time(lang, tz, micros)
 }
 
 fn end(incident: &Incident, now: i64, lang: Lang, tz: chrono_tz::Tz) -> String {
     match incident.ended_micros(now) {
-        Some(end) => when(end, tz),
+        Some(end) => when(lang, end, tz),
         None => T::StillOn.get(lang).to_owned(),
-    }
-}
-
-/// Money as the visitor writes it: `0,08 €` in French, `€0.08` in English.
-fn amount(lang: Lang, currency: &str, money: Money) -> String {
-    let text = money.to_string();
-    match (lang, currency) {
-        (Lang::Fr, "EUR") => format!("{} €", text.replace('.', ",")),
-        (Lang::En, "EUR") => format!("€{text}"),
-        (Lang::Fr, _) => format!("{} {currency}", text.replace('.', ",")),
-        (Lang::En, _) => format!("{text} {currency}"),
     }
 }

@@ -5,9 +5,13 @@
 //! cookie, CSRF tokens), `signin.rs` (sign-in, its per-IP limit, sign-out)
 //! and `layout.rs` (the frame and the security headers of every page).
 //! One file per page: `overview.rs`, `number.rs`, `blocklist.rs`,
-//! `money.rs`, `alerts.rs`; `chart.rs` draws the 24-hour chart from
-//! `history.rs`; `i18n.rs` holds every word; `assets/` the CSS and the
-//! little JavaScript (live reply counter), embedded in the binary.
+//! `money.rs`, `alerts.rs`; `health.rs` (a number's health: badge and
+//! reasons); `chart.rs` draws the 24-hour chart of replies
+//! (from the ledger, for the whole service); `i18n.rs` holds every word and
+//! `format.rs` writes money, times and counts the same on every page;
+//! `assets/` the CSS and the little JavaScript (live reply counter),
+//! embedded in the binary. No page shows a figure of one process: every
+//! count comes from the ledger, the same on every server.
 //!
 //! Pages change things through the same functions as the JSON API
 //! (`Controls::pause`, `Controls::patch`, `Controls::block`,
@@ -20,8 +24,10 @@ mod alerts;
 mod blocklist;
 mod chart;
 mod donations;
+mod fields;
+pub mod format;
 mod generations;
-pub mod history;
+mod health;
 pub mod i18n;
 mod incidents;
 mod layout;
@@ -55,7 +61,6 @@ pub struct ConsoleState {
     /// `server.public_url` is https: cookies are always `Secure`.
     pub https: bool,
     pub signin: signin::SigninLimiter,
-    pub history: std::sync::Arc<history::DecisionHistory>,
     /// CSV downloads streaming at once, per tenant (each reads the ledger page after page).
     pub exports: money::ExportSlots,
 }
@@ -98,16 +103,11 @@ impl FromRequest for PageState {
 }
 
 impl ConsoleState {
-    /// The console's keys, sign-in limiter and CSV slots, its decision
-    /// history sampled from `state`'s numbers, and the ledger's session
-    /// generations kept aligned with the tokens. Call inside an actix System.
+    /// The console's keys, sign-in limiter and CSV slots, and the ledger's
+    /// session generations kept aligned with the tokens. Call inside an
+    /// actix System.
     pub fn start(settings: &Settings, state: &AppState) -> Result<ConsoleState, prometheus::Error> {
         let console = ConsoleState::from_settings(settings, &state.prometheus, &state.clock)?;
-        history::spawn_sampler(
-            std::sync::Arc::clone(&console.history),
-            state.registry.clone(),
-            std::sync::Arc::clone(&state.clock),
-        );
         generations::spawn_keeper(console.key.clone(), state.operator_token.clone(), state.registry.clone());
         Ok(console)
     }
@@ -122,7 +122,6 @@ impl ConsoleState {
             ttl_seconds: settings.server.console_session_ttl_seconds,
             https: settings.server.public_url.starts_with("https://"),
             signin: signin::SigninLimiter::new(prometheus, clock)?,
-            history: std::sync::Arc::default(),
             exports: money::ExportSlots::default(),
         })
     }

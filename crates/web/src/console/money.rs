@@ -16,8 +16,9 @@ use maud::html;
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::i18n::T;
+use super::i18n::{Lang, T};
 use super::PageState;
+use super::{fields, format};
 use super::{layout, Visit};
 use crate::routes::admin::tenants::{credit, csv_rows, TopUpError};
 
@@ -26,8 +27,15 @@ use crate::routes::admin::tenants::{credit, csv_rows, TopUpError};
 const ENTRIES_SHOWN: usize = 50;
 
 /// The kind of an entry, in words.
-fn kind_text(kind: EntryKind) -> &'static str {
-    kind.as_str()
+fn kind_text(kind: EntryKind) -> T {
+    match kind {
+        EntryKind::Reply => T::KindReply,
+        EntryKind::Inbound => T::KindInbound,
+        EntryKind::TopUp => T::KindTopUp,
+        EntryKind::Donation => T::KindDonation,
+        EntryKind::Refund => T::KindRefund,
+        EntryKind::Call => T::KindCall,
+    }
 }
 
 #[derive(Deserialize)]
@@ -85,18 +93,18 @@ pub async fn show(
     };
     let replies_left = balance.and_then(|balance| super::donations::replies_left(&state, &tenant, balance));
     let currency = &state.currency;
+    let money = |amount| format::money(lang, currency, amount);
     let body = html! {
         @if let (true, Some(balance)) = (credited, &balance) {
-            p.notice.ok role="status" { (T::Credited.get(lang)) " " strong { (balance) " " (currency) } }
+            p.notice.ok role="status" { (T::Credited.get(lang)) " " strong { (money(*balance)) } }
         }
-        @if let Some(problem) = problem { p.notice.error role="alert" { (problem.get(lang)) } }
         @if !prepaid {
             p.notice #not-prepaid role="note" { (T::NotPrepaid.get(lang)) }
         } @else {
             p.balance #balance {
                 (T::Balance.get(lang)) " : "
                 @match balance {
-                    Some(balance) => strong { (balance) " " (currency) },
+                    Some(balance) => strong { (money(balance)) },
                     None => (T::NoBalance.get(lang)),
                 }
                 @if let Some(replies) = replies_left { " (≈ " (replies) " " (T::RepliesLeft.get(lang)) ")" }
@@ -105,8 +113,12 @@ pub async fn show(
                 h2 #top-up { (T::TopUp.get(lang)) }
                 form method="post" action=(format!("/console/tenants/{tenant}/top-up")) {
                     input type="hidden" name="csrf" value=(visit.csrf);
-                    label for="amount" { (T::Amount.get(lang)) " (" (currency) ")" }
-                    input #amount type="text" name="amount" inputmode="decimal" required placeholder="10.00";
+                    label for="amount" { (T::Amount.get(lang)) " (" (format::currency_sign(currency)) ")" }
+                    input #amount type="text" name="amount" inputmode="decimal" required
+                        aria-invalid=[problem.map(|_| "true")]
+                        aria-describedby=[problem.map(|_| fields::error_id("amount"))]
+                        placeholder=(if lang == Lang::Fr { "10,00" } else { "10.00" });
+                    (fields::error(lang, "amount", problem))
                     label for="note" { (T::Note.get(lang)) }
                     input #note type="text" name="note" maxlength="200";
                     button type="submit" { (T::TopUp.get(lang)) }
@@ -132,12 +144,12 @@ pub async fn show(
                     tbody {
                         @for entry in &page.entries {
                             tr {
-                                td { (export::rfc3339(entry.at_micros)) }
-                                td { (entry.number) }
-                                td { (kind_text(entry.kind)) }
-                                td.amount { (entry.amount) " " (currency) }
-                                td { (entry.count) }
-                                td { (entry.reference) }
+                                td data-label=(T::When.get(lang)) { (format::time(lang, state.timezone, entry.at_micros)) }
+                                td data-label=(T::Number.get(lang)) { (entry.number) }
+                                td data-label=(T::Kind.get(lang)) { (kind_text(entry.kind).get(lang)) }
+                                td.amount data-label=(T::Amount.get(lang)) { (money(entry.amount)) }
+                                td data-label=(T::Count.get(lang)) { (entry.count) }
+                                td data-label=(T::Reference.get(lang)) { (entry.reference) }
                             }
                         }
                     }

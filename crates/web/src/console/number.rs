@@ -1,22 +1,28 @@
-//! `GET /console/numbers/{number}`: one number: pause or resume it, its
+//! `GET /console/numbers/{number}`: one number: its health (`health.rs`), pause or resume it, its
 //! reply with a live count of characters, encoding, segments and cost per
 //! reply (computed here, by the settings' own rules, for the page and for
 //! each keystroke through `POST .../preview`), its caps and shield. Every
 //! change goes through the runtime controls (`Controls`: stored in the
-//! ledger, applied by every replica, audited), as the API's do.
+//! ledger, applied by every replica, audited), as the API's do. The senders
+//! waiting for a reply are counted in the ledger's queue (the whole
+//! service's), never one process's.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use antirelou_domain::{Outcome, Periods};
+use antirelou_domain::{segments, Outcome, Periods};
 use antirelou_engine::{ControlError, NumberControls};
 use antirelou_settings::{NumberPatch, NumberSettings};
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 
+use super::fields::{self, Refusal};
+use super::format;
 use super::i18n::{outcome_text, Lang, T};
 use super::overview::{badges, cap_bars, totals_of};
 use super::PageState;
 use super::{layout, Visit};
+use crate::routes::admin::health::{health_view, number_health};
+use crate::routes::admin::number::Ucs2Character;
 use crate::routes::admin::numbers::number_views;
 use crate::routes::admin::reports::DayStats;
 use crate::routes::admin::Caller;
@@ -31,22 +37,49 @@ pub struct ReplyFigures {
     pub cost: String,
     /// Why the text cannot be a reply (too long, empty), if it cannot.
     pub problem: Option<String>,
+    /// The characters that make the reply UCS-2 and their replacements, in
+    /// words (empty: the reply is GSM-7).
+    pub ucs2: String,
+    /// Whether some of them have a GSM-7 replacement (the button shows).
+    pub replaceable: bool,
 }
 
 /// The figures of `reply` on `number`'s settings: the patch is read with the
 /// configuration file's own reader, and applied like a `PATCH` would.
-pub fn figures(number: &NumberSettings, reply: &str, currency: &str) -> ReplyFigures {
+pub fn figures(lang: Lang, number: &NumberSettings, reply: &str, currency: &str) -> ReplyFigures {
     let patch = NumberPatch::from_json(&serde_json::json!({ "reply": reply }));
     let problem =
-        patch.as_ref().err().map(|problems| problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "));
+        patch.as_ref().err().and_then(|problems| problems.first()).map(|p| fields::words(p).1.get(lang).to_owned());
+    let forcing = Ucs2Character::all_of(reply);
     let patched = number.with_patch(&NumberPatch { reply: Some(reply.to_owned()), ..NumberPatch::default() });
     ReplyFigures {
         characters: reply.chars().count(),
         encoding: patched.reply_segments.encoding.to_string(),
         segments: patched.reply_segments.segments,
-        cost: format!("{} {currency}", patched.reply_cost),
+        cost: format::money(lang, currency, patched.reply_cost),
         problem,
+        ucs2: ucs2_sentence(lang, &forcing),
+        replaceable: forcing.iter().any(|c| c.replacement.is_some()),
     }
+}
+
+/// The characters that make a reply UCS-2, in a sentence: `’` (can be
+/// replaced by `'`), `ê` (no equivalent).
+fn ucs2_sentence(lang: Lang, forcing: &[Ucs2Character]) -> String {
+    if forcing.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = forcing
+        .iter()
+        .map(|c| {
+            let shown = if c.character.trim().is_empty() { format!("{:?}", c.character) } else { c.character.clone() };
+            match &c.replacement {
+                Some(stand_in) => format!("« {shown} » ({} « {stand_in} »)", T::ReplaceableBy.get(lang)),
+                None => format!("« {shown} » ({})", T::NoEquivalent.get(lang)),
+            }
+        })
+        .collect();
+    format!("{} {}.", T::Ucs2Intro.get(lang), each.join(", "))
 }
 
 fn figures_block(lang: Lang, f: &ReplyFigures) -> Markup {
@@ -58,6 +91,9 @@ fn figures_block(lang: Lang, f: &ReplyFigures) -> Markup {
             dt { (T::CostPerReply.get(lang)) } dd data-figure="cost" { (f.cost) }
         }
         p.notice.error #reply-problem hidden[f.problem.is_none()] { (f.problem.as_deref().unwrap_or("")) }
+        div.replacement #ucs2 hidden[f.ucs2.is_empty()] {
+            p.hint data-figure="ucs2" { (f.ucs2) }
+        }
     }
 }
 
@@ -83,36 +119,63 @@ pub async fn show(
     state: PageState,
 ) -> HttpResponse {
     let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
-    let lang = visit.lang;
-    let number = path.into_inner();
-    let Some(controls) = visible(&state, visit.caller(), &number) else { return visit.not_found(&request) };
-    let views = number_views(&state, visit.caller()).await;
-    let Some(view) = views.iter().find(|v| v.number == number) else {
-        return visit.unavailable(&request, T::ActorUnavailable);
-    };
-    let Some(totals) = totals_of(&state, &view.tenant, &number).await else {
-        return visit.unavailable(&request, T::LedgerUnavailable);
-    };
-    let policy = &controls.policy;
-    let now = state.clock.now_seconds();
-    let today = Periods::at(state.clock.now(), policy.timezone).day;
-    let counts = state.registry.ledger().day_counts(&view.tenant, std::slice::from_ref(&today)).await;
-    let today = DayStats::of(today, counts.ok().and_then(|mut c| c.pop()).unwrap_or_default(), Some(&number));
-    let reply_figures = figures(&controls.settings, &policy.reply, &state.currency);
     let notice = match query.done.as_deref() {
         Some("paused") => Some(T::PausedDone),
         Some("resumed") => Some(T::ResumedDone),
         Some("saved") => Some(T::Saved),
         _ => None,
     };
+    render(&request, &state, &visit, &path.into_inner(), notice, None).await
+}
+
+/// The number page, with a notice of what was just done, or with a refused
+/// form given back (`400`): what was typed, and why next to each field.
+async fn render(
+    request: &HttpRequest,
+    state: &PageState,
+    visit: &Visit,
+    number: &str,
+    notice: Option<T>,
+    refusal: Option<&Refusal>,
+) -> HttpResponse {
+    let lang = visit.lang;
+    let Some(controls) = visible(state, visit.caller(), number) else { return visit.not_found(request) };
+    let views = number_views(state, visit.caller()).await;
+    let Some(view) = views.iter().find(|v| v.number == number) else {
+        return visit.unavailable(request, T::ActorUnavailable);
+    };
+    let Some(totals) = totals_of(state, &view.tenant, number).await else {
+        return visit.unavailable(request, T::LedgerUnavailable);
+    };
+    let policy = &controls.policy;
+    let Some(handle) = state.registry.route(number) else { return visit.not_found(request) };
+    let Ok(health) = number_health(state, &handle, policy, &totals, view.paused).await else {
+        return visit.unavailable(request, T::LedgerUnavailable);
+    };
+    let health_words = health_view(state, &handle, &health, lang.code());
+    let now = state.clock.now_seconds();
+    let today = Periods::at(state.clock.now(), policy.timezone).day;
+    let counts = state.registry.ledger().day_counts(&view.tenant, std::slice::from_ref(&today)).await;
+    let today = DayStats::of(today, counts.ok().and_then(|mut c| c.pop()).unwrap_or_default(), Some(number));
+    let reply = refusal.and_then(|r| r.value("reply")).unwrap_or(&policy.reply);
+    let reply_figures = figures(lang, &controls.settings, reply, &state.currency);
+    let waiting = state.registry.ledger().deferred_count(number, state.clock.now_micros()).await.unwrap_or(0) as u64;
     let action = |what: &str| format!("/console/numbers/{number}/{what}");
+    let typed = |field: &str, current: String| refusal.and_then(|r| r.value(field)).map_or(current, str::to_owned);
+    let why = |field: &str| refusal.and_then(|r| r.error(field));
+    let invalid = |field: &str| why(field).map(|_| "true");
+    let described = |field: &str, id: &str| why(field).map(|_| fields::error_id(id));
     let body = html! {
         @if let Some(notice) = notice { p.notice.ok role="status" { (notice.get(lang)) } }
+        @if let Some(general) = why("") { p.notice.error role="alert" { (general.get(lang)) } }
         p { (T::Tenant.get(lang)) " " strong { (view.tenant) } }
+        (super::health::section(lang, &health, &health_words, state.timezone))
         section aria-labelledby="state" {
             h2 #state { (T::State.get(lang)) }
-            p { (badges(lang, view, now)) }
-            p { (T::Deferred.get(lang)) " : " (view.deferred_here) }
+            p { (badges(lang, view, now, &health)) }
+            @if waiting > 0 {
+                p #waiting { (format::count(lang, waiting, (T::DeferredOne.get(lang), T::DeferredOther.get(lang)))) }
+            }
             form method="post" action=(action(if view.paused { "resume" } else { "pause" })) {
                 input type="hidden" name="csrf" value=(visit.csrf);
                 button type="submit" #pause-button {
@@ -129,8 +192,13 @@ pub async fn show(
             form.reply method="post" action=(action("reply")) data-preview=(action("preview")) {
                 input type="hidden" name="csrf" value=(visit.csrf);
                 label for="reply-text" { (T::ReplyHelp.get(lang)) }
-                textarea #reply-text name="reply" rows="5" maxlength="2000" { (policy.reply) }
+                textarea #reply-text name="reply" rows="5" maxlength="2000"
+                    aria-invalid=[invalid("reply")] aria-describedby=[described("reply", "reply-text")] { (reply) }
+                (fields::error(lang, "reply-text", why("reply")))
                 (figures_block(lang, &reply_figures))
+                button type="submit" #replace-ucs2 formaction=(action("gsm7")) hidden[!reply_figures.replaceable] {
+                    (T::ReplaceUcs2.get(lang))
+                }
                 button type="submit" #save-reply { (T::SaveReply.get(lang)) }
             }
         }
@@ -138,21 +206,30 @@ pub async fn show(
             h2 #caps { (T::CapsAndShield.get(lang)) }
             form method="post" action=(action("settings")) {
                 input type="hidden" name="csrf" value=(visit.csrf);
-                label for="daily-cap" { (T::NumberDaily.get(lang)) " (" (state.currency) ")" }
+                label for="daily-cap" { (T::NumberDaily.get(lang)) " (" (format::currency_sign(&state.currency)) ")" }
                 input #daily-cap type="text" name="daily_cap" inputmode="decimal"
-                    value=(policy.caps.number_daily.map(|c| c.to_string()).unwrap_or_default());
+                    aria-invalid=[invalid("daily_cap")] aria-describedby=[described("daily_cap", "daily-cap")]
+                    value=(typed("daily_cap", policy.caps.number_daily.map(|c| format::money_field(lang, c)).unwrap_or_default()));
+                (fields::error(lang, "daily-cap", why("daily_cap")))
                 label for="per-minute" { (T::MaxRepliesPerMinute.get(lang)) }
                 input #per-minute type="number" name="max_replies_per_minute" min="1" required
-                    value=(policy.max_replies_per_minute);
+                    aria-invalid=[invalid("max_replies_per_minute")]
+                    aria-describedby=[described("max_replies_per_minute", "per-minute")]
+                    value=(typed("max_replies_per_minute", policy.max_replies_per_minute.to_string()));
+                (fields::error(lang, "per-minute", why("max_replies_per_minute")))
                 label for="shield-trigger" { (T::ShieldTrigger.get(lang)) }
                 input #shield-trigger type="number" name="trigger_per_minute" min="1" required
-                    value=(policy.shield.trigger_per_minute);
+                    aria-invalid=[invalid("trigger_per_minute")]
+                    aria-describedby=[described("trigger_per_minute", "shield-trigger")]
+                    value=(typed("trigger_per_minute", policy.shield.trigger_per_minute.to_string()));
+                (fields::error(lang, "shield-trigger", why("trigger_per_minute")))
                 p.hint { (T::EmptyIsNoCap.get(lang)) }
                 button type="submit" #save-settings { (T::Save.get(lang)) }
             }
         }
     };
-    layout::page(&visit, T::Number, html! { p.subtitle { (number) } (body) })
+    let status = if refusal.is_some_and(Refusal::refused) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    layout::page_with_status(visit, status, T::Number, html! { p.subtitle { (number) } (body) })
 }
 
 /// A form of the number page: its CSRF token and the fields it changes.
@@ -208,6 +285,12 @@ pub async fn act(
     let who = visit.caller().audit_name();
     let page = format!("/console/numbers/{number}");
     let result = match action.as_str() {
+        "gsm7" => {
+            // Not saved: the reply comes back with its stand-ins, to read and save.
+            let replaced = segments::with_gsm7_replacements(form.reply.as_deref().unwrap_or(""));
+            let draft = Refusal::default().typed("reply", Some(&replaced));
+            return render(&request, &state, &visit, &number, Some(T::Replaced), Some(&draft)).await;
+        }
         "pause" | "resume" => {
             let paused = action == "pause";
             state.controls.pause(&number, paused, &who).await.map(|_| if paused { "paused" } else { "resumed" })
@@ -217,7 +300,13 @@ pub async fn act(
             match NumberPatch::from_json(&json) {
                 Ok(patch) => state.controls.patch(&number, &patch, &who).await.map(|_| "saved"),
                 Err(problems) => {
-                    Err(ControlError::Invalid(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")))
+                    let refusal = Refusal::default()
+                        .typed("reply", form.reply.as_deref())
+                        .typed("daily_cap", form.daily_cap.as_deref())
+                        .typed("max_replies_per_minute", form.max_replies_per_minute.as_deref())
+                        .typed("trigger_per_minute", form.trigger_per_minute.as_deref())
+                        .with_problems(&problems);
+                    return render(&request, &state, &visit, &number, None, Some(&refusal)).await;
                 }
             }
         }
@@ -253,7 +342,9 @@ pub async fn preview(
         return HttpResponse::build(StatusCode::FORBIDDEN).finish();
     }
     match visible(&state, visit.caller(), &path.into_inner()) {
-        Some(controls) => HttpResponse::Ok().json(figures(&controls.settings, &form.reply, &state.currency)),
+        Some(controls) => {
+            HttpResponse::Ok().json(figures(visit.lang, &controls.settings, &form.reply, &state.currency))
+        }
         None => HttpResponse::NotFound().finish(),
     }
 }
@@ -273,7 +364,7 @@ fn decisions_today(lang: Lang, today: &DayStats) -> Markup {
                 thead { tr { th scope="col" { (T::Decision.get(lang)) } th scope="col" { (T::Count.get(lang)) } } }
                 tbody {
                     @for (outcome, count) in &happened {
-                        tr { td { (outcome_text(*outcome).get(lang)) } td { (count) } }
+                        tr { td { (outcome_text(*outcome).get(lang)) } td data-label=(T::Count.get(lang)) { (count) } }
                     }
                 }
             }

@@ -1,5 +1,5 @@
-//! `GET /console/`: every number the visitor may see, by tenant: paused or
-//! answering, shield on or off, today's spend against each cap as bars, the
+//! `GET /console/`: every number the visitor may see, by tenant: its
+//! health (`health.rs`), shield on or off, today's spend against each cap as bars, the
 //! balance, and the last 24 hours as a chart.
 
 use actix_web::{HttpRequest, HttpResponse};
@@ -7,12 +7,15 @@ use antirelou_domain::{Money, Periods};
 use antirelou_ledger::{BudgetScope, Caps, SpendTotals, TotalsQuery};
 use maud::{html, Markup};
 
-use super::history::{self, HOURS};
+use super::chart::HOURS;
+use super::format;
 use super::i18n::{Lang, T};
 use super::PageState;
 use super::{chart, layout, Visit};
+use crate::routes::admin::health::number_health;
 use crate::routes::admin::numbers::{number_views, NumberView};
 use crate::state::AppState;
+use antirelou_engine::health::NumberHealth;
 
 /// The text of a budget scope.
 pub fn scope_text(scope: BudgetScope) -> T {
@@ -22,6 +25,11 @@ pub fn scope_text(scope: BudgetScope) -> T {
         BudgetScope::DeploymentMonthly => T::DeploymentMonthly,
         BudgetScope::Balance => T::Balance,
     }
+}
+
+/// The budget scope whose code is `name` (`number_daily`, …).
+pub fn scope_named(name: &str) -> Option<BudgetScope> {
+    BudgetScope::ALL.into_iter().find(|s| s.as_str() == name)
 }
 
 /// What the number has spent in a cap's period.
@@ -44,11 +52,18 @@ pub fn cap_bars(lang: Lang, currency: &str, caps: &Caps, totals: &SpendTotals) -
                     dd {
                         @match caps.get(scope) {
                             Some(cap) => {
-                                @let label = format!("{spent} {} {cap} {currency}", T::Of.get(lang));
-                                (layout::bar(spent.micros(), cap.micros(), &label))
-                                " " (label)
+                                @let label = format!(
+                                    "{} {} {}",
+                                    format::money(lang, currency, spent),
+                                    T::Of.get(lang),
+                                    format::money(lang, currency, cap)
+                                );
+                                span.bar-line {
+                                    (layout::bar(spent.micros(), cap.micros(), &label))
+                                    " " span { (label) }
+                                }
                             }
-                            None => { (spent) " " (currency) " (" (T::NoCap.get(lang)) ")" }
+                            None => { (format::money(lang, currency, spent)) " (" (T::NoCap.get(lang)) ")" }
                         }
                     }
                 }
@@ -57,20 +72,19 @@ pub fn cap_bars(lang: Lang, currency: &str, caps: &Caps, totals: &SpendTotals) -
     }
 }
 
-/// The state badges of a number.
-pub fn badges(lang: Lang, view: &NumberView, now_seconds: i64) -> Markup {
+/// The state badges of a number: its health first (never "answering"
+/// while it is failing), then its shield.
+pub fn badges(lang: Lang, view: &NumberView, now_seconds: i64, health: &NumberHealth) -> Markup {
     let shield = view.shield_until_seconds.is_some_and(|until| until > now_seconds);
     html! {
-        span.badge.(if view.paused { "paused" } else { "answering" }) {
-            (if view.paused { T::Paused.get(lang) } else { T::Answering.get(lang) })
-        }
+        (super::health::state_badge(lang, health))
         " "
         span.badge.(if shield { "shield-on" } else { "shield-off" }) {
             (if shield { T::ShieldOn.get(lang) } else { T::ShieldOff.get(lang) })
         }
-        @if let Some(scope) = &view.budget_exhausted {
+        @if let Some(scope) = view.budget_exhausted.as_deref().and_then(scope_named) {
             " "
-            span.badge.exhausted { (T::BudgetExhausted.get(lang)) " " (scope) }
+            span.badge.exhausted { (T::BudgetExhausted.get(lang)) " " (scope_text(scope).get(lang).to_lowercase()) }
         }
     }
 }
@@ -87,8 +101,6 @@ pub async fn show(request: HttpRequest, state: PageState) -> HttpResponse {
     let Some(visit) = Visit::of(&request, &state).await else { return layout::to_sign_in() };
     let lang = visit.lang;
     let now = state.clock.now_seconds();
-    let hour = now.div_euclid(3_600);
-    history::sample_all(&state.console.history, &state.registry, &state.clock);
     let views = number_views(&state, visit.caller()).await;
     let mut sections = Vec::new();
     for tenant in &visit.tenants {
@@ -102,17 +114,19 @@ pub async fn show(request: HttpRequest, state: PageState) -> HttpResponse {
             let Some(totals) = totals_of(&state, tenant, &view.number).await else {
                 return visit.unavailable(&request, T::LedgerUnavailable);
             };
+            let Ok(health) = number_health(&state, &handle, &handle.policy, &totals, view.paused).await else {
+                return visit.unavailable(&request, T::LedgerUnavailable);
+            };
             balance = balance.or(totals.balance);
-            let decided = state.console.history.hourly(&view.number, hour, history::total_decisions(&handle));
             let replied = replies.get(&view.number).copied().unwrap_or([0; HOURS]);
             cards.push(html! {
                 article.number {
                     h3 { a href=(format!("/console/numbers/{}", view.number)) { (view.number) } }
-                    p { (badges(lang, view, now)) }
+                    p { (badges(lang, view, now, &health)) }
                     h4 { (T::SpendToday.get(lang)) }
                     (cap_bars(lang, &state.currency, &handle.policy.caps, &totals))
                     h4 { (T::Last24h.get(lang)) }
-                    (chart::chart(lang, &decided, &replied))
+                    (chart::chart(lang, &replied))
                 }
             });
         }
@@ -122,7 +136,7 @@ pub async fn show(request: HttpRequest, state: PageState) -> HttpResponse {
                 p.balance {
                     (T::Balance.get(lang)) " : "
                     @match balance {
-                        Some(balance) => strong { (balance) " " (state.currency) },
+                        Some(balance) => strong { (format::money(lang, &state.currency, balance)) },
                         None => (T::NoBalance.get(lang)),
                     }
                 }

@@ -17,7 +17,9 @@
 //! errors and `antirelou_poller_up` stays 0). A lease holder that keeps
 //! failing hands its lease over after [`HANDOVER_AFTER`] failed polls and
 //! sits out one lease TTL, so a replica that can reach OVHcloud takes the
-//! number. The lease is taken over by another replica when its holder
+//! number. Every poll also tells the number's health (`poll_failing`,
+//! `credentials_refused`: see [`OvhPoller::report_failure`]), which the
+//! ledger shares with every replica. The lease is taken over by another replica when its holder
 //! stops renewing it (a dead process) within [`OvhPoller::lease_ttl`].
 
 use std::collections::HashMap;
@@ -25,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use antirelou_domain::{Outcome, ProviderKind, SharedClock};
+use antirelou_engine::health::HealthCode;
 use antirelou_engine::metrics::PollResult;
 use antirelou_engine::NumberHandle;
 use antirelou_providers::ovh::{OvhApi, OvhApiError, VirtualNumber};
@@ -53,6 +56,10 @@ pub const MIN_LEASE_TTL: Duration = Duration::from_secs(10);
 /// Failed polls after which a lease holder hands its lease over
 /// (twice the count that makes it failing in `/readyz`).
 pub const HANDOVER_AFTER: u32 = 2 * FAILING_AFTER;
+
+/// Failed polls in a row after which a number that was polled is `failing`
+/// (its health; a poller that never succeeded is from its first failure).
+pub const HEALTH_FAILING_AFTER: u32 = 2;
 
 /// What one handled incoming message became.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,6 +229,7 @@ impl OvhPoller {
         let ttl = self.lease_ttl();
         let mut status = PollerStatus { tenant: tenant.clone(), ..PollerStatus::default() };
         let mut sit_out_until: Option<Instant> = None;
+        let mut polled_once = false;
         self.health.set(&number, status.clone());
         loop {
             if *stop.borrow() {
@@ -244,6 +252,10 @@ impl OvhPoller {
                         metrics.polled(&tenant, &number, PollResult::Ok);
                         status.failed_polls = 0;
                         status.credentials_refused = false;
+                        polled_once = true;
+                        let health = self.intake.registry().health();
+                        health.observe(&self.handle, HealthCode::PollFailing, true).await;
+                        health.observe(&self.handle, HealthCode::CredentialsRefused, true).await;
                         if report.more {
                             Duration::ZERO
                         } else {
@@ -252,7 +264,9 @@ impl OvhPoller {
                     }
                     Err(error) => {
                         metrics.polled(&tenant, &number, PollResult::Error);
-                        self.failed(&error, &mut status, &mut sit_out_until, ttl).await
+                        let wait = self.failed(&error, &mut status, &mut sit_out_until, ttl).await;
+                        self.report_failure(&status, polled_once).await;
+                        wait
                     }
                 }
             } else {
@@ -280,6 +294,19 @@ impl OvhPoller {
         let name = self.lease_name();
         let lease = ledger.lease(&name, &self.holder, ttl_ms, self.clock.now_micros());
         matches!(tokio::time::timeout(self.intake.registry().options().ledger_timeout, lease).await, Ok(Ok(true)))
+    }
+
+    /// Tells the number's health of a failed poll: refused credentials at
+    /// once; other failures from the first poll of a poller that never
+    /// succeeded, else from [`HEALTH_FAILING_AFTER`] in a row (so a number
+    /// that stops working is `failing` within two poll intervals).
+    async fn report_failure(&self, status: &PollerStatus, polled_once: bool) {
+        let health = self.intake.registry().health();
+        if status.credentials_refused {
+            health.observe(&self.handle, HealthCode::CredentialsRefused, false).await;
+        } else if !polled_once || status.failed_polls >= HEALTH_FAILING_AFTER {
+            health.observe(&self.handle, HealthCode::PollFailing, false).await;
+        }
     }
 
     /// Records a failed poll and returns how long to wait before the next.

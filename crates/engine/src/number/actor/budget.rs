@@ -46,7 +46,14 @@ impl NumberActor {
             found.extend(budget_alerts::balance_crossings(&mark, balance, policy.reply_cost));
         }
         for crossing in found {
-            let (claim, alert) = budget_alerts::claim(&policy.tenant, &policy.number, &crossing, periods, now);
+            let (claim, alert) = budget_alerts::claim(
+                &policy.tenant,
+                &policy.number,
+                &crossing,
+                periods,
+                now,
+                policy.donation_url.as_deref(),
+            );
             if self.live.known_claims.contains(&claim.key) {
                 continue;
             }

@@ -14,7 +14,7 @@ use antirelou_providers::OutboundSms;
 use rand::RngCore;
 
 use super::{arrival, NumberActor};
-use crate::messages::{Decision, Inbound};
+use crate::messages::{Channel, Decision, Inbound};
 use crate::metrics::LedgerOp;
 use crate::number::judge_round::seal_record;
 use crate::number::state::LedgerUnavailable;
@@ -60,10 +60,15 @@ impl NumberActor {
             if let Some(totals) = &applied.totals {
                 act.deps.metrics.publish_budget(&request.caps, totals);
             }
-            let Inbound { sender_phone, reply_to, sender, .. } = msg;
+            let Inbound { sender_phone, reply_to, sender, channel, .. } = msg;
             if applied.decision.outcome == Outcome::Replied {
-                act.replies_paid(1, request.cost);
-                if !act.deps.policy.inline_reply {
+                act.replies_paid(1, request.cost, request.kind);
+                if channel == Channel::Call {
+                    // Answered by the webhook's answer or not at all: a call
+                    // whose answer was lost is never answered, and its
+                    // reservation is given back when the provider reports it.
+                    let _ = reply_to.send(applied.decision);
+                } else if !act.deps.policy.inline_reply {
                     act.deliver(sender_phone.clone(), ctx);
                     let _ = reply_to.send(Decision::silent(Outcome::Replied));
                 } else if reply_to.send(applied.decision).is_err() {
@@ -73,7 +78,7 @@ impl NumberActor {
             } else {
                 let _ = reply_to.send(applied.decision);
             }
-            if timed_out {
+            if timed_out && channel == Channel::Sms {
                 act.follow_up(*request, sender_phone, ctx);
             }
             for waiting in act.live.parked.remove(&sender).unwrap_or_default() {
@@ -197,7 +202,7 @@ impl NumberActor {
             if decided == Some(true) {
                 tracing::warn!(tenant = %request.tenant, number = %request.number,
                     "a decision that timed out was paid: its reply goes through the provider's API");
-                act.replies_paid(1, request.cost);
+                act.replies_paid(1, request.cost, request.kind);
                 act.live.state.paid_after_timeout(&request);
                 act.deliver(sender_phone, ctx);
             }

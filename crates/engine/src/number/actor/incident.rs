@@ -55,8 +55,8 @@ impl NumberActor {
     }
 
     /// Replies paid for: metrics, and the incident's counters.
-    pub(super) fn replies_paid(&mut self, replies: u64, spend: Money) {
-        self.deps.metrics.add_spend(antirelou_ledger::EntryKind::Reply, spend.micros());
+    pub(super) fn replies_paid(&mut self, replies: u64, spend: Money, kind: antirelou_ledger::EntryKind) {
+        self.deps.metrics.add_spend(kind, spend.micros());
         let now = self.now_micros();
         self.live.incident.replies_paid(now, replies, spend);
     }

@@ -102,7 +102,7 @@ impl NumberActor {
             }
         }
         if report.spent.micros() > 0 {
-            self.replies_paid(paid, report.spent);
+            self.replies_paid(paid, report.spent, antirelou_ledger::EntryKind::Reply);
         }
         if let Some(pending) = report.pending {
             self.deps.metrics.series.set_deferred_pending(pending);

@@ -21,10 +21,12 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     if (!response.ok || mine !== asked) return;
     const figures = await response.json();
-    for (const name of ["characters", "encoding", "segments", "cost"]) {
+    for (const name of ["characters", "encoding", "segments", "cost", "ucs2"]) {
       const cell = form.querySelector(`[data-figure=${name}]`);
       if (cell) cell.textContent = String(figures[name]);
     }
+    document.getElementById("ucs2").hidden = !figures.ucs2;
+    document.getElementById("replace-ucs2").hidden = !figures.replaceable;
     problem.hidden = !figures.problem;
     problem.textContent = figures.problem || "";
   };

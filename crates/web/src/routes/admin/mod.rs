@@ -5,7 +5,7 @@
 //!
 //! Start with [`configure`] (every route), then `numbers.rs` (the numbers,
 //! pause and resume), `number.rs` (one number: its state, `PATCH`, back
-//! to the file), `blocklist.rs`, `audit.rs` (runtime controls, through
+//! to the file), `health.rs` (a number's health), `blocklist.rs`, `audit.rs` (runtime controls, through
 //! [`Controls`](antirelou_engine::Controls)) and `tenants.rs` (money:
 //! top-up, entries); `reports.rs` (alerts and per-day stats), `incidents.rs`
 //! (incidents and their evidence bundles), `inbound.rs` (operator: a
@@ -15,6 +15,7 @@
 
 mod audit;
 pub(crate) mod blocklist;
+pub(crate) mod health;
 pub(crate) mod inbound;
 pub(crate) mod incidents;
 pub(crate) mod number;

@@ -1,5 +1,5 @@
 //! One number: `GET /v1/numbers/{number}` (state, overrides, what a reply
-//! costs, today's spend against each cap, today's decisions), `PATCH` (runtime overrides of
+//! costs, today's spend against each cap, today's decisions, its health), `PATCH` (runtime overrides of
 //! the file, every replica, audited) and `DELETE .../overrides` (back to
 //! the file).
 
@@ -12,6 +12,7 @@ use antirelou_settings::{AllowedCountries, NumberPatch};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::health::{api_language, health_view, number_health, HealthView};
 use super::reports::DayStats;
 use super::{authenticate, control_error, ledger_unavailable, not_found, ApiError, Caller};
 use crate::state::AppState;
@@ -39,6 +40,29 @@ impl ReplyView {
             segments: count.segments,
             cost_per_reply: controls.settings.reply_cost.to_string(),
         }
+    }
+}
+
+/// A character of the reply that makes it UCS-2 (70 characters an SMS
+/// instead of 160), and the GSM-7 text that can stand for it, if any
+/// (`’` → `'`, `«` → `"`, `…` → `...`).
+#[derive(Serialize, ToSchema, Debug, PartialEq, Eq)]
+pub struct Ucs2Character {
+    pub character: String,
+    /// `null`: no GSM-7 equivalent (ê, an emoji).
+    pub replacement: Option<String>,
+}
+
+impl Ucs2Character {
+    /// The characters of `text` that force UCS-2, each once, in order.
+    pub fn all_of(text: &str) -> Vec<Ucs2Character> {
+        segments::ucs2_characters(text)
+            .into_iter()
+            .map(|c| Ucs2Character {
+                character: c.to_string(),
+                replacement: segments::gsm7_replacement(c).map(str::to_owned),
+            })
+            .collect()
     }
 }
 
@@ -80,6 +104,8 @@ pub struct NumberDetail {
     /// kind, every replica's, as the ledger's day counters hold them
     /// (each replica writes its counts every 10 seconds).
     pub today: DayStats,
+    /// Whether the number works, since when and why (the same on every replica).
+    pub health: HealthView,
 }
 
 /// What `PATCH` changed: the overrides in force and the reply they make.
@@ -89,6 +115,9 @@ pub struct PatchResponse {
     #[schema(value_type = Object)]
     pub overrides: serde_json::Value,
     pub reply: ReplyView,
+    /// The reply's characters that make it UCS-2, with their GSM-7
+    /// replacements (empty: the reply is GSM-7).
+    pub ucs2_characters: Vec<Ucs2Character>,
     pub currency: String,
     pub control_version: u64,
 }
@@ -194,10 +223,15 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
             left: Some(balance.to_string()),
         });
     }
+    let paused = snapshot.as_ref().map_or(policy.paused, |s| s.paused);
+    let health = match number_health(&state, &handle, policy, &totals, paused).await {
+        Ok(health) => health_view(&state, &handle, &health, api_language(&request)),
+        Err(_) => return ledger_unavailable(),
+    };
     HttpResponse::Ok().json(NumberDetail {
         tenant: policy.tenant.to_string(),
         number: policy.number.to_string(),
-        paused: snapshot.as_ref().map_or(policy.paused, |s| s.paused),
+        paused,
         shield_until_seconds: snapshot.and_then(|s| s.shield_until_seconds),
         deferred_pending: deferred,
         overrides: controls.stored.overrides.to_json(),
@@ -208,14 +242,17 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
         currency: state.currency.clone(),
         control_version: controls.version,
         today: DayStats::of(today, counts, Some(&policy.number)),
+        health,
     })
 }
 
 /// Override some of the number's settings at run time (`reply`,
 /// `daily_cap`, `max_replies_per_minute`, `allowed_countries`, `shield.*`),
-/// written as in the configuration file; `null` is the key's default (no
-/// cap). Merged key by key with the overrides already in force, stored,
-/// applied by every replica, audited. Answered with the reply it makes.
+/// written as in the configuration file (`daily_cap` also as people type
+/// it: `"5,50"`); `null` is the key's default (no cap). Merged key by key
+/// with the overrides already in force, stored, applied by every replica,
+/// audited. Answered with the reply it makes and `ucs2_characters`: each
+/// character that makes it UCS-2 and its GSM-7 `replacement`, if any.
 #[utoipa::path(patch, path = "/v1/numbers/{number}", tag = "numbers",
     params(("number" = String, Path, description = "The number, E.164")),
     request_body(content = Object, description = "A number patch, e.g. `{\"reply\": \"…\", \"daily_cap\": \"5.00\", \"shield\": {\"hold\": \"2h\"}}`"),
@@ -252,6 +289,7 @@ pub async fn patch(
             number,
             overrides: controls.stored.overrides.to_json(),
             reply: ReplyView::of(&controls),
+            ucs2_characters: Ucs2Character::all_of(&controls.settings.reply),
             currency: state.currency.clone(),
             control_version: controls.version,
         }),

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, blocklist, inbound, incidents, number, numbers, reload, reports, tenants, ApiError};
+use super::{audit, blocklist, health, inbound, incidents, number, numbers, reload, reports, tenants, ApiError};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,9 +44,12 @@ use super::{audit, blocklist, inbound, incidents, number, numbers, reload, repor
         number::ReplyView,
         number::CapView,
         number::PatchResponse,
+        number::Ucs2Character,
         number::PatchProblems,
         number::PatchProblem,
         number::ClearedResponse,
+        health::HealthView,
+        health::ReasonView,
         blocklist::BlockRequest,
         blocklist::BlockedView,
         blocklist::BlocklistResponse,

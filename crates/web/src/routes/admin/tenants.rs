@@ -101,7 +101,8 @@ pub(crate) async fn credit(
     if !route.prepaid {
         return Err(TopUpError::NotPrepaid);
     }
-    let amount = match Money::parse(amount) {
+    // As a person types it: `5,50` as well as `5.50`.
+    let amount = match Money::parse_typed(amount) {
         Ok(amount) if amount > Money::ZERO => amount,
         Ok(_) => return Err(TopUpError::NotPositive),
         Err(e) => return Err(TopUpError::Amount(e)),

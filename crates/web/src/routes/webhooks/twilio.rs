@@ -1,7 +1,8 @@
 //! Twilio: `POST /webhooks/twilio`, one URL for every Twilio number, read
-//! strictly (`twilio::inbound`) and answered with TwiML; and `POST
+//! strictly (`twilio::inbound`) and answered with TwiML; `POST
 //! /webhooks/twilio/status`, the delivery status of replies sent through
-//! the Messages API.
+//! the Messages API; and `POST /webhooks/twilio/voice`, an incoming call,
+//! answered with `<Say>` and `<Hangup/>` or rejected as busy.
 
 use actix_web::HttpResponse;
 use antirelou_domain::ProviderKind;
@@ -33,6 +34,34 @@ impl Webhook for Inbound {
         let twiml = match arrival.decide(&handle, &sms).await.reply {
             Some(text) => twilio::twiml_message(&text),
             None => twilio::twiml_empty(),
+        };
+        Ok(HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(twiml))
+    }
+}
+
+/// `POST /webhooks/twilio/voice`: one incoming call, for every Twilio number
+/// (the number's "A call comes in" URL).
+pub struct Voice;
+
+impl Webhook for Voice {
+    const PROVIDER: ProviderKind = ProviderKind::Twilio;
+
+    /// Verifies (signed like an SMS webhook), decides like an SMS and
+    /// answers `200` with TwiML: the number's `voice.say` in its language
+    /// then `<Hangup/>` when the call is paid for (or was, for a retry);
+    /// otherwise `<Reject reason="busy"/>`, which Twilio does not bill.
+    async fn answer(request: Request<'_>, arrival: &mut Arrival<'_>) -> Result<HttpResponse, Rejection> {
+        let Request { http, payload, state } = request;
+        let form = read_form(http, payload).await?;
+        let handle = arrival.route(twilio::routed_number(&form)?)?;
+        let (account_sid, auth_token) = account(&handle)?;
+        let auth = WebhookAuth { account_sid, auth_token };
+        let url = signed_url(&state.public_url, http);
+        let call = twilio::inbound_call(&form, &url, header(http, twilio::SIGNATURE_HEADER), &auth)?;
+        let decision = arrival.decide_call(&handle, &call).await;
+        let twiml = match (decision.reply, &handle.policy.voice) {
+            (Some(text), Some(voice)) => twilio::twiml_say(&text, &voice.language),
+            _ => twilio::twiml_reject(),
         };
         Ok(HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(twiml))
     }
