@@ -66,6 +66,10 @@ number = "{NUMBER[tid]}"
 reply = "Bonjour. Non, c'est non. Merci de la laisser tranquille."
 price_per_segment = "0.08"
 daily_cap = "5.00"
+# The walk spends a small daily cap within minutes: the shield's money rule
+# (tested in the engine and the simulator) would defer the next new sender or
+# not depending on the hour of the day. The walk is about the console.
+shield = {{ money_margin_percent = 100000 }}
 """
 
 

@@ -49,19 +49,27 @@ pub struct InboundDecision {
 pub async fn inject(
     request: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<InboundRequest>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let caller = match authenticate(&request, &state) {
         Ok(caller) => caller,
         Err(answer) => return answer,
     };
+    let number = path.into_inner();
     if caller != Caller::Operator {
+        // Another tenant's number does not exist for a tenant, as on every route.
+        let visible = state.registry.route(&number).is_some_and(|h| caller.may_see(h.tenant_id()));
+        if !visible {
+            return not_found();
+        }
         return error(StatusCode::FORBIDDEN, "only the operator token hands messages to a number");
     }
-    let number = path.into_inner();
     let Some(handle) = state.intake.route(ProviderKind::Ovh, &number) else { return not_found() };
-    let InboundRequest { from, text, message_id } = body.into_inner();
+    // Read only once the caller is known: a stranger's body is never parsed.
+    let Ok(InboundRequest { from, text, message_id }) = serde_json::from_slice(&body) else {
+        return error(StatusCode::BAD_REQUEST, "a JSON object with from, text and message_id");
+    };
     let id_ok = (1..=64).contains(&message_id.len())
         && message_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !id_ok {
