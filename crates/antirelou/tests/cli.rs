@@ -193,14 +193,22 @@ fn simulate_replays_a_traffic_file_and_a_malformed_line_exits_2_naming_it() {
     assert_eq!(report["invariants"]["violations"], serde_json::json!([]));
     assert!(out.join("report.json").exists() && out.join("spend.svg").exists());
 
-    // --daily-cap applies to traffic files: two replies fit under 0.32; the
-    // third new sender, and the attacker who wrote again, find no money.
+    // --daily-cap applies to traffic files: two replies fit under 0.32. New
+    // senders arrive faster than such a cap affords, so the shield's money
+    // rule defers them after the first reply: one more is answered later and
+    // the other two find no money left when they are judged.
     let capped = antirelou(
         dir.path(),
         &["simulate", "--traffic", sample.to_str().unwrap(), "--daily-cap", "0.32", "--json", "--no-progress"],
     );
     let report: serde_json::Value = serde_json::from_slice(&capped.stdout).unwrap();
-    assert_eq!((report["spend"].as_str(), report["outcomes"]["budget_exhausted"].as_u64()), (Some("0.32"), Some(3)));
+    assert_eq!((report["spend"].as_str(), report["replies"].as_u64()), (Some("0.32"), Some(2)));
+    assert_eq!(
+        (report["outcomes"]["replied"].as_u64(), report["deferred_results"]["sent"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(report["deferred_results"]["dropped_budget"].as_u64(), Some(2));
+    assert_eq!(report["invariants"]["violations"], serde_json::json!([]));
 
     let good = r#"{"at": "2026-03-07T17:00:00Z", "from": "+33611111111"}"#;
     for (bad, expected) in [
