@@ -104,7 +104,7 @@ impl Visitor {
 fn flood_config(dir: &std::path::Path) -> String {
     let shielded = two_tenants("").replace(
         "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, trigger_per_hour = 100000, \
-         new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10 }",
+         new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10, baseline_factor = 0, money_margin_percent = 100000 }",
         "shield = { trigger_per_minute = 3, new_senders_per_minute = 3, hold = \"1h\", trickle_per_hour = 1 }",
     );
     assert_ne!(shielded, two_tenants(""), "the shield of the test configuration is set");

@@ -38,7 +38,7 @@ fn config(dir: &Path, recipient: Option<&str>) -> String {
         .map(|r| format!("evidence = {{ recipient = \"{r}\", retention = \"30d\", bodies_per_sender = 2 }}\n"))
         .unwrap_or_default();
     let tenants = two_tenants("").replacen("id = \"paris\"\n", &format!("id = \"paris\"\n{evidence}"), 1).replace(
-        "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, trigger_per_hour = 100000, new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10 }",
+        "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, trigger_per_hour = 100000, new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10, baseline_factor = 0, money_margin_percent = 100000 }",
         "shield = { trigger_per_minute = 1000, new_senders_per_minute = 1, hold = \"1h\", trickle_per_hour = 10, flood_messages = 3 }",
     );
     config_toml(dir, "operator_token = \"operator-token-0123456789\"", &tenants)

@@ -72,7 +72,7 @@ const ENTRIES: u64 = 1_000_000;
 /// Pages of 1,000 entries the tenant reads while the other tenant's webhooks arrive.
 const PAGES: usize = 300;
 
-const UNSHIELDED: &str = "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, trigger_per_hour = 100000, new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10 }\n";
+const UNSHIELDED: &str = "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, trigger_per_hour = 100000, new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10, baseline_factor = 0, money_margin_percent = 100000 }\n";
 
 fn resident_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();

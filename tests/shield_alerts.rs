@@ -38,7 +38,7 @@ async fn a_surge_enters_shield_mode_and_posts_an_alert_without_sender_data() {
     let (hook, received) = alert_receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let tenants = two_tenants("").replace(
-        "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, trigger_per_hour = 100000, new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10 }",
+        "shield = { trigger_per_minute = 100000, new_senders_per_minute = 100000, trigger_per_hour = 100000, new_senders_per_hour = 100000, hold = \"1h\", trickle_per_hour = 10, baseline_factor = 0, money_margin_percent = 100000 }",
         "shield = { trigger_per_minute = 5, new_senders_per_minute = 100, hold = \"1h\", trickle_per_hour = 10 }",
     );
     let tenants = tenants.replacen("id = \"paris\"", &format!("id = \"paris\"\nalert_webhook = \"{hook}\""), 1);

@@ -22,7 +22,7 @@ const ACCOUNT: Account<'static> = Account { sid: SID, token: TOKEN, public_url: 
 /// The daily cap, in replies of 0.08: the flood of new senders reaches it after the failover.
 const CAP_REPLIES: usize = 300;
 const NO_SHIELD: &str =
-    "shield = { trigger_per_minute = 1000000, new_senders_per_minute = 1000000, trigger_per_hour = 1000000, new_senders_per_hour = 1000000, hold = \"1h\", trickle_per_hour = 10 }";
+    "shield = { trigger_per_minute = 1000000, new_senders_per_minute = 1000000, trigger_per_hour = 1000000, new_senders_per_hour = 1000000, hold = \"1h\", trickle_per_hour = 10, baseline_factor = 0, money_margin_percent = 100000 }";
 
 fn write_config(dir: &Path, sentinels: &[String]) -> String {
     let path = dir.join("antirelou.toml");
