@@ -203,13 +203,13 @@ async fn an_ovh_number_that_cannot_be_polled_is_failing_everywhere(api_base: &st
     );
     assert_eq!(first["since"], second["since"], "the same episode, the same since, on every replica");
     let text = first["reasons"][0]["text"].as_str().unwrap();
-    assert!(text.contains("OVHcloud") && text.contains("Tester la connexion"), "{text}");
+    assert!(text.contains("OVHcloud") && text.contains("relevé suivant"), "{text}");
 
     let session = console_session(&client, &servers[1], ADMIN_TOKEN).await;
     let page = console_page(&client, &servers[1], &session, &format!("/console/numbers/{NUMBER}")).await;
     assert!(page.contains("health-failing"), "red on the number's page");
     assert!(page.contains(&format!("data-reason=\"{code}\"")), "with its reason");
-    assert!(page.contains("Tester la connexion"), "and what to do");
+    assert!(page.contains("relevé suivant"), "and what to do");
     let overview = console_page(&client, &servers[0], &session, "/console/").await;
     assert!(overview.contains("health-failing") && !overview.contains("health-answering"), "never answering");
 

@@ -56,12 +56,14 @@ pub fn reason_text(reason: &HealthReason, context: &WordsContext, lang: &str) ->
         HealthCode::PollFailing if fr => format!(
             "Les messages reçus ne peuvent pas être relevés chez {provider} : son service ne répond pas comme prévu. \
              Personne ne reçoit de réponse. Vérifiez l'adresse du service de {provider} dans la configuration \
-             (api_base) et que le serveur peut le joindre, puis utilisez « Tester la connexion »."
+             (api_base, pour la personne qui gère le serveur) et que le serveur peut le joindre : le numéro \
+             revient tout seul au relevé suivant."
         ),
         HealthCode::PollFailing => format!(
             "Incoming messages cannot be collected from {provider}: its service does not answer as expected. \
-             Nobody gets a reply. Check {provider}'s service address in the configuration (api_base) and that \
-             the server can reach it, then use \"Test the connection\"."
+             Nobody gets a reply. Check {provider}'s service address in the configuration (api_base, for the \
+             person who runs the server) and that the server can reach it: the number comes back by itself at \
+             the next collection."
         ),
         HealthCode::SendFailing if fr => format!(
             "{provider} refuse nos envois de réponses, ou ne peut pas être joint : les réponses envoyées plus tard \
@@ -73,12 +75,13 @@ pub fn reason_text(reason: &HealthReason, context: &WordsContext, lang: &str) ->
         ),
         HealthCode::CredentialsRefused if fr => format!(
             "{provider} refuse nos identifiants : plus rien ne peut être reçu ni envoyé. Vérifiez les clés du \
-             compte dans la configuration (ou demandez-le à la personne qui gère le serveur), puis utilisez \
-             « Tester la connexion »."
+             compte dans la configuration (ou demandez-le à la personne qui gère le serveur) : le numéro \
+             revient tout seul au relevé suivant."
         ),
         HealthCode::CredentialsRefused => format!(
             "{provider} refuses our credentials: nothing can be received or sent. Check the account's keys in \
-             the configuration (or ask the person who runs the server), then use \"Test the connection\"."
+             the configuration (or ask the person who runs the server): the number comes back by itself at \
+             the next collection."
         ),
         HealthCode::Paused if fr => {
             "Le numéro est en pause : personne ne reçoit de réponse. Reprenez quand vous voulez.".into()
