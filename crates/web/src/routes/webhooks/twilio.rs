@@ -4,11 +4,13 @@
 //! the Messages API; and `POST /webhooks/twilio/voice`, an incoming call,
 //! answered with `<Say>` and `<Hangup/>` or rejected as busy.
 
+use std::sync::Arc;
+
 use actix_web::HttpResponse;
 use antirelou_domain::ProviderKind;
 use antirelou_engine::NumberHandle;
 use antirelou_providers::twilio::{self, StatusCallback, WebhookAuth};
-use antirelou_providers::{InboundError, RejectReason};
+use antirelou_providers::{InboundError, RejectReason, WebhookForm};
 use antirelou_settings::ProviderSettings;
 
 use super::{header, read_form, signed_url, Request, Webhook};
@@ -24,13 +26,7 @@ impl Webhook for Inbound {
     /// Verifies, decides and answers. Every verified webhook gets a fast
     /// `200` with TwiML, whatever the outcome, so Twilio never retries.
     async fn answer(request: Request<'_>, arrival: &mut Arrival<'_>) -> Result<HttpResponse, Rejection> {
-        let Request { http, payload, state } = request;
-        let form = read_form(http, payload).await?;
-        let handle = arrival.route(twilio::routed_number(&form)?)?;
-        let (account_sid, auth_token) = account(&handle)?;
-        let auth = WebhookAuth { account_sid, auth_token };
-        let url = signed_url(&state.public_url, http);
-        let sms = twilio::inbound(&form, &url, header(http, twilio::SIGNATURE_HEADER), &auth)?;
+        let (handle, sms) = read_verified(request, arrival, twilio::inbound).await?;
         let twiml = match arrival.decide(&handle, &sms).await.reply {
             Some(text) => twilio::twiml_message(&text),
             None => twilio::twiml_empty(),
@@ -51,13 +47,7 @@ impl Webhook for Voice {
     /// then `<Hangup/>` when the call is paid for (or was, for a retry);
     /// otherwise `<Reject reason="busy"/>`, which Twilio does not bill.
     async fn answer(request: Request<'_>, arrival: &mut Arrival<'_>) -> Result<HttpResponse, Rejection> {
-        let Request { http, payload, state } = request;
-        let form = read_form(http, payload).await?;
-        let handle = arrival.route(twilio::routed_number(&form)?)?;
-        let (account_sid, auth_token) = account(&handle)?;
-        let auth = WebhookAuth { account_sid, auth_token };
-        let url = signed_url(&state.public_url, http);
-        let call = twilio::inbound_call(&form, &url, header(http, twilio::SIGNATURE_HEADER), &auth)?;
+        let (handle, call) = read_verified(request, arrival, twilio::inbound_call).await?;
         let decision = arrival.decide_call(&handle, &call).await;
         let twiml = match (decision.reply, &handle.policy.voice) {
             (Some(text), Some(voice)) => twilio::twiml_say(&text, &voice.language),
@@ -104,6 +94,27 @@ impl Webhook for Status {
         }
         Ok(HttpResponse::Ok().finish())
     }
+}
+
+/// How [`twilio::inbound`] and [`twilio::inbound_call`] read a verified request.
+type Read<T> = fn(&WebhookForm, &str, &str, &WebhookAuth<'_>) -> Result<T, InboundError>;
+
+/// Reads a request to one of our Twilio numbers (routed by `To`) and
+/// verifies its signature and account with `read`: the number and what the
+/// request says.
+async fn read_verified<T>(
+    request: Request<'_>,
+    arrival: &mut Arrival<'_>,
+    read: Read<T>,
+) -> Result<(Arc<NumberHandle>, T), Rejection> {
+    let Request { http, payload, state } = request;
+    let form = read_form(http, payload).await?;
+    let handle = arrival.route(twilio::routed_number(&form)?)?;
+    let (account_sid, auth_token) = account(&handle)?;
+    let auth = WebhookAuth { account_sid, auth_token };
+    let url = signed_url(&state.public_url, http);
+    let read = read(&form, &url, header(http, twilio::SIGNATURE_HEADER), &auth)?;
+    Ok((handle, read))
 }
 
 /// The tenant's account SID and auth token (the handle was routed as Twilio).
