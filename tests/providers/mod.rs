@@ -6,8 +6,10 @@
 //! - `webhooks.rs`: a message through each provider, the answers and refusals of each route.
 //! - `flood.rs`: two replicas on one real `redis-server`, flooded through every provider.
 //! - `polling.rs`: the OVHcloud poller: double polling, leases.
+//! - `health.rs`: the connection test and the send API failing, in the numbers' health.
 
 mod flood;
+mod health;
 mod polling;
 mod webhooks;
 

@@ -154,6 +154,34 @@ def answer_for(method, path):
         }
     if "/incoming/" in path and method == "DELETE":
         return 200, None
+    # The account reads of the connection test (no message, no cost).
+    if path.endswith("/Balance.json"):
+        return 200, {"account_sid": TWILIO["account_sid"], "balance": "12.34", "currency": "EUR"}
+    if path == "/account/get-balance":
+        return 200, {"value": 10.28, "autoReload": False}
+    if path == "/v1/Account/{}/".format(PLIVO["auth_id"]):
+        return 200, {
+            "account_type": "standard",
+            "address": "",
+            "api_id": "3d1f7e2a-7f1d-11e1-8ea7-1231380bc196",
+            "auth_id": PLIVO["auth_id"],
+            "auto_recharge": False,
+            "billing_mode": "prepaid",
+            "cash_credits": "10.00000",
+            "city": "",
+            "name": "",
+            "resource_uri": "/v1/Account/{}/".format(PLIVO["auth_id"]),
+            "state": "",
+            "timezone": "Europe/Paris",
+        }
+    if path == "/1.0/sms/{}".format(OVH["service_name"]) and method == "GET":
+        return 200, {
+            "name": OVH["service_name"],
+            "status": "enable",
+            "creditsLeft": 10.0,
+            "description": "",
+            "channel": "both",
+        }
     return 404, {"message": "not recorded: " + path}
 
 
@@ -250,6 +278,8 @@ def record_twilio():
     exchanges.append(
         exchange("send_with_status_callback", "client.messages.create(to, from_, body, status_callback)", t)
     )
+    client.balance.fetch()
+    exchanges.append(exchange("account_check", "client.balance.fetch()", t))
     return fixture("twilio", exchanges)
 
 
@@ -266,6 +296,8 @@ def record_vonage():
     exchanges.append(
         exchange("send_unicode", "client.sms.send(SmsMessage(to, from_, text, type='unicode'))", v)
     )
+    client.account.get_balance()
+    exchanges.append(exchange("account_check", "client.account.get_balance()", v))
     return fixture("vonage", exchanges)
 
 
@@ -279,6 +311,8 @@ def record_plivo():
     exchanges.append(exchange("send", "client.messages.create(src, dst, text)", p))
     client.messages.create(src=p["from"], dst=p["to"], text=p["text"], url=p["status_url"])
     exchanges.append(exchange("send_with_status_url", "client.messages.create(src, dst, text, url)", p))
+    client.account.get()
+    exchanges.append(exchange("account_check", "client.account.get()", p))
     return fixture("plivo", exchanges)
 
 
@@ -313,6 +347,8 @@ def record_ovh():
     exchanges.append(exchange("get_incoming", "client.get('/sms/{s}/virtualNumbers/{n}/incoming/{id}')", o))
     client.delete(base + "/incoming/{}".format(o["incoming_id"]))
     exchanges.append(exchange("delete_incoming", "client.delete('/sms/{s}/virtualNumbers/{n}/incoming/{id}')", o))
+    client.get("/sms/{}".format(o["service_name"]))
+    exchanges.append(exchange("account_check", "client.get('/sms/{s}')", o))
     return fixture("ovh", exchanges, server_time=OVH_SERVER_TIME)
 
 

@@ -15,6 +15,8 @@ const OPERATOR: &str = "operator-token-0123456789";
 const PARIS: &str = "paris-admin-token-0123456789";
 const LYON: &str = "lyon-admin-token-0123456789";
 const PARIS_NUMBER: &str = "+33612345678";
+/// A closed port: the connection test answers at once, never a real provider.
+const NO_PROVIDER: &str = "http://127.0.0.1:9";
 
 fn write_config(dir: &Path) -> String {
     let path = dir.join("antirelou.toml");
@@ -36,7 +38,7 @@ sealing_key = "openapi-test-sealing-key-0123456789"
 id = "paris"
 admin_token = "{PARIS}"
 monthly_cap = "50.00"
-provider = {{ kind = "twilio", account_sid = "AC11111111111111111111111111111111", auth_token = "paris-auth-token" }}
+provider = {{ kind = "twilio", account_sid = "AC11111111111111111111111111111111", auth_token = "paris-auth-token", api_base = "{NO_PROVIDER}" }}
 
 [[tenants.numbers]]
 number = "{PARIS_NUMBER}"
@@ -48,7 +50,7 @@ daily_cap = "5.00"
 id = "lyon"
 admin_token = "{LYON}"
 prepaid = true
-provider = {{ kind = "twilio", account_sid = "AC22222222222222222222222222222222", auth_token = "lyon-auth-token" }}
+provider = {{ kind = "twilio", account_sid = "AC22222222222222222222222222222222", auth_token = "lyon-auth-token", api_base = "{NO_PROVIDER}" }}
 
 [[tenants.numbers]]
 number = "+33612345671"

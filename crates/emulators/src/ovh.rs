@@ -1,6 +1,7 @@
 //! OVHcloud's API for SMS virtual numbers: `GET /1.0/auth/time`, the
 //! incoming list / get / delete over an inbox the test fills, and `POST
-//! .../jobs`. Every call but `/auth/time` must be signed (`X-Ovh-*`
+//! .../jobs`, and the SMS service itself, `GET /1.0/sms/{serviceName}` (the
+//! connection test's read). Every call but `/auth/time` must be signed (`X-Ovh-*`
 //! headers, `$1$` SHA-1 signature over the full URL, body and timestamp) and
 //! its timestamp must be within [`MAX_CLOCK_DRIFT_SECS`] of the emulator's
 //! clock, which can run ahead or behind ours (`clock_skew_secs`) to prove a
@@ -109,6 +110,7 @@ struct Routes {
     get: Expectation,
     delete: Expectation,
     send: Expectation,
+    service: Expectation,
 }
 
 impl Routes {
@@ -120,6 +122,7 @@ impl Routes {
             get: fixture.expectation("get_incoming", "GET")?,
             delete: fixture.expectation("delete_incoming", "DELETE")?,
             send: fixture.expectation("send", "POST")?,
+            service: fixture.expectation("account_check", "GET")?,
         })
     }
 }
@@ -184,7 +187,8 @@ impl EmulatedApi for OvhApi {
                 error(403, "INVALID_KEY", "Invalid application key")
             };
         }
-        let routes = [&self.routes.list, &self.routes.get, &self.routes.delete, &self.routes.send];
+        let routes =
+            [&self.routes.list, &self.routes.get, &self.routes.delete, &self.routes.send, &self.routes.service];
         let Some(route) = routes.into_iter().find(|route| {
             route.method.eq_ignore_ascii_case(&request.method) && route.match_path(&request.path, &values).is_some()
         }) else {
@@ -201,6 +205,12 @@ impl EmulatedApi for OvhApi {
             Err(Refusal::ContentType(_)) => return error(400, "", "Invalid content type"),
             Err(_) => return error(400, "INVALID_SIGNATURE", "Invalid signature"),
         };
+        if std::ptr::eq(route, &self.routes.service) {
+            return Answer::new(
+                200,
+                json!({"name": account.service_name, "status": "enable", "creditsLeft": 10.0, "description": "", "channel": "both"}),
+            );
+        }
         let mut inbox = self.state.lock();
         if std::ptr::eq(route, &self.routes.list) {
             return Answer::new(200, json!(inbox.messages.keys().collect::<Vec<_>>()));

@@ -1,7 +1,8 @@
 //! Plivo's Message API: `POST /v1/Account/{auth_id}/Message/`, answered
-//! `202` with `message_uuid`, `400`/`401` with Plivo's `{"api_id", "error"}`.
-//! Route, Basic auth, content type and required fields (every field the
-//! plivo SDK always sends) come from the SDK's recording.
+//! `202` with `message_uuid`, `400`/`401` with Plivo's `{"api_id", "error"}`;
+//! and the account, `GET /v1/Account/{auth_id}/` (the connection test's
+//! read). Routes, Basic auth, content type and required fields (every field
+//! the plivo SDK always sends) come from the SDK's recording.
 
 use std::io;
 use std::sync::Arc;
@@ -28,20 +29,37 @@ pub fn start_plivo(account: PlivoAccount) -> io::Result<Emulator> {
 struct PlivoApi {
     account: PlivoAccount,
     send: Expectation,
+    account_read: Expectation,
 }
 
 impl PlivoApi {
     fn new(account: PlivoAccount) -> Result<PlivoApi, FixtureError> {
         let fixture = Fixture::committed(RecordedProvider::Plivo)?;
-        Ok(PlivoApi { account, send: fixture.expectation("send", "POST")? })
+        Ok(PlivoApi {
+            account,
+            send: fixture.expectation("send", "POST")?,
+            account_read: fixture.expectation("account_check", "GET")?,
+        })
     }
 }
 
 impl EmulatedApi for PlivoApi {
     fn answer(&self, request: &SeenRequest, journal: &Journal) -> Answer {
         let account = &self.account;
-        let checked =
-            check(&self.send, request, &[("auth_id", &account.auth_id)], Some((&account.auth_id, &account.auth_token)));
+        let basic = Some((account.auth_id.as_str(), account.auth_token.as_str()));
+        if request.method == self.account_read.method {
+            return match check(&self.account_read, request, &[("auth_id", &account.auth_id)], basic) {
+                Ok(_) => Answer::new(
+                    200,
+                    json!({"api_id": api_id(0), "auth_id": account.auth_id, "account_type": "standard",
+                        "billing_mode": "prepaid", "cash_credits": "10.00000", "auto_recharge": false,
+                        "resource_uri": format!("/v1/Account/{}/", account.auth_id), "timezone": "Europe/Paris"}),
+                ),
+                Err(Refusal::Unauthenticated) => error(401, "authentication failed"),
+                Err(_) => error(404, "not found"),
+            };
+        }
+        let checked = check(&self.send, request, &[("auth_id", &account.auth_id)], basic);
         match checked {
             Ok(_) => {}
             Err(Refusal::NotFound) => return error(404, "not found"),

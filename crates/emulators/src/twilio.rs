@@ -1,7 +1,9 @@
 //! Twilio's Messages resource: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`
 //! answered `201` with the created message, or Twilio's error document
-//! (`code`, `message`, `more_info`, `status`). Route, Basic auth, content
-//! type and required fields come from the twilio SDK's recording.
+//! (`code`, `message`, `more_info`, `status`); and the account's balance,
+//! `GET /2010-04-01/Accounts/{AccountSid}/Balance.json` (the connection
+//! test's read). Routes, Basic auth, content type and required fields come
+//! from the twilio SDK's recording.
 
 use std::io;
 use std::sync::Arc;
@@ -28,18 +30,32 @@ pub fn start_twilio(account: TwilioAccount) -> io::Result<Emulator> {
 struct TwilioApi {
     account: TwilioAccount,
     create: Expectation,
+    balance: Expectation,
 }
 
 impl TwilioApi {
     fn new(account: TwilioAccount) -> Result<TwilioApi, FixtureError> {
         let fixture = Fixture::committed(RecordedProvider::Twilio)?;
-        Ok(TwilioApi { account, create: fixture.expectation("send", "POST")? })
+        Ok(TwilioApi {
+            account,
+            create: fixture.expectation("send", "POST")?,
+            balance: fixture.expectation("account_check", "GET")?,
+        })
     }
 }
 
 impl EmulatedApi for TwilioApi {
     fn answer(&self, request: &SeenRequest, journal: &Journal) -> Answer {
         let account = &self.account;
+        let basic = Some((account.account_sid.as_str(), account.auth_token.as_str()));
+        if request.method == self.balance.method {
+            return match check(&self.balance, request, &[("account_sid", &account.account_sid)], basic) {
+                Ok(_) => {
+                    Answer::new(200, json!({"account_sid": account.account_sid, "balance": "12.34", "currency": "EUR"}))
+                }
+                Err(refusal) => refused(&refusal),
+            };
+        }
         let checked = check(
             &self.create,
             request,

@@ -1,8 +1,9 @@
 //! Vonage's SMS API: `POST /sms/json`, answered `200` with one part per
 //! message (`status` `"0"` accepted, other statuses from Vonage's error
-//! table), `401` for wrong credentials. Route, auth scheme (Basic, as the
-//! vonage SDK sends it), content type and required fields come from the
-//! SDK's recording.
+//! table), `401` for wrong credentials; and `GET /account/get-balance`
+//! (the connection test's read). Routes, auth scheme (Basic, as the vonage
+//! SDK sends it), content type and required fields come from the SDK's
+//! recording.
 
 use std::io;
 use std::sync::Arc;
@@ -29,29 +30,35 @@ pub fn start_vonage(account: VonageAccount) -> io::Result<Emulator> {
 struct VonageApi {
     account: VonageAccount,
     send: Expectation,
+    balance: Expectation,
 }
 
 impl VonageApi {
     fn new(account: VonageAccount) -> Result<VonageApi, FixtureError> {
         let fixture = Fixture::committed(RecordedProvider::Vonage)?;
-        Ok(VonageApi { account, send: fixture.expectation("send", "POST")? })
+        Ok(VonageApi {
+            account,
+            send: fixture.expectation("send", "POST")?,
+            balance: fixture.expectation("account_check", "GET")?,
+        })
     }
 }
 
 impl EmulatedApi for VonageApi {
     fn answer(&self, request: &SeenRequest, journal: &Journal) -> Answer {
-        let checked = check(&self.send, request, &[], Some((&self.account.api_key, &self.account.api_secret)));
+        let basic = Some((self.account.api_key.as_str(), self.account.api_secret.as_str()));
+        if request.method == self.balance.method {
+            return match check(&self.balance, request, &[], basic) {
+                Ok(_) => Answer::new(200, json!({"value": 10.28, "autoReload": false})),
+                Err(Refusal::Unauthenticated) => unauthorized(),
+                Err(_) => not_found(),
+            };
+        }
+        let checked = check(&self.send, request, &[], basic);
         match checked {
             Ok(_) => {}
-            Err(Refusal::NotFound) => {
-                return Answer::new(404, json!({"error-code": "404", "error-code-label": "Not Found"}))
-            }
-            Err(Refusal::Unauthenticated) => {
-                return Answer::new(
-                    401,
-                    json!({"type": "https://developer.vonage.com/api-errors#unauthorized", "title": "Unauthorized"}),
-                )
-            }
+            Err(Refusal::NotFound) => return not_found(),
+            Err(Refusal::Unauthenticated) => return unauthorized(),
             Err(Refusal::MissingField(field)) => return part("2", &format!("Missing {field}")),
             Err(_) => return part("2", "Missing Parameters"),
         }
@@ -92,6 +99,14 @@ impl EmulatedApi for VonageApi {
         };
         Some(part(status, text))
     }
+}
+
+fn not_found() -> Answer {
+    Answer::new(404, json!({"error-code": "404", "error-code-label": "Not Found"}))
+}
+
+fn unauthorized() -> Answer {
+    Answer::new(401, json!({"type": "https://developer.vonage.com/api-errors#unauthorized", "title": "Unauthorized"}))
 }
 
 fn part(status: &str, error_text: &str) -> Answer {

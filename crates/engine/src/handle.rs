@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use actix::Addr;
+use antirelou_providers::SendApi;
 
 use crate::metrics::NumberMetrics;
 use crate::number::NumberActor;
@@ -18,6 +19,9 @@ pub struct NumberHandle {
     pub tenant: Arc<TenantRoute>,
     pub policy: Arc<NumberPolicy>,
     pub metrics: NumberMetrics,
+    /// The number's provider client (replies that are not inline, the
+    /// connection test), if it has one.
+    pub send_api: Option<Arc<dyn SendApi>>,
 }
 
 impl NumberHandle {

@@ -62,6 +62,8 @@ pub struct VoicePolicy {
 pub struct NumberPolicy {
     pub tenant: Arc<str>,
     pub number: Arc<str>,
+    /// The tenant's provider (the sentences of the number's health name it).
+    pub provider: ProviderKind,
     pub paused: bool,
     pub reply: Arc<str>,
     pub reply_cost: Money,
@@ -103,6 +105,7 @@ impl NumberPolicy {
         NumberPolicy {
             tenant: Arc::from(tenant.id.as_str()),
             number: Arc::from(number.number.as_str()),
+            provider: kind,
             paused: number.paused,
             reply: Arc::from(number.reply.as_str()),
             reply_cost: number.reply_cost,
@@ -152,6 +155,7 @@ pub(crate) mod tests {
         NumberPolicy {
             tenant: Arc::from("paris"),
             number: Arc::from("+33612345678"),
+            provider: ProviderKind::Twilio,
             paused: false,
             reply: Arc::from("Non, c'est non."),
             reply_cost: Money::from_micros(80_000),

@@ -88,7 +88,8 @@ impl NumberRegistry {
             &settings.server.public_url,
             settings.ledger.timezone,
         );
-        let spawner = ActorSpawner::new(settings, Arc::clone(&ledger), Arc::clone(&clock), alerts, &options);
+        let spawner =
+            ActorSpawner::new(settings, Arc::clone(&ledger), Arc::clone(&clock), alerts, health.clone(), &options);
         let table = RouteTable::build(settings, &send_apis, &metrics, &spawner, None);
         metrics.numbers_configured.set(table.numbers.len() as f64);
         let registry = NumberRegistry {

@@ -2,7 +2,8 @@
 //! a provider, and nothing about decisions, money or actors.
 //!
 //! - [`inbound`]: [`InboundSms`], what every provider's inbound path produces.
-//! - [`send`]: [`SendApi`], how a reply that is not inline is sent;
+//! - [`send`]: [`SendApi`], how a reply that is not inline is sent, and
+//!   [`account_check`]: its connection test (an account read, no message);
 //!   [`send_policy`]: the one retry rule and HTTP client every send client uses.
 //! - [`reject`]: [`RejectReason`], why a webhook is refused (the `reason` label).
 //! - [`form`]: the `application/x-www-form-urlencoded` reader (Twilio, Plivo, Vonage).
@@ -21,6 +22,7 @@
 //! synchronous and deterministic; the only IO is the outbound HTTP of the
 //! send and polling clients.
 
+pub mod account_check;
 pub mod form;
 pub mod inbound;
 mod message_ids;
@@ -32,6 +34,7 @@ pub mod send_policy;
 pub mod twilio;
 pub mod vonage;
 
+pub use account_check::AccountCheck;
 pub use form::{FormError, WebhookForm};
 pub use inbound::{is_e164, InboundCall, InboundSms};
 pub use reject::{InboundError, RejectReason};

@@ -16,6 +16,8 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+use crate::account_check::AccountCheck;
+
 /// One SMS to send. `Debug` hides the recipient and the text.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OutboundSms {
@@ -53,6 +55,9 @@ pub enum SendError {
     /// or not reachable after the bounded retries): the reply was not delivered.
     #[error("provider refused the message: {0}")]
     Refused(String),
+    /// Certainly not sent: the provider refused our credentials (401/403).
+    #[error("provider refused our credentials: {0}")]
+    CredentialsRefused(String),
     /// Maybe sent (timeout after writing, 5xx): never retried.
     #[error("provider answer is ambiguous (the message may have been sent): {0}")]
     Ambiguous(String),
@@ -68,4 +73,8 @@ pub fn without_plus(number: &str) -> &str {
 pub trait SendApi: Send + Sync + 'static {
     /// Sends one SMS: at most one provider request is accepted per call.
     async fn send(&self, sms: &OutboundSms) -> Result<SendReceipt, SendError>;
+
+    /// The connection test: one read of the provider's account with the
+    /// same credentials, at no messaging cost ([`crate::account_check`]).
+    async fn check_account(&self) -> AccountCheck;
 }

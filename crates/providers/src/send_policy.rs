@@ -59,6 +59,13 @@ impl SendPolicy {
             .map_err(ClientBuildError::Http)
     }
 
+    /// The longest a connection test waits for its answer: one connection
+    /// and one request of this policy (OVHcloud's clock read comes first
+    /// and is usually known already).
+    pub fn account_check_bound(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms.saturating_add(self.request_timeout_ms))
+    }
+
     fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let exponential = self.backoff_ms.saturating_mul(1u64 << retry.min(16));
         let wanted = retry_after.map_or(exponential, |after| after.as_millis().min(u128::from(u64::MAX)) as u64);
@@ -106,6 +113,8 @@ pub(crate) enum Verdict {
     NotAccepted(String),
     /// Certainly not accepted, and another try would be refused the same way.
     Refused(String),
+    /// Certainly not accepted: our credentials are refused (401/403).
+    CredentialsRefused(String),
     /// Maybe accepted: never retried.
     Ambiguous(String),
 }
@@ -146,6 +155,7 @@ where
         match verdict {
             Verdict::Accepted(receipt) => return Ok(receipt),
             Verdict::Refused(reason) => return Err(SendError::Refused(reason)),
+            Verdict::CredentialsRefused(reason) => return Err(SendError::CredentialsRefused(reason)),
             Verdict::Ambiguous(reason) => return Err(SendError::Ambiguous(reason)),
             Verdict::NotAccepted(reason) => {
                 last_reason = reason;
@@ -160,9 +170,12 @@ where
 
 /// The generic reading of an HTTP status, for answers whose body says nothing more:
 /// 2xx needs the provider's body (the caller reads it), 429 is "not accepted,
-/// try again", 5xx is ambiguous, any other 4xx is a definite refusal.
+/// try again", 5xx is ambiguous, 401/403 refuse our credentials, any other
+/// 4xx is a definite refusal.
 pub(crate) fn status_verdict(status: StatusCode, detail: &str) -> Verdict {
-    if status == StatusCode::TOO_MANY_REQUESTS {
+    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        Verdict::CredentialsRefused(format!("HTTP {}{}", status.as_u16(), detail_suffix(detail)))
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
         Verdict::NotAccepted(format!("HTTP 429 (throttled){}", detail_suffix(detail)))
     } else if status.is_server_error() {
         Verdict::Ambiguous(format!("HTTP {}{}", status.as_u16(), detail_suffix(detail)))
@@ -268,7 +281,8 @@ mod tests {
         assert!(matches!(status_verdict(StatusCode::TOO_MANY_REQUESTS, ""), Verdict::NotAccepted(_)));
         assert!(matches!(status_verdict(StatusCode::INTERNAL_SERVER_ERROR, ""), Verdict::Ambiguous(_)));
         assert!(matches!(status_verdict(StatusCode::BAD_GATEWAY, ""), Verdict::Ambiguous(_)));
-        assert!(matches!(status_verdict(StatusCode::UNAUTHORIZED, ""), Verdict::Refused(_)));
+        assert!(matches!(status_verdict(StatusCode::UNAUTHORIZED, ""), Verdict::CredentialsRefused(_)));
+        assert!(matches!(status_verdict(StatusCode::FORBIDDEN, ""), Verdict::CredentialsRefused(_)));
         assert!(matches!(status_verdict(StatusCode::BAD_REQUEST, ""), Verdict::Refused(_)));
         assert!(matches!(status_verdict(StatusCode::FOUND, ""), Verdict::Ambiguous(_)));
     }

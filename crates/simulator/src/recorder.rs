@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use antirelou_domain::SharedClock;
 use antirelou_providers::twilio;
-use antirelou_providers::{OutboundSms, SendApi, SendError, SendReceipt};
+use antirelou_providers::{AccountCheck, OutboundSms, SendApi, SendError, SendReceipt};
 use async_trait::async_trait;
 
 /// One SMS the engine sent. `Debug` hides the recipient and the text.
@@ -67,6 +67,11 @@ impl SendApi for SendRecorder {
             provider_message_id: provider_message_id.clone(),
         });
         Ok(SendReceipt { provider_message_id })
+    }
+
+    /// No provider behind: the simulated account always works.
+    async fn check_account(&self) -> AccountCheck {
+        AccountCheck::Accepted
     }
 }
 

@@ -19,7 +19,7 @@ use actix_web::{test as actix_test, App};
 use antirelou_domain::{Clock, DeferredResult, ManualClock, Money, SharedClock};
 use antirelou_ledger::redis_server::RedisServer;
 use antirelou_ledger::{DeferredQueue, EntryKind, Ledger, RedisLedger};
-use antirelou_providers::{twilio, OutboundSms, SendApi, SendError, SendReceipt};
+use antirelou_providers::{twilio, AccountCheck, OutboundSms, SendApi, SendError, SendReceipt};
 use antirelou_simulator::in_process::read_entries;
 use antirelou_simulator::setup::{SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_NUMBER, SIM_PUBLIC_URL, SIM_TENANT};
 use antirelou_simulator::{NumberSetup, SendRecorder};
@@ -47,6 +47,10 @@ impl SendApi for DiesWhileSending {
     async fn send(&self, sms: &OutboundSms) -> Result<SendReceipt, SendError> {
         self.attempts.lock().unwrap().push(sms.to.clone());
         std::future::pending().await
+    }
+
+    async fn check_account(&self) -> AccountCheck {
+        AccountCheck::Accepted
     }
 }
 

@@ -9,11 +9,14 @@
 //! - `words.rs`: the sentences of each reason;
 //! - `reporter.rs`: [`HealthReporter`], how the service's observations
 //!   (webhooks refused or accepted, polls, sends, connection tests) reach
-//!   the ledger, and the one alert of each failing episode.
+//!   the ledger, and the one alert of each failing episode;
+//! - `connection.rs`: the connection test ([`HealthReporter::check_connection`])
+//!   and the words of its answer ([`check_text`]).
 //!
 //! Problems are the ledger's ([`HealthStore`](antirelou_ledger::HealthStore)),
 //! so every replica shows the same health and the same `since`.
 
+mod connection;
 mod reporter;
 mod words;
 
@@ -21,6 +24,7 @@ use antirelou_domain::Money;
 use antirelou_ledger::{BudgetScope, Caps, HealthRecord, SpendTotals};
 use serde::Serialize;
 
+pub use connection::{check_bound, check_text};
 pub use reporter::{HealthReporter, INBOUND_GRACE_MICROS, REWRITE_EVERY};
 pub use words::{failing_alert, reason_text, WordsContext};
 

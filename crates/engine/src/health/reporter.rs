@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use antirelou_domain::{micros, SharedClock};
 use antirelou_ledger::{AlertClaim, AlertRecord, HealthRecord, HealthSignal, Ledger, LedgerError};
+use antirelou_providers::{SendError, SendReceipt};
 use chrono_tz::Tz;
 
 use super::words::{failing_alert, WordsContext};
@@ -22,6 +23,7 @@ use super::{assess, HealthCode, HealthInputs, NumberHealth};
 use crate::alerts::{AlertKind, AlertOutbox};
 use crate::handle::NumberHandle;
 use crate::metrics::{LedgerOp, Metrics};
+use crate::policy::NumberPolicy;
 
 /// The same observation is written again at most this often by one process.
 pub const REWRITE_EVERY: Duration = Duration::from_secs(30);
@@ -85,8 +87,12 @@ impl HealthReporter {
 
     /// The words of `handle`'s number: its provider, this service's address.
     pub fn words(&self, handle: &NumberHandle) -> WordsContext {
+        self.words_of(&handle.policy)
+    }
+
+    fn words_of(&self, policy: &NumberPolicy) -> WordsContext {
         WordsContext {
-            provider: handle.tenant.provider.kind(),
+            provider: policy.provider,
             public_url: self.inner.public_url.clone(),
             timezone: self.inner.timezone,
         }
@@ -96,11 +102,33 @@ impl HealthReporter {
     /// failed, without waiting: a write is spawned only when one is due
     /// (the hot path of webhooks calls this).
     pub fn report(&self, handle: &NumberHandle, code: HealthCode, ok: bool) {
-        if !self.due(handle.number(), code, ok) {
+        self.report_for(&handle.policy, code, ok);
+    }
+
+    /// [`HealthReporter::report`] for the number of `policy` (its actor's view).
+    pub fn report_for(&self, policy: &Arc<NumberPolicy>, code: HealthCode, ok: bool) {
+        if !self.due(&policy.number, code, ok) {
             return;
         }
-        let (reporter, handle) = (self.clone(), handle.clone());
-        tokio::spawn(async move { reporter.write(&handle, code, ok).await });
+        let (reporter, policy) = (self.clone(), Arc::clone(policy));
+        tokio::spawn(async move { reporter.write(&policy, code, ok).await });
+    }
+
+    /// Reports what a send through the provider's API showed: a success
+    /// ends `send_failing` and `credentials_refused`; refused credentials
+    /// (401/403) are `credentials_refused`; any other failure (refused,
+    /// unreachable, no clear answer) is `send_failing`.
+    pub fn report_send(&self, policy: &Arc<NumberPolicy>, result: &Result<SendReceipt, SendError>) {
+        match result {
+            Ok(_) => {
+                self.report_for(policy, HealthCode::SendFailing, true);
+                self.report_for(policy, HealthCode::CredentialsRefused, true);
+            }
+            Err(SendError::CredentialsRefused(_)) => self.report_for(policy, HealthCode::CredentialsRefused, false),
+            Err(SendError::Refused(_) | SendError::Ambiguous(_)) => {
+                self.report_for(policy, HealthCode::SendFailing, false);
+            }
+        }
     }
 
     /// Like [`HealthReporter::report`], waiting for the write. Returns the
@@ -110,7 +138,7 @@ impl HealthReporter {
         if !self.due(handle.number(), code, ok) {
             return None;
         }
-        self.write(handle, code, ok).await
+        self.write(&handle.policy, code, ok).await
     }
 
     /// Writes an observation whatever this process wrote before (a
@@ -120,8 +148,8 @@ impl HealthReporter {
         self.observe(handle, code, ok).await
     }
 
-    async fn write(&self, handle: &NumberHandle, code: HealthCode, ok: bool) -> Option<HealthRecord> {
-        let number = Arc::clone(handle.number());
+    async fn write(&self, policy: &NumberPolicy, code: HealthCode, ok: bool) -> Option<HealthRecord> {
+        let number = Arc::clone(&policy.number);
         let grace_micros = if code == HealthCode::InboundRejected { INBOUND_GRACE_MICROS } else { 0 };
         let signal = HealthSignal {
             number: number.to_string(),
@@ -139,7 +167,7 @@ impl HealthReporter {
             }
         };
         if !ok && record.failing_since.is_some() {
-            self.raise(handle, &record).await;
+            self.raise(policy, &record).await;
         }
         Some(record)
     }
@@ -180,9 +208,9 @@ impl HealthReporter {
     }
 
     /// Claims the alert of the episode `record` shows, once; emits it when this call claimed it.
-    async fn raise(&self, handle: &NumberHandle, record: &HealthRecord) {
+    async fn raise(&self, policy: &NumberPolicy, record: &HealthRecord) {
         let Some(since) = record.failing_since else { return };
-        let number = Arc::clone(handle.number());
+        let number = Arc::clone(&policy.number);
         {
             let mut alerted = self.inner.alerted.lock().unwrap_or_else(PoisonError::into_inner);
             if alerted.get(&number) == Some(&since) {
@@ -191,8 +219,8 @@ impl HealthReporter {
             alerted.insert(Arc::clone(&number), since);
         }
         let reasons = assess(record, &HealthInputs::default()).reasons;
-        let tenant = handle.tenant_id();
-        let alert = failing_alert(tenant, &number, &reasons, &self.words(handle));
+        let tenant = &policy.tenant;
+        let alert = failing_alert(tenant, &number, &reasons, &self.words_of(policy));
         let now = self.inner.clock.now_micros();
         let claim = AlertClaim {
             owner: tenant.to_string(),
@@ -204,7 +232,7 @@ impl HealthReporter {
             Ok(Ok(true)) => {
                 tracing::warn!(tenant = %tenant, number = %number, reasons = ?reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
                     "a number is failing");
-                if handle.policy.alert_webhook.is_some() && !self.inner.alerts.emit(alert) {
+                if policy.alert_webhook.is_some() && !self.inner.alerts.emit(alert) {
                     self.inner.metrics.alert_delivered(tenant, AlertKind::Health, false);
                 }
             }

@@ -21,7 +21,7 @@ pub struct WordsContext {
     pub timezone: Tz,
 }
 
-fn provider_name(kind: ProviderKind) -> &'static str {
+pub(super) fn provider_name(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::Twilio => "Twilio",
         ProviderKind::Vonage => "Vonage",
@@ -46,12 +46,13 @@ pub fn reason_text(reason: &HealthReason, context: &WordsContext, lang: &str) ->
             "Les messages que {provider} nous transmet sont refusés : leur signature ne correspond pas. \
              Vérifiez l'adresse publique dans la console de {provider} : les messages reçus par ce numéro \
              doivent être envoyés à ce serveur, {url}, et le jeton (ou la clé) du compte doit être celui de la \
-             configuration."
+             configuration : « Tester la connexion », sur la page du numéro, vérifie les clés du compte."
         ),
         HealthCode::InboundRejected => format!(
             "The messages {provider} forwards to us are refused: their signature does not match. \
              Check the public address in {provider}'s console: messages received by this number must be \
-             sent to this server, {url}, and the account's token (or key) must be the one in the configuration."
+             sent to this server, {url}, and the account's token (or key) must be the one in the configuration: \
+             \"Test the connection\", on the number's page, checks the account's keys."
         ),
         HealthCode::PollFailing if fr => format!(
             "Les messages reçus ne peuvent pas être relevés chez {provider} : son service ne répond pas comme prévu. \
@@ -67,22 +68,36 @@ pub fn reason_text(reason: &HealthReason, context: &WordsContext, lang: &str) ->
         ),
         HealthCode::SendFailing if fr => format!(
             "{provider} refuse nos envois de réponses, ou ne peut pas être joint : les réponses envoyées plus tard \
-             ne partent pas. Vérifiez le compte chez {provider} (crédit, numéro autorisé à envoyer)."
+             ne partent pas. Vérifiez le compte chez {provider} (crédit, numéro autorisé à envoyer) : le numéro \
+             revient dès qu'un envoi réussit."
         ),
         HealthCode::SendFailing => format!(
             "{provider} refuses the replies we send, or cannot be reached: replies sent later do not go out. \
-             Check the account at {provider} (credit, number allowed to send)."
+             Check the account at {provider} (credit, number allowed to send): the number comes back as soon \
+             as a send succeeds."
         ),
-        HealthCode::CredentialsRefused if fr => format!(
-            "{provider} refuse nos identifiants : plus rien ne peut être reçu ni envoyé. Vérifiez les clés du \
-             compte dans la configuration (ou demandez-le à la personne qui gère le serveur) : le numéro \
-             revient tout seul au relevé suivant."
-        ),
-        HealthCode::CredentialsRefused => format!(
-            "{provider} refuses our credentials: nothing can be received or sent. Check the account's keys in \
-             the configuration (or ask the person who runs the server): the number comes back by itself at \
-             the next collection."
-        ),
+        HealthCode::CredentialsRefused if fr => {
+            let back = if context.provider == ProviderKind::Ovh {
+                "le numéro revient tout seul au relevé suivant, ou dès que « Tester la connexion » réussit"
+            } else {
+                "le numéro revient dès que « Tester la connexion » (sur la page du numéro) ou un envoi réussit"
+            };
+            format!(
+                "{provider} refuse nos identifiants : plus rien ne peut être reçu ni envoyé. Vérifiez les clés du \
+                 compte dans la configuration (ou demandez-le à la personne qui gère le serveur) : {back}."
+            )
+        }
+        HealthCode::CredentialsRefused => {
+            let back = if context.provider == ProviderKind::Ovh {
+                "the number comes back by itself at the next collection, or as soon as \"Test the connection\" succeeds"
+            } else {
+                "the number comes back as soon as \"Test the connection\" (on the number's page) or a send succeeds"
+            };
+            format!(
+                "{provider} refuses our credentials: nothing can be received or sent. Check the account's keys in \
+                 the configuration (or ask the person who runs the server): {back}."
+            )
+        }
         HealthCode::Paused if fr => {
             "Le numéro est en pause : personne ne reçoit de réponse. Reprenez quand vous voulez.".into()
         }

@@ -39,6 +39,7 @@ use super::inbound_charges::InboundCharges;
 use super::incident::IncidentLog;
 use super::state::{Arrival, NumberState, Step};
 use crate::alerts::AlertOutbox;
+use crate::health::HealthReporter;
 use crate::messages::{
     Channel, Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetPaused, SetPolicy, SetSendApi,
     Snapshot, Tick,
@@ -59,6 +60,8 @@ pub struct ActorDeps {
     pub clock: SharedClock,
     pub metrics: NumberMetrics,
     pub alerts: AlertOutbox,
+    /// Where what the sends show of the provider link goes (`send_failing`, `credentials_refused`).
+    pub health: HealthReporter,
     /// The number's provider send API (deferred replies, providers without
     /// inline replies, inline answers that were lost).
     pub send_api: Option<Arc<dyn SendApi>>,

@@ -17,6 +17,7 @@ use antirelou_ledger::{DeferredReply, EntryKind, Ledger, Pacing, ReplyRequest, R
 use antirelou_providers::{OutboundSms, SendApi};
 
 use super::judge::{self, Judgement, JUDGE_BATCH, JUDGE_EVERY_SECONDS};
+use crate::health::HealthReporter;
 use crate::policy::NumberPolicy;
 
 /// What a round needs; cheap to build per round (shared handles).
@@ -26,6 +27,8 @@ pub struct JudgeRound {
     pub clock: SharedClock,
     pub sealer: SenderSealer,
     pub send_api: Option<Arc<dyn SendApi>>,
+    /// Told what each send shows of the provider link.
+    pub health: HealthReporter,
     /// This replica's name for leases.
     pub holder: Arc<str>,
     /// Messages pending senders sent to this replica since the last round.
@@ -195,7 +198,9 @@ impl JudgeRound {
             text: policy.reply.to_string(),
             status_callback: policy.status_callback.as_deref().map(str::to_owned),
         };
-        match api.send(&sms).await {
+        let sent = api.send(&sms).await;
+        self.health.report_send(policy, &sent);
+        match sent {
             Ok(_) => DeferredResult::Sent,
             Err(error) => {
                 tracing::warn!(tenant = %policy.tenant, number = %policy.number, %error,

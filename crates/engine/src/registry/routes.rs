@@ -13,6 +13,7 @@ use antirelou_settings::Settings;
 use super::SendApis;
 use crate::alerts::AlertOutbox;
 use crate::handle::NumberHandle;
+use crate::health::HealthReporter;
 use crate::metrics::Metrics;
 use crate::number::{ActorDeps, NumberActor};
 use crate::options::EngineOptions;
@@ -56,18 +57,19 @@ impl RouteTable {
                 let kept = reuse.and_then(|old| old.numbers.get(number.number.as_str()));
                 // A number moved to another tenant starts afresh.
                 let kept = kept.filter(|old| *old.tenant_id() == policy.tenant);
+                let send_api = send_apis.get(number.number.as_str()).cloned();
                 let handle = match kept {
                     Some(old) => NumberHandle {
                         addr: old.addr.clone(),
                         tenant: Arc::clone(&route),
                         policy,
                         metrics: old.metrics.clone(),
+                        send_api,
                     },
                     None => {
                         let number_metrics = metrics.for_number(&tenant.id, number.number.as_str());
-                        let send_api = send_apis.get(number.number.as_str()).cloned();
-                        let addr = spawner.spawn(&policy, &number_metrics, send_api);
-                        NumberHandle { addr, tenant: Arc::clone(&route), policy, metrics: number_metrics }
+                        let addr = spawner.spawn(&policy, &number_metrics, send_api.clone());
+                        NumberHandle { addr, tenant: Arc::clone(&route), policy, metrics: number_metrics, send_api }
                     }
                 };
                 // Kept or new, the series carry the provider the number's webhooks come from now.
@@ -106,6 +108,7 @@ pub(super) struct ActorSpawner {
     ledger: Arc<dyn Ledger>,
     clock: SharedClock,
     alerts: AlertOutbox,
+    health: HealthReporter,
     hasher: SenderHasher,
     sealer: SenderSealer,
     holder: Arc<str>,
@@ -118,6 +121,7 @@ impl ActorSpawner {
         ledger: Arc<dyn Ledger>,
         clock: SharedClock,
         alerts: AlertOutbox,
+        health: HealthReporter,
         options: &EngineOptions,
     ) -> ActorSpawner {
         let arbiter_count = if options.arbiters == 0 {
@@ -131,6 +135,7 @@ impl ActorSpawner {
             ledger,
             clock,
             alerts,
+            health,
             hasher: settings.privacy.hasher.clone(),
             sealer: settings.privacy.sealer.clone(),
             holder: Arc::from(options.replica.as_str()),
@@ -149,6 +154,7 @@ impl ActorSpawner {
         let arbiter = &self.arbiters[index % self.arbiters.len()];
         let (policy, ledger, clock) = (Arc::clone(policy), Arc::clone(&self.ledger), Arc::clone(&self.clock));
         let (metrics, alerts, options) = (metrics.clone(), self.alerts.clone(), self.options.clone());
+        let health = self.health.clone();
         let (hasher, sealer, holder) = (self.hasher.clone(), self.sealer.clone(), Arc::clone(&self.holder));
         Supervisor::start_in_arbiter(arbiter, move |_: &mut Context<NumberActor>| {
             NumberActor::new(ActorDeps {
@@ -157,6 +163,7 @@ impl ActorSpawner {
                 clock: Arc::clone(&clock),
                 metrics: metrics.clone(),
                 alerts: alerts.clone(),
+                health: health.clone(),
                 send_api: send_api.clone(),
                 hasher: hasher.clone(),
                 sealer: sealer.clone(),

@@ -1,11 +1,12 @@
 //! The OVHcloud API client for SMS virtual numbers: signed requests
 //! ([`super::signature`]) on the server's clock (`GET /auth/time`, kept as
-//! an offset to ours and refreshed), and the four calls antirelou makes:
+//! an offset to ours and refreshed), and the five calls antirelou makes:
 //!
 //! - `GET /sms/{serviceName}/virtualNumbers/{number}/incoming`: ids of the received SMS;
 //! - `GET .../incoming/{id}`: one SMS ([`OvhIncoming`]);
 //! - `DELETE .../incoming/{id}`: forget it once its decision is committed;
-//! - `POST .../jobs`: send a reply from the virtual number ([`super::send`]).
+//! - `POST .../jobs`: send a reply from the virtual number ([`super::send`]);
+//! - `GET /sms/{serviceName}`: the SMS service, read by the connection test.
 //!
 //! Every call is one request bounded by the policy's timeouts; reads are
 //! not retried here (the poller backs off), the job follows the send retry
@@ -200,6 +201,12 @@ impl OvhApi {
         self.signed(Method::DELETE, url, Vec::new()).await.map(drop)
     }
 
+    /// `GET /sms/{serviceName}`: the SMS service (the connection test's read).
+    pub async fn sms_service(&self, service_name: &str) -> Result<(), OvhApiError> {
+        let url = self.url(&["sms", service_name])?;
+        self.signed(Method::GET, url, Vec::new()).await.map(drop)
+    }
+
     /// `POST .../jobs` under the send retry rule: the message's receipt is
     /// the first job id of OVHcloud's sending report.
     pub async fn create_job(&self, number: &VirtualNumber, job: &OvhJob<'_>) -> Result<SendReceipt, SendError> {
@@ -350,7 +357,12 @@ fn classify_job(status: StatusCode, body: &[u8]) -> Verdict {
         };
     }
     let error = serde_json::from_slice::<ApiErrorDocument>(body).unwrap_or_default();
-    let detail = format!("{} {}", error.error_code.unwrap_or_default(), truncate(&error.message.unwrap_or_default()));
+    let code = error.error_code.unwrap_or_default();
+    let detail = format!("{code} {}", truncate(&error.message.unwrap_or_default()));
+    if status.is_client_error() && code.starts_with("INVALID_") {
+        // A wrong key, secret or signature: our credentials, as for the polls.
+        return Verdict::CredentialsRefused(format!("HTTP {}: {}", status.as_u16(), detail.trim()));
+    }
     status_verdict(status, detail.trim())
 }
 
@@ -389,9 +401,12 @@ mod tests {
         assert!(matches!(classify_job(StatusCode::OK, invalid), Verdict::Refused(_)));
         assert!(matches!(classify_job(StatusCode::OK, b"{}"), Verdict::Ambiguous(_)));
         let denied = br#"{"errorCode":"NOT_GRANTED_CALL","message":"This call has not been granted"}"#;
-        assert!(
-            matches!(classify_job(StatusCode::FORBIDDEN, denied), Verdict::Refused(r) if r.contains("NOT_GRANTED_CALL"))
-        );
+        assert!(matches!(
+            classify_job(StatusCode::FORBIDDEN, denied),
+            Verdict::CredentialsRefused(r) if r.contains("NOT_GRANTED_CALL")
+        ));
+        let signature = br#"{"errorCode":"INVALID_SIGNATURE","message":"Invalid signature"}"#;
+        assert!(matches!(classify_job(StatusCode::BAD_REQUEST, signature), Verdict::CredentialsRefused(_)));
         assert!(matches!(classify_job(StatusCode::TOO_MANY_REQUESTS, b""), Verdict::NotAccepted(_)));
         assert!(matches!(classify_job(StatusCode::BAD_GATEWAY, b""), Verdict::Ambiguous(_)));
     }

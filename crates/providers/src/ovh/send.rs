@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::api::{OvhApi, OvhJob, VirtualNumber};
+use super::api::{OvhApi, OvhApiError, OvhJob, VirtualNumber};
+use crate::account_check::AccountCheck;
 use crate::send::{OutboundSms, SendApi, SendError, SendReceipt};
 
 /// Sends replies from one virtual number.
@@ -45,5 +46,27 @@ impl SendApi for OvhSender {
             )));
         }
         self.api.create_job(&self.number, &OvhJob::reply(&sms.to, &sms.text)).await
+    }
+
+    /// `GET /sms/{serviceName}` (signed): the SMS service the number belongs to.
+    async fn check_account(&self) -> AccountCheck {
+        match self.api.sms_service(self.number.service_name()).await {
+            Ok(()) => AccountCheck::Accepted,
+            Err(error) if error.is_credentials() => {
+                let status = match error {
+                    OvhApiError::Refused { status, .. } => status,
+                    _ => 403,
+                };
+                AccountCheck::CredentialsRefused { status }
+            }
+            Err(OvhApiError::NotFound) => AccountCheck::Unexpected { status: 404 },
+            Err(OvhApiError::Refused { status, .. } | OvhApiError::Server { status }) => {
+                AccountCheck::Unexpected { status }
+            }
+            Err(error @ (OvhApiError::Connect(_) | OvhApiError::Timeout { .. } | OvhApiError::Transport(_))) => {
+                AccountCheck::Unreachable(error.to_string())
+            }
+            Err(OvhApiError::Malformed(reason)) => AccountCheck::Unreachable(reason),
+        }
     }
 }

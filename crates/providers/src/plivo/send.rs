@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::account_check::{read_account, AccountCheck};
 use crate::send::{without_plus, OutboundSms, SendApi, SendError, SendReceipt};
 use crate::send_policy::{api_url, send_with_retries, status_verdict, truncate, ClientBuildError, SendPolicy, Verdict};
 
@@ -61,6 +62,7 @@ pub struct MessageRequest<'a> {
 pub struct PlivoSender {
     http: reqwest::Client,
     message_url: url::Url,
+    account_url: url::Url,
     config: PlivoSendConfig,
 }
 
@@ -70,7 +72,8 @@ impl PlivoSender {
             return Err(ClientBuildError::InvalidValue("Plivo auth_id must be alphanumeric (MA… or SA…)".to_owned()));
         }
         let message_url = api_url(&config.api_base, &["v1", "Account", &config.auth_id, "Message", ""])?;
-        Ok(PlivoSender { http: config.policy.http_client()?, message_url, config })
+        let account_url = api_url(&config.api_base, &["v1", "Account", &config.auth_id, ""])?;
+        Ok(PlivoSender { http: config.policy.http_client()?, message_url, account_url, config })
     }
 
     /// The body Plivo receives for `sms`.
@@ -112,6 +115,16 @@ impl SendApi for PlivoSender {
             classify,
         )
         .await
+    }
+
+    /// `GET /v1/Account/{auth_id}/`, as the SDK's `client.account.get()` (with its JSON content type).
+    async fn check_account(&self) -> AccountCheck {
+        let request = self
+            .http
+            .get(self.account_url.clone())
+            .basic_auth(&self.config.auth_id, Some(&self.config.auth_token))
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        read_account(request).await
     }
 }
 

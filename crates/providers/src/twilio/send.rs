@@ -2,7 +2,9 @@
 //! HTTP Basic (account SID, auth token), form fields `To`, `From`, `Body` and
 //! `StatusCallback`, answered `201` with the message's `sid`. The request is
 //! the one the official `twilio` SDK sends (recorded in
-//! `tests/data/recorded/twilio.json`).
+//! `tests/data/recorded/twilio.json`). The connection test reads the
+//! account's balance, `GET .../Accounts/{AccountSid}/Balance.json`, as the
+//! SDK's `client.balance.fetch()` does.
 
 use std::fmt;
 
@@ -10,6 +12,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
+use crate::account_check::{read_account, AccountCheck};
 use crate::send::{OutboundSms, SendApi, SendError, SendReceipt};
 use crate::send_policy::{api_url, send_with_retries, status_verdict, truncate, ClientBuildError, SendPolicy, Verdict};
 
@@ -41,6 +44,7 @@ impl fmt::Debug for TwilioSendConfig {
 pub struct TwilioSender {
     http: reqwest::Client,
     messages_url: url::Url,
+    balance_url: url::Url,
     config: TwilioSendConfig,
 }
 
@@ -51,7 +55,8 @@ impl TwilioSender {
         }
         let messages_url =
             api_url(&config.api_base, &["2010-04-01", "Accounts", &config.account_sid, "Messages.json"])?;
-        Ok(TwilioSender { http: config.policy.http_client()?, messages_url, config })
+        let balance_url = api_url(&config.api_base, &["2010-04-01", "Accounts", &config.account_sid, "Balance.json"])?;
+        Ok(TwilioSender { http: config.policy.http_client()?, messages_url, balance_url, config })
     }
 
     /// The form Twilio receives for `sms`, in the SDK's field names.
@@ -86,6 +91,16 @@ impl SendApi for TwilioSender {
             classify,
         )
         .await
+    }
+
+    async fn check_account(&self) -> AccountCheck {
+        let request = self
+            .http
+            .get(self.balance_url.clone())
+            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            // The SDK sends this content type on every request, a read included.
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        read_account(request).await
     }
 }
 

@@ -6,8 +6,11 @@
 //! Vonage answers `200` for a processed request and puts the verdict in
 //! each part's `status`: `"0"` accepted; `"1"` (throttled) and `"10"` (too
 //! many binds) were not processed and may be retried; `"5"` (internal error)
-//! is ambiguous; every other status is a definite refusal (Vonage's SMS API
-//! error table).
+//! is ambiguous; `"4"` (invalid credentials) refuses our credentials; every
+//! other status is a definite refusal (Vonage's SMS API error table).
+//!
+//! The connection test reads the balance, `GET {api_base}/account/get-balance`
+//! with the same Basic credentials, as the SDK's `client.account.get_balance()`.
 
 use std::fmt;
 
@@ -16,6 +19,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
+use crate::account_check::{read_account, AccountCheck};
 use crate::send::{without_plus, OutboundSms, SendApi, SendError, SendReceipt};
 use crate::send_policy::{api_url, send_with_retries, status_verdict, truncate, ClientBuildError, SendPolicy, Verdict};
 
@@ -28,6 +32,9 @@ pub const RETRYABLE_STATUSES: [&str; 2] = ["1", "10"];
 
 /// Part status that leaves the outcome unknown (Vonage: internal error).
 pub const AMBIGUOUS_STATUS: &str = "5";
+
+/// Part status of refused credentials (Vonage: invalid credentials).
+pub const CREDENTIALS_STATUS: &str = "4";
 
 /// What a [`VonageSender`] needs. `Debug` hides the API secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -53,13 +60,15 @@ impl fmt::Debug for VonageSendConfig {
 pub struct VonageSender {
     http: reqwest::Client,
     sms_url: url::Url,
+    balance_url: url::Url,
     config: VonageSendConfig,
 }
 
 impl VonageSender {
     pub fn new(config: VonageSendConfig) -> Result<VonageSender, ClientBuildError> {
         let sms_url = api_url(&config.api_base, &["sms", "json"])?;
-        Ok(VonageSender { http: config.policy.http_client()?, sms_url, config })
+        let balance_url = api_url(&config.api_base, &["account", "get-balance"])?;
+        Ok(VonageSender { http: config.policy.http_client()?, sms_url, balance_url, config })
     }
 
     /// The form Vonage receives for `sms` (credentials go in the Basic header).
@@ -99,6 +108,12 @@ impl SendApi for VonageSender {
         )
         .await
     }
+
+    async fn check_account(&self) -> AccountCheck {
+        let request =
+            self.http.get(self.balance_url.clone()).basic_auth(&self.config.api_key, Some(&self.config.api_secret));
+        read_account(request).await
+    }
 }
 
 fn classify(status: StatusCode, body: &[u8]) -> Verdict {
@@ -130,6 +145,8 @@ fn classify(status: StatusCode, body: &[u8]) -> Verdict {
         Verdict::NotAccepted(reason)
     } else if part.status == AMBIGUOUS_STATUS {
         Verdict::Ambiguous(reason)
+    } else if part.status == CREDENTIALS_STATUS {
+        Verdict::CredentialsRefused(reason)
     } else {
         Verdict::Refused(reason)
     }
@@ -197,10 +214,12 @@ mod tests {
         assert!(matches!(classify(StatusCode::OK, &answer(&["10"])), Verdict::NotAccepted(_)));
         assert!(matches!(classify(StatusCode::OK, &answer(&["5"])), Verdict::Ambiguous(_)));
         assert!(matches!(classify(StatusCode::OK, &answer(&["0", "1"])), Verdict::Ambiguous(_)), "one part went out");
-        assert!(matches!(classify(StatusCode::OK, &answer(&["4"])), Verdict::Refused(r) if r.contains("status 4")));
+        assert!(
+            matches!(classify(StatusCode::OK, &answer(&["4"])), Verdict::CredentialsRefused(r) if r.contains("status 4"))
+        );
         assert!(matches!(classify(StatusCode::OK, &answer(&["9"])), Verdict::Refused(_)));
         assert!(matches!(classify(StatusCode::OK, b"not json"), Verdict::Ambiguous(_)));
         assert!(matches!(classify(StatusCode::TOO_MANY_REQUESTS, b""), Verdict::NotAccepted(_)));
-        assert!(matches!(classify(StatusCode::UNAUTHORIZED, b""), Verdict::Refused(_)));
+        assert!(matches!(classify(StatusCode::UNAUTHORIZED, b""), Verdict::CredentialsRefused(_)));
     }
 }

@@ -18,6 +18,13 @@ fn refused(result: Result<antirelou_providers::SendReceipt, SendError>) -> Strin
     }
 }
 
+fn credentials_refused(result: Result<antirelou_providers::SendReceipt, SendError>) -> String {
+    match result {
+        Err(SendError::CredentialsRefused(reason)) => reason,
+        other => panic!("expected CredentialsRefused, got {other:?}"),
+    }
+}
+
 fn ambiguous(result: Result<antirelou_providers::SendReceipt, SendError>) -> String {
     match result {
         Err(SendError::Ambiguous(reason)) => reason,
@@ -47,7 +54,7 @@ async fn twilio_accepts_a_reply_and_exactly_one_sms_is_recorded() {
 async fn twilio_refuses_a_wrong_auth_token_with_401_and_it_is_not_retried() {
     let (emulator, _, e) = twilio();
     let sender = twilio_sender(&emulator, &e, "not-the-token");
-    let reason = refused(sender.send(&twilio_sms(&e)).await);
+    let reason = credentials_refused(sender.send(&twilio_sms(&e)).await);
     assert!(reason.contains("401") && reason.contains("20003"), "{reason}");
     assert_eq!((emulator.request_count(), emulator.accepted().len()), (1, 0));
 }
@@ -173,7 +180,7 @@ async fn vonage_without_credit_is_refused_at_once() {
 async fn vonage_refuses_a_wrong_secret_and_it_is_not_retried() {
     let (emulator, _, e) = vonage();
     let sender = vonage_sender(&emulator, &e, "wrong-secret");
-    let reason = refused(sender.send(&sms(&input(&e, "from"), &input(&e, "to"), "Non.", None)).await);
+    let reason = credentials_refused(sender.send(&sms(&input(&e, "from"), &input(&e, "to"), "Non.", None)).await);
     assert!(reason.contains("401"), "{reason}");
     assert_eq!((emulator.request_count(), emulator.accepted().len()), (1, 0));
 }
@@ -207,7 +214,7 @@ async fn plivo_accepts_a_reply_with_its_status_url() {
 async fn plivo_refuses_a_wrong_token_with_401_once() {
     let (emulator, _, e) = plivo();
     let sender = plivo_sender(&emulator, &e, "wrong-token");
-    let reason = refused(sender.send(&sms(&input(&e, "from"), &input(&e, "to"), "Non.", None)).await);
+    let reason = credentials_refused(sender.send(&sms(&input(&e, "from"), &input(&e, "to"), "Non.", None)).await);
     assert!(reason.contains("401") && reason.contains("authentication failed"), "{reason}");
     assert_eq!((emulator.request_count(), emulator.accepted().len()), (1, 0));
 }
@@ -267,7 +274,7 @@ async fn ovh_refuses_a_job_signed_with_the_wrong_secret_once() {
         antirelou_providers::ovh::OvhCredentials { application_secret: "wrong".to_owned(), ..ovh_credentials(&e) };
     let sender = ovh_sender(ovh_api(&emulator, credentials), &e);
     let from = sender.number().e164().to_owned();
-    let reason = refused(sender.send(&sms(&from, &input(&e, "to"), "Non.", None)).await);
+    let reason = credentials_refused(sender.send(&sms(&from, &input(&e, "to"), "Non.", None)).await);
     assert!(reason.contains("INVALID_SIGNATURE"), "{reason}");
     let posts = emulator.requests().iter().filter(|r| r.method == "POST").count();
     assert_eq!((posts, emulator.accepted().len()), (1, 0));

@@ -266,6 +266,9 @@ texts! {
     HealthShielded => "Répond, bouclier levé", "Answering, shield up";
     HealthOutOfMoney => "Plus d'argent pour répondre", "No money left to reply";
     HealthFailing => "En panne", "Not working";
+    ConnectionTitle => "La connexion au fournisseur de SMS", "The connection to the SMS provider";
+    TestConnection => "Tester la connexion", "Test the connection";
+    TestConnectionHelp => "Demande au fournisseur de SMS si nos identifiants fonctionnent, sans envoyer de message et sans frais.", "Asks the SMS provider whether our credentials work, without sending a message and at no cost.";
 }
 
 /// The words of a decision outcome.

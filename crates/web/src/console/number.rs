@@ -1,4 +1,6 @@
-//! `GET /console/numbers/{number}`: one number: its health (`health.rs`), pause or resume it, its
+//! `GET /console/numbers/{number}`: one number: its health (`health.rs`)
+//! and the connection test ("Tester la connexion", the API's
+//! `POST /v1/numbers/{n}/check`, its answer shown next to the button), pause or resume it, its
 //! reply with a live count of characters, encoding, segments and cost per
 //! reply (computed here, by the settings' own rules, for the page and for
 //! each keystroke through `POST .../preview`), its caps and shield. Every
@@ -21,6 +23,7 @@ use super::i18n::{outcome_text, Lang, T};
 use super::overview::{badges, cap_bars, totals_of};
 use super::PageState;
 use super::{layout, Visit};
+use crate::routes::admin::check::{check_number, CheckResult};
 use crate::routes::admin::health::{health_view, number_health};
 use crate::routes::admin::number::Ucs2Character;
 use crate::routes::admin::numbers::number_views;
@@ -125,7 +128,7 @@ pub async fn show(
         Some("saved") => Some(T::Saved),
         _ => None,
     };
-    render(&request, &state, &visit, &path.into_inner(), notice, None).await
+    render(&request, &state, &visit, &path.into_inner(), notice, None, None).await
 }
 
 /// The number page, with a notice of what was just done, or with a refused
@@ -137,6 +140,7 @@ async fn render(
     number: &str,
     notice: Option<T>,
     refusal: Option<&Refusal>,
+    checked: Option<&CheckResult>,
 ) -> HttpResponse {
     let lang = visit.lang;
     let Some(controls) = visible(state, visit.caller(), number) else { return visit.not_found(request) };
@@ -170,6 +174,18 @@ async fn render(
         @if let Some(general) = why("") { p.notice.error role="alert" { (general.get(lang)) } }
         p { (T::Tenant.get(lang)) " " strong { (view.tenant) } }
         (super::health::section(lang, &health, &health_words, state.timezone))
+        section aria-labelledby="connection" {
+            h2 #connection { (T::ConnectionTitle.get(lang)) }
+            form method="post" action=(action("check")) {
+                input type="hidden" name="csrf" value=(visit.csrf);
+                p.hint { (T::TestConnectionHelp.get(lang)) }
+                button type="submit" #check-button { (T::TestConnection.get(lang)) }
+            }
+            @if let Some(checked) = checked {
+                p #check-result .notice.(if checked.ok { "ok" } else { "error" }) role="status"
+                    data-ok=(checked.ok) { (checked.text) }
+            }
+        }
         section aria-labelledby="state" {
             h2 #state { (T::State.get(lang)) }
             p { (badges(lang, view, now, &health)) }
@@ -267,7 +283,8 @@ fn patch_of(action: &str, form: &NumberForm) -> Option<serde_json::Value> {
 }
 
 /// `POST /console/numbers/{number}/pause|resume|reply|settings`: through
-/// `Controls`, like `POST /v1/numbers/{n}/pause` and `PATCH /v1/numbers/{n}`.
+/// `Controls`, like `POST /v1/numbers/{n}/pause` and `PATCH /v1/numbers/{n}`;
+/// `POST .../check`: the connection test, like `POST /v1/numbers/{n}/check`.
 pub async fn act(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -289,7 +306,13 @@ pub async fn act(
             // Not saved: the reply comes back with its stand-ins, to read and save.
             let replaced = segments::with_gsm7_replacements(form.reply.as_deref().unwrap_or(""));
             let draft = Refusal::default().typed("reply", Some(&replaced));
-            return render(&request, &state, &visit, &number, Some(T::Replaced), Some(&draft)).await;
+            return render(&request, &state, &visit, &number, Some(T::Replaced), Some(&draft), None).await;
+        }
+        "check" => {
+            // Answered at once, on the page: a person is waiting for it.
+            let Some(handle) = state.registry.route(&number) else { return visit.not_found(&request) };
+            let checked = check_number(&state, &handle, visit.lang.code()).await;
+            return render(&request, &state, &visit, &number, None, None, Some(&checked)).await;
         }
         "pause" | "resume" => {
             let paused = action == "pause";
@@ -306,7 +329,7 @@ pub async fn act(
                         .typed("max_replies_per_minute", form.max_replies_per_minute.as_deref())
                         .typed("trigger_per_minute", form.trigger_per_minute.as_deref())
                         .with_problems(&problems);
-                    return render(&request, &state, &visit, &number, None, Some(&refusal)).await;
+                    return render(&request, &state, &visit, &number, None, Some(&refusal), None).await;
                 }
             }
         }

@@ -166,9 +166,12 @@ impl NumberActor {
             text: policy.reply.to_string(),
             status_callback: policy.status_callback.as_deref().map(str::to_owned),
         };
+        let health = self.deps.health.clone();
         ctx.spawn(
             async move {
-                if let Err(error) = api.send(&sms).await {
+                let sent = api.send(&sms).await;
+                health.report_send(&policy, &sent);
+                if let Err(error) = sent {
                     tracing::warn!(tenant = %policy.tenant, number = %policy.number, %error,
                         "a paid reply could not be sent through the provider's API (not retried)");
                 }

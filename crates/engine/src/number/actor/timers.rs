@@ -72,6 +72,7 @@ impl NumberActor {
             clock: Arc::clone(&self.deps.clock),
             sealer: self.deps.sealer.clone(),
             send_api: self.deps.send_api.clone(),
+            health: self.deps.health.clone(),
             holder: Arc::clone(&self.deps.holder),
             notes: self.live.state.take_notes(),
             ledger_timeout: self.deps.options.ledger_timeout,

@@ -5,7 +5,8 @@
 //!
 //! Start with [`configure`] (every route), then `numbers.rs` (the numbers,
 //! pause and resume), `number.rs` (one number: its state, `PATCH`, back
-//! to the file), `health.rs` (a number's health), `blocklist.rs`, `audit.rs` (runtime controls, through
+//! to the file), `health.rs` (a number's health), `check.rs` (the
+//! connection test to its provider), `blocklist.rs`, `audit.rs` (runtime controls, through
 //! [`Controls`](antirelou_engine::Controls)) and `tenants.rs` (money:
 //! top-up, entries); `reports.rs` (alerts and per-day stats), `incidents.rs`
 //! (incidents and their evidence bundles), `inbound.rs` (operator: a
@@ -15,6 +16,7 @@
 
 mod audit;
 pub(crate) mod blocklist;
+pub(crate) mod check;
 pub(crate) mod health;
 pub(crate) mod inbound;
 pub(crate) mod incidents;
@@ -41,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/numbers/{number}", web::patch().to(number::patch))
         .route("/numbers/{number}/overrides", web::delete().to(number::clear_overrides))
         .route("/numbers/{number}/inbound", web::post().to(inbound::inject))
+        .route("/numbers/{number}/check", web::post().to(check::check))
         .route("/numbers/{number}/{action}", web::post().to(numbers::set_paused))
         .route("/tenants/{tenant}/blocklist", web::get().to(blocklist::list))
         .route("/tenants/{tenant}/blocklist", web::post().to(blocklist::add))

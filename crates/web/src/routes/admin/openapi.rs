@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, blocklist, health, inbound, incidents, number, numbers, reload, reports, tenants, ApiError};
+use super::{audit, blocklist, check, health, inbound, incidents, number, numbers, reload, reports, tenants, ApiError};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,7 @@ use super::{audit, blocklist, health, inbound, incidents, number, numbers, reloa
         number::show,
         number::patch,
         number::clear_overrides,
+        check::check,
         blocklist::list,
         blocklist::add,
         blocklist::remove,
@@ -50,6 +51,7 @@ use super::{audit, blocklist, health, inbound, incidents, number, numbers, reloa
         number::ClearedResponse,
         health::HealthView,
         health::ReasonView,
+        check::CheckResult,
         blocklist::BlockRequest,
         blocklist::BlockedView,
         blocklist::BlocklistResponse,
