@@ -142,7 +142,7 @@ pub fn assert_ovh_sdk_signatures_are_ours(fixture: &Fixture) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 5, "two jobs, list, get and delete are signed");
+    assert_eq!(checked, 6, "two jobs, list, get, delete and the service read are signed");
 }
 
 #[test]
