@@ -59,8 +59,7 @@ pub fn chart(lang: Lang, replied: &[u64; HOURS]) -> Markup {
     let top = replied.iter().copied().max().unwrap_or(0).max(1);
     let slot = WIDTH / HOURS as u32;
     let height = |n: u64| ((n as f64 / top as f64) * f64::from(HEIGHT - 4)).round() as u32;
-    let replies =
-        T::ReplySent.count(lang, replied.iter().sum::<u64>());
+    let replies = T::ReplySent.count(lang, replied.iter().sum::<u64>());
     let label = format!("{} : {replies}", T::Last24h.get(lang));
     html! {
         figure.chart {
