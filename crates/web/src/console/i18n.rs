@@ -252,6 +252,7 @@ texts! {
     KindTopUp => "kind-top-up",
     KindDonation => "kind-donation",
     KindCall => "kind-call",
+    KindCallSettled => "kind-call-settled",
     KindRefund => "kind-refund",
     Reference => "reference",
     OlderEntries => "older-entries",

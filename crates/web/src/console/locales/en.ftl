@@ -149,6 +149,7 @@ kind-inbound = message received
 kind-top-up = top-up
 kind-donation = donation
 kind-call = call answered
+kind-call-settled = call ended: given back from its reservation
 kind-refund = refund
 reference = Reference
 older-entries = Next entries

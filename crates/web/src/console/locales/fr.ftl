@@ -149,6 +149,7 @@ kind-inbound = message reçu
 kind-top-up = recharge
 kind-donation = don
 kind-call = appel décroché
+kind-call-settled = appel terminé : rendu sur la réservation
 kind-refund = remboursement
 reference = Référence
 older-entries = Écritures suivantes
