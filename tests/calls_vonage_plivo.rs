@@ -5,7 +5,8 @@
 //! caller (Vonage: an NCCO `talk`; Plivo: `<Speak>`), everything else is
 //! refused (Vonage: an empty NCCO; Plivo: `<Hangup reason="busy"/>`); what
 //! either did not sign is refused before any decision; call events and
-//! hangup callbacks are verified and counted.
+//! hangup callbacks are verified, counted, and settle an answered call
+//! once at its real duration (reserved 2 minutes at 0.02, 12 s cost 0.02).
 
 use std::sync::Arc;
 
@@ -33,7 +34,7 @@ const NANCY_ID: &str = "MABBBBBBBBBBBBBBBBBB";
 const NANCY_PLIVO_TOKEN: &str = "nancy-plivo-auth-token-987654321";
 const BLOCKED: &str = "+33600000666";
 const SAY: &str = "Bonjour. Vous avez mis mal à l'aise une personne. Non, c'est non.";
-const VOICE: &str = r#"voice = { say = "Bonjour. Vous avez mis mal à l'aise une personne. Non, c'est non.", language = "fr-FR", price_per_minute = "0.02", max_seconds = 30 }"#;
+const VOICE: &str = r#"voice = { say = "Bonjour. Vous avez mis mal à l'aise une personne. Non, c'est non.", language = "fr-FR", price_per_minute = "0.02", max_seconds = 120 }"#;
 
 fn number(number: &str, extra: &str) -> String {
     format!(
@@ -213,6 +214,16 @@ fn calls(metrics: &Metrics, tenant: &str, number: &str, outcome: &str) -> u64 {
     metrics.value("antirelou_calls_total", &[("tenant", tenant), ("number", number), ("outcome", outcome)]) as u64
 }
 
+/// (settled, already settled, given back) of a number's call settlements.
+fn settlements(metrics: &Metrics, tenant: &str, number: &str) -> (u64, u64, f64) {
+    let result = |result| {
+        let labels = [("tenant", tenant), ("number", number), ("result", result)];
+        metrics.value("antirelou_call_settlements_total", &labels) as u64
+    };
+    let given_back = metrics.value("antirelou_call_given_back_total", &[("tenant", tenant), ("number", number)]);
+    (result("settled"), result("already_settled"), (given_back * 100.0).round() / 100.0)
+}
+
 fn rejected(metrics: &Metrics, provider: &str, reason: &str) -> u64 {
     metrics.value("antirelou_webhook_rejected_total", &[("provider", provider), ("reason", reason)]) as u64
 }
@@ -245,10 +256,27 @@ async fn a_new_vonage_caller_hears_the_talk_once_and_repeat_blocked_and_paused_c
     let posted = vonage_post(&app, &clock, "/webhooks/vonage/answer", &json, &json, LILLE_SECRET).await;
     assert_eq!(vonage_heard(&posted).as_deref(), Some(SAY));
 
+    // Its end: settled once at 12 s, whatever is replayed.
+    let completed = vonage_voice::event_json(
+        &first.uuid(),
+        &vonage_voice::conversation_uuid_from(1),
+        "completed",
+        VONAGE_NUMBER,
+        "+33700000001",
+        Some(12),
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            vonage_post(&app, &clock, "/webhooks/vonage/event", &completed, &completed, LILLE_SECRET).await.status,
+            200
+        );
+    }
+
     let entries = call_entries(&app).await;
     assert_eq!(entries.len(), 2, "{entries:?}");
-    assert_eq!((entries[0].amount.micros(), entries[0].reference.as_str()), (20_000, first.uuid().as_str()));
+    assert_eq!((entries[0].amount.micros(), entries[0].reference.as_str()), (40_000, first.uuid().as_str()));
     let metrics = app.metrics().await;
+    assert_eq!(settlements(&metrics, "lille", VONAGE_NUMBER), (1, 1, 0.02));
     for (number, outcome, count) in [
         (VONAGE_NUMBER, "replied", 2),
         (VONAGE_NUMBER, "duplicate", 1),
@@ -322,6 +350,8 @@ async fn vonage_call_events_are_verified_and_counted_by_status() {
             as u64
     };
     assert_eq!((events("started"), events("answered"), events("completed")), (1, 1, 1));
+    let unknown = [("tenant", "lille"), ("number", VONAGE_NUMBER), ("result", "unknown_call")];
+    assert_eq!(metrics.value("antirelou_call_settlements_total", &unknown), 1.0, "a call we never answered");
     assert_eq!(rejected(&metrics, "vonage", "bad_signature"), 1);
 }
 
@@ -343,12 +373,15 @@ async fn a_new_plivo_caller_hears_speak_once_and_others_are_hung_up_as_busy_unan
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(
         (entries[0].amount.micros(), entries[0].reference.as_str()),
-        (20_000, plivo_voice::call_uuid_from(1).as_str())
+        (40_000, plivo_voice::call_uuid_from(1).as_str())
     );
 
     let hangup = plivo_voice::hangup_form("+33700000001", PLIVO_NUMBER, &plivo_voice::call_uuid_from(1), 12, 12);
-    assert_eq!(plivo_post(&app, "/webhooks/plivo/voice/hangup", &hangup, LYON_PLIVO_TOKEN).await.status, 200);
+    for _ in 0..2 {
+        assert_eq!(plivo_post(&app, "/webhooks/plivo/voice/hangup", &hangup, LYON_PLIVO_TOKEN).await.status, 200);
+    }
     let metrics = app.metrics().await;
+    assert_eq!(settlements(&metrics, "lyon", PLIVO_NUMBER), (1, 1, 0.02), "settled once, then a replay");
     for (number, outcome) in [
         (PLIVO_NUMBER, "replied"),
         (PLIVO_NUMBER, "duplicate"),
@@ -359,7 +392,7 @@ async fn a_new_plivo_caller_hears_speak_once_and_others_are_hung_up_as_busy_unan
         assert_eq!(calls(&metrics, "lyon", number, outcome), 1, "{number} {outcome}");
     }
     let completed = [("provider", "plivo"), ("tenant", "lyon"), ("status", "completed")];
-    assert_eq!(metrics.value("antirelou_call_events_total", &completed), 1.0);
+    assert_eq!(metrics.value("antirelou_call_events_total", &completed), 2.0);
 }
 
 #[actix_web::test]

@@ -19,6 +19,8 @@ mod budget_alerts;
 mod calls;
 // Calls through Vonage (NCCO, JWT-signed) and Plivo (Plivo XML), events and hangups.
 mod calls_vonage_plivo;
+// A call's real cost: Twilio's call status callback settles it once, on both ledgers.
+mod call_settlement;
 // Many webhooks at once: no double payment, no cap crossed.
 mod concurrency;
 // The console's sessions and sign-in limit over HTTP (its pages run in a

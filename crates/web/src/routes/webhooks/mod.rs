@@ -16,7 +16,6 @@
 //!   `POST /webhooks/vonage/event`: calls, JWT-signed.
 //! - `plivo_voice.rs`: `POST /webhooks/plivo/voice` (Plivo XML) and
 //!   `POST /webhooks/plivo/voice/hangup`: calls.
-//! - `calls.rs`: what the end of a call reported by a provider does.
 //! - `donations.rs`: `POST /webhooks/helloasso/{tenant}` and
 //!   `POST /webhooks/opencollective/{tenant}`: donation notifications, read
 //!   back from the platform; they name a tenant, not a number, and never
@@ -24,7 +23,6 @@
 //! - this file: [`Webhook`], [`receive`], and what webhooks read alike
 //!   (body, form, headers, the signed URL).
 
-pub mod calls;
 pub mod donations;
 pub mod plivo;
 pub mod plivo_voice;

@@ -6,6 +6,7 @@
 
 use actix_web::HttpResponse;
 use antirelou_domain::ProviderKind;
+use antirelou_engine::metrics::settlements::SettlementResult;
 use antirelou_engine::NumberHandle;
 use antirelou_providers::plivo::{self, reply::CONTENT_TYPE, WebhookAuth};
 use antirelou_providers::{RejectReason, WebhookForm};
@@ -14,6 +15,7 @@ use antirelou_settings::ProviderSettings;
 use super::{header, read_form, signed_url, Request, Webhook};
 use crate::error::Rejection;
 use crate::intake::Arrival;
+use crate::settlement::settle_call;
 
 /// `POST /webhooks/plivo/voice`: one incoming call.
 pub struct Voice;
@@ -42,15 +44,19 @@ impl Webhook for Hangup {
     const PROVIDER: ProviderKind = ProviderKind::Plivo;
 
     /// Verifies the callback, counts its `CallStatus` in
-    /// `antirelou_call_events_total{provider,tenant,status}`, hands its
-    /// `BillDuration` to [`call_ended`](super::calls::call_ended), and answers `200`.
+    /// `antirelou_call_events_total{provider,tenant,status}`, settles the
+    /// call at its `BillDuration` ([`settle_call`]: once per call id,
+    /// whatever is replayed), and answers `200`; `503` only when the ledger
+    /// could not be reached (the reservation stays spent).
     async fn answer(request: Request<'_>, arrival: &mut Arrival<'_>) -> Result<HttpResponse, Rejection> {
         let state = request.state;
         let (handle, hangup) = read_verified(request, arrival, plivo::voice::hangup_callback).await?;
         let labels = [ProviderKind::Plivo.as_str(), handle.tenant_id(), hangup.status];
         state.registry.metrics().call_events.with_label_values(&labels).inc();
-        super::calls::call_ended(state, &handle, &hangup.call_uuid, hangup.bill_duration_seconds).await;
-        Ok(HttpResponse::Ok().finish())
+        match settle_call(state, &handle, &hangup.call_uuid, Some(hangup.bill_duration_seconds)).await {
+            SettlementResult::LedgerUnavailable => Ok(HttpResponse::ServiceUnavailable().finish()),
+            _ => Ok(HttpResponse::Ok().finish()),
+        }
     }
 }
 

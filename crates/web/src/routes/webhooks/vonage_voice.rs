@@ -7,6 +7,7 @@
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::HttpResponse;
 use antirelou_domain::ProviderKind;
+use antirelou_engine::metrics::settlements::SettlementResult;
 use antirelou_engine::NumberHandle;
 use antirelou_providers::vonage::{self, VoiceAuth, NCCO_CONTENT_TYPE};
 use antirelou_providers::RejectReason;
@@ -15,6 +16,7 @@ use antirelou_settings::ProviderSettings;
 use super::{header, read_body, Request, Webhook};
 use crate::error::Rejection;
 use crate::intake::Arrival;
+use crate::settlement::settle_call;
 
 /// `GET|POST /webhooks/vonage/answer`: one incoming call.
 pub struct Answer;
@@ -50,8 +52,10 @@ impl Webhook for Event {
     const PROVIDER: ProviderKind = ProviderKind::Vonage;
 
     /// Reads and verifies the event, counts its status in
-    /// `antirelou_call_events_total{provider,tenant,status}`, hands a
-    /// completed call's duration to [`call_ended`](super::calls::call_ended), and answers `200`.
+    /// `antirelou_call_events_total{provider,tenant,status}`, settles a
+    /// `completed` call at its `duration` ([`settle_call`]: once per call
+    /// id, whatever is replayed), and answers `200`; `503` only when the
+    /// ledger could not be reached (Vonage retries, the reservation stays spent).
     async fn answer(request: Request<'_>, arrival: &mut Arrival<'_>) -> Result<HttpResponse, Rejection> {
         let Request { http, payload, state } = request;
         let body = read_body(http, payload).await?;
@@ -63,8 +67,11 @@ impl Webhook for Event {
         let event = signed.value;
         let labels = [ProviderKind::Vonage.as_str(), handle.tenant_id(), event.status];
         state.registry.metrics().call_events.with_label_values(&labels).inc();
-        if let Some(seconds) = event.duration_seconds {
-            super::calls::call_ended(state, &handle, &event.uuid, seconds).await;
+        if event.duration_seconds.is_some()
+            && settle_call(state, &handle, &event.uuid, event.duration_seconds).await
+                == SettlementResult::LedgerUnavailable
+        {
+            return Ok(HttpResponse::ServiceUnavailable().finish());
         }
         Ok(HttpResponse::Ok().finish())
     }
