@@ -17,6 +17,8 @@ mod admin;
 mod budget_alerts;
 // Calls: the voice webhooks decided like SMS, in the same ledger and caps.
 mod calls;
+// A call's real cost: Twilio's call status callback settles it once, on both ledgers.
+mod call_settlement;
 // Many webhooks at once: no double payment, no cap crossed.
 mod concurrency;
 // The console's sessions and sign-in limit over HTTP (its pages run in a

@@ -59,6 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, data: &AppData) {
         .route("/webhooks/twilio", web::post().to(receive::<twilio::Inbound>))
         .route("/webhooks/twilio/status", web::post().to(receive::<twilio::Status>))
         .route("/webhooks/twilio/voice", web::post().to(receive::<twilio::Voice>))
+        .route("/webhooks/twilio/voice/status", web::post().to(receive::<twilio::VoiceStatus>))
         .route("/webhooks/vonage", web::get().to(receive::<vonage::Inbound>))
         .route("/webhooks/vonage", web::post().to(receive::<vonage::Inbound>))
         .route("/webhooks/plivo", web::post().to(receive::<plivo::Inbound>))

@@ -13,6 +13,7 @@
 //! body is never a label. Every name is documented in docs/metrics.md.
 
 pub mod number_series;
+pub mod settlements;
 
 use std::sync::Arc;
 
@@ -153,6 +154,8 @@ pub struct Metrics {
     pub pollers: PollerMetrics,
     /// Redis INFO figures (only with the redis backend).
     pub storage: StorageGauges,
+    /// What settling answered calls did (`settlements.rs`).
+    pub call_settlements: settlements::SettlementMetrics,
     backend: &'static str,
 }
 
@@ -331,6 +334,7 @@ impl Metrics {
             delivery_status,
             pollers,
             storage,
+            call_settlements: settlements::SettlementMetrics::register(registry)?,
             backend,
         })
     }
