@@ -349,6 +349,8 @@ impl NumberTable {
 
 #[cfg(test)]
 mod tests {
+    use antirelou_domain::Money;
+
     use super::*;
 
     #[test]
