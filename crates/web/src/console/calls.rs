@@ -14,7 +14,7 @@ use crate::routes::admin::reports::DayStats;
 /// The calls section of a number with `voice` (or without: it says so).
 pub fn section(lang: Lang, currency: &str, voice: Option<&VoiceSettings>, today: &DayStats) -> Markup {
     let (answered, refused) = today.calls_answered_and_refused();
-    let count = |n: i64, one: T, other: T| format::count(lang, n.max(0) as u64, (one.get(lang), other.get(lang)));
+    let count = |n: i64, words: T| words.count(lang, u64::try_from(n).unwrap_or(0));
     html! {
         section aria-labelledby="calls" {
             h2 #calls { (T::Calls.get(lang)) }
@@ -23,7 +23,7 @@ pub fn section(lang: Lang, currency: &str, voice: Option<&VoiceSettings>, today:
                 blockquote #call-message lang=(voice.language) { (voice.say) }
                 dl.figures #call-figures {
                     dt { (T::CallLength.get(lang)) }
-                    dd data-figure="call-seconds" { (T::About.get(lang)) " " (spoken_seconds(&voice.say)) "\u{a0}s" }
+                    dd data-figure="call-seconds" { (T::CallSeconds.count(lang, u64::from(spoken_seconds(&voice.say)))) }
                     dt { (T::CallMostCost.get(lang)) }
                     dd data-figure="call-cost" { (format::money(lang, currency, voice.call_reservation)) }
                 }
@@ -32,8 +32,7 @@ pub fn section(lang: Lang, currency: &str, voice: Option<&VoiceSettings>, today:
             }
             h3 { (T::CallsToday.get(lang)) }
             p #calls-today {
-                (count(answered, T::CallAnsweredOne, T::CallAnsweredOther)) ", "
-                (count(refused, T::CallRefusedOne, T::CallRefusedOther)) "."
+                (count(answered, T::CallsAnswered)) ", " (count(refused, T::CallsRefused)) "."
             }
             p.hint { (T::CallsRefusedWhy.get(lang)) }
         }
