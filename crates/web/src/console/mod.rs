@@ -7,7 +7,7 @@
 //! One file per page: `overview.rs`, `number.rs` (with `shield.rs`, what
 //! it says while the shield is up), `blocklist.rs`, `money.rs`, `alerts.rs`,
 //! `attack.rs` (what to do during an attack); `health.rs` (a number's health: badge and
-//! reasons); `chart.rs` draws the 24-hour chart of replies
+//! reasons); `calls.rs` (a number's calls: its message, today's calls); `chart.rs` draws the 24-hour chart of replies
 //! (from the ledger, for the whole service); `i18n.rs` holds every word and
 //! `format.rs` writes money, times and counts the same on every page;
 //! `assets/` the CSS and the little JavaScript (live reply counter),
@@ -24,6 +24,7 @@
 mod alerts;
 mod attack;
 mod blocklist;
+mod calls;
 mod chart;
 mod donations;
 mod fields;
