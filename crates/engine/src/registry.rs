@@ -230,6 +230,7 @@ impl NumberRegistry {
             sender_phone: sender_phone.to_owned(),
             body: body.to_owned(),
             outcome,
+            at_micros: now,
         };
         let wake = handle.published.hand_off(arrival).ok()?;
         if wake {

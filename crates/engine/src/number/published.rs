@@ -53,6 +53,9 @@ pub struct FastArrival {
     pub body: String,
     /// What the worker answered (silently).
     pub outcome: Outcome,
+    /// When the worker answered: the actor applies the arrival at this
+    /// instant, as it would have decided it then (the clock may have moved).
+    pub at_micros: i64,
 }
 
 impl View {

@@ -34,7 +34,7 @@ impl NumberActor {
     /// Applies one answered arrival; `false` if the state panicked (the
     /// supervisor rebuilds it).
     fn settle(&mut self, answered: &FastArrival, ctx: &mut Context<Self>) -> bool {
-        let now = self.now_micros();
+        let now = answered.at_micros;
         let msg = Arrival {
             message_id: &answered.message_id,
             sender: answered.sender,
