@@ -19,6 +19,10 @@ mod admin;
 mod budget_alerts;
 // Calls: the voice webhooks decided like SMS, in the same ledger and caps.
 mod calls;
+// Calls through Vonage (NCCO, JWT-signed) and Plivo (Plivo XML), events and hangups.
+mod calls_vonage_plivo;
+// A call's real cost: Twilio's call status callback settles it once, on both ledgers.
+mod call_settlement;
 // Many webhooks at once: no double payment, no cap crossed.
 mod concurrency;
 // The console's sessions and sign-in limit over HTTP (its pages run in a
@@ -38,6 +42,8 @@ mod money_attacks;
 mod outcomes;
 // The official Vonage and Plivo SDKs against our signatures and replies.
 mod provider_sdks;
+// The official Vonage and Plivo SDKs against our call tokens, NCCO and Plivo XML.
+mod provider_sdks_voice;
 // Each provider end to end with its local stand-in: webhooks, floods, polling.
 mod providers;
 // `POST /v1/reload` and what it applies or refuses.

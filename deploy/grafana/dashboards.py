@@ -67,11 +67,17 @@ def overview() -> dict:
         ('sum(increase(antirelou_inbound_total{outcome="replied"}[24h]))', "replies"),
         decimals=0), w=4, h=4)
     lay.y -= 4
+    lay.add(timeseries(
+        "Calls by outcome",
+        "Every call gets one outcome: `replied` was answered (its cost reserved, kind `call`), every other "
+        "was rejected as busy, unanswered and unbilled; `no_voice`: the number answers no call.",
+        (f"sum by (outcome) (rate(antirelou_calls_total[{RATE}]))", "{{outcome}}"),
+        unit="reqps", stack=True), w=24)
 
     lay.row("Money")
     lay.add(timeseries(
         "Burn rate per hour, by tenant",
-        "Spend per hour (replies and inbound charges), in the ledger currency.",
+        "Spend per hour (replies, answered calls and inbound charges), in the ledger currency.",
         (f"sum by (tenant) (rate(antirelou_spend_total[{RATE}])) * 3600", "{{tenant}}"),
         **MONEY, stack=True), w=8)
     lay.add(bargauge(
@@ -218,6 +224,12 @@ def tenant() -> dict:
         "Decisions by outcome over the last 24 hours.",
         (f"sum by (outcome) (increase(antirelou_inbound_total{{{f}}}[24h]))", "{{outcome}}"),
         decimals=0), w=6)
+    lay.add(timeseries(
+        "Calls by outcome",
+        "Every call gets one outcome: `replied` was answered (its cost reserved, kind `call`), every other "
+        "was rejected as busy, unanswered and unbilled; `no_voice`: the number answers no call.",
+        (f"sum by (number, outcome) (rate(antirelou_calls_total{{{f}}}[{RATE}]))", "{{number}} {{outcome}}"),
+        unit="reqps", stack=True), w=24)
 
     lay.row("Money")
     lay.add(timeseries(
@@ -233,7 +245,7 @@ def tenant() -> dict:
         unit="percentunit", decimals=0, max_value=1, thresholds=CAP_THRESHOLDS), w=12)
     lay.add(timeseries(
         "Burn rate per hour",
-        "Spend per hour by number and kind (reply, inbound), in the ledger currency.",
+        "Spend per hour by number and kind (reply, call, inbound), in the ledger currency.",
         (f"sum by (number, kind) (rate(antirelou_spend_total{{{f}}}[{RATE}])) * 3600", "{{number}} {{kind}}"),
         **MONEY, stack=True), w=8)
     lay.add(stat(

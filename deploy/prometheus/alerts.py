@@ -131,6 +131,7 @@ def rules(p: Params) -> list[dict]:
 
     known_tenant, known_number = 'tenant!=""', 'number!=""'
     crash_loop, oom = 'reason="CrashLoopBackOff"', 'err="OOM"'
+    refused_calls = s.m("antirelou_calls_total", 'outcome!="replied"')
     inbound_window = "antirelou:inbound_window:sum"
     rejected_window = "antirelou:webhook_rejected_window:sum"
     silent_numbers = "antirelou:silent_numbers"
@@ -338,6 +339,14 @@ def rules(p: Params) -> list[dict]:
                   "Number {{ $labels.number }} of tenant {{ $labels.tenant }} receives more messages or "
                   "new senders per minute than its shield trigger: new senders are judged before any "
                   "reply until the surge ends and the hold expires.",
+                  p),
+            alert("AntirelouCallFlood",
+                  f"sum by ({number}) (\n  rate({refused_calls}[5m])\n) * 60 > 10",
+                  "5m", "info",
+                  "{{ $labels.tenant }} {{ $labels.number }}: {{ $value | humanize }} calls a minute refused",
+                  "Number {{ $labels.number }} of tenant {{ $labels.tenant }} refuses more than 10 calls a "
+                  "minute (repeat callers, shield, caps): someone is calling it again and again. Refused calls "
+                  "are rejected as busy, unanswered, and cost nothing; each caller is answered at most once.",
                   p),
             alert("AntirelouDecisionLatencyHigh",
                   f"histogram_quantile(0.99,\n  sum by ({DEPLOYMENT}, le) "

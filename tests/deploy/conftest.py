@@ -41,6 +41,7 @@ NAMESPACE = "antirelou-test"
 # alerts may only use these. Histograms add _bucket, _sum and _count.
 METRICS = {
     "antirelou_inbound_total",
+    "antirelou_calls_total",
     "antirelou_spend_total",
     "antirelou_budget_remaining",
     "antirelou_budget_cap",

@@ -86,6 +86,8 @@ def healthy() -> dict[str, dict]:
                     ours("antirelou_budget_remaining", flat(20), scope="number_daily", **n),
                     ours("antirelou_budget_cap", flat(20), scope="number_daily", **n),
                     ours("antirelou_shield_active", flat(0), **n),
+                    ours("antirelou_calls_total", rising(0.1 if busy else 0), outcome="replied", **n),
+                    ours("antirelou_calls_total", rising(1 if busy else 0), outcome="repeat_sender", **n),
                     ours("antirelou_deferred_total", rising(1 if busy else 0), result="sent", **n),
                     ours("antirelou_deferred_total", flat(0), result="send_failed", **n),
                     ours("antirelou_actor_restarts_total", flat(0), **n),
@@ -304,6 +306,11 @@ CASES = [
           for i in (A, B)]),
      {62: [labels("AntirelouShieldActive", tenant=BUSY, number=BUSY_1)]}),
 
+    ("a number called again and again: 30 refused calls a minute, for 5 minutes", with_series(
+        ours("antirelou_calls_total", step("0+1", 60, "60+30"), outcome="repeat_sender", tenant=BUSY,
+             number=BUSY_1)),
+     {64: [], 70: [labels("AntirelouCallFlood", tenant=BUSY, number=BUSY_1)]}),
+
     ("slow decisions", with_series(
         *[ours("antirelou_decision_duration_seconds_bucket", rising(per_minute), instance=i, le=le)
           for i in (A, B) for le, per_minute in (("0.005", 0), ("0.05", 1), ("0.25", 2), ("1", 3),
@@ -385,7 +392,8 @@ def test_unit_tests_can_fail(tmp_path):
 
 
 @pytest.mark.parametrize("severity, alerts", [
-    ("info", {"AntirelouBudgetNearCap", "AntirelouBudgetCapReached", "AntirelouShieldActive"}),
+    ("info", {"AntirelouBudgetNearCap", "AntirelouBudgetCapReached", "AntirelouShieldActive",
+              "AntirelouCallFlood"}),
     ("critical", {"AntirelouTenantSilent", "AntirelouNumberSilent", "AntirelouDown", "AntirelouPollerDown",
                   "AntirelouLedgerDown", "AntirelouLedgerErrors", "AntirelouRedisFull", "AntirelouRedisEvicting"}),
 ])

@@ -102,12 +102,16 @@ allowed_countries = ["FR"]
 {extra}"""
 
 
+# Numbers that answer calls: their antirelou_calls_total series exist from startup.
+VOICE = 'voice = { say = "No means no.", language = "en-GB", price_per_minute = "0.02", max_seconds = 30 }\n'
+
 FLOOD_TENANTS = (
-    tenant("budget", "0.45", number(BUDGET_NUMBER, "0.40", 'reply_once_per = "30d"\nmax_replies_per_minute = 1000\n'
+    tenant("budget", "0.45", number(BUDGET_NUMBER, "0.40", VOICE + 'reply_once_per = "30d"\n'
+                                    'max_replies_per_minute = 1000\n'
                                     "shield = { trigger_per_minute = 1000, new_senders_per_minute = 1000, "
                                     'hold = "10m", trickle_per_hour = 10 }'))
     + tenant("shield", "50.00",
-             number(SHIELD_NUMBER, "10.00", 'reply_once_per = "30d"\nmax_replies_per_minute = 1000\n'
+             number(SHIELD_NUMBER, "10.00", VOICE + 'reply_once_per = "30d"\nmax_replies_per_minute = 1000\n'
                     'shield = { trigger_per_minute = 10, new_senders_per_minute = 5, hold = "10m", '
                     "trickle_per_hour = 1 }")
              + number(CROSS_NUMBER) + number(PAUSED_NUMBER, extra="paused = true"),

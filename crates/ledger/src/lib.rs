@@ -15,6 +15,8 @@
 //!   (problems, failing episodes, the state and its `since`) ([`HealthStore`]).
 //! - [`donations`]: donations credited once per payment and their refunds
 //!   ([`Donations`]).
+//! - [`calls`]: answered calls settled once at their real duration, the
+//!   rest of their reservation given back ([`Calls`]).
 //! - [`baselines`]: each number's baseline (its ordinary day), compared
 //!   and set ([`Baselines`]).
 //! - [`rules`]: what both backends apply alike: retention, counter names,
@@ -28,6 +30,7 @@
 //! Start with [`Ledger::decide_reply`] and [`model::ReplyRequest`].
 
 pub mod baselines;
+pub mod calls;
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod control;
@@ -53,6 +56,7 @@ use async_trait::async_trait;
 
 pub use crate::redis::RedisLedger;
 pub use baselines::{Baselines, StoredBaseline, MAX_BASELINE_BYTES};
+pub use calls::{CallSettlement, Calls, SettleVerdict, CALL_RETENTION_SECONDS, MAX_CALL_ID_LEN};
 pub use control::{
     AuditAction, AuditNote, AuditPage, AuditRecord, Blocked, BlockedSender, ControlStore, NumberControl, SessionToken,
 };
@@ -77,8 +81,8 @@ use antirelou_domain::{Money, SenderKey};
 /// Every method is one atomic operation of the backend: a decision either
 /// happens entirely (dedupe record, sender memory, debit, entry) or not at all.
 /// The queue of deferred replies, the leases, the runtime controls, the
-/// donations, the incidents, the baselines and the numbers' health are the same backend's ([`DeferredQueue`],
-/// [`Leases`], [`ControlStore`], [`Reports`], [`Donations`], [`EvidenceStore`], [`Baselines`], [`HealthStore`]).
+/// donations, the calls' settlements, the incidents, the baselines and the numbers' health are the same backend's ([`DeferredQueue`],
+/// [`Leases`], [`ControlStore`], [`Reports`], [`Donations`], [`Calls`], [`EvidenceStore`], [`Baselines`], [`HealthStore`]).
 #[async_trait]
 pub trait Ledger:
     DeferredQueue
@@ -86,6 +90,7 @@ pub trait Ledger:
     + ControlStore
     + Reports
     + Donations
+    + Calls
     + EvidenceStore
     + Baselines
     + HealthStore
@@ -178,7 +183,8 @@ pub struct StorageFigures {
 /// A change other deciders should hear about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LedgerEvent {
-    /// A tenant's prepaid balance was credited (a top-up or a donation).
+    /// A tenant's prepaid balance was credited (a top-up, a donation, or
+    /// a call settled below its reservation, which also lowers the spend).
     TopUp { tenant: String },
     /// A number is shielded until `until_seconds` (unix seconds).
     Shield { number: String, until_seconds: i64 },

@@ -196,16 +196,23 @@ pub enum EntryKind {
     /// A donation's refund (debit of the prepaid balance); the reference is
     /// the donation's.
     Refund,
+    /// An answered call settled at its real duration (credit): what its
+    /// reservation held beyond its real cost, given back to the spend
+    /// counters and caps it was counted in (and to the prepaid balance it
+    /// was debited from); the reference is the call's (the provider's call
+    /// id). At most one per call, of 0 when the call cost its reservation.
+    CallSettled,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 6] = [
+    pub const ALL: [EntryKind; 7] = [
         EntryKind::Reply,
         EntryKind::Call,
         EntryKind::Inbound,
         EntryKind::TopUp,
         EntryKind::Donation,
         EntryKind::Refund,
+        EntryKind::CallSettled,
     ];
 
     /// The `kind` label of `antirelou_spend_total` and of exported entries.
@@ -217,6 +224,7 @@ impl EntryKind {
             EntryKind::TopUp => "top_up",
             EntryKind::Donation => "donation",
             EntryKind::Refund => "refund",
+            EntryKind::CallSettled => "call_settled",
         }
     }
 
@@ -226,7 +234,8 @@ impl EntryKind {
 
     /// Whether the entry is money spent on messages (and counts against
     /// caps): replies, answered calls and inbound charges. Top-ups,
-    /// donations and refunds only move the prepaid balance.
+    /// donations and refunds only move the prepaid balance; a call's
+    /// settlement gives spend back (see [`Entry::spend_micros`]).
     pub const fn is_spend(self) -> bool {
         matches!(self, EntryKind::Reply | EntryKind::Call | EntryKind::Inbound)
     }
@@ -249,9 +258,25 @@ pub struct Entry {
     pub amount: Money,
     /// Messages covered (1 for a reply, n for an inbound batch).
     pub count: u32,
-    /// The provider message id of a reply; the note of a top-up; the
-    /// `source:payment id` of a donation or a refund.
+    /// The provider message id of a reply; the call id of a call and of its
+    /// settlement; the note of a top-up; the `source:payment id` of a
+    /// donation or a refund.
     pub reference: String,
+}
+
+impl Entry {
+    /// What the entry adds to the spend counters (number/day,
+    /// tenant/month, deployment/month): its amount for a spend, minus its
+    /// amount for a call's settlement (given back to the periods of the
+    /// call it settles), 0 for the entries that only move a balance. The
+    /// entries of a period add up, this way, to its spend counters.
+    pub const fn spend_micros(&self) -> i64 {
+        match self.kind {
+            EntryKind::Reply | EntryKind::Call | EntryKind::Inbound => self.amount.micros(),
+            EntryKind::CallSettled => -self.amount.micros(),
+            EntryKind::TopUp | EntryKind::Donation | EntryKind::Refund => 0,
+        }
+    }
 }
 
 /// The most entries one page may hold (`limit` of the admin API).

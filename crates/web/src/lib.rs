@@ -22,6 +22,8 @@
 //! - [`intake`]: the one way every inbound message reaches the engine
 //!   (route among the provider's tenants, decide, count a refusal); the
 //!   webhooks, the pollers and the reassembly all go through it.
+//! - `settlement.rs`: an answered call settled at its real duration when
+//!   its provider reports its end (the call-end routes, bounded, counted).
 //! - `donations.rs`: each tenant's accounts at the donation platforms and
 //!   `antirelou_donations_total`; `routes/webhooks/donations.rs` their
 //!   notification routes (a donation never reaches the engine: no intake).
@@ -59,6 +61,7 @@ pub mod reload;
 mod request_deadline;
 mod routes;
 mod send_apis;
+pub mod settlement;
 mod startup;
 mod state;
 pub mod token_guard;

@@ -12,10 +12,12 @@
 //! - [`evidence`]: incidents (opened once, joined, counted per slot) and sealed parts.
 //! - [`health`]: each number's health: problems and failing episodes with their first instant, states with their `since`.
 //! - [`donations`]: donations credited once, refunds debited once, the list.
+//! - [`calls`]: answered calls settled once at their real duration.
 //!
 //! Compiled for tests and the `test-support` feature only.
 
 pub mod baselines;
+pub mod calls;
 pub mod control;
 pub mod decisions;
 pub mod donations;
@@ -26,6 +28,7 @@ pub mod queue;
 pub mod reports;
 
 pub use baselines::*;
+pub use calls::*;
 pub use control::*;
 pub use decisions::*;
 pub use donations::*;
@@ -170,12 +173,22 @@ macro_rules! ledger_conformance_suite {
             donations_are_listed_newest_first_per_tenant,
             a_failing_episode_keeps_its_first_instant_until_every_problem_is_over,
             a_failure_soon_after_the_same_link_worked_is_excused,
-            a_noted_state_keeps_its_since_until_it_changes
+            a_noted_state_keeps_its_since_until_it_changes,
+            a_call_settled_at_its_real_duration_gives_back_the_rest_of_its_reservation_once,
+            a_call_never_answered_gives_back_its_whole_reservation,
+            a_duration_beyond_the_reservation_is_charged_the_reservation_and_flagged,
+            a_settlement_of_an_unknown_call_changes_nothing_and_says_so,
+            a_call_settled_the_next_day_gives_back_to_the_day_it_was_counted_in
         );
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_decisions_never_pay_twice_or_cross_a_cap() {
             let (_guard, ledger) = $factory().await;
             $crate::conformance::concurrent_decisions_never_pay_twice_or_cross_a_cap(ledger).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn concurrent_settlements_settle_each_call_once() {
+            let (_guard, ledger) = $factory().await;
+            $crate::conformance::concurrent_settlements_settle_each_call_once(ledger).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_notifications_never_credit_twice() {

@@ -11,7 +11,8 @@
 --       the reply's arrival slot (deferred replies), 5 number/day,
 --       6 tenant/month, 7 deployment/month, 8 balances (hash),
 --       9 entry id counter, 10 entries (stream), 11 opt-out of the sender,
---       12 deferred item of the sender
+--       12 deferred item of the sender, 13 the call's record (hash; written
+--       for an answered call only, see settle_call.lua)
 -- ARGV: 1 now micros, 2 tenant, 3 number, 4 message id, 5 cost, 6 -cost,
 --       7 message-id expiry micros, 8 message-id TTL ms,
 --       9 sender expiry micros, 10 sender TTL ms (0: not remembered),
@@ -20,7 +21,9 @@
 --       deployment-month limit (spend above it refuses: cap - cost),
 --       '' for "no such rule", 16 prepaid '1'|'0', 17 day counter TTL ms,
 --       18 month counter TTL ms, 19 stream MAXLEN, 20 deferred '1'|'',
---       21 pacing counter TTL ms, 22 entry kind ('reply' | 'call')
+--       21 pacing counter TTL ms, 22 entry kind ('reply' | 'call'),
+--       23 call record expiry micros, 24 call record TTL ms, 25 day,
+--       26 month (of the spend counters)
 -- Returns {0, entry_id, day, tenant_month, deployment_month, balance|''}
 --       | {1, replied 0|1} | {2} repeat sender | {3} rate limited
 --       | {4} slot allowance spent | {6} opted out | {7} deferred sender not pending
@@ -112,8 +115,10 @@ if deferred then
   redis.call('PEXPIRE', KEYS[4], ARGV[21])
   redis.call('HSET', KEYS[12], 'state', 'sending')
 end
+local balance_paid = '0'
 if ARGV[16] == '1' and balance then
   balance = redis.call('HINCRBY', KEYS[8], ARGV[2], ARGV[6])
+  balance_paid = ARGV[5]
 end
 local id = redis.call('INCR', KEYS[9])
 redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[19], '*',
@@ -123,6 +128,11 @@ if ARGV[10] ~= '0' then
   redis.call('SET', KEYS[2], ARGV[9], 'PX', ARGV[10])
 else
   redis.call('DEL', KEYS[2])
+end
+if ARGV[22] == 'call' then
+  redis.call('HSET', KEYS[13], 'tenant', ARGV[2], 'reserved', ARGV[5], 'balance_paid', balance_paid,
+    'day', ARGV[25], 'month', ARGV[26], 'at', ARGV[1], 'expires', ARGV[23])
+  redis.call('PEXPIRE', KEYS[13], ARGV[24])
 end
 remember('1')
 return {0, id, day, tenant_month, deployment_month, balance or ''}

@@ -154,6 +154,13 @@ impl KeySpace {
         self.key(&format!("donation_index:{tenant}"))
     }
 
+    /// An answered call's record (hash: tenant, reserved, balance paid,
+    /// day, month, at, expires; `settled`, `seconds` once settled), kept
+    /// [`crate::calls::CALL_RETENTION_SECONDS`].
+    pub fn call(&self, number: &str, call_id: &str) -> String {
+        self.key(&format!("call:{number}:{call_id}"))
+    }
+
     /// A signed-out console session (expires with the session).
     pub fn revoked_session(&self, id: &str) -> String {
         self.key(&format!("revoked:{id}"))

@@ -35,11 +35,12 @@
 //! - `evidence.rs`: incidents and sealed evidence parts (`incident_open.lua`,
 //!   `incident_activity.lua`, `sealed_part.lua`).
 //! - `donations.rs`: donations credited once (`donate.lua`) and refunded
-//!   once (`refund.lua`).
+//!   once (`refund.lua`); `calls.rs`: answered calls settled once (`settle_call.lua`).
 //! - `memory.rs`: the eviction policy checked at start (a policy that may
 //!   evict ledger keys is refused) and the figures of `INFO` for `storage`.
 
 mod baselines;
+mod calls;
 mod control;
 mod donations;
 mod entries;

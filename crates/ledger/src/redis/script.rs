@@ -33,6 +33,7 @@ pub struct Scripts {
     pub donate: Script,
     pub refund: Script,
     pub sessions: Script,
+    pub settle_call: Script,
 }
 
 impl Default for Scripts {
@@ -57,10 +58,11 @@ impl Scripts {
             donate: Script::new(include_str!("donate.lua")),
             refund: Script::new(include_str!("refund.lua")),
             sessions: Script::new(include_str!("sessions.lua")),
+            settle_call: Script::new(include_str!("settle_call.lua")),
         }
     }
 
-    pub fn all(&self) -> [&Script; 13] {
+    pub fn all(&self) -> [&Script; 14] {
         [
             &self.decide,
             &self.inbound,
@@ -75,6 +77,7 @@ impl Scripts {
             &self.donate,
             &self.refund,
             &self.sessions,
+            &self.settle_call,
         ]
     }
 
@@ -144,6 +147,7 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         ks.entries(),
         ks.opt_out(&r.number, &sender_hex),
         ks.deferred_item(&r.number, &sender_hex),
+        ks.call(&r.number, &r.message_id),
     ];
     let args = vec![
         now.to_string(),
@@ -168,6 +172,10 @@ pub fn decide_layout(ks: &KeySpace, r: &ReplyRequest) -> (Vec<String>, Vec<Strin
         if r.deferred.is_some() { "1" } else { "" }.to_owned(),
         (rules::PACE_RETENTION_SECONDS * 1_000).to_string(),
         r.kind.as_str().to_owned(),
+        micros::after_seconds(now, crate::calls::CALL_RETENTION_SECONDS).to_string(),
+        (crate::calls::CALL_RETENTION_SECONDS * 1_000).to_string(),
+        r.periods.day.clone(),
+        r.periods.month.clone(),
     ];
     (keys, args)
 }

@@ -1,7 +1,8 @@
 //! The money operations of the SQLite ledger, each one IMMEDIATE
 //! transaction: a decision (dedupe, opt-out, sender memory, pending
 //! judgement, rate, slot allowance, caps,
-//! balance, then debit + entry + memory) and inbound charges.
+//! balance, then debit + entry + memory, and an answered call's record for
+//! its settlement) and inbound charges.
 
 use antirelou_domain::micros;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,11 +61,19 @@ pub(super) fn decide(
         tx.prepare_cached("UPDATE deferred SET state = 'sending' WHERE number = ?1 AND sender = ?2")?
             .execute(params![&*r.number, &r.sender.as_bytes()[..]])?;
     }
+    let mut balance_paid = Money::ZERO;
     if r.prepaid {
-        tx.prepare_cached("UPDATE balances SET micros = micros - ?2 WHERE tenant = ?1")?
+        let debited = tx
+            .prepare_cached("UPDATE balances SET micros = micros - ?2 WHERE tenant = ?1")?
             .execute(params![&*r.tenant, r.cost.micros()])?;
+        if debited == 1 {
+            balance_paid = r.cost;
+        }
     }
     let entry_id = insert_entry(&tx, now, &r.tenant, &r.number, r.kind, r.cost, 1, &r.message_id)?;
+    if r.kind == EntryKind::Call {
+        super::calls::record(&tx, r, balance_paid)?;
+    }
     tx.prepare_cached(
         "INSERT INTO senders (number, sender, expires_micros) VALUES (?1, ?2, ?3)
          ON CONFLICT (number, sender) DO UPDATE SET expires_micros = excluded.expires_micros",

@@ -3,13 +3,15 @@
 //! IMMEDIATE transaction with its entry and the balance.
 
 use antirelou_domain::Money;
+use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::decide::read_balance;
 use super::entries::{insert_entry, mark_top_up};
-use crate::donations::{reference, CreditVerdict, Donation, DonationCredit, DonationRefund, RefundVerdict};
+use super::SqliteLedger;
+use crate::donations::{reference, CreditVerdict, Donation, DonationCredit, DonationRefund, Donations, RefundVerdict};
 use crate::model::EntryKind;
-use crate::{rules, LedgerError};
+use crate::{rules, LedgerError, LedgerEvent};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS donations (
@@ -129,4 +131,28 @@ pub(super) fn list(c: &Connection, tenant: &str, limit: usize) -> Result<Vec<Don
         });
     }
     Ok(donations)
+}
+
+#[async_trait]
+impl Donations for SqliteLedger {
+    async fn credit_donation(&self, credit: &DonationCredit) -> Result<CreditVerdict, LedgerError> {
+        crate::donations::check_credit(credit)?;
+        let credit = credit.clone();
+        let tenant = credit.tenant.clone();
+        let verdict = self.run(move |state| self::credit(&mut state.connection, &credit)).await?;
+        if matches!(verdict, CreditVerdict::Credited { .. }) {
+            let _ = self.inner.events.send(LedgerEvent::TopUp { tenant });
+        }
+        Ok(verdict)
+    }
+
+    async fn refund_donation(&self, refund: &DonationRefund) -> Result<RefundVerdict, LedgerError> {
+        let refund = refund.clone();
+        self.run(move |state| self::refund(&mut state.connection, &refund)).await
+    }
+
+    async fn donations(&self, tenant: &str, limit: usize) -> Result<Vec<Donation>, LedgerError> {
+        let tenant = tenant.to_owned();
+        self.run(move |state| list(&state.connection, &tenant, limit)).await
+    }
 }

@@ -14,9 +14,11 @@
 //! - `baselines.rs`: numbers' baselines, compared and set (`Baselines`).
 //! - [`control`]: runtime controls (pause, overrides, blocklists, audit).
 //! - `evidence.rs`: incidents, their timelines and sealed parts (`EvidenceStore`).
-//! - [`donations`]: donations credited once and their refunds.
+//! - [`donations`]: donations credited once and their refunds; `calls.rs`:
+//!   answered calls' records and their settlement once (`Calls`).
 
 mod baselines;
+mod calls;
 mod control;
 mod decide;
 mod donations;
@@ -37,7 +39,6 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{broadcast, oneshot};
 
-use crate::donations::{CreditVerdict, Donation, DonationCredit, DonationRefund, Donations, RefundVerdict};
 use crate::model::{
     EntryFilter, EntryPage, InboundBatch, InboundCharged, ReplyRequest, ReplyVerdict, SpendTotals, TopUpMark,
     TotalsQuery,
@@ -75,8 +76,9 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_micr
 ";
 
 /// Tables whose rows carry `expires_micros` and are swept.
-const EXPIRING_TABLES: [&str; 12] = [
+const EXPIRING_TABLES: [&str; 13] = [
     "baselines",
+    "calls",
     "messages",
     "senders",
     "counters",
@@ -141,6 +143,7 @@ impl SqliteLedger {
         connection.execute_batch(control::SCHEMA)?;
         connection.execute_batch(evidence::SCHEMA)?;
         connection.execute_batch(donations::SCHEMA)?;
+        connection.execute_batch(calls::SCHEMA)?;
         connection.execute_batch(health::SCHEMA)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let mut state = State { connection, last_sweep_micros: 0 };
@@ -268,30 +271,6 @@ impl Leases for SqliteLedger {
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), LedgerError> {
         let (name, holder) = (name.to_owned(), holder.to_owned());
         self.run(move |state| queue::release(&state.connection, &name, &holder)).await
-    }
-}
-
-#[async_trait]
-impl Donations for SqliteLedger {
-    async fn credit_donation(&self, credit: &DonationCredit) -> Result<CreditVerdict, LedgerError> {
-        crate::donations::check_credit(credit)?;
-        let credit = credit.clone();
-        let tenant = credit.tenant.clone();
-        let verdict = self.run(move |state| donations::credit(&mut state.connection, &credit)).await?;
-        if matches!(verdict, CreditVerdict::Credited { .. }) {
-            let _ = self.inner.events.send(LedgerEvent::TopUp { tenant });
-        }
-        Ok(verdict)
-    }
-
-    async fn refund_donation(&self, refund: &DonationRefund) -> Result<RefundVerdict, LedgerError> {
-        let refund = refund.clone();
-        self.run(move |state| donations::refund(&mut state.connection, &refund)).await
-    }
-
-    async fn donations(&self, tenant: &str, limit: usize) -> Result<Vec<Donation>, LedgerError> {
-        let tenant = tenant.to_owned();
-        self.run(move |state| donations::list(&state.connection, &tenant, limit)).await
     }
 }
 

@@ -1,6 +1,8 @@
 //! Twilio Programmable Messaging: inbound webhooks, `X-Twilio-Signature`,
-//! and TwiML replies; Programmable Voice: the voice webhook and its TwiML (`voice.rs`).
+//! and TwiML replies; Programmable Voice: the voice webhook and its TwiML
+//! (`voice.rs`), the call status callback (`call_status.rs`).
 
+pub mod call_status;
 pub mod emulate;
 pub mod form;
 pub mod inbound;
@@ -12,6 +14,7 @@ pub mod voice;
 pub mod webhook_url;
 
 pub use crate::form::{FormError, WebhookForm};
+pub use call_status::{call_status, call_status_form, CallEnd, CallStatusCallback};
 pub use emulate::{encode_form, inbound_form, message_sid_from};
 pub use form::TwilioInbound;
 pub use inbound::{inbound, is_message_sid, routed_number, WebhookAuth};

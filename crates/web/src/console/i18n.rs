@@ -246,6 +246,7 @@ texts! {
     KindTopUp => "recharge", "top-up";
     KindDonation => "don", "donation";
     KindCall => "appel décroché", "call answered";
+    KindCallSettled => "appel terminé : rendu sur la réservation", "call ended: given back from its reservation";
     KindRefund => "remboursement", "refund";
     Reference => "Référence", "Reference";
     OlderEntries => "Écritures suivantes", "Next entries";

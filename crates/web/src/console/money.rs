@@ -35,6 +35,7 @@ fn kind_text(kind: EntryKind) -> T {
         EntryKind::Donation => T::KindDonation,
         EntryKind::Refund => T::KindRefund,
         EntryKind::Call => T::KindCall,
+        EntryKind::CallSettled => T::KindCallSettled,
     }
 }
 

@@ -12,6 +12,10 @@
 //! - `twilio.rs`: `POST /webhooks/twilio` (TwiML) and `POST /webhooks/twilio/status`.
 //! - `vonage.rs`: `GET|POST /webhooks/vonage` (no inline reply; long SMS reassembled).
 //! - `plivo.rs`: `POST /webhooks/plivo` (Plivo XML).
+//! - `vonage_voice.rs`: `GET|POST /webhooks/vonage/answer` (an NCCO) and
+//!   `POST /webhooks/vonage/event`: calls, JWT-signed.
+//! - `plivo_voice.rs`: `POST /webhooks/plivo/voice` (Plivo XML) and
+//!   `POST /webhooks/plivo/voice/hangup`: calls.
 //! - `donations.rs`: `POST /webhooks/helloasso/{tenant}` and
 //!   `POST /webhooks/opencollective/{tenant}`: donation notifications, read
 //!   back from the platform; they name a tenant, not a number, and never
@@ -21,8 +25,10 @@
 
 pub mod donations;
 pub mod plivo;
+pub mod plivo_voice;
 pub mod twilio;
 pub mod vonage;
+pub mod vonage_voice;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::ProviderKind;

@@ -1,8 +1,10 @@
 //! Twilio: `POST /webhooks/twilio`, one URL for every Twilio number, read
 //! strictly (`twilio::inbound`) and answered with TwiML; `POST
 //! /webhooks/twilio/status`, the delivery status of replies sent through
-//! the Messages API; and `POST /webhooks/twilio/voice`, an incoming call,
-//! answered with `<Say>` and `<Hangup/>` or rejected as busy.
+//! the Messages API; `POST /webhooks/twilio/voice`, an incoming call,
+//! answered with `<Say>` and `<Hangup/>` or rejected as busy; and `POST
+//! /webhooks/twilio/voice/status`, the call's end: how long it lasted,
+//! which settles its cost.
 
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ use antirelou_settings::ProviderSettings;
 use super::{header, read_form, signed_url, Request, Webhook};
 use crate::error::Rejection;
 use crate::intake::Arrival;
+use crate::settlement::settle_call;
+use antirelou_engine::metrics::settlements::SettlementResult;
 
 /// `POST /webhooks/twilio`: one inbound SMS.
 pub struct Inbound;
@@ -54,6 +58,29 @@ impl Webhook for Voice {
             _ => twilio::twiml_reject(),
         };
         Ok(HttpResponse::Ok().content_type("text/xml; charset=utf-8").body(twiml))
+    }
+}
+
+/// `POST /webhooks/twilio/voice/status`: a call's status callback (the
+/// number's "Call status changes" URL), routed by `To` (our number).
+pub struct VoiceStatus;
+
+impl Webhook for VoiceStatus {
+    const PROVIDER: ProviderKind = ProviderKind::Twilio;
+
+    /// Verifies (signed like every Twilio webhook, the number's account),
+    /// then settles the call at its `CallDuration` (0 when it ended busy,
+    /// unanswered, failed or canceled): `200` whatever the ledger says of
+    /// it (settled, already settled, unknown), so Twilio does not retry;
+    /// `503` only when the ledger could not be reached (the reservation
+    /// stays spent).
+    async fn answer(request: Request<'_>, arrival: &mut Arrival<'_>) -> Result<HttpResponse, Rejection> {
+        let state = request.state;
+        let (handle, callback) = read_verified(request, arrival, twilio::call_status).await?;
+        match settle_call(state, &handle, &callback.call_id, callback.end.seconds()).await {
+            SettlementResult::LedgerUnavailable => Ok(HttpResponse::ServiceUnavailable().finish()),
+            _ => Ok(HttpResponse::Ok().finish()),
+        }
     }
 }
 
@@ -96,7 +123,8 @@ impl Webhook for Status {
     }
 }
 
-/// How [`twilio::inbound`] and [`twilio::inbound_call`] read a verified request.
+/// How [`twilio::inbound`], [`twilio::inbound_call`] and
+/// [`twilio::call_status`] read a verified request.
 type Read<T> = fn(&WebhookForm, &str, &str, &WebhookAuth<'_>) -> Result<T, InboundError>;
 
 /// Reads a request to one of our Twilio numbers (routed by `To`) and
