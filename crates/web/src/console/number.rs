@@ -174,7 +174,7 @@ async fn render(
             h2 #state { (T::State.get(lang)) }
             p { (badges(lang, view, now, &health)) }
             @if waiting > 0 {
-                p #waiting { (format::count(lang, waiting, (T::DeferredOne.get(lang), T::DeferredOther.get(lang)))) }
+                p #waiting { (T::Deferred.count(lang, waiting)) }
             }
             form method="post" action=(action(if view.paused { "resume" } else { "pause" })) {
                 input type="hidden" name="csrf" value=(visit.csrf);
