@@ -6,7 +6,7 @@
 //! and `layout.rs` (the frame and the security headers of every page).
 //! One file per page: `overview.rs`, `number.rs`, `blocklist.rs`,
 //! `money.rs`, `alerts.rs`; `health.rs` (a number's health: badge and
-//! reasons); `chart.rs` draws the 24-hour chart of replies
+//! reasons); `calls.rs` (a number's calls: its message, today's calls); `chart.rs` draws the 24-hour chart of replies
 //! (from the ledger, for the whole service); `i18n.rs` holds every word and
 //! `format.rs` writes money, times and counts the same on every page;
 //! `assets/` the CSS and the little JavaScript (live reply counter),
@@ -22,6 +22,7 @@
 
 mod alerts;
 mod blocklist;
+mod calls;
 mod chart;
 mod donations;
 mod fields;

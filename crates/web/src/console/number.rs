@@ -187,6 +187,7 @@ async fn render(
             h3 { (T::DecisionsToday.get(lang)) }
             (decisions_today(lang, &today))
         }
+        (super::calls::section(lang, &state.currency, controls.settings.voice.as_ref(), &today))
         section aria-labelledby="reply" {
             h2 #reply { (T::Reply.get(lang)) }
             form.reply method="post" action=(action("reply")) data-preview=(action("preview")) {

@@ -65,6 +65,22 @@ of = of
 balance = Prepaid balance
 reached = reached
 decisions-today = Today's messages (up to 10 seconds behind)
+calls = Calls
+calls-hear = Whoever calls this number hears this message once, then the call ends:
+call-length = Length of the message
+call-seconds = about { $count }{"\u00A0"}s
+call-most-cost = Cost of an answered call, at most
+no-voice = This number does not answer calls: they are refused, at no cost.
+calls-today = Today's calls (up to 10 seconds behind)
+calls-answered = { $count ->
+    [one] { $count }{"\u00A0"}call answered
+   *[other] { $count }{"\u00A0"}calls answered
+}
+calls-refused = { $count ->
+    [one] { $count }{"\u00A0"}call refused at no cost
+   *[other] { $count }{"\u00A0"}calls refused at no cost
+}
+calls-refused-why = A call is refused, at no cost, when the caller already got an answer (by message or by call), during an attack, when the money is spent or when the number is paused.
 decision = Decision
 outcome-paused = paused
 outcome-blocked = blocked number

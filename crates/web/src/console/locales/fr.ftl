@@ -65,6 +65,22 @@ of = sur
 balance = Solde prépayé
 reached = atteint
 decisions-today = Messages d'aujourd'hui (à 10 secondes près)
+calls = Appels
+calls-hear = Qui appelle ce numéro entend ce message une seule fois, puis l'appel se termine :
+call-length = Durée du message
+call-seconds = environ { $count }{"\u00A0"}s
+call-most-cost = Coût d'un appel répondu, au plus
+no-voice = Ce numéro ne répond pas aux appels : ils sont refusés, sans frais.
+calls-today = Appels d'aujourd'hui (à 10 secondes près)
+calls-answered = { $count ->
+    [one] { $count }{"\u00A0"}appel répondu
+   *[other] { $count }{"\u00A0"}appels répondus
+}
+calls-refused = { $count ->
+    [one] { $count }{"\u00A0"}appel refusé sans frais
+   *[other] { $count }{"\u00A0"}appels refusés sans frais
+}
+calls-refused-why = Un appel est refusé, sans frais, quand la personne a déjà eu une réponse (par message ou par appel), pendant une attaque, quand l'argent est dépensé ou quand le numéro est en pause.
 decision = Décision
 outcome-paused = en pause
 outcome-blocked = numéro bloqué

@@ -41,6 +41,7 @@ use super::{audit, blocklist, health, inbound, incidents, number, numbers, reloa
         inbound::InboundRequest,
         inbound::InboundDecision,
         number::NumberDetail,
+        number::VoiceView,
         number::ReplyView,
         number::CapView,
         number::PatchResponse,
