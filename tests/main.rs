@@ -11,6 +11,8 @@
 // signed requests, metric reads.
 mod support;
 
+// The flood answered on the HTTP workers and by the actors alone: the same answers and counters.
+mod answered_on_workers;
 // The `/v1/` admin API as one client sees it: tokens, numbers, pages, errors.
 mod admin;
 // Budget alerts (50/80/100 % of a cap or a balance) and the per-day stats.

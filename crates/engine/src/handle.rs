@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix::Addr;
 
 use crate::metrics::NumberMetrics;
+use crate::number::published::Published;
 use crate::number::NumberActor;
 use crate::policy::{NumberPolicy, TenantRoute};
 
@@ -18,6 +19,8 @@ pub struct NumberHandle {
     pub tenant: Arc<TenantRoute>,
     pub policy: Arc<NumberPolicy>,
     pub metrics: NumberMetrics,
+    /// What the actor publishes for the flood to be answered here.
+    pub published: Arc<Published>,
 }
 
 impl NumberHandle {

@@ -88,7 +88,12 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
     let clock = Arc::new(ManualClock::starting_at(traffic.start));
     let shared: SharedClock = clock.clone();
     let recorder = Arc::new(SendRecorder::new(shared.clone()));
-    let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true, config_source: None };
+    let hooks = AppHooks {
+        send_api: Some(recorder.clone()),
+        driven_timers: true,
+        config_source: None,
+        decide_in_actors: false,
+    };
     let data = AppData::start_with(&settings, Arc::clone(&ledger), shared, hooks)?;
     let app = test::init_service(App::new().configure(|cfg| routes(cfg, &data))).await;
     let state = &data.state;

@@ -441,6 +441,11 @@ impl NumberMetrics {
         self.series.count(outcome);
     }
 
+    /// See [`NumberSeries::recount`].
+    pub fn recount(&self, counted: Outcome, outcome: Outcome) {
+        self.series.recount(counted, outcome);
+    }
+
     /// Counts a call (`None`: the number has no `voice`).
     pub fn count_call(&self, outcome: Option<Outcome>) {
         self.series.count_call(outcome);
