@@ -195,3 +195,79 @@ async fn a_number_page_shows_today_s_decisions_by_outcome_in_words() {
     assert!(!today.contains("budget épuisé"), "only what happened is listed");
     assert!(!shown.contains("+337000000"), "no sender on the page");
 }
+
+#[actix_web::test]
+async fn a_number_page_and_the_api_show_the_calls_of_today_and_what_a_caller_hears() {
+    const SAY: &str = "Bonjour. Vous avez mis mal a l'aise une personne. Non, c'est non.";
+    let dir = tempfile::tempdir().unwrap();
+    let voice =
+        format!("voice = {{ say = \"{SAY}\", language = \"fr-FR\", price_per_minute = \"0.02\", max_seconds = 30 }}");
+    let toml = config_toml(dir.path(), "", &two_tenants(&voice));
+    let (settings, ledger) = settings_and_ledger(&toml);
+    let app = spawn_app_with_clock(dir.path(), settings, ledger, midday_clock()).await;
+    // Two callers: the first calls twice (answered, then refused), the second once.
+    for (n, from) in [(1u128, "+33700000021"), (2, "+33700000021"), (3, "+33700000022")] {
+        let form = antirelou_providers::twilio::voice_form(
+            PARIS_SID,
+            &antirelou_providers::twilio::call_sid_from(n),
+            from,
+            PARIS_NUMBER,
+        );
+        let url = format!("{}/webhooks/twilio/voice", app.settings.server.public_url);
+        let answer = app
+            .client
+            .post(format!("{}/webhooks/twilio/voice", app.base_url))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header(
+                antirelou_providers::twilio::SIGNATURE_HEADER,
+                antirelou_providers::twilio::signature(PARIS_TOKEN, &url, &form),
+            )
+            .body(antirelou_providers::twilio::encode_form(&form))
+            .send()
+            .await
+            .unwrap();
+        let decided = answer.headers().get("x-antirelou-decision").map(|v| v.to_str().unwrap().to_owned());
+        let expected = if n == 2 { "repeat_sender" } else { "replied" };
+        assert_eq!(decided.as_deref(), Some(expected), "the answer says the decision");
+    }
+    assert!(app.registry.write_day_counts().await);
+
+    let session = sign_in(&app, PARIS_ADMIN).await.unwrap();
+    let page = |lang: &'static str| {
+        let url = format!("{}/console/numbers/{PARIS_NUMBER}", app.admin_url);
+        let cookie = format!("antirelou_console={session}; antirelou_lang={lang}");
+        async move { client().get(url).header("Cookie", cookie).send().await.unwrap().text().await.unwrap() }
+    };
+    let french = page("fr").await;
+    let calls = french.split("id=\"calls\"").nth(1).expect("a calls section");
+    assert!(calls.contains(SAY), "the message a caller hears");
+    assert!(calls.contains("environ 7\u{a0}s"), "{calls}");
+    assert!(calls.contains("0,02\u{a0}€"), "{calls}");
+    assert!(calls.contains("2\u{a0}appels répondus, 1\u{a0}appel refusé sans frais."), "{calls}");
+    assert!(!french.contains("+337000000"), "no caller on the page");
+    let english = page("en").await;
+    let calls = english.split("id=\"calls\"").nth(1).expect("a calls section");
+    assert!(calls.contains("about 7\u{a0}s") && calls.contains("€0.02"), "{calls}");
+    assert!(calls.contains("2\u{a0}calls answered, 1\u{a0}call refused at no cost."), "{calls}");
+
+    let detail: serde_json::Value = app
+        .client
+        .get(format!("{}/v1/numbers/{PARIS_NUMBER}", app.base_url))
+        .bearer_auth(PARIS_ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["voice"],
+        serde_json::json!({"say": SAY, "language": "fr-FR", "price_per_minute": "0.02", "max_seconds": 30,
+            "spoken_seconds": 7, "cost_per_call": "0.02"})
+    );
+    assert_eq!(detail["today"]["calls"]["replied"], 2);
+    assert_eq!(detail["today"]["calls"]["repeat_sender"], 1);
+    assert_eq!(detail["today"]["calls"]["no_voice"], 0);
+    assert_eq!(detail["today"]["decisions"]["replied"], 0, "calls are not messages");
+    assert_eq!(detail["today"]["spend"]["call"], "0.04");
+}

@@ -11,12 +11,16 @@
 // signed requests, metric reads.
 mod support;
 
+// The flood answered on the HTTP workers and by the actors alone: the same answers and counters.
+mod answered_on_workers;
 // The `/v1/` admin API as one client sees it: tokens, numbers, pages, errors.
 mod admin;
 // Budget alerts (50/80/100 % of a cap or a balance) and the per-day stats.
 mod budget_alerts;
 // Calls: the voice webhooks decided like SMS, in the same ledger and caps.
 mod calls;
+// Calls through Vonage (NCCO, JWT-signed) and Plivo (Plivo XML), events and hangups.
+mod calls_vonage_plivo;
 // A call's real cost: Twilio's call status callback settles it once, on both ledgers.
 mod call_settlement;
 // Many webhooks at once: no double payment, no cap crossed.
@@ -38,6 +42,8 @@ mod money_attacks;
 mod outcomes;
 // The official Vonage and Plivo SDKs against our signatures and replies.
 mod provider_sdks;
+// The official Vonage and Plivo SDKs against our call tokens, NCCO and Plivo XML.
+mod provider_sdks_voice;
 // Each provider end to end with its local stand-in: webhooks, floods, polling.
 mod providers;
 // `POST /v1/reload` and what it applies or refuses.

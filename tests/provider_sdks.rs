@@ -22,7 +22,7 @@ const PLIVO_TOKEN: &str = "MAZDQ1ZDJHNZQWYJEXYZ";
 
 /// Runs the SDK script once for every request (`mode` set in each):
 /// one (ok, output) per request, in order.
-fn sdk(requests: &[serde_json::Value]) -> Vec<(bool, String)> {
+pub(crate) fn sdk(requests: &[serde_json::Value]) -> Vec<(bool, String)> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/provider_sdks.py");
     let python = std::env::var("ANTIRELOU_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let mut child = Command::new(&python)
@@ -45,7 +45,7 @@ fn sdk(requests: &[serde_json::Value]) -> Vec<(bool, String)> {
 }
 
 /// `request` with its `mode`.
-fn ask(mode: &str, mut request: serde_json::Value) -> serde_json::Value {
+pub(crate) fn ask(mode: &str, mut request: serde_json::Value) -> serde_json::Value {
     request["mode"] = mode.into();
     request
 }

@@ -16,6 +16,17 @@ requests: importing the SDKs takes seconds).
         -> "valid" (ok) or "invalid", plivo.utils.validate_v3_signature("POST", ...)
     plivo-xml       {"src", "dst", "text"}
         -> plivoxml.ResponseElement().add(MessageElement(text, src=, dst=)).to_string(False)
+    vonage-jwt-check  {"token", "secret"}
+        -> "valid" (ok) or "invalid", vonage_jwt.verify_signature(token, secret)
+           (an error it raises, such as for alg "none", is "invalid")
+    vonage-jwt-sign   {"secret", "claims"}
+        -> jwt.encode(claims, secret, algorithm="HS256"): PyJWT, the library
+           the SDK verifies with (the SDK itself only signs RS256 API tokens)
+    vonage-ncco       {"text", "language"}
+        -> json.dumps([vonage_voice.models.Talk(text=, language=).model_dump(exclude_none=True)])
+    plivo-voice-xml   {"text", "language"} or {"reason"}
+        -> ResponseElement with SpeakElement(text, language=) and HangupElement(),
+           or with HangupElement(reason=) alone
 
 Vonage's SDK (4.x) implements the HMAC methods (md5, sha1, sha256, sha512);
 the legacy "md5hash" method is covered by the published vectors instead.
@@ -28,6 +39,9 @@ from plivo import plivoxml
 from plivo.utils import validate_v3_signature
 from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
 from vonage_http_client.auth import Auth
+from vonage_jwt.verify_jwt import verify_signature
+from vonage_voice.models import Talk
+import jwt
 
 
 def vonage_auth(request):
@@ -56,6 +70,25 @@ def answer(request):
     if mode == "plivo-xml":
         response = plivoxml.ResponseElement()
         response.add(plivoxml.MessageElement(request["text"], src=request["src"], dst=request["dst"]))
+        return True, response.to_string(False)
+    if mode == "vonage-jwt-check":
+        try:
+            valid = verify_signature(request["token"], request["secret"])
+        except Exception:  # the SDK raises on what it cannot verify
+            valid = False
+        return valid, "valid" if valid else "invalid"
+    if mode == "vonage-jwt-sign":
+        return True, jwt.encode(request["claims"], request["secret"], algorithm="HS256")
+    if mode == "vonage-ncco":
+        talk = Talk(text=request["text"], language=request["language"])
+        return True, json.dumps([talk.model_dump(exclude_none=True)])
+    if mode == "plivo-voice-xml":
+        response = plivoxml.ResponseElement()
+        if "reason" in request:
+            response.add(plivoxml.HangupElement(reason=request["reason"]))
+        else:
+            response.add(plivoxml.SpeakElement(request["text"], language=request["language"]))
+            response.add(plivoxml.HangupElement())
         return True, response.to_string(False)
     raise ValueError(f"unknown mode {mode!r}")
 

@@ -19,13 +19,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a configuration and print each number's reply, segments, cost and caps.
     CheckConfig(CheckConfigArgs),
-    /// Text one of our numbers as a sender would (a webhook signed as Twilio, Vonage or Plivo; OVHcloud through the operator's API) and print the decision.
+    /// Text one of our numbers as a sender would (a webhook signed as Twilio, Vonage or Plivo; OVHcloud through the operator's API), or call it (`--call`: a signed Twilio voice webhook), and print the decision.
     Send(SendArgs),
     /// Balances, top-ups and entries of the spend ledger.
     Ledger(LedgerArgs),
     /// A tenant's incidents (attacks) and their evidence bundles for a complaint.
     Evidence(EvidenceArgs),
-    /// Replay a reproducible flood (flood-2017, spoofed-senders, a TOML file) or a traffic file and report what it cost.
+    /// Replay a reproducible flood (flood-2017, spoofed-senders, call-flood, a TOML file) or a traffic file and report what it cost.
     Simulate(Box<SimulateArgs>),
     /// Print the admin API's OpenAPI 3.1 document (JSON), or with --markdown the endpoint table of docs/admin-api.md.
     Openapi(OpenapiArgs),
@@ -179,15 +179,20 @@ pub struct SendArgs {
     /// The sender (E.164), the webhook's `From`.
     #[arg(long)]
     pub from: String,
-    /// The message text.
-    pub text: String,
+    /// The message text (none with --call).
+    #[arg(required_unless_present = "call", conflicts_with = "call")]
+    pub text: Option<String>,
+    /// Call the number instead: a signed voice webhook, as Twilio posts it for an incoming call
+    /// to `/webhooks/twilio/voice`; prints the decision and what the caller hears.
+    #[arg(long)]
+    pub call: bool,
     /// Configuration of the server (for the tenant's token and public URL); default: the demo.
     #[arg(long, short, env = "ANTIRELOU_CONFIG")]
     pub config: Option<PathBuf>,
     /// Where to post; default: the configured listen address (OVHcloud: the admin listener, if any).
     #[arg(long)]
     pub url: Option<String>,
-    /// Reuse a provider message id (MessageSid, messageId, MessageUUID) to see how a retry is answered.
+    /// Reuse a provider message id (MessageSid, messageId, MessageUUID; CallSid with --call) to see how a retry is answered.
     #[arg(long, alias = "message-sid")]
     pub message_id: Option<String>,
 }
@@ -288,8 +293,9 @@ pub enum EntriesFormat {
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
-    /// `flood-2017`, `spoofed-senders`, or a scenario TOML file (see docs/simulator.md). With
-    /// --traffic, only the file's `[number]` table is used.
+    /// `flood-2017`, `spoofed-senders`, `call-flood` (the same flood by telephone: calls to the
+    /// number's voice, against a naive answering machine), or a scenario TOML file (see
+    /// docs/simulator.md). With --traffic, only the file's `[number]` table is used.
     #[arg(long, default_value = "flood-2017")]
     pub scenario: String,
     /// Replay this traffic file (one JSON object per line: at, from, to, body, group) instead of
@@ -311,7 +317,7 @@ pub struct SimulateArgs {
     /// Scenario duration, e.g. `4h`, `20m`.
     #[arg(long)]
     pub duration: Option<String>,
-    /// Price per SMS segment of the simulated number, e.g. `0.16`.
+    /// Price per SMS segment of the simulated number, e.g. `0.16` (for calls: per minute, e.g. `0.02`).
     #[arg(long)]
     pub price: Option<String>,
     /// Daily cap of the simulated number (`none` for no cap).

@@ -1,8 +1,11 @@
 //! `antirelou send`: post one webhook exactly as the number's provider
 //! would (Twilio, Vonage or Plivo: their fields, their signature over the
-//! public URL) and print the decision (`decision: OUTCOME`, read from the
-//! growth of `antirelou_inbound_total` around the request) with what the
-//! sender would receive (`send/decision.rs`). OVHcloud has no webhook
+//! public URL; `--call`: Twilio's voice webhook of an incoming call) and
+//! print the decision (`decision: OUTCOME`, as the server answers it in its
+//! `X-Antirelou-Decision` header; from an older server, read from the
+//! growth of `antirelou_inbound_total` or `antirelou_calls_total` around
+//! the request) with what the sender would receive or the caller hear
+//! (`send/decision.rs`). OVHcloud has no webhook
 //! (antirelou polls its inbox): its message is handed to the number through
 //! the operator's API as the poller would (`send/ovh.rs`).
 
@@ -16,6 +19,7 @@ use antirelou_domain::{Outcome, PhoneNumber, ProviderKind};
 use antirelou_providers::form::encode_form;
 use antirelou_providers::{plivo, twilio, vonage};
 use antirelou_settings::{ProviderSettings, Settings};
+use antirelou_web::DECISION_HEADER;
 use anyhow::Context;
 
 use crate::cli::SendArgs;
@@ -44,9 +48,14 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_BAD_CONFIG));
     }
+    if args.call && kind != ProviderKind::Twilio {
+        eprintln!("error: --call: `send` calls as Twilio only, and --to {to} is served through {kind}");
+        return Ok(ExitCode::from(EXIT_BAD_CONFIG));
+    }
+    let text = args.text.clone().unwrap_or_default();
     if kind == ProviderKind::Ovh {
         let id = args.message_id.clone().unwrap_or_else(|| ovh::message_id(fresh_seed()));
-        return ovh::send(&settings, number, args.url.as_deref(), args.from.trim(), &args.text, id);
+        return ovh::send(&settings, number, args.url.as_deref(), args.from.trim(), &text, id);
     }
     let base = args.url.clone().unwrap_or_else(|| {
         let port = settings.server.listen.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(8080);
@@ -57,9 +66,17 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let seed = fresh_seed();
     let from = args.from.trim();
     let webhook = match &tenant.provider {
+        ProviderSettings::Twilio { account_sid, auth_token, .. } if args.call => {
+            let sid = args.message_id.clone().unwrap_or_else(|| twilio::call_sid_from(seed));
+            let params = twilio::voice_form(account_sid, &sid, from, to.as_str());
+            let url = format!("{public_url}/webhooks/twilio/voice");
+            let signature = twilio::signature(auth_token.expose(), &url, &params);
+            Webhook::form_post(&base, "/webhooks/twilio/voice", &params, ("CallSid", sid))
+                .header(twilio::SIGNATURE_HEADER, signature)
+        }
         ProviderSettings::Twilio { account_sid, auth_token, .. } => {
             let sid = args.message_id.clone().unwrap_or_else(|| twilio::message_sid_from(seed));
-            let params = twilio::inbound_form(account_sid, &sid, from, to.as_str(), &args.text);
+            let params = twilio::inbound_form(account_sid, &sid, from, to.as_str(), &text);
             let signature = twilio::signature(auth_token.expose(), &format!("{public_url}/webhooks/twilio"), &params);
             Webhook::form_post(&base, "/webhooks/twilio", &params, ("MessageSid", sid))
                 .header(twilio::SIGNATURE_HEADER, signature)
@@ -72,7 +89,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                 message_id: &id,
                 from,
                 to: to.as_str(),
-                text: &args.text,
+                text: &text,
                 timestamp: unix_now(),
                 nonce: &nonce,
             };
@@ -89,7 +106,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         }
         ProviderSettings::Plivo { auth_token, .. } => {
             let uuid = args.message_id.clone().unwrap_or_else(|| plivo::emulate::message_uuid_from(seed));
-            let params = plivo::emulate::inbound_form(from, to.as_str(), &args.text, &uuid);
+            let params = plivo::emulate::inbound_form(from, to.as_str(), &text, &uuid);
             let nonce = plivo::emulate::nonce_from(seed);
             let (signature, nonce) = plivo::emulate::signed_headers(
                 &format!("{public_url}/webhooks/plivo"),
@@ -107,12 +124,16 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let metrics_url = metrics_url(&settings, &base);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let client = reqwest::Client::new();
+    let family = if args.call { CALLS_TOTAL } else { INBOUND_TOTAL };
     let (status, body, outcome) = runtime.block_on(async {
         let before = scrape(&client, &metrics_url).await;
-        let (status, body) = webhook.send(&client).await?;
-        let outcome = match before {
-            Some(before) => scrape(&client, &metrics_url).await.and_then(|after| new_outcome(&before, &after, &to)),
-            None => None,
+        let (status, body, decided) = webhook.send(&client).await?;
+        let outcome = match (decided, before) {
+            (Some(decided), _) => Some(decided),
+            (None, Some(before)) => {
+                scrape(&client, &metrics_url).await.and_then(|after| new_outcome(family, &before, &after, &to))
+            }
+            (None, None) => None,
         };
         anyhow::Ok((status, body, outcome))
     })?;
@@ -120,6 +141,11 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if !(200..300).contains(&status) {
         println!("refused: {}", body.trim());
         return Ok(ExitCode::FAILURE);
+    }
+    if args.call {
+        let said = twilio::twiml_said_text(&body);
+        print!("{}", decision::call_lines(outcome.as_deref(), number, said.as_deref()));
+        return Ok(ExitCode::SUCCESS);
     }
     let inline = match kind {
         ProviderKind::Twilio => twilio::twiml_reply_text(&body),
@@ -161,7 +187,9 @@ impl Webhook {
         self
     }
 
-    async fn send(&self, client: &reqwest::Client) -> anyhow::Result<(u16, String)> {
+    /// Posts the webhook: the status, the body, and the decision the server
+    /// answered in [`DECISION_HEADER`] (`None` from a server without it).
+    async fn send(&self, client: &reqwest::Client) -> anyhow::Result<(u16, String, Option<String>)> {
         let mut request = client.request(self.method.clone(), &self.url);
         for (name, value) in &self.headers {
             request = request.header(*name, value);
@@ -174,8 +202,14 @@ impl Webhook {
             .await
             .with_context(|| format!("sending to {} (is `antirelou serve` running?)", self.shown_url))?;
         let status = response.status().as_u16();
+        let decided = response
+            .headers()
+            .get(DECISION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|label| label.len() <= 64 && label.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(str::to_owned);
         let body = response.text().await.context("reading the answer")?;
-        Ok((status, body))
+        Ok((status, body, decided))
     }
 }
 
@@ -196,12 +230,17 @@ async fn scrape(client: &reqwest::Client, url: &str) -> Option<String> {
     response.text().await.ok()
 }
 
-/// The outcome of `number` whose `antirelou_inbound_total` grew between two scrapes.
-fn new_outcome(before: &str, after: &str, number: &PhoneNumber) -> Option<String> {
+const INBOUND_TOTAL: &str = "antirelou_inbound_total";
+const CALLS_TOTAL: &str = "antirelou_calls_total";
+
+/// The outcome of `number` whose counter of `family` (`antirelou_inbound_total`
+/// or `antirelou_calls_total`) grew between two scrapes.
+fn new_outcome(family: &str, before: &str, after: &str, number: &PhoneNumber) -> Option<String> {
+    let prefix = format!("{family}{{");
     let counts = |page: &str| -> Vec<(String, f64)> {
         let number_label = format!("number=\"{number}\"");
         page.lines()
-            .filter(|line| line.starts_with("antirelou_inbound_total{") && line.contains(&number_label))
+            .filter(|line| line.starts_with(&prefix) && line.contains(&number_label))
             .filter_map(|line| {
                 let (series, value) = line.rsplit_once(' ')?;
                 let outcome = series.split("outcome=\"").nth(1)?.split('"').next()?;
@@ -237,12 +276,13 @@ mod tests {
                       antirelou_inbound_total{number=\"+33939000002\",outcome=\"repeat_sender\",tenant=\"t\"} 0\n\
                       antirelou_inbound_total{number=\"+33939000009\",outcome=\"replied\",tenant=\"t\"} 0\n";
         let after = before.replace("repeat_sender\",tenant=\"t\"} 0", "repeat_sender\",tenant=\"t\"} 1");
-        assert_eq!(new_outcome(before, &after, &number).as_deref(), Some("repeat_sender"));
-        assert_eq!(new_outcome(before, before, &number), None);
+        assert_eq!(new_outcome(INBOUND_TOTAL, before, &after, &number).as_deref(), Some("repeat_sender"));
+        assert_eq!(new_outcome(CALLS_TOTAL, before, &after, &number), None, "calls are counted apart");
+        assert_eq!(new_outcome(INBOUND_TOTAL, before, before, &number), None);
         let other = before.replace(
             "+33939000009\",outcome=\"replied\",tenant=\"t\"} 0",
             "+33939000009\",outcome=\"replied\",tenant=\"t\"} 1",
         );
-        assert_eq!(new_outcome(before, &other, &number), None, "another number's decision");
+        assert_eq!(new_outcome(INBOUND_TOTAL, before, &other, &number), None, "another number's decision");
     }
 }

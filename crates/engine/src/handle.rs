@@ -9,6 +9,7 @@ use actix::Addr;
 use antirelou_providers::SendApi;
 
 use crate::metrics::NumberMetrics;
+use crate::number::published::Published;
 use crate::number::NumberActor;
 use crate::policy::{NumberPolicy, TenantRoute};
 
@@ -22,6 +23,8 @@ pub struct NumberHandle {
     /// The number's provider client (replies that are not inline, the
     /// connection test), if it has one.
     pub send_api: Option<Arc<dyn SendApi>>,
+    /// What the actor publishes for the flood to be answered here.
+    pub published: Arc<Published>,
 }
 
 impl NumberHandle {

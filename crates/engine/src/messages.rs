@@ -81,6 +81,12 @@ pub struct LedgerChanged(pub LedgerEvent);
 #[rtype(result = "()")]
 pub struct Tick;
 
+/// Applies the arrivals the HTTP workers answered from the number's
+/// published view (`number/published.rs`); sent when their queue was empty.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DrainAnswered;
+
 /// Records the inbound charges accumulated so far (graceful shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]

@@ -29,6 +29,11 @@ pub struct EngineOptions {
     pub driven_timers: bool,
     /// This process's name in leases (unique per run: host, process and a random part).
     pub replica: String,
+    /// The HTTP workers answer the silent local outcomes (repeat sender,
+    /// blocked, paused, judged) from the number's published view, without
+    /// a message to its actor (`number/published.rs`). Off only to compare
+    /// both paths in tests.
+    pub answer_on_workers: bool,
 }
 
 impl EngineOptions {
@@ -44,6 +49,7 @@ impl EngineOptions {
             arbiters: settings.server.arbiters,
             driven_timers: false,
             replica: replica_name(),
+            answer_on_workers: true,
         }
     }
 }

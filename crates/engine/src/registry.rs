@@ -24,9 +24,10 @@ use crate::alerts::AlertOutbox;
 use crate::handle::NumberHandle;
 use crate::health::HealthReporter;
 use crate::messages::{
-    Channel, Decision, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick,
+    Channel, Decision, DrainAnswered, FlushInbound, Inbound, LedgerChanged, NumberSnapshot, SetSendApi, Snapshot, Tick,
 };
 use crate::metrics::{LedgerOp, Metrics};
+use crate::number::published::FastArrival;
 use crate::number::NumberActor;
 use crate::options::EngineOptions;
 use crate::policy::TenantRoute;
@@ -194,10 +195,50 @@ impl NumberRegistry {
 
     /// Decides one inbound SMS for `handle`'s number and counts its outcome
     /// (`antirelou_inbound_total`).
+    /// The silent local outcomes (a repeat sender, a blocked sender, a
+    /// paused number, a judged sender) are answered here from the number's
+    /// published view, and applied by its actor afterwards
+    /// (`number/published.rs`).
     pub async fn decide(&self, handle: &NumberHandle, message_id: &str, sender_phone: &str, body: &str) -> Decision {
-        let decision = self.decide_arrival(handle, message_id, sender_phone, body, Channel::Sms).await;
+        let sender = self.inner.hasher.key(sender_phone);
+        if let Some(decision) = self.answer_here(handle, message_id, sender, sender_phone, body) {
+            handle.metrics.count(decision.outcome);
+            return decision;
+        }
+        let decision = self.decide_arrival(handle, message_id, sender, sender_phone, body, Channel::Sms).await;
         handle.metrics.count(decision.outcome);
         decision
+    }
+
+    /// Answers from the published view, and hands the arrival to the actor,
+    /// when the rules decide it silently without the ledger.
+    fn answer_here(
+        &self,
+        handle: &NumberHandle,
+        message_id: &str,
+        sender: SenderKey,
+        sender_phone: &str,
+        body: &str,
+    ) -> Option<Decision> {
+        if !self.inner.gate.is_open() {
+            return None;
+        }
+        let now = self.inner.clock.now_micros();
+        let outcome = handle.published.outcome(message_id, &sender, sender_phone, body, now)?;
+        let arrival = FastArrival {
+            message_id: Arc::from(message_id),
+            sender,
+            sender_phone: sender_phone.to_owned(),
+            body: body.to_owned(),
+            outcome,
+            at_micros: now,
+        };
+        let wake = handle.published.hand_off(arrival).ok()?;
+        if wake {
+            // A full mailbox is drained by the message that fills it.
+            let _ = handle.addr.try_send(DrainAnswered);
+        }
+        Some(Decision::silent(outcome))
     }
 
     /// Decides one call for `handle`'s number, by the same rules and in the
@@ -205,7 +246,8 @@ impl NumberRegistry {
     /// reply is what to say), and counts it (`antirelou_calls_total`). The
     /// caller rejects calls to a number without `voice` before asking.
     pub async fn decide_call(&self, handle: &NumberHandle, call_id: &str, sender_phone: &str) -> Decision {
-        let decision = self.decide_arrival(handle, call_id, sender_phone, "", Channel::Call).await;
+        let sender = self.inner.hasher.key(sender_phone);
+        let decision = self.decide_arrival(handle, call_id, sender, sender_phone, "", Channel::Call).await;
         handle.metrics.count_call(Some(decision.outcome));
         decision
     }
@@ -217,6 +259,7 @@ impl NumberRegistry {
         &self,
         handle: &NumberHandle,
         message_id: &str,
+        sender: SenderKey,
         sender_phone: &str,
         body: &str,
         channel: Channel,
@@ -227,7 +270,7 @@ impl NumberRegistry {
         let (reply_to, answer) = oneshot::channel();
         let inbound = Inbound {
             message_id: Arc::from(message_id),
-            sender: self.inner.hasher.key(sender_phone),
+            sender,
             sender_phone: sender_phone.to_owned(),
             body: body.to_owned(),
             channel,

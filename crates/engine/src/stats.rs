@@ -1,5 +1,6 @@
 //! Per-day counters for `GET /v1/tenants/{tenant}/stats`: each number's
-//! decisions by outcome and spend by kind (the atomics `/metrics` reads)
+//! decisions by outcome, calls by outcome and spend by kind (the atomics
+//! `/metrics` reads)
 //! are added, as differences since the last write, to its tenant's day in
 //! the ledger ([`Reports::add_day_counts`](antirelou_ledger::Reports::add_day_counts)),
 //! the tenant's sums and each number's own (`number_field`, for
@@ -16,11 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use antirelou_domain::{Outcome, Periods, SharedClock};
-use antirelou_ledger::reports::{number_field, outcome_field, spend_field};
+use antirelou_ledger::reports::{call_field, number_field, outcome_field, spend_field};
 use antirelou_ledger::{DayCounts, Ledger};
 
 use crate::handle::NumberHandle;
-use crate::metrics::number_series::SPEND_KINDS;
+use crate::metrics::number_series::{CALL_WITHOUT_VOICE, SPEND_KINDS};
 
 /// Counters are written to the ledger this often.
 pub const DAY_COUNTS_EVERY: Duration = Duration::from_secs(10);
@@ -37,7 +38,14 @@ type Tenant = (String, BTreeMap<String, i64>, Vec<(Arc<str>, Written)>);
 #[derive(Clone, Copy, Default)]
 struct Written {
     outcomes: [u64; Outcome::COUNT],
+    /// In the order of [`Outcome::ALL`], then the calls without `voice`.
+    calls: [u64; Outcome::COUNT + 1],
     spend: [i64; SPEND_KINDS.len()],
+}
+
+/// The `antirelou_calls_total` outcome label of each call counter.
+fn call_label(index: usize) -> &'static str {
+    Outcome::ALL.get(index).map_or(CALL_WITHOUT_VOICE, |o| o.as_str())
 }
 
 impl DayCounters {
@@ -49,8 +57,9 @@ impl DayCounters {
         let instant = clock.now();
         let mut by_tenant: BTreeMap<Arc<str>, Tenant> = BTreeMap::new();
         for handle in numbers {
+            let series = &handle.metrics.series;
             let now =
-                Written { outcomes: handle.metrics.series.snapshot(), spend: handle.metrics.series.spend_snapshot() };
+                Written { outcomes: series.snapshot(), calls: series.calls_snapshot(), spend: series.spend_snapshot() };
             let before = written.get(handle.number()).copied().unwrap_or_default();
             let entry = by_tenant
                 .entry(Arc::clone(handle.tenant_id()))
@@ -64,6 +73,12 @@ impl DayCounters {
                 let delta = now.outcomes[outcome.index()].saturating_sub(before.outcomes[outcome.index()]);
                 if delta > 0 {
                     add(outcome_field(outcome.as_str()), i64::try_from(delta).unwrap_or(i64::MAX));
+                }
+            }
+            for (i, (now, before)) in now.calls.iter().zip(before.calls).enumerate() {
+                let delta = now.saturating_sub(before);
+                if delta > 0 {
+                    add(call_field(call_label(i)), i64::try_from(delta).unwrap_or(i64::MAX));
                 }
             }
             for (i, kind) in SPEND_KINDS.iter().enumerate() {

@@ -43,8 +43,8 @@ pub struct AlertRecord {
 
 /// Counters of one tenant's day (`YYYY-MM-DD` in the ledger timezone),
 /// added to what is stored. Field names come from the vocabularies:
-/// [`outcome_field`] and [`spend_field`], and each number's own under
-/// [`number_field`].
+/// [`outcome_field`], [`call_field`] and [`spend_field`], and each number's
+/// own under [`number_field`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DayCounts {
     pub tenant: String,
@@ -57,13 +57,19 @@ pub fn outcome_field(outcome: &str) -> String {
     format!("outcome:{outcome}")
 }
 
+/// The counter of calls decided with `outcome` (an `antirelou_calls_total`
+/// outcome label: `Outcome::as_str`, or `no_voice`).
+pub fn call_field(outcome: &str) -> String {
+    format!("call:{outcome}")
+}
+
 /// The counter of micro-units spent as `kind` (`EntryKind::as_str`).
 pub fn spend_field(kind: &str) -> String {
     format!("spend:{kind}")
 }
 
 /// The same counter for one number of the tenant (`field` from
-/// [`outcome_field`] or [`spend_field`]), kept in the tenant's day beside
+/// [`outcome_field`], [`call_field`] or [`spend_field`]), kept in the tenant's day beside
 /// the tenant's own, so one write per tenant carries both.
 pub fn number_field(number: &str, field: &str) -> String {
     format!("number:{number}:{field}")

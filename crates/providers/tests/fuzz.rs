@@ -247,6 +247,22 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn vonage_voice_requests_and_tokens_never_panic_on_arbitrary_bytes(input in prop::collection::vec(any::<u8>(), 0..512)) {
+        prop_assert_eq!(corpus::run("vonage_voice", &input, parsers::vonage_voice), Ok(()));
+    }
+
+    #[test]
+    fn plivo_voice_forms_never_panic_on_mutated_requests(seed: u128, mutations in mutations()) {
+        let pairs = plivo::voice::hangup_form("+33612345678", "+33939000001", &plivo::voice::call_uuid_from(seed), 12, 12);
+        let input = apply(pairs, &mutations);
+        prop_assert_eq!(corpus::run("plivo_voice", &input, parsers::plivo_voice), Ok(()));
+    }
+}
+
 #[test]
 fn every_saved_input_replays_without_a_panic() {
     let mut replayed = 0;

@@ -43,7 +43,7 @@ tagged! {
         Vonage(ProviderKind::Vonage.as_str()) in "kind = \"vonage\"" {
             api_key: String = required(account_id),
             api_secret: Secret = required(secret()),
-            /// Verifies the `sig` of inbound webhooks.
+            /// Verifies the `sig` of inbound SMS webhooks and the JWT of voice webhooks.
             signature_secret: Secret = required(secret()),
             /// How Vonage signs webhooks. Default `md5hash`.
             signature_method: SignatureMethod = or(DEFAULT_VONAGE_SIGNATURE_METHOD, signature_method),

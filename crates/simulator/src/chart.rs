@@ -28,9 +28,15 @@ fn draw(report: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Err
     root.fill(&WHITE)?;
     let (title_area, body) = root.split_vertically(70);
     let c = &report.currency;
+    let calls = report.channel == "call";
+    let (messages, senders, naive_name, replies) = if calls {
+        ("calls", "callers", "naive answering machine", "answered calls")
+    } else {
+        ("messages", "senders", "naive auto-responder", "replies")
+    };
     title_area.draw(&Text::new(
         format!(
-            "Flood \"{}\": {} messages from {} senders over {}",
+            "Flood \"{}\": {} {messages} from {} {senders} over {}",
             report.scenario,
             report.messages,
             report.distinct_senders,
@@ -41,8 +47,11 @@ fn draw(report: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Err
     ))?;
     title_area.draw(&Text::new(
         format!(
-            "A naive auto-responder pays {c} {}; antirelou paid {c} {} ({:.2} %) and answered {} of {} genuine senders.",
-            report.naive_spend, report.spend, report.spend_vs_naive * 100.0, report.genuine_answered,
+            "A {naive_name} pays {c} {}; antirelou paid {c} {} ({:.2} %) and answered {} of {} genuine {senders}.",
+            report.naive_spend,
+            report.spend,
+            report.spend_vs_naive * 100.0,
+            report.genuine_answered,
             report.genuine_senders
         ),
         (20, 44),
@@ -69,7 +78,7 @@ fn draw(report: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Err
 
     // Left: to scale.
     let mut chart = ChartBuilder::on(&left)
-        .caption("To scale: naive responder vs antirelou", ("sans-serif", 20))
+        .caption(format!("To scale: {naive_name} vs antirelou"), ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(46)
         .y_label_area_size(80)
@@ -85,7 +94,7 @@ fn draw(report: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Err
         .draw()?;
     chart
         .draw_series(LineSeries::new(naive.iter().copied(), NAIVE.stroke_width(3)))?
-        .label(format!("naive responder: {c} {}", report.naive_spend))
+        .label(format!("{naive_name}: {c} {}", report.naive_spend))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], NAIVE.stroke_width(3)));
     chart
         .draw_series(LineSeries::new(antirelou.iter().copied(), ANTIRELOU.stroke_width(4)))?
@@ -128,11 +137,11 @@ fn draw(report: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Err
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
     }
     zoom.draw_series(LineSeries::new(antirelou.iter().copied(), ANTIRELOU.stroke_width(4)))?
-        .label(format!("antirelou: {c} {} ({} replies)", report.spend, report.replies))
+        .label(format!("antirelou: {c} {} ({} {replies})", report.spend, report.replies))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], ANTIRELOU.stroke_width(4)));
     let naive_clipped: Vec<(f64, f64)> = naive.iter().copied().take_while(|(_, y)| *y <= zoom_max).collect();
     zoom.draw_series(LineSeries::new(naive_clipped, NAIVE.stroke_width(2)))?
-        .label("naive responder (leaves the chart)")
+        .label(format!("{naive_name} (leaves the chart)"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], NAIVE.stroke_width(2)));
     zoom.configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)

@@ -138,6 +138,9 @@ impl HttpOptions {
 /// The server's ledger is not read: only the invariants of what was
 /// delivered are checked.
 pub async fn run(traffic: &Traffic, options: &HttpOptions) -> Result<RunRecords, SimError> {
+    if traffic.is_calls() {
+        return Err(SimError::Target("calls run in-process only (drop --target)".to_owned()));
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(options.concurrency.max(1))
         .tcp_nodelay(true)
@@ -240,6 +243,7 @@ pub async fn run(traffic: &Traffic, options: &HttpOptions) -> Result<RunRecords,
         mode: "http".to_owned(),
         ledger: "server".to_owned(),
         currency: options.currency.clone(),
+        channel: traffic.channel,
         records,
         outcomes,
         latencies,

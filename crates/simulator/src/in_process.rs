@@ -5,7 +5,9 @@
 //!
 //! Messages are posted one after the other (each decided before the clock
 //! moves on), so the outcome of each is read exactly from the engine's
-//! `antirelou_inbound_total` counters. The actors have no timers of their
+//! `antirelou_inbound_total` counters (`antirelou_calls_total` for calls,
+//! posted to the Twilio voice webhook: a call is answered when the TwiML
+//! says the number's `voice` message, at the cost of its reservation). The actors have no timers of their
 //! own: the driver runs their periodic work ([`NumberRegistry::tick`]) as
 //! it moves the clock (see [`VirtualTime`]), and keeps going after the last
 //! message until every deferred judgement has ended. Replies the engine
@@ -18,8 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::{test, App};
-use antirelou_domain::{Clock, DeferredResult, ManualClock, Outcome, SharedClock};
-use antirelou_engine::NumberRegistry;
+use antirelou_domain::{Clock, DeferredResult, ManualClock, Money, Outcome, SharedClock};
+use antirelou_engine::metrics::number_series::{NumberSeries, CALL_WITHOUT_VOICE};
+use antirelou_engine::{Channel, NumberRegistry};
 use antirelou_ledger::{Entry, EntryFilter, Ledger, RedisLedger, SqliteLedger};
 use antirelou_providers::twilio;
 use antirelou_web::{routes, AppData, AppHooks};
@@ -85,17 +88,31 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
     let clock = Arc::new(ManualClock::starting_at(traffic.start));
     let shared: SharedClock = clock.clone();
     let recorder = Arc::new(SendRecorder::new(shared.clone()));
-    let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true, config_source: None };
+    let hooks = AppHooks {
+        send_api: Some(recorder.clone()),
+        driven_timers: true,
+        config_source: None,
+        decide_in_actors: false,
+    };
     let data = AppData::start_with(&settings, Arc::clone(&ledger), shared, hooks)?;
     let app = test::init_service(App::new().configure(|cfg| routes(cfg, &data))).await;
     let state = &data.state;
 
     let tenant = &settings.tenants[0];
     let number = &tenant.numbers[0];
-    let reply_cost = number.reply_cost.micros();
+    // A call costs the voice's reservation; without `voice`, calls are rejected unanswered.
+    let reply_cost = match (traffic.channel, &number.voice) {
+        (Channel::Call, Some(voice)) => voice.call_reservation,
+        (Channel::Call, None) => Money::ZERO,
+        (Channel::Sms, _) => number.reply_cost,
+    };
     let counters = state.registry.metrics().numbers.for_number(SIM_TENANT, SIM_NUMBER);
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
-    let signed_url = format!("{SIM_PUBLIC_URL}/webhooks/twilio");
+    let path = match traffic.channel {
+        Channel::Sms => "/webhooks/twilio",
+        Channel::Call => "/webhooks/twilio/voice",
+    };
+    let signed_url = format!("{SIM_PUBLIC_URL}{path}");
     let idle_after_seconds = number.shield.defer_for_seconds as i64 + RUN_ON_AFTER_DEFER_FOR_SECONDS;
     let mut time = VirtualTime::new(&clock, &state.registry, traffic.start_micros(), idle_after_seconds);
 
@@ -105,40 +122,44 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
     let started = Instant::now();
     for (index, message) in traffic.messages.iter().enumerate() {
         time.advance_to(message.at_micros).await;
-        let pairs = twilio::inbound_form(
-            SIM_ACCOUNT_SID,
-            &traffic.message_sid(index),
-            &traffic.sender_of(message).from,
-            SIM_NUMBER,
-            traffic.body_of(message),
-        );
+        let (from, sid) = (&traffic.sender_of(message).from, traffic.message_sid(index));
+        let pairs = match traffic.channel {
+            Channel::Sms => twilio::inbound_form(SIM_ACCOUNT_SID, &sid, from, SIM_NUMBER, traffic.body_of(message)),
+            Channel::Call => twilio::voice_form(SIM_ACCOUNT_SID, &sid, from, SIM_NUMBER),
+        };
         let signature = twilio::signature(SIM_AUTH_TOKEN, &signed_url, &pairs);
         let request = test::TestRequest::post()
-            .uri("/webhooks/twilio")
+            .uri(path)
             .insert_header((twilio::SIGNATURE_HEADER, signature))
             .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
             .set_payload(twilio::encode_form(&pairs))
             .to_request();
-        let seen: [u64; Outcome::COUNT] = counters.snapshot();
+        let seen = decided(&counters, traffic.channel);
         let sent = Instant::now();
         let response = test::call_service(&app, request).await;
         let ok = response.status().is_success();
         let body = test::read_body(response).await;
         latencies.record(sent.elapsed());
         time.message_posted(message.at_micros);
-        let replied = ok && std::str::from_utf8(&body).ok().and_then(twilio::twiml_reply_text).is_some();
+        let answer = std::str::from_utf8(&body).ok();
+        let replied = ok
+            && match traffic.channel {
+                Channel::Sms => answer.and_then(twilio::twiml_reply_text).is_some(),
+                Channel::Call => answer.and_then(twilio::twiml_said_text).is_some(),
+            };
 
-        let now: [u64; Outcome::COUNT] = counters.snapshot();
+        let now = decided(&counters, traffic.channel);
         let label = match (0..Outcome::ALL.len()).find(|&i| now[i] > seen[i]) {
             Some(i) => Outcome::ALL[i].as_str(),
+            None if now[Outcome::COUNT] > seen[Outcome::COUNT] => CALL_WITHOUT_VOICE,
             None if ok => "undecided",
             None => "rejected",
         };
         *outcomes.entry(label.to_owned()).or_default() += 1;
         records.push(MessageRecord {
             replied,
-            cost_micros: if replied { reply_cost } else { 0 },
-            naive_cost_micros: reply_cost,
+            cost_micros: if replied { reply_cost.micros() } else { 0 },
+            naive_cost_micros: reply_cost.micros(),
             ok,
         });
         progress.inc(1);
@@ -165,7 +186,8 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
         outcomes,
         latencies,
         wall,
-        reply_cost: number.reply_cost,
+        channel: traffic.channel,
+        reply_cost,
         daily_cap: number.daily_cap,
         monthly_cap: tenant.monthly_cap,
         deployment_monthly_cap: settings.ledger.monthly_cap,
@@ -175,6 +197,20 @@ pub async fn run(traffic: &Traffic, options: &InProcessOptions) -> Result<RunRec
         entries: Some(read_entries(ledger.as_ref()).await?),
         deferred_results,
     })
+}
+
+/// The decisions counted so far for the simulated number: SMS by outcome
+/// (`antirelou_inbound_total`), or calls (`antirelou_calls_total`), in the
+/// order of [`Outcome::ALL`], then the calls rejected for want of `voice`.
+fn decided(counters: &NumberSeries, channel: Channel) -> [u64; Outcome::COUNT + 1] {
+    match channel {
+        Channel::Call => counters.calls_snapshot(),
+        Channel::Sms => {
+            let mut all = [0; Outcome::COUNT + 1];
+            all[..Outcome::COUNT].copy_from_slice(&counters.snapshot());
+            all
+        }
+    }
 }
 
 /// Where the simulated ledger's file goes: [`MEMORY_DIR`] if there is one,

@@ -2,13 +2,16 @@
 //! against the ledger's OWN entries (read back after the run), never
 //! against figures derived from the outcomes themselves: a reply paid
 //! twice, a reply without an entry or a cap crossed at any moment fails
-//! the report (docs/simulator.md, "Invariants").
+//! the report (docs/simulator.md, "Invariants"). For calls, a reply is an
+//! answered call and its entry a `call` entry: each caller answered at most
+//! once, each answer paid once, within the caps.
 
 use antirelou_domain::micros;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use antirelou_domain::{Money, Periods};
+use antirelou_engine::Channel;
 use antirelou_ledger::{Entry, EntryKind};
 use serde::Serialize;
 
@@ -185,7 +188,12 @@ fn check_ledger(
     }
     let mut sorted: Vec<&Entry> = entries.iter().collect();
     sorted.sort_by_key(|e| (e.at_micros, e.id));
-    let replies_paid: Vec<&Entry> = sorted.iter().copied().filter(|e| e.kind == EntryKind::Reply).collect();
+    // An SMS reply is paid by a `reply` entry, an answered call by a `call` entry.
+    let paid_kind = match run.channel {
+        Channel::Sms => EntryKind::Reply,
+        Channel::Call => EntryKind::Call,
+    };
+    let replies_paid: Vec<&Entry> = sorted.iter().copied().filter(|e| e.kind == paid_kind).collect();
     let mut entries_by_sender: BTreeMap<u32, Vec<&Entry>> = BTreeMap::new();
     for entry in &replies_paid {
         match by_reference.get(&entry.reference) {
@@ -282,8 +290,8 @@ impl CapReplay {
             max_day = max_day.max(*day_spend);
             max_month = max_month.max(*month_spend);
             // Inbound charges are the provider's, refused by nobody: only a
-            // reply must keep its period within the cap.
-            if entry.kind != EntryKind::Reply {
+            // reply or an answered call must keep its period within the cap.
+            if !matches!(entry.kind, EntryKind::Reply | EntryKind::Call) {
                 continue;
             }
             let scopes = [
@@ -296,7 +304,8 @@ impl CapReplay {
                     violations.push(Violation {
                         invariant: Invariant::RepliesWithinCaps,
                         detail: format!(
-                            "reply entry #{} at {} takes the {scope} spend of {period} to {}, above its cap {cap}",
+                            "{} entry #{} at {} takes the {scope} spend of {period} to {}, above its cap {cap}",
+                            entry.kind.as_str(),
                             entry.id,
                             time(entry.at_micros),
                             Money::from_micros(spend)

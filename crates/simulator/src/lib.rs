@@ -2,8 +2,10 @@
 //! application and reports what it cost and who was answered.
 //!
 //! - [`ScenarioSpec`] (spec.rs): the knobs of a flood — the built-in
-//!   `flood-2017` and `spoofed-senders`, or a TOML file — and [`NumberSetup`],
-//!   the simulated number's price, caps and limits.
+//!   `flood-2017`, `spoofed-senders` and `call-flood` (the same flood by
+//!   telephone), or a TOML file — the command line's [`Knobs`] (knobs.rs)
+//!   over it, and [`NumberSetup`], the simulated number's price, caps,
+//!   limits and voice.
 //! - [`Scenario`] (scenario.rs): the generated messages, deterministic for a
 //!   seed (ChaCha), sorted by time; `generate.rs` builds it, `bodies.rs`
 //!   writes what senders say.
@@ -35,6 +37,7 @@ mod genuine;
 pub mod http;
 pub mod in_process;
 pub mod invariants;
+mod knobs;
 mod latency;
 mod progress;
 mod recorder;
@@ -49,14 +52,15 @@ mod traffic;
 mod traffic_file;
 
 pub use genuine::{affordable_replies, DelaySeconds};
+pub use knobs::{parse_cap, Knobs};
 pub use latency::Latencies;
 pub use recorder::{RecordedSend, SendRecorder};
 pub use replies::{Delivery, Reply};
 pub use report::{LatencyMs, MessageRecord, Report, RunRecords};
 pub use scenario::{Message, Scenario, Sender};
-pub use setup::NumberSetup;
+pub use setup::{NumberSetup, VoiceSetup};
 pub use shapes::Shape;
-pub use spec::{parse_cap, AttackSenders, Knobs, ResolvedScenario, ScenarioFile, ScenarioSpec, SpecError};
+pub use spec::{AttackSenders, ResolvedScenario, ScenarioFile, ScenarioSpec, SpecError};
 pub use traffic::{Group, Traffic, TrafficBuilder, TrafficMessage, TrafficSender};
 pub use traffic_file::{
     parse_traffic, read_traffic, write_traffic, TrafficError, MAX_ADDRESS_CHARS, MAX_BODY_CHARS, MAX_LINE_BYTES,

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use antirelou_engine::Channel;
 use antirelou_providers::twilio;
 use chrono::{DateTime, Utc};
 use rand::{Rng, SeedableRng};
@@ -32,7 +33,7 @@ impl Sender {
     }
 }
 
-/// One inbound SMS of the scenario.
+/// One inbound SMS (or call) of the scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Message {
     /// Microseconds since the scenario's start.
@@ -73,14 +74,19 @@ impl Scenario {
 
     /// The message's provider id: distinct for every message and seed.
     pub fn message_sid(&self, index: usize) -> String {
-        twilio::message_sid_from((u128::from(self.seed) << 64) | index as u128)
+        let seed = (u128::from(self.seed) << 64) | index as u128;
+        match self.spec.channel {
+            Channel::Sms => twilio::message_sid_from(seed),
+            Channel::Call => twilio::call_sid_from(seed),
+        }
     }
 
     /// The replayable traffic: the same senders, times and message ids,
     /// with bodies written for the seed (attackers paste a handful of insult
     /// templates with small variations; genuine senders write varied short
-    /// texts, then follow-ups).
+    /// texts, then follow-ups); calls have no body.
     pub fn traffic(&self) -> Traffic {
+        let calls = self.spec.channel == Channel::Call;
         // Its own stream, so the bodies never change the messages of a seed.
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(1);
@@ -93,7 +99,9 @@ impl Scenario {
         let mut wrote: HashSet<u32> = HashSet::new();
         for (index, message) in self.messages.iter().enumerate() {
             let sender = self.sender_of(message);
-            let body = if sender.genuine {
+            let body = if calls {
+                String::new()
+            } else if sender.genuine {
                 if wrote.insert(message.sender) {
                     bodies::genuine_text(&mut rng)
                 } else {
@@ -107,13 +115,15 @@ impl Scenario {
             let at = self.start_micros() + message.offset_micros;
             builder.message(at, ids[message.sender as usize], &body, message.target, index as u32 + 1);
         }
-        builder.finish(
+        let mut traffic = builder.finish(
             self.name(),
             Some(self.seed),
             u128::from(self.seed) << 64,
             Some(self.start()),
             Some(self.spec.duration_seconds),
-        )
+        );
+        traffic.channel = self.spec.channel;
+        traffic
     }
 
     pub fn sender_of(&self, message: &Message) -> &Sender {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use antirelou_domain::shield::ShieldPolicy;
 use antirelou_domain::Money;
+use antirelou_engine::Channel;
 use antirelou_settings::{Settings, DEFAULT_DEFER_FOR_SECONDS, DEFAULT_REPLY_ONCE_PER_SECONDS, DEFAULT_SHIELD};
 
 /// The simulated tenant.
@@ -20,7 +21,42 @@ pub const SIM_PUBLIC_URL: &str = "https://sim.antirelou.invalid";
 pub const SIM_REPLY: &str = "Bonjour. Vous avez mis mal a l'aise la personne qui vous a donne ce numero. \
 Non, c'est non. Merci de la laisser tranquille.";
 
-/// The simulated number's price, caps and limits.
+/// What the simulated number says to a call it answers (`voice.say`): 13
+/// seconds spoken (estimated), within the 30 of `max_seconds`.
+pub const SIM_SAY: &str = "Bonjour. Vous avez mis mal a l'aise la personne qui vous a donne ce numero. \
+Non, c'est non. Merci de la laisser tranquille. Au revoir.";
+
+/// The simulated number's `voice`: how it answers calls.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VoiceSetup {
+    pub say: String,
+    pub language: String,
+    pub price_per_minute: Money,
+    pub max_seconds: u32,
+}
+
+impl Default for VoiceSetup {
+    /// EUR 0.02 a started minute, hung up after 30 seconds at most: EUR 0.02
+    /// reserved per answered call.
+    fn default() -> VoiceSetup {
+        VoiceSetup {
+            say: SIM_SAY.to_owned(),
+            language: "fr-FR".to_owned(),
+            price_per_minute: Money::from_micros(20_000),
+            max_seconds: antirelou_settings::DEFAULT_VOICE_MAX_SECONDS,
+        }
+    }
+}
+
+impl VoiceSetup {
+    /// What a naive answering machine pays per call: every call answered
+    /// and kept for `max_seconds`, each started minute in full.
+    pub fn naive_call_cost(&self) -> Money {
+        antirelou_domain::voice::call_cost(self.price_per_minute, self.max_seconds).unwrap_or(Money::ZERO)
+    }
+}
+
+/// The simulated number's price, caps, limits and voice.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NumberSetup {
     pub reply: String,
@@ -37,6 +73,8 @@ pub struct NumberSetup {
     pub defer_for_seconds: u64,
     /// ISO codes, or `["*"]`.
     pub allowed_countries: Vec<String>,
+    /// `voice`: the number answers calls; `None`, it rejects them.
+    pub voice: Option<VoiceSetup>,
 }
 
 impl Default for NumberSetup {
@@ -55,11 +93,18 @@ impl Default for NumberSetup {
             shield: DEFAULT_SHIELD,
             defer_for_seconds: DEFAULT_DEFER_FOR_SECONDS,
             allowed_countries: vec!["FR".to_owned()],
+            voice: None,
         }
     }
 }
 
 impl NumberSetup {
+    /// The default setup of a scenario of `channel`: calls need a `voice`.
+    pub fn for_channel(channel: Channel) -> NumberSetup {
+        let voice = (channel == Channel::Call).then(VoiceSetup::default);
+        NumberSetup { voice, ..NumberSetup::default() }
+    }
+
     /// The settings TOML of the simulated deployment, ledger file at `ledger_path`.
     pub fn settings_toml(&self, ledger_path: &Path) -> String {
         let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
@@ -96,7 +141,7 @@ inbound_price = "{inbound}"
 {daily_cap}reply_once_per = {reply_once_per}
 max_replies_per_minute = {max_replies}
 allowed_countries = [{countries}]
-shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, trigger_per_hour = {trigger_hour}, new_senders_per_hour = {new_senders_hour}, hold = {hold}, trickle_per_hour = {trickle}, defer_for = {defer_for}, baseline_factor = {baseline_factor}, money_margin_percent = {money_margin} }}
+{voice}shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_senders}, trigger_per_hour = {trigger_hour}, new_senders_per_hour = {new_senders_hour}, hold = {hold}, trickle_per_hour = {trickle}, defer_for = {defer_for}, baseline_factor = {baseline_factor}, money_margin_percent = {money_margin} }}
 "#,
             path = quote(&ledger_path.to_string_lossy()),
             monthly_cap = cap("monthly_cap", self.monthly_cap),
@@ -116,6 +161,13 @@ shield = {{ trigger_per_minute = {trigger}, new_senders_per_minute = {new_sender
             baseline_factor = shield.baseline_factor,
             money_margin = shield.money_margin_percent,
             defer_for = self.defer_for_seconds,
+            voice = self.voice.as_ref().map_or_else(String::new, |v| format!(
+                "voice = {{ say = {}, language = {}, price_per_minute = \"{}\", max_seconds = {} }}\n",
+                quote(&v.say),
+                quote(&v.language),
+                v.price_per_minute,
+                v.max_seconds
+            )),
         )
     }
 
@@ -146,6 +198,17 @@ mod tests {
         assert_eq!(number.max_replies_per_minute, 30);
         assert_eq!(number.shield.policy(), DEFAULT_SHIELD);
         assert_eq!(number.shield.defer_for_seconds, DEFAULT_DEFER_FOR_SECONDS);
+    }
+
+    #[test]
+    fn a_call_setup_answers_calls_for_002_and_its_message_fits_its_seconds() {
+        let settings = NumberSetup::for_channel(Channel::Call).settings(Path::new("ledger.sqlite3")).unwrap();
+        let voice = settings.tenants[0].numbers[0].voice.as_ref().expect("voice");
+        assert_eq!((voice.say.as_str(), voice.language.as_str(), voice.max_seconds), (SIM_SAY, "fr-FR", 30));
+        assert_eq!(voice.call_reservation, Money::parse("0.02").unwrap());
+        assert_eq!(VoiceSetup::default().naive_call_cost(), Money::parse("0.02").unwrap());
+        assert_eq!(antirelou_domain::voice::spoken_seconds(SIM_SAY), 13);
+        assert!(NumberSetup::default().settings(Path::new("l.sqlite3")).unwrap().tenants[0].numbers[0].voice.is_none());
     }
 
     #[test]

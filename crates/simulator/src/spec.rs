@@ -3,11 +3,13 @@
 
 use std::path::Path;
 
+use antirelou_domain::parse_duration;
 use antirelou_domain::shield::ShieldPolicy;
-use antirelou_domain::{parse_duration, Money};
+use antirelou_engine::Channel;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::knobs::{money, parse_cap, set};
 use crate::setup::NumberSetup;
 
 /// The shape of a flood. [`Scenario::generate`](crate::Scenario::generate)
@@ -32,6 +34,9 @@ pub struct ScenarioSpec {
     /// Genuine senders, each sending 1 to `genuine_max_messages` messages.
     pub genuine_senders: u32,
     pub genuine_max_messages: u32,
+    /// SMS, or calls (`call-flood`): the same senders and times, each
+    /// message a call to the number's voice webhook.
+    pub channel: Channel,
 }
 
 /// Where attack messages come from.
@@ -54,7 +59,7 @@ pub enum SpecError {
     },
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
-    #[error("unknown scenario {0:?} (built-in: flood-2017, spoofed-senders; or a path to a .toml file)")]
+    #[error("unknown scenario {0:?} (built-in: flood-2017, spoofed-senders, call-flood; or a path to a .toml file)")]
     Unknown(String),
     #[error("{0}")]
     Invalid(String),
@@ -77,6 +82,7 @@ impl ScenarioSpec {
             foreign_share: 0.0,
             genuine_senders: 300,
             genuine_max_messages: 2,
+            channel: Channel::Sms,
         }
     }
 
@@ -90,11 +96,23 @@ impl ScenarioSpec {
         }
     }
 
+    /// `flood-2017` by telephone: the forum's 400 numbers call the number
+    /// 20,000 times over the same 4 hours (heavy-tailed, in bursts), and 300
+    /// genuine callers call once or twice. Each call is decided through the
+    /// Twilio voice webhook; the number answers with its `voice` message.
+    pub fn call_flood() -> ScenarioSpec {
+        ScenarioSpec { name: "call-flood".to_owned(), channel: Channel::Call, ..ScenarioSpec::flood_2017() }
+    }
+
+    /// The built-in scenarios' names.
+    pub const BUILTIN: [&'static str; 3] = ["flood-2017", "spoofed-senders", "call-flood"];
+
     /// A built-in scenario by name.
     pub fn builtin(name: &str) -> Option<ScenarioSpec> {
         match name {
             "flood-2017" => Some(ScenarioSpec::flood_2017()),
             "spoofed-senders" => Some(ScenarioSpec::spoofed_senders()),
+            "call-flood" => Some(ScenarioSpec::call_flood()),
             _ => None,
         }
     }
@@ -237,7 +255,8 @@ impl ScenarioFile {
     /// A built-in name, or a path to a TOML scenario file.
     pub fn resolve(name_or_path: &str) -> Result<ResolvedScenario, SpecError> {
         if let Some(spec) = ScenarioSpec::builtin(name_or_path) {
-            return Ok(ResolvedScenario { spec, setup: NumberSetup::default(), seed: None });
+            let setup = NumberSetup::for_channel(spec.channel);
+            return Ok(ResolvedScenario { spec, setup, seed: None });
         }
         let path = Path::new(name_or_path);
         if !path.exists() {
@@ -282,7 +301,7 @@ impl ScenarioFile {
         set(&mut spec.genuine_senders, self.genuine.senders);
         set(&mut spec.genuine_max_messages, self.genuine.max_messages_each);
         spec.validate()?;
-        let setup = self.number.apply(NumberSetup::default())?;
+        let setup = self.number.apply(NumberSetup::for_channel(spec.channel))?;
         Ok(ResolvedScenario { spec, setup, seed: self.seed })
     }
 }
@@ -328,86 +347,10 @@ impl NumberTable {
     }
 }
 
-/// Command-line knobs applied over a scenario (each `None` keeps the scenario's value).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Knobs {
-    pub attack_messages: Option<u32>,
-    pub attackers: Option<AttackSenders>,
-    pub genuine_senders: Option<u32>,
-    pub duration_seconds: Option<u64>,
-    pub price_per_segment: Option<Money>,
-    /// `Some(None)`: no cap.
-    pub daily_cap: Option<Option<Money>>,
-    pub monthly_cap: Option<Option<Money>>,
-}
-
-impl Knobs {
-    /// Parses the textual knobs of the command line.
-    pub fn parse(
-        attackers: Option<&str>,
-        duration: Option<&str>,
-        price: Option<&str>,
-        daily_cap: Option<&str>,
-        monthly_cap: Option<&str>,
-    ) -> Result<Knobs, SpecError> {
-        let attackers =
-            match attackers.map(str::trim) {
-                None => None,
-                Some("every-message") => Some(AttackSenders::EveryMessage),
-                Some(n) => Some(AttackSenders::Numbers(n.parse().map_err(|_| {
-                    SpecError::Invalid(format!("--attackers: a count or \"every-message\", not {n:?}"))
-                })?)),
-            };
-        let duration_seconds = match duration {
-            None => None,
-            Some(d) => Some(parse_duration(d).map_err(|e| SpecError::Invalid(format!("--duration: {e}")))?),
-        };
-        Ok(Knobs {
-            attackers,
-            duration_seconds,
-            price_per_segment: price.map(|p| money("--price", p)).transpose()?,
-            daily_cap: daily_cap.map(|c| parse_cap("--daily-cap", c)).transpose()?,
-            monthly_cap: monthly_cap.map(|c| parse_cap("--monthly-cap", c)).transpose()?,
-            ..Knobs::default()
-        })
-    }
-
-    /// Applies the knobs and validates the result.
-    pub fn apply(&self, resolved: &mut ResolvedScenario) -> Result<(), SpecError> {
-        let spec = &mut resolved.spec;
-        set(&mut spec.attack_messages, self.attack_messages);
-        set(&mut spec.attackers, self.attackers);
-        set(&mut spec.genuine_senders, self.genuine_senders);
-        set(&mut spec.duration_seconds, self.duration_seconds);
-        let setup = &mut resolved.setup;
-        set(&mut setup.price_per_segment, self.price_per_segment);
-        set(&mut setup.daily_cap, self.daily_cap);
-        set(&mut setup.monthly_cap, self.monthly_cap);
-        spec.validate()
-    }
-}
-
-/// A cap given on the command line or in a file: a decimal string, or `none`.
-pub fn parse_cap(key: &str, text: &str) -> Result<Option<Money>, SpecError> {
-    if text.trim().eq_ignore_ascii_case("none") {
-        return Ok(None);
-    }
-    money(key, text).map(Some)
-}
-
-/// A decimal amount.
-pub fn money(key: &str, text: &str) -> Result<Money, SpecError> {
-    Money::parse(text).map_err(|e| SpecError::Invalid(format!("{key}: {e}")))
-}
-
-fn set<T>(target: &mut T, value: Option<T>) {
-    if let Some(value) = value {
-        *target = value;
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use antirelou_domain::Money;
+
     use super::*;
 
     #[test]
@@ -419,6 +362,14 @@ mod tests {
         assert_eq!(flood.duration_seconds, 4 * 3_600);
         assert_eq!(flood.start.to_rfc3339(), "2017-11-23T15:00:00+00:00");
         assert_eq!(ScenarioSpec::spoofed_senders().attackers, AttackSenders::EveryMessage);
+        let calls = ScenarioSpec::call_flood();
+        assert_eq!(
+            (calls.channel, calls.attack_messages, calls.attackers),
+            (Channel::Call, 20_000, AttackSenders::Numbers(400))
+        );
+        for name in ScenarioSpec::BUILTIN {
+            assert_eq!(ScenarioSpec::builtin(name).unwrap().name, name);
+        }
         assert!(ScenarioSpec::builtin("nope").is_none());
     }
 
@@ -461,23 +412,6 @@ mod tests {
         assert_eq!(setup.shield.hold_seconds, 600);
         assert_eq!(setup.shield.trickle_per_hour, 10);
         assert_eq!(setup.defer_for_seconds, 1_200);
-    }
-
-    #[test]
-    fn knobs_override_the_scenario() {
-        let mut resolved = ScenarioFile::resolve("flood-2017").unwrap();
-        let mut knobs = Knobs::parse(Some("40"), Some("20m"), Some("0.08"), Some("none"), Some("10")).unwrap();
-        knobs.attack_messages = Some(2_000);
-        knobs.genuine_senders = Some(30);
-        knobs.apply(&mut resolved).unwrap();
-        assert_eq!(resolved.spec.attackers, AttackSenders::Numbers(40));
-        assert_eq!((resolved.spec.attack_messages, resolved.spec.genuine_senders), (2_000, 30));
-        assert_eq!(resolved.spec.duration_seconds, 1_200);
-        assert_eq!(resolved.setup.price_per_segment, Money::from_micros(80_000));
-        assert_eq!(resolved.setup.daily_cap, None);
-        assert_eq!(resolved.setup.monthly_cap, Some(Money::from_micros(10_000_000)));
-        assert!(Knobs::parse(Some("many"), None, None, None, None).is_err());
-        assert!(Knobs::parse(None, None, Some("abc"), None, None).is_err());
     }
 
     #[test]

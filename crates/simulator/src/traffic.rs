@@ -7,6 +7,7 @@ use antirelou_domain::micros;
 use std::collections::HashMap;
 
 use antirelou_domain::PhoneNumber;
+use antirelou_engine::Channel;
 use antirelou_providers::twilio;
 use chrono::{DateTime, Utc};
 
@@ -51,7 +52,7 @@ pub struct TrafficSender {
     pub group: Group,
 }
 
-/// One inbound SMS.
+/// One inbound SMS, or one incoming call (a call has an empty body).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrafficMessage {
     /// When it arrives, microseconds since the Unix epoch.
@@ -81,7 +82,10 @@ pub struct Traffic {
     pub messages: Vec<TrafficMessage>,
     /// Distinct bodies, once each.
     pub bodies: Vec<String>,
-    /// Message ids are `message_sid_from(sid_base | index)`.
+    /// SMS (the default), or calls: every message of a traffic is one or
+    /// the other, posted to the provider's SMS or voice webhook.
+    pub channel: Channel,
+    /// Message ids are `message_sid_from(sid_base | index)` (`call_sid_from` for calls).
     sid_base: u128,
 }
 
@@ -95,9 +99,18 @@ impl Traffic {
         message.at_micros - self.start_micros()
     }
 
-    /// The provider id of the message at `index`: distinct within a run.
+    /// The provider id of the message at `index` (a `CallSid` for a call):
+    /// distinct within a run.
     pub fn message_sid(&self, index: usize) -> String {
-        twilio::message_sid_from(self.sid_base | index as u128)
+        match self.channel {
+            Channel::Sms => twilio::message_sid_from(self.sid_base | index as u128),
+            Channel::Call => twilio::call_sid_from(self.sid_base | index as u128),
+        }
+    }
+
+    /// Whether the traffic is calls rather than SMS.
+    pub fn is_calls(&self) -> bool {
+        self.channel == Channel::Call
     }
 
     pub fn sender_of(&self, message: &TrafficMessage) -> &TrafficSender {
@@ -227,6 +240,7 @@ impl TrafficBuilder {
             senders,
             messages: self.messages,
             bodies: self.bodies,
+            channel: Channel::Sms,
             sid_base,
         }
     }

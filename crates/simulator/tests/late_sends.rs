@@ -117,7 +117,12 @@ fn a_replica_killed_while_sending_a_deferred_reply_leaves_the_rest_to_the_others
         for send_api in send_apis {
             let ledger: Arc<dyn Ledger> =
                 Arc::new(RedisLedger::connect(&redis.url(), "killed", timeout, timeout).await.unwrap());
-            let hooks = AppHooks { send_api: Some(send_api), driven_timers: true, config_source: None };
+            let hooks = AppHooks {
+                send_api: Some(send_api),
+                driven_timers: true,
+                config_source: None,
+                decide_in_actors: false,
+            };
             states.push(AppData::start_with(&settings, ledger, shared.clone(), hooks).unwrap());
         }
         let mut apps = Vec::new();
@@ -216,7 +221,12 @@ fn a_reply_paid_after_its_webhook_timed_out_is_sent_through_the_providers_api_on
         let ledger: Arc<dyn Ledger> =
             Arc::new(RedisLedger::connect(&redis.url(), "stalled", timeout, timeout).await.unwrap());
         let recorder = Arc::new(SendRecorder::new(shared.clone()));
-        let hooks = AppHooks { send_api: Some(recorder.clone()), driven_timers: true, config_source: None };
+        let hooks = AppHooks {
+            send_api: Some(recorder.clone()),
+            driven_timers: true,
+            config_source: None,
+            decide_in_actors: false,
+        };
         let data = AppData::start_with(&settings, Arc::clone(&ledger), shared, hooks).unwrap();
         let app = actix_test::init_service(App::new().configure(|cfg| routes(cfg, &data))).await;
 

@@ -27,11 +27,13 @@
 //! This module imports nothing of `web` but [`Rejection`]: the routes, the
 //! pollers and the reassembly stand above it.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Instant;
 
 use antirelou_domain::{Outcome, ProviderKind};
 use antirelou_engine::health::HealthCode;
+use antirelou_engine::metrics::number_series::CALL_WITHOUT_VOICE;
 use antirelou_engine::{Decision, NumberHandle, NumberRegistry};
 use antirelou_providers::{InboundCall, InboundSms, RejectReason};
 
@@ -118,7 +120,7 @@ impl Intake {
         provider: ProviderKind,
         answer: impl AsyncFnOnce(&mut Arrival<'_>) -> Result<T, Rejection>,
     ) -> Result<T, Rejection> {
-        let mut arrival = Arrival { intake: self, provider, routed: Routed::Nowhere };
+        let mut arrival = Arrival { intake: self, provider, routed: Routed::Nowhere, decided: Cell::new(None) };
         let result = answer(&mut arrival).await;
         result.map_err(|rejection| self.refuse(provider, &arrival.routed, rejection))
     }
@@ -141,6 +143,9 @@ pub struct Arrival<'a> {
     intake: &'a Intake,
     provider: ProviderKind,
     routed: Routed,
+    /// The outcome label of the decision, once there is one (the webhook
+    /// routes answer it in a header).
+    decided: Cell<Option<&'static str>>,
 }
 
 impl Arrival<'_> {
@@ -154,12 +159,24 @@ impl Arrival<'_> {
 
     /// Decides one verified SMS (see [`Intake::decide`]).
     pub async fn decide(&self, handle: &NumberHandle, sms: &InboundSms) -> Decision {
-        self.intake.decide(handle, sms).await
+        let decision = self.intake.decide(handle, sms).await;
+        self.decided.set(Some(decision.outcome.as_str()));
+        decision
     }
 
     /// Decides one verified call (see [`Intake::decide_call`]).
     pub async fn decide_call(&self, handle: &NumberHandle, call: &InboundCall) -> Decision {
-        self.intake.decide_call(handle, call).await
+        let decision = self.intake.decide_call(handle, call).await;
+        let label = if handle.policy.voice.is_none() { CALL_WITHOUT_VOICE } else { decision.outcome.as_str() };
+        self.decided.set(Some(label));
+        decision
+    }
+
+    /// The outcome label of what this arrival decided (`no_voice` for a
+    /// call to a number without `voice`); `None` when nothing was decided
+    /// (refused, or a part of a long SMS waiting for the others).
+    pub fn decided(&self) -> Option<&'static str> {
+        self.decided.get()
     }
 
     pub fn intake(&self) -> &Intake {

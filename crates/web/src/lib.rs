@@ -78,5 +78,6 @@ pub use reassembly::{Reassembly, PART_ONE_WAIT_MS};
 pub use routes::admin::openapi::{document_json as openapi_json, endpoint_table as openapi_endpoint_table};
 pub use routes::admin::tenants::not_prepaid;
 pub use routes::admin::Caller;
+pub use routes::webhooks::DECISION_HEADER;
 pub use startup::{routes, AppData, Application, StartupError};
 pub use state::{AppHooks, AppState, StateError};

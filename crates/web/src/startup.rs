@@ -21,7 +21,7 @@ use crate::http_server::{self, ConnectionLimits};
 use crate::listeners::{BindError, BoundListeners, Listener, ListenerSplit};
 use crate::pollers::{PollerHealth, Pollers};
 use crate::reload;
-use crate::routes::webhooks::{donations, plivo, receive, twilio, vonage};
+use crate::routes::webhooks::{donations, plivo, plivo_voice, receive, twilio, vonage, vonage_voice};
 use crate::routes::{admin, health};
 use crate::state::{AppHooks, AppState, StateError};
 
@@ -63,6 +63,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, data: &AppData) {
         .route("/webhooks/vonage", web::get().to(receive::<vonage::Inbound>))
         .route("/webhooks/vonage", web::post().to(receive::<vonage::Inbound>))
         .route("/webhooks/plivo", web::post().to(receive::<plivo::Inbound>))
+        .route("/webhooks/vonage/answer", web::get().to(receive::<vonage_voice::Answer>))
+        .route("/webhooks/vonage/answer", web::post().to(receive::<vonage_voice::Answer>))
+        .route("/webhooks/vonage/event", web::post().to(receive::<vonage_voice::Event>))
+        .route("/webhooks/plivo/voice", web::post().to(receive::<plivo_voice::Voice>))
+        .route("/webhooks/plivo/voice/hangup", web::post().to(receive::<plivo_voice::Hangup>))
         .route("/webhooks/helloasso/{tenant}", web::post().to(donations::helloasso))
         .route("/webhooks/opencollective/{tenant}", web::post().to(donations::opencollective))
         .route("/healthz", web::get().to(health::healthz))

@@ -73,6 +73,10 @@ pub struct AppHooks {
     /// Where `POST /v1/reload` and `SIGHUP` read the configuration again
     /// (the binary's `--config` file); without one, reloading is refused.
     pub config_source: Option<ConfigSource>,
+    /// Every decision goes through the number's actor, none is answered on
+    /// the HTTP worker (`EngineOptions::answer_on_workers` off: tests that
+    /// compare both paths).
+    pub decide_in_actors: bool,
 }
 
 /// Why the application's state could not start.
@@ -117,6 +121,7 @@ impl AppState {
         let send_apis = clients.send;
         let mut options = EngineOptions::from_settings(settings);
         options.driven_timers = hooks.driven_timers;
+        options.answer_on_workers = !hooks.decide_in_actors;
         let wiring = Wiring { alerts, send_apis, options };
         let gates_readiness = ledger.backend() != "embedded";
         spawn_storage_watch(Arc::clone(&ledger), metrics.storage.clone());

@@ -43,6 +43,7 @@ pub const ACTOR_MAILBOX_FULL_TOTAL: &str = "antirelou_actor_mailbox_full_total";
 pub const ALERT_WEBHOOKS_TOTAL: &str = "antirelou_alert_webhooks_total";
 pub const NUMBERS_CONFIGURED: &str = "antirelou_numbers_configured";
 pub const DELIVERY_STATUS_TOTAL: &str = "antirelou_delivery_status_total";
+pub const CALL_EVENTS_TOTAL: &str = "antirelou_call_events_total";
 pub const POLLER_UP: &str = "antirelou_poller_up";
 pub const POLLER_POLLS_TOTAL: &str = "antirelou_poller_polls_total";
 pub const POLLER_LEASE_HELD: &str = "antirelou_poller_lease_held";
@@ -150,6 +151,8 @@ pub struct Metrics {
     pub numbers_configured: Gauge,
     /// Delivery status callbacks by provider, tenant and status.
     pub delivery_status: IntCounterVec,
+    /// Call events and hangup callbacks (Vonage, Plivo) by provider, tenant and status.
+    pub call_events: IntCounterVec,
     /// The pollers of polled numbers (OVHcloud).
     pub pollers: PollerMetrics,
     /// Redis INFO figures (only with the redis backend).
@@ -284,6 +287,10 @@ impl Metrics {
             Opts::new(DELIVERY_STATUS_TOTAL, "Delivery status callbacks of replies sent through a send API."),
             &["provider", "tenant", "status"],
         )?;
+        let call_events = IntCounterVec::new(
+            Opts::new(CALL_EVENTS_TOTAL, "Verified call events and hangup callbacks, by status."),
+            &["provider", "tenant", "status"],
+        )?;
         let pollers = PollerMetrics {
             up: GaugeVec::new(
                 Opts::new(POLLER_UP, "1 when the last poll of a polled number succeeded (lease holder only)."),
@@ -305,6 +312,7 @@ impl Metrics {
         registry.register(Box::new(numbers_configured.clone()))?;
         registry.register(Box::new(build_info.clone()))?;
         registry.register(Box::new(delivery_status.clone()))?;
+        registry.register(Box::new(call_events.clone()))?;
         registry.register(Box::new(pollers.up.clone()))?;
         registry.register(Box::new(pollers.polls.clone()))?;
         registry.register(Box::new(pollers.lease_held.clone()))?;
@@ -332,6 +340,7 @@ impl Metrics {
             shield_entered,
             numbers_configured,
             delivery_status,
+            call_events,
             pollers,
             storage,
             call_settlements: settlements::SettlementMetrics::register(registry)?,
@@ -370,6 +379,13 @@ impl Metrics {
         }
         for cause in SHIELD_CAUSES {
             let _ = self.shield_entered.remove_label_values(&[tenant, cause]);
+        }
+        use antirelou_providers::{plivo::voice::HANGUP_STATUSES, vonage::voice::STATUSES};
+        for (provider, statuses) in [(ProviderKind::Vonage, &STATUSES[..]), (ProviderKind::Plivo, &HANGUP_STATUSES[..])]
+        {
+            for status in statuses.iter().chain(&["other"]) {
+                let _ = self.call_events.remove_label_values(&[provider.as_str(), tenant, status]);
+            }
         }
     }
 
@@ -423,6 +439,11 @@ pub struct NumberMetrics {
 impl NumberMetrics {
     pub fn count(&self, outcome: Outcome) {
         self.series.count(outcome);
+    }
+
+    /// See [`NumberSeries::recount`].
+    pub fn recount(&self, counted: Outcome, outcome: Outcome) {
+        self.series.recount(counted, outcome);
     }
 
     /// Counts a call (`None`: the number has no `voice`).

@@ -134,6 +134,13 @@ impl NumberSeries {
         self.outcomes[outcome.index()].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Moves one count from `counted` to `outcome` (a decision answered on
+    /// an HTTP worker that its actor then found to be another outcome).
+    pub fn recount(&self, counted: Outcome, outcome: Outcome) {
+        self.outcomes[outcome.index()].fetch_add(1, Ordering::Relaxed);
+        self.outcomes[counted.index()].fetch_sub(1, Ordering::Relaxed);
+    }
+
     /// Current outcome counts, in the order of [`Outcome::ALL`].
     pub fn snapshot(&self) -> [u64; Outcome::COUNT] {
         self.outcomes.each_ref().map(|c| c.load(Ordering::Relaxed))

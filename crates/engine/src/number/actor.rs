@@ -4,6 +4,7 @@
 //! verdicts back into the state; and it runs the timers.
 //!
 //! - this file: the actor, what it keeps, its message handlers;
+//! - `actor/fast.rs`: the arrivals HTTP workers answered from its published view;
 //! - `actor/calls.rs`: its ledger calls and the deliveries of paid replies
 //!   through the send API (not inline providers, lost inline answers);
 //! - `actor/timers.rs`: inbound charges, the shield's end and sharing,
@@ -18,6 +19,8 @@ mod baseline;
 mod budget;
 #[path = "actor/calls.rs"]
 mod calls;
+#[path = "actor/fast.rs"]
+mod fast;
 #[path = "actor/incident.rs"]
 mod incident;
 #[path = "actor/timers.rs"]
@@ -37,7 +40,8 @@ use antirelou_providers::SendApi;
 use super::caches::SenderMemory;
 use super::inbound_charges::InboundCharges;
 use super::incident::IncidentLog;
-use super::state::{Arrival, NumberState, Step};
+use super::published::{FastArrival, Published};
+use super::state::{Arrival, NumberState, Observation, Step};
 use crate::alerts::AlertOutbox;
 use crate::health::HealthReporter;
 use crate::messages::{
@@ -72,6 +76,8 @@ pub struct ActorDeps {
     /// This replica's name in leases.
     pub holder: Arc<str>,
     pub options: EngineOptions,
+    /// What the actor publishes for the HTTP workers, and what they answered from it.
+    pub published: Arc<Published>,
 }
 
 /// What a panic may have left half-updated: rebuilt from scratch on restart.
@@ -119,6 +125,7 @@ impl Live {
             deps.options.max_ledger_calls_in_flight,
         );
         state.set_paused(paused);
+        deps.published.publish(state.view());
         Live {
             state,
             ledger_calls: 0,
@@ -149,12 +156,20 @@ pub struct NumberActor {
     /// Survive a restart: the provider charged these messages whatever happens.
     charges: InboundCharges,
     restarts: u32,
+    /// The arrivals taken from the workers' queue (kept for its allocation).
+    answered: Vec<FastArrival>,
 }
 
 impl NumberActor {
     pub fn new(deps: ActorDeps) -> NumberActor {
         let paused = deps.policy.paused;
-        NumberActor { live: Live::new(&deps, paused), deps, charges: InboundCharges::default(), restarts: 0 }
+        NumberActor {
+            live: Live::new(&deps, paused),
+            deps,
+            charges: InboundCharges::default(),
+            restarts: 0,
+            answered: Vec::new(),
+        }
     }
 
     fn now_micros(&self) -> i64 {
@@ -189,6 +204,35 @@ impl NumberActor {
         self.live.parked.insert(msg.sender, Vec::new());
         self.ask_ledger(request, msg, ctx);
     }
+
+    /// What every arrival changes besides its decision, whichever path
+    /// answered it: the shield, the provider's inbound charge (not for a
+    /// duplicate), the incident notebook.
+    fn account(
+        &mut self,
+        msg: &Arrival<'_>,
+        seen: &Observation,
+        duplicate: bool,
+        blocked: bool,
+        now: i64,
+        ctx: &mut Context<Self>,
+    ) {
+        self.on_shield(seen.shield, seen.last_minute);
+        if !duplicate {
+            if msg.channel == Channel::Sms {
+                // A call's price is its reservation: the provider charges no received SMS for it.
+                self.charges.received(&self.deps.policy, msg.message_id);
+            }
+            if self.live.incident.is_open() {
+                let new_sender = seen.memory == SenderMemory::Unknown;
+                let cost = self.deps.policy.reply_cost;
+                self.live.incident.arrival(now, msg.sender, msg.sender_phone, msg.body, new_sender, blocked, cost);
+            }
+        }
+        if self.charges.is_due() {
+            self.flush_inbound(ctx);
+        }
+    }
 }
 
 fn arrival(msg: &Inbound) -> Arrival<'_> {
@@ -208,6 +252,7 @@ impl Actor for NumberActor {
         ctx.set_mailbox_capacity(self.deps.options.mailbox_capacity);
         if !self.deps.options.driven_timers {
             ctx.run_interval(TICK_EVERY, |act, ctx| {
+                act.drain_answered(ctx);
                 if let Some(round) = act.tick(ctx) {
                     ctx.spawn(round);
                 }
@@ -216,7 +261,8 @@ impl Actor for NumberActor {
         self.load_from_ledger(ctx);
     }
 
-    fn stopping(&mut self, _ctx: &mut Context<Self>) -> Running {
+    fn stopping(&mut self, ctx: &mut Context<Self>) -> Running {
+        self.drain_answered(ctx);
         if let Some(batch) = self.charges.take(&self.deps.policy, &self.deps.clock) {
             let ledger = Arc::clone(&self.deps.ledger);
             actix::spawn(async move {
@@ -247,6 +293,7 @@ impl Handler<Inbound> for NumberActor {
     /// Decides one inbound SMS. Local outcomes are answered at once; what
     /// needs the ledger awaits it without blocking the mailbox.
     fn handle(&mut self, msg: Inbound, ctx: &mut Context<Self>) {
+        self.drain_answered(ctx);
         let now = self.now_micros();
         let live = &mut self.live;
         let step = catch_unwind(AssertUnwindSafe(|| {
@@ -259,22 +306,9 @@ impl Handler<Inbound> for NumberActor {
             ctx.stop();
             return;
         };
-        self.on_shield(seen.shield, seen.last_minute);
-        if !matches!(&step, Step::Decided(d) if d.outcome == Outcome::Duplicate) {
-            if msg.channel == Channel::Sms {
-                // A call's price is its reservation: the provider charges no received SMS for it.
-                self.charges.received(&self.deps.policy, &msg.message_id);
-            }
-            if self.live.incident.is_open() {
-                let blocked = matches!(&step, Step::Decided(d) | Step::OptOut(d) if d.outcome == Outcome::Blocked);
-                let new_sender = seen.memory == SenderMemory::Unknown;
-                let cost = self.deps.policy.reply_cost;
-                self.live.incident.arrival(now, msg.sender, &msg.sender_phone, &msg.body, new_sender, blocked, cost);
-            }
-        }
-        if self.charges.is_due() {
-            self.flush_inbound(ctx);
-        }
+        let duplicate = matches!(&step, Step::Decided(d) if d.outcome == Outcome::Duplicate);
+        let blocked = matches!(&step, Step::Decided(d) | Step::OptOut(d) if d.outcome == Outcome::Blocked);
+        self.account(&arrival(&msg), &seen, duplicate, blocked, now, ctx);
         self.dispatch(msg, step, ctx);
     }
 }
@@ -283,7 +317,8 @@ impl Handler<SetPaused> for NumberActor {
     type Result = ();
 
     /// Pauses or resumes replies.
-    fn handle(&mut self, msg: SetPaused, _ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: SetPaused, ctx: &mut Context<Self>) {
+        self.drain_answered(ctx);
         self.live.state.set_paused(msg.0);
     }
 }
@@ -292,7 +327,8 @@ impl Handler<SetPolicy> for NumberActor {
     type Result = ();
 
     /// New rules for this number (a reload or a runtime change); caches stay.
-    fn handle(&mut self, msg: SetPolicy, _ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: SetPolicy, ctx: &mut Context<Self>) {
+        self.drain_answered(ctx);
         self.deps.policy = Arc::clone(&msg.0);
         self.live.state.set_policy(msg.0);
     }
@@ -340,6 +376,7 @@ impl Handler<Tick> for NumberActor {
     /// Runs the periodic work once (driven timers), resolving when its
     /// ledger writes and any judgement round have finished.
     fn handle(&mut self, _msg: Tick, ctx: &mut Context<Self>) -> Self::Result {
+        self.drain_answered(ctx);
         match self.tick(ctx) {
             Some(round) => Box::pin(round),
             None => Box::pin(actix::fut::ready(())),
@@ -351,7 +388,8 @@ impl Handler<FlushInbound> for NumberActor {
     type Result = ResponseActFuture<Self, ()>;
 
     /// Records pending inbound charges and resolves when they are written.
-    fn handle(&mut self, _msg: FlushInbound, _ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _msg: FlushInbound, ctx: &mut Context<Self>) -> Self::Result {
+        self.drain_answered(ctx);
         match self.inbound_write() {
             Some(write) => Box::pin(write),
             None => Box::pin(actix::fut::ready(())),
@@ -363,7 +401,8 @@ impl Handler<Snapshot> for NumberActor {
     type Result = MessageResult<Snapshot>;
 
     /// Reports the actor's state.
-    fn handle(&mut self, _msg: Snapshot, _ctx: &mut Context<Self>) -> MessageResult<Snapshot> {
+    fn handle(&mut self, _msg: Snapshot, ctx: &mut Context<Self>) -> MessageResult<Snapshot> {
+        self.drain_answered(ctx);
         let now_seconds = self.deps.clock.now_seconds();
         let state = &self.live.state;
         MessageResult(NumberSnapshot {

@@ -9,19 +9,37 @@
 //! (odds 2^-64 per pair) could only make the actor refuse a reply it would
 //! have paid for, never pay one it should not: the ledger, keyed by the full
 //! values, decides every payment.
+//!
+//! Each map sits behind its own `RwLock`: the actor is its only writer
+//! (its `&mut self` methods), and the HTTP workers read it through a view
+//! (`SenderView`, `MarksView`, `MessageView`: `peek`s under a read lock that
+//! never touch recency) to answer the flood without a message to the actor
+//! (`published.rs`).
 
 use std::hash::BuildHasher;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use antirelou_domain::SenderKey;
 use schnellru::{ByLength, LruMap};
 
 /// A bounded LRU map of fingerprints: at capacity, an insert drops the
-/// least recently used entry.
-type Bounded<V> = LruMap<u64, V, ByLength>;
+/// least recently used entry. Shared between the actor (the writer) and
+/// the views of the HTTP workers (readers).
+type Bounded<V> = Arc<RwLock<LruMap<u64, V, ByLength>>>;
 
 fn bounded<V>(capacity: usize) -> Bounded<V> {
     // Nothing is allocated before the first insert.
-    LruMap::new(ByLength::new(u32::try_from(capacity.max(1)).unwrap_or(u32::MAX)))
+    Arc::new(RwLock::new(LruMap::new(ByLength::new(u32::try_from(capacity.max(1)).unwrap_or(u32::MAX)))))
+}
+
+/// The map to write (a panic elsewhere never leaves it half-updated: every
+/// change is one `schnellru` call, so a poisoned lock is still consistent).
+fn write<V>(map: &Bounded<V>) -> RwLockWriteGuard<'_, LruMap<u64, V, ByLength>> {
+    map.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read<V>(map: &Bounded<V>) -> RwLockReadGuard<'_, LruMap<u64, V, ByLength>> {
+    map.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The cache key of a sender: its HMAC key is uniformly random, so its first 8 bytes are a fingerprint.
@@ -67,36 +85,58 @@ impl SenderCache {
     }
 
     pub fn recall(&mut self, sender: &SenderKey, now_micros: i64) -> SenderMemory {
-        match self.entries.get(&sender_fingerprint(sender)).map(|until| &*until) {
-            None => SenderMemory::Unknown,
-            Some(&OPTED_OUT) => SenderMemory::OptedOut,
-            Some(&until) if until > now_micros => SenderMemory::AnsweredUntil(until),
-            Some(_) => SenderMemory::Seen,
-        }
+        memory_of(write(&self.entries).get(&sender_fingerprint(sender)).map(|until| *until), now_micros)
     }
 
     /// Notes a sender as seen, keeping any reply memory it has.
     pub fn saw(&mut self, sender: SenderKey) {
         let key = sender_fingerprint(&sender);
-        if self.entries.peek(&key).is_none() {
-            self.entries.insert(key, SEEN);
+        let mut entries = write(&self.entries);
+        if entries.peek(&key).is_none() {
+            entries.insert(key, SEEN);
         }
     }
 
     pub fn answered(&mut self, sender: SenderKey, until_micros: i64) {
-        self.entries.insert(sender_fingerprint(&sender), until_micros.min(OPTED_OUT - 1));
+        write(&self.entries).insert(sender_fingerprint(&sender), until_micros.min(OPTED_OUT - 1));
     }
 
     pub fn opted_out(&mut self, sender: SenderKey) {
-        self.entries.insert(sender_fingerprint(&sender), OPTED_OUT);
+        write(&self.entries).insert(sender_fingerprint(&sender), OPTED_OUT);
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        read(&self.entries).len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        read(&self.entries).is_empty()
+    }
+
+    /// A read-only view for other threads.
+    pub fn view(&self) -> SenderView {
+        SenderView { entries: Arc::clone(&self.entries) }
+    }
+}
+
+fn memory_of(stored: Option<i64>, now_micros: i64) -> SenderMemory {
+    match stored {
+        None => SenderMemory::Unknown,
+        Some(OPTED_OUT) => SenderMemory::OptedOut,
+        Some(until) if until > now_micros => SenderMemory::AnsweredUntil(until),
+        Some(_) => SenderMemory::Seen,
+    }
+}
+
+/// What another thread may read of a [`SenderCache`].
+pub struct SenderView {
+    entries: Bounded<i64>,
+}
+
+impl SenderView {
+    /// [`SenderCache::recall`] without touching recency.
+    pub fn recall(&self, sender: &SenderKey, now_micros: i64) -> SenderMemory {
+        memory_of(read(&self.entries).peek(&sender_fingerprint(sender)).copied(), now_micros)
     }
 }
 
@@ -113,23 +153,40 @@ impl SenderMarks {
 
     /// Whether `sender` is marked at `now_micros`.
     pub fn holds(&mut self, sender: &SenderKey, now_micros: i64) -> bool {
-        self.entries.get(&sender_fingerprint(sender)).is_some_and(|until| now_micros < *until)
+        write(&self.entries).get(&sender_fingerprint(sender)).is_some_and(|until| now_micros < *until)
     }
 
     pub fn mark(&mut self, sender: &SenderKey, until_micros: i64) {
-        self.entries.insert(sender_fingerprint(sender), until_micros);
+        write(&self.entries).insert(sender_fingerprint(sender), until_micros);
     }
 
     pub fn unmark(&mut self, sender: &SenderKey) {
-        self.entries.remove(&sender_fingerprint(sender));
+        write(&self.entries).remove(&sender_fingerprint(sender));
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        read(&self.entries).len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        read(&self.entries).is_empty()
+    }
+
+    /// A read-only view for other threads.
+    pub fn view(&self) -> MarksView {
+        MarksView { entries: Arc::clone(&self.entries) }
+    }
+}
+
+/// What another thread may read of a [`SenderMarks`].
+pub struct MarksView {
+    entries: Bounded<i64>,
+}
+
+impl MarksView {
+    /// [`SenderMarks::holds`] without touching recency.
+    pub fn holds(&self, sender: &SenderKey, now_micros: i64) -> bool {
+        read(&self.entries).peek(&sender_fingerprint(sender)).is_some_and(|until| now_micros < *until)
     }
 }
 
@@ -159,23 +216,41 @@ impl MessageCache {
     /// remembered), `false` for a retry or a replay.
     pub fn arrived(&mut self, message_id: &str) -> bool {
         let key = message_fingerprint(message_id);
-        if self.entries.get(&key).is_some() {
+        let mut entries = write(&self.entries);
+        if entries.get(&key).is_some() {
             return false;
         }
-        self.entries.insert(key, MessageSeen::Arrived);
+        entries.insert(key, MessageSeen::Arrived);
         true
     }
 
     /// `Some(replied)` when this id was decided before.
     pub fn recall(&mut self, message_id: &str) -> Option<bool> {
-        match self.entries.get(&message_fingerprint(message_id)).map(|seen| *seen) {
+        match write(&self.entries).get(&message_fingerprint(message_id)).map(|seen| *seen) {
             Some(MessageSeen::Decided { replied }) => Some(replied),
             Some(MessageSeen::Arrived) | None => None,
         }
     }
 
     pub fn remember(&mut self, message_id: &str, replied: bool) {
-        self.entries.insert(message_fingerprint(message_id), MessageSeen::Decided { replied });
+        write(&self.entries).insert(message_fingerprint(message_id), MessageSeen::Decided { replied });
+    }
+
+    /// A read-only view for other threads.
+    pub fn view(&self) -> MessageView {
+        MessageView { entries: Arc::clone(&self.entries) }
+    }
+}
+
+/// What another thread may read of a [`MessageCache`].
+pub struct MessageView {
+    entries: Bounded<MessageSeen>,
+}
+
+impl MessageView {
+    /// Whether this id arrived before (decided or not), without touching recency.
+    pub fn knows(&self, message_id: &str) -> bool {
+        read(&self.entries).peek(&message_fingerprint(message_id)).is_some()
     }
 }
 

@@ -12,6 +12,8 @@
 //! - [`incident`]: the number's record of an incident (counters, and the
 //!   notebook whose flooders and blocked senders are sealed for evidence).
 //! - [`inbound_charges`]: the provider's charge per received SMS, batched by message id.
+//! - [`published`]: what the actor publishes for the HTTP workers to answer
+//!   the flood without a message to it, and the queue of what they answered.
 
 pub mod actor;
 pub mod baseline;
@@ -21,6 +23,7 @@ pub mod incident;
 pub mod judge;
 pub mod judge_round;
 pub mod limiter;
+pub mod published;
 pub mod state;
 
 pub use actor::{ActorDeps, NumberActor};

@@ -32,6 +32,7 @@ use super::baseline::BaselineTracker;
 use super::caches::{MessageCache, SenderCache, SenderMarks, SenderMemory};
 use super::judge::{self, QUEUE_LIMIT};
 use super::limiter::{reply_limiter, ReplyLimiter};
+use super::published::View;
 use crate::messages::{Channel, Decision};
 use crate::policy::NumberPolicy;
 
@@ -114,6 +115,8 @@ pub struct NumberState {
     notes: HashMap<SenderKey, u32>,
     /// The number's ordinary day and whether it is under pressure.
     baseline: BaselineTracker,
+    /// What the HTTP workers read of this state (`published.rs`).
+    view: Arc<View>,
 }
 
 impl NumberState {
@@ -125,15 +128,26 @@ impl NumberState {
         sender_cache_capacity: usize,
         max_ledger_calls: usize,
     ) -> NumberState {
+        let (senders, messages) = (SenderCache::new(sender_cache_capacity), MessageCache::new(MESSAGE_CACHE_CAPACITY));
+        let (deferred, dropped) = (SenderMarks::new(QUEUE_LIMIT), SenderMarks::new(QUEUE_LIMIT));
+        let view = View::new(
+            senders.view(),
+            messages.view(),
+            deferred.view(),
+            dropped.view(),
+            policy.paused,
+            Arc::clone(&policy),
+        );
         NumberState {
             baseline: BaselineTracker::new(&policy, clock.now()),
             hasher,
-            deferred: SenderMarks::new(QUEUE_LIMIT),
-            dropped: SenderMarks::new(QUEUE_LIMIT),
+            deferred,
+            dropped,
             notes: HashMap::new(),
             limiter: reply_limiter(policy.max_replies_per_minute, &clock),
-            senders: SenderCache::new(sender_cache_capacity),
-            messages: MessageCache::new(MESSAGE_CACHE_CAPACITY),
+            senders,
+            messages,
+            view: Arc::new(view),
             paused: policy.paused,
             surge: SurgeWindow::default(),
             shield: ShieldState::default(),
@@ -157,7 +171,13 @@ impl NumberState {
         if policy.caps != self.policy.caps || policy.reply_cost != self.policy.reply_cost {
             self.budget_block = None;
         }
+        self.view.set_policy(Arc::clone(&policy));
         self.policy = policy;
+    }
+
+    /// What the HTTP workers may read of this state.
+    pub fn view(&self) -> Arc<View> {
+        Arc::clone(&self.view)
     }
 
     /// Counts an arriving message in the surge window (new senders apart)
@@ -419,6 +439,7 @@ impl NumberState {
 
     pub fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
+        self.view.set_paused(paused);
     }
 
     pub fn paused(&self) -> bool {
@@ -449,6 +470,7 @@ impl NumberState {
     }
 }
 
+mod fast;
 mod verdict;
 
 #[cfg(test)]

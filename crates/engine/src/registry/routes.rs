@@ -15,6 +15,7 @@ use crate::alerts::AlertOutbox;
 use crate::handle::NumberHandle;
 use crate::health::HealthReporter;
 use crate::metrics::Metrics;
+use crate::number::published::Published;
 use crate::number::{ActorDeps, NumberActor};
 use crate::options::EngineOptions;
 use crate::policy::{NumberPolicy, TenantRoute};
@@ -65,11 +66,19 @@ impl RouteTable {
                         policy,
                         metrics: old.metrics.clone(),
                         send_api,
+                        published: Arc::clone(&old.published),
                     },
                     None => {
                         let number_metrics = metrics.for_number(&tenant.id, number.number.as_str());
-                        let addr = spawner.spawn(&policy, &number_metrics, send_api.clone());
-                        NumberHandle { addr, tenant: Arc::clone(&route), policy, metrics: number_metrics, send_api }
+                        let (addr, published) = spawner.spawn(&policy, &number_metrics, send_api.clone());
+                        NumberHandle {
+                            addr,
+                            tenant: Arc::clone(&route),
+                            policy,
+                            metrics: number_metrics,
+                            send_api,
+                            published,
+                        }
                     }
                 };
                 // Kept or new, the series carry the provider the number's webhooks come from now.
@@ -149,14 +158,16 @@ impl ActorSpawner {
         policy: &Arc<NumberPolicy>,
         metrics: &crate::metrics::NumberMetrics,
         send_api: Option<Arc<dyn antirelou_providers::SendApi>>,
-    ) -> Addr<NumberActor> {
+    ) -> (Addr<NumberActor>, Arc<Published>) {
+        let published = Arc::new(Published::new(self.options.mailbox_capacity, self.options.answer_on_workers));
+        let shared = Arc::clone(&published);
         let index = self.next.fetch_add(1, Ordering::Relaxed);
         let arbiter = &self.arbiters[index % self.arbiters.len()];
         let (policy, ledger, clock) = (Arc::clone(policy), Arc::clone(&self.ledger), Arc::clone(&self.clock));
         let (metrics, alerts, options) = (metrics.clone(), self.alerts.clone(), self.options.clone());
         let health = self.health.clone();
         let (hasher, sealer, holder) = (self.hasher.clone(), self.sealer.clone(), Arc::clone(&self.holder));
-        Supervisor::start_in_arbiter(arbiter, move |_: &mut Context<NumberActor>| {
+        let addr = Supervisor::start_in_arbiter(arbiter, move |_: &mut Context<NumberActor>| {
             NumberActor::new(ActorDeps {
                 policy: Arc::clone(&policy),
                 ledger: Arc::clone(&ledger),
@@ -169,7 +180,9 @@ impl ActorSpawner {
                 sealer: sealer.clone(),
                 holder: Arc::clone(&holder),
                 options: options.clone(),
+                published: Arc::clone(&shared),
             })
-        })
+        });
+        (addr, published)
     }
 }

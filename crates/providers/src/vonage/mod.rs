@@ -1,11 +1,15 @@
 //! Vonage SMS API: inbound webhooks (GET query or POST), signed with `sig`;
-//! replies through `POST /sms/json`.
+//! replies through `POST /sms/json`. Vonage Voice API: the answer and event
+//! webhooks of incoming calls, signed with a JWT (`voice`, `jwt`).
 
 pub mod concat;
 pub mod emulate;
 pub mod inbound;
+pub mod jwt;
 pub mod send;
 pub mod signature;
+pub mod voice;
+pub mod voice_emulate;
 
 use std::fmt;
 
@@ -15,6 +19,10 @@ pub use inbound::{
 };
 pub use send::{VonageSendConfig, VonageSender};
 pub use signature::{signature, verify_signature, SignatureError, SIGNATURE_PARAM};
+pub use voice::{
+    ncco_refuse, ncco_said_text, ncco_talk, read_answer, read_event, verify_request, CallEvent, Signed, VoiceAuth,
+    NCCO_CONTENT_TYPE,
+};
 
 /// How Vonage signs webhooks (`signature_method` in the dashboard and in our configuration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

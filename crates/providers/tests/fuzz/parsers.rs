@@ -21,7 +21,7 @@ pub const PLIVO_TOKEN: &str = "fuzz-plivo-token";
 pub type Parser = fn(&[u8]);
 
 /// The parsers and their corpus folder names.
-pub const PARSERS: [(&str, Parser); 8] = [
+pub const PARSERS: [(&str, Parser); 10] = [
     ("twilio_form", twilio_form),
     ("twilio_signature", twilio_signature),
     ("vonage_query", vonage_query),
@@ -30,7 +30,27 @@ pub const PARSERS: [(&str, Parser); 8] = [
     ("vonage_concat", vonage_concat),
     ("plivo_form", plivo_form),
     ("plivo_signature", plivo_signature),
+    ("vonage_voice", vonage_voice),
+    ("plivo_voice", plivo_voice),
 ];
+
+/// The same bytes as a Vonage answer query, an answer JSON body, an event
+/// JSON body and a JWT (verified over themselves).
+pub fn vonage_voice(input: &[u8]) {
+    let _ = vonage::read_answer("GET", None, input, b"");
+    let _ = vonage::read_answer("POST", Some("application/json"), b"", input);
+    let _ = vonage::read_event(Some("application/json"), input);
+    let token = String::from_utf8_lossy(input);
+    let _ = vonage::jwt::verify(&token, VONAGE_SECRET, VONAGE_NOW, input, VONAGE_KEY);
+    let _ = vonage::jwt::bearer_token(&token);
+}
+
+/// A Plivo voice form body: read as an answer request and as a hangup callback.
+pub fn plivo_voice(input: &[u8]) {
+    let Ok(form) = WebhookForm::parse(input) else { return };
+    let _ = plivo::voice::read_call(&form);
+    let _ = plivo::voice::read_hangup(&form);
+}
 
 /// A form body: parse, read leniently and strictly, verify with a header
 /// signed over the parsed pairs (so the strict read runs).

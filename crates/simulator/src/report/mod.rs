@@ -1,5 +1,6 @@
 //! The report: what a run cost, compared with a naive responder that pays
-//! for every message, what genuine senders got, and whether the money
+//! for every message (for calls, a naive answering machine that answers
+//! every call for `max_seconds`), what genuine senders got, and whether the money
 //! invariants held against the ledger's own entries; as a table and as
 //! `report.json` (fields in docs/simulator.md).
 
@@ -8,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use antirelou_domain::Money;
+use antirelou_engine::Channel;
 use antirelou_ledger::Entry;
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -29,11 +31,12 @@ pub(crate) use table::{hours, seconds};
 /// What a driver observed for one message, in scenario order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MessageRecord {
-    /// The answer carried a reply (TwiML `<Message>`).
+    /// The answer carried a reply (TwiML `<Message>`), or answered the call (`<Say>`).
     pub replied: bool,
-    /// What the reply costs (0 when none).
+    /// What the reply (or the answered call's reservation) costs (0 when none).
     pub cost_micros: i64,
-    /// What a naive responder would pay for this message (one reply).
+    /// What a naive responder would pay for this message (one reply), or a
+    /// naive answering machine for this call (answered for `max_seconds`).
     pub naive_cost_micros: i64,
     /// The webhook got `200` (otherwise it was refused or failed).
     pub ok: bool,
@@ -47,6 +50,8 @@ pub struct RunRecords {
     /// `embedded`, `redis`, or `server` (HTTP mode: whatever the server uses).
     pub ledger: String,
     pub currency: String,
+    /// SMS or calls, as the traffic.
+    pub channel: Channel,
     pub records: Vec<MessageRecord>,
     /// Decisions by outcome label (from the engine's counters or `/metrics`).
     pub outcomes: BTreeMap<String, u64>,
@@ -75,6 +80,7 @@ impl Default for RunRecords {
             mode: String::new(),
             ledger: String::new(),
             currency: String::new(),
+            channel: Channel::Sms,
             records: Vec::new(),
             outcomes: BTreeMap::new(),
             latencies: Latencies::default(),
@@ -118,6 +124,9 @@ pub struct Report {
     pub mode: String,
     pub ledger: String,
     pub currency: String,
+    /// `sms`, or `call`: then messages are calls, replies answered calls,
+    /// senders callers, and the naive figure a naive answering machine's.
+    pub channel: &'static str,
     pub start: String,
     pub duration_seconds: u64,
     pub messages: u64,
@@ -217,6 +226,7 @@ impl Report {
             mode: run.mode.clone(),
             ledger: run.ledger.clone(),
             currency: run.currency.clone(),
+            channel: channel_label(run.channel),
             start: traffic.start.to_rfc3339(),
             duration_seconds: traffic.duration_seconds,
             messages,
@@ -307,6 +317,14 @@ fn spend_curve(traffic: &Traffic, run: &RunRecords, delivered: &[replies::Reply]
         }
     }
     curve
+}
+
+/// The report's `channel`.
+pub(crate) const fn channel_label(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Sms => "sms",
+        Channel::Call => "call",
+    }
 }
 
 fn ratio(part: i64, whole: i64) -> f64 {

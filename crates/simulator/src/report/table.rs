@@ -9,6 +9,7 @@ impl Report {
     /// figures, each with its unit (messages, replies, senders, money).
     pub fn table(&self) -> String {
         let c = &self.currency;
+        let w = self.words();
         let mut t = String::new();
         let seed = self.seed.map_or_else(|| "traffic file".to_owned(), |s| format!("seed {s}"));
         let _ =
@@ -25,20 +26,21 @@ impl Report {
             "messages",
             format!(
                 "{}  (attack {} from {}, genuine {} from {}; over {})",
-                count(self.messages, "message"),
-                count(self.attack_messages, "message"),
+                count(self.messages, w.message),
+                count(self.attack_messages, w.message),
                 count(self.attackers, "number"),
-                count(self.genuine_messages, "message"),
-                count(self.genuine_senders, "sender"),
+                count(self.genuine_messages, w.message),
+                count(self.genuine_senders, w.sender),
                 hours(self.duration_seconds)
             ),
         );
         row(
-            "replies paid",
+            w.replies_paid,
             format!(
-                "{}  (to attackers {}, to genuine senders {}; {} sent later)",
-                count(self.replies, "reply"),
+                "{}  (to attackers {}, to genuine {}s {}; {} sent later)",
+                count(self.replies, w.reply),
                 self.attacker_replies,
+                w.sender,
                 self.genuine_replies,
                 self.deferred_replies
             ),
@@ -46,20 +48,22 @@ impl Report {
         row(
             "spend",
             format!(
-                "{c} {}  (attackers {c} {}, genuine {c} {}: {:.0} % to genuine senders)",
+                "{c} {}  (attackers {c} {}, genuine {c} {}: {:.0} % to genuine {}s)",
                 self.spend,
                 self.attacker_spend,
                 self.genuine_spend,
-                self.genuine_spend_share * 100.0
+                self.genuine_spend_share * 100.0,
+                w.sender
             ),
         );
         row(
-            "naive responder",
+            w.naive,
             format!(
-                "{c} {}  ({} at {c} {}: one per message)",
+                "{c} {}  ({} at {c} {}: {})",
                 self.naive_spend,
-                count(self.messages, "reply"),
-                self.reply_cost
+                count(self.messages, w.reply),
+                self.reply_cost,
+                w.naive_rule
             ),
         );
         row("spend vs naive", format!("{:.2} %", self.spend_vs_naive * 100.0));
@@ -69,8 +73,9 @@ impl Report {
             row(
                 "ledger",
                 format!(
-                    "{} reply entries, {c} {}; most in a day {c} {}, in a month {c} {}",
+                    "{} {} entries, {c} {}; most in a day {c} {}, in a month {c} {}",
                     audit.reply_entries,
+                    w.entry,
                     audit.reply_spend,
                     audit.max_number_daily_spend,
                     audit.max_tenant_monthly_spend
@@ -82,9 +87,9 @@ impl Report {
             format!(
                 "{} of {} ({:.1} %); the caps afford {}",
                 self.genuine_answered,
-                count(self.genuine_senders, "sender"),
+                count(self.genuine_senders, w.sender),
                 self.genuine_answered_percent,
-                count(self.affordable_replies, "reply")
+                count(self.affordable_replies, w.reply)
             ),
         );
         row(
@@ -94,9 +99,9 @@ impl Report {
                 |d| format!("p50 {}, p90 {}, max {}", seconds(d.p50), seconds(d.p90), seconds(d.max)),
             ),
         );
-        row("decisions (messages)", String::new());
+        row(&format!("decisions ({}s)", w.message), String::new());
         for (outcome, n) in &self.outcomes {
-            row(&format!("  {outcome}"), count(*n, "message"));
+            row(&format!("  {outcome}"), count(*n, w.message));
         }
         if !self.deferred_results.is_empty() {
             row("judgements (senders)", String::new());
@@ -105,9 +110,11 @@ impl Report {
             }
         }
         if self.errors > 0 {
-            row("refused or failed", count(self.errors, "message"));
+            row("refused or failed", count(self.errors, w.message));
         }
-        row("throughput", format!("{:.0} messages/s  (wall {:.2} s)", self.throughput_per_second, self.wall_seconds));
+        let throughput =
+            format!("{:.0} {}s/s  (wall {:.2} s)", self.throughput_per_second, w.message, self.wall_seconds);
+        row("throughput", throughput);
         row(
             "latency",
             format!(
@@ -131,14 +138,17 @@ impl Report {
     /// were not: one paragraph each.
     pub fn story_sentences(&self) -> Vec<String> {
         let c = &self.currency;
+        let w = self.words();
         let story = &self.story;
+        let genuine = format!("genuine {}", w.sender);
         let mut answered = if self.genuine_answered == self.genuine_senders && self.genuine_senders > 1 {
-            format!("All {} genuine senders got the reply.", self.genuine_senders)
+            format!("All {} {genuine}s {}.", self.genuine_senders, w.got_reply)
         } else {
             format!(
-                "{} of the {} got the reply ({:.0} %).",
+                "{} of the {} {} ({:.0} %).",
                 self.genuine_answered,
-                count(self.genuine_senders, "genuine sender"),
+                count(self.genuine_senders, &genuine),
+                w.got_reply,
                 self.genuine_answered_percent
             )
         };
@@ -155,18 +165,19 @@ impl Report {
             );
         }
         let mut money = format!(
-            "antirelou paid {c} {} for {}: {c} {} ({:.0} %) to genuine senders, {c} {} to attackers.",
+            "antirelou paid {c} {} for {}: {c} {} ({:.0} %) to {genuine}s, {c} {} to attackers.",
             self.spend,
-            count(self.replies, "reply"),
+            count(self.replies, w.reply),
             self.genuine_spend,
             self.genuine_spend_share * 100.0,
             self.attacker_spend
         );
         let _ = write!(
             money,
-            " An auto-responder answering every message would have paid {c} {} for {}.",
+            " {} would have paid {c} {} for {}.",
+            w.naive_sentence,
             self.naive_spend,
-            count(self.messages, "reply")
+            count(self.messages, w.reply)
         );
         let unanswered = self.genuine_senders.saturating_sub(self.genuine_answered);
         let mut others = String::new();
@@ -187,35 +198,90 @@ impl Report {
                 if story.genuine_unanswered_after_money > 0 {
                     let _ = write!(
                         others,
-                        " The {} who first wrote after that got nothing: the cap keeps the money.",
-                        count(story.genuine_unanswered_after_money, "genuine sender")
+                        " The {} who first {} after that got nothing: the cap keeps the money.",
+                        count(story.genuine_unanswered_after_money, &genuine),
+                        w.wrote
                     );
                 }
                 if story.genuine_unanswered_before_money > 0 {
                     let _ = write!(
                         others,
-                        " {} wrote before then and got nothing: during the flood the shield held new senders \
+                        " {} {} before then and got nothing: during the flood the shield held new {}s \
                          back, and the money ran out before their turn.",
-                        capitalized(&count(story.genuine_unanswered_before_money, "other genuine sender"))
+                        capitalized(&count(story.genuine_unanswered_before_money, &format!("other {genuine}"))),
+                        w.wrote,
+                        w.sender
                     );
                 }
             }
-            _ if unanswered == 0 => others.push_str("Every genuine sender was answered; no cap was reached."),
+            _ if unanswered == 0 => {
+                let _ = write!(others, "Every {genuine} was answered; no cap was reached.");
+            }
             _ => {
                 let _ = write!(
                     others,
-                    "No cap was reached. {} got nothing: the shield held new senders back during the flood and \
-                     did not judge them genuine in time (see the judgements below).",
-                    capitalized(&count(unanswered, "genuine sender"))
+                    "No cap was reached. {} got nothing: {}",
+                    capitalized(&count(unanswered, &genuine)),
+                    w.unanswered_why
                 );
             }
         }
         vec![answered, money, others]
     }
 
+    /// What the table calls things: messages and replies, or calls and answers.
+    fn words(&self) -> Words {
+        if self.channel == "call" {
+            Words {
+                message: "call",
+                reply: "answered call",
+                sender: "caller",
+                replies_paid: "calls answered",
+                entry: "call",
+                naive: "answering machine",
+                naive_rule: "every call answered for max_seconds",
+                naive_sentence: "A naive answering machine answering every call",
+                wrote: "called",
+                got_reply: "were answered",
+                unanswered_why: "a repeat caller is not answered again, and in shield mode no new caller is (a \
+                                 caller cannot be answered later).",
+            }
+        } else {
+            Words {
+                message: "message",
+                reply: "reply",
+                sender: "sender",
+                replies_paid: "replies paid",
+                entry: "reply",
+                naive: "naive responder",
+                naive_rule: "one per message",
+                naive_sentence: "An auto-responder answering every message",
+                wrote: "wrote",
+                got_reply: "got the reply",
+                unanswered_why: "the shield held new senders back during the flood and did not judge them \
+                                 genuine in time (see the judgements below).",
+            }
+        }
+    }
+
     fn start_micros(&self) -> i64 {
         chrono::DateTime::parse_from_rfc3339(&self.start).map_or(0, |d| d.timestamp_micros())
     }
+}
+
+/// The words of a report on SMS or on calls.
+struct Words {
+    message: &'static str,
+    reply: &'static str,
+    sender: &'static str,
+    replies_paid: &'static str,
+    entry: &'static str,
+    naive: &'static str,
+    naive_rule: &'static str,
+    naive_sentence: &'static str,
+    wrote: &'static str,
+    got_reply: &'static str,
+    unanswered_why: &'static str,
 }
 
 /// `1 message`, `2 messages`, `1 reply`, `3 replies`.

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use antirelou_ledger::{EntryFilter, EntryKind, MAX_ENTRIES_PER_PAGE};
 use maud::{html, Markup};
 
-use super::format;
 use super::i18n::{Lang, T};
 use crate::state::AppState;
 
@@ -60,8 +59,7 @@ pub fn chart(lang: Lang, replied: &[u64; HOURS]) -> Markup {
     let top = replied.iter().copied().max().unwrap_or(0).max(1);
     let slot = WIDTH / HOURS as u32;
     let height = |n: u64| ((n as f64 / top as f64) * f64::from(HEIGHT - 4)).round() as u32;
-    let replies =
-        format::count(lang, replied.iter().sum::<u64>(), (T::ReplySentOne.get(lang), T::ReplySentOther.get(lang)));
+    let replies = T::ReplySent.count(lang, replied.iter().sum::<u64>());
     let label = format!("{} : {replies}", T::Last24h.get(lang));
     html! {
         figure.chart {

@@ -1,8 +1,7 @@
 //! How the console writes money, times and counts, the same on every page:
 //! `0,08 €` in French and `€0.08` in English; times short, in the ledger's
-//! timezone (`7 déc. 2026 14:05` / `7 Dec 2026 14:05`); a count with the
-//! noun in the plural form its language asks for (French: 0 and 1 are
-//! singular; English: only 1).
+//! timezone (`7 déc. 2026 14:05` / `7 Dec 2026 14:05`). Counts take their
+//! plural form from the words' Fluent files (see `i18n`).
 
 use antirelou_domain::Money;
 use chrono::{Datelike, TimeZone};
@@ -70,22 +69,6 @@ pub fn time_rfc3339(lang: Lang, tz: chrono_tz::Tz, rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_owned())
 }
 
-/// Whether `count` takes the singular in `lang` (CLDR's plural rule for
-/// integers: French "one" is 0 and 1, English "one" is 1 only).
-pub fn is_singular(lang: Lang, count: u64) -> bool {
-    match lang {
-        Lang::Fr => count < 2,
-        Lang::En => count == 1,
-    }
-}
-
-/// `count` and its noun in the right form: `1 réponse envoyée`,
-/// `0 réponse envoyée`, `2 réponses envoyées`, `1 reply sent`, `0 replies sent`.
-pub fn count(lang: Lang, count: u64, (one, other): (&str, &str)) -> String {
-    let noun = if is_singular(lang, count) { one } else { other };
-    format!("{count}\u{a0}{noun}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,15 +94,5 @@ mod tests {
             "7 déc. 2026 14:15"
         );
         assert_eq!(time_rfc3339(Lang::En, chrono_tz::UTC, "not a time"), "not a time");
-    }
-
-    #[test]
-    fn plurals_follow_each_language_s_rule() {
-        let replies = (("réponse envoyée", "réponses envoyées"), ("reply sent", "replies sent"));
-        assert_eq!(count(Lang::Fr, 0, replies.0), "0\u{a0}réponse envoyée");
-        assert_eq!(count(Lang::Fr, 1, replies.0), "1\u{a0}réponse envoyée");
-        assert_eq!(count(Lang::Fr, 2, replies.0), "2\u{a0}réponses envoyées");
-        assert_eq!(count(Lang::En, 0, replies.1), "0\u{a0}replies sent");
-        assert_eq!(count(Lang::En, 1, replies.1), "1\u{a0}reply sent");
     }
 }

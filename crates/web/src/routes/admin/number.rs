@@ -1,14 +1,16 @@
 //! One number: `GET /v1/numbers/{number}` (state, overrides, what a reply
-//! costs, today's spend against each cap, today's decisions, its health), `PATCH` (runtime overrides of
+//! costs, how it answers calls, today's spend against each cap, today's
+//! decisions and calls, its health), `PATCH` (runtime overrides of
 //! the file, every replica, audited) and `DELETE .../overrides` (back to
 //! the file).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use antirelou_domain::voice::spoken_seconds;
 use antirelou_domain::{segments, Money, Periods};
 use antirelou_engine::NumberControls;
 use antirelou_ledger::{BudgetScope, TotalsQuery};
-use antirelou_settings::{AllowedCountries, NumberPatch};
+use antirelou_settings::{AllowedCountries, NumberPatch, VoiceSettings};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -39,6 +41,38 @@ impl ReplyView {
             units: count.units,
             segments: count.segments,
             cost_per_reply: controls.settings.reply_cost.to_string(),
+        }
+    }
+}
+
+/// How the number answers calls (`voice`): what a caller hears, how long
+/// it lasts, and the most an answered call costs.
+#[derive(Serialize, ToSchema)]
+pub struct VoiceView {
+    /// What an answered call hears, then the call is hung up.
+    pub say: String,
+    /// The voice's language (BCP 47), e.g. `fr-FR`.
+    pub language: String,
+    /// What the provider charges per started minute, e.g. `"0.02"`.
+    pub price_per_minute: String,
+    /// An answered call is hung up after this many seconds at most.
+    pub max_seconds: u32,
+    /// How long the message takes to say, estimated (errs long).
+    pub spoken_seconds: u32,
+    /// The most one answered call costs (`price_per_minute` × started
+    /// minutes of `max_seconds`), reserved before answering.
+    pub cost_per_call: String,
+}
+
+impl VoiceView {
+    pub(crate) fn of(voice: &VoiceSettings) -> VoiceView {
+        VoiceView {
+            say: voice.say.clone(),
+            language: voice.language.clone(),
+            price_per_minute: voice.price_per_minute.to_string(),
+            max_seconds: voice.max_seconds,
+            spoken_seconds: spoken_seconds(&voice.say),
+            cost_per_call: voice.call_reservation.to_string(),
         }
     }
 }
@@ -92,6 +126,8 @@ pub struct NumberDetail {
     #[schema(value_type = Object)]
     pub overrides: serde_json::Value,
     pub reply: ReplyView,
+    /// How the number answers calls; `null`: it rejects every call unanswered.
+    pub voice: Option<VoiceView>,
     pub max_replies_per_minute: u32,
     /// ISO codes, or `["*"]` for any country.
     pub allowed_countries: Vec<String>,
@@ -100,8 +136,9 @@ pub struct NumberDetail {
     pub currency: String,
     /// The runtime control version this replica applies.
     pub control_version: u64,
-    /// Today's decisions by outcome (`replied`: the replies) and spend by
-    /// kind, every replica's, as the ledger's day counters hold them
+    /// Today's decisions by outcome (`replied`: the replies), calls by
+    /// outcome (`replied`: answered) and spend by kind (`call`: answered
+    /// calls), every replica's, as the ledger's day counters hold them
     /// (each replica writes its counts every 10 seconds).
     pub today: DayStats,
     /// Whether the number works, since when and why (the same on every replica).
@@ -179,7 +216,7 @@ fn cap_view(scope: BudgetScope, cap: Option<Money>, spent: Money) -> CapView {
     }
 }
 
-/// A number's state, overrides, reply and spend against each cap.
+/// A number's state, overrides, reply, calls (its voice, today's) and spend against each cap.
 #[utoipa::path(get, path = "/v1/numbers/{number}", tag = "numbers",
     params(("number" = String, Path, description = "The number, E.164")),
     responses((status = 200, body = NumberDetail), (status = 401, body = ApiError),
@@ -236,6 +273,7 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: web::Dat
         deferred_pending: deferred,
         overrides: controls.stored.overrides.to_json(),
         reply: ReplyView::of(&controls),
+        voice: controls.settings.voice.as_ref().map(VoiceView::of),
         max_replies_per_minute: controls.settings.max_replies_per_minute,
         allowed_countries: countries(&controls.settings.allowed_countries),
         caps,

@@ -42,6 +42,7 @@ use super::{audit, blocklist, check, health, inbound, incidents, number, numbers
         inbound::InboundRequest,
         inbound::InboundDecision,
         number::NumberDetail,
+        number::VoiceView,
         number::ReplyView,
         number::CapView,
         number::PatchResponse,

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::{Money, Outcome, Periods};
-use antirelou_engine::metrics::number_series::SPEND_KINDS;
+use antirelou_engine::metrics::number_series::{CALL_WITHOUT_VOICE, SPEND_KINDS};
 use antirelou_ledger::reports::{
-    number_field, outcome_field, spend_field, ALERTS_KEPT, DEPLOYMENT_ALERTS, MAX_STATS_DAYS,
+    call_field, number_field, outcome_field, spend_field, ALERTS_KEPT, DEPLOYMENT_ALERTS, MAX_STATS_DAYS,
 };
 use antirelou_ledger::LedgerError;
 use chrono::NaiveDate;
@@ -78,15 +78,28 @@ pub struct StatsQuery {
 pub struct DayStats {
     /// `YYYY-MM-DD` in the deployment's timezone.
     pub day: String,
-    /// Decisions by outcome (every outcome, 0 when none).
+    /// Decisions on SMS by outcome (every outcome, 0 when none).
     #[schema(value_type = Object)]
     pub decisions: BTreeMap<&'static str, i64>,
+    /// Calls by outcome, as `antirelou_calls_total` counts them (every
+    /// outcome and `no_voice`, 0 when none): `replied` were answered, every
+    /// other was rejected unanswered.
+    #[schema(value_type = Object)]
+    pub calls: BTreeMap<&'static str, i64>,
     /// Money spent by entry kind (decimal, the deployment's currency).
     #[schema(value_type = Object)]
     pub spend: BTreeMap<&'static str, String>,
 }
 
 impl DayStats {
+    /// Calls answered (`replied`; a provider's retry of one, `duplicate`, is not another) and calls
+    /// rejected unanswered (every other outcome).
+    pub fn calls_answered_and_refused(&self) -> (i64, i64) {
+        let answered = self.calls.get(Outcome::Replied.as_str()).copied().unwrap_or(0);
+        let duplicates = self.calls.get(Outcome::Duplicate.as_str()).copied().unwrap_or(0);
+        (answered, self.calls.values().sum::<i64>() - answered - duplicates)
+    }
+
     /// The day's stats from its stored counters: the tenant's, or with
     /// `number` that number's own.
     pub(crate) fn of(day: String, counts: Vec<(String, i64)>, number: Option<&str>) -> DayStats {
@@ -101,6 +114,12 @@ impl DayStats {
         DayStats {
             day,
             decisions: Outcome::ALL.into_iter().map(|o| (o.as_str(), read(outcome_field(o.as_str())))).collect(),
+            calls: Outcome::ALL
+                .into_iter()
+                .map(Outcome::as_str)
+                .chain([CALL_WITHOUT_VOICE])
+                .map(|label| (label, read(call_field(label))))
+                .collect(),
             spend: SPEND_KINDS
                 .into_iter()
                 .map(|k| (k.as_str(), Money::from_micros(read(spend_field(k.as_str()))).to_string()))

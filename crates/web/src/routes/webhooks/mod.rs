@@ -12,6 +12,10 @@
 //! - `twilio.rs`: `POST /webhooks/twilio` (TwiML) and `POST /webhooks/twilio/status`.
 //! - `vonage.rs`: `GET|POST /webhooks/vonage` (no inline reply; long SMS reassembled).
 //! - `plivo.rs`: `POST /webhooks/plivo` (Plivo XML).
+//! - `vonage_voice.rs`: `GET|POST /webhooks/vonage/answer` (an NCCO) and
+//!   `POST /webhooks/vonage/event`: calls, JWT-signed.
+//! - `plivo_voice.rs`: `POST /webhooks/plivo/voice` (Plivo XML) and
+//!   `POST /webhooks/plivo/voice/hangup`: calls.
 //! - `donations.rs`: `POST /webhooks/helloasso/{tenant}` and
 //!   `POST /webhooks/opencollective/{tenant}`: donation notifications, read
 //!   back from the platform; they name a tenant, not a number, and never
@@ -21,8 +25,10 @@
 
 pub mod donations;
 pub mod plivo;
+pub mod plivo_voice;
 pub mod twilio;
 pub mod vonage;
+pub mod vonage_voice;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use antirelou_domain::ProviderKind;
@@ -49,14 +55,34 @@ pub struct Request<'a> {
     pub state: &'a AppState,
 }
 
-/// The route of webhook `W`: its answer, run inside the intake.
+/// The header of a verified webhook's answer that says what was decided:
+/// the outcome label (`antirelou_inbound_total`'s, or
+/// `antirelou_calls_total`'s for a call). Only a request whose signature
+/// held gets it (a provider ignores it); `antirelou send` reads it, so the
+/// decision it prints is the one of the replica that answered.
+pub const DECISION_HEADER: &str = "X-Antirelou-Decision";
+
+/// The route of webhook `W`: its answer, run inside the intake, with the
+/// decision in [`DECISION_HEADER`] when there was one.
 pub async fn receive<W: Webhook>(
     http: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejection> {
     let request = Request { http: &http, payload, state: &state };
-    state.intake.receive(W::PROVIDER, async move |arrival: &mut Arrival<'_>| W::answer(request, arrival).await).await
+    state
+        .intake
+        .receive(W::PROVIDER, async move |arrival: &mut Arrival<'_>| {
+            let mut response = W::answer(request, arrival).await?;
+            if let Some(label) = arrival.decided() {
+                response.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static("x-antirelou-decision"),
+                    actix_web::http::header::HeaderValue::from_static(label),
+                );
+            }
+            Ok(response)
+        })
+        .await
 }
 
 /// The URL the provider signed: the public base URL plus the path and
