@@ -194,6 +194,7 @@ async fn no_page_shows_an_internal_word_after_a_flood_in_either_language() {
         "/console/tenants/paris/alerts".to_owned(),
         "/console/tenants/paris/incidents".to_owned(),
         incident,
+        "/console/during-an-attack".to_owned(),
         "/console/nowhere".to_owned(),
     ];
     for lang in ["fr", "en"] {
@@ -214,6 +215,60 @@ async fn no_page_shows_an_internal_word_after_a_flood_in_either_language() {
     let (_, overview) = visitor.get("/console/", "en").await;
     assert!(visible_text(&overview).contains("€"), "{}", visible_text(&overview));
     assert!(!visible_text(&overview).contains(" EUR"), "no currency code where a sign is known");
+}
+
+#[actix_web::test]
+async fn a_shielded_number_says_why_in_figures_and_links_to_what_to_do_during_an_attack() {
+    let app = spawn_app_at(flood_config, midday_clock()).await;
+    let visitor = Visitor {
+        base: app.admin_url.clone(),
+        cookie: format!("antirelou_console={}", sign_in(&app, PARIS_ADMIN).await.unwrap()),
+    };
+    let number_page = format!("/console/numbers/{PARIS_NUMBER}");
+    let (_, calm) = visitor.get(&number_page, "fr").await;
+    assert!(!calm.contains("id=\"shield\""), "no explanation while the shield is down");
+    // The fourth new number in a minute is above the trigger of 3 a minute.
+    for i in 0..6 {
+        app.post_sms(&Sms::paris(&format!("+337000002{i:02}"), sid(100 + i))).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let french = loop {
+        let (_, page) = visitor.get(&number_page, "fr").await;
+        if page.contains("4 nouveaux numéros") {
+            break visible_text(&page);
+        }
+        assert!(Instant::now() < deadline, "the shield's figures reach the page: {}", visible_text(&page));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        french.contains(
+            "4 nouveaux numéros ont écrit en une minute (4 messages), alors qu'une heure ordinaire en compte 3."
+        ),
+        "the trigger in figures (a new number's midday hour is 3 new senders): {french}"
+    );
+    assert!(french.contains("10 à 20 minutes après leur premier message"), "roughly when: {french}");
+    // A prepaid collective that was never topped up has nothing left.
+    assert!(french.contains("Il reste 0,00\u{a0}€ pour aujourd'hui."), "the money left today: {french}");
+    let (_, english) = visitor.get(&number_page, "en").await;
+    assert!(
+        visible_text(&english)
+            .contains("4 new numbers wrote in one minute (4 messages), while an ordinary hour has 3."),
+        "{}",
+        visible_text(&english)
+    );
+    assert!(english.contains("€0.00 left for today."), "{}", visible_text(&english));
+    assert!(english.contains("href=\"/console/during-an-attack\""), "the number links to what to do");
+    assert!(english.contains("href=\"#daily-cap\"") && english.contains("href=\"#pause-button\""), "the controls");
+    let (_, alerts) = visitor.get("/console/tenants/paris/alerts", "fr").await;
+    assert!(alerts.contains("href=\"/console/during-an-attack\""), "the shield's alert links to what to do");
+    for (lang, title, words) in [
+        ("fr", "Pendant une attaque", "Inutile de changer de numéro"),
+        ("en", "During an attack", "No need to change number"),
+    ] {
+        let (status, page) = visitor.get("/console/during-an-attack", lang).await;
+        assert_eq!(status, 200);
+        assert!(page.contains(&format!("<h1>{title}</h1>")) && page.contains(words), "{lang}: {}", visible_text(&page));
+    }
 }
 
 #[test]

@@ -303,6 +303,14 @@ test("the console, in a real browser", async (t) => {
     assert.equal(topUp.status(), 404);
   });
 
+  await t.test("the page during an attack says what to do, in plain words", async () => {
+    await page.goto(CONSOLE + "/console/during-an-attack");
+    assert.equal(await page.textContent("h1"), "Pendant une attaque");
+    assert.match(await page.textContent("main"), /Inutile de changer de numéro/);
+    await accessible(page, "during an attack");
+    await shot(page, "attack");
+  });
+
   await t.test("English by the switch link", async () => {
     await page.goto(CONSOLE + "/console/");
     await Promise.all([page.waitForNavigation(), page.click("a.lang")]);
@@ -342,7 +350,8 @@ test("the console, in a real browser", async (t) => {
     await signIn(small, CONSOLE, TOKEN.paris);
     for (const [name, url] of [["overview", "/console/"], ["number", "/console/numbers/" + NUMBER.paris],
       ["money", "/console/tenants/paris/money"], ["blocklist", "/console/tenants/paris/blocklist"],
-      ["alerts", "/console/tenants/paris/alerts"], ["incidents", "/console/tenants/paris/incidents"]]) {
+      ["alerts", "/console/tenants/paris/alerts"], ["incidents", "/console/tenants/paris/incidents"],
+      ["attack", "/console/during-an-attack"]]) {
       await small.goto(CONSOLE + url);
       await wide(name);
     }

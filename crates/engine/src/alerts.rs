@@ -47,9 +47,31 @@ pub struct Alert {
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Why a number's shield went up, in figures a volunteer can read (the
+/// console's number page explains the shield with them). Never a sender.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShieldCause {
+    /// `surge`, `baseline` or `money`: the `cause` of `antirelou_shield_entered_total`.
+    pub cause: &'static str,
+    /// New senders in an ordinary hour of the number (the busier of this
+    /// hour and the last), rounded to whole senders.
+    pub ordinary_hour: u32,
+    /// New senders today (every replica's, as last shared, and this one's).
+    pub new_senders_today: u32,
+    /// The money rule: when the day's money would be gone at today's pace
+    /// of new senders (Unix seconds).
+    pub money_gone_at: Option<i64>,
+}
+
 impl Alert {
-    /// A number entered shield mode until `until_seconds`.
-    pub fn shield_entered(tenant: &str, number: &str, until_seconds: i64, totals: SurgeTotals) -> Alert {
+    /// A number entered shield mode until `until_seconds`, for `why`.
+    pub fn shield_entered(
+        tenant: &str,
+        number: &str,
+        until_seconds: i64,
+        totals: SurgeTotals,
+        why: &ShieldCause,
+    ) -> Alert {
         let until = DateTime::from_timestamp(until_seconds, 0).map(|t| t.to_rfc3339());
         let text = format!(
             "antirelou: number {number} of {tenant} is under a flood ({} messages, {} new senders in the last minute). \
@@ -62,6 +84,12 @@ impl Alert {
         details.insert("shield_until".into(), until.into());
         details.insert("inbound_last_minute".into(), totals.inbound.into());
         details.insert("new_senders_last_minute".into(), totals.new_senders.into());
+        details.insert("cause".into(), why.cause.into());
+        details.insert("new_senders_last_hour".into(), totals.new_senders_hour.into());
+        details.insert("ordinary_new_senders_per_hour".into(), why.ordinary_hour.into());
+        details.insert("new_senders_today".into(), why.new_senders_today.into());
+        let gone = why.money_gone_at.and_then(|at| DateTime::from_timestamp(at, 0)).map(|t| t.to_rfc3339());
+        details.insert("money_gone_at".into(), gone.into());
         Alert {
             kind: AlertKind::Shield,
             event: "shield_entered",

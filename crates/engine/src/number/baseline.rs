@@ -4,16 +4,25 @@
 //! (`antirelou_domain::baseline`, docs/shield.md "The baseline"). A plain
 //! value: the actor merges the counts into the ledger (`actor/baseline.rs`).
 
-use antirelou_domain::baseline::{BaselineCounts, LocalHour, NumberBaseline, Pressure, PressureInput};
+use antirelou_domain::baseline::{BaselineCounts, LocalHour, NumberBaseline, Pressure, PressureInput, HOURS};
 use antirelou_domain::micros;
 use chrono::{DateTime, Utc};
 
 use super::caches::SenderMemory;
 use super::judge;
+use crate::alerts::ShieldCause;
 use crate::policy::NumberPolicy;
 
 /// Hours of counts kept while the ledger does not take them (two days).
 pub const UNSYNCED_HOURS: usize = 48;
+
+/// Replies the day's money affords (`None`: no cap, or replies cost nothing).
+fn day_replies(policy: &NumberPolicy) -> Option<u64> {
+    let cost = policy.reply_cost.micros();
+    judge::day_money(&policy.judge.caps)
+        .filter(|_| cost > 0)
+        .map(|money| u64::try_from(money.micros() / cost).unwrap_or(0))
+}
 
 /// A number's baseline, its unmerged counts and its pressure.
 #[derive(Debug)]
@@ -83,10 +92,7 @@ impl BaselineTracker {
         let at = self.local_hour(policy, now_micros);
         self.baseline.roll_to(at.day);
         let unsynced_new_senders = self.unsynced.iter().filter(|c| c.day == at.day).map(|c| c.new_senders).sum();
-        let cost = policy.reply_cost.micros();
-        let day_replies = judge::day_money(&policy.judge.caps)
-            .filter(|_| cost > 0)
-            .map(|money| u64::try_from(money.micros() / cost).unwrap_or(0));
+        let day_replies = day_replies(policy);
         self.pressure = self.baseline.pressure(&PressureInput {
             at,
             new_senders_last_hour,
@@ -96,6 +102,30 @@ impl BaselineTracker {
             money_margin_percent: policy.shield.money_margin_percent,
         });
         self.pressure
+    }
+
+    /// The figures a shield raised now for `cause` is explained with: the
+    /// ordinary hour, today's new senders and, for the money rule, when the
+    /// day's money would be gone at today's pace.
+    pub fn figures(&mut self, policy: &NumberPolicy, now_micros: i64, cause: &'static str) -> ShieldCause {
+        let at = self.local_hour(policy, now_micros);
+        let hour = usize::from(at.hour);
+        let ordinary = self.baseline.ordinary_hour(hour).max(self.baseline.ordinary_hour(hour + HOURS - 1));
+        let unsynced: u32 = self.unsynced.iter().filter(|c| c.day == at.day).map(|c| c.new_senders).sum();
+        let today = if at.day == self.baseline.day { self.baseline.today_new_senders() } else { 0 };
+        let new_senders_today = today.saturating_add(unsynced);
+        let day_replies = day_replies(policy);
+        let now = micros::to_seconds(now_micros);
+        let elapsed = i64::from(at.hour) * 3_600 + i64::from(at.minute) * 60 + now.rem_euclid(60);
+        let money_gone_at = match day_replies {
+            Some(replies) if cause == Pressure::Money.as_str() && new_senders_today > 0 => {
+                let spend_all =
+                    elapsed.saturating_mul(i64::try_from(replies).unwrap_or(i64::MAX)) / i64::from(new_senders_today);
+                Some((now - elapsed).saturating_add(spend_all).max(now))
+            }
+            _ => None,
+        };
+        ShieldCause { cause, ordinary_hour: ordinary.round() as u32, new_senders_today, money_gone_at }
     }
 
     /// The counts not yet merged into the ledger's baseline, taken to merge them.

@@ -11,6 +11,7 @@ use maud::html;
 use super::format;
 use super::i18n::{Lang, T};
 use super::overview::scope_text;
+use super::shield::ATTACK_PAGE;
 use super::PageState;
 use super::{layout, Visit};
 use crate::routes::admin::reports::tenant_alerts;
@@ -42,7 +43,12 @@ pub async fn show(request: HttpRequest, path: web::Path<String>, state: PageStat
                     @for alert in &alerts {
                         tr {
                             td data-label=(T::When.get(lang)) { (format::time_rfc3339(lang, tz, field(alert, "at"))) }
-                            td data-label=(T::Alert.get(lang)) { (describe(alert, lang, tz, currency)) }
+                            td data-label=(T::Alert.get(lang)) {
+                                (describe(alert, lang, tz, currency))
+                                @if field(alert, "event") == "shield_entered" {
+                                    " — " a.attack-help href=(ATTACK_PAGE) { (T::AttackHelpLink.get(lang)) }
+                                }
+                            }
                         }
                     }
                 }

@@ -4,8 +4,9 @@
 //! Start with [`configure`] (every route), then `session.rs` (the signed
 //! cookie, CSRF tokens), `signin.rs` (sign-in, its per-IP limit, sign-out)
 //! and `layout.rs` (the frame and the security headers of every page).
-//! One file per page: `overview.rs`, `number.rs`, `blocklist.rs`,
-//! `money.rs`, `alerts.rs`; `health.rs` (a number's health: badge and
+//! One file per page: `overview.rs`, `number.rs` (with `shield.rs`, what
+//! it says while the shield is up), `blocklist.rs`, `money.rs`, `alerts.rs`,
+//! `attack.rs` (what to do during an attack); `health.rs` (a number's health: badge and
 //! reasons); `calls.rs` (a number's calls: its message, today's calls); `chart.rs` draws the 24-hour chart of replies
 //! (from the ledger, for the whole service); `i18n.rs` holds every word and
 //! `format.rs` writes money, times and counts the same on every page;
@@ -21,6 +22,7 @@
 //! there are none to show.
 
 mod alerts;
+mod attack;
 mod blocklist;
 mod calls;
 mod chart;
@@ -36,6 +38,7 @@ mod money;
 mod number;
 mod overview;
 pub mod session;
+mod shield;
 mod signin;
 
 use actix_web::body::MessageBody;
@@ -141,6 +144,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, console: web::Data<ConsoleState>)
             .route("/lang/{code}", web::get().to(switch_language))
             .route("/assets/console.css", web::get().to(stylesheet))
             .route("/assets/console.js", web::get().to(script))
+            .route("/during-an-attack", web::get().to(attack::show))
             .route("/numbers/{number}", web::get().to(number::show))
             .route("/numbers/{number}/preview", web::post().to(number::preview))
             .route("/numbers/{number}/{action}", web::post().to(number::act))

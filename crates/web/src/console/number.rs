@@ -20,7 +20,7 @@ use super::format;
 use super::i18n::{outcome_text, Lang, T};
 use super::overview::{badges, cap_bars, totals_of};
 use super::PageState;
-use super::{layout, Visit};
+use super::{layout, shield, Visit};
 use crate::routes::admin::health::{health_view, number_health};
 use crate::routes::admin::number::Ucs2Character;
 use crate::routes::admin::numbers::number_views;
@@ -160,6 +160,14 @@ async fn render(
     let reply = refusal.and_then(|r| r.value("reply")).unwrap_or(&policy.reply);
     let reply_figures = figures(lang, &controls.settings, reply, &state.currency);
     let waiting = state.registry.ledger().deferred_count(number, state.clock.now_micros()).await.unwrap_or(0) as u64;
+    let shielded = view.shield_until_seconds.is_some_and(|until| until > now);
+    let shield_alert = if shielded { shield::latest_alert(state, &view.tenant, number).await } else { None };
+    let explained = shield::Explained {
+        alert: shield_alert.as_ref(),
+        money_left: shield::money_left(&policy.caps, &totals, view.budget_exhausted.is_some()),
+        pace_percent: controls.settings.shield.pace_percent_per_hour,
+        paused: view.paused,
+    };
     let action = |what: &str| format!("/console/numbers/{number}/{what}");
     let typed = |field: &str, current: String| refusal.and_then(|r| r.value(field)).map_or(current, str::to_owned);
     let why = |field: &str| refusal.and_then(|r| r.error(field));
@@ -170,6 +178,7 @@ async fn render(
         @if let Some(general) = why("") { p.notice.error role="alert" { (general.get(lang)) } }
         p { (T::Tenant.get(lang)) " " strong { (view.tenant) } }
         (super::health::section(lang, &health, &health_words, state.timezone))
+        @if shielded { (shield::section(lang, state.timezone, &state.currency, &explained)) }
         section aria-labelledby="state" {
             h2 #state { (T::State.get(lang)) }
             p { (badges(lang, view, now, &health)) }

@@ -131,7 +131,9 @@ impl NumberActor {
                 self.deps.metrics.shield_entered(cause);
                 self.share_shield(until_seconds, now_seconds);
                 self.live.alerted_shield = true;
-                self.alert(Alert::shield_entered(tenant, number, until_seconds, totals));
+                let now = self.now_micros();
+                let why = self.live.state.baseline_mut().figures(&policy, now, cause);
+                self.alert(Alert::shield_entered(tenant, number, until_seconds, totals, &why));
                 self.incident_shielded(until_seconds);
             }
             ShieldTransition::Extended { until_seconds } => {

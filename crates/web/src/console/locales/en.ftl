@@ -194,3 +194,55 @@ deferred = { $count ->
     [one] { $count }{"\u00A0"}person waiting for a reply (decided in the coming minutes)
    *[other] { $count }{"\u00A0"}people waiting for a reply (decided in the coming minutes)
 }
+
+## The number page while its shield is up (console/shield.rs).
+shield-why = Why the shield is up
+shield-why-surge = { $new ->
+    [one] { $new } new number wrote
+   *[other] { $new } new numbers wrote
+} in one minute ({ $messages ->
+    [one] { $messages } message
+   *[other] { $messages } messages
+}), while an ordinary hour has { $ordinary }.
+shield-why-baseline = { $new ->
+    [one] { $new } new number wrote
+   *[other] { $new } new numbers wrote
+} in one hour, while an ordinary hour has { $ordinary }.
+shield-why-money = { $today ->
+    [one] { $today } new number wrote
+   *[other] { $today } new numbers wrote
+} today: at this pace the day's money would be gone by { $time }.
+shield-why-unknown = The number gets far more messages than usual.
+shield-now = What the service is doing
+shield-now-who = New numbers do not get a reply at once: the service watches them for a few minutes, then answers those who write like the people you gave the number to (once or twice), not those who flood it.
+shield-now-when = Their reply goes 10 to 20 minutes after their first message.
+shield-now-pace = The day's money is spent little by little (at most { $percent } % an hour), so that some is left for the people who write later.
+shield-money-left = { $money } left for today.
+shield-no-cap = No cap: nothing limits today's spending.
+shield-do = What you can do
+shield-do-nothing = Nothing, most of the time: the service protects itself, and the shield comes down when the flood stops.
+shield-do-raise-cap = Raise the daily cap
+shield-do-raise-cap-why = only if you can afford it: more people will get a reply.
+shield-do-pause = Pause
+shield-do-pause-why = nobody gets a reply any more, neither the attack nor anyone else.
+attack-help-link = During an attack: what to do?
+
+## The page "During an attack" (console/attack.rs).
+during-an-attack = During an attack
+attack-what = What is happening
+attack-what-text = Someone is flooding your number with messages, often from dozens of different numbers, to use up the money for replies or to silence the number. It is not your fault, and it ends.
+attack-service = What the service does by itself
+attack-service-shield = It raises the shield: new numbers wait a few minutes before they get a reply.
+attack-service-who = It answers the people who write once or twice, 10 to 20 minutes after their first message; those who send message after message get no reply.
+attack-service-money = It spends the day's money little by little, so that some is left for the people who write later, and never goes over your caps. Each person gets one reply, however often they write.
+attack-service-record = It keeps count of the attack (the "Attacks" page) and tells you when it starts and when it ends (the "Alerts" page).
+attack-do = What you can do
+attack-do-nothing = Nothing, most of the time. No need to change number: the people you gave it to already have it, and the attack ends.
+attack-do-cap = Raise the daily cap, only if you can afford it: more people will get a reply, but the attack will take a share too.
+attack-do-block = Block a number you recognise (the "Block list" page).
+attack-do-evidence = Keep the evidence: if your collective gave your host a key, the numbers that flooded are kept, readable by you alone, and the "Attacks" page gives the file for a complaint. If not, ask your host to add one for next time.
+attack-dont = Better not
+attack-dont-pause = Pausing when you do not have to: a pause stops the replies to everyone, the people who need the number too.
+attack-dont-no-cap = Removing the cap so that everyone gets a reply: the attack could use up the money.
+# Between a link and what it does ("Pause: …").
+colon = :{" "}

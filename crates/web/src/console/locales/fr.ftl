@@ -194,3 +194,55 @@ deferred = { $count ->
     [one] { $count }{"\u00A0"}personne en attente d'une réponse (elle sera décidée dans les minutes qui viennent)
    *[other] { $count }{"\u00A0"}personnes en attente d'une réponse (elle sera décidée dans les minutes qui viennent)
 }
+
+## The number page while its shield is up (console/shield.rs).
+shield-why = Pourquoi le bouclier est levé
+shield-why-surge = { $new ->
+    [one] { $new } nouveau numéro a écrit
+   *[other] { $new } nouveaux numéros ont écrit
+} en une minute ({ $messages ->
+    [one] { $messages } message
+   *[other] { $messages } messages
+}), alors qu'une heure ordinaire en compte { $ordinary }.
+shield-why-baseline = { $new ->
+    [one] { $new } nouveau numéro a écrit
+   *[other] { $new } nouveaux numéros ont écrit
+} en une heure, alors qu'une heure ordinaire en compte { $ordinary }.
+shield-why-money = { $today ->
+    [one] { $today } nouveau numéro a écrit
+   *[other] { $today } nouveaux numéros ont écrit
+} aujourd'hui : à ce rythme, l'argent du jour serait épuisé vers { $time }.
+shield-why-unknown = Le numéro reçoit bien plus de messages que d'habitude.
+shield-now = Ce que fait le service
+shield-now-who = Les nouveaux numéros n'ont pas de réponse tout de suite : le service les observe quelques minutes, puis répond à ceux qui écrivent comme les personnes à qui vous avez donné le numéro (une ou deux fois), et pas à ceux qui inondent.
+shield-now-when = Leur réponse part 10 à 20 minutes après leur premier message.
+shield-now-pace = L'argent du jour est dépensé peu à peu ({ $percent } % au plus par heure), pour qu'il en reste aux personnes qui écriront plus tard.
+shield-money-left = Il reste { $money } pour aujourd'hui.
+shield-no-cap = Aucun plafond : rien ne limite la dépense du jour.
+shield-do = Ce que vous pouvez faire
+shield-do-nothing = Rien, le plus souvent : le service se protège seul, et le bouclier retombe quand l'inondation cesse.
+shield-do-raise-cap = Relever le plafond du jour
+shield-do-raise-cap-why = seulement si vous pouvez vous le permettre : plus de personnes auront une réponse.
+shield-do-pause = Mettre en pause
+shield-do-pause-why = plus personne n'a de réponse, ni l'attaque ni les autres.
+attack-help-link = Pendant une attaque : que faire ?
+
+## The page "During an attack" (console/attack.rs).
+during-an-attack = Pendant une attaque
+attack-what = Ce qui se passe
+attack-what-text = Quelqu'un inonde votre numéro de messages, souvent depuis des dizaines de numéros différents, pour vider l'argent des réponses ou pour faire taire le numéro. Ce n'est pas de votre faute, et cela finit par s'arrêter.
+attack-service = Ce que le service fait tout seul
+attack-service-shield = Il lève le bouclier : les nouveaux numéros attendent quelques minutes avant d'avoir une réponse.
+attack-service-who = Il répond aux personnes qui écrivent une ou deux fois, 10 à 20 minutes après leur premier message ; ceux qui envoient message sur message n'ont pas de réponse.
+attack-service-money = Il dépense l'argent du jour peu à peu, pour qu'il en reste aux personnes qui écriront plus tard, et ne dépasse jamais vos plafonds. Chaque personne n'a qu'une réponse, même si elle écrit souvent.
+attack-service-record = Il garde le compte de l'attaque (page « Attaques ») et vous prévient quand elle commence et quand elle finit (page « Alertes »).
+attack-do = Ce que vous pouvez faire
+attack-do-nothing = Rien, le plus souvent. Inutile de changer de numéro : les personnes à qui vous l'avez donné l'ont déjà, et l'attaque finit par s'arrêter.
+attack-do-cap = Relever le plafond du jour, seulement si vous pouvez vous le permettre : plus de personnes auront une réponse, mais l'attaque en prendra aussi une part.
+attack-do-block = Bloquer un numéro que vous reconnaissez (page « Numéros bloqués »).
+attack-do-evidence = Garder les preuves : si votre collectif a donné une clé à votre hébergeur, les numéros qui inondaient sont gardés, lisibles par vous seul·es, et la page « Attaques » donne le dossier pour porter plainte. Sinon, demandez-lui d'en ajouter une pour la prochaine fois.
+attack-dont = À éviter
+attack-dont-pause = Mettre en pause sans y être obligé·es : la pause arrête les réponses à tout le monde, aussi aux personnes qui ont besoin du numéro.
+attack-dont-no-cap = Retirer le plafond pour que tout le monde ait une réponse : l'attaque pourrait vider l'argent.
+# Between a link and what it does ("Mettre en pause : …").
+colon = {" "}:{" "}
