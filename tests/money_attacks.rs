@@ -138,7 +138,10 @@ async fn paging_through_a_million_entries_keeps_memory_flat_and_other_tenants_an
     let median = latencies[latencies.len() / 2];
     let max = latencies[latencies.len() - 1];
     eprintln!("{read} entries read; webhooks: median {median:?}, max {max:?}; memory grew {grown_kib} KiB");
-    assert!(grown_kib < 64 * 1024, "memory grew by {grown_kib} KiB while paging");
+    // The whole test process's resident memory, shared with the other tests of
+    // this binary running meanwhile (it grew by 88 MB once with the whole suite
+    // running); the million entries read at once would take several hundred.
+    assert!(grown_kib < 160 * 1024, "memory grew by {grown_kib} KiB while paging");
     // Before the fix another tenant's webhook waited 22.7 s; these bounds
     // are loose enough for a busy 2-core machine and far below any stall.
     assert!(median < Duration::from_millis(100), "median webhook latency {median:?}");

@@ -93,7 +93,7 @@ reply = "{REPLY}"
 price_per_segment = "0.08"
 allowed_countries = ["FR"]
 max_replies_per_minute = 100000
-shield = {{ trigger_per_minute = 100000, new_senders_per_minute = 100000, hold = "1h", trickle_per_hour = 10 }}
+shield = {{ trigger_per_minute = 100000, new_senders_per_minute = 100000, hold = "1h", trickle_per_hour = 10, baseline_factor = 0, money_margin_percent = 100000 }}
 {number_extra}
 "#
             )

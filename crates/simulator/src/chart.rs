@@ -32,7 +32,7 @@ fn draw(report: &Report, svg: &mut String) -> Result<(), Box<dyn std::error::Err
     let (messages, senders, naive_name, replies) = if calls {
         ("calls", "callers", "naive answering machine", "answered calls")
     } else {
-        ("messages", "senders", "naive auto-responder", "replies")
+        ("messages", "senders", "naive responder", "replies")
     };
     title_area.draw(&Text::new(
         format!(
