@@ -33,6 +33,8 @@ command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
 # (dpkg and systemd, always there on Debian).
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The compose stack's proxy (test_compose_proxy.py): Debian's nginx with the shipped nginx.conf.
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || missing+=(nginx)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # The console in a real browser (test_console.py): Debian's chromium, node
 # and npm for Playwright and axe-core (tests/console, `npm ci` below).
